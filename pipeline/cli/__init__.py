@@ -1,0 +1,1 @@
+"""Command line: a thin shell over ``pipeline.api``."""

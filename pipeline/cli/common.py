@@ -1,0 +1,51 @@
+"""Shared CLI options and the error boundary (library errors -> one-line messages)."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import click
+
+from pipeline.config import ConfigError, load_config
+from pipeline.records import InputError
+from pipeline.store.errors import StoreError
+
+# Errors a user can fix; they become one line, exit code 1.
+USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, StoreError, InputError, ValueError, FileNotFoundError)
+
+
+def config_options(fn):
+    """--db, --config and --set on a command; passes ``config`` and ``db``."""
+
+    @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
+                  help="DuckDB file (default: paths.db from the config).")
+    @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                  help="Config file (default: ./probation-corpus.toml if present, else built-in defaults).")
+    @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+                  help="Override one config key for this run, e.g. --set dedupe.near_threshold=0.85.")
+    @functools.wraps(fn)
+    def wrapper(*args, db, config_path, overrides, **kwargs):
+        try:
+            config = load_config(config_path, list(overrides))
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        return fn(*args, config=config, db=db, **kwargs)
+
+    return wrapper
+
+
+def user_errors(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as exc:
+            msg = getattr(exc, "message", None) or str(exc)
+            raise click.ClickException(msg.splitlines()[0] if msg else type(exc).__name__) from None
+
+    return wrapper
+
+
+def quiet_prefect() -> None:
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -1,0 +1,13 @@
+"""Ingest stage: readers for every form the blog comes in, and id assignment.
+
+Pure except for reading the input files themselves. Never imports duckdb or prefect.
+"""
+
+from pipeline.ingest.core import InputOutcome, iter_input_files, read_bytes, read_input
+from pipeline.ingest.ids import assign_ids, post_key
+from pipeline.ingest.registry import READERS, ReadContext, Reader, choose_reader, register
+
+__all__ = [
+    "InputOutcome", "iter_input_files", "read_bytes", "read_input", "assign_ids", "post_key",
+    "READERS", "ReadContext", "Reader", "choose_reader", "register",
+]

@@ -1,0 +1,107 @@
+"""Corpus-wide document ids. Pure functions.
+
+A post's id comes from its blog-local date and folded title, so the same post reached
+through a text copy, a saved page or a feed gets the same id. Where there is no title
+(glued text copies) it comes from the folded start of its body. A comment's id comes
+from its post id, its folded text and its occurrence number among identical texts in
+that post, so the same comment from two forms of the same page is one document.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from pipeline.records import Document, ParseResult, RawDoc
+from pipeline.textnorm import fingerprint, fold, short_hash
+
+
+def local_date(ts: datetime | None, date_only: bool, tz: str) -> str | None:
+    if ts is None:
+        return None
+    if date_only:
+        return ts.date().isoformat()
+    return ts.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz)).date().isoformat()
+
+
+def post_key(doc: RawDoc, tz: str) -> str:
+    """The natural key of a post: 'date|folded title', or 'body|<fingerprint of start>'."""
+    day = local_date(doc.published_at, doc.date_only, tz)
+    title = fold(doc.title or "")
+    if day and title:
+        return f"{day}|{title}"
+    return "body|" + fingerprint(doc.text[:600])
+
+
+def post_doc_id(key: str) -> str:
+    return "p_" + short_hash(key)
+
+
+def assign_ids(
+    result: ParseResult, tz: str, known_posts: Mapping[str, str] | None = None
+) -> tuple[list[Document], dict[str, str]]:
+    """Turn a reader's RawDocs into Documents with corpus-wide ids.
+
+    ``known_posts`` maps post keys ('date|title', 'body|...', 'blogger:<id>') already
+    known (in the store or earlier in this batch) to their doc_id, so another form of a
+    post joins it, and comments from a comments-only feed join their post whichever
+    arrives first. Returns the documents and the post keys to remember.
+    """
+    known_posts = known_posts or {}
+    post_ids: dict[str, str] = {}
+    new_keys: dict[str, str] = {}
+    for d in result.docs:
+        if d.kind != "post":
+            continue
+        keys = [post_key(d, tz)] + (["blogger:" + d.blogger_id] if d.blogger_id else [])
+        body_key = "body|" + fingerprint(d.text[:600])
+        if body_key not in keys:
+            keys.append(body_key)
+        pid = next((known_posts[k] for k in keys if k in known_posts), None) or post_doc_id(keys[0])
+        post_ids[d.local_id] = pid
+        new_keys.update({k: pid for k in keys})
+
+    seen: Counter[tuple[str, str]] = Counter()
+    comment_ids: dict[tuple[str, str], str] = {}
+    for d in result.docs:
+        if d.kind != "comment":
+            continue
+        pid = post_ids.get(d.post_local) or known_posts.get("blogger:" + d.post_local)
+        if pid is None:  # comments whose post is not in this input (a comments feed)
+            pid = post_doc_id("blogger:" + d.post_local)
+            new_keys["blogger:" + d.post_local] = pid
+        fp = fingerprint(d.text)
+        seen[(pid, fp)] += 1
+        comment_ids[(d.post_local, d.local_id)] = "c_" + short_hash(pid, fp, str(seen[(pid, fp)]))
+        post_ids.setdefault(d.post_local, pid)
+
+    out: list[Document] = []
+    for d in result.docs:
+        if d.kind == "post":
+            doc_id = post_ids[d.local_id]
+            parent = None
+        else:
+            doc_id = comment_ids[(d.post_local, d.local_id)]
+            parent = comment_ids.get((d.post_local, d.parent_local)) if d.parent_local else None
+        out.append(
+            Document(
+                doc_id=doc_id,
+                kind=d.kind,
+                post_id=post_ids[d.post_local if d.kind == "comment" else d.local_id],
+                parent_id=parent,
+                position=d.position,
+                author=d.author,
+                published_at=d.published_at,
+                date_only=d.date_only,
+                title=d.title,
+                url=d.url,
+                text=d.text,
+                blogger_id=d.blogger_id,
+                flags=d.flags,
+                locator=d.locator,
+                fingerprint=fingerprint(d.text),
+            )
+        )
+    return out, new_keys

@@ -1,0 +1,6 @@
+"""The only code that talks to DuckDB: connections, migrations, reads, idempotent writes, views."""
+
+from pipeline.store.connection import connect, extension_path, load_extension, transaction
+from pipeline.store.errors import StoreError
+
+__all__ = ["connect", "extension_path", "load_extension", "transaction", "StoreError"]
