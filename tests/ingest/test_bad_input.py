@@ -1,0 +1,153 @@
+"""Bad input: a clear one-line error, a quarantine row with the raw bytes, and the data
+already stored left intact. Ingestion of a folder goes on past a bad file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline import api
+from pipeline.config import load_config
+from pipeline.store import connect
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "text_dump"
+GOOD = FIXTURES / "numbered_replies.txt"
+
+
+def _snapshot(db):
+    conn = connect(db)
+    try:
+        return conn.execute(
+            "SELECT doc_id, kind, post_id, parent_id, position, text FROM document_rows ORDER BY doc_id"
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def _quarantine(db):
+    conn = connect(db)
+    try:
+        return conn.execute("SELECT source, locator, code, reason, raw, raw_truncated FROM quarantine").fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def stocked_db(tmp_path):
+    """A database that already holds one good post with its comments."""
+    db = str(tmp_path / "db.duckdb")
+    api.ingest([str(GOOD)], db)
+    return db
+
+
+BAD_INPUTS = {
+    "empty.txt": (b"", "empty"),
+    "blank.txt": (b"   \n\n\t\n", "empty"),
+    "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary"),
+    "undecodable.txt": (bytes(range(128, 256)) * 40, "undecodable"),
+    "notes.txt": (b"Shopping list\neggs\nmilk\n", "unknown_format"),
+    "data.bin.json": (b'{"some": "json", "that": ["is not", "a blog feed"]}', "unknown_format"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_file_is_quarantined_and_nothing_else_changes(stocked_db, tmp_path, name):
+    data, code = BAD_INPUTS[name]
+    bad = tmp_path / "in" / name
+    bad.parent.mkdir()
+    bad.write_bytes(data)
+    before = _snapshot(stocked_db)
+    summary = api.ingest([str(bad)], stocked_db)
+    assert summary["outcomes"] == {f"quarantined:{code}": 1}
+    (msg,) = summary["errors"]
+    assert "\n" not in msg and name in msg
+    rows = _quarantine(stocked_db)
+    assert [(Path(r[0]).name, r[1], r[2]) for r in rows] == [(name, "", code)]
+    assert rows[0][3] and "\n" not in rows[0][3]
+    assert bytes(rows[0][4]) == data  # the raw bytes are kept
+    assert _snapshot(stocked_db) == before
+    # re-ingesting the same bad file adds nothing
+    api.ingest([str(bad)], stocked_db)
+    assert len(_quarantine(stocked_db)) == 1
+
+
+def test_mojibake_is_repaired_not_quarantined(tmp_db):
+    summary = api.ingest([str(FIXTURES / "mojibake_crlf.txt")], tmp_db)
+    assert summary["outcomes"]["ingested"] == 1 and not _quarantine(tmp_db)
+    conn = connect(tmp_db)
+    text, warnings = conn.execute("SELECT d.text, s.warnings FROM documents d JOIN sources s USING (source_id)").fetchone()
+    assert text == "It’s the same old story – again."
+    assert any("mojibake" in w for w in warnings)
+
+
+def test_too_large_for_a_non_streaming_reader_is_quarantined_with_capped_raw(stocked_db, tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text(GOOD.read_text() + ("  4. filler comment\n\n    ReplyDelete\n" * 400))
+    before = _snapshot(stocked_db)
+    cfg = load_config(overrides=["ingest.max_file_mb=0.001", "ingest.quarantine_raw_max_bytes=512"])
+    summary = api.ingest([str(big)], stocked_db, cfg)
+    assert summary["outcomes"] == {"quarantined:too_large": 1}
+    (row,) = _quarantine(stocked_db)
+    assert row[2] == "too_large" and "max_file_mb" in row[3]
+    assert len(bytes(row[4])) == 512 and row[5] is True
+    assert _snapshot(stocked_db) == before
+
+
+def test_folder_goes_on_past_bad_files_and_counts_outcomes(stocked_db, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for name, (data, _) in BAD_INPUTS.items():
+        (folder / name).write_bytes(data)
+    shutil.copy(FIXTURES / "anthology.txt", folder / "good.txt")
+    shutil.copy(GOOD, folder / "already.txt")  # same bytes as stored: unchanged
+    shutil.copy(FIXTURES / "furniture.txt", folder / "partial.txt")
+    summary = api.ingest([str(folder)], stocked_db)
+    oc = summary["outcomes"]
+    assert oc["ingested"] == 2 and oc["unchanged"] == 1 and oc["partial"] == 1
+    assert oc["quarantined:empty"] == 2 and oc["quarantined:unknown_format"] == 2
+    assert oc["quarantined:binary"] == 1 and oc["quarantined:undecodable"] == 1
+    # the fragments of the partial file are quarantined with their locators, and its post kept
+    locs = {(Path(r[0]).name, r[1]) for r in _quarantine(stocked_db) if r[2] == "unplaced_fragment"}
+    assert locs == {("partial.txt", "lines 1-2"), ("partial.txt", "line 16")}
+    conn = connect(stocked_db)
+    assert conn.execute("SELECT count(*) FROM documents WHERE title = 'Short Post'").fetchone()[0] == 1
+
+
+def test_failure_half_way_leaves_the_database_as_it_was(stocked_db, tmp_path, monkeypatch):
+    folder = tmp_path / "two"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "anthology.txt", folder / "a.txt")
+    shutil.copy(FIXTURES / "repost.txt", folder / "b.txt")
+    before = _snapshot(stocked_db)
+
+    import pipeline.jobs.ingest as job
+
+    real = job.write_source
+    calls = {"n": 0}
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full (simulated)")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(job, "write_source", failing)
+    with pytest.raises(RuntimeError):
+        api.ingest([str(folder)], stocked_db)
+    assert _snapshot(stocked_db) == before
+    conn = connect(stocked_db)
+    status, error = conn.execute("SELECT status, error FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    conn.close()
+    assert status == "failed" and "disk full" in error
+    monkeypatch.setattr(job, "write_source", real)
+    summary = api.ingest([str(folder)], stocked_db)  # the re-run works
+    assert summary["outcomes"]["ingested"] == 2
+
+
+def test_missing_path_is_a_clear_error(tmp_db):
+    from pipeline.records import InputError
+
+    with pytest.raises(InputError, match="does not exist"):
+        api.ingest(["/no/such/file.txt"], tmp_db)
