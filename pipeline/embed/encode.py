@@ -1,0 +1,114 @@
+"""Sentence embeddings of whole texts: long texts are chunked and pooled, never truncated."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pipeline.embed.chunking import chunk_text
+from pipeline.embed.registry import load_model, resolve_device
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """Vectors of some texts (row i is text i) and how many chunks each needed."""
+
+    vectors: np.ndarray  # float32, (n, dim), rows L2-normalised
+    n_chunks: list[int]
+    model_id: str
+    device: str
+
+
+def content_hash(text: str) -> str:
+    """sha256 (hex) of the exact UTF-8 text: the key an embedding is stored under."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def model_window(model: Any) -> int:
+    """Tokens of text that fit in one pass of ``model`` (its max length less special tokens)."""
+    special = model.tokenizer.num_special_tokens_to_add(pair=False)
+    return int(model.max_seq_length) - int(special)
+
+
+def embedding_dim(model: Any) -> int:
+    """The size of ``model``'s sentence vectors."""
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(getter() or 0)
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+
+def pool_chunks(chunk_vectors: np.ndarray, weights: Sequence[int], owners: Sequence[int], n_texts: int) -> np.ndarray:
+    """Mean of each text's (normalised) chunk vectors weighted by their token counts, re-normalised."""
+    vecs = _normalise(np.asarray(chunk_vectors, dtype=np.float32))
+    w = np.maximum(np.asarray(weights, dtype=np.float64), 1.0)
+    out = np.zeros((n_texts, vecs.shape[1]), dtype=np.float64)
+    np.add.at(out, np.asarray(owners), vecs * w[:, None])
+    return _normalise(out)
+
+
+def embed_with(model: Any, texts: Sequence[str], batch_size: int = 32, chunk_tokens: int = 0,
+               chunk_overlap: int = 32, progress: Progress | None = None) -> tuple[np.ndarray, list[int]]:
+    """Embed ``texts`` with an already loaded sentence-transformers ``model``.
+
+    ``chunk_tokens`` = 0 uses the model's window; the overlap is capped at half the
+    window. Returns (vectors, chunks per text).
+    """
+    texts = list(texts)
+    window = model_window(model)
+    if chunk_tokens:
+        if chunk_tokens > window:
+            raise ValueError(f"embed.chunk_tokens={chunk_tokens} exceeds the model's window of {window} tokens")
+        window = chunk_tokens
+    pieces: list[str] = []
+    weights: list[int] = []
+    owners: list[int] = []
+    n_chunks: list[int] = []
+    for i, text in enumerate(texts):
+        chunks = chunk_text(text, model.tokenizer, window, min(chunk_overlap, window // 2))
+        n_chunks.append(len(chunks))
+        for c in chunks:
+            pieces.append(c.text)
+            weights.append(c.n_tokens)
+            owners.append(i)
+    if not texts:
+        return np.zeros((0, embedding_dim(model)), dtype=np.float32), []
+    vectors = []
+    step = max(1, batch_size) * 8
+    for start in range(0, len(pieces), step):
+        if progress:
+            progress("embed", start, len(pieces))
+        vectors.append(np.asarray(model.encode(pieces[start:start + step], batch_size=batch_size,
+                                               convert_to_numpy=True, show_progress_bar=False),
+                                  dtype=np.float32))
+    if progress:
+        progress("embed", len(pieces), len(pieces))
+    return pool_chunks(np.vstack(vectors), weights, owners, len(texts)), n_chunks
+
+
+def embed_texts(texts: Sequence[str], model: str | None = None, batch_size: int = 32, device: str | None = None,
+                chunk_tokens: int = 0, chunk_overlap: int = 32, progress: Progress | None = None) -> Embedded:
+    """Load ``model`` (registry name or local folder; cached) and embed ``texts``."""
+    dev = resolve_device(device)
+    st_model, model_id = load_model(model, dev)
+    vectors, n_chunks = embed_with(st_model, texts, batch_size, chunk_tokens, chunk_overlap, progress)
+    return Embedded(vectors, n_chunks, model_id, dev)
+
+
+def encode(texts: list[str], model: str | None = None, batch_size: int = 32, device: str | None = None) -> np.ndarray:
+    """L2-normalised float32 embeddings (one row per text), chunk-pooled for long texts.
+
+    ``model``: ``None``/``"all-MiniLM-L6-v2"`` or a local sentence-transformers folder.
+    ``device``: ``None``/``"auto"`` (GPU when present), ``"cpu"``, ``"cuda"``.
+    Uses the model's own window and an overlap of 32 tokens.
+    """
+    return embed_texts(texts, model, batch_size, device).vectors

