@@ -11,8 +11,9 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 def fold(text: str) -> str:
     """Lower-case, accent-free, alphanumerics only, single spaces."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():
+        # decompose accents, then drop what is not ASCII (accents, typographic marks)
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return _NON_ALNUM.sub(" ", text.lower()).strip()
 
 

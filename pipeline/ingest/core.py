@@ -89,7 +89,7 @@ def read_input(
             raise InputError("empty", "file is empty (or only whitespace)")
         if looks_binary(head):
             raise InputError("binary", "file is binary, not text (NUL or control bytes in its head)")
-        head_text, _ = decode_bytes(_cut_to_char_boundary(head)) if size > len(head) else decode_bytes(head)
+        head_text, _ = decode_bytes(_cut_to_char_boundary(head) if size > len(head) else head, repair=False)
         reader = choose_reader(head_text, path.name, forced_format)
         out.format = reader.name
         ctx = ReadContext(name=path.name, timezone=timezone, options=options or {})
@@ -112,6 +112,10 @@ def read_input(
         out.error = exc
     except RecursionError:
         out.error = InputError("parse_error", "input nests too deeply to parse")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, UnicodeError) as exc:
+        # A reader tripping over input it did not expect: quarantine the file, go on.
+        where = f"{out.format} reader" if out.format else "reader"
+        out.error = InputError("parse_error", f"{where} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
     return out
 
 

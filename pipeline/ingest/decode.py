@@ -28,7 +28,7 @@ def _plausible(text: str) -> bool:
     return ok / len(text) > 0.9
 
 
-def decode_bytes(data: bytes) -> tuple[str, list[str]]:
+def decode_bytes(data: bytes, repair: bool = True) -> tuple[str, list[str]]:
     """Decode to str and repair mojibake with ftfy. Returns (text, warnings).
 
     Raises InputError('undecodable') when no encoding gives sensible text.
@@ -60,6 +60,8 @@ def decode_bytes(data: bytes) -> tuple[str, list[str]]:
         if not _plausible(text):
             raise InputError("undecodable", f"bytes are not text (best guess {best.encoding} is garbled)")
         warnings.append(f"not UTF-8: decoded as {best.encoding}")
+    if not repair:
+        return text, warnings
     fixed = ftfy.fix_text(text, normalization="NFC", unescape_html=False, uncurl_quotes=False,
                           fix_line_breaks=True, fix_latin_ligatures=False, fix_character_width=False)
     if fixed != text:

@@ -55,30 +55,34 @@ def assign_ids(
     for d in result.docs:
         if d.kind != "post":
             continue
-        keys = [post_key(d, tz)] + (["blogger:" + d.blogger_id] if d.blogger_id else [])
+        natural = post_key(d, tz)
         body_key = "body|" + fingerprint(d.text[:600])
-        if body_key not in keys:
-            keys.append(body_key)
-        pid = next((known_posts[k] for k in keys if k in known_posts), None) or post_doc_id(keys[0])
+        # Identity: the Blogger id, else the date|title key. The body key only places a
+        # copy that has no date or title (a glued copy); it never merges two posts that
+        # have their own titles.
+        lookup = (["blogger:" + d.blogger_id] if d.blogger_id else []) + [natural]
+        pid = next((known_posts[k] for k in lookup if k in known_posts), None) or post_doc_id(natural)
         post_ids[d.local_id] = pid
-        new_keys.update({k: pid for k in keys})
+        new_keys.update({k: pid for k in lookup})
+        if natural != body_key and body_key not in known_posts:
+            new_keys.setdefault(body_key, pid)
 
+    fps = [fingerprint(d.text) for d in result.docs]
     seen: Counter[tuple[str, str]] = Counter()
     comment_ids: dict[tuple[str, str], str] = {}
-    for d in result.docs:
+    for d, fp in zip(result.docs, fps):
         if d.kind != "comment":
             continue
         pid = post_ids.get(d.post_local) or known_posts.get("blogger:" + d.post_local)
         if pid is None:  # comments whose post is not in this input (a comments feed)
             pid = post_doc_id("blogger:" + d.post_local)
             new_keys["blogger:" + d.post_local] = pid
-        fp = fingerprint(d.text)
         seen[(pid, fp)] += 1
         comment_ids[(d.post_local, d.local_id)] = "c_" + short_hash(pid, fp, str(seen[(pid, fp)]))
         post_ids.setdefault(d.post_local, pid)
 
     out: list[Document] = []
-    for d in result.docs:
+    for d, fp in zip(result.docs, fps):
         if d.kind == "post":
             doc_id = post_ids[d.local_id]
             parent = None
@@ -101,7 +105,7 @@ def assign_ids(
                 blogger_id=d.blogger_id,
                 flags=d.flags,
                 locator=d.locator,
-                fingerprint=fingerprint(d.text),
+                fingerprint=fp,
             )
         )
     return out, new_keys

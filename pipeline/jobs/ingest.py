@@ -14,8 +14,10 @@ from pipeline.store.documents import (
     SourceRow,
     known_post_keys,
     known_shas,
+    write_documents,
+    write_post_keys,
     write_quarantine,
-    write_source,
+    write_sources,
 )
 
 
@@ -74,35 +76,39 @@ def ingest_job(ctx: JobContext) -> dict:
 
         # Posts first, so that comments-only feeds in the same batch find their posts.
         outcomes.sort(key=lambda o: 0 if o.ok and any(d.kind == "post" for d in o.result.docs) else 1)
-        new_docs = 0
         errors: list[str] = []
+        sources: list[SourceRow] = []
+        items: list = []
+        batch_keys: dict[str, str] = {}
+        for o in outcomes:
+            if not o.ok:
+                counts[f"quarantined:{o.error.code}"] += 1
+                errors.append(f"{o.path}: {o.error.message}")
+                continue
+            res = o.result
+            docs, keys = assign_ids(res, tz, post_keys)
+            for key, pid in keys.items():
+                post_keys.setdefault(key, pid)  # first form seen wins, as in the store
+                batch_keys.setdefault(key, pid)
+            warnings = list(res.warnings)
+            if res.declared_comments is not None and res.declared_comments != res.parsed_comments:
+                warnings.append(f"declared {res.declared_comments} comments, parsed {res.parsed_comments}")
+            src = SourceRow("s_" + o.sha256[:16], o.path, res.format, o.sha256, o.size,
+                            res.declared_comments, res.parsed_comments, warnings)
+            sources.append(src)
+            items.extend((d, src.source_id) for d in docs)
+            counts["ingested"] += 1
+            counts["partial"] += bool(res.rejects)
+            counts["with_warnings"] += bool(warnings)
         with transaction(conn):
-            for o in outcomes:
-                qrows = outcome_rows(o, cap)
-                write_quarantine(conn, qrows, ctx.run_id)
-                if not o.ok:
-                    counts[f"quarantined:{o.error.code}"] += 1
-                    errors.append(f"{o.path}: {o.error.message}")
-                    continue
-                res = o.result
-                docs, keys = assign_ids(res, tz, post_keys)
-                post_keys.update(keys)
-                warnings = list(res.warnings)
-                if res.declared_comments is not None and res.declared_comments != res.parsed_comments:
-                    warnings.append(
-                        f"declared {res.declared_comments} comments, parsed {res.parsed_comments}"
-                    )
-                src = SourceRow("s_" + o.sha256[:16], o.path, res.format, o.sha256, o.size,
-                                res.declared_comments, res.parsed_comments, warnings)
-                new_docs += write_source(conn, src, docs, keys, ctx.run_id)
-                counts["ingested"] += 1
-                if res.rejects:
-                    counts["partial"] += 1
-                if warnings:
-                    counts["with_warnings"] += 1
+            write_quarantine(conn, [r for o in outcomes for r in outcome_rows(o, cap)], ctx.run_id)
+            write_sources(conn, sources, ctx.run_id)
+            write_post_keys(conn, batch_keys)
+            new_docs = write_documents(conn, items, ctx.run_id)
     finally:
         conn.close()
-    return {"files": len(files), "outcomes": dict(sorted(counts.items())), "new_documents": new_docs,
+    outcomes_count = {k: v for k, v in sorted(counts.items()) if v}
+    return {"files": len(files), "outcomes": outcomes_count, "new_documents": new_docs,
             "errors": errors}
 
 

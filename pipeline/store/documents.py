@@ -47,87 +47,111 @@ def known_post_keys(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(conn.execute("SELECT key, doc_id FROM post_keys").fetchall())
 
 
-def write_source(
-    conn: duckdb.DuckDBPyConnection,
-    source: SourceRow,
-    docs: Sequence[Document],
-    post_keys: dict[str, str],
-    run_id: str | None,
-) -> int:
-    """Record a parsed source and upsert its documents. Returns how many docs were new.
-
-    Merging rules for a document already stored (same doc_id from another form):
-    existing values win, missing ones are filled in, and a precise timestamp replaces
-    a date-only one. Call inside ``transaction``.
-    """
+def write_sources(conn: duckdb.DuckDBPyConnection, sources: Sequence[SourceRow], run_id: str | None) -> None:
+    """Record parsed sources (the same bytes are recorded once)."""
     ts = now_utc()
-    conn.execute(
-        "INSERT INTO source_files VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (sha256) DO NOTHING",
-        [source.source_id, source.path_or_url, source.format, source.sha256, source.size_bytes, ts,
-         source.declared_comments, source.parsed_comments, source.warnings, run_id],
-    )
-    if post_keys:
-        kdf = pd.DataFrame({"key": list(post_keys), "doc_id": list(post_keys.values())})
-        conn.register("_keys", kdf)
+    for s in sources:
+        conn.execute(
+            "INSERT INTO source_files VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (sha256) DO NOTHING",
+            [s.source_id, s.path_or_url, s.format, s.sha256, s.size_bytes, ts, s.declared_comments,
+             s.parsed_comments, s.warnings, run_id],
+        )
+
+
+def write_post_keys(conn: duckdb.DuckDBPyConnection, post_keys: dict[str, str]) -> None:
+    """Remember post keys; the first doc_id recorded for a key wins."""
+    if not post_keys:
+        return
+    kdf = pd.DataFrame({"key": list(post_keys), "doc_id": list(post_keys.values())})
+    conn.register("_keys", kdf)
+    try:
         conn.execute("INSERT INTO post_keys SELECT key, doc_id FROM _keys ON CONFLICT (key) DO NOTHING")
+    finally:
         conn.unregister("_keys")
-    if not docs:
+
+
+_UPSERT = """
+INSERT INTO document_rows
+SELECT doc_id, kind, post_id, parent_id, position, author, published_at, date_only, title, url, text,
+       blogger_id, CAST(flags AS VARCHAR[]), fingerprint, source_id, locator, ?
+FROM _docs
+ON CONFLICT (doc_id) DO UPDATE SET
+    parent_id = COALESCE(document_rows.parent_id, excluded.parent_id),
+    author = COALESCE(document_rows.author, excluded.author),
+    published_at = CASE
+        WHEN document_rows.published_at IS NULL
+          OR (document_rows.date_only AND NOT excluded.date_only AND excluded.published_at IS NOT NULL)
+        THEN excluded.published_at ELSE document_rows.published_at END,
+    date_only = CASE
+        WHEN document_rows.published_at IS NULL
+          OR (document_rows.date_only AND NOT excluded.date_only AND excluded.published_at IS NOT NULL)
+        THEN excluded.date_only ELSE document_rows.date_only END,
+    title = COALESCE(document_rows.title, excluded.title),
+    url = COALESCE(document_rows.url, excluded.url),
+    blogger_id = COALESCE(document_rows.blogger_id, excluded.blogger_id)
+"""
+
+
+def _frame(items: Sequence[tuple[Document, str]]) -> pd.DataFrame:
+    docs = [d for d, _ in items]
+    obj = lambda values: pd.Series(values, dtype="object")  # noqa: E731  (keep None as NULL)
+    return pd.DataFrame({
+        "doc_id": [d.doc_id for d in docs],
+        "kind": [d.kind for d in docs],
+        "post_id": [d.post_id for d in docs],
+        "parent_id": obj([d.parent_id for d in docs]),
+        "position": [d.position for d in docs],
+        "author": obj([d.author for d in docs]),
+        "published_at": pd.Series([d.published_at for d in docs], dtype="datetime64[us]"),
+        "date_only": [bool(d.date_only) for d in docs],
+        "title": obj([d.title for d in docs]),
+        "url": obj([d.url for d in docs]),
+        "text": [d.text for d in docs],
+        "blogger_id": obj([d.blogger_id for d in docs]),
+        "flags": [list(d.flags) for d in docs],
+        "fingerprint": [d.fingerprint for d in docs],
+        "source_id": [src for _, src in items],
+        "locator": [d.locator for d in docs],
+    })
+
+
+def write_documents(conn: duckdb.DuckDBPyConnection, items: Sequence[tuple[Document, str]],
+                    run_id: str | None) -> int:
+    """Upsert documents, each with the source it came from. Returns how many were new.
+
+    Merging a document already stored (same doc_id from another form): stored values
+    win, missing ones are filled in, a precise timestamp replaces a date-only one. The
+    same doc_id twice in one batch is written in successive waves so that this one rule
+    (in SQL) applies to both. Call inside ``transaction``.
+    """
+    if not items:
         return 0
-    uniq: dict[str, Document] = {}
-    for d in docs:
-        uniq.setdefault(d.doc_id, d)
-    df = pd.DataFrame(
-        {
-            "doc_id": [d.doc_id for d in uniq.values()],
-            "kind": [d.kind for d in uniq.values()],
-            "post_id": [d.post_id for d in uniq.values()],
-            "parent_id": pd.Series([d.parent_id for d in uniq.values()], dtype="object"),
-            "position": [d.position for d in uniq.values()],
-            "author": pd.Series([d.author for d in uniq.values()], dtype="object"),
-            "published_at": pd.Series([d.published_at for d in uniq.values()], dtype="datetime64[us]"),
-            "date_only": [bool(d.date_only) for d in uniq.values()],
-            "title": pd.Series([d.title for d in uniq.values()], dtype="object"),
-            "url": pd.Series([d.url for d in uniq.values()], dtype="object"),
-            "text": [d.text for d in uniq.values()],
-            "blogger_id": pd.Series([d.blogger_id for d in uniq.values()], dtype="object"),
-            "flags": [list(d.flags) for d in uniq.values()],
-            "fingerprint": [d.fingerprint for d in uniq.values()],
-            "locator": [d.locator for d in uniq.values()],
-        }
-    )
-    conn.register("_docs", df)
+    waves: list[list[tuple[Document, str]]] = []
+    seen: dict[str, int] = {}
+    for item in items:
+        n = seen.get(item[0].doc_id, 0)
+        seen[item[0].doc_id] = n + 1
+        if n == len(waves):
+            waves.append([])
+        waves[n].append(item)
     before = conn.execute("SELECT count(*) FROM document_rows").fetchone()[0]
-    conn.execute(
-        f"""
-        INSERT INTO document_rows
-        SELECT doc_id, kind, post_id, parent_id, position, author, published_at, date_only, title,
-               url, text, blogger_id, CAST(flags AS VARCHAR[]), fingerprint, '{source.source_id}',
-               locator, ?
-        FROM _docs
-        ON CONFLICT (doc_id) DO UPDATE SET
-            parent_id = COALESCE(document_rows.parent_id, excluded.parent_id),
-            author = COALESCE(document_rows.author, excluded.author),
-            published_at = CASE
-                WHEN document_rows.published_at IS NULL
-                  OR (document_rows.date_only AND NOT excluded.date_only AND excluded.published_at IS NOT NULL)
-                THEN excluded.published_at ELSE document_rows.published_at END,
-            date_only = CASE
-                WHEN document_rows.published_at IS NULL
-                  OR (document_rows.date_only AND NOT excluded.date_only AND excluded.published_at IS NOT NULL)
-                THEN excluded.date_only ELSE document_rows.date_only END,
-            title = COALESCE(document_rows.title, excluded.title),
-            url = COALESCE(document_rows.url, excluded.url),
-            blogger_id = COALESCE(document_rows.blogger_id, excluded.blogger_id)
-        """,
-        [run_id],
-    )
-    conn.execute(
-        f"INSERT INTO document_sources SELECT doc_id, '{source.source_id}', locator FROM _docs "
-        "ON CONFLICT DO NOTHING"
-    )
-    after = conn.execute("SELECT count(*) FROM document_rows").fetchone()[0]
-    conn.unregister("_docs")
-    return int(after - before)
+    for wave in waves:
+        conn.register("_docs", _frame(wave))
+        try:
+            conn.execute(_UPSERT, [run_id])
+            conn.execute("INSERT INTO document_sources SELECT doc_id, source_id, locator FROM _docs "
+                         "ON CONFLICT DO NOTHING")
+        finally:
+            conn.unregister("_docs")
+    return int(conn.execute("SELECT count(*) FROM document_rows").fetchone()[0] - before)
+
+
+def write_source(conn: duckdb.DuckDBPyConnection, source: SourceRow, docs: Sequence[Document],
+                 post_keys: dict[str, str], run_id: str | None) -> int:
+    """One source with its documents and post keys (see ``write_documents``)."""
+    write_sources(conn, [source], run_id)
+    write_post_keys(conn, post_keys)
+    return write_documents(conn, [(d, source.source_id) for d in docs], run_id)
 
 
 def write_quarantine(

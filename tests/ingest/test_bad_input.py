@@ -124,16 +124,13 @@ def test_failure_half_way_leaves_the_database_as_it_was(stocked_db, tmp_path, mo
 
     import pipeline.jobs.ingest as job
 
-    real = job.write_source
-    calls = {"n": 0}
+    real = job.write_documents
 
-    def failing(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("disk full (simulated)")
-        return real(*args, **kwargs)
+    def failing(*args, **kwargs):  # the writes happen, then the job dies
+        real(*args, **kwargs)
+        raise RuntimeError("disk full (simulated)")
 
-    monkeypatch.setattr(job, "write_source", failing)
+    monkeypatch.setattr(job, "write_documents", failing)
     with pytest.raises(RuntimeError):
         api.ingest([str(folder)], stocked_db)
     assert _snapshot(stocked_db) == before
@@ -141,7 +138,7 @@ def test_failure_half_way_leaves_the_database_as_it_was(stocked_db, tmp_path, mo
     status, error = conn.execute("SELECT status, error FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
     conn.close()
     assert status == "failed" and "disk full" in error
-    monkeypatch.setattr(job, "write_source", real)
+    monkeypatch.setattr(job, "write_documents", real)
     summary = api.ingest([str(folder)], stocked_db)  # the re-run works
     assert summary["outcomes"]["ingested"] == 2
 
