@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -128,7 +128,7 @@ class Entry:
     b_in_reply_to: str | None = None    # 2018 export: the parent comment ('' = top level)
     b_filename: str | None = None       # 2018 export: the post's path on the blog
     locator: str = ""
-    raw: str = ""                       # the entry's source text, for a Reject
+    raw_fn: Callable[[], str] | None = None  # gives the entry's source text, for a Reject
 
     def link(self, rel: str) -> str | None:
         return next((href for r, href in self.links if r == rel and href), None)
@@ -193,9 +193,8 @@ class EntryCollector:
     counting each in a warning. Entries that cannot be placed become Rejects.
     """
 
-    def __init__(self, fmt: str, timezone_name: str = "Europe/London"):
+    def __init__(self, fmt: str):
         self.fmt = fmt
-        self.tz = timezone_name
         self.feed = FeedInfo()
         self.docs: list[RawDoc] = []
         self.rejects: list[Reject] = []
@@ -204,11 +203,9 @@ class EntryCollector:
         self.skipped_ids: set[str] = set()
         self.declared = 0
         self.any_total = False
-        self.entries = 0
 
     def add(self, e: Entry) -> None:
         """Map one entry (or skip / reject it)."""
-        self.entries += 1
         kind = entry_kind(e)
         bid = trailing_id(e.atom_id)
         if kind in ("settings", "template"):
@@ -260,7 +257,8 @@ class EntryCollector:
             self.skipped_ids.add(bid)
 
     def _reject(self, e: Entry, reason: str) -> None:
-        self.rejects.append(Reject(locator=e.locator, reason=reason, raw=e.raw, code="bad_entry"))
+        raw = e.raw_fn() if e.raw_fn else ""
+        self.rejects.append(Reject(locator=e.locator, reason=reason, raw=raw, code="bad_entry"))
 
     def result(self, *, drop_orphans: bool) -> ParseResult:
         """The ParseResult so far.
@@ -286,7 +284,10 @@ class EntryCollector:
         if per_post_feed and self.feed.start_index and self.feed.start_index > 1:
             offsets = {d.post_local: self.feed.start_index - 1 for d in docs if d.kind == "comment"}
         warnings = [f"skipped {n} {what}" for what, n in sorted(self.skipped.items())]
-        declared = self.declared if self.any_total else None
+        has_comments = any(d.kind == "comment" for d in docs)
+        # thr:total on posts counts comments held elsewhere (their own feeds) unless this
+        # input carries comments too (an export): only then is it a count to check.
+        declared = self.declared if self.any_total and has_comments else None
         if declared is None and not any(d.kind == "post" for d in docs) and self.feed.total_results is not None \
                 and (self.feed.start_index in (None, 1)) and not self.feed.next_href:
             declared = self.feed.total_results  # a complete, single-page comments feed
@@ -294,9 +295,9 @@ class EntryCollector:
                            warnings=self.warnings + warnings, rejects=self.rejects)
 
 
-def collect(fmt: str, entries: Iterable[Entry], feed: FeedInfo, *, tz: str, drop_orphans: bool) -> ParseResult:
+def collect(fmt: str, entries: Iterable[Entry], feed: FeedInfo, *, drop_orphans: bool) -> ParseResult:
     """Map a whole sequence of entries (a feed already in memory) to a ParseResult."""
-    col = EntryCollector(fmt, tz)
+    col = EntryCollector(fmt)
     col.feed = feed
     for e in entries:
         col.add(e)

@@ -6,9 +6,11 @@ one-line reason. Nothing raises past ``read_input`` for bad input.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,8 +47,16 @@ def sha256_file(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def iter_input_files(paths: Iterable[str | Path], skip_hidden: bool = True) -> Iterator[Path]:
-    """Files under the given paths, sorted, each once. Missing paths raise InputError."""
+SIDECAR_SUFFIX = ".columns.json"
+
+
+def iter_input_files(paths: Iterable[str | Path], skip_hidden: bool = True,
+                     ignore: Sequence[str] = ()) -> Iterator[Path]:
+    """Files under the given paths, sorted, each once. Missing paths raise InputError.
+
+    In folders, names matching a glob in ``ignore`` (README files, column-mapping
+    sidecars) are skipped; a file named explicitly is always read.
+    """
     seen: set[Path] = set()
     for raw in paths:
         p = Path(raw)
@@ -61,7 +71,8 @@ def iter_input_files(paths: Iterable[str | Path], skip_hidden: bool = True) -> I
                     dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
                     files = [f for f in files if not f.startswith(".")]
                 dirs.sort()
-                candidates.extend(Path(root) / f for f in sorted(files))
+                candidates.extend(Path(root) / f for f in sorted(files)
+                                  if not any(fnmatch.fnmatch(f, pat) for pat in ignore))
         for c in candidates:
             key = c.resolve()
             if key not in seen:
@@ -117,6 +128,21 @@ def read_input(
         where = f"{out.format} reader" if out.format else "reader"
         out.error = InputError("parse_error", f"{where} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
     return out
+
+
+def sidecar_options(path: Path) -> dict:
+    """Reader options kept beside an input: ``<file>.columns.json`` holds a column mapping
+    (``{"body": "message", ...}``) for a CSV/JSONL file. Raises InputError if unreadable."""
+    side = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not side.exists():
+        return {}
+    try:
+        mapping = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, UnicodeError, json.JSONDecodeError) as exc:
+        raise InputError("bad_option", f"column mapping {side.name} is not valid JSON: {exc}") from None
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise InputError("bad_option", f"column mapping {side.name} must be an object of column names")
+    return {"columns": mapping}
 
 
 def read_bytes(data: bytes, name: str, **kw) -> InputOutcome:

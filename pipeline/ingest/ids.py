@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from pipeline.ingest.blogger import page_url_key
 from pipeline.records import Document, ParseResult, RawDoc
 from pipeline.textnorm import fingerprint, fold, short_hash
 
@@ -39,15 +40,22 @@ def post_doc_id(key: str) -> str:
     return "p_" + short_hash(key)
 
 
+def _owner(cid: str, known: Mapping[str, str], new: Mapping[str, str]) -> str | None:
+    return known.get("owner:" + cid) or new.get("owner:" + cid)
+
+
 def assign_ids(
     result: ParseResult, tz: str, known_posts: Mapping[str, str] | None = None
 ) -> tuple[list[Document], dict[str, str]]:
     """Turn a reader's RawDocs into Documents with corpus-wide ids.
 
-    ``known_posts`` maps post keys ('date|title', 'body|...', 'blogger:<id>') already
-    known (in the store or earlier in this batch) to their doc_id, so another form of a
-    post joins it, and comments from a comments-only feed join their post whichever
-    arrives first. Returns the documents and the post keys to remember.
+    ``known_posts`` maps keys already known (in the store or earlier in this batch) to
+    doc ids: post keys ('date|title', 'body|...', 'blogger:<post id>', 'blogger:url:<page>'),
+    so another form of a post joins it and comments from a comments-only feed or page join
+    their post whichever arrives first; 'comment:<Blogger comment id>', so a reply on one
+    feed page finds its parent on another; and 'owner:<doc id>' -> Blogger comment id, so
+    two different comments with the same text on different pages stay two documents.
+    Returns the documents and the keys to remember.
     """
     known_posts = known_posts or {}
     post_ids: dict[str, str] = {}
@@ -61,6 +69,8 @@ def assign_ids(
         # copy that has no date or title (a glued copy); it never merges two posts that
         # have their own titles.
         lookup = (["blogger:" + d.blogger_id] if d.blogger_id else []) + [natural]
+        if d.url:
+            lookup.append("blogger:" + page_url_key(d.url))
         pid = next((known_posts[k] for k in lookup if k in known_posts), None) or post_doc_id(natural)
         post_ids[d.local_id] = pid
         new_keys.update({k: pid for k in lookup})
@@ -77,8 +87,19 @@ def assign_ids(
         if pid is None:  # comments whose post is not in this input (a comments feed)
             pid = post_doc_id("blogger:" + d.post_local)
             new_keys["blogger:" + d.post_local] = pid
-        seen[(pid, fp)] += 1
-        comment_ids[(d.post_local, d.local_id)] = "c_" + short_hash(pid, fp, str(seen[(pid, fp)]))
+        bid = d.blogger_id
+        cid = known_posts.get("comment:" + bid) if bid else None
+        if cid is None:
+            n = seen[(pid, fp)] + 1
+            cid = "c_" + short_hash(pid, fp, str(n))
+            while bid and _owner(cid, known_posts, new_keys) not in (None, bid):
+                n += 1  # another Blogger comment with the same text holds this id
+                cid = "c_" + short_hash(pid, fp, str(n))
+            seen[(pid, fp)] = n
+        if bid:
+            new_keys["comment:" + bid] = cid
+            new_keys["owner:" + cid] = bid
+        comment_ids[(d.post_local, d.local_id)] = cid
         post_ids.setdefault(d.post_local, pid)
 
     out: list[Document] = []
@@ -88,7 +109,11 @@ def assign_ids(
             parent = None
         else:
             doc_id = comment_ids[(d.post_local, d.local_id)]
-            parent = comment_ids.get((d.post_local, d.parent_local)) if d.parent_local else None
+            parent = None
+            if d.parent_local:
+                parent = (comment_ids.get((d.post_local, d.parent_local))
+                          or known_posts.get("comment:" + d.parent_local)
+                          or new_keys.get("comment:" + d.parent_local))
         out.append(
             Document(
                 doc_id=doc_id,

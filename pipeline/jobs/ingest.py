@@ -6,7 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 from pipeline.ingest import assign_ids, iter_input_files, read_input
-from pipeline.ingest.core import InputOutcome, sha256_file
+from pipeline.ingest.core import InputOutcome, sha256_file, sidecar_options
+from pipeline.records import InputError
 from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
 from pipeline.store.documents import (
@@ -55,7 +56,7 @@ def ingest_job(ctx: JobContext) -> dict:
     options = dict(ctx.options.get("reader_options", {}))
     forced = ctx.options.get("format")
 
-    files = list(iter_input_files(ctx.paths, skip_hidden=cfg["skip_hidden"]))
+    files = list(iter_input_files(ctx.paths, skip_hidden=cfg["skip_hidden"], ignore=cfg["ignore_names"]))
     conn = connect(ctx.db_path)
     try:
         seen_shas = known_shas(conn)
@@ -69,9 +70,14 @@ def ingest_job(ctx: JobContext) -> dict:
                 counts["unchanged"] += 1
                 continue
             seen_shas.add(sha)
+            try:
+                file_options = {**sidecar_options(path), **options}  # --map beats the sidecar
+            except InputError as exc:
+                outcomes.append(InputOutcome(str(path), sha, path.stat().st_size, error=exc))
+                continue
             outcomes.append(read_input(path, timezone=tz, max_bytes=max_bytes,
                                        sniff_bytes=int(cfg["sniff_bytes"]), forced_format=forced,
-                                       options=options, known_sha=sha))
+                                       options=file_options, known_sha=sha))
         ctx.progress("ingest", len(files), len(files))
 
         # Posts first, so that comments-only feeds in the same batch find their posts.

@@ -148,3 +148,36 @@ def test_missing_path_is_a_clear_error(tmp_db):
 
     with pytest.raises(InputError, match="does not exist"):
         api.ingest(["/no/such/file.txt"], tmp_db)
+
+
+JSONL = (b'{"cid": "1", "thread": "", "who": "Ed", "when": "2020-01-01T10:00:00Z", "msg": "A post."}\n'
+         b'{"cid": "2", "thread": "1", "who": "Anon", "when": "2020-01-01T11:00:00Z", "msg": "A comment."}\n')
+MAPPING = {"id": "cid", "post": "thread", "author": "who", "timestamp": "when", "body": "msg"}
+
+
+def test_column_mapping_sidecar_is_read_and_not_ingested(tmp_db, tmp_path):
+    import json
+
+    folder = tmp_path / "imp"
+    folder.mkdir()
+    (folder / "x.jsonl").write_bytes(JSONL)
+    (folder / "x.jsonl.columns.json").write_text(json.dumps(MAPPING))
+    (folder / "README.md").write_text("notes about this folder")
+    summary = api.ingest([str(folder)], tmp_db)
+    assert summary["files"] == 1 and summary["outcomes"] == {"ingested": 1}
+    conn = connect(tmp_db)
+    assert conn.execute("SELECT kind, author FROM documents ORDER BY position").fetchall() == [
+        ("post", "Ed"), ("comment", "Anon")]
+
+
+def test_a_broken_sidecar_quarantines_its_file(stocked_db, tmp_path):
+    folder = tmp_path / "imp"
+    folder.mkdir()
+    (folder / "x.jsonl").write_bytes(JSONL)
+    (folder / "x.jsonl.columns.json").write_text("{not json")
+    before = _snapshot(stocked_db)
+    summary = api.ingest([str(folder)], stocked_db)
+    assert summary["outcomes"] == {"quarantined:bad_option": 1}
+    (row,) = _quarantine(stocked_db)
+    assert row[2] == "bad_option" and "x.jsonl.columns.json" in row[3] and bytes(row[4]) == JSONL
+    assert _snapshot(stocked_db) == before

@@ -59,3 +59,38 @@ def test_comments_feed_before_posts_feed_join_up():
                                         published_at=datetime(2020, 1, 1, 12), blogger_id="555")])
     docs, _ = assign_ids(post, "Europe/London", keys)
     assert docs[0].doc_id == keys["blogger:555"]
+
+
+def _feed_page(*comments):
+    """A comments-feed page: (blogger id, text, parent blogger id) for post 555."""
+    return ParseResult("feed", [RawDoc(bid, "comment", "555", text, i, parent_local=parent, blogger_id=bid)
+                                for i, (bid, text, parent) in enumerate(comments, 1)])
+
+
+def test_a_reply_on_page_two_finds_its_parent_on_page_one():
+    page1, keys = ids(_feed_page(("9001", "Top comment.", None)))
+    docs2, _ = assign_ids(_feed_page(("9002", "A reply.", "9001")), "Europe/London", keys)
+    assert docs2[0].parent_id == page1[0]
+
+
+def test_same_text_on_two_pages_stays_two_comments_and_a_text_copy_joins_both():
+    p1, keys = ids(_feed_page(("9001", "+1", None)))
+    p2, keys2 = ids(_feed_page(("9002", "+1", None)), keys)
+    assert p1[0] != p2[0]
+    keys.update(keys2)
+    again, _ = ids(_feed_page(("9002", "+1", None)), keys)  # the same page re-read
+    assert again == p2
+    # a text copy of the thread (no Blogger ids) maps its two "+1"s onto the same two ids
+    copy = ParseResult("text", [RawDoc("c1", "comment", "555", "+1", 1), RawDoc("c2", "comment", "555", "+1", 2)])
+    assert "blogger:555" in keys
+    docs, _ = assign_ids(copy, "Europe/London", keys)
+    assert {d.doc_id for d in docs} == {p1[0], p2[0]}
+
+
+def test_comments_keyed_by_page_url_join_the_post_with_that_url():
+    frag = ParseResult("html", [RawDoc("1", "comment", "url:example.blogspot.com/2020/01/t.html", "Hi.", 1)])
+    _, keys = ids(frag)
+    post = ParseResult("html", [RawDoc("p", "post", "p", "Body", 0, title="T", published_at=datetime(2020, 1, 1, 12),
+                                       url="https://www.example.blogspot.co.uk/2020/01/t.html?m=1")])
+    docs, _ = assign_ids(post, "Europe/London", keys)
+    assert docs[0].doc_id == keys["blogger:url:example.blogspot.com/2020/01/t.html"]
