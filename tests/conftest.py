@@ -38,3 +38,18 @@ def sample_dir() -> Path:
 @pytest.fixture
 def tmp_db(tmp_path) -> str:
     return str(tmp_path / "test.duckdb")
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """The whole flow (every stage, through Prefect's local mode) on the sample corpus,
+    once per test session: (db_path, summary). Tests must only read from it."""
+    from pipeline import api
+    from pipeline.config import load_config
+
+    root = tmp_path_factory.mktemp("sample_run")
+    cfg = load_config(overrides={"paths": {"models_dir": str(root / "models"),
+                                           "reports_dir": str(root / "reports")}})
+    db = str(root / "sample.duckdb")
+    summary = api.run_stages([str(SAMPLE)], db, cfg)
+    return db, summary

@@ -42,7 +42,23 @@ def stocked_db(tmp_path):
     return db
 
 
+BLOGGER = FIXTURES.parent / "blogger"
+_THREADED = (BLOGGER / "threaded_page.html").read_bytes()
+_EXPORT = (BLOGGER / "legacy_export.xml").read_bytes()
+BILLION_LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE feed [<!ENTITY a "aaaaaaaaaa">'
+                  b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>\n'
+                  b'<feed xmlns="http://www.w3.org/2005/Atom"><title>&c;</title></feed>')
+XXE = (b'<?xml version="1.0"?>\n<!DOCTYPE feed [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+       b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>&x;</title></entry></feed>')
+EXTERNAL_DTD = (b'<?xml version="1.0"?>\n<!DOCTYPE feed SYSTEM "http://example.invalid/feed.dtd">\n'
+                b'<feed xmlns="http://www.w3.org/2005/Atom"></feed>')
+
 BAD_INPUTS = {
+    "truncated.html": (_THREADED[: _THREADED.index(b"post-body") + 40], "truncated_html"),
+    "laughs.xml": (BILLION_LAUGHS, "xml_entities"),
+    "xxe.atom": (XXE, "xml_entities"),
+    "external_dtd.xml": (EXTERNAL_DTD, "xml_entities"),
+    "malformed.xml": (_EXPORT[: _EXPORT.index(b"<entry>") + 40], "malformed_xml"),
     "empty.txt": (b"", "empty"),
     "blank.txt": (b"   \n\n\t\n", "empty"),
     "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary"),
@@ -108,6 +124,7 @@ def test_folder_goes_on_past_bad_files_and_counts_outcomes(stocked_db, tmp_path)
     assert oc["ingested"] == 2 and oc["unchanged"] == 1 and oc["partial"] == 1
     assert oc["quarantined:empty"] == 2 and oc["quarantined:unknown_format"] == 2
     assert oc["quarantined:binary"] == 1 and oc["quarantined:undecodable"] == 1
+    assert oc["quarantined:xml_entities"] == 3 and oc["quarantined:truncated_html"] == 1
     # the fragments of the partial file are quarantined with their locators, and its post kept
     locs = {(Path(r[0]).name, r[1]) for r in _quarantine(stocked_db) if r[2] == "unplaced_fragment"}
     assert locs == {("partial.txt", "lines 1-2"), ("partial.txt", "line 16")}
@@ -181,3 +198,16 @@ def test_a_broken_sidecar_quarantines_its_file(stocked_db, tmp_path):
     (row,) = _quarantine(stocked_db)
     assert row[2] == "bad_option" and "x.jsonl.columns.json" in row[3] and bytes(row[4]) == JSONL
     assert _snapshot(stocked_db) == before
+
+
+def test_a_cut_off_export_keeps_complete_entries_and_quarantines_the_rest(stocked_db, tmp_path):
+    cut = _EXPORT[: _EXPORT.rindex(b"<entry>") + 60]
+    bad = tmp_path / "cut_export.xml"
+    bad.write_bytes(cut)
+    before = _snapshot(stocked_db)
+    summary = api.ingest([str(bad)], stocked_db)
+    assert summary["outcomes"]["ingested"] == 1 and summary["outcomes"]["partial"] == 1
+    rows = _quarantine(stocked_db)
+    assert rows and all(r[1] for r in rows)  # fragment rows carry a locator
+    after = _snapshot(stocked_db)
+    assert set(before) <= set(after) and len(after) > len(before)

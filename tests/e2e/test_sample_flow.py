@@ -1,0 +1,73 @@
+"""End to end: `probation-corpus run` (the Prefect flow, every stage) on the sample corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline.jobs import STAGES
+from pipeline.store import connect
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def conn(sample_run):
+    db, _ = sample_run
+    c = connect(db, read_only=True)
+    yield c
+    c.close()
+
+
+def test_every_stage_ran_and_the_run_is_recorded(sample_run, conn):
+    _, summary = sample_run
+    assert list(summary["stages"]) == list(STAGES)
+    status, cfg, code, models = conn.execute(
+        "SELECT status, config, code_version, model_versions FROM runs WHERE run_id = ?",
+        [summary["run_id"]]).fetchone()
+    assert status == "completed" and code.startswith("0.1.0")
+    assert json.loads(cfg)["ingest"]["timezone"] == "Europe/London"
+    assert isinstance(json.loads(models), dict)
+
+
+def test_sample_corpus_is_ingested_whole(sample_run, conn):
+    _, summary = sample_run
+    ing = summary["stages"]["ingest"]
+    assert ing["outcomes"]["ingested"] == ing["files"]  # every file read, none quarantined
+    assert conn.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
+    posts, comments = conn.execute(
+        "SELECT count(*) FILTER (kind='post'), count(*) FILTER (kind='comment') FROM documents").fetchone()
+    assert posts >= 30 and comments >= 500
+    # the answer key lists every distinct document once
+    with open(REPO / "corpus/annotations/sample_gold.jsonl", encoding="utf-8") as fh:
+        gold = [json.loads(line) for line in fh]
+    assert posts + comments == len(gold)
+    # every supported format is represented
+    formats = {r[0] for r in conn.execute("SELECT DISTINCT format FROM sources").fetchall()}
+    assert formats == {"text_dump", "blogger_html", "blogger_feed_atom", "blogger_feed_json",
+                       "blogger_export", "tabular"}
+    # posts read from two forms are one document with both sources
+    assert conn.execute("SELECT count(*) FROM (SELECT doc_id FROM document_sources GROUP BY doc_id "
+                        "HAVING count(*) > 1)").fetchone()[0] > 0
+    # replies point at comments of the same post
+    assert conn.execute("SELECT count(*) FROM documents c JOIN documents p ON c.parent_id = p.doc_id "
+                        "WHERE p.post_id <> c.post_id OR p.kind <> 'comment'").fetchone()[0] == 0
+
+
+def test_rerun_changes_nothing(sample_run, tmp_path):
+    import shutil
+
+    from pipeline import api
+
+    db, _ = sample_run
+    copy = str(tmp_path / "again.duckdb")
+    shutil.copy(db, copy)
+    c = connect(copy)
+    before = c.execute("SELECT count(*), sum(hash(doc_id || text)) FROM document_rows").fetchone()
+    c.close()
+    summary = api.ingest([str(REPO / "corpus/sample")], copy)
+    assert summary["outcomes"] == {"unchanged": summary["files"]}
+    c = connect(copy)
+    assert c.execute("SELECT count(*), sum(hash(doc_id || text)) FROM document_rows").fetchone() == before
