@@ -30,14 +30,14 @@ STAGE_TASKS = {name: _stage_task(name, job) for name, job in STAGES.items()}
 
 @flow(name="probation-corpus", log_prints=True)
 def main_flow(paths: list[str], db_path: str, config_json: str, stages: list[str] | None = None,
-              options: dict | None = None) -> dict:
-    """Run the stages in order on ``paths``; records one row in ``runs``."""
+              options: dict | None = None, run_label: str = "main") -> dict:
+    """Run the stages in order on ``paths``; records one row in ``runs`` (``flow`` = ``run_label``)."""
     config = Config(json.loads(config_json))
     selected = stages or list(STAGES)
     unknown = [s for s in selected if s not in STAGES]
     if unknown:
         raise ValueError(f"unknown stage(s) {unknown}; stages: {list(STAGES)}")
-    run_id = begin(db_path, "main", {"paths": paths, "stages": selected, "options": options or {}}, config)
+    run_id = begin(db_path, run_label, {"paths": paths, "stages": selected, "options": options or {}}, config)
     summary: dict = {"run_id": run_id, "stages": {}}
     try:
         for name in [s for s in STAGES if s in selected]:

@@ -1,0 +1,109 @@
+"""Flows for deployments: the nightly sync, the weekly refit and a re-run of one stage.
+
+A Prefect worker runs them with the project root as working directory (the ``pull``
+step of ``prefect.yaml``), so every relative path -- parameters, ``schedule.sync_paths``,
+``paths.db``, ``--config`` -- is read from the project root. Each flow loads the config
+on the worker and hands paths and config JSON to :func:`pipeline.flows.main.main_flow`,
+which records one row in ``runs`` (``flow`` = the deployment's name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from prefect import flow
+
+from pipeline.config import Config, ConfigError, load_config
+from pipeline.flows.main import main_flow
+from pipeline.jobs import STAGES
+
+# The stage names, so the Prefect UI offers a choice instead of a free text field.
+StageName = Literal[tuple(STAGES)]  # type: ignore[valid-type]
+REFIT_STAGE = "topics"  # refit by the weekly-refit flow (option refit=true)
+
+
+def _from_root(path: str | Path) -> str:
+    """A relative path read from the working directory (the project root on a worker)."""
+    p = Path(path).expanduser()
+    return str(p if p.is_absolute() else Path.cwd() / p)
+
+
+def _config(config_path: str | None, overrides: Sequence[str] | None) -> Config:
+    return load_config(_from_root(config_path) if config_path else None, list(overrides or []),
+                       cwd=Path.cwd())
+
+
+def _inputs(config: Config, inputs: Sequence[str] | None) -> list[str]:
+    """``inputs`` or ``schedule.sync_paths``, each resolved and checked to exist."""
+    chosen = list(inputs) if inputs else list(config.get("schedule.sync_paths"))
+    if not chosen:
+        raise ConfigError("no input folders: give `inputs` or set schedule.sync_paths")
+    resolved = [_from_root(p) for p in chosen]
+    missing = [p for p, r in zip(chosen, resolved) if not Path(r).exists()]
+    if missing:
+        raise FileNotFoundError(f"input path(s) not found under {Path.cwd()}: {', '.join(missing)}")
+    return resolved
+
+
+def _db(config: Config, db_path: str | None) -> str:
+    return _from_root(db_path or config.get("paths.db"))
+
+
+@flow(name="nightly-sync", log_prints=True)
+def nightly_sync(inputs: list[str] | None = None, db_path: str | None = None,
+                 config_path: str | None = None, stages: list[StageName] | None = None,
+                 overrides: list[str] | None = None) -> dict:
+    """Bring the database up to date with the corpus folders.
+
+    Runs ``stages`` (default ``schedule.sync_stages``; empty means every stage) on
+    ``inputs`` (default ``schedule.sync_paths``) into ``db_path`` (default ``paths.db``).
+    ``config_path`` is a config file and ``overrides`` are ``section.key=value`` strings,
+    as with ``--config`` and ``--set`` on the command line.
+    """
+    config = _config(config_path, overrides)
+    chosen = list(stages) if stages else list(config.get("schedule.sync_stages"))
+    return main_flow(paths=_inputs(config, inputs), db_path=_db(config, db_path),
+                     config_json=config.to_json(), stages=chosen or None, options={},
+                     run_label="nightly-sync")
+
+
+@flow(name="weekly-refit", log_prints=True)
+def weekly_refit(db_path: str | None = None, config_path: str | None = None,
+                 then: list[StageName] | None = None, overrides: list[str] | None = None) -> dict:
+    """Refit the topic model on every document in ``db_path`` (default ``paths.db``).
+
+    Runs the ``topics`` stage in refit mode (a new model, made current), then the
+    stages in ``then`` (default ``schedule.after_refit``), which must come after
+    ``topics`` in run order: the stages that read the topics.
+    """
+    config = _config(config_path, overrides)
+    after = list(then) if then is not None else list(config.get("schedule.after_refit"))
+    order = list(STAGES)
+    if REFIT_STAGE not in STAGES:
+        raise ValueError(f"no {REFIT_STAGE!r} stage to refit; stages: {', '.join(STAGES)}")
+    early = [s for s in after if s not in STAGES or order.index(s) <= order.index(REFIT_STAGE)]
+    if early:
+        raise ConfigError(f"schedule.after_refit: {', '.join(early)} do not follow {REFIT_STAGE!r} "
+                          f"(stages in order: {', '.join(order)})")
+    return main_flow(paths=[], db_path=_db(config, db_path), config_json=config.to_json(),
+                     stages=[REFIT_STAGE, *after], options={REFIT_STAGE: {"refit": True}},
+                     run_label="weekly-refit")
+
+
+@flow(name="run-stage", log_prints=True)
+def run_stage(stage: StageName, inputs: list[str] | None = None, db_path: str | None = None,
+              config_path: str | None = None, overrides: list[str] | None = None,
+              options: dict[str, Any] | None = None) -> dict:
+    """Re-run one stage.
+
+    ``inputs`` (default ``schedule.sync_paths``) matter to ``ingest`` only; ``options``
+    go to the stage's job, e.g. ``{"refit": true}`` for ``topics``.
+    """
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+    config = _config(config_path, overrides)
+    paths = _inputs(config, inputs) if stage == "ingest" else [_from_root(p) for p in inputs or []]
+    return main_flow(paths=paths, db_path=_db(config, db_path), config_json=config.to_json(),
+                     stages=[stage], options={stage: dict(options or {})}, run_label=f"run-stage:{stage}")
