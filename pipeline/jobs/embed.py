@@ -1,0 +1,92 @@
+"""Embed job: embed the own text of each canonical document once per model.
+
+Vectors are keyed by (content hash, model id, chunking): unchanged texts are never
+embedded again, and a change of model is refused or recomputed explicitly
+(``embed.on_model_change``).
+"""
+
+from __future__ import annotations
+
+import time
+
+from pipeline.embed import content_hash, embed_texts, model_id_for, resolve_device
+from pipeline.embed.registry import EmbedError
+from pipeline.jobs.context import JobContext
+from pipeline.store import connect, transaction
+from pipeline.store.embed import (
+    embed_state,
+    embedded_hashes,
+    set_embed_state,
+    unique_own_texts,
+    write_doc_content,
+    write_embeddings,
+)
+from pipeline.store.runs import add_model_versions
+
+
+def chunking_key(chunk_tokens: int, chunk_overlap: int) -> str:
+    """How long texts are split, as stored with each vector."""
+    return f"tokens={chunk_tokens or 'model'},overlap={chunk_overlap}"
+
+
+def check_model_change(state: dict | None, model_id: str, chunking: str, policy: str) -> bool:
+    """True when the configured embedder differs from the stored one.
+
+    Raises :class:`EmbedError` when it differs and ``policy`` is ``"refuse"``.
+    """
+    if policy not in ("refuse", "recompute"):
+        raise EmbedError(f"embed.on_model_change must be 'refuse' or 'recompute', got {policy!r}")
+    if state is None or (state["model_id"], state["chunking"]) == (model_id, chunking):
+        return False
+    if policy == "refuse":
+        raise EmbedError(
+            f"stored embeddings come from {state['model_id']} ({state['chunking']}) but the config asks for "
+            f"{model_id} ({chunking}); set embed.on_model_change=recompute to embed every text again "
+            "(then refit topics), or restore the old embed settings"
+        )
+    return True
+
+
+def embed_job(ctx: JobContext) -> dict:
+    """Embed the own texts of ``documents_unique`` not yet embedded by the configured model."""
+    cfg = ctx.config.section("embed")
+    device = resolve_device(cfg["device"])
+    model_id = model_id_for(cfg["model"])
+    chunking = chunking_key(int(cfg["chunk_tokens"]), int(cfg["chunk_overlap"]))
+    conn = connect(ctx.db_path)
+    try:
+        docs = unique_own_texts(conn)
+        changed = check_model_change(embed_state(conn), model_id, chunking, cfg["on_model_change"])
+        hashes = [content_hash(t) for t in docs.own_text]
+        have = embedded_hashes(conn, model_id, chunking)
+        todo: dict[str, str] = {}
+        for h, text in zip(hashes, docs.own_text):
+            if h not in have:
+                todo.setdefault(h, text)
+        start = time.perf_counter()
+        n_chunks: list[int] = []
+        if todo:
+            res = embed_texts(list(todo.values()), cfg["model"], int(cfg["batch_size"]), device,
+                              int(cfg["chunk_tokens"]), int(cfg["chunk_overlap"]), ctx.progress)
+            if res.model_id != model_id:  # the folder changed while we were loading it
+                raise EmbedError(f"embedding model changed during the run ({model_id} -> {res.model_id})")
+            vectors, n_chunks = res.vectors, res.n_chunks
+        seconds = time.perf_counter() - start
+        with transaction(conn):
+            added = write_embeddings(conn, list(todo), vectors, n_chunks, model_id, chunking, ctx.run_id) if todo else 0
+            write_doc_content(conn, list(docs.doc_id), hashes, [len(t) for t in docs.own_text])
+            set_embed_state(conn, cfg["model"], model_id, chunking, device, ctx.run_id)
+            add_model_versions(conn, ctx.run_id, {"embed_model": model_id, "embed_device": device})
+    finally:
+        conn.close()
+    return {
+        "model_id": model_id,
+        "device": device,
+        "documents": len(docs),
+        "unique_texts": len(set(hashes)),
+        "embedded": added,
+        "reused": len(set(hashes)) - len(todo),
+        "chunked": sum(1 for n in n_chunks if n > 1),
+        "model_changed": changed,
+        "seconds": round(seconds, 2),
+    }

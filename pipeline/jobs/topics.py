@@ -1,0 +1,137 @@
+"""Topic jobs. ``topics_job`` (in ``STAGES``) assigns new or changed documents to the
+current topic model without refitting, and fits one only when none exists.
+``refit_job`` (the separate ``topics refit`` stage) fits a new model on every unique
+own text and makes it current."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.embed import content_hash
+from pipeline.jobs.context import JobContext
+from pipeline.store import connect, transaction
+from pipeline.store.documents import now_utc
+from pipeline.store.embed import embed_state, load_vectors, unique_own_texts
+from pipeline.store.runs import add_model_versions, code_version
+from pipeline.store.topics import (
+    assigned_hashes,
+    current_model,
+    drop_doc_topics,
+    write_doc_topics,
+    write_model,
+    write_quotes,
+    write_topics,
+)
+from pipeline.topics import TopicSettings, TopicsError, assign_topics, fit_topics
+from pipeline.topics.persist import build_card, input_hash, load_fitted, model_dir, save_fit
+
+
+def _inputs(conn, settings: TopicSettings) -> tuple[pd.DataFrame, dict]:
+    """Eligible documents with their content hashes, and the current embedder."""
+    state = embed_state(conn)
+    if state is None:
+        raise TopicsError("no embeddings yet: run the embed stage first")
+    docs = unique_own_texts(conn, settings.min_doc_chars)
+    docs["content_hash"] = [content_hash(t) for t in docs.own_text]
+    return docs, state
+
+
+def topics_job(ctx: JobContext) -> dict:
+    """Assign new documents to the current model (no refit); fit one if there is none.
+
+    With no model and too few documents to fit one, the stage is skipped (the summary
+    says why) rather than failing the whole run; ``topics refit`` raises instead.
+
+    ``ctx.options["refit"]`` true (or "true") refits instead (what ``refit_job`` does).
+    """
+    if str(ctx.options.get("refit", "")).strip().lower() in ("1", "true", "yes"):
+        return refit_job(ctx)
+    settings = TopicSettings.from_config(ctx.config.section("topics"))
+    conn = connect(ctx.db_path)
+    try:
+        current = current_model(conn)
+        n_docs = len(_inputs(conn, settings)[0]) if current is None else 0
+    finally:
+        conn.close()
+    if current is None:
+        if n_docs < settings.min_documents():
+            return {"action": "skipped", "documents": n_docs,
+                    "reason": f"too few documents to fit topics ({n_docs} < {settings.min_documents()})"}
+        return refit_job(ctx)
+    conn = connect(ctx.db_path)
+    try:
+        docs, state = _inputs(conn, settings)
+        if (state["model_id"], state["chunking"]) != (current["embedding_model_id"], current["embedding_chunking"]):
+            raise TopicsError(
+                f"the current topic model ({current['run_id']}) was fitted on embeddings from "
+                f"{current['embedding_model_id']} but the stored ones are from {state['model_id']}: "
+                "run `probation-corpus topics refit`"
+            )
+        done = assigned_hashes(conn, current["run_id"])
+        todo = docs[[done.get(d) != h for d, h in zip(docs.doc_id, docs.content_hash)]]
+        gone = sorted(set(done) - set(docs.doc_id))
+        if len(todo):
+            vectors = load_vectors(conn, list(todo.content_hash), state["model_id"], state["chunking"])
+            model = load_fitted(Path(current["model_path"]))
+            topic_ids, sims = assign_topics(model, vectors)
+            rows = pd.DataFrame({"doc_id": todo.doc_id.values, "topic_id": topic_ids,
+                                 "probability": np.clip(sims, 0.0, 1.0), "method": "assigned",
+                                 "content_hash": todo.content_hash.values})
+        with transaction(conn):
+            assigned = write_doc_topics(conn, current["run_id"], rows, ctx.run_id) if len(todo) else 0
+            dropped = drop_doc_topics(conn, current["run_id"], gone)
+            add_model_versions(conn, ctx.run_id, {"topic_model": current["run_id"]})
+    finally:
+        conn.close()
+    return {"action": "assign", "model_run": current["run_id"], "documents": len(docs), "assigned": assigned,
+            "dropped": dropped, "unchanged": len(docs) - len(todo)}
+
+
+def refit_job(ctx: JobContext) -> dict:
+    """Fit a new topic model on every eligible unique own text; save it and make it current.
+
+    The model folder is written first; if the database write then fails, the folder
+    is removed, so a failed run leaves both as they were.
+    """
+    settings = TopicSettings.from_config(ctx.config.section("topics"))
+    conn = connect(ctx.db_path)
+    try:
+        docs, state = _inputs(conn, settings)
+        vectors = load_vectors(conn, list(docs.content_hash), state["model_id"], state["chunking"])
+    finally:
+        conn.close()
+    fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings)
+    folder = model_dir(ctx.config.get("paths.models_dir"), ctx.run_id).resolve()
+    in_hash = input_hash(list(docs.doc_id), list(docs.content_hash), f"{state['model_id']}|{state['chunking']}")
+    embedding = {"model": state["model"], "model_id": state["model_id"], "chunking": state["chunking"],
+                 "device": state["device"]}
+    card = build_card(fit, ctx.run_id, settings, embedding, in_hash, code_version(),
+                      now_utc().isoformat(timespec="seconds"))
+    save_fit(fit, folder, card)
+    hashes = dict(zip(docs.doc_id, docs.content_hash))
+    rows = fit.assignments.assign(content_hash=[hashes[d] for d in fit.assignments.doc_id])
+    conn = connect(ctx.db_path)
+    try:
+        with transaction(conn):
+            write_model(conn, ctx.run_id, str(folder), state["model_id"], state["chunking"], in_hash,
+                        len(docs), asdict(settings), fit.metrics, code_version())
+            write_topics(conn, ctx.run_id, fit.topics, fit.metrics.get("npmi_per_topic", {}))
+            write_doc_topics(conn, ctx.run_id, rows, ctx.run_id)
+            write_quotes(conn, ctx.run_id, fit.quotes)
+            add_model_versions(conn, ctx.run_id, {"topic_model": ctx.run_id})
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        conn.close()
+    m = fit.metrics
+    return {"action": "fit", "model_run": ctx.run_id, "documents": len(docs), "topics": m["n_topics"],
+            "npmi": m["npmi"], "diversity": m["diversity"], "outlier_share_before": m["outlier_share_before"],
+            "outlier_share_after": m["outlier_share_after"], "model_path": str(folder),
+            "lda_npmi": (m.get("lda_baseline") or {}).get("npmi"), "metrics": json.loads(json.dumps(m))}

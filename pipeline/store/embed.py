@@ -1,0 +1,120 @@
+"""Reads and idempotent writes for embeddings (keyed by content hash and model)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline.store.documents import now_utc
+from pipeline.store.errors import StoreError
+
+
+def unique_own_texts(conn: duckdb.DuckDBPyConnection, min_chars: int = 1) -> pd.DataFrame:
+    """``doc_id, own_text`` of canonical documents (``documents_unique``) with at least
+    ``min_chars`` characters of own text (after trimming), ordered by doc_id."""
+    try:
+        return conn.execute(
+            "SELECT doc_id, own_text FROM documents_unique "
+            "WHERE own_text IS NOT NULL AND length(trim(own_text)) >= ? ORDER BY doc_id",
+            [max(1, int(min_chars))],
+        ).df()
+    except duckdb.CatalogException as exc:
+        raise StoreError(
+            "the documents_unique view is missing: run the clean and dedupe stages first "
+            f"({str(exc).splitlines()[0]})"
+        ) from exc
+
+
+def embed_state(conn: duckdb.DuckDBPyConnection) -> dict | None:
+    """The embedder whose vectors are current: model, model_id, chunking, device, run_id."""
+    row = conn.execute(
+        "SELECT model, model_id, chunking, device, run_id FROM embed_state WHERE key = 'current'"
+    ).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("model", "model_id", "chunking", "device", "run_id"), row))
+
+
+def set_embed_state(conn: duckdb.DuckDBPyConnection, model: str, model_id: str, chunking: str,
+                    device: str, run_id: str | None) -> None:
+    conn.execute(
+        "INSERT INTO embed_state VALUES ('current', ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+        "model = excluded.model, model_id = excluded.model_id, chunking = excluded.chunking, "
+        "device = excluded.device, updated_at = excluded.updated_at, run_id = excluded.run_id",
+        [model, model_id, chunking, device, now_utc(), run_id],
+    )
+
+
+def stored_embedders(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    """(model_id, chunking, count) of every embedder with stored vectors."""
+    return conn.execute(
+        "SELECT model_id, chunking, count(*) FROM embedding_rows GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall()
+
+
+def embedded_hashes(conn: duckdb.DuckDBPyConnection, model_id: str, chunking: str) -> set[str]:
+    return {r[0] for r in conn.execute(
+        "SELECT content_hash FROM embedding_rows WHERE model_id = ? AND chunking = ?", [model_id, chunking]
+    ).fetchall()}
+
+
+def write_embeddings(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], vectors: np.ndarray,
+                     n_chunks: Sequence[int], model_id: str, chunking: str, run_id: str | None) -> int:
+    """Insert vectors; an existing (hash, model, chunking) is kept. Returns rows added."""
+    if len(hashes) == 0:
+        return 0
+    vectors = np.asarray(vectors, dtype=np.float32)
+    df = pd.DataFrame({"content_hash": list(hashes), "vector": list(vectors), "n_chunks": list(n_chunks)})
+    conn.register("_emb", df)
+    try:
+        added = conn.execute(
+            "INSERT INTO embedding_rows SELECT content_hash, ?, ?, ?, CAST(vector AS FLOAT[]), n_chunks, ?, ? "
+            "FROM _emb ON CONFLICT DO NOTHING RETURNING 1",
+            [model_id, chunking, int(vectors.shape[1]), now_utc(), run_id],
+        ).fetchall()
+    finally:
+        conn.unregister("_emb")
+    return len(added)
+
+
+def write_doc_content(conn: duckdb.DuckDBPyConnection, doc_ids: Sequence[str], hashes: Sequence[str],
+                      n_chars: Sequence[int]) -> None:
+    """Upsert each document's current content hash."""
+    if len(doc_ids) == 0:
+        return
+    df = pd.DataFrame({"doc_id": list(doc_ids), "content_hash": list(hashes), "n_chars": list(n_chars)})
+    conn.register("_dc", df)
+    try:
+        conn.execute(
+            "INSERT INTO doc_content_rows SELECT doc_id, content_hash, n_chars, ? FROM _dc "
+            "ON CONFLICT (doc_id) DO UPDATE SET content_hash = excluded.content_hash, "
+            "n_chars = excluded.n_chars, updated_at = excluded.updated_at "
+            "WHERE doc_content_rows.content_hash <> excluded.content_hash",
+            [now_utc()],
+        )
+    finally:
+        conn.unregister("_dc")
+
+
+def load_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], model_id: str,
+                 chunking: str) -> np.ndarray:
+    """The stored vectors of ``hashes`` (row i = hash i); a missing one is an error."""
+    if len(hashes) == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    conn.register("_want", pd.DataFrame({"content_hash": list(dict.fromkeys(hashes))}))
+    try:
+        got = conn.execute(
+            "SELECT e.content_hash, e.vector FROM embedding_rows e JOIN _want w USING (content_hash) "
+            "WHERE e.model_id = ? AND e.chunking = ?", [model_id, chunking]
+        ).fetchnumpy()
+    finally:
+        conn.unregister("_want")
+    index = {h: i for i, h in enumerate(got["content_hash"])}
+    missing = [h for h in hashes if h not in index]
+    if missing:
+        raise StoreError(f"{len(missing)} texts have no embedding from {model_id} ({chunking}): "
+                         "run the embed stage first")
+    return np.stack([np.asarray(got["vector"][index[h]], dtype=np.float32) for h in hashes])

@@ -1,0 +1,229 @@
+"""BERTopic on precomputed embeddings, reproducibly: fixed seeds, our vocabulary of
+spaCy lemmas, outlier reduction, readable labels, our quotes and quality measures."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.topics.baseline import lda_baseline
+from pipeline.topics.labels import OUTLIER_LABEL, topic_label
+from pipeline.topics.metrics import doc_term_sets, npmi_coherence, topic_diversity
+from pipeline.topics.quotes import Quote, representative_quotes
+from pipeline.topics.settings import TopicSettings
+from pipeline.topics.text import TERM_PATTERN, build_vocabulary, lemmatize, stop_words
+
+
+class TopicsError(ValueError):
+    """Topic modelling cannot go on; the message is one line and says why."""
+
+
+@dataclass
+class TopicFit:
+    """A fitted topic model and everything we derive from it."""
+
+    model: Any  # bertopic.BERTopic
+    doc_ids: list[str]
+    assignments: pd.DataFrame  # doc_id, topic_id, probability, method
+    topics: pd.DataFrame  # topic_id, label, top_terms, size
+    quotes: list[Quote]
+    vocabulary: list[str]
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def _quiet() -> None:
+    """BERTopic's informational warnings (custom topic lists, no embedding model saved) off."""
+    logging.getLogger("BERTopic").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=".*n_jobs value.*overridden.*")
+    warnings.filterwarnings("ignore", message=".*Using a custom list of topic assignments.*")
+
+
+def build_model(settings: TopicSettings, vocabulary: Sequence[str]) -> Any:
+    """An unfitted BERTopic with fixed seeds: UMAP(random_state, n_jobs=1), HDBSCAN, our vectorizer."""
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from hdbscan import HDBSCAN
+    from umap import UMAP
+
+    _quiet()
+    umap_model = UMAP(n_neighbors=settings.umap_n_neighbors, n_components=settings.umap_n_components,
+                      min_dist=settings.umap_min_dist, metric=settings.umap_metric,
+                      random_state=settings.seed, n_jobs=1, low_memory=True)
+    hdbscan_model = HDBSCAN(min_cluster_size=settings.hdbscan_min_cluster_size,
+                            min_samples=settings.hdbscan_min_samples or None,
+                            cluster_selection_method=settings.hdbscan_selection, metric="euclidean",
+                            prediction_data=False, core_dist_n_jobs=1)
+    model = BERTopic(
+        embedding_model=None,
+        umap_model=umap_model,
+        hdbscan_model=hdbscan_model,
+        vectorizer_model=_vectorizer(settings, vocabulary),
+        ctfidf_model=ClassTfidfTransformer(bm25_weighting=settings.ctfidf_bm25,
+                                           reduce_frequent_words=settings.ctfidf_reduce_frequent),
+        top_n_words=settings.top_n_words,
+        nr_topics=settings.nr_topics or None,
+        calculate_probabilities=False,
+        verbose=False,
+    )
+    _quiet()  # BERTopic(verbose=False) resets its logger to WARNING
+    return model
+
+
+def _vectorizer(settings: TopicSettings, vocabulary: Sequence[str]):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(token_pattern=TERM_PATTERN, lowercase=False, ngram_range=(1, settings.ngram_max),
+                           vocabulary=list(vocabulary))
+
+
+def lemmatizer(settings: TopicSettings):
+    """The function that turns texts into topic terms under ``settings``."""
+    stop = stop_words(settings.domain_stop_words)
+
+    def run(texts: list[str]) -> list[str]:
+        return lemmatize(texts, stop, settings.keep_pos, settings.min_term_chars)
+
+    return run
+
+
+def centroids(topics: np.ndarray, embeddings: np.ndarray) -> dict[int, np.ndarray]:
+    """Normalised mean embedding of each topic's documents."""
+    out = {}
+    for t in sorted(set(int(x) for x in topics)):
+        c = embeddings[topics == t].mean(axis=0)
+        out[t] = (c / (np.linalg.norm(c) or 1.0)).astype(np.float32)
+    return out
+
+
+def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndarray, settings: TopicSettings,
+               lemmas: Sequence[str] | None = None) -> TopicFit:
+    """Fit topics on documents (sorted by id for a stable order) and their embeddings.
+
+    Steps: lemmas -> vocabulary (min_df/max_df over documents) -> BERTopic fit on the
+    given embeddings -> outlier reduction (``outlier_strategy``/``outlier_threshold``)
+    -> topic terms updated -> centroids become the topic embeddings (used to assign new
+    documents) -> labels, quotes, NPMI, diversity, and the LDA baseline.
+    """
+    _quiet()
+    if len(doc_ids) != len(texts) or len(texts) != len(embeddings):
+        raise TopicsError("doc_ids, texts and embeddings differ in length")
+    if len(set(doc_ids)) != len(doc_ids):
+        raise TopicsError("doc_ids are not unique")
+    if len(doc_ids) < settings.min_documents():
+        raise TopicsError(f"too few documents to fit topics: {len(doc_ids)} (need at least "
+                          f"{settings.min_documents()} with the [topics] settings)")
+    order = np.argsort(np.asarray(doc_ids, dtype=object), kind="stable")
+    doc_ids = [doc_ids[i] for i in order]
+    texts = [texts[i] for i in order]
+    emb = np.ascontiguousarray(np.asarray(embeddings, dtype=np.float32)[order])
+    lemmatize_fn = lemmatizer(settings)
+    lem = [lemmas[i] for i in order] if lemmas is not None else lemmatize_fn(list(texts))
+    vocabulary = build_vocabulary(lem, settings.ngram_max, settings.min_df, settings.max_df)
+
+    start = time.perf_counter()
+    model = build_model(settings, vocabulary)
+    first, hdb_prob = model.fit_transform(lem, embeddings=emb)
+    first = np.asarray(first, dtype=int)
+    final = first.copy()
+    if settings.outlier_strategy != "none" and (first == -1).any() and (first != -1).any():
+        final = np.asarray(model.reduce_outliers(lem, list(first), strategy=settings.outlier_strategy,
+                                                 threshold=settings.outlier_threshold, embeddings=emb), dtype=int)
+        if not np.array_equal(final, first):
+            model.update_topics(lem, topics=list(final), top_n_words=settings.top_n_words,
+                                vectorizer_model=_vectorizer(settings, vocabulary),
+                                ctfidf_model=model.ctfidf_model)
+    cents = centroids(final, emb)
+    # Topic embeddings = centroids of the final topics, in BERTopic's order (-1 first).
+    model.topic_embeddings_ = np.stack([cents[t] for t in sorted(cents)])
+    fit_seconds = time.perf_counter() - start
+
+    sims = np.array([float(emb[i] @ cents[int(final[i])]) for i in range(len(final))])
+    hdb = np.asarray(hdb_prob, dtype=float) if hdb_prob is not None else np.ones(len(final))
+    clustered = (first == final) & (final != -1)
+    assignments = pd.DataFrame({
+        "doc_id": doc_ids,
+        "topic_id": final,
+        "probability": np.where(clustered, hdb, np.clip(sims, 0.0, 1.0)),
+        "method": np.where(final == -1, "outlier", np.where(clustered, "cluster", "reduced")),
+    })
+    term_weights = {int(t): [(w, float(s)) for w, s in model.get_topic(int(t)) if w]
+                    for t in sorted(cents)}
+    sizes = pd.Series(final).value_counts()
+    topics = pd.DataFrame({
+        "topic_id": sorted(cents),
+        "label": [OUTLIER_LABEL if t == -1 else topic_label([w for w, _ in term_weights[t]], settings.label_terms)
+                  for t in sorted(cents)],
+        "top_terms": [[w for w, _ in term_weights[t]] for t in sorted(cents)],
+        "size": [int(sizes.get(t, 0)) for t in sorted(cents)],
+    })
+    quotes = representative_quotes(final, doc_ids, texts, emb, cents, term_weights, lemmatize_fn,
+                                   settings.representative_quotes, settings.quote_min_chars,
+                                   settings.quote_max_chars, settings.quote_diversity)
+    metrics = quality(topics, lem, settings, first, final)
+    metrics["fit_seconds"] = round(fit_seconds, 3)
+    if settings.lda_baseline:
+        metrics["lda_baseline"] = lda_metrics(lem, vocabulary, settings, max(1, metrics["n_topics"]))
+    return TopicFit(model, doc_ids, assignments, topics, quotes, vocabulary, metrics)
+
+
+def quality(topics: pd.DataFrame, lemmas: Sequence[str], settings: TopicSettings, first: np.ndarray,
+            final: np.ndarray) -> dict[str, Any]:
+    """NPMI, diversity and outlier shares of a fit (outlier topic excluded from NPMI/diversity)."""
+    real = topics[topics.topic_id != -1]
+    terms = [list(t) for t in real.top_terms]
+    docs = doc_term_sets(lemmas, settings.ngram_max)
+    npmi, per_topic = npmi_coherence(terms, docs, settings.npmi_top_n) if terms else (float("nan"), [])
+    return {
+        "n_documents": int(len(final)),
+        "n_topics": int(len(real)),
+        "npmi": _r(npmi),
+        "npmi_per_topic": {int(t): _r(s) for t, s in zip(real.topic_id, per_topic)},
+        "diversity": _r(topic_diversity(terms, settings.npmi_top_n)),
+        "outlier_share_before": _r(float(np.mean(first == -1))),
+        "outlier_share_after": _r(float(np.mean(final == -1))),
+    }
+
+
+def lda_metrics(lemmas: Sequence[str], vocabulary: Sequence[str], settings: TopicSettings,
+                n_topics: int) -> dict[str, Any]:
+    """The LDA baseline's NPMI, diversity and fit time on the same documents and terms."""
+    k = settings.lda_n_topics or n_topics
+    res = lda_baseline(lemmas, vocabulary, k, settings.ngram_max, settings.seed, settings.lda_max_iter,
+                       settings.npmi_top_n)
+    npmi, _ = npmi_coherence(res.topic_terms, doc_term_sets(lemmas, settings.ngram_max), settings.npmi_top_n)
+    return {"n_topics": k, "npmi": _r(npmi), "diversity": _r(topic_diversity(res.topic_terms, settings.npmi_top_n)),
+            "outlier_share": 0.0, "fit_seconds": round(res.fit_seconds, 3),
+            "topic_terms": [t[: settings.label_terms] for t in res.topic_terms]}
+
+
+def _r(x: float) -> float | None:
+    return None if x is None or np.isnan(x) else round(float(x), 4)
+
+
+def assign_topics(model: Any, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Topics of new documents under a fitted (or loaded) model, without refitting.
+
+    Uses the model's topic embeddings (the centroids of the fitted topics): each document
+    goes to the most similar one; the similarity is returned as its probability.
+    """
+    _quiet()
+    emb = np.asarray(embeddings, dtype=np.float32)
+    if len(emb) == 0:
+        return np.zeros(0, dtype=int), np.zeros(0)
+    from bertopic.cluster import BaseCluster
+
+    if type(model.hdbscan_model) is not BaseCluster:
+        # An in-memory fitted model would run UMAP+HDBSCAN; use the centroids like a saved one.
+        from sklearn.metrics.pairwise import cosine_similarity
+
+        sim = cosine_similarity(emb, np.asarray(model.topic_embeddings_))
+        return np.argmax(sim, axis=1) - model._outliers, sim.max(axis=1)
+    topics, probs = model.transform([""] * len(emb), embeddings=emb)
+    return np.asarray(topics, dtype=int), np.asarray(probs, dtype=float)

@@ -1,0 +1,79 @@
+"""The ``[topics]`` config section as a typed record."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions", "none")
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """Every knob of the topic model; documented in docs/config.md ([topics])."""
+
+    seed: int
+    min_doc_chars: int
+    umap_n_neighbors: int
+    umap_n_components: int
+    umap_min_dist: float
+    umap_metric: str
+    hdbscan_min_cluster_size: int
+    hdbscan_min_samples: int
+    hdbscan_selection: str
+    nr_topics: int
+    top_n_words: int
+    ctfidf_bm25: bool
+    ctfidf_reduce_frequent: bool
+    label_terms: int
+    ngram_max: int
+    min_df: int
+    max_df: float
+    keep_pos: tuple[str, ...]
+    min_term_chars: int
+    domain_stop_words: tuple[str, ...]
+    outlier_strategy: str
+    outlier_threshold: float
+    representative_quotes: int
+    quote_min_chars: int
+    quote_max_chars: int
+    quote_diversity: float
+    npmi_top_n: int
+    lda_baseline: bool
+    lda_n_topics: int
+    lda_max_iter: int
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> "TopicSettings":
+        """From ``config.section("topics")``; unknown or missing keys are errors."""
+        names = {f.name for f in fields(cls)}
+        missing = names - set(section)
+        if missing:
+            raise ValueError(f"[topics] config lacks {', '.join(sorted(missing))}")
+        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in section.items() if k in names}
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Refuse values that cannot work, with a one-line reason."""
+        if self.outlier_strategy not in OUTLIER_STRATEGIES:
+            raise ValueError(f"topics.outlier_strategy must be one of {', '.join(OUTLIER_STRATEGIES)}, "
+                             f"got {self.outlier_strategy!r}")
+        if self.hdbscan_selection not in ("eom", "leaf"):
+            raise ValueError(f"topics.hdbscan_selection must be 'eom' or 'leaf', got {self.hdbscan_selection!r}")
+        if self.hdbscan_min_cluster_size < 2:
+            raise ValueError("topics.hdbscan_min_cluster_size must be at least 2")
+        if self.umap_n_neighbors < 2 or self.umap_n_components < 1:
+            raise ValueError("topics.umap_n_neighbors must be >= 2 and topics.umap_n_components >= 1")
+        if not 0.0 < self.max_df <= 1.0:
+            raise ValueError("topics.max_df must be a share in (0, 1]")
+        if not 0.0 <= self.quote_diversity <= 1.0:
+            raise ValueError("topics.quote_diversity must be in [0, 1]")
+        if self.ngram_max < 1 or self.top_n_words < 1 or self.label_terms < 1:
+            raise ValueError("topics.ngram_max, top_n_words and label_terms must be at least 1")
+
+    def min_documents(self) -> int:
+        """The fewest documents a fit is attempted on."""
+        return max(self.umap_n_neighbors + 1, 2 * self.hdbscan_min_cluster_size, self.umap_n_components + 2)

