@@ -47,7 +47,13 @@ def sample_run(tmp_path_factory):
     from pipeline import api
     from pipeline.config import load_config
 
+    import shutil
+
     root = tmp_path_factory.mktemp("sample_run")
+    # the shipped classifiers, so the run uses them; new artefacts go to the temp copy
+    for kind in ("theme", "sentiment", "stance"):
+        if (REPO / "models" / kind).is_dir():
+            shutil.copytree(REPO / "models" / kind, root / "models" / kind)
     cfg = load_config(overrides={"paths": {"models_dir": str(root / "models"),
                                            "reports_dir": str(root / "reports")}})
     db = str(root / "sample.duckdb")

@@ -31,6 +31,7 @@ class SeedMatcher:
         self.attr = attr
         self.names = taxonomy.names
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._names = {nlp.vocab.strings.add(name): name for name in self.names}
         for theme in taxonomy:
             if not theme.seed_terms:
                 continue
@@ -49,7 +50,7 @@ class SeedMatcher:
         index = {n: j for j, n in enumerate(self.names)}
         for i, doc in enumerate(docs):
             for match_id, _s, _e in self.matcher(self._target(doc)):
-                out[i, index[doc.vocab.strings[match_id]]] += 1
+                out[i, index[self._names[match_id]]] += 1
         return out
 
     def matched_terms(self, doc: Doc) -> dict[str, list[str]]:
@@ -57,5 +58,5 @@ class SeedMatcher:
         target = self._target(doc)
         found: dict[str, list[str]] = {}
         for match_id, s, e in self.matcher(target):
-            found.setdefault(doc.vocab.strings[match_id], []).append(doc[s:e].text)
+            found.setdefault(self._names[match_id], []).append(doc[s:e].text)
         return found

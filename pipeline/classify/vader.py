@@ -28,6 +28,21 @@ def vader_scores(texts: Sequence[str]) -> np.ndarray:
     return out
 
 
+def sentence_stats(docs) -> np.ndarray:
+    """Per parsed document: min, max and mean VADER compound over its sentences, the
+    shares of negative and positive sentences, '?' and '!' counts (capped at 3, scaled to
+    [0, 1]) and length (capped at 2,000 characters, scaled). Shape (n, 8)."""
+    out = np.zeros((len(docs), 8), dtype=np.float32)
+    a = analyzer()
+    for i, doc in enumerate(docs):
+        sents = [s.text for s in doc.sents if s.text.strip()] or [""]
+        comp = np.array([a.polarity_scores(t)["compound"] for t in sents], dtype=np.float32)
+        text = doc.text
+        out[i] = (comp.min(), comp.max(), comp.mean(), np.mean(comp <= NEGATIVE_AT), np.mean(comp >= POSITIVE_AT),
+                  min(text.count("?"), 3) / 3, min(text.count("!"), 3) / 3, min(len(text), 2000) / 2000)
+    return out
+
+
 def vader_label(compound: float) -> str:
     """NEGATIVE / NEUTRAL / POSITIVE from a compound score."""
     if compound >= POSITIVE_AT:

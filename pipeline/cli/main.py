@@ -123,5 +123,14 @@ def _print_run(summary: dict, db: str) -> None:
             click.echo(f"{stage}: " + ", ".join(f"{k}={v}" for k, v in s.items() if not isinstance(v, (list, dict))))
 
 
+from pipeline.cli.schedule import schedule  # noqa: E402
+main.add_command(schedule)
+from pipeline.cli.annotate import annotate, evaluate, train  # noqa: E402
+main.add_command(annotate)
+main.add_command(train)
+main.add_command(evaluate)
+from pipeline.cli.topics import topics  # noqa: E402
+main.add_command(topics)
+
 if __name__ == "__main__":
     main()

@@ -53,7 +53,7 @@ def test_sql_refuses_writes_with_a_clear_message(db, stmt):
 def test_status(db):
     out = CliRunner().invoke(main, ["status", "--db", db])
     assert out.exit_code == 0
-    assert "documents: comment=" in out.output and "quarantine: 3 unknown_format=1 unplaced_fragment=2" in out.output
+    assert "documents: comment=" in out.output and "quarantine: 2 unplaced_fragment=2" in out.output
 
 
 def test_errors_are_one_line(tmp_path):

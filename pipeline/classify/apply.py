@@ -1,0 +1,148 @@
+"""Apply the models to documents' own text: themes with stance, document and sentence
+sentiment. Pure: models and an encoder in, DataFrames out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline.classify.features import build_features
+from pipeline.classify.nli import NLIStance
+from pipeline.classify.sentiment import DOMAIN, VADER, SentimentModel, predict_sentiment
+from pipeline.classify.similarity import Encoder, target_embeddings, theme_prototypes
+from pipeline.classify.stance import NLI, SUPERVISED, StanceModel
+from pipeline.classify.taxonomy import Taxonomy
+from pipeline.classify.text import sentences as split_sentences
+from pipeline.classify.themes import RuleParams, ThemeModel, detect_themes
+
+NO_OWN_TEXT = "no_own_text"
+
+
+@dataclass
+class Models:
+    """What classify uses. ``versions`` names each model (kind -> run id or name)."""
+
+    theme: ThemeModel | None = None
+    sentiment: SentimentModel | None = None
+    stance: StanceModel | None = None
+    nli: NLIStance | None = None
+    sentiment_default: str = VADER
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ApplyParams:
+    theme_threshold: float = 0.5
+    rules: RuleParams = field(default_factory=RuleParams)
+    stance_backend: str = SUPERVISED
+    min_chars: int = 3
+    sentences: bool = True
+
+
+def choose_sentiment_default(setting: str, sentiment_card: dict[str, Any] | None) -> str:
+    """'vader' or 'domain': as set, or for 'auto' the method with the higher cross-validated
+    macro-F1 on the domain model's card (VADER when there is no domain model)."""
+    setting = setting.lower()
+    if setting in (VADER, DOMAIN):
+        if setting == DOMAIN and sentiment_card is None:
+            raise ValueError("classify.sentiment_default = \"domain\" but no domain sentiment model was found")
+        return setting
+    if setting != "auto":
+        raise ValueError(f"classify.sentiment_default must be auto, vader or domain, got {setting!r}")
+    if sentiment_card is None:
+        return VADER
+    cv = sentiment_card.get("cv", {})
+    dom = cv.get(DOMAIN, {}).get("macro_f1", -1.0)
+    vad = cv.get(VADER, {}).get("macro_f1", -1.0)
+    return DOMAIN if dom > vad else VADER
+
+
+THEME_COLUMNS = ["doc_id", "theme", "score", "present", "method", "stance", "stance_score", "stance_method"]
+SENT_COLUMNS = ["doc_id", "method", "label", "score", "is_default"]
+SENTENCE_COLUMNS = ["doc_id", "sentence_no", "start_char", "end_char", "text", "method", "label", "score",
+                    "is_default"]
+
+
+def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxonomy, encoder: Encoder,
+                   models: Models, params: ApplyParams,
+                   contexts: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Themes (every theme's score, with stance for present ones), document sentiment by
+    every available method, and sentence sentiment of each own text. ``contexts`` (one
+    per text, ``features.context_text``) is the thread context the theme model may read;
+    empty when not given. Returns frames 'themes', 'sentiment', 'sentences' with
+    ``THEME_COLUMNS``, ``SENT_COLUMNS``, ``SENTENCE_COLUMNS``.
+    """
+    doc_ids, texts = list(doc_ids), [t or "" for t in texts]
+    contexts = list(contexts) if contexts is not None else [""] * len(texts)
+    usable = [i for i, t in enumerate(texts) if len(t.strip()) >= params.min_chars]
+    short = [i for i in range(len(texts)) if i not in set(usable)]
+    feats = build_features([texts[i] for i in usable], encoder, contexts=[contexts[i] for i in usable])
+    methods = [VADER] + ([DOMAIN] if models.sentiment is not None else [])
+    default = models.sentiment_default if models.sentiment_default in methods else VADER
+
+    # themes and stance
+    themes = pd.DataFrame(columns=THEME_COLUMNS)
+    if usable and len(taxonomy):
+        protos = theme_prototypes(taxonomy, encoder)
+        det = detect_themes(feats, taxonomy, protos, models.theme, params.rules, params.theme_threshold)
+        det["doc_id"] = [doc_ids[usable[r]] for r in det["row"]]
+        det["stance"] = None
+        det["stance_score"] = np.nan
+        det["stance_method"] = None
+        on = det.index[det["present"]]
+        if len(on):
+            rows = det.loc[on, "row"].tolist()
+            names = det.loc[on, "theme"].tolist()
+            if params.stance_backend == NLI:
+                if models.nli is None:
+                    raise ValueError("classify.stance_backend = \"nli\" needs classify.nli_model_dir")
+                labels, scores = models.nli.predict([feats.texts[r] for r in rows],
+                                                    [taxonomy.get(t).target for t in names])
+                how = NLI
+            elif models.stance is not None:
+                tvec = target_embeddings(taxonomy, encoder)
+                targets = {t.name: tvec[j] for j, t in enumerate(taxonomy)}
+                labels, scores = models.stance.predict(feats, rows, names, targets)
+                how = SUPERVISED
+            else:
+                labels, scores, how = ["NONE"] * len(rows), np.zeros(len(rows)), "no_model"
+            det.loc[on, "stance"] = labels
+            det.loc[on, "stance_score"] = np.asarray(scores, dtype=float)
+            det.loc[on, "stance_method"] = how
+        themes = det[THEME_COLUMNS].reset_index(drop=True)
+
+    # document sentiment
+    parts = []
+    for m in methods:
+        labels, scores = predict_sentiment(feats, m, models.sentiment)
+        parts.append(pd.DataFrame({"doc_id": [doc_ids[i] for i in usable], "method": m, "label": labels,
+                                   "score": np.asarray(scores, dtype=float), "is_default": m == default}))
+    if short:
+        parts.append(pd.DataFrame({"doc_id": [doc_ids[i] for i in short], "method": NO_OWN_TEXT,
+                                   "label": "NEUTRAL", "score": 1.0, "is_default": True}))
+    sentiment = pd.concat(parts, ignore_index=True)[SENT_COLUMNS] if parts else pd.DataFrame(columns=SENT_COLUMNS)
+
+    # sentence sentiment
+    sent_frame = pd.DataFrame(columns=SENTENCE_COLUMNS)
+    if params.sentences and usable:
+        owner, spans = [], []
+        for r, doc in enumerate(feats.docs):
+            for s in split_sentences(doc):
+                owner.append(r)
+                spans.append(s)
+        if spans:
+            sfeats = build_features([s.text for s in spans], encoder)
+            parts = []
+            for m in methods:
+                labels, scores = predict_sentiment(sfeats, m, models.sentiment)
+                parts.append(pd.DataFrame({
+                    "doc_id": [doc_ids[usable[r]] for r in owner], "sentence_no": [s.index for s in spans],
+                    "start_char": [s.start for s in spans], "end_char": [s.end for s in spans],
+                    "text": [s.text for s in spans], "method": m, "label": labels,
+                    "score": np.asarray(scores, dtype=float), "is_default": m == default}))
+            sent_frame = pd.concat(parts, ignore_index=True)[SENTENCE_COLUMNS]
+    return {"themes": themes, "sentiment": sentiment, "sentences": sent_frame}

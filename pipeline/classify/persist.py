@@ -1,0 +1,111 @@
+"""Fitted models on disk: ``<models_dir>/<kind>/<run_id>/`` with ``model.joblib``,
+``card.json`` and ``MODEL_CARD.md``.
+
+``model.joblib`` is a pickle: load only folders you trust (the shipped ones, or ones
+you trained yourself).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+KINDS = ("theme", "sentiment", "stance")
+MODEL_FILE = "model.joblib"
+CARD_FILE = "card.json"
+CARD_MD = "MODEL_CARD.md"
+
+
+def save_model(model: Any, kind: str, run_id: str, models_dir: str | Path, card: dict[str, Any]) -> Path:
+    """Write the model and its card; returns the folder."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown model kind {kind!r}; kinds: {', '.join(KINDS)}")
+    folder = Path(models_dir) / kind / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, folder / MODEL_FILE, compress=3)
+    (folder / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True, default=str) + "\n")
+    (folder / CARD_MD).write_text(card_markdown(card))
+    return folder
+
+
+def list_models(models_dir: str | Path, kind: str) -> list[tuple[Path, dict[str, Any]]]:
+    """Every saved model of ``kind`` with its card, newest first."""
+    root = Path(models_dir) / kind
+    found = []
+    for card_path in sorted(root.glob(f"*/{CARD_FILE}")):
+        if not (card_path.parent / MODEL_FILE).exists():
+            continue
+        try:
+            card = json.loads(card_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        found.append((card_path.parent, card))
+    found.sort(key=lambda pc: (str(pc[1].get("created_at", "")), pc[0].name), reverse=True)
+    return found
+
+
+def resolve_model_dir(models_dir: str | Path, kind: str, spec: str) -> Path | None:
+    """``spec``: 'latest' (newest under models_dir/kind, None if there is none), 'none',
+    a run id under models_dir/kind, or a folder path."""
+    spec = (spec or "").strip()
+    if spec.lower() in ("", "none"):
+        return None
+    if spec.lower() == "latest":
+        models = list_models(models_dir, kind)
+        return models[0][0] if models else None
+    for candidate in (Path(models_dir) / kind / spec, Path(spec)):
+        if (candidate / MODEL_FILE).exists():
+            return candidate
+    raise ValueError(f"no {kind} model {spec!r}: expected a run id under {Path(models_dir) / kind} "
+                     f"or a folder holding {MODEL_FILE}")
+
+
+def load_model(folder: str | Path) -> tuple[Any, dict[str, Any]]:
+    """The model and its card from a folder written by ``save_model``."""
+    folder = Path(folder)
+    try:
+        card = json.loads((folder / CARD_FILE).read_text())
+        model = joblib.load(folder / MODEL_FILE)
+    except (OSError, json.JSONDecodeError, EOFError, ValueError) as exc:
+        raise ValueError(f"cannot load the model in {folder}: {exc}") from exc
+    return model, card
+
+
+def _fmt(x: Any) -> str:
+    return f"{x:.3f}" if isinstance(x, float) else str(x)
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    """A readable model card from ``card.json``'s content."""
+    lines = [f"# Model card: {card.get('kind')} model {card.get('run_id')}", ""]
+    lines += [card.get("summary", ""), ""]
+    lines += ["## Model", "", f"- method: {card.get('method')}", f"- features: {card.get('features')}",
+              f"- embedding model: {card.get('embedding_model')}", f"- hyper-parameters: "
+              f"{json.dumps(card.get('params', {}), sort_keys=True)}", f"- created: {card.get('created_at')}",
+              f"- versions: {json.dumps(card.get('versions', {}), sort_keys=True)}", ""]
+    td = card.get("training_data", {})
+    lines += ["## Training data", "", f"- coders: {', '.join(td.get('coders', []))}",
+              f"- documents: {td.get('documents')} in {td.get('threads')} threads",
+              f"- label counts: {json.dumps(td.get('labels', {}), sort_keys=True)}",
+              f"- gold: {td.get('gold', '')}", ""]
+    cv = card.get("cv", {})
+    if cv:
+        lines += [f"## Cross-validated evaluation ({card.get('cv_folds')} folds, grouped by thread)", "",
+                  "| method | macro-F1 | micro-F1 |", "|---|---|---|"]
+        for method, rep in cv.items():
+            lines.append(f"| {method} | {_fmt(rep['macro_f1'])} | {_fmt(rep['micro']['f1'])} |")
+        lines.append("")
+        main = cv.get(card.get("method", ""), {})
+        if main:
+            lines += [f"Per class ({card.get('method')}):", "", "| class | precision | recall | F1 | support |",
+                      "|---|---|---|---|---|"]
+            for cls, m in main["classes"].items():
+                lines.append(f"| {cls} | {_fmt(m['precision'])} | {_fmt(m['recall'])} | {_fmt(m['f1'])} | "
+                             f"{m['support']} |")
+            lines.append("")
+    lines += ["## Intended use and limits", "", card.get("limits", ""), "",
+              "## Retrain", "", card.get("retrain", ""), ""]
+    return "\n".join(lines)

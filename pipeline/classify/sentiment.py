@@ -1,0 +1,70 @@
+"""Sentiment (NEGATIVE / NEUTRAL / POSITIVE): VADER baseline and a domain model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+
+from pipeline.classify.features import DocFeatures
+from pipeline.classify.labels import SENTIMENTS
+from pipeline.classify.linear import SafeLogit, dense, fit_tfidf, make_tfidf, tfidf_block
+from pipeline.classify.vader import vader_predict
+
+VADER = "vader"
+DOMAIN = "domain"
+METHODS = (VADER, DOMAIN)
+STATS_WEIGHT = 3.0  # chosen by grouped cross-validation on the shipped training data
+
+
+class SentimentModel:
+    """A balanced multinomial logistic regression over [embedding, tf-idf, VADER scores,
+    sentence-level VADER statistics x ``STATS_WEIGHT``], trained on coded documents of
+    this blog."""
+
+    kind = "sentiment"
+
+    def __init__(self, C: float = 1.0, max_features: int = 4000, seed: int = 13):
+        self.C = C
+        self.max_features = max_features
+        self.seed = seed
+        self.vectorizer = None
+        self.model: SafeLogit | None = None
+
+    def _matrix(self, feats: DocFeatures) -> sparse.csr_matrix:
+        return sparse.hstack([dense(feats.embeddings), tfidf_block(self.vectorizer, feats.texts),
+                              dense(feats.vader), dense(feats.stats * STATS_WEIGHT)]).tocsr()
+
+    def fit(self, feats: DocFeatures, labels: Sequence[str]) -> "SentimentModel":
+        self.vectorizer = fit_tfidf(make_tfidf(self.max_features), feats.texts)
+        self.model = SafeLogit(self.C, self.seed).fit(self._matrix(feats), list(labels))
+        return self
+
+    def predict_proba(self, feats: DocFeatures) -> np.ndarray:
+        """Probabilities in ``SENTIMENTS`` order, shape (n, 3)."""
+        if len(feats) == 0:
+            return np.zeros((0, len(SENTIMENTS)))
+        X = self._matrix(feats)
+        if self.model is not None and self.model.model is None:  # one class seen in training
+            out = np.zeros((len(feats), len(SENTIMENTS)))
+            out[:, SENTIMENTS.index(self.model.classes_[0])] = 1.0
+            return out
+        return self.model.proba_for(X, SENTIMENTS)
+
+    def predict(self, feats: DocFeatures) -> tuple[list[str], np.ndarray]:
+        p = self.predict_proba(feats)
+        idx = p.argmax(axis=1) if len(p) else np.zeros(0, dtype=int)
+        return [SENTIMENTS[i] for i in idx], p.max(axis=1) if len(p) else np.zeros(0)
+
+
+def predict_sentiment(feats: DocFeatures, method: str, model: SentimentModel | None) -> tuple[list[str], np.ndarray]:
+    """Labels and scores (the chosen label's probability or VADER confidence) by ``method``."""
+    if method == VADER:
+        return vader_predict(feats.vader)
+    if method == DOMAIN:
+        if model is None:
+            raise ValueError("the domain sentiment model is not available (train one or set "
+                             "classify.sentiment_default = \"vader\")")
+        return model.predict(feats)
+    raise ValueError(f"unknown sentiment method {method!r}; methods: {', '.join(METHODS)}")

@@ -1,0 +1,164 @@
+"""Multi-label theme detection: seed terms, embedding similarity and a supervised model.
+
+For a theme the supervised model was trained on, its probability decides (the model's
+features include the seed-term counts and prototype similarities, so it combines all
+three signals). A theme without training data (one a user added) is decided by rules:
+present when its similarity to the theme prototype reaches ``similarity_threshold``
+(method ``similarity``), or when a seed term matches and the similarity reaches
+``seed_term_min_similarity`` (method ``seed_terms``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from pipeline.classify.features import DocFeatures
+from pipeline.classify.linear import SafeLogit, dense, fit_tfidf, make_tfidf, tfidf_block
+from pipeline.classify.phrases import SeedMatcher
+from pipeline.classify.similarity import similarities
+from pipeline.classify.taxonomy import Taxonomy, taxonomy_from_list
+from pipeline.classify.text import load_nlp
+
+SUPERVISED = "supervised"
+SIMILARITY = "similarity"
+SEED_TERMS = "seed_terms"
+
+
+@dataclass(frozen=True)
+class RuleParams:
+    """Thresholds of the unsupervised detector (config ``classify``)."""
+
+    similarity_threshold: float = 0.45
+    seed_term_min_similarity: float = 0.1
+    phrase_attr: str = "LEMMA"
+
+
+def rule_detect(hits: np.ndarray, sims: np.ndarray, params: RuleParams) -> tuple[np.ndarray, np.ndarray]:
+    """Present flags and the deciding method ('' when absent) per (document, theme)."""
+    by_sim = sims >= params.similarity_threshold
+    by_terms = (hits >= 1) & (sims >= params.seed_term_min_similarity)
+    method = np.where(by_sim, SIMILARITY, np.where(by_terms, SEED_TERMS, ""))
+    return by_sim | by_terms, method
+
+
+class ThemeModel:
+    """One balanced logistic regression per theme over [embedding, tf-idf, log seed-term
+    counts, prototype similarities] of the own text and, with ``context_weight`` > 0,
+    [embedding, log seed-term counts, prototype similarities] of the thread context
+    scaled by that weight (a short reply is often about its thread's subject). Labels:
+    1 present, 0 absent, -1 not coded."""
+
+    kind = "theme"
+
+    def __init__(self, taxonomy: Taxonomy, prototypes: np.ndarray, phrase_attr: str = "LEMMA",
+                 C: float = 1.0, max_features: int = 4000, seed: int = 13, context_weight: float = 0.0):
+        self.taxonomy_items = taxonomy.to_list()
+        self.prototypes = np.asarray(prototypes, dtype=np.float32)
+        self.phrase_attr = phrase_attr
+        self.C = C
+        self.max_features = max_features
+        self.seed = seed
+        self.context_weight = context_weight
+        self.vectorizer = None
+        self.models: list[SafeLogit] = []
+        self._matcher: SeedMatcher | None = None
+
+    # spaCy objects are rebuilt after loading rather than pickled
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_matcher"] = None
+        return state
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        return taxonomy_from_list(self.taxonomy_items)
+
+    @property
+    def theme_names(self) -> list[str]:
+        return [t["name"] for t in self.taxonomy_items]
+
+    def matcher(self) -> SeedMatcher:
+        if self._matcher is None:
+            self._matcher = SeedMatcher(self.taxonomy, load_nlp(), self.phrase_attr)
+        return self._matcher
+
+    def signals(self, feats: DocFeatures) -> tuple[np.ndarray, np.ndarray]:
+        """Seed-term counts and prototype similarities for this model's themes."""
+        return self.matcher().counts(feats.docs), similarities(feats.embeddings, self.prototypes)
+
+    def _matrix(self, feats: DocFeatures) -> sparse.csr_matrix:
+        hits, sims = self.signals(feats)
+        blocks = [dense(feats.embeddings), tfidf_block(self.vectorizer, feats.texts), dense(np.log1p(hits)),
+                  dense(sims)]
+        if self.context_weight > 0:
+            if feats.context is None:
+                raise ValueError("this theme model reads the thread context: build features with contexts")
+            c_hits, c_sims = self.signals(feats.context)
+            w = self.context_weight
+            blocks += [dense(feats.context.embeddings * w), dense(np.log1p(c_hits) * w), dense(c_sims * w)]
+        return sparse.hstack(blocks).tocsr()
+
+    def fit(self, feats: DocFeatures, Y: np.ndarray) -> "ThemeModel":
+        Y = np.asarray(Y)
+        self.vectorizer = fit_tfidf(make_tfidf(self.max_features), feats.texts)
+        X = self._matrix(feats)
+        self.models = []
+        for j in range(Y.shape[1]):
+            known = Y[:, j] >= 0
+            self.models.append(SafeLogit(self.C, self.seed).fit(X[known], Y[known, j]))
+        return self
+
+    def predict_proba(self, feats: DocFeatures) -> np.ndarray:
+        """P(present) per (document, theme), shape (n, k)."""
+        if len(feats) == 0:
+            return np.zeros((0, len(self.models)))
+        X = self._matrix(feats)
+        return np.column_stack([m.proba_for(X, [1])[:, 0] for m in self.models])
+
+
+def detect_themes(feats: DocFeatures, taxonomy: Taxonomy, prototypes: np.ndarray, model: ThemeModel | None,
+                  params: RuleParams, threshold: float) -> pd.DataFrame:
+    """Every (document row, theme) with its score, whether present and the deciding method.
+
+    ``prototypes`` are the current taxonomy's theme prototypes (``theme_prototypes``),
+    used for themes the model was not trained on. Columns: row, theme, score, present,
+    method. The score is the supervised probability for trained themes, the prototype
+    similarity otherwise.
+    """
+    names = taxonomy.names
+    n = len(feats)
+    if n == 0 or not names:
+        return pd.DataFrame({"row": pd.Series(dtype=int), "theme": pd.Series(dtype=str),
+                             "score": pd.Series(dtype=float), "present": pd.Series(dtype=bool),
+                             "method": pd.Series(dtype=str)})
+    rows, themes, scores, present, methods = [], [], [], [], []
+    trained = set(model.theme_names) if model is not None else set()
+    if trained:
+        proba = model.predict_proba(feats)
+        col = {t: j for j, t in enumerate(model.theme_names)}
+    untrained = [t for t in names if t not in trained]
+    if untrained:
+        sub = Taxonomy(tuple(taxonomy.get(t) for t in untrained))
+        hits = SeedMatcher(sub, load_nlp(), params.phrase_attr).counts(feats.docs)
+        sims = similarities(feats.embeddings, prototypes[[names.index(t) for t in untrained]])
+        flags, how = rule_detect(hits, sims, params)
+        ucol = {t: j for j, t in enumerate(untrained)}
+    for i in range(n):
+        for t in names:
+            rows.append(i)
+            themes.append(t)
+            if t in trained:
+                p = float(proba[i, col[t]])
+                scores.append(p)
+                present.append(p >= threshold)
+                methods.append(SUPERVISED)
+            else:
+                j = ucol[t]
+                scores.append(float(sims[i, j]))
+                present.append(bool(flags[i, j]))
+                methods.append(str(how[i, j]) or SIMILARITY)
+    return pd.DataFrame({"row": rows, "theme": themes, "score": scores, "present": present, "method": methods})

@@ -1,0 +1,108 @@
+"""`annotate export|import|agreement`, `train` and `evaluate`."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from pipeline import api
+from pipeline.cli.common import config_options, user_errors
+
+KINDS = ("theme", "sentiment", "stance")
+
+
+@click.group()
+def annotate() -> None:
+    """The human-coding loop: export a sample to code, import codes, measure agreement."""
+
+
+@annotate.command("export")
+@click.option("-n", "--size", "n", type=int, default=None, help="Documents to export (default annotate.sample_size).")
+@click.option("--strategy", type=click.Choice(["stratified", "uncertain"]), default=None,
+              help="stratified by theme and year, or the documents the models are least sure of.")
+@click.option("--coder", default=None, help="Leave out documents this coder has already coded.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for the files (default annotate.export_dir).")
+@config_options
+@user_errors
+def export_cmd(n, strategy, coder, out_dir, config, db):
+    """Write a sample of documents to code, as CSV and JSON Lines."""
+    s = api.annotate_export(db, config, n, strategy, coder, out_dir)
+    click.echo(f"{s['documents']} documents ({s['strategy']}) -> {s['csv']} and {s['jsonl']}")
+
+
+@annotate.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--coder", required=True, help="Who coded the file; codes are stored per coder.")
+@config_options
+@user_errors
+def import_cmd(file, coder, config, db):
+    """Store the codes in FILE (CSV or JSON Lines, export or gold format) for one coder."""
+    s = api.annotate_import(file, coder, db, config)
+    click.echo(f"{s['documents']} documents coded by {s['coder']}: {s['codes']} codes stored")
+    if s["skipped"]:
+        click.echo(f"skipped {len(s['skipped'])} row(s) whose document is not in the database "
+                   "(ingest it, then import again):", err=True)
+        for note in s["skipped"][:10]:
+            click.echo(f"  {note}", err=True)
+
+
+@annotate.command("agreement")
+@click.option("--coder", "coders", multiple=True, help="Only these coders (repeatable; default all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@config_options
+@user_errors
+def agreement_cmd(coders, fmt, config, db):
+    """Cohen's kappa per pair of coders and Krippendorff's alpha, per label."""
+    df = api.annotate_agreement(db, config, coders)
+    if fmt == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    elif fmt == "json":
+        sys.stdout.write(df.to_json(orient="records") + "\n")
+    else:
+        t = Table("kind", "label", "statistic", "coders", "value", "units", "observed agreement")
+        for r in df.itertuples():
+            t.add_row(r.label_kind, r.label, r.statistic, r.coders,
+                      "undefined" if math.isnan(r.value) else f"{r.value:.3f}", str(r.units),
+                      "" if math.isnan(r.agreement) else f"{r.agreement:.3f}")
+        Console().print(t)
+
+
+def _print_scores(summary: dict) -> None:
+    for k, v in summary.items():
+        if k.count(".") == 2:
+            click.echo(f"  {k} = {v}")
+
+
+@click.command()
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Models to fit (default all).")
+@click.option("--coder", "coders", multiple=True, help="Use only these coders' codes (default all).")
+@click.option("--models-dir", default=None, type=click.Path(file_okay=False),
+              help="Where to save (default paths.models_dir).")
+@config_options
+@user_errors
+def train(kinds, coders, models_dir, config, db):
+    """Fit the theme, sentiment and stance models from the stored codes and save them."""
+    s = api.train(db, config, kinds, coders, models_dir)
+    click.echo(f"run {s['run_id']}: trained on {s['documents']} documents")
+    for kind, folder in s["saved"].items():
+        click.echo(f"  {kind} -> {folder}")
+    _print_scores(s)
+
+
+@click.command()
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Models to evaluate (default all).")
+@click.option("--coder", "coders", multiple=True, help="Use only these coders' codes (default all).")
+@click.option("--report", default=None, type=click.Path(dir_okay=False),
+              help="Markdown report path (default <paths.reports_dir>/evaluation.md).")
+@config_options
+@user_errors
+def evaluate(kinds, coders, report, config, db):
+    """Cross-validated P/R/F1, macro-F1 and confusion matrices of every model and baseline."""
+    s = api.evaluate(db, config, kinds, coders, report)
+    click.echo(f"run {s['run_id']}: {s['documents']} coded documents; report -> {s['report']}")
+    _print_scores(s)

@@ -1,0 +1,132 @@
+"""The human-coding loop's jobs: export a sample to code, import codes, agreement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.annotate.agreement import agreement_table
+from pipeline.annotate.codes import codes_frame, gold_locators, read_code_file, resolve
+from pipeline.annotate.sample import (
+    STRATEGIES,
+    export_records,
+    sample_stratified,
+    sample_uncertain,
+    uncertainty,
+    write_csv,
+    write_jsonl,
+)
+from pipeline.classify.taxonomy import taxonomy_from_config
+from pipeline.config import Config
+from pipeline.jobs.classify import resolve_path
+from pipeline.store import connect, transaction
+from pipeline.store.annotate import (
+    coded_doc_ids,
+    document_heads,
+    document_locators,
+    export_documents,
+    known_doc_ids,
+    read_codes,
+    write_codes,
+)
+from pipeline.store.classify import default_sentiment, has_own_text, latest_classify_run, theme_scores
+from pipeline.store.errors import StoreError
+
+
+def export_sample(db_path: str, config: Config, n: int | None = None, strategy: str | None = None,
+                  coder: str | None = None, out_dir: str | Path | None = None) -> dict:
+    """Choose documents to code and write them as CSV and JSON Lines (same rows).
+
+    Returns the two paths, the strategy and the number of documents."""
+    section = config.section("annotate")
+    n = int(n if n is not None else section["sample_size"])
+    strategy = (strategy or section["strategy"]).lower()
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+    taxonomy = taxonomy_from_config(config.section("classify"))
+    min_chars = int(config.get("classify.min_chars"))
+    conn = connect(db_path)
+    try:
+        if not has_own_text(conn):
+            raise StoreError("documents has no own_text column yet: run the clean stage first")
+        docs = export_documents(conn)
+        locs = gold_locators(document_locators(conn))
+        coded = coded_doc_ids(conn, coder) if section["exclude_coded"] else set()
+        run = latest_classify_run(conn)
+        scores = theme_scores(conn, run) if run else pd.DataFrame(columns=["doc_id", "theme", "score", "present",
+                                                                            "method"])
+        sent = default_sentiment(conn, run) if run else pd.DataFrame(columns=["doc_id", "label", "score", "method"])
+    finally:
+        conn.close()
+    cands = docs[(docs["own_text"].str.strip().str.len() >= min_chars) & ~docs["doc_id"].isin(coded)].copy()
+    if strategy == "uncertain":
+        if run is None:
+            raise ValueError("the uncertain strategy needs a classify run first "
+                             "(`probation-corpus run --stage classify`), or use --strategy stratified")
+        chosen = sample_uncertain(uncertainty(scores, sent, float(config.get("classify.theme_threshold"))),
+                                  cands["doc_id"].tolist(), n)
+    else:
+        if run is None:
+            top = pd.Series(dtype=object)
+        else:
+            present = scores[scores["present"]].sort_values("score", ascending=False)
+            top = present.drop_duplicates("doc_id").set_index("doc_id")["theme"]
+        cands["top_theme"] = cands["doc_id"].map(top)
+        if run is not None:
+            cands["top_theme"] = cands["top_theme"].fillna("none")
+        chosen = sample_stratified(cands, n, int(config.get("classify.random_seed")))
+    picked = cands.set_index("doc_id").loc[chosen].reset_index()
+    first_loc = locs.drop_duplicates("doc_id").set_index("doc_id")
+    picked["source"] = picked["doc_id"].map(first_loc["source"])
+    picked["doc"] = picked["doc_id"].map(first_loc["doc"])
+    picked["parent"] = picked["doc_id"].map(first_loc["parent"])
+    picked = picked.astype({"source": object, "doc": object, "parent": object})
+    picked = picked.where(picked.notna(), None)
+    records = export_records(picked, taxonomy.names)
+    folder = Path(out_dir) if out_dir else resolve_path(section["export_dir"])
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"sample_{strategy}_{datetime.now().strftime('%Y%m%d_%H%M%S')}"
+    csv_path, jsonl_path = folder / f"{stem}.csv", folder / f"{stem}.jsonl"
+    write_csv(records, taxonomy.names, csv_path)
+    write_jsonl(records, jsonl_path)
+    return {"documents": len(records), "strategy": strategy, "csv": str(csv_path), "jsonl": str(jsonl_path),
+            "classify_run": run}
+
+
+def import_codes(db_path: str, config: Config, path: str | Path, coder: str) -> dict:
+    """Read a coder's file, resolve every row to a document and store the codes (all or
+    nothing: a malformed row fails the file). Rows whose document is not in the corpus
+    are skipped and listed in ``skipped``. Returns counts."""
+    coder = (coder or "").strip()
+    if not coder:
+        raise ValueError("--coder NAME is required: codes are stored per coder")
+    p = Path(path)
+    rows = read_code_file(p)
+    taxonomy = taxonomy_from_config(config.section("classify"))
+    conn = connect(db_path)
+    try:
+        resolved, skipped = resolve(rows, gold_locators(document_locators(conn)), known_doc_ids(conn), p.name,
+                           document_heads(conn))
+        codes = codes_frame(resolved, taxonomy.names, p.name)
+        with transaction(conn):
+            n = write_codes(conn, codes, coder, p.name)
+    finally:
+        conn.close()
+    return {"coder": coder, "documents": len(resolved), "codes": n, "file": str(p), "skipped": skipped}
+
+
+def agreement(db_path: str, config: Config, coders: list[str] | None = None) -> pd.DataFrame:
+    """Cohen's kappa per pair of coders and Krippendorff's alpha, per label."""
+    conn = connect(db_path)
+    try:
+        codes = read_codes(conn)
+    finally:
+        conn.close()
+    if coders:
+        codes = codes[codes["coder"].isin(coders)]
+    if codes["coder"].nunique() < 2:
+        raise ValueError("agreement needs codes from at least two coders "
+                         f"(stored: {', '.join(sorted(codes['coder'].unique())) or 'none'})")
+    return agreement_table(codes)
