@@ -71,3 +71,13 @@ def test_rerun_changes_nothing(sample_run, tmp_path):
     assert summary["outcomes"] == {"unchanged": summary["files"]}
     c = connect(copy)
     assert c.execute("SELECT count(*), sum(hash(doc_id || text)) FROM document_rows").fetchone() == before
+
+
+def test_topic_by_theme_view(sample_run, conn):
+    rows = conn.execute("SELECT topic_id, theme, count, share, favor + against + no_stance FROM topic_themes"
+                        ).fetchall()
+    assert rows, "topic_themes is empty after a full run"
+    assert all(0 < share <= 1 and count == total for _, _, count, share, total in rows)
+    # the shipped classifiers were used, not only the fallbacks
+    methods = {r[0] for r in conn.execute("SELECT DISTINCT method FROM doc_sentiment").fetchall()}
+    assert methods and methods != {"vader"}
