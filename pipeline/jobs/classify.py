@@ -58,16 +58,38 @@ def resolve_path(path: str | Path) -> Path:
     return REPO_ROOT / p
 
 
-def make_encoder(config: Config) -> tuple[Encoder, str]:
-    """``pipeline.embed.encode`` with the ``[embed]`` settings, and the model's id."""
-    from pipeline.embed import encode, model_id_for
+def make_encoder(config: Config, conn: Any = None) -> tuple[Encoder, str]:
+    """An encoder with the ``[embed]`` settings, and the model's id.
+
+    With a store connection, texts the embed stage already embedded (same content hash,
+    model and chunking) are read from the store, and only the others (sentences, thread
+    contexts, prototypes) are embedded here, so each text is embedded once.
+    """
+    from pipeline.embed import content_hash, embed_texts, model_id_for
+    from pipeline.jobs.embed import chunking_key
+    from pipeline.store.embed import stored_vectors
 
     e = config.section("embed")
+    model_id = model_id_for(e["model"])
+    chunking = chunking_key(int(e["chunk_tokens"]), int(e["chunk_overlap"]))
 
     def encoder(texts: Sequence[str]) -> np.ndarray:
-        return encode(list(texts), model=e["model"], batch_size=int(e["batch_size"]), device=e["device"])
+        texts = list(texts)
+        hashes = [content_hash(t) for t in texts]
+        found = stored_vectors(conn, hashes, model_id, chunking) if conn is not None else {}
+        todo = [i for i, h in enumerate(hashes) if h not in found]
+        fresh = (embed_texts([texts[i] for i in todo], e["model"], int(e["batch_size"]), e["device"],
+                             int(e["chunk_tokens"]), int(e["chunk_overlap"])).vectors if todo else None)
+        if not todo:
+            return np.stack([found[h] for h in hashes]) if texts else np.zeros((0, 0), dtype=np.float32)
+        out = np.empty((len(texts), fresh.shape[1]), dtype=np.float32)
+        out[todo] = fresh
+        for i, h in enumerate(hashes):
+            if h in found:
+                out[i] = found[h]
+        return out
 
-    return encoder, model_id_for(e["model"])
+    return encoder, model_id
 
 
 def _apply_params(section: dict[str, Any]) -> ApplyParams:
@@ -121,10 +143,10 @@ def classify_job(ctx: JobContext) -> dict:
     section = ctx.config.section("classify")
     taxonomy = taxonomy_from_config(section)
     params = _apply_params(section)
-    encoder, embedding_model = make_encoder(ctx.config)
-    models, _ = load_models(ctx.config, embedding_model)
     conn = connect(ctx.db_path)
     try:
+        encoder, embedding_model = make_encoder(ctx.config, conn)
+        models, _ = load_models(ctx.config, embedding_model)
         docs = classify_inputs(conn)
         ctx.progress("classify", 0, len(docs))
         contexts = [context_text(t, o) for t, o in zip(docs["post_title"], docs["post_own_text"])]
@@ -223,10 +245,10 @@ def train_job(ctx: JobContext) -> dict:
         raise ValueError(f"unknown model kind(s) {unknown}; kinds: {', '.join(KINDS)}")
     section = ctx.config.section("classify")
     params = TrainParams.from_config(section)
-    encoder, embedding_model = make_encoder(ctx.config)
     models_dir = Path(ctx.options.get("models_dir") or resolve_path(ctx.config.get("paths.models_dir")))
     conn = connect(ctx.db_path)
     try:
+        encoder, embedding_model = make_encoder(ctx.config, conn)
         data, taxonomy, info = _labelled(conn, ctx.config, encoder, ctx.options.get("coders"))
         results = _cross_validate(data, taxonomy, encoder, params, kinds)
         protos = theme_prototypes(taxonomy, encoder)
@@ -288,11 +310,11 @@ def evaluate_job(ctx: JobContext) -> dict:
     model_evaluations and write the Markdown report."""
     section = ctx.config.section("classify")
     params = TrainParams.from_config(section)
-    encoder, _ = make_encoder(ctx.config)
     kinds = list(ctx.options.get("kinds") or KINDS)
     nli = load_nli(section) if "stance" in kinds else None
     conn = connect(ctx.db_path)
     try:
+        encoder, _ = make_encoder(ctx.config, conn)
         data, taxonomy, info = _labelled(conn, ctx.config, encoder, ctx.options.get("coders"))
         results = _cross_validate(data, taxonomy, encoder, params, kinds, nli)
         with transaction(conn):

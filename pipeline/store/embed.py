@@ -99,12 +99,13 @@ def write_doc_content(conn: duckdb.DuckDBPyConnection, doc_ids: Sequence[str], h
         conn.unregister("_dc")
 
 
-def load_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], model_id: str,
-                 chunking: str) -> np.ndarray:
-    """The stored vectors of ``hashes`` (row i = hash i); a missing one is an error."""
-    if len(hashes) == 0:
-        return np.zeros((0, 0), dtype=np.float32)
-    conn.register("_want", pd.DataFrame({"content_hash": list(dict.fromkeys(hashes))}))
+def stored_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], model_id: str,
+                   chunking: str) -> dict[str, np.ndarray]:
+    """The stored vectors among ``hashes`` (hash -> vector); missing ones are left out."""
+    wanted = list(dict.fromkeys(hashes))
+    if not wanted:
+        return {}
+    conn.register("_want", pd.DataFrame({"content_hash": wanted}))
     try:
         got = conn.execute(
             "SELECT e.content_hash, e.vector FROM embedding_rows e JOIN _want w USING (content_hash) "
@@ -112,9 +113,17 @@ def load_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], model_i
         ).fetchnumpy()
     finally:
         conn.unregister("_want")
-    index = {h: i for i, h in enumerate(got["content_hash"])}
-    missing = [h for h in hashes if h not in index]
+    return {h: np.asarray(v, dtype=np.float32) for h, v in zip(got["content_hash"], got["vector"])}
+
+
+def load_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], model_id: str,
+                 chunking: str) -> np.ndarray:
+    """The stored vectors of ``hashes`` (row i = hash i); a missing one is an error."""
+    if len(hashes) == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    found = stored_vectors(conn, hashes, model_id, chunking)
+    missing = [h for h in hashes if h not in found]
     if missing:
         raise StoreError(f"{len(missing)} texts have no embedding from {model_id} ({chunking}): "
                          "run the embed stage first")
-    return np.stack([np.asarray(got["vector"][index[h]], dtype=np.float32) for h in hashes])
+    return np.stack([found[h] for h in hashes])
