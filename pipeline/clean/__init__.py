@@ -13,8 +13,11 @@ from pipeline.clean.text import (
     strip_furniture,
 )
 
+# Bump when cleaning logic changes: documents cleaned by another version are cleaned again.
+LOGIC_VERSION = 1
+
 __all__ = [
-    "CleanResult", "clean_frame", "Link", "domain_of", "extract_links", "url_line_spans", "Mention",
+    "LOGIC_VERSION", "CleanResult", "clean_frame", "Link", "domain_of", "extract_links", "url_line_spans", "Mention",
     "extract_mentions", "local_time", "resolve_mentions", "Signoff", "SignoffOptions", "find_signoff",
     "is_anonymous", "CleanOptions", "clean_text", "normalise_whitespace", "repair_unicode", "strip_furniture",
 ]

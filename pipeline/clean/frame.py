@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from pipeline.clean.links import extract_links
 from pipeline.clean.mentions import extract_mentions
-from pipeline.clean.signoff import SignoffOptions, find_signoff
+from pipeline.clean.signoff import DEFAULT_STOPWORDS, SignoffOptions, find_signoff
 from pipeline.clean.text import CleanOptions, clean_text
 from pipeline.textnorm import fingerprint
 
@@ -24,6 +28,20 @@ class CleanResult:
     docs: pd.DataFrame
     links: pd.DataFrame
     mentions: pd.DataFrame
+
+
+def options_from_config(cfg: Mapping[str, Any]) -> tuple[CleanOptions, SignoffOptions]:
+    """Cleaning and sign-off options from the ``[clean]`` config section."""
+    extra = frozenset(str(w).lower() for w in cfg["signoff_extra_stopwords"])
+    return (
+        CleanOptions(str(cfg["unicode_form"]), bool(cfg["fix_mojibake"]), tuple(cfg["extra_furniture"])),
+        SignoffOptions(int(cfg["signoff_max_words"]), int(cfg["signoff_max_chars"]), DEFAULT_STOPWORDS | extra),
+    )
+
+
+def options_key(cfg: Mapping[str, Any]) -> str:
+    """A short digest of a config section: stored results made with another one are stale."""
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def clean_frame(docs: pd.DataFrame, opts: CleanOptions | None = None,
@@ -54,4 +72,4 @@ def clean_frame(docs: pd.DataFrame, opts: CleanOptions | None = None,
     return CleanResult(out, pd.DataFrame(link_rows, columns=LINK_COLUMNS), mentions)
 
 
-__all__ = ["CleanResult", "clean_frame", "CLEAN_COLUMNS", "LINK_COLUMNS", "MENTION_COLUMNS"]
+__all__ = ["CleanResult", "clean_frame", "options_from_config", "options_key", "CLEAN_COLUMNS", "LINK_COLUMNS", "MENTION_COLUMNS"]

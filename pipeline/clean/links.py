@@ -41,6 +41,8 @@ def domain_of(url: str) -> str:
     except ValueError:
         return ""
     host = host.lower().rstrip(".")
+    if not re.fullmatch(r"[\w\-]+(?:\.[\w\-]+)+", host):
+        return ""
     return host[4:] if host.startswith("www.") else host
 
 

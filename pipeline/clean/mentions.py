@@ -25,7 +25,7 @@ _DAY = r"(?P<day>yesterday|today|last night|this morning|this afternoon|this eve
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # Blogger's own stamp copied: "Anonymous 27 October 2024 at 08:46"
     ("stamp", re.compile(
-        r"(?P<name>\b[A-Z][\w'’.]*(?:\s[A-Z][\w'’.]*)?)\s+(?P<d>\d{1,2})\s+(?P<mon>" + "|".join(_MONTHS)
+        r"(?-i:(?P<name>\b[A-Z][\w'’.]*(?:\s[A-Z][\w'’.]*)?))\s+(?P<d>\d{1,2})\s+(?P<mon>" + "|".join(_MONTHS)
         + r")\s+(?P<y>\d{4})\s+at\s+" + _TC, re.IGNORECASE)),
     ("at_sign", re.compile(r"@\s?" + _T + r"(?:\s+" + _DAY + r")?", re.IGNORECASE)),
     ("anon", re.compile(r"\b(?P<name>anon(?:ymous)?)\.?\s*(?:@|at)?\s*" + _T + r"(?:\s+" + _DAY + r")?",

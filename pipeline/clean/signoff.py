@@ -107,9 +107,10 @@ def find_signoff(text: str, start: int = 0, end: int | None = None,
     return Signoff(last, name, line_start, line_start + len(last))
 
 
-def is_anonymous(author: str | None, anonymous: Iterable[str]) -> bool:
-    """True when ``author`` says nothing about who wrote ("Anonymous", "Unknown", empty)."""
-    if author is None or not author.strip():
+def is_anonymous(author: object, anonymous: Iterable[str]) -> bool:
+    """True when ``author`` says nothing about who wrote ("Anonymous", "Unknown", empty,
+    missing)."""
+    if not isinstance(author, str) or not author.strip():
         return True
     return author.strip().lower() in {a.lower() for a in anonymous}
 

@@ -88,13 +88,17 @@ def furniture_pattern(extra: Iterable[str] = ()) -> re.Pattern[str]:
 
 def strip_furniture(text: str, pattern: re.Pattern[str] | None = None) -> str:
     """Drop lines that are only page furniture (``ReplyDelete``, ``Load more...``,
-    ``Newer Post Older Post Home``, ...) and a ``ReplyDelete`` glued to the last line."""
+    ``Newer Post Older Post Home``, ...) and a ``ReplyDelete`` glued to the last line,
+    until none is left."""
     pattern = pattern or furniture_pattern()
-    lines = [ln for ln in text.split("\n") if not pattern.match(ln.strip())]
-    if lines:
-        last = re.sub(r"(?<=\S)(?:Reply)?Delete$", "", lines[-1])
-        lines[-1] = last
-    return "\n".join(lines)
+    while True:
+        lines_ = [ln for ln in text.split("\n") if not pattern.match(ln.strip())]
+        if lines_:
+            lines_[-1] = re.sub(r"(?<=\S)(?:Reply)?Delete$", "", lines_[-1])
+        out = "\n".join(lines_)
+        if out == text:
+            return out
+        text = out
 
 
 def _one_pass(text: str, opts: CleanOptions, pattern: re.Pattern[str]) -> str:

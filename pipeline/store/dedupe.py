@@ -1,0 +1,216 @@
+"""Reads and idempotent writes for the dedupe stage: signatures, the shingle index,
+shared passages, pair evidence and the duplicates table."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+
+def doc_order_frame(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """What publication order needs, for every cleaned document: ``doc_id, post_id, kind,
+    position, published_at, post_published_at``."""
+    return conn.execute(
+        """
+        SELECT d.doc_id, d.post_id, d.kind, d.position, d.published_at, p.published_at AS post_published_at
+        FROM document_rows d
+        JOIN clean_docs c ON c.doc_id = d.doc_id
+        LEFT JOIN document_rows p ON p.doc_id = d.post_id
+        ORDER BY d.doc_id
+        """
+    ).df()
+
+
+def stale_signature_keys(conn: duckdb.DuckDBPyConnection, options_key: str) -> bool:
+    """True when some stored signature was made with other settings (all must be redone)."""
+    row = conn.execute("SELECT count(*) FROM dedupe_signatures WHERE options_key <> ?", [options_key]).fetchone()
+    return bool(row[0])
+
+
+def reset(conn: duckdb.DuckDBPyConnection) -> None:
+    """Forget every signature, shingle and pair (settings changed). Call inside ``transaction``."""
+    for table in ("dedupe_signatures", "shingle_index", "dedupe_blocks", "dedupe_spans", "dedupe_near_pairs", "dedupe_coverage",
+                  "duplicate_rows"):
+        conn.execute(f"DELETE FROM {table}")
+
+
+def docs_to_dedupe(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``doc_id, clean_text, clean_md5`` of cleaned documents without a signature of
+    their current clean text."""
+    return conn.execute(
+        """
+        SELECT c.doc_id, c.clean_text, md5(c.clean_text) AS clean_md5
+        FROM clean_docs c LEFT JOIN dedupe_signatures s ON s.doc_id = c.doc_id
+        WHERE s.doc_id IS NULL OR s.clean_md5 <> md5(c.clean_text)
+        ORDER BY c.doc_id
+        """
+    ).df()
+
+
+def forget_docs(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
+    """Drop the index rows and pair evidence of documents about to be re-hashed."""
+    if not doc_ids:
+        return
+    conn.register("_forget", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)}))
+    conn.execute("DELETE FROM shingle_index WHERE doc_id IN (SELECT doc_id FROM _forget)")
+    conn.execute("DELETE FROM dedupe_blocks WHERE doc_id IN (SELECT doc_id FROM _forget)")
+    conn.execute("DELETE FROM dedupe_spans WHERE doc_id IN (SELECT doc_id FROM _forget) "
+                 "OR source_doc_id IN (SELECT doc_id FROM _forget)")
+    conn.execute("DELETE FROM dedupe_near_pairs WHERE a IN (SELECT doc_id FROM _forget) "
+                 "OR b IN (SELECT doc_id FROM _forget)")
+    conn.execute("DELETE FROM dedupe_coverage WHERE doc_a IN (SELECT doc_id FROM _forget) "
+                 "OR doc_b IN (SELECT doc_id FROM _forget)")
+    conn.unregister("_forget")
+
+
+def write_signatures(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, options_key: str,
+                     run_id: str | None) -> None:
+    """Upsert ``doc_id, clean_md5, n_tokens, signature`` (bytes)."""
+    if rows.empty:
+        return
+    df = rows.copy()
+    df["options_key"] = options_key
+    df["run_id"] = run_id
+    conn.register("_sigs", df)
+    conn.execute(
+        "INSERT OR REPLACE INTO dedupe_signatures SELECT doc_id, clean_md5, options_key, "
+        "CAST(n_tokens AS INTEGER), signature, run_id FROM _sigs"
+    )
+    conn.unregister("_sigs")
+
+
+def write_shingles(conn: duckdb.DuckDBPyConnection, shingles: pd.DataFrame) -> None:
+    """Append ``hash, doc_id, pos`` rows (``forget_docs`` first for re-hashed documents)."""
+    if shingles.empty:
+        return
+    conn.register("_sh", shingles)
+    conn.execute("INSERT INTO shingle_index SELECT CAST(hash AS BIGINT), doc_id, CAST(pos AS INTEGER) FROM _sh")
+    conn.unregister("_sh")
+
+
+def write_blocks(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
+    """Append ``doc_id, start, end, hash, n_words`` block rows."""
+    if rows.empty:
+        return
+    conn.register("_blocks", rows)
+    conn.execute('INSERT OR REPLACE INTO dedupe_blocks SELECT doc_id, start, "end", hash, n_words FROM _blocks')
+    conn.unregister("_blocks")
+
+
+def block_hits(conn: duckdb.DuckDBPyConnection, new_ids: list[str]) -> pd.DataFrame:
+    """The SQL twin of ``pipeline.dedupe.blocks.block_hits`` for pairs with a new
+    document: ``doc_id, start, end, other``."""
+    conn.register("_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)}))
+    df = conn.execute(
+        """
+        SELECT b.doc_id, b.start, b."end", c.doc_id AS other
+        FROM dedupe_blocks b JOIN clean_docs c ON c.clean_hash = b.hash
+        WHERE b.doc_id <> c.doc_id
+          AND (b.doc_id IN (SELECT doc_id FROM _new) OR c.doc_id IN (SELECT doc_id FROM _new))
+        ORDER BY b.doc_id, b.start, other
+        """
+    ).df()
+    conn.unregister("_new")
+    return df
+
+
+def all_signatures(conn: duckdb.DuckDBPyConnection) -> dict[str, bytes]:
+    """doc_id -> stored MinHash signature bytes (documents with words only)."""
+    rows = conn.execute("SELECT doc_id, signature FROM dedupe_signatures WHERE n_tokens > 0").fetchall()
+    return {d: bytes(b) for d, b in rows}
+
+
+def doc_info(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``doc_id, clean_hash, n_tokens`` of every hashed document."""
+    return conn.execute(
+        "SELECT s.doc_id, c.clean_hash, s.n_tokens FROM dedupe_signatures s JOIN clean_docs c USING (doc_id) "
+        "ORDER BY s.doc_id"
+    ).df()
+
+
+def shingle_matches(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: pd.Series,
+                    max_sources: int) -> pd.DataFrame:
+    """The SQL twin of ``pipeline.dedupe.align.source_matches`` over the stored index:
+    ``doc_a, pos_a, doc_b, pos_b`` for pairs with a new document, both directions."""
+    cols = ["doc_a", "pos_a", "doc_b", "pos_b"]
+    if not new_ids:
+        return pd.DataFrame({c: pd.Series(dtype=object if c.startswith("doc") else np.int64) for c in cols})
+    conn.register("_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)}))
+    conn.register("_rank", pd.DataFrame({"doc_id": rank.index.to_numpy(dtype=object),
+                                         "rnk": rank.to_numpy(dtype=np.int64)}))
+    df = conn.execute(
+        """
+        WITH q AS (SELECT s.hash, s.doc_id, s.pos FROM shingle_index s JOIN _new n ON n.doc_id = s.doc_id),
+        h AS (SELECT DISTINCT hash FROM q),
+        idx AS (SELECT s.hash, s.doc_id, s.pos, r.rnk FROM shingle_index s
+                JOIN h ON h.hash = s.hash JOIN _rank r ON r.doc_id = s.doc_id),
+        firsts AS (
+            SELECT hash, doc_id FROM (SELECT DISTINCT hash, doc_id, rnk FROM idx)
+            QUALIFY row_number() OVER (PARTITION BY hash ORDER BY rnk, doc_id) <= ?
+        ),
+        early AS (SELECT i.hash, i.doc_id, i.pos FROM idx i JOIN firsts f ON f.hash = i.hash AND f.doc_id = i.doc_id),
+        p1 AS (SELECT q.doc_id AS doc_a, q.pos AS pos_a, e.doc_id AS doc_b, e.pos AS pos_b
+               FROM q JOIN early e ON e.hash = q.hash),
+        p2 AS (SELECT e.doc_id AS doc_a, e.pos AS pos_a, i.doc_id AS doc_b, i.pos AS pos_b
+               FROM early e JOIN _new n ON n.doc_id = e.doc_id JOIN idx i ON i.hash = e.hash),
+        m AS (SELECT * FROM p1 UNION ALL SELECT * FROM p2)
+        SELECT DISTINCT doc_a, CAST(pos_a AS BIGINT) AS pos_a, doc_b, CAST(pos_b AS BIGINT) AS pos_b FROM (
+            SELECT doc_a, pos_a, doc_b, pos_b FROM m UNION ALL SELECT doc_b, pos_b, doc_a, pos_a FROM m
+        ) WHERE doc_a <> doc_b
+        ORDER BY doc_a, pos_a, doc_b, pos_b
+        """,
+        [int(max_sources)],
+    ).df()
+    conn.unregister("_new")
+    conn.unregister("_rank")
+    return df
+
+
+def write_pairs(conn: duckdb.DuckDBPyConnection, spans: pd.DataFrame, near: pd.DataFrame,
+                coverage: pd.DataFrame) -> None:
+    """Store shared passages (character offsets), verified near pairs and coverage.
+    Rows for the same key are replaced."""
+    if not spans.empty:
+        conn.register("_spans", spans)
+        conn.execute('INSERT OR REPLACE INTO dedupe_spans SELECT doc_id, start, "end", source_doc_id, src_start, '
+                     "src_end, n_tokens FROM _spans")
+        conn.unregister("_spans")
+    if not near.empty:
+        conn.register("_near", near)
+        conn.execute("INSERT OR REPLACE INTO dedupe_near_pairs SELECT a, b, jaccard FROM _near")
+        conn.unregister("_near")
+    if not coverage.empty:
+        conn.register("_cov", coverage)
+        conn.execute("INSERT OR REPLACE INTO dedupe_coverage SELECT doc_a, doc_b, cov_a, cov_b, "
+                     "CAST(shared AS INTEGER), CAST(gap_a AS INTEGER) FROM _cov")
+        conn.unregister("_cov")
+
+
+def all_pairs(conn: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every stored near pair (``a, b, jaccard``) and coverage row."""
+    near = conn.execute("SELECT a, b, jaccard FROM dedupe_near_pairs ORDER BY a, b").df()
+    cov = conn.execute("SELECT doc_a, doc_b, cov_a, cov_b, shared, gap_a FROM dedupe_coverage "
+                       "ORDER BY doc_a, doc_b").df()
+    return near, cov
+
+
+def replace_duplicates(conn: duckdb.DuckDBPyConnection, dups: pd.DataFrame, run_id: str | None) -> dict[str, int]:
+    """Replace the duplicates table; returns how many rows were added and removed."""
+    before = set(map(tuple, conn.execute(
+        "SELECT doc_id, canonical_id, relation FROM duplicate_rows").fetchall()))
+    after = set(map(tuple, dups[["doc_id", "canonical_id", "relation"]].itertuples(index=False, name=None)))
+    conn.execute("DELETE FROM duplicate_rows")
+    if not dups.empty:
+        df = dups.copy()
+        df["run_id"] = run_id
+        conn.register("_dups", df)
+        conn.execute("INSERT INTO duplicate_rows SELECT doc_id, canonical_id, relation, similarity, method, run_id "
+                     "FROM _dups")
+        conn.unregister("_dups")
+    return {"added": len(after - before), "removed": len(before - after)}
+
+
+__all__ = ["doc_order_frame", "stale_signature_keys", "reset", "docs_to_dedupe", "forget_docs",
+           "write_signatures", "write_shingles", "write_blocks", "block_hits", "all_signatures", "doc_info", "shingle_matches",
+           "write_pairs", "all_pairs", "replace_duplicates"]

@@ -1,0 +1,101 @@
+"""The dedupe stage through the store: the SQL shingle join equals the in-memory one,
+and a second ingest links new copies to old canonicals without re-hashing old texts."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.dedupe.align import source_matches
+from pipeline.dedupe.relations import chronological_rank
+from pipeline.dedupe.shingles import shingle_table
+from pipeline.store import connect
+from pipeline.store import dedupe as store
+from tests.stagekit import run_stages
+
+ORIG = ("I have commented on this before but it is worth restating. The civil service has a track record of "
+        "failure when it comes to operational activities, and prison and probation have been eviscerated by "
+        "people who never listen to operational expertise.")
+OTHER = ("Napo should be shouting about the pay award, which barely covers the cost of getting to the office, "
+         "let alone the stress of caseloads nobody could manage in a normal working week.")
+
+
+def test_sql_shingle_matches_equal_the_pandas_ones(tmp_db, write_dump):
+    p1 = write_dump("a.txt", "Monday, 1 July 2019", "First", ORIG, [OTHER, "Short reply here."])
+    p2 = write_dump("b.txt", "Tuesday, 2 July 2019", "Second",
+                    "A reader sent this in:-\n\n" + ORIG, ["Quoting: \"" + OTHER + "\" Indeed."])
+    run_stages(tmp_db, [p1, p2], stages=("ingest", "clean", "dedupe"))
+    conn = connect(tmp_db)
+    docs = conn.execute("SELECT doc_id, clean_text FROM clean_docs").df()
+    rank = chronological_rank(store.doc_order_frame(conn))
+    new = sorted(docs["doc_id"])[:3]
+    sql = store.shingle_matches(conn, new, rank, 2)
+    sh = shingle_table(docs, 5)
+    mem = source_matches(sh[sh.doc_id.isin(new)], sh, rank, 2)
+    conn.close()
+    key = ["doc_a", "pos_a", "doc_b", "pos_b"]
+    assert len(sql) > 0
+    pd.testing.assert_frame_equal(sql[key].sort_values(key).reset_index(drop=True).astype({"pos_a": "int64", "pos_b": "int64"}),
+                                  mem[key].sort_values(key).reset_index(drop=True).astype({"pos_a": "int64", "pos_b": "int64"}))
+
+
+def test_second_ingest_links_new_copies_to_old_canonicals(tmp_db, write_dump):
+    first = write_dump("a.txt", "Monday, 1 July 2019", "First", "A post about rotas.\n\nAnon", [ORIG, OTHER])
+    s1 = run_stages(tmp_db, [first])
+    assert s1["dedupe"]["hashed"] == 3 and s1["dedupe"]["relations"] == {}
+    conn = connect(tmp_db, read_only=True)
+    old = dict(conn.execute("SELECT doc_id, run_id FROM dedupe_signatures").fetchall())
+    orig_id = conn.execute("SELECT doc_id FROM clean_docs WHERE clean_text LIKE 'I have commented%'").fetchone()[0]
+    conn.close()
+
+    second = write_dump("b.txt", "Friday, 5 July 2019", "Guest Blog 7",
+                        "The following came in yesterday and deserves a post of its own:-\n\n" + ORIG,
+                        [ORIG.replace("eviscerated", "evicerated").replace("restating", "restatng"),
+                         "Totally unrelated: the car park is shut again and nobody told us anything."])
+    s2 = run_stages(tmp_db, [second])
+    assert s2["dedupe"]["hashed"] == 3 and not s2["dedupe"]["full_rehash"]
+    conn = connect(tmp_db, read_only=True)
+    # old documents were not re-hashed
+    assert dict(conn.execute("SELECT doc_id, run_id FROM dedupe_signatures WHERE doc_id IN "
+                             f"({','.join(repr(d) for d in old)})").fetchall()) == old
+    rows = conn.execute("SELECT d.doc_id, d.canonical_id, d.relation, x.kind FROM duplicates d "
+                        "JOIN documents x USING (doc_id) ORDER BY relation").fetchall()
+    assert {(r[1], r[2], r[3]) for r in rows} == {(orig_id, "near", "comment"), (orig_id, "contains", "post")}
+    unique = conn.execute("SELECT copies FROM documents_unique WHERE doc_id = ?", [orig_id]).fetchone()[0]
+    assert unique == 2
+    assert conn.execute("SELECT count(*) FROM documents_unique").fetchone()[0] == 5
+    post = conn.execute("SELECT own_text, post_own_intro, republished_from FROM documents "
+                        "WHERE title = 'Guest Blog 7'").fetchone()
+    assert post[0] == post[1] and post[0].startswith("The following came in") and post[2] == orig_id
+    conn.close()
+
+    # a third run with nothing new changes nothing
+    s3 = run_stages(tmp_db, [second])
+    assert s3["clean"]["cleaned"] == 0 and s3["dedupe"]["hashed"] == 0 and s3["segment"]["segmented"] == 0
+    assert s3["dedupe"]["duplicates_added"] == 0 and s3["dedupe"]["duplicates_removed"] == 0
+
+
+def test_settings_change_rehashes_everything(tmp_db, write_dump):
+    p = write_dump("a.txt", "Monday, 1 July 2019", "First", ORIG, [OTHER])
+    run_stages(tmp_db, [p])
+    again = run_stages(tmp_db, [p], stages=("dedupe",), dedupe={"num_perm": 64})
+    assert again["dedupe"]["full_rehash"] and again["dedupe"]["hashed"] == 2
+
+
+def test_failed_stage_leaves_database_as_it_was(tmp_db, write_dump, monkeypatch):
+    import pytest
+
+    import pipeline.jobs.dedupe as job
+
+    p = write_dump("a.txt", "Monday, 1 July 2019", "First", ORIG, [OTHER])
+    run_stages(tmp_db, [p], stages=("ingest", "clean"))
+
+    def boom(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(job, "build_duplicates", boom)
+    with pytest.raises(RuntimeError):
+        run_stages(tmp_db, [p], stages=("dedupe",))
+    conn = connect(tmp_db, read_only=True)
+    assert conn.execute("SELECT count(*) FROM dedupe_signatures").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM shingle_index").fetchone()[0] == 0
+    conn.close()

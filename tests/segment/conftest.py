@@ -1,0 +1,1 @@
+from tests.stagekit import write_dump  # noqa: F401  (fixture)
