@@ -81,3 +81,25 @@ def test_topic_by_theme_view(sample_run, conn):
     # the shipped classifiers were used, not only the fallbacks
     methods = {r[0] for r in conn.execute("SELECT DISTINCT method FROM doc_sentiment").fetchall()}
     assert methods and methods != {"vader"}
+
+
+def test_copies_and_own_words(sample_run, conn):
+    """Every relation and segment kind shows on the sample; documents_unique counts each text once."""
+    relations = {r[0] for r in conn.execute("SELECT DISTINCT relation FROM duplicates").fetchall()}
+    assert relations == {"exact", "near", "contains", "contained_in"}
+    kinds = {r[0] for r in conn.execute("SELECT DISTINCT kind FROM segments").fetchall()}
+    assert kinds == {"own", "quote", "pasted"}
+    n_docs, n_unique = conn.execute(
+        "SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM documents_unique)").fetchone()
+    copies = conn.execute("SELECT count(DISTINCT doc_id) FROM duplicates "
+                          "WHERE relation IN ('exact', 'near', 'contained_in')").fetchone()[0]
+    assert n_unique == n_docs - copies
+    # own_text never holds a pasted or quoted segment's words
+    leaks = conn.execute("""
+        SELECT count(*) FROM segments s JOIN documents d USING (doc_id)
+        WHERE s.kind <> 'own' AND length(d.own_text) > 0
+          AND strpos(d.own_text, substr(d.clean_text, s.start + 1, s."end" - s.start)) > 0
+          AND s."end" - s.start > 80""").fetchone()[0]
+    assert leaks == 0
+    # reposted comments are attributed to their commenter, not the blog owner
+    assert conn.execute("SELECT count(*) FROM documents WHERE post_own_intro IS NOT NULL").fetchone()[0] >= 2
