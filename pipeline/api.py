@@ -187,3 +187,20 @@ def topics_show(db: str | Path | None = None, config: Config | None = None, run_
                 "quotes": quotes_frame(conn, model["run_id"])}
     finally:
         conn.close()
+
+
+def quotes(theme: str | None = None, stance: str | None = None, min_chars: int = 0,
+           max_chars: int | None = None, limit: int = 20, kind: str | None = None,
+           db: str | Path | None = None, config: Config | None = None):
+    """A quote set: own words only, with date, permalink and pseudonym (a DataFrame)."""
+    from pipeline.store.quotes import quote_set, themes_known
+
+    config = config or load_config()
+    conn = connect(db_path(config, db), read_only=True)
+    try:
+        if theme and theme not in themes_known(conn):
+            known = ", ".join(themes_known(conn)) or "none yet: run the classify stage"
+            raise ValueError(f"no quotes for theme {theme!r}; themes with quotes: {known}")
+        return quote_set(conn, theme, stance, min_chars, max_chars, limit, kind)
+    finally:
+        conn.close()

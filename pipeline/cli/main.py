@@ -132,5 +132,10 @@ main.add_command(evaluate)
 from pipeline.cli.topics import topics  # noqa: E402
 main.add_command(topics)
 
+from pipeline.cli.quotes import quotes  # noqa: E402
+
+main.add_command(quotes)
+
+
 if __name__ == "__main__":
     main()
