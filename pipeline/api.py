@@ -6,28 +6,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pipeline
-from pipeline.config import Config, load_config
+from pipeline.config import Config, load_config, resolve_path
 from pipeline.jobs import STAGES, JobContext
 from pipeline.jobs.context import Progress, _no_progress
 from pipeline.jobs.runlog import recorded_run
 from pipeline.store import connect
 from pipeline.store import queries
 
-REPO_ROOT = Path(pipeline.__file__).resolve().parent.parent
-
-
 def resolve_config(config_path: str | Path | None = None,
                    overrides: Mapping[str, Any] | Iterable[str] | None = None) -> Config:
     return load_config(config_path, overrides)
-
-
-def _resolve(path: str | Path) -> str:
-    """A relative default path: from the working directory, else from the checkout."""
-    p = Path(path)
-    if p.is_absolute() or p.exists() or not (REPO_ROOT / p).exists():
-        return str(p)
-    return str(REPO_ROOT / p)
 
 
 def db_path(config: Config, db: str | Path | None = None) -> str:
@@ -35,7 +23,7 @@ def db_path(config: Config, db: str | Path | None = None) -> str:
 
 
 def default_inputs(config: Config) -> list[str]:
-    return [_resolve(config.get("paths.sample_corpus"))]
+    return [str(resolve_path(config.get("paths.sample_corpus")))]
 
 
 def run_stages(paths: Sequence[str] | None = None, db: str | Path | None = None,

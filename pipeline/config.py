@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 USER_FILE_NAME = "probation-corpus.toml"
 
 
@@ -120,3 +121,12 @@ def load_config(
             overrides = parse_overrides(overrides)
         data = _merge(data, overrides, "")
     return Config(data)
+
+
+def resolve_path(path: str | Path) -> Path:
+    """A relative path from the working directory when it exists there, else from the
+    project checkout (so ``corpus/sample`` and ``models`` work from any directory)."""
+    p = Path(path)
+    if p.is_absolute() or p.exists() or not (PROJECT_ROOT / p).exists():
+        return p
+    return PROJECT_ROOT / p

@@ -45,8 +45,11 @@ def trailing_id(value: str | None) -> str | None:
     return m.group(1) if m else None
 
 
-def parse_utc(value: str | None) -> datetime | None:
-    """An ISO 8601 timestamp (``Z`` or offset) as naive UTC; None if absent or unparseable."""
+def parse_utc(value: str | None, local_tz: str | None = None) -> datetime | None:
+    """An ISO 8601 timestamp (``Z`` or offset) as naive UTC; None if absent or unparseable.
+
+    A value with no offset is taken as UTC, or as wall-clock time in ``local_tz`` if given.
+    """
     if not value or not value.strip():
         return None
     try:
@@ -54,7 +57,7 @@ def parse_utc(value: str | None) -> datetime | None:
     except ValueError:
         return None
     if ts.tzinfo is None:
-        return ts
+        return local_to_utc(ts, local_tz) if local_tz else ts
     return ts.astimezone(timezone.utc).replace(tzinfo=None)
 
 

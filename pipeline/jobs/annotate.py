@@ -20,7 +20,7 @@ from pipeline.annotate.sample import (
 )
 from pipeline.classify.taxonomy import taxonomy_from_config
 from pipeline.config import Config
-from pipeline.jobs.classify import resolve_path
+from pipeline.config import resolve_path
 from pipeline.store import connect, transaction
 from pipeline.store.annotate import (
     coded_doc_ids,

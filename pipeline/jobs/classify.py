@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import sklearn
 
-import pipeline
 from pipeline.annotate.gold import consolidate
 from pipeline.classify.apply import ApplyParams, Models, choose_sentiment_default, classify_texts
 from pipeline.classify.features import context_text
@@ -36,7 +35,7 @@ from pipeline.classify.training import (
     fit_theme_model,
     labelled_set,
 )
-from pipeline.config import Config
+from pipeline.config import Config, resolve_path
 from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
 from pipeline.store.annotate import read_codes
@@ -44,18 +43,9 @@ from pipeline.store.classify import classify_inputs, write_classification, write
 from pipeline.store.documents import now_utc
 from pipeline.store.runs import add_model_versions, code_version
 
-REPO_ROOT = Path(pipeline.__file__).resolve().parent.parent
 KINDS = ("theme", "sentiment", "stance")
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
-
-
-def resolve_path(path: str | Path) -> Path:
-    """A relative path from the working directory when it exists there, else from the checkout."""
-    p = Path(path)
-    if p.is_absolute() or p.exists() or not (REPO_ROOT / p).exists():
-        return p
-    return REPO_ROOT / p
 
 
 def make_encoder(config: Config, conn: Any = None) -> tuple[Encoder, str]:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
 
-from pipeline.ingest.blogger import local_to_utc, number_positions, page_url_key, show_comment_time
+from pipeline.ingest.blogger import local_to_utc, number_positions, page_url_key, parse_utc, show_comment_time
 from pipeline.ingest.html_text import element_text
 from pipeline.ingest.registry import ReadContext, Reader, register
 from pipeline.records import InputError, ParseResult, RawDoc, Reject
@@ -86,19 +86,6 @@ def _local_stamp(text: str, tz: str) -> datetime | None:
     return local_to_utc(day.replace(hour=clock[0], minute=clock[1], second=clock[2]), tz)
 
 
-def _iso_stamp(value: str | None, tz: str) -> datetime | None:
-    """An ISO 8601 attribute value as naive UTC (a value without offset is local time)."""
-    if not value:
-        return None
-    try:
-        ts = datetime.fromisoformat(value.strip().replace("z", "Z"))
-    except ValueError:
-        return None
-    if ts.tzinfo is None:
-        return local_to_utc(ts, tz)
-    return ts.astimezone(timezone.utc).replace(tzinfo=None)
-
-
 # ---------------------------------------------------------------- the post
 
 
@@ -121,7 +108,7 @@ def _post_time(box: Tag, body: Tag, tz: str) -> tuple[datetime | None, bool]:
                       ("[itemprop=datePublished]", "content"), ("[itemprop=datePublished]", "title"),
                       ("time[datetime]", "datetime")):
         for el in box.select(sel):
-            if (ts := _iso_stamp(el.get(attr), tz)) is not None:
+            if (ts := parse_utc(el.get(attr), tz)) is not None:
                 return ts, False
     header = body.find_previous(class_="date-header")
     day = _calendar_date(header.get_text(" ", strip=True)) if header else None
