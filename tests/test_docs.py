@@ -56,3 +56,16 @@ def test_every_public_view_is_documented(tmp_db):
     text = (DOCS / "schema.md").read_text()
     missing = [v for v in views if not re.search(rf"^##+ `?{v}`?\s*$", text, flags=re.M)]
     assert not missing, f"views without a section in docs/schema.md: {missing}"
+
+
+def test_stage_registry_is_lazy():
+    """Listing stages imports no stage module, so quick commands start fast."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pipeline.cli.main, pipeline.jobs as j; names = list(j.STAGES); "
+            "heavy = [m for m in ('torch', 'spacy', 'sklearn', 'bertopic', 'pipeline.jobs.classify') "
+            "if m in sys.modules]; print(names, heavy); assert not heavy, heavy")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "'ingest'" in out.stdout and "'classify'" in out.stdout

@@ -13,7 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline import __version__, api
+from pipeline.cli.annotate import annotate, evaluate, train
 from pipeline.cli.common import config_options, quiet_prefect, user_errors
+from pipeline.cli.quotes import quotes
+from pipeline.cli.schedule import schedule
+from pipeline.cli.topics import topics
 
 console = Console(stderr=True)
 
@@ -123,18 +127,9 @@ def _print_run(summary: dict, db: str) -> None:
             click.echo(f"{stage}: " + ", ".join(f"{k}={v}" for k, v in s.items() if not isinstance(v, (list, dict))))
 
 
-from pipeline.cli.schedule import schedule  # noqa: E402
-main.add_command(schedule)
-from pipeline.cli.annotate import annotate, evaluate, train  # noqa: E402
-main.add_command(annotate)
-main.add_command(train)
-main.add_command(evaluate)
-from pipeline.cli.topics import topics  # noqa: E402
-main.add_command(topics)
-
-from pipeline.cli.quotes import quotes  # noqa: E402
-
-main.add_command(quotes)
+# Commands that live in their own modules.
+for command in (schedule, annotate, train, evaluate, topics, quotes):
+    main.add_command(command)
 
 
 if __name__ == "__main__":
