@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from pipeline.store.connection import registered
 from pipeline.store.documents import now_utc
 
 
@@ -48,13 +49,12 @@ def write_codes(conn: duckdb.DuckDBPyConnection, codes: pd.DataFrame, coder: str
     if codes.empty:
         return 0
     docs = pd.DataFrame({"doc_id": codes["doc_id"].unique()})
-    conn.register("_docs", docs)
-    conn.execute("DELETE FROM annotation_codes WHERE coder = ? AND doc_id IN (SELECT doc_id FROM _docs)", [coder])
-    conn.unregister("_docs")
+    with registered(conn, "_docs", docs):
+        conn.execute("DELETE FROM annotation_codes WHERE coder = ? AND doc_id IN (SELECT doc_id FROM _docs)", [coder])
     df = codes.assign(coder=coder, imported_at=now_utc(), source_file=source_file)
-    conn.register("_codes", df[["doc_id", "coder", "label_kind", "label", "value", "imported_at", "source_file"]])
-    conn.execute("INSERT INTO annotation_codes SELECT * FROM _codes")
-    conn.unregister("_codes")
+    columns = ["doc_id", "coder", "label_kind", "label", "value", "imported_at", "source_file"]
+    with registered(conn, "_codes", df[columns]):
+        conn.execute("INSERT INTO annotation_codes SELECT * FROM _codes")
     return len(df)
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 import duckdb
 import pandas as pd
 
+from pipeline.store.connection import registered
 from pipeline.store.documents import now_utc
 from pipeline.store.errors import StoreError
 
@@ -27,22 +29,21 @@ def classify_inputs(conn: duckdb.DuckDBPyConnection, doc_ids: Sequence[str] | No
     sql = ("SELECT d.doc_id, d.kind, d.post_id, d.published_at, coalesce(d.own_text, '') AS own_text, "
            "p.title AS post_title, coalesce(p.own_text, '') AS post_own_text "
            "FROM documents d LEFT JOIN documents p ON p.doc_id = d.post_id")
+    want: AbstractContextManager = nullcontext()
     if doc_ids is not None:
-        conn.register("_want", pd.DataFrame({"doc_id": list(doc_ids)}))
+        want = registered(conn, "_want", pd.DataFrame({"doc_id": list(doc_ids)}))
         sql += " WHERE d.doc_id IN (SELECT doc_id FROM _want)"
-    df = conn.execute(sql + " ORDER BY d.post_id, d.position").df()
-    if doc_ids is not None:
-        conn.unregister("_want")
+    with want:
+        df = conn.execute(sql + " ORDER BY d.post_id, d.position").df()
     return df
 
 
 def _insert(conn: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, columns: Sequence[str]) -> int:
     if df.empty:
         return 0
-    conn.register("_rows", df[list(columns)])
-    cols = ", ".join(columns)
-    conn.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM _rows")
-    conn.unregister("_rows")
+    with registered(conn, "_rows", df[list(columns)]):
+        cols = ", ".join(columns)
+        conn.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM _rows")
     return len(df)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from pipeline.store.connection import registered
+
 
 def docs_to_clean(conn: duckdb.DuckDBPyConnection, options_key: str) -> pd.DataFrame:
     """``doc_id, text, text_md5`` of documents never cleaned, changed since, or cleaned
@@ -29,29 +31,26 @@ def write_clean(conn: duckdb.DuckDBPyConnection, docs: pd.DataFrame, links: pd.D
     df = docs.copy()
     df["options_key"] = options_key
     df["run_id"] = run_id
-    conn.register("_clean", df)
-    conn.execute(
-        """
-        INSERT OR REPLACE INTO clean_docs
-        SELECT doc_id, text_md5, options_key, clean_text, clean_hash, signoff_raw, signoff,
-               CAST(signoff_start AS INTEGER), CAST(signoff_end AS INTEGER), run_id
-        FROM _clean
-        """
-    )
-    conn.execute("DELETE FROM doc_links WHERE doc_id IN (SELECT doc_id FROM _clean)")
-    conn.execute("DELETE FROM doc_mentions WHERE doc_id IN (SELECT doc_id FROM _clean)")
-    conn.unregister("_clean")
-    if not links.empty:
-        conn.register("_links", links)
-        conn.execute('INSERT INTO doc_links SELECT doc_id, position, url, domain, start, "end" FROM _links')
-        conn.unregister("_links")
-    if not mentions.empty:
-        conn.register("_mentions", mentions)
+    with registered(conn, "_clean", df):
         conn.execute(
-            'INSERT INTO doc_mentions SELECT doc_id, seq, raw, start, "end", hour, minute, CAST("on" AS DATE), '
-            "CAST(days_back AS INTEGER), pattern, name, NULL FROM _mentions"
+            """
+            INSERT OR REPLACE INTO clean_docs
+            SELECT doc_id, text_md5, options_key, clean_text, clean_hash, signoff_raw, signoff,
+                   CAST(signoff_start AS INTEGER), CAST(signoff_end AS INTEGER), run_id
+            FROM _clean
+            """
         )
-        conn.unregister("_mentions")
+        conn.execute("DELETE FROM doc_links WHERE doc_id IN (SELECT doc_id FROM _clean)")
+        conn.execute("DELETE FROM doc_mentions WHERE doc_id IN (SELECT doc_id FROM _clean)")
+    if not links.empty:
+        with registered(conn, "_links", links):
+            conn.execute('INSERT INTO doc_links SELECT doc_id, position, url, domain, start, "end" FROM _links')
+    if not mentions.empty:
+        with registered(conn, "_mentions", mentions):
+            conn.execute(
+                'INSERT INTO doc_mentions SELECT doc_id, seq, raw, start, "end", hour, minute, CAST("on" AS DATE), '
+                "CAST(days_back AS INTEGER), pattern, name, NULL FROM _mentions"
+            )
 
 
 def mentions_to_resolve(conn: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -79,15 +78,14 @@ def write_mention_targets(conn: duckdb.DuckDBPyConnection, targets: pd.DataFrame
     """Set ``target_doc_id`` (``doc_id, seq, target_doc_id``); returns how many changed."""
     if targets.empty:
         return 0
-    conn.register("_targets", targets)
-    n = conn.execute(
-        """
-        UPDATE doc_mentions SET target_doc_id = t.target_doc_id FROM _targets t
-        WHERE doc_mentions.doc_id = t.doc_id AND doc_mentions.seq = t.seq
-          AND doc_mentions.target_doc_id IS DISTINCT FROM t.target_doc_id
-        """
-    ).fetchone()[0]
-    conn.unregister("_targets")
+    with registered(conn, "_targets", targets):
+        n = conn.execute(
+            """
+            UPDATE doc_mentions SET target_doc_id = t.target_doc_id FROM _targets t
+            WHERE doc_mentions.doc_id = t.doc_id AND doc_mentions.seq = t.seq
+              AND doc_mentions.target_doc_id IS DISTINCT FROM t.target_doc_id
+            """
+        ).fetchone()[0]
     return int(n)
 
 
@@ -96,9 +94,8 @@ def clean_texts(conn: duckdb.DuckDBPyConnection, doc_ids: list[str] | None = Non
     sql = "SELECT doc_id, clean_text, clean_hash, md5(clean_text) AS clean_md5 FROM clean_docs"
     if doc_ids is None:
         return conn.execute(sql + " ORDER BY doc_id").df()
-    conn.register("_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)}))
-    df = conn.execute(sql + " WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id").df()
-    conn.unregister("_ids")
+    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})):
+        df = conn.execute(sql + " WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id").df()
     return df
 
 

@@ -49,6 +49,16 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
         conn.execute("COMMIT")
 
 
+@contextmanager
+def registered(conn: duckdb.DuckDBPyConnection, name: str, frame) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Expose a DataFrame to SQL as ``name`` for the duration of the block (always unregistered)."""
+    conn.register(name, frame)
+    try:
+        yield conn
+    finally:
+        conn.unregister(name)
+
+
 def extension_path(name: str) -> Path:
     """The extension file shipped by the duckdb-ext-<name> PyPI package (offline)."""
     spec = importlib.util.find_spec("duckdb_ext")

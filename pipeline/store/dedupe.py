@@ -7,6 +7,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.store.connection import registered
+
 
 def doc_order_frame(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """What publication order needs, for every cleaned document: ``doc_id, post_id, kind,
@@ -52,16 +54,15 @@ def forget_docs(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
     """Drop the index rows and pair evidence of documents about to be re-hashed."""
     if not doc_ids:
         return
-    conn.register("_forget", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)}))
-    conn.execute("DELETE FROM shingle_index WHERE doc_id IN (SELECT doc_id FROM _forget)")
-    conn.execute("DELETE FROM dedupe_blocks WHERE doc_id IN (SELECT doc_id FROM _forget)")
-    conn.execute("DELETE FROM dedupe_spans WHERE doc_id IN (SELECT doc_id FROM _forget) "
-                 "OR source_doc_id IN (SELECT doc_id FROM _forget)")
-    conn.execute("DELETE FROM dedupe_near_pairs WHERE a IN (SELECT doc_id FROM _forget) "
-                 "OR b IN (SELECT doc_id FROM _forget)")
-    conn.execute("DELETE FROM dedupe_coverage WHERE doc_a IN (SELECT doc_id FROM _forget) "
-                 "OR doc_b IN (SELECT doc_id FROM _forget)")
-    conn.unregister("_forget")
+    with registered(conn, "_forget", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})):
+        conn.execute("DELETE FROM shingle_index WHERE doc_id IN (SELECT doc_id FROM _forget)")
+        conn.execute("DELETE FROM dedupe_blocks WHERE doc_id IN (SELECT doc_id FROM _forget)")
+        conn.execute("DELETE FROM dedupe_spans WHERE doc_id IN (SELECT doc_id FROM _forget) "
+                     "OR source_doc_id IN (SELECT doc_id FROM _forget)")
+        conn.execute("DELETE FROM dedupe_near_pairs WHERE a IN (SELECT doc_id FROM _forget) "
+                     "OR b IN (SELECT doc_id FROM _forget)")
+        conn.execute("DELETE FROM dedupe_coverage WHERE doc_a IN (SELECT doc_id FROM _forget) "
+                     "OR doc_b IN (SELECT doc_id FROM _forget)")
 
 
 def write_signatures(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, options_key: str,
@@ -72,46 +73,42 @@ def write_signatures(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, option
     df = rows.copy()
     df["options_key"] = options_key
     df["run_id"] = run_id
-    conn.register("_sigs", df)
-    conn.execute(
-        "INSERT OR REPLACE INTO dedupe_signatures SELECT doc_id, clean_md5, options_key, "
-        "CAST(n_tokens AS INTEGER), signature, run_id FROM _sigs"
-    )
-    conn.unregister("_sigs")
+    with registered(conn, "_sigs", df):
+        conn.execute(
+            "INSERT OR REPLACE INTO dedupe_signatures SELECT doc_id, clean_md5, options_key, "
+            "CAST(n_tokens AS INTEGER), signature, run_id FROM _sigs"
+        )
 
 
 def write_shingles(conn: duckdb.DuckDBPyConnection, shingles: pd.DataFrame) -> None:
     """Append ``hash, doc_id, pos`` rows (``forget_docs`` first for re-hashed documents)."""
     if shingles.empty:
         return
-    conn.register("_sh", shingles)
-    conn.execute("INSERT INTO shingle_index SELECT CAST(hash AS BIGINT), doc_id, CAST(pos AS INTEGER) FROM _sh")
-    conn.unregister("_sh")
+    with registered(conn, "_sh", shingles):
+        conn.execute("INSERT INTO shingle_index SELECT CAST(hash AS BIGINT), doc_id, CAST(pos AS INTEGER) FROM _sh")
 
 
 def write_blocks(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
     """Append ``doc_id, start, end, hash, n_words`` block rows."""
     if rows.empty:
         return
-    conn.register("_blocks", rows)
-    conn.execute('INSERT OR REPLACE INTO dedupe_blocks SELECT doc_id, start, "end", hash, n_words FROM _blocks')
-    conn.unregister("_blocks")
+    with registered(conn, "_blocks", rows):
+        conn.execute('INSERT OR REPLACE INTO dedupe_blocks SELECT doc_id, start, "end", hash, n_words FROM _blocks')
 
 
 def block_hits(conn: duckdb.DuckDBPyConnection, new_ids: list[str]) -> pd.DataFrame:
     """The SQL twin of ``pipeline.dedupe.blocks.block_hits`` for pairs with a new
     document: ``doc_id, start, end, other``."""
-    conn.register("_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)}))
-    df = conn.execute(
-        """
-        SELECT b.doc_id, b.start, b."end", c.doc_id AS other
-        FROM dedupe_blocks b JOIN clean_docs c ON c.clean_hash = b.hash
-        WHERE b.doc_id <> c.doc_id
-          AND (b.doc_id IN (SELECT doc_id FROM _new) OR c.doc_id IN (SELECT doc_id FROM _new))
-        ORDER BY b.doc_id, b.start, other
-        """
-    ).df()
-    conn.unregister("_new")
+    with registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})):
+        df = conn.execute(
+            """
+            SELECT b.doc_id, b.start, b."end", c.doc_id AS other
+            FROM dedupe_blocks b JOIN clean_docs c ON c.clean_hash = b.hash
+            WHERE b.doc_id <> c.doc_id
+              AND (b.doc_id IN (SELECT doc_id FROM _new) OR c.doc_id IN (SELECT doc_id FROM _new))
+            ORDER BY b.doc_id, b.start, other
+            """
+        ).df()
     return df
 
 
@@ -136,34 +133,34 @@ def shingle_matches(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: p
     cols = ["doc_a", "pos_a", "doc_b", "pos_b"]
     if not new_ids:
         return pd.DataFrame({c: pd.Series(dtype=object if c.startswith("doc") else np.int64) for c in cols})
-    conn.register("_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)}))
-    conn.register("_rank", pd.DataFrame({"doc_id": rank.index.to_numpy(dtype=object),
-                                         "rnk": rank.to_numpy(dtype=np.int64)}))
-    df = conn.execute(
-        """
-        WITH q AS (SELECT s.hash, s.doc_id, s.pos FROM shingle_index s JOIN _new n ON n.doc_id = s.doc_id),
-        h AS (SELECT DISTINCT hash FROM q),
-        idx AS (SELECT s.hash, s.doc_id, s.pos, r.rnk FROM shingle_index s
-                JOIN h ON h.hash = s.hash JOIN _rank r ON r.doc_id = s.doc_id),
-        firsts AS (
-            SELECT hash, doc_id FROM (SELECT DISTINCT hash, doc_id, rnk FROM idx)
-            QUALIFY row_number() OVER (PARTITION BY hash ORDER BY rnk, doc_id) <= ?
-        ),
-        early AS (SELECT i.hash, i.doc_id, i.pos FROM idx i JOIN firsts f ON f.hash = i.hash AND f.doc_id = i.doc_id),
-        p1 AS (SELECT q.doc_id AS doc_a, q.pos AS pos_a, e.doc_id AS doc_b, e.pos AS pos_b
-               FROM q JOIN early e ON e.hash = q.hash),
-        p2 AS (SELECT e.doc_id AS doc_a, e.pos AS pos_a, i.doc_id AS doc_b, i.pos AS pos_b
-               FROM early e JOIN _new n ON n.doc_id = e.doc_id JOIN idx i ON i.hash = e.hash),
-        m AS (SELECT * FROM p1 UNION ALL SELECT * FROM p2)
-        SELECT DISTINCT doc_a, CAST(pos_a AS BIGINT) AS pos_a, doc_b, CAST(pos_b AS BIGINT) AS pos_b FROM (
-            SELECT doc_a, pos_a, doc_b, pos_b FROM m UNION ALL SELECT doc_b, pos_b, doc_a, pos_a FROM m
-        ) WHERE doc_a <> doc_b
-        ORDER BY doc_a, pos_a, doc_b, pos_b
-        """,
-        [int(max_sources)],
-    ).df()
-    conn.unregister("_new")
-    conn.unregister("_rank")
+    with (
+        registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})),
+        registered(conn, "_rank", pd.DataFrame({"doc_id": rank.index.to_numpy(dtype=object),
+                                                "rnk": rank.to_numpy(dtype=np.int64)})),
+    ):
+        df = conn.execute(
+            """
+            WITH q AS (SELECT s.hash, s.doc_id, s.pos FROM shingle_index s JOIN _new n ON n.doc_id = s.doc_id),
+            h AS (SELECT DISTINCT hash FROM q),
+            idx AS (SELECT s.hash, s.doc_id, s.pos, r.rnk FROM shingle_index s
+                    JOIN h ON h.hash = s.hash JOIN _rank r ON r.doc_id = s.doc_id),
+            firsts AS (
+                SELECT hash, doc_id FROM (SELECT DISTINCT hash, doc_id, rnk FROM idx)
+                QUALIFY row_number() OVER (PARTITION BY hash ORDER BY rnk, doc_id) <= ?
+            ),
+            early AS (SELECT i.hash, i.doc_id, i.pos FROM idx i JOIN firsts f ON f.hash = i.hash AND f.doc_id = i.doc_id),
+            p1 AS (SELECT q.doc_id AS doc_a, q.pos AS pos_a, e.doc_id AS doc_b, e.pos AS pos_b
+                   FROM q JOIN early e ON e.hash = q.hash),
+            p2 AS (SELECT e.doc_id AS doc_a, e.pos AS pos_a, i.doc_id AS doc_b, i.pos AS pos_b
+                   FROM early e JOIN _new n ON n.doc_id = e.doc_id JOIN idx i ON i.hash = e.hash),
+            m AS (SELECT * FROM p1 UNION ALL SELECT * FROM p2)
+            SELECT DISTINCT doc_a, CAST(pos_a AS BIGINT) AS pos_a, doc_b, CAST(pos_b AS BIGINT) AS pos_b FROM (
+                SELECT doc_a, pos_a, doc_b, pos_b FROM m UNION ALL SELECT doc_b, pos_b, doc_a, pos_a FROM m
+            ) WHERE doc_a <> doc_b
+            ORDER BY doc_a, pos_a, doc_b, pos_b
+            """,
+            [int(max_sources)],
+        ).df()
     return df
 
 
@@ -172,19 +169,16 @@ def write_pairs(conn: duckdb.DuckDBPyConnection, spans: pd.DataFrame, near: pd.D
     """Store shared passages (character offsets), verified near pairs and coverage.
     Rows for the same key are replaced."""
     if not spans.empty:
-        conn.register("_spans", spans)
-        conn.execute('INSERT OR REPLACE INTO dedupe_spans SELECT doc_id, start, "end", source_doc_id, src_start, '
-                     "src_end, n_tokens FROM _spans")
-        conn.unregister("_spans")
+        with registered(conn, "_spans", spans):
+            conn.execute('INSERT OR REPLACE INTO dedupe_spans SELECT doc_id, start, "end", source_doc_id, src_start, '
+                         "src_end, n_tokens FROM _spans")
     if not near.empty:
-        conn.register("_near", near)
-        conn.execute("INSERT OR REPLACE INTO dedupe_near_pairs SELECT a, b, jaccard FROM _near")
-        conn.unregister("_near")
+        with registered(conn, "_near", near):
+            conn.execute("INSERT OR REPLACE INTO dedupe_near_pairs SELECT a, b, jaccard FROM _near")
     if not coverage.empty:
-        conn.register("_cov", coverage)
-        conn.execute("INSERT OR REPLACE INTO dedupe_coverage SELECT doc_a, doc_b, cov_a, cov_b, "
-                     "CAST(shared AS INTEGER), CAST(gap_a AS INTEGER) FROM _cov")
-        conn.unregister("_cov")
+        with registered(conn, "_cov", coverage):
+            conn.execute("INSERT OR REPLACE INTO dedupe_coverage SELECT doc_a, doc_b, cov_a, cov_b, "
+                         "CAST(shared AS INTEGER), CAST(gap_a AS INTEGER) FROM _cov")
 
 
 def all_pairs(conn: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -204,10 +198,9 @@ def replace_duplicates(conn: duckdb.DuckDBPyConnection, dups: pd.DataFrame, run_
     if not dups.empty:
         df = dups.copy()
         df["run_id"] = run_id
-        conn.register("_dups", df)
-        conn.execute("INSERT INTO duplicate_rows SELECT doc_id, canonical_id, relation, similarity, method, run_id "
-                     "FROM _dups")
-        conn.unregister("_dups")
+        with registered(conn, "_dups", df):
+            conn.execute("INSERT INTO duplicate_rows SELECT doc_id, canonical_id, relation, similarity, method, run_id "
+                         "FROM _dups")
     return {"added": len(after - before), "removed": len(before - after)}
 
 

@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.records import Document
+from pipeline.store.connection import registered
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,8 @@ def write_post_keys(conn: duckdb.DuckDBPyConnection, post_keys: dict[str, str]) 
     if not post_keys:
         return
     kdf = pd.DataFrame({"key": list(post_keys), "doc_id": list(post_keys.values())})
-    conn.register("_keys", kdf)
-    try:
+    with registered(conn, "_keys", kdf):
         conn.execute("INSERT INTO post_keys SELECT key, doc_id FROM _keys ON CONFLICT (key) DO NOTHING")
-    finally:
-        conn.unregister("_keys")
 
 
 _UPSERT = """
@@ -136,13 +134,10 @@ def write_documents(conn: duckdb.DuckDBPyConnection, items: Sequence[tuple[Docum
         waves[n].append(item)
     before = conn.execute("SELECT count(*) FROM document_rows").fetchone()[0]
     for wave in waves:
-        conn.register("_docs", _frame(wave))
-        try:
+        with registered(conn, "_docs", _frame(wave)):
             conn.execute(_UPSERT, [run_id])
             conn.execute("INSERT INTO document_sources SELECT doc_id, source_id, locator FROM _docs "
                          "ON CONFLICT DO NOTHING")
-        finally:
-            conn.unregister("_docs")
     return int(conn.execute("SELECT count(*) FROM document_rows").fetchone()[0] - before)
 
 

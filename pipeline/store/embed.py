@@ -8,6 +8,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.store.connection import registered
 from pipeline.store.documents import now_utc
 from pipeline.store.errors import StoreError
 
@@ -68,15 +69,12 @@ def write_embeddings(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], vec
         return 0
     vectors = np.asarray(vectors, dtype=np.float32)
     df = pd.DataFrame({"content_hash": list(hashes), "vector": list(vectors), "n_chunks": list(n_chunks)})
-    conn.register("_emb", df)
-    try:
+    with registered(conn, "_emb", df):
         added = conn.execute(
             "INSERT INTO embedding_rows SELECT content_hash, ?, ?, ?, CAST(vector AS FLOAT[]), n_chunks, ?, ? "
             "FROM _emb ON CONFLICT DO NOTHING RETURNING 1",
             [model_id, chunking, int(vectors.shape[1]), now_utc(), run_id],
         ).fetchall()
-    finally:
-        conn.unregister("_emb")
     return len(added)
 
 
@@ -86,8 +84,7 @@ def write_doc_content(conn: duckdb.DuckDBPyConnection, doc_ids: Sequence[str], h
     if len(doc_ids) == 0:
         return
     df = pd.DataFrame({"doc_id": list(doc_ids), "content_hash": list(hashes), "n_chars": list(n_chars)})
-    conn.register("_dc", df)
-    try:
+    with registered(conn, "_dc", df):
         conn.execute(
             "INSERT INTO doc_content_rows SELECT doc_id, content_hash, n_chars, ? FROM _dc "
             "ON CONFLICT (doc_id) DO UPDATE SET content_hash = excluded.content_hash, "
@@ -95,8 +92,6 @@ def write_doc_content(conn: duckdb.DuckDBPyConnection, doc_ids: Sequence[str], h
             "WHERE doc_content_rows.content_hash <> excluded.content_hash",
             [now_utc()],
         )
-    finally:
-        conn.unregister("_dc")
 
 
 def stored_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], model_id: str,
@@ -105,14 +100,11 @@ def stored_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], model
     wanted = list(dict.fromkeys(hashes))
     if not wanted:
         return {}
-    conn.register("_want", pd.DataFrame({"content_hash": wanted}))
-    try:
+    with registered(conn, "_want", pd.DataFrame({"content_hash": wanted})):
         got = conn.execute(
             "SELECT e.content_hash, e.vector FROM embedding_rows e JOIN _want w USING (content_hash) "
             "WHERE e.model_id = ? AND e.chunking = ?", [model_id, chunking]
         ).fetchnumpy()
-    finally:
-        conn.unregister("_want")
     return {h: np.asarray(v, dtype=np.float32) for h, v in zip(got["content_hash"], got["vector"])}
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from pipeline.store.connection import registered
+
 
 def segment_inputs(conn: duckdb.DuckDBPyConnection, options_key: str) -> pd.DataFrame:
     """Every cleaned document with what its segmentation depends on, and whether it is
@@ -46,12 +48,11 @@ def segment_inputs(conn: duckdb.DuckDBPyConnection, options_key: str) -> pd.Data
 def spans_for(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> pd.DataFrame:
     """Shared passages of these documents: ``doc_id, start, end, source_doc_id,
     src_start, src_end, n_tokens``."""
-    conn.register("_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)}))
-    df = conn.execute(
-        'SELECT doc_id, start, "end", source_doc_id, src_start, src_end, n_tokens FROM dedupe_spans '
-        "WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id, start"
-    ).df()
-    conn.unregister("_ids")
+    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})):
+        df = conn.execute(
+            'SELECT doc_id, start, "end", source_doc_id, src_start, src_end, n_tokens FROM dedupe_spans '
+            "WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id, start"
+        ).df()
     return df
 
 
@@ -82,18 +83,16 @@ def write_segments(conn: duckdb.DuckDBPyConnection, segments: pd.DataFrame, own:
         return
     df = own.copy()
     df["run_id"] = run_id
-    conn.register("_own", df)
-    conn.execute("DELETE FROM doc_segments WHERE doc_id IN (SELECT doc_id FROM _own)")
-    conn.execute(
-        "INSERT OR REPLACE INTO doc_own SELECT doc_id, own_text, post_own_intro, author_inferred, "
-        "republished_from, republished_author, input_key, run_id FROM _own"
-    )
-    conn.unregister("_own")
+    with registered(conn, "_own", df):
+        conn.execute("DELETE FROM doc_segments WHERE doc_id IN (SELECT doc_id FROM _own)")
+        conn.execute(
+            "INSERT OR REPLACE INTO doc_own SELECT doc_id, own_text, post_own_intro, author_inferred, "
+            "republished_from, republished_author, input_key, run_id FROM _own"
+        )
     if not segments.empty:
-        conn.register("_segs", segments)
-        conn.execute('INSERT INTO doc_segments SELECT doc_id, seg_no, start, "end", kind, source_doc_id, signal, '
-                     "author FROM _segs")
-        conn.unregister("_segs")
+        with registered(conn, "_segs", segments):
+            conn.execute('INSERT INTO doc_segments SELECT doc_id, seg_no, start, "end", kind, source_doc_id, signal, '
+                         "author FROM _segs")
 
 
 __all__ = ["segment_inputs", "spans_for", "copy_clusters", "stored_segments", "stored_authors", "write_segments"]

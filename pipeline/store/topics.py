@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipeline.store.connection import registered
 from pipeline.store.documents import now_utc
 
 
@@ -49,13 +50,10 @@ def write_topics(conn: duckdb.DuckDBPyConnection, run_id: str, topics: pd.DataFr
         "fit_size": topics["size"].astype(int),
         "npmi": [npmi.get(int(t)) for t in topics.topic_id],
     })
-    conn.register("_topics", df)
-    try:
+    with registered(conn, "_topics", df):
         conn.execute(
             "INSERT INTO topic_rows SELECT ?, topic_id, label, CAST(top_terms AS VARCHAR[]), fit_size, "
             "CAST(npmi AS DOUBLE) FROM _topics ON CONFLICT DO NOTHING", [run_id])
-    finally:
-        conn.unregister("_topics")
 
 
 def write_doc_topics(conn: duckdb.DuckDBPyConnection, run_id: str, rows: pd.DataFrame,
@@ -63,16 +61,13 @@ def write_doc_topics(conn: duckdb.DuckDBPyConnection, run_id: str, rows: pd.Data
     """Upsert (doc_id, topic_id, probability, method, content_hash) rows under model ``run_id``."""
     if rows.empty:
         return 0
-    conn.register("_dt", rows[["doc_id", "topic_id", "probability", "method", "content_hash"]])
-    try:
+    with registered(conn, "_dt", rows[["doc_id", "topic_id", "probability", "method", "content_hash"]]):
         conn.execute(
             "INSERT INTO doc_topic_rows SELECT ?, doc_id, CAST(topic_id AS INTEGER), CAST(probability AS DOUBLE), "
             "method, content_hash, ? FROM _dt ON CONFLICT (run_id, doc_id) DO UPDATE SET "
             "topic_id = excluded.topic_id, probability = excluded.probability, method = excluded.method, "
             "content_hash = excluded.content_hash, assigned_run_id = excluded.assigned_run_id",
             [run_id, assigned_run_id])
-    finally:
-        conn.unregister("_dt")
     return len(rows)
 
 
@@ -86,13 +81,10 @@ def drop_doc_topics(conn: duckdb.DuckDBPyConnection, run_id: str, doc_ids: Seque
     """Remove documents (no longer unique, or too short now) from model ``run_id``."""
     if not doc_ids:
         return 0
-    conn.register("_gone", pd.DataFrame({"doc_id": list(doc_ids)}))
-    try:
+    with registered(conn, "_gone", pd.DataFrame({"doc_id": list(doc_ids)})):
         return len(conn.execute(
             "DELETE FROM doc_topic_rows WHERE run_id = ? AND doc_id IN (SELECT doc_id FROM _gone) RETURNING 1",
             [run_id]).fetchall())
-    finally:
-        conn.unregister("_gone")
 
 
 def write_quotes(conn: duckdb.DuckDBPyConnection, run_id: str, quotes: Sequence[Any]) -> None:
@@ -104,12 +96,9 @@ def write_quotes(conn: duckdb.DuckDBPyConnection, run_id: str, quotes: Sequence[
         "doc_id": [q.doc_id for q in quotes], "quote": [q.quote for q in quotes],
         "similarity": [q.similarity for q in quotes],
     })
-    conn.register("_q", df)
-    try:
+    with registered(conn, "_q", df):
         conn.execute("INSERT INTO topic_quote_rows SELECT ?, topic_id, rank, doc_id, quote, similarity FROM _q "
                      "ON CONFLICT DO NOTHING", [run_id])
-    finally:
-        conn.unregister("_q")
 
 
 def topics_frame(conn: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
