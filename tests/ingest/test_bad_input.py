@@ -59,6 +59,12 @@ BAD_INPUTS = {
     "xxe.atom": (XXE, "xml_entities"),
     "external_dtd.xml": (EXTERNAL_DTD, "xml_entities"),
     "malformed.xml": (_EXPORT[: _EXPORT.index(b"<entry>") + 40], "malformed_xml"),
+    "plain_page.html": (b"<html><head><title>x</title></head><body><p>Just a page.</p></body></html>",
+                        "no_blogger_content"),
+    "rss.xml": (b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>',
+                "unknown_format"),
+    "people.csv": (b"name,email\nann,a@example.invalid\nbob,b@example.invalid\n", "missing_columns"),
+    "header_only.txt": (b"Monday, 1 July 2019\n\nA Title\n\n", "empty_document"),
     "empty.txt": (b"", "empty"),
     "blank.txt": (b"   \n\n\t\n", "empty"),
     "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary"),
@@ -122,7 +128,9 @@ def test_folder_goes_on_past_bad_files_and_counts_outcomes(stocked_db, tmp_path)
     summary = api.ingest([str(folder)], stocked_db)
     oc = summary["outcomes"]
     assert oc["ingested"] == 2 and oc["unchanged"] == 1 and oc["partial"] == 1
-    assert oc["quarantined:empty"] == 2 and oc["quarantined:unknown_format"] == 2
+    assert oc["quarantined:empty"] == 2 and oc["quarantined:unknown_format"] == 3
+    assert oc["quarantined:no_blogger_content"] == 1 and oc["quarantined:missing_columns"] == 1
+    assert oc["quarantined:empty_document"] == 1
     assert oc["quarantined:binary"] == 1 and oc["quarantined:undecodable"] == 1
     assert oc["quarantined:xml_entities"] == 3 and oc["quarantined:truncated_html"] == 1
     # the fragments of the partial file are quarantined with their locators, and its post kept
