@@ -2,7 +2,7 @@
 
 Commenters on Blogger are mostly "Anonymous", so they point at each other by the time
 Blogger shows under a comment: "@19:35", "Anon 16:13", "11:27 yesterday", "the post
-at 08:46", "Anonymous 27 October 2024 at 08:46", or a paragraph opening "07:30.".
+at 08:46", "Anonymous 3 March 2022 at 14:05", or a paragraph opening "07:30.".
 ``extract_mentions`` finds them; ``resolve_mentions`` points each at the comment in
 the same post published at that local time (the nearest earlier one).
 """
@@ -23,7 +23,7 @@ _T = r"(?P<h>[01]?\d|2[0-3])[:.](?P<m>[0-5]\d)(?!\d)"
 _TC = r"(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?!\d)"  # colon only, where a dot could be a decimal
 _DAY = r"(?P<day>yesterday|today|last night|this morning|this afternoon|this evening)"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    # Blogger's own stamp copied: "Anonymous 27 October 2024 at 08:46"
+    # Blogger's own stamp copied: "Anonymous 3 March 2022 at 14:05"
     ("stamp", re.compile(
         r"(?-i:(?P<name>\b[A-Z][\w'’.]*(?:\s[A-Z][\w'’.]*)?))\s+(?P<d>\d{1,2})\s+(?P<mon>" + "|".join(_MONTHS)
         + r")\s+(?P<y>\d{4})\s+at\s+" + _TC, re.IGNORECASE)),

@@ -10,13 +10,14 @@ from pipeline.dedupe.relations import chronological_rank
 from pipeline.dedupe.shingles import shingle_table, tokenize
 from pipeline.textnorm import fingerprint
 
-A = ("The inspection results have been dire for years but nobody has ever taken the management structure "
-     "to task over any of those results and most of the culprits are still in post or have been promoted. "
-     "Local management order the toilets to be painted and case records are audited and adjusted.")
-B = ("Napo national reps have represented many members accused after serious further offences and for many "
-     "the outcome has been positive in the sense that they kept their jobs, though the trauma stays.")
-NEG = ("The inspection results have been poor in our area too, and the management structure was never "
-       "challenged; the same managers who failed were promoted while the toilets got a coat of paint.")
+# Invented texts (no seed text in the repository).
+A = ("Our area has been rated poorly for six years yet no senior leader has been asked to explain it, "
+     "and most of the culprits now sit on the improvement board or have been promoted. Before every visit "
+     "the managers have the corridors painted and the case files audited and tidied.")
+B = ("The union reps told the branch that most members who faced a disciplinary after a serious further "
+     "offence kept their posts in the end, though nobody forgets the months of waiting and the silence.")
+NEG = ("Our ratings have been poor as well, and no senior leader ever had to explain them; the managers who "
+       "presided over it were promoted while the corridors got a fresh coat of paint.")
 
 
 def _docs(rows):

@@ -12,9 +12,9 @@ from pipeline.store import connect
 from pipeline.store import dedupe as store
 from tests.stagekit import run_stages
 
-ORIG = ("I have commented on this before but it is worth restating. The civil service has a track record of "
-        "failure when it comes to operational activities, and prison and probation have been eviscerated by "
-        "people who never listen to operational expertise.")
+ORIG = ("I have said this before and will say it again. The ministry has a long habit of failing at "
+        "anything operational, and the frontline has been hollowed out by people who never ask those doing "
+        "the work what would help.")
 OTHER = ("Napo should be shouting about the pay award, which barely covers the cost of getting to the office, "
          "let alone the stress of caseloads nobody could manage in a normal working week.")
 
@@ -44,12 +44,12 @@ def test_second_ingest_links_new_copies_to_old_canonicals(tmp_db, write_dump):
     assert s1["dedupe"]["hashed"] == 3 and s1["dedupe"]["relations"] == {}
     conn = connect(tmp_db, read_only=True)
     old = dict(conn.execute("SELECT doc_id, run_id FROM dedupe_signatures").fetchall())
-    orig_id = conn.execute("SELECT doc_id FROM clean_docs WHERE clean_text LIKE 'I have commented%'").fetchone()[0]
+    orig_id = conn.execute("SELECT doc_id FROM clean_docs WHERE clean_text LIKE 'I have said this before%'").fetchone()[0]
     conn.close()
 
     second = write_dump("b.txt", "Friday, 5 July 2019", "Guest Blog 7",
                         "The following came in yesterday and deserves a post of its own:-\n\n" + ORIG,
-                        [ORIG.replace("eviscerated", "evicerated").replace("restating", "restatng"),
+                        [ORIG.replace("hollowed", "holowed").replace("operational", "operatonal"),
                          "Totally unrelated: the car park is shut again and nobody told us anything."])
     s2 = run_stages(tmp_db, [second])
     assert s2["dedupe"]["hashed"] == 3 and not s2["dedupe"]["full_rehash"]

@@ -16,8 +16,8 @@ def test_straight_and_typographic():
 
 
 def test_wrong_glyph_closing_and_nested_styles():
-    text = "“The report found a lack of resources.“ “Inspectors were concerned.”"
-    assert _texts(text) == ["“The report found a lack of resources.“", "“Inspectors were concerned.”"]
+    text = "“The report found too few staff on site.“ “Inspectors were concerned.”"
+    assert _texts(text) == ["“The report found too few staff on site.“", "“Inspectors were concerned.”"]
     nested = 'the observation: "I’ve even seen “unwanted” feedback reaching inspectors.".'
     assert _texts(nested) == ['"I’ve even seen “unwanted” feedback reaching inspectors."']
 

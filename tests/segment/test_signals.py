@@ -35,13 +35,13 @@ def test_quote_marks_short_quote_long_pasted_scare_quotes_own():
 def test_text_after_url_is_pasted_until_a_caption_or_first_person():
     text = ("Shocking. Staff are being sent to prisons!\n\n"
             "https://www.example.co.uk/news/article-1.html\n\n"
-            "Civil servants at the headquarters are being redeployed to work in prisons because of a staffing crisis.\n\n"
-            "The department's chief has written to senior managers saying they must hand over staff.\n\n"
+            "Office staff at the regional hub are being moved into prison roles to cover a shortage of officers.\n\n"
+            "A memo from the director asks every unit to release a share of its people by the month end.\n\n"
             "I think this says it all really, do you not agree with me?")
     res, segs = seg(text)
     assert kinds(segs)[0] == ("Shocking. Staff are being sent to prisons!", "own")
-    assert segs[1][1:3] == ("pasted", "after_url") and segs[1][0].startswith("Civil servants")
-    assert segs[1][0].endswith("hand over staff.")
+    assert segs[1][1:3] == ("pasted", "after_url") and segs[1][0].startswith("Office staff")
+    assert segs[1][0].endswith("by the month end.")
     assert segs[2][1] == "own" and segs[2][0].startswith("I think")
     assert "https://" not in res.own_text
 
@@ -145,15 +145,15 @@ def test_earliest_source_wins_on_overlap():
 
 
 def test_thread_quote_lookup_finds_the_quoted_comment():
-    earlier = [("c4", "We have represented many members accused of SFOs. Join Napo!")]
-    text = 'What a bizarre post:\n\n"we have represented many members accused of SFOs." - How many?'
+    earlier = [("c4", "Our reps have stood beside dozens of members after a review. Join Napo!")]
+    text = 'An odd claim:\n\n"our reps have stood beside dozens of members after a review." - Which ones?'
     res = segment_document(DocInput("d", "comment", text, earlier_thread=earlier))
     q = [s for s in res.segments if s.kind == "quote"]
     assert len(q) == 1 and q[0].source_doc_id == "c4" and q[0].signal == "thread_quote"
 
 
 def test_own_text_joins_inline_pieces_with_a_space():
-    res, _ = seg('They could say "we cannot deliver a service like this" and yet they never do.')
+    res, _ = seg('They could say "this model of work is not safe" and yet they never do.')
     assert res.own_text == "They could say and yet they never do."
 
 
