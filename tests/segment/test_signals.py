@@ -48,13 +48,13 @@ def test_text_after_url_is_pasted_until_a_caption_or_first_person():
 
 def test_caption_after_url_stays_own_and_headline_above_url_is_pasted():
     text = ("“Partly agreed” !!!\n\n"
-            "Probation service must reset and raise standard of work urgently\n"
+            "Regional probation teams told to rebuild case supervision quickly\n"
             "https://www.example.gov.uk/press/2021/03/x/\n\n"
             "https://www.example.gov.uk/media/y.pdf\n\n"
             "from about 2016-ish")
     _, segs = seg(text)
     assert kinds(segs) == [("“Partly agreed” !!!", "own"),
-                           ("Probation service must reset and raise standard of work urgently", "pasted"),
+                           ("Regional probation teams told to rebuild case supervision quickly", "pasted"),
                            ("from about 2016-ish", "own")]
     assert segs[1][2] == "headline"
 
