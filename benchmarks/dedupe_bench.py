@@ -266,22 +266,28 @@ def _score_sample(conn, keymap: dict[str, str]) -> None:
                 missing += 1
             else:
                 gold_spans.setdefault(doc, []).append(found)
-    pred_spans: dict[str, list[tuple[int, int]]] = {}
-    for r in segs[segs["kind"] != "own"].itertuples():
-        pred_spans.setdefault(r.doc_id, []).append((int(r.start), int(r.end)))
-    scored = {d: texts[d] for d in scope}
-    w, s = score_segments(gold_spans, pred_spans, scored)
-    bw, bs = score_segments(gold_spans, {}, scored)
-    print(f"\nown vs quoted/pasted ({sum(len(v) for v in gold_spans.values())} gold spans, "
-          f"{missing} not located in the text)")
-    print(f"  segments      ours     {s.row()}\n  {'':<13} baseline {bs.row()}")
-    print(f"  words         ours     {w.row()}\n  {'':<13} baseline {bw.row()}")
+    report_segmentation(gold_spans, segs, texts, scope, f", {missing} not located in the text")
 
     found = dict(((d, t), 1) for d, t in conn.execute(
         "SELECT doc_id, target_doc_id FROM mentions WHERE target_doc_id IS NOT NULL").fetchall())
     keys = _load("sample_mentions.jsonl")
     right = sum(1 for m in keys if (keymap.get(m["key"]), keymap.get(m["target_key"])) in found)
     print(f"\ntime mentions resolved to the right comment: {right}/{len(keys)}")
+
+
+def report_segmentation(gold_spans: dict[str, list[tuple[int, int]]], segs, texts: dict[str, str],
+                        scope: set[str], note: str = "") -> None:
+    """Score own-vs-quoted/pasted segmentation against gold spans, beside the baseline
+    that marks nothing (the exact-hash dedupe has no notion of segments), and print it."""
+    pred_spans: dict[str, list[tuple[int, int]]] = {}
+    for r in segs[segs["kind"] != "own"].itertuples():
+        pred_spans.setdefault(r.doc_id, []).append((int(r.start), int(r.end)))
+    scored = {d: texts[d] for d in scope}
+    w, s = score_segments(gold_spans, pred_spans, scored)
+    bw, bs = score_segments(gold_spans, {}, scored)
+    print(f"\nown vs quoted/pasted ({sum(len(v) for v in gold_spans.values())} gold spans{note})")
+    print(f"  segments      ours     {s.row()}\n  {'':<13} baseline {bs.row()}")
+    print(f"  words         ours     {w.row()}\n  {'':<13} baseline {bw.row()}")
 
 
 # --------------------------------------------------------------------------- generated variants
@@ -447,22 +453,15 @@ def run_variants(cfg, gold_own: pd.DataFrame, bases: int, seed: int) -> None:
     print(f"  hard negatives linked: ours {neg}/{len(gen.negatives)}, baseline {bneg}/{len(gen.negatives)}")
 
     texts = dict(zip(docs["doc_id"], docs["clean_text"]))
+    raw_texts = dict(zip(gen.docs["doc_id"], gen.docs["text"]))
     gold_spans = {}
     for d, spans in gen.spans.items():
         # offsets were taken on the raw text; the cleaned text of these documents is the same
         # except for whitespace, so locate the spans again in the cleaned text
-        raw = gen.docs.set_index("doc_id").loc[d, "text"]
+        raw = raw_texts[d]
         gold_spans[d] = [x for x in (_find(texts[d], raw[s:e]) for s, e in spans) if x]
-    pred_spans: dict[str, list[tuple[int, int]]] = {}
-    for r in segs[segs["kind"] != "own"].itertuples():
-        pred_spans.setdefault(r.doc_id, []).append((int(r.start), int(r.end)))
-    scored = {d: texts[d] for d in scope}
-    w, s = score_segments(gold_spans, pred_spans, scored)
-    bw, bs = score_segments(gold_spans, {}, scored)
+    report_segmentation(gold_spans, segs, texts, scope)
     sourced = segs[(segs["kind"] != "own") & segs["doc_id"].isin(scope)]
-    print(f"\nown vs quoted/pasted ({sum(len(v) for v in gold_spans.values())} gold spans)")
-    print(f"  segments      ours     {s.row()}\n  {'':<13} baseline {bs.row()}")
-    print(f"  words         ours     {w.row()}\n  {'':<13} baseline {bw.row()}")
     print(f"  non-own segments with a source document: {sourced['source_doc_id'].notna().sum()}/{len(sourced)}")
     print(f"\ntiming on {len(docs)} documents: clean {t_clean:.2f}s; exact-hash baseline {t_base:.3f}s; "
           f"dedupe {t_dedupe:.2f}s ({t_dedupe / max(t_base, 1e-9):.0f}x baseline); "
