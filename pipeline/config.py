@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import UserError
+
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 USER_FILE_NAME = "probation-corpus.toml"
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A config file or override that cannot be used."""
 
 

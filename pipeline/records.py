@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from pipeline.errors import UserError
+
 Kind = Literal["post", "comment"]
 
 
@@ -81,7 +83,7 @@ class Document:
     fingerprint: str
 
 
-class InputError(Exception):
+class InputError(UserError):
     """An input the pipeline cannot use. ``code`` is a stable short reason code."""
 
     def __init__(self, code: str, message: str):

@@ -8,11 +8,12 @@ import os
 import click
 
 from pipeline.config import ConfigError, load_config
-from pipeline.records import InputError
-from pipeline.store.errors import StoreError
+from pipeline.errors import UserError
 
 # Errors a user can fix; they become one line, exit code 1.
-USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, StoreError, InputError, ValueError, FileNotFoundError)
+# UserError is the one base class (pipeline/errors.py); ValueError and FileNotFoundError stay
+# here only until every library raise is a UserError (issue 8).
+USER_ERRORS: tuple[type[BaseException], ...] = (UserError, ValueError, FileNotFoundError)
 
 
 def config_options(fn):
@@ -41,6 +42,8 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except USER_ERRORS as exc:
+            if isinstance(exc, UserError):
+                raise click.ClickException(exc.one_line()) from None
             msg = getattr(exc, "message", None) or str(exc)
             raise click.ClickException(msg.splitlines()[0] if msg else type(exc).__name__) from None
 
