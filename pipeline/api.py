@@ -13,10 +13,6 @@ from pipeline.jobs.runlog import recorded_run
 from pipeline.store import connect
 from pipeline.store import queries
 
-def resolve_config(config_path: str | Path | None = None,
-                   overrides: Mapping[str, Any] | Iterable[str] | None = None) -> Config:
-    return load_config(config_path, overrides)
-
 
 def db_path(config: Config, db: str | Path | None = None) -> str:
     return str(db) if db else str(config.get("paths.db"))

@@ -96,7 +96,7 @@ def status(config, db):
     st = api.status(db, config)
     out = Console()
     out.print(f"database {api.db_path(config, db)} (schema v{st['schema_version']})")
-    out.print("documents: " + ", ".join(f"{k}={v}" for k, v in st["by_kind"].items()) or "none")
+    out.print("documents: " + (", ".join(f"{k}={v}" for k, v in st["by_kind"].items()) or "none"))
     t = Table("format", "documents", "declared comments", "parsed comments")
     t.add_column("source", overflow="fold")
     for path, *counts in st["by_source"]:

@@ -1,63 +1,65 @@
-"""Registry of input readers, chosen by sniffing content (not only the extension)."""
+"""The registry of input readers, chosen by sniffing content (not only the extension).
+
+Explicit, without import side effects: the built-in readers are the list in
+``pipeline/ingest/readers/__init__.py``; other packages add readers through the
+``probation_corpus.readers`` entry-point group (each entry point names a ``Reader``
+object), so a new reader needs no edit of this package. ``register`` adds one at run time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import BinaryIO
 
-from pipeline.records import InputError, ParseResult
+from pipeline.ingest.reader import ReadContext, Reader
+from pipeline.ingest.readers import BUILTIN_READERS
+from pipeline.records import InputError
 
+ENTRY_POINT_GROUP = "probation_corpus.readers"
 
-@dataclass(frozen=True)
-class ReadContext:
-    """What a reader may know besides the input itself."""
+__all__ = ["ENTRY_POINT_GROUP", "ReadContext", "Reader", "all_readers", "choose_reader", "register"]
 
-    name: str                      # file name or URL, for locators and messages
-    timezone: str = "Europe/London"
-    options: dict = field(default_factory=dict)  # reader options (e.g. a CSV column mapping)
+_extra: dict[str, Reader] = {}
 
 
-@dataclass(frozen=True)
-class Reader:
-    """A registered reader.
-
-    ``sniff(head_text, name) -> confidence`` in [0, 1] from the first bytes (decoded).
-    ``parse(text, ctx)`` parses a whole decoded input.
-    ``parse_stream(fh, ctx)``, when given, parses from a binary stream without reading
-    it whole (used for files over ``ingest.max_file_mb``, and for XML always, so that
-    the XML parser sees the raw bytes and their declared encoding).
-    """
-
-    name: str
-    sniff: Callable[[str, str], float]
-    parse: Callable[[str, ReadContext], ParseResult] | None = None
-    parse_stream: Callable[[BinaryIO, ReadContext], ParseResult] | None = None
-    description: str = ""
-
-
-READERS: dict[str, Reader] = {}
-
-
-def register(reader: Reader) -> Reader:
-    if reader.name in READERS:
-        raise ValueError(f"reader {reader.name!r} registered twice")
+def _check(reader: object, where: str) -> Reader:
+    if not isinstance(reader, Reader):
+        raise TypeError(f"{where} is not a pipeline.ingest.reader.Reader: {reader!r}")
     if reader.parse is None and reader.parse_stream is None:
-        raise ValueError(f"reader {reader.name!r} needs parse or parse_stream")
-    READERS[reader.name] = reader
+        raise TypeError(f"reader {reader.name!r} ({where}) needs parse or parse_stream")
     return reader
 
 
-def load_builtin_readers() -> dict[str, Reader]:
-    import pipeline.ingest.readers  # noqa: F401  (registers on import)
+def _plugin_readers() -> list[tuple[Reader, str]]:
+    return [(_check(ep.load(), f"entry point {ep.value}"), f"entry point {ep.value}")
+            for ep in entry_points(group=ENTRY_POINT_GROUP)]
 
-    return READERS
+
+def all_readers() -> dict[str, Reader]:
+    """Every reader by name: built-ins, then entry points, then ``register``-ed ones.
+    Two readers with one name are an error, never a silent replacement."""
+    out: dict[str, Reader] = {}
+    sources = [(r, "built-in") for r in BUILTIN_READERS] + _plugin_readers() + [(r, "register()") for r in _extra.values()]
+    for reader, where in sources:
+        _check(reader, where)
+        if reader.name in out:
+            raise TypeError(f"two readers are called {reader.name!r} (the second from {where})")
+        out[reader.name] = reader
+    return out
+
+
+def register(reader: Reader) -> Reader:
+    """Add a reader for this process (plugins should use the entry-point group)."""
+    _check(reader, "register()")
+    if reader.name in all_readers():
+        raise TypeError(f"reader {reader.name!r} registered twice")
+    _extra[reader.name] = reader
+    return reader
 
 
 def choose_reader(head_text: str, name: str, forced: str | None = None) -> Reader:
     """The reader with the highest sniff confidence; InputError('unknown_format') if none."""
-    readers = load_builtin_readers()
+    readers = all_readers()
     if forced:
         if forced not in readers:
             raise InputError("unknown_format", f"no reader called {forced!r}; known: {', '.join(sorted(readers))}")

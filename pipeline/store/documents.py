@@ -162,10 +162,3 @@ def write_quarantine(
         ).fetchall()
         n += len(res)
     return n
-
-
-def documents_frame(conn: duckdb.DuckDBPyConnection, where: str = "", params: list | None = None) -> pd.DataFrame:
-    """The documents view as a DataFrame, in reading order."""
-    sql = "SELECT * FROM documents " + (f"WHERE {where} " if where else "")
-    sql += "ORDER BY post_id, position"
-    return conn.execute(sql, params or []).df()

@@ -49,12 +49,6 @@ def set_embed_state(conn: duckdb.DuckDBPyConnection, model: str, model_id: str, 
     )
 
 
-def stored_embedders(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
-    """(model_id, chunking, count) of every embedder with stored vectors."""
-    return conn.execute(
-        "SELECT model_id, chunking, count(*) FROM embedding_rows GROUP BY ALL ORDER BY 1, 2"
-    ).fetchall()
-
 
 def embedded_hashes(conn: duckdb.DuckDBPyConnection, model_id: str, chunking: str) -> set[str]:
     return {r[0] for r in conn.execute(

@@ -1,8 +1,20 @@
-"""Built-in readers; importing this package registers them."""
+"""The built-in readers, listed explicitly (the registry reads this list; importing a
+reader module registers nothing)."""
 
-from pipeline.ingest.readers import text_dump  # noqa: F401
-from pipeline.ingest.readers import blogger_export  # noqa: F401
-from pipeline.ingest.readers import blogger_feed_atom  # noqa: F401
-from pipeline.ingest.readers import blogger_feed_json  # noqa: F401
-from pipeline.ingest.readers import blogger_html  # noqa: F401
-from pipeline.ingest.readers import tabular  # noqa: F401
+from pipeline.ingest.readers import (
+    blogger_export,
+    blogger_feed_atom,
+    blogger_feed_json,
+    blogger_html,
+    tabular,
+    text_dump,
+)
+
+BUILTIN_READERS = (
+    text_dump.READER,
+    blogger_export.READER,
+    blogger_feed_atom.READER,
+    blogger_feed_json.READER,
+    blogger_html.READER,
+    tabular.READER,
+)

@@ -13,7 +13,7 @@ import re
 from typing import BinaryIO
 
 from pipeline.ingest.readers.blogger_feed_atom import read_atom_stream
-from pipeline.ingest.registry import ReadContext, Reader, register
+from pipeline.ingest.reader import ReadContext, Reader
 from pipeline.records import ParseResult
 
 _FEED_ROOT = re.compile(r"<(?:[\w-]+:)?feed\b", re.S)
@@ -32,9 +32,9 @@ def parse_stream(fh: BinaryIO, ctx: ReadContext) -> ParseResult:
     return read_atom_stream(fh, "blogger_export", drop_orphans=True)
 
 
-READER = register(Reader(
+READER = Reader(
     name="blogger_export",
     sniff=sniff,
     parse_stream=parse_stream,
     description="Blogger backup export (legacy kind# or 2018/Takeout feed.atom), streamed",
-))
+)

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from typing import BinaryIO
 
 from pipeline.ingest.blogger import Entry, EntryCollector, FeedInfo
-from pipeline.ingest.registry import ReadContext, Reader, register
+from pipeline.ingest.reader import ReadContext, Reader
 from pipeline.ingest.xmlsafe import XmlBroken, iter_children, read_tail
 from pipeline.records import InputError, ParseResult, Reject
 
@@ -130,9 +130,9 @@ def parse_stream(fh: BinaryIO, ctx: ReadContext) -> ParseResult:
     return read_atom_stream(fh, "blogger_feed_atom", drop_orphans=False)
 
 
-READER = register(Reader(
+READER = Reader(
     name="blogger_feed_atom",
     sniff=sniff,
     parse_stream=parse_stream,
     description="Blogger Atom feed page (posts or comments)",
-))
+)

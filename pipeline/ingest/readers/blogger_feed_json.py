@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from pipeline.ingest.blogger import Entry, FeedInfo, collect
-from pipeline.ingest.registry import ReadContext, Reader, register
+from pipeline.ingest.reader import ReadContext, Reader
 from pipeline.records import InputError, ParseResult
 
 _JSON_FEED = re.compile(r'^\s*(?:[\w.$]+\(\s*)?\{.*?"(?:feed|entry)"\s*:\s*\{', re.S)
@@ -103,9 +103,9 @@ def sniff(head: str, name: str) -> float:
     return 0.95 if _JSON_FEED.match(head) else 0.0
 
 
-READER = register(Reader(
+READER = Reader(
     name="blogger_feed_json",
     sniff=sniff,
     parse=parse,
     description="Blogger feed page as ?alt=json",
-))
+)

@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup, Tag
 
 from pipeline.ingest.blogger import local_to_utc, number_positions, page_url_key, parse_utc, show_comment_time
 from pipeline.ingest.html_text import element_text
-from pipeline.ingest.registry import ReadContext, Reader, register
+from pipeline.ingest.reader import ReadContext, Reader
 from pipeline.records import InputError, ParseResult, RawDoc, Reject
 
 _HTML_START = re.compile(r"<!doctype\s+html|<html\b", re.I)
@@ -375,9 +375,9 @@ def sniff(head: str, name: str) -> float:
     return 0.0
 
 
-READER = register(Reader(
+READER = Reader(
     name="blogger_html",
     sniff=sniff,
     parse=parse,
     description="saved Blogger post page (threaded or old flat comments)",
-))
+)

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from itertools import islice
 
 from pipeline.ingest.blogger import local_to_utc, number_positions
-from pipeline.ingest.registry import ReadContext, Reader, register
+from pipeline.ingest.reader import ReadContext, Reader
 from pipeline.records import InputError, ParseResult, RawDoc, Reject
 
 FORMAT = "tabular"
@@ -305,9 +305,9 @@ def sniff(head: str, name: str) -> float:
     return 0.9 if set(REQUIRED) <= set(header) else 0.6
 
 
-READER = register(Reader(
+READER = Reader(
     name=FORMAT,
     sniff=sniff,
     parse=parse,
     description="CSV/TSV or JSON Lines table of posts and comments (column mapping via options)",
-))
+)

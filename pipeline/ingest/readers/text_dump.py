@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipeline.ingest.registry import ReadContext, Reader, register
+from pipeline.ingest.reader import ReadContext, Reader
 from pipeline.records import InputError, ParseResult, RawDoc, Reject
 
 FORMAT = "text_dump"
@@ -371,7 +371,7 @@ def sniff(head: str, name: str) -> float:
     return score
 
 
-READER = register(Reader(
+READER = Reader(
     name=FORMAT, sniff=sniff, parse=parse_text_dump,
     description="plain-text copies of post pages (numbered, glued, anthology, repost)",
-))
+)

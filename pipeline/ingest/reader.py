@@ -1,0 +1,37 @@
+"""What a reader is: the types every reader module uses (no registry here, so reader
+modules never import the registry that lists them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from pipeline.records import ParseResult
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """What a reader may know besides the input itself."""
+
+    name: str                      # file name or URL, for locators and messages
+    timezone: str = "Europe/London"
+    options: dict = field(default_factory=dict)  # reader options (e.g. a CSV column mapping)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A registered reader.
+
+    ``sniff(head_text, name) -> confidence`` in [0, 1] from the first bytes (decoded).
+    ``parse(text, ctx)`` parses a whole decoded input.
+    ``parse_stream(fh, ctx)``, when given, parses from a binary stream without reading
+    it whole (used for files over ``ingest.max_file_mb``, and for XML always, so that
+    the XML parser sees the raw bytes and their declared encoding).
+    """
+
+    name: str
+    sniff: Callable[[str, str], float]
+    parse: Callable[[str, ReadContext], ParseResult] | None = None
+    parse_stream: Callable[[BinaryIO, ReadContext], ParseResult] | None = None
+    description: str = ""
