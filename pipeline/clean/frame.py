@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,11 +37,6 @@ def options_from_config(cfg: Mapping[str, Any]) -> tuple[CleanOptions, SignoffOp
     )
 
 
-def options_key(cfg: Mapping[str, Any]) -> str:
-    """A short digest of a config section: stored results made with another one are stale."""
-    return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 def clean_frame(docs: pd.DataFrame, opts: CleanOptions | None = None,
                 signoff_opts: SignoffOptions | None = None) -> CleanResult:
     """Clean every row of ``docs`` (columns ``doc_id``, ``text``).
@@ -72,4 +65,4 @@ def clean_frame(docs: pd.DataFrame, opts: CleanOptions | None = None,
     return CleanResult(out, pd.DataFrame(link_rows, columns=LINK_COLUMNS), mentions)
 
 
-__all__ = ["CleanResult", "clean_frame", "options_from_config", "options_key", "CLEAN_COLUMNS", "LINK_COLUMNS", "MENTION_COLUMNS"]
+__all__ = ["CleanResult", "clean_frame", "options_from_config", "CLEAN_COLUMNS", "LINK_COLUMNS", "MENTION_COLUMNS"]

@@ -21,14 +21,16 @@ SPAN_COLUMNS = ["doc_a", "a_start", "a_end", "doc_b", "b_start", "b_end", "n_shi
 
 @dataclass(frozen=True)
 class AlignOptions:
-    """``k`` is the shingle length in words; ``max_gap`` the most shingle positions a
-    run may skip (a typo costs ``k``); ``max_shift`` how far the diagonal may drift
-    (words inserted or dropped); ``min_tokens`` the shortest span kept, in words."""
+    """The passage-alignment keys of ``[dedupe]`` (field names are the TOML keys):
+    ``word_shingle`` is the shingle length in words; ``max_gap`` the most shingle
+    positions a run may skip (a typo costs ``word_shingle``); ``max_shift`` how far the
+    diagonal may drift (words inserted or dropped); ``min_match_words`` the shortest
+    span kept, in words."""
 
-    k: int = 5
-    max_gap: int = 10
-    max_shift: int = 3
-    min_tokens: int = 12
+    word_shingle: int
+    max_gap: int
+    max_shift: int
+    min_match_words: int
 
 
 def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
@@ -101,7 +103,7 @@ def _chain(pos_a: np.ndarray, pos_b: np.ndarray, opts: AlignOptions) -> list[tup
         else:
             best[2], best[3], best[4] = a, b, best[4] + 1
     done.extend(open_)
-    return [(c[0], c[2] + opts.k, c[1], c[3] + opts.k, c[4]) for c in done]
+    return [(c[0], c[2] + opts.word_shingle, c[1], c[3] + opts.word_shingle, c[4]) for c in done]
 
 
 def align_matches(matches: pd.DataFrame, opts: AlignOptions,
@@ -109,7 +111,7 @@ def align_matches(matches: pd.DataFrame, opts: AlignOptions,
     """Spans ``doc_a, a_start, a_end, doc_b, b_start, b_end, n_shingles`` (word indices,
     end exclusive) of text shared by each ordered pair in ``matches``. With ``words``
     (doc_id -> folded words) span edges cut by a typo are healed (``extend_spans``)
-    before spans shorter than ``min_tokens`` are dropped."""
+    before spans shorter than ``min_match_words`` are dropped."""
     rows: list[tuple] = []
     pos_a, pos_b = matches["pos_a"].to_numpy(), matches["pos_b"].to_numpy()
     for (da, db), idx in _pair_groups(matches, "doc_a", "doc_b"):
@@ -119,8 +121,9 @@ def align_matches(matches: pd.DataFrame, opts: AlignOptions,
     for c in ("a_start", "a_end", "b_start", "b_end", "n_shingles"):
         out[c] = out[c].astype(np.int64)
     if words is not None:
-        out = extend_spans(out, words, opts.k)
-    keep = (out["a_end"] - out["a_start"] >= opts.min_tokens) & (out["b_end"] - out["b_start"] >= opts.min_tokens)
+        out = extend_spans(out, words, opts.word_shingle)
+    keep = ((out["a_end"] - out["a_start"] >= opts.min_match_words)
+            & (out["b_end"] - out["b_start"] >= opts.min_match_words))
     return out[keep].reset_index(drop=True)
 
 

@@ -1,72 +1,145 @@
-"""The dedupe stage's steps, and the whole stage in memory (``dedupe_frame``). Pure.
+"""The dedupe stage, one implementation. Pure.
 
-The job (``pipeline.jobs.dedupe``) runs the same steps incrementally: signatures and
-the shingle index of stored documents come from the store, only new documents are
-hashed, and only pairs that involve a new document are looked for.
+The stage runs in three steps, the same for the job and for ``dedupe_frame``:
+
+1. :func:`hash_documents` hashes new documents (MinHash signatures, the word-shingle
+   postings, paragraph/section blocks);
+2. :func:`link_new` links them to everything indexed so far (near pairs through LSH,
+   shared passages through the shingle postings, whole-document blocks), given a
+   :class:`StoredIndex` of what the store (or memory) holds;
+3. :func:`~pipeline.dedupe.relations.build_duplicates` turns all pair evidence into the
+   duplicates table.
+
+The job (``pipeline.jobs.dedupe``) reads the index from the store and writes the
+evidence back (``pipeline.store.dedupe`` only reads and writes); ``dedupe_frame`` runs
+the same steps over documents in memory, with an index built from them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pipeline.dedupe.align import AlignOptions, align_matches, pair_coverage, source_matches
-from pipeline.dedupe.blocks import block_hits, block_spans, block_table
-from pipeline.dedupe.minhash import MinHashOptions, build_lsh, candidate_pairs, signature
+from pipeline.dedupe.blocks import BLOCK_COLUMNS, block_hits, block_spans, block_table
+from pipeline.dedupe.minhash import SCHEME, MinHashOptions, build_lsh, candidate_pairs, signature
 from pipeline.dedupe.relations import RelationOptions, build_duplicates, chronological_rank
 from pipeline.dedupe.shingles import Tokens, char_shingle_set, jaccard, shingle_table, tokenize
+from pipeline.settings import check_section, settings_from
 
 MATCH_SPAN_COLUMNS = ["doc_id", "start", "end", "source_doc_id", "src_start", "src_end", "n_tokens"]
 
 
 @dataclass(frozen=True)
 class DedupeOptions:
-    """Every threshold of the stage (``[dedupe]`` in the config)."""
+    """Every threshold of the stage: the ``[dedupe]`` config section, split by step.
+    Field names of the parts are the TOML keys; nothing has a default in code."""
 
-    minhash: MinHashOptions = field(default_factory=MinHashOptions)
-    align: AlignOptions = field(default_factory=AlignOptions)
-    relations: RelationOptions = field(default_factory=RelationOptions)
-    max_sources: int = 5
-    min_block_words: int = 8
+    minhash: MinHashOptions
+    align: AlignOptions
+    relations: RelationOptions
+    max_sources: int
+    min_block_words: int
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> "DedupeOptions":
-        """From the ``[dedupe]`` config section."""
+        """From ``config.section("dedupe")``; a missing or unknown key is an error."""
+        check_section(cfg, "dedupe", MinHashOptions, AlignOptions, RelationOptions, _Limits)
+        limits = settings_from(_Limits, cfg, "dedupe", partial=True)
         opts = cls(
-            minhash=MinHashOptions(int(cfg["num_perm"]), int(cfg["seed"]), int(cfg["char_ngram"]),
-                                   float(cfg["lsh_threshold"])),
-            align=AlignOptions(int(cfg["word_shingle"]), int(cfg["max_gap"]), int(cfg["max_shift"]),
-                               int(cfg["min_match_words"])),
-            relations=RelationOptions(float(cfg["near_threshold"]), float(cfg["contain_threshold"]),
-                                      float(cfg["contain_max_ratio"]), int(cfg["min_words"]),
-                                      int(cfg["contains_min_extra_words"]), float(cfg["contains_min_share"])),
-            max_sources=int(cfg["max_sources"]),
-            min_block_words=int(cfg["min_block_words"]),
+            minhash=settings_from(MinHashOptions, cfg, "dedupe", partial=True),
+            align=settings_from(AlignOptions, cfg, "dedupe", partial=True),
+            relations=settings_from(RelationOptions, cfg, "dedupe", partial=True),
+            max_sources=limits.max_sources,
+            min_block_words=limits.min_block_words,
         )
         opts.validate()
         return opts
 
     def validate(self) -> None:
-        """Raise ``ValueError`` with the config key at fault."""
+        """Raise ``ConfigError`` with the config key at fault."""
+        from pipeline.config import ConfigError
+
         checks = [
             (0 < self.minhash.lsh_threshold < 1, "dedupe.lsh_threshold must be in (0, 1)"),
             (0 < self.relations.near_threshold <= 1, "dedupe.near_threshold must be in (0, 1]"),
             (0 < self.relations.contain_threshold <= 1, "dedupe.contain_threshold must be in (0, 1]"),
             (0 < self.relations.contain_max_ratio <= 1, "dedupe.contain_max_ratio must be in (0, 1]"),
             (self.minhash.num_perm >= 16, "dedupe.num_perm must be at least 16"),
-            (self.align.k >= 2, "dedupe.word_shingle must be at least 2"),
-            (self.align.min_tokens >= self.align.k, "dedupe.min_match_words must be >= dedupe.word_shingle"),
+            (self.align.word_shingle >= 2, "dedupe.word_shingle must be at least 2"),
+            (self.align.min_match_words >= self.align.word_shingle,
+             "dedupe.min_match_words must be >= dedupe.word_shingle"),
             (self.max_sources >= 1, "dedupe.max_sources must be at least 1"),
             (0 < self.relations.contains_min_share <= 1, "dedupe.contains_min_share must be in (0, 1]"),
             (self.align.max_gap >= 0 and self.align.max_shift >= 0, "dedupe.max_gap/max_shift must be >= 0"),
         ]
         for ok, msg in checks:
             if not ok:
-                raise ValueError(msg)
+                raise ConfigError(msg)
+
+    def stored_key_parts(self) -> tuple:
+        """What stored signatures, shingles, blocks and passages depend on: a change
+        redoes them all (the verified thresholds only need the duplicates rebuilt)."""
+        return (SCHEME, self.minhash, self.align, self.min_block_words, self.max_sources)
+
+
+@dataclass(frozen=True)
+class _Limits:
+    max_sources: int
+    min_block_words: int
+
+
+@dataclass(frozen=True)
+class Hashed:
+    """Step 1's output for the new documents."""
+
+    tokens: dict[str, Tokens]
+    signatures: dict[str, np.ndarray]
+    shingles: pd.DataFrame        # hash, doc_id, pos
+    blocks: pd.DataFrame          # BLOCK_COLUMNS
+
+    def signature_rows(self) -> pd.DataFrame:
+        """``doc_id, n_tokens, signature`` (the array) per new document."""
+        ids = list(self.signatures)
+        return pd.DataFrame({"doc_id": pd.Series(ids, dtype=object),
+                             "n_tokens": pd.Series([len(self.tokens[d]) for d in ids], dtype="int64"),
+                             "signature": pd.Series([self.signatures[d] for d in ids], dtype=object)})
+
+
+@dataclass(frozen=True)
+class StoredIndex:
+    """What step 2 needs of everything indexed so far (new documents included).
+
+    ``signatures``: doc_id -> MinHash signature of every document with words;
+    ``postings``: ``hash, doc_id, pos`` of every stored shingle whose hash a new
+    document has; ``blocks``: stored blocks (``BLOCK_COLUMNS``) of new documents or whose
+    hash is a new document's ``clean_hash``; ``doc_hashes``: ``doc_id, clean_hash`` of
+    documents whose clean hash is the hash of one of those blocks or who are new;
+    ``n_tokens``: doc_id -> words, for every hashed document; ``rank``: chronological
+    rank of every document; ``texts``: reads clean texts by id (only those involved).
+    """
+
+    signatures: Mapping[str, np.ndarray]
+    postings: pd.DataFrame
+    blocks: pd.DataFrame
+    doc_hashes: pd.DataFrame
+    n_tokens: Mapping[str, int]
+    rank: pd.Series
+    texts: Callable[[Sequence[str]], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Step 2's output: the pair evidence that involves a new document."""
+
+    near: pd.DataFrame            # a, b, jaccard (verified)
+    spans: pd.DataFrame           # MATCH_SPAN_COLUMNS: shared passages in character offsets
+    coverage: pd.DataFrame        # doc_a, doc_b, cov_a, cov_b, shared, gap_a
+    near_candidates: int
 
 
 @dataclass(frozen=True)
@@ -112,32 +185,70 @@ def merge_spans(aligned: pd.DataFrame, block: pd.DataFrame) -> pd.DataFrame:
     return both.drop_duplicates(["doc_a", "a_start", "a_end", "doc_b", "b_start", "b_end"]).reset_index(drop=True)
 
 
-def dedupe_frame(docs: pd.DataFrame, opts: DedupeOptions | None = None) -> DedupeResult:
-    """The whole stage over documents in memory.
+def hash_documents(docs: pd.DataFrame, opts: DedupeOptions) -> Hashed:
+    """Step 1 for documents (``doc_id, clean_text``): tokens, signatures, shingles, blocks."""
+    texts = docs[["doc_id", "clean_text"]]
+    return Hashed(
+        tokens={d: tokenize(t) for d, t in zip(texts["doc_id"], texts["clean_text"])},
+        signatures=signatures(texts, opts.minhash),
+        shingles=shingle_table(texts, opts.align.word_shingle),
+        blocks=block_table(texts, opts.min_block_words),
+    )
+
+
+def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions) -> Evidence:
+    """Step 2: pair evidence between the new documents and everything indexed."""
+    tokens = dict(new.tokens)
+    # near copies: new signatures against every indexed one, verified on character n-grams
+    queries = {d: s for d, s in new.signatures.items() if d in stored.signatures}
+    cands = candidate_pairs(build_lsh(stored.signatures, opts.minhash), queries, opts.minhash) if queries else set()
+    involved = sorted({d for p in cands for d in p})
+    near = verify_near(cands, stored.texts(involved), opts.minhash.char_ngram)
+
+    # shared passages: the new documents' shingles against the postings; whole blocks
+    matches = source_matches(new.shingles, stored.postings, stored.rank, opts.max_sources)
+    hits = block_hits(stored.blocks, stored.doc_hashes)
+    new_ids = set(new.tokens)
+    hits = hits[hits["doc_id"].isin(new_ids) | hits["other"].isin(new_ids)].reset_index(drop=True)
+    others = sorted((set(matches["doc_a"]) | set(matches["doc_b"]) | set(hits["doc_id"]) | set(hits["other"]))
+                    - set(tokens))
+    for d, t in stored.texts(others).items():
+        tokens[d] = tokenize(t)
+    spans = align_matches(matches, opts.align, {d: t.words for d, t in tokens.items()})
+    spans = merge_spans(spans, block_spans(hits, tokens))
+    cov = pair_coverage(spans, stored.n_tokens)
+    return Evidence(near, spans_to_chars(spans, tokens), cov, len(cands))
+
+
+def memory_index(docs: pd.DataFrame, hashed: Hashed, rank: pd.Series) -> StoredIndex:
+    """The index of documents held in memory (all of them new): what the store would hold."""
+    texts = dict(zip(docs["doc_id"], docs["clean_text"]))
+    return StoredIndex(
+        signatures={d: s for d, s in hashed.signatures.items() if len(hashed.tokens[d])},
+        postings=hashed.shingles,
+        blocks=hashed.blocks if len(hashed.blocks) else pd.DataFrame(columns=BLOCK_COLUMNS),
+        doc_hashes=docs[["doc_id", "clean_hash"]],
+        n_tokens={d: len(t) for d, t in hashed.tokens.items()},
+        rank=rank,
+        texts=lambda ids: {d: texts[d] for d in ids},
+    )
+
+
+def dedupe_frame(docs: pd.DataFrame, opts: DedupeOptions) -> DedupeResult:
+    """The whole stage over documents in memory: the job's steps with a memory index.
 
     ``docs`` columns: ``doc_id, clean_text, clean_hash, post_id, kind, position,
     published_at, post_published_at``.
     """
-    opts = opts or DedupeOptions()
-    texts = dict(zip(docs["doc_id"], docs["clean_text"]))
-    toks = {d: tokenize(t) for d, t in texts.items()}
-    info = docs[["doc_id", "clean_hash"]].copy()
-    info["n_tokens"] = info["doc_id"].map(lambda d: len(toks[d]))
+    hashed = hash_documents(docs, opts)
     rank = chronological_rank(docs)
-
-    sigs = signatures(docs, opts.minhash)
-    lsh = build_lsh(sigs, opts.minhash)
-    near = verify_near(candidate_pairs(lsh, sigs, opts.minhash), texts, opts.minhash.char_ngram)
-
-    sh = shingle_table(docs[["doc_id", "clean_text"]], opts.align.k)
-    matches = source_matches(sh, sh, rank, opts.max_sources)
-    spans = align_matches(matches, opts.align, {d: t.words for d, t in toks.items()})
-    bl = block_table(docs[["doc_id", "clean_text"]], opts.min_block_words)
-    spans = merge_spans(spans, block_spans(block_hits(bl, docs[["doc_id", "clean_hash"]]), toks))
-    cov = pair_coverage(spans, dict(zip(info["doc_id"], info["n_tokens"])))
-    dups = build_duplicates(info, near, cov, rank, opts.relations)
-    return DedupeResult(dups, spans_to_chars(spans, toks), near, cov)
+    ev = link_new(hashed, memory_index(docs, hashed, rank), opts)
+    info = docs[["doc_id", "clean_hash"]].copy()
+    info["n_tokens"] = info["doc_id"].map(lambda d: len(hashed.tokens[d]))
+    dups = build_duplicates(info, ev.near, ev.coverage, rank, opts.relations)
+    return DedupeResult(dups, ev.spans, ev.near, ev.coverage)
 
 
-__all__ = ["DedupeOptions", "DedupeResult", "signatures", "verify_near", "spans_to_chars", "dedupe_frame", "merge_spans",
+__all__ = ["DedupeOptions", "DedupeResult", "Evidence", "Hashed", "StoredIndex", "hash_documents", "link_new",
+           "memory_index", "signatures", "verify_near", "spans_to_chars", "dedupe_frame", "merge_spans",
            "MATCH_SPAN_COLUMNS"]

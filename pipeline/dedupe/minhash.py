@@ -25,14 +25,10 @@ class MinHashOptions:
     shingle length; ``lsh_threshold`` is the Jaccard the LSH bands are tuned for
     (candidates below it are mostly missed), set under the verified ``near`` threshold."""
 
-    num_perm: int = 128
-    seed: int = 1
-    char_ngram: int = 5
-    lsh_threshold: float = 0.6
-
-    def key(self) -> str:
-        """What a stored signature depends on: a change invalidates them all."""
-        return f"{SCHEME}|{self.num_perm}|{self.seed}|{self.char_ngram}"
+    num_perm: int
+    seed: int
+    char_ngram: int
+    lsh_threshold: float
 
 
 def _identity(x: np.uint64) -> int:

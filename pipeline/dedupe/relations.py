@@ -32,19 +32,19 @@ class RelationOptions:
     """``near_threshold``: Jaccard for a near copy. ``contain_threshold``: share of the
     smaller document inside the larger for ``contained_in``; ``contain_max_ratio``: a
     contained copy is at most this share of the other's length (above it, two texts
-    of about the same length are near copies, not truncations). ``min_tokens``:
+    of about the same length are near copies, not truncations). ``min_words``:
     shorter documents take part in exact matching only. A later document that holds
     the whole earlier one plus at least ``contains_min_extra_words`` words of its own
     ``contains`` it (a repost with an introduction), however similar; one that holds
     at least ``contains_min_share`` of it (a long quotation) ``contains`` it too;
     shorter quotations are only segments."""
 
-    near_threshold: float = 0.8
-    contain_threshold: float = 0.9
-    contain_max_ratio: float = 0.95
-    min_tokens: int = 8
-    contains_min_extra_words: int = 5
-    contains_min_share: float = 0.5
+    near_threshold: float
+    contain_threshold: float
+    contain_max_ratio: float
+    min_words: int
+    contains_min_extra_words: int
+    contains_min_share: float
 
 
 class _UnionFind:
@@ -135,7 +135,7 @@ def build_duplicates(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.
                 cov_late=float(r.cov_a), cov_early=float(r.cov_b), gap_late=int(r.gap_a))
     classified: list[tuple[str, str, str, float]] = []
     for (late, early), ev in evidence.items():
-        if min(ntok.get(late, 0), ntok.get(early, 0)) < opts.min_tokens:
+        if min(ntok.get(late, 0), ntok.get(early, 0)) < opts.min_words:
             continue
         cov_late, cov_early = ev.get("cov_late", 0.0), ev.get("cov_early", 0.0)
         rel = classify_pair(ntok[late], ntok[early], cov_late, cov_early,

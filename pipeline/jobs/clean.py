@@ -4,8 +4,9 @@ resolve every mention against the comments' times."""
 from __future__ import annotations
 
 from pipeline.clean import LOGIC_VERSION, clean_frame, resolve_mentions
-from pipeline.clean.frame import options_from_config, options_key
+from pipeline.clean.frame import options_from_config
 from pipeline.jobs.context import JobContext
+from pipeline.settings import settings_key
 from pipeline.store import connect, transaction
 from pipeline.store.clean import docs_to_clean, mentions_to_resolve, write_clean, write_mention_targets
 
@@ -16,7 +17,7 @@ def clean_job(ctx: JobContext) -> dict:
     that resolve them). One transaction."""
     cfg = ctx.config.section("clean")
     opts, signoff_opts = options_from_config(cfg)
-    key = options_key({"version": LOGIC_VERSION, **cfg})
+    key = settings_key(LOGIC_VERSION, cfg)
     tz = ctx.config.get("ingest.timezone")
     conn = connect(ctx.db_path)
     try:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pipeline.clean.frame import options_from_config, options_key
+from pipeline.clean.frame import options_from_config
 from pipeline.dedupe import chronological_rank
 from pipeline.jobs.context import JobContext
 from pipeline.segment import LOGIC_VERSION, SegmentOptions, segment_frame
+from pipeline.settings import settings_key
 from pipeline.store import connect, transaction
 from pipeline.store import segments as store
 
@@ -18,9 +19,8 @@ def segment_job(ctx: JobContext) -> dict:
     seg_cfg = ctx.config.section("segment")
     _, signoff_opts = options_from_config(clean_cfg)
     opts = SegmentOptions.from_config(seg_cfg, signoff_opts)
-    key = options_key({"version": LOGIC_VERSION, "segment": seg_cfg, "anonymous": clean_cfg["anonymous_authors"],
-                       "signoff": [clean_cfg["signoff_max_words"], clean_cfg["signoff_max_chars"],
-                                   clean_cfg["signoff_extra_stopwords"]]})
+    key = settings_key(LOGIC_VERSION, seg_cfg, {k: clean_cfg[k] for k in (
+        "anonymous_authors", "signoff_max_words", "signoff_max_chars", "signoff_extra_stopwords")})
     conn = connect(ctx.db_path)
     try:
         docs = store.segment_inputs(conn, key)

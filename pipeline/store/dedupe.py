@@ -96,20 +96,30 @@ def write_blocks(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
         conn.execute('INSERT OR REPLACE INTO dedupe_blocks SELECT doc_id, start, "end", hash, n_words FROM _blocks')
 
 
-def block_hits(conn: duckdb.DuckDBPyConnection, new_ids: list[str]) -> pd.DataFrame:
-    """The SQL twin of ``pipeline.dedupe.blocks.block_hits`` for pairs with a new
-    document: ``doc_id, start, end, other``."""
+def blocks_for(conn: duckdb.DuckDBPyConnection, new_ids: list[str]) -> pd.DataFrame:
+    """Stored blocks (``doc_id, start, end, hash, n_words``) of the new documents, or whose
+    hash is a new document's clean hash."""
     with registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})):
-        df = conn.execute(
+        return conn.execute(
             """
-            SELECT b.doc_id, b.start, b."end", c.doc_id AS other
-            FROM dedupe_blocks b JOIN clean_docs c ON c.clean_hash = b.hash
-            WHERE b.doc_id <> c.doc_id
-              AND (b.doc_id IN (SELECT doc_id FROM _new) OR c.doc_id IN (SELECT doc_id FROM _new))
-            ORDER BY b.doc_id, b.start, other
+            SELECT b.doc_id, b.start, b."end", b.hash, b.n_words FROM dedupe_blocks b
+            WHERE b.doc_id IN (SELECT doc_id FROM _new)
+               OR b.hash IN (SELECT c.clean_hash FROM clean_docs c JOIN _new n USING (doc_id))
+            ORDER BY b.doc_id, b.start
             """
         ).df()
-    return df
+
+
+def doc_hashes_for(conn: duckdb.DuckDBPyConnection, hashes: list[str], new_ids: list[str]) -> pd.DataFrame:
+    """``doc_id, clean_hash`` of cleaned documents with one of ``hashes``, or new."""
+    with (
+        registered(conn, "_h", pd.DataFrame({"hash": pd.Series(hashes, dtype=object)})),
+        registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})),
+    ):
+        return conn.execute(
+            "SELECT doc_id, clean_hash FROM clean_docs WHERE clean_hash IN (SELECT hash FROM _h) "
+            "OR doc_id IN (SELECT doc_id FROM _new) ORDER BY doc_id"
+        ).df()
 
 
 def all_signatures(conn: duckdb.DuckDBPyConnection) -> dict[str, bytes]:
@@ -126,40 +136,19 @@ def doc_info(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def shingle_matches(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: pd.Series,
-                    max_sources: int) -> pd.DataFrame:
-    """The SQL twin of ``pipeline.dedupe.align.source_matches`` over the stored index:
-    ``doc_a, pos_a, doc_b, pos_b`` for pairs with a new document, both directions."""
-    cols = ["doc_a", "pos_a", "doc_b", "pos_b"]
+def postings_for(conn: duckdb.DuckDBPyConnection, new_ids: list[str]) -> pd.DataFrame:
+    """``hash, doc_id, pos`` of every stored shingle whose hash one of the new documents
+    has (their own rows included)."""
+    cols = {"hash": np.int64, "doc_id": object, "pos": np.int64}
     if not new_ids:
-        return pd.DataFrame({c: pd.Series(dtype=object if c.startswith("doc") else np.int64) for c in cols})
-    with (
-        registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})),
-        registered(conn, "_rank", pd.DataFrame({"doc_id": rank.index.to_numpy(dtype=object),
-                                                "rnk": rank.to_numpy(dtype=np.int64)})),
-    ):
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
+    with registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})):
         df = conn.execute(
             """
-            WITH q AS (SELECT s.hash, s.doc_id, s.pos FROM shingle_index s JOIN _new n ON n.doc_id = s.doc_id),
-            h AS (SELECT DISTINCT hash FROM q),
-            idx AS (SELECT s.hash, s.doc_id, s.pos, r.rnk FROM shingle_index s
-                    JOIN h ON h.hash = s.hash JOIN _rank r ON r.doc_id = s.doc_id),
-            firsts AS (
-                SELECT hash, doc_id FROM (SELECT DISTINCT hash, doc_id, rnk FROM idx)
-                QUALIFY row_number() OVER (PARTITION BY hash ORDER BY rnk, doc_id) <= ?
-            ),
-            early AS (SELECT i.hash, i.doc_id, i.pos FROM idx i JOIN firsts f ON f.hash = i.hash AND f.doc_id = i.doc_id),
-            p1 AS (SELECT q.doc_id AS doc_a, q.pos AS pos_a, e.doc_id AS doc_b, e.pos AS pos_b
-                   FROM q JOIN early e ON e.hash = q.hash),
-            p2 AS (SELECT e.doc_id AS doc_a, e.pos AS pos_a, i.doc_id AS doc_b, i.pos AS pos_b
-                   FROM early e JOIN _new n ON n.doc_id = e.doc_id JOIN idx i ON i.hash = e.hash),
-            m AS (SELECT * FROM p1 UNION ALL SELECT * FROM p2)
-            SELECT DISTINCT doc_a, CAST(pos_a AS BIGINT) AS pos_a, doc_b, CAST(pos_b AS BIGINT) AS pos_b FROM (
-                SELECT doc_a, pos_a, doc_b, pos_b FROM m UNION ALL SELECT doc_b, pos_b, doc_a, pos_a FROM m
-            ) WHERE doc_a <> doc_b
-            ORDER BY doc_a, pos_a, doc_b, pos_b
-            """,
-            [int(max_sources)],
+            SELECT s.hash, s.doc_id, CAST(s.pos AS BIGINT) AS pos FROM shingle_index s
+            WHERE s.hash IN (SELECT q.hash FROM shingle_index q JOIN _new n ON n.doc_id = q.doc_id)
+            ORDER BY s.hash, s.doc_id, s.pos
+            """
         ).df()
     return df
 
@@ -205,5 +194,6 @@ def replace_duplicates(conn: duckdb.DuckDBPyConnection, dups: pd.DataFrame, run_
 
 
 __all__ = ["doc_order_frame", "stale_signature_keys", "reset", "docs_to_dedupe", "forget_docs",
-           "write_signatures", "write_shingles", "write_blocks", "block_hits", "all_signatures", "doc_info", "shingle_matches",
+           "write_signatures", "write_shingles", "write_blocks", "blocks_for", "doc_hashes_for", "all_signatures", "doc_info",
+           "postings_for",
            "write_pairs", "all_pairs", "replace_duplicates"]

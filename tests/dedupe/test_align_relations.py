@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.config import load_config
 from pipeline.dedupe import DedupeOptions, dedupe_frame
 from pipeline.dedupe.align import AlignOptions, align_matches, extend_spans, source_matches
 from pipeline.dedupe.relations import chronological_rank
@@ -19,6 +20,8 @@ B = ("The union reps told the branch that most members who faced a disciplinary 
 NEG = ("Our ratings have been poor as well, and no senior leader ever had to explain them; the managers who "
        "presided over it were promoted while the corridors got a fresh coat of paint.")
 
+OPTS = DedupeOptions.from_config(load_config().section("dedupe"))
+
 
 def _docs(rows):
     df = pd.DataFrame(rows, columns=["doc_id", "clean_text", "post_id", "kind", "position", "published_at"])
@@ -33,7 +36,7 @@ def test_typo_copy_aligns_as_one_span():
     b = A.replace("culprits", "culprts").replace("audited", "audted")
     sh = shingle_table(pd.DataFrame({"doc_id": ["a", "b"], "clean_text": [a, b]}), 5)
     m = source_matches(sh[sh.doc_id == "b"], sh, pd.Series({"a": 0, "b": 1}))
-    spans = align_matches(m, AlignOptions(k=5))
+    spans = align_matches(m, AlignOptions(word_shingle=5, max_gap=10, max_shift=3, min_match_words=12))
     ab = spans[(spans.doc_a == "b") & (spans.doc_b == "a")]
     assert len(ab) == 1 and ab.iloc[0].a_end < len(A.split())  # the typo near the end cut the last shingles
     spans = extend_spans(spans, {"a": tokenize(a).words, "b": tokenize(b).words}, 5)
@@ -65,7 +68,7 @@ def test_relations_exact_near_contained_contains_and_negative():
          "comment", 3, "2021-01-01 12:00"),
         ("neg", NEG, "p5", "comment", 1, "2021-01-05 10:00"),
     ])
-    res = dedupe_frame(docs, DedupeOptions())
+    res = dedupe_frame(docs, OPTS)
     rel = {(r.doc_id, r.canonical_id): r.relation for r in res.duplicates.itertuples()}
     assert rel[("exact", "a")] == "exact"
     assert rel[("near", "a")] == "near"
@@ -83,7 +86,7 @@ def test_canonical_is_the_earliest_even_when_listed_last():
         ("late", A, "p2", "comment", 1, "2022-01-01"),
         ("early", A, "p1", "comment", 1, "2020-01-01"),
     ])
-    res = dedupe_frame(docs)
+    res = dedupe_frame(docs, OPTS)
     assert list(res.duplicates[["doc_id", "canonical_id", "relation"]].itertuples(index=False, name=None)) == [
         ("late", "early", "exact")]
 
@@ -118,7 +121,7 @@ def test_short_comment_copied_as_an_anthology_section_is_found():
         ("anth", "*******\n" + short + "\n\n*******\n" + B, "p2", "post", 0, "2021-01-04 10:00"),
         ("para", "Someone wrote this earlier:\n\n" + short + "\n\nQuite.", "p3", "comment", 1, "2021-01-05 10:00"),
     ])
-    res = dedupe_frame(docs)
+    res = dedupe_frame(docs, OPTS)
     rel = {(r.doc_id, r.canonical_id): r.relation for r in res.duplicates.itertuples()}
     assert rel[("anth", "short")] == "contains" and rel[("anth", "b")] == "contains"
     assert rel[("para", "short")] == "contains"

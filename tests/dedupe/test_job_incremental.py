@@ -1,15 +1,13 @@
-"""The dedupe stage through the store: the SQL shingle join equals the in-memory one,
-and a second ingest links new copies to old canonicals without re-hashing old texts."""
+"""The dedupe stage through the store: incremental runs equal the stage in memory, and a
+second ingest links new copies to old canonicals without re-hashing old texts."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.dedupe.align import source_matches
-from pipeline.dedupe.relations import chronological_rank
-from pipeline.dedupe.shingles import shingle_table
+from pipeline.config import load_config
+from pipeline.dedupe import DedupeOptions, dedupe_frame
 from pipeline.store import connect
-from pipeline.store import dedupe as store
 from tests.stagekit import run_stages
 
 ORIG = ("I have said this before and will say it again. The ministry has a long habit of failing at "
@@ -19,23 +17,33 @@ OTHER = ("Napo should be shouting about the pay award, which barely covers the c
          "let alone the stress of caseloads nobody could manage in a normal working week.")
 
 
-def test_sql_shingle_matches_equal_the_pandas_ones(tmp_db, write_dump):
+def test_job_in_two_ingests_equals_the_stage_in_memory(tmp_db, write_dump):
+    """One implementation: the job, run incrementally through the store, gives the same
+    duplicates and pair evidence as ``dedupe_frame`` over all documents at once."""
     p1 = write_dump("a.txt", "Monday, 1 July 2019", "First", ORIG, [OTHER, "Short reply here."])
     p2 = write_dump("b.txt", "Tuesday, 2 July 2019", "Second",
-                    "A reader sent this in:-\n\n" + ORIG, ["Quoting: \"" + OTHER + "\" Indeed."])
-    run_stages(tmp_db, [p1, p2], stages=("ingest", "clean", "dedupe"))
-    conn = connect(tmp_db)
-    docs = conn.execute("SELECT doc_id, clean_text FROM clean_docs").df()
-    rank = chronological_rank(store.doc_order_frame(conn))
-    new = sorted(docs["doc_id"])[:3]
-    sql = store.shingle_matches(conn, new, rank, 2)
-    sh = shingle_table(docs, 5)
-    mem = source_matches(sh[sh.doc_id.isin(new)], sh, rank, 2)
+                    "A reader sent this in:-\n\n" + ORIG, ["Quoting: \"" + OTHER + "\" Indeed.",
+                                                          ORIG.replace("hollowed", "holowed")])
+    run_stages(tmp_db, [p1], stages=("ingest", "clean", "dedupe"))
+    run_stages(tmp_db, [p2], stages=("ingest", "clean", "dedupe"))
+    conn = connect(tmp_db, read_only=True)
+    docs = conn.execute(
+        "SELECT c.doc_id, c.clean_text, c.clean_hash, d.post_id, d.kind, d.position, d.published_at, "
+        "p.published_at AS post_published_at FROM clean_docs c JOIN document_rows d USING (doc_id) "
+        "LEFT JOIN document_rows p ON p.doc_id = d.post_id ORDER BY c.doc_id").df()
+    job_dups = conn.execute("SELECT doc_id, canonical_id, relation FROM duplicate_rows").df()
+    job_spans = conn.execute('SELECT doc_id, start, "end", source_doc_id FROM dedupe_spans').df()
     conn.close()
-    key = ["doc_a", "pos_a", "doc_b", "pos_b"]
-    assert len(sql) > 0
-    pd.testing.assert_frame_equal(sql[key].sort_values(key).reset_index(drop=True).astype({"pos_a": "int64", "pos_b": "int64"}),
-                                  mem[key].sort_values(key).reset_index(drop=True).astype({"pos_a": "int64", "pos_b": "int64"}))
+    mem = dedupe_frame(docs, DedupeOptions.from_config(load_config().section("dedupe")))
+    key = ["doc_id", "canonical_id", "relation"]
+    assert len(job_dups) >= 2
+    pd.testing.assert_frame_equal(job_dups[key].sort_values(key).reset_index(drop=True),
+                                  mem.duplicates[key].sort_values(key).reset_index(drop=True))
+    skey = ["doc_id", "start", "end", "source_doc_id"]
+    got = job_spans[skey].astype({"start": "int64", "end": "int64"}).sort_values(skey).reset_index(drop=True)
+    want = (mem.spans[skey].drop_duplicates().astype({"start": "int64", "end": "int64"})
+            .sort_values(skey).reset_index(drop=True))
+    pd.testing.assert_frame_equal(got, want)
 
 
 def test_second_ingest_links_new_copies_to_old_canonicals(tmp_db, write_dump):

@@ -48,7 +48,7 @@ def test_shingle_table_columns():
 
 
 def test_signature_roundtrip_and_estimate():
-    opts = MinHashOptions(num_perm=128)
+    opts = MinHashOptions(num_perm=128, seed=1, char_ngram=5, lsh_threshold=0.6)
     s1 = signature(TEXT, opts)
     assert (from_bytes(to_bytes(s1)) == s1).all()
     typo = TEXT.replace("promoted", "promotd").replace("review", "reveiw")
@@ -58,7 +58,7 @@ def test_signature_roundtrip_and_estimate():
 
 
 def test_lsh_finds_near_copy_not_unrelated():
-    opts = MinHashOptions(num_perm=128, lsh_threshold=0.6)
+    opts = MinHashOptions(num_perm=128, seed=1, char_ngram=5, lsh_threshold=0.6)
     sigs = {"orig": signature(TEXT, opts),
             "typo": signature(TEXT.replace("leaders", "leadres"), opts),
             "other": signature("Napo balloted its members on the pay award and most of them voted to accept.", opts)}

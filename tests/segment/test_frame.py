@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.clean import clean_frame
-from pipeline.dedupe import COPY_RELATIONS, dedupe_frame
+from pipeline.config import load_config
+from pipeline.dedupe import COPY_RELATIONS, DedupeOptions, dedupe_frame
 from pipeline.dedupe.relations import chronological_rank
 from pipeline.segment import segment_frame
 
@@ -20,7 +21,7 @@ def _run(rows):
     df["post_published_at"] = df["published_at"]
     df["title"] = None
     docs = df.merge(clean_frame(df[["doc_id", "text"]]).docs, on="doc_id")
-    res = dedupe_frame(docs)
+    res = dedupe_frame(docs, DedupeOptions.from_config(load_config().section("dedupe")))
     rank = chronological_rank(docs)
     copy_of = {r.doc_id: r.canonical_id for r in res.duplicates.itertuples() if r.relation in COPY_RELATIONS}
     segs, own = segment_frame(docs, res.spans, rank, thread_docs=docs[["doc_id", "post_id", "clean_text"]],

@@ -1,0 +1,52 @@
+"""Typed settings: field names are the TOML keys, no defaults in code, one settings key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from pipeline.config import ConfigError, load_config
+from pipeline.dedupe import DedupeOptions
+from pipeline.settings import check_section, settings_from, settings_key
+
+
+@dataclass(frozen=True)
+class Demo:
+    size: int
+    share: float
+    words: tuple[str, ...]
+
+
+def test_settings_from_reads_fields_by_key_and_coerces():
+    s = settings_from(Demo, {"size": 3, "share": 1, "words": ["a", "b"]}, "demo")
+    assert s == Demo(3, 1.0, ("a", "b"))
+
+
+def test_missing_unknown_and_mistyped_keys_are_errors():
+    with pytest.raises(ConfigError, match=r"\[demo\] lacks share"):
+        settings_from(Demo, {"size": 3, "words": []}, "demo")
+    with pytest.raises(ConfigError, match="unknown config key.*colour"):
+        settings_from(Demo, {"size": 3, "share": 0.5, "words": [], "colour": "red"}, "demo")
+    with pytest.raises(ConfigError, match="demo.size"):
+        settings_from(Demo, {"size": "3", "share": 0.5, "words": []}, "demo")
+    with pytest.raises(ConfigError, match="unknown"):
+        check_section({"size": 1, "extra": 2}, "demo", Demo)
+
+
+def test_settings_key_is_stable_and_changes_with_any_setting():
+    opts = DedupeOptions.from_config(load_config().section("dedupe"))
+    k = settings_key(1, *opts.stored_key_parts())
+    assert k == settings_key(1, *DedupeOptions.from_config(load_config().section("dedupe")).stored_key_parts())
+    other = DedupeOptions.from_config(load_config(overrides=["dedupe.word_shingle=6"]).section("dedupe"))
+    assert settings_key(1, *other.stored_key_parts()) != k
+    assert settings_key(2, *opts.stored_key_parts()) != k
+    # a threshold that only needs the duplicates rebuilt does not invalidate stored evidence
+    near = DedupeOptions.from_config(load_config(overrides=["dedupe.near_threshold=0.85"]).section("dedupe"))
+    assert settings_key(1, *near.stored_key_parts()) == k
+
+
+def test_dedupe_section_unknown_key_is_refused():
+    section = dict(load_config().section("dedupe"), shingle_size=4)
+    with pytest.raises(ConfigError, match="shingle_size"):
+        DedupeOptions.from_config(section)
