@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Config, load_config, resolve_path
+from pipeline.errors import UserError
 from pipeline.jobs import STAGES, JobContext
 from pipeline.jobs.context import Progress, _no_progress
 from pipeline.jobs.runlog import recorded_run
@@ -43,7 +44,7 @@ def run_stage_direct(stage: str, paths: Sequence[str] = (), db: str | Path | Non
                      progress: Progress = _no_progress) -> dict:
     """Run one stage without Prefect (used by `ingest` and for re-running a stage)."""
     if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+        raise UserError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
     config = config or load_config()
     path = db_path(config, db)
     params = {"paths": list(paths), "stage": stage, "options": options or {}}
@@ -184,7 +185,7 @@ def quotes(theme: str | None = None, stance: str | None = None, min_chars: int =
     try:
         if theme and theme not in themes_known(conn):
             known = ", ".join(themes_known(conn)) or "none yet: run the classify stage"
-            raise ValueError(f"no quotes for theme {theme!r}; themes with quotes: {known}")
+            raise UserError(f"no quotes for theme {theme!r}; themes with quotes: {known}")
         return quote_set(conn, theme, stance, min_chars, max_chars, limit, kind)
     finally:
         conn.close()

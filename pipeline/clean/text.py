@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import ftfy
 
+from pipeline.config import ConfigError
+
 # Invisible characters that carry no text: zero-width space/joiners, word joiner,
 # byte-order mark, soft hyphen. (ZWJ/ZWNJ are kept: emoji sequences use them.)
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad\u180e"))
@@ -52,12 +54,12 @@ class CleanOptions:
 
     def __post_init__(self) -> None:
         if self.unicode_form not in ("NFC", "NFKC"):
-            raise ValueError(f"clean.unicode_form must be NFC or NFKC, got {self.unicode_form!r}")
+            raise ConfigError(f"clean.unicode_form must be NFC or NFKC, got {self.unicode_form!r}")
         for pat in self.extra_furniture:
             try:
                 re.compile(pat)
             except re.error as exc:
-                raise ValueError(f"clean.extra_furniture: bad regex {pat!r} ({exc})") from exc
+                raise ConfigError(f"clean.extra_furniture: bad regex {pat!r} ({exc})") from exc
 
 
 def repair_unicode(text: str, form: str = "NFC", fix_mojibake: bool = True) -> str:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-import sys
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from pipeline import api
 from pipeline.cli.common import config_options, user_errors
+from pipeline.cli.output import emit, emit_frame, format_option
 
 KINDS = ("theme", "sentiment", "stance")
 
@@ -53,23 +51,20 @@ def import_cmd(file, coder, config, db):
 
 @annotate.command("agreement")
 @click.option("--coder", "coders", multiple=True, help="Only these coders (repeatable; default all).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@format_option()
 @config_options
 @user_errors
 def agreement_cmd(coders, fmt, config, db):
     """Cohen's kappa per pair of coders and Krippendorff's alpha, per label."""
     df = api.annotate_agreement(db, config, coders)
-    if fmt == "csv":
-        sys.stdout.write(df.to_csv(index=False))
-    elif fmt == "json":
-        sys.stdout.write(df.to_json(orient="records") + "\n")
+    if fmt == "table":
+        cols = ["kind", "label", "statistic", "coders", "value", "units", "observed agreement"]
+        rows = [(r.label_kind, r.label, r.statistic, r.coders,
+                 "undefined" if math.isnan(r.value) else f"{r.value:.3f}", r.units,
+                 "" if math.isnan(r.agreement) else f"{r.agreement:.3f}") for r in df.itertuples()]
+        emit(cols, rows, fmt)
     else:
-        t = Table("kind", "label", "statistic", "coders", "value", "units", "observed agreement")
-        for r in df.itertuples():
-            t.add_row(r.label_kind, r.label, r.statistic, r.coders,
-                      "undefined" if math.isnan(r.value) else f"{r.value:.3f}", str(r.units),
-                      "" if math.isnan(r.agreement) else f"{r.agreement:.3f}")
-        Console().print(t)
+        emit_frame(df, fmt)
 
 
 def _print_scores(summary: dict) -> None:

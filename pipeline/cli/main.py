@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import sys
-
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from pipeline import __version__, api
 from pipeline.cli.annotate import annotate, evaluate, train
 from pipeline.cli.common import config_options, quiet_prefect, user_errors
+from pipeline.cli.output import emit, format_option
 from pipeline.cli.quotes import quotes
 from pipeline.cli.schedule import schedule
 from pipeline.cli.topics import topics
@@ -67,46 +62,36 @@ def ingest(paths, fmt, mapping, config, db):
 
 @main.command()
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@format_option()
 @config_options
 @user_errors
 def sql(query, fmt, config, db):
     """Run a read-only SQL QUERY against the database."""
     cols, rows = api.sql(query, db, config)
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(cols)
-        w.writerows(rows)
-        sys.stdout.write(buf.getvalue())
-    elif fmt == "json":
-        sys.stdout.write(json.dumps([dict(zip(cols, r)) for r in rows], default=str, ensure_ascii=False) + "\n")
-    else:
-        t = Table(*cols)
-        for r in rows:
-            t.add_row(*("" if v is None else str(v) for v in r))
-        Console().print(t)
+    emit(cols, rows, fmt)
 
 
 @main.command()
+@format_option()
 @config_options
 @user_errors
-def status(config, db):
+def status(fmt, config, db):
     """Counts by kind and source, quarantine, and the last runs."""
     st = api.status(db, config)
-    out = Console()
-    out.print(f"database {api.db_path(config, db)} (schema v{st['schema_version']})")
-    out.print("documents: " + (", ".join(f"{k}={v}" for k, v in st["by_kind"].items()) or "none"))
-    t = Table("format", "documents", "declared comments", "parsed comments")
-    t.add_column("source", overflow="fold")
-    for path, *counts in st["by_source"]:
-        t.add_row(*("" if v is None else str(v) for v in counts), path)
-    out.print(t)
-    out.print(f"quarantine: {st['quarantine_total']} " + " ".join(f"{c}={n}" for c, n in st["quarantine"]))
-    t = Table("run", "flow", "started", "finished", "status")
-    for r in st["runs"]:
-        t.add_row(*("" if v is None else str(v) for v in r))
-    out.print(t)
+    if fmt == "json":
+        emit(["database", "schema_version", "by_kind", "quarantine_total", "quarantine", "sources", "runs"],
+             [(api.db_path(config, db), st["schema_version"], st["by_kind"], st["quarantine_total"],
+               dict(st["quarantine"]),
+               [dict(zip(["source", "format", "documents", "declared_comments", "parsed_comments"], r))
+                for r in st["by_source"]],
+               [dict(zip(["run", "flow", "started", "finished", "status"], r)) for r in st["runs"]])], "json")
+        return
+    click.echo(f"database {api.db_path(config, db)} (schema v{st['schema_version']})")
+    click.echo("documents: " + (", ".join(f"{k}={v}" for k, v in st["by_kind"].items()) or "none"))
+    emit(["format", "documents", "declared comments", "parsed comments", "source"],
+         [(*counts, path) for path, *counts in st["by_source"]], fmt)
+    click.echo(f"quarantine: {st['quarantine_total']} " + " ".join(f"{c}={n}" for c, n in st["quarantine"]))
+    emit(["run", "flow", "started", "finished", "status"], st["runs"], fmt)
 
 
 def _print_ingest(summary: dict) -> None:

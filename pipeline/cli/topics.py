@@ -7,10 +7,10 @@ import sys
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from pipeline import api
 from pipeline.cli.common import config_options, user_errors
+from pipeline.cli.output import emit, format_option
 
 
 @click.group()
@@ -39,7 +39,7 @@ def refit_cmd(config, db):
 @topics.command("show")
 @click.option("--run", "run_id", default=None, help="The run that fitted the model (default: the current model).")
 @click.option("--quotes", "n_quotes", type=int, default=None, help="Quotes per topic to show (default: all stored).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option("table", "json")
 @config_options
 @user_errors
 def show_cmd(run_id, n_quotes, fmt, config, db):
@@ -64,10 +64,8 @@ def show_cmd(run_id, n_quotes, fmt, config, db):
                   f"{model['n_documents']} documents at fit, NPMI {metrics.get('npmi')}, "
                   f"diversity {metrics.get('diversity')}, outliers {metrics.get('outlier_share_before')} -> "
                   f"{metrics.get('outlier_share_after')}")
-    table = Table("topic", "label", "size", "top terms")
-    for t in tops.itertuples():
-        table.add_row(str(t.topic_id), t.label, str(t.size), ", ".join(list(t.top_terms)[:10]))
-    console.print(table)
+    emit(["topic", "label", "size", "top terms"],
+         [(t.topic_id, t.label, t.size, ", ".join(list(t.top_terms)[:10])) for t in tops.itertuples()], "table")
     for t in tops.itertuples():
         q = quotes[quotes.topic_id == t.topic_id]
         if len(q):

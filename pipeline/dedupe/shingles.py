@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from pipeline.config import ConfigError
 from pipeline.textnorm import fold
 
 # A URL is one token (two links to the same site must not look like a shared passage).
@@ -86,7 +87,7 @@ def char_shingle_set(text: str, n: int) -> np.ndarray:
     """The distinct character ``n``-grams of the folded text (``fold``: lower-case ASCII
     letters, digits, single spaces), each packed exactly into an integer (n <= 8)."""
     if not 1 <= n <= 8:
-        raise ValueError("dedupe.char_ngram must be between 1 and 8")
+        raise ConfigError("dedupe.char_ngram must be between 1 and 8")
     b = np.frombuffer(fold(text).encode("ascii", "ignore"), dtype=np.uint8).astype(np.uint64)
     if b.size == 0:
         return np.zeros(0, dtype=np.uint64)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.config import ConfigError
 from pipeline.embed.chunking import chunk_text
 from pipeline.embed.registry import load_model, resolve_device
 
@@ -67,7 +68,7 @@ def embed_with(model: Any, texts: Sequence[str], batch_size: int = 32, chunk_tok
     window = model_window(model)
     if chunk_tokens:
         if chunk_tokens > window:
-            raise ValueError(f"embed.chunk_tokens={chunk_tokens} exceeds the model's window of {window} tokens")
+            raise ConfigError(f"embed.chunk_tokens={chunk_tokens} exceeds the model's window of {window} tokens")
         window = chunk_tokens
     pieces: list[str] = []
     weights: list[int] = []

@@ -12,6 +12,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from pipeline.config import Config
+from pipeline.errors import UserError
 from pipeline.jobs import STAGES, JobContext
 from pipeline.jobs.runlog import begin, end
 
@@ -36,7 +37,7 @@ def main_flow(paths: list[str], db_path: str, config_json: str, stages: list[str
     selected = stages or list(STAGES)
     unknown = [s for s in selected if s not in STAGES]
     if unknown:
-        raise ValueError(f"unknown stage(s) {unknown}; stages: {list(STAGES)}")
+        raise UserError(f"unknown stage(s) {unknown}; stages: {list(STAGES)}")
     run_id = begin(db_path, run_label, {"paths": paths, "stages": selected, "options": options or {}}, config)
     summary: dict = {"run_id": run_id, "stages": {}}
     try:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from prefect import flow
 
 from pipeline.config import Config, ConfigError, load_config
+from pipeline.errors import UserError
 from pipeline.flows.main import main_flow
 from pipeline.jobs import STAGES
 
@@ -82,7 +83,7 @@ def weekly_refit(db_path: str | None = None, config_path: str | None = None,
     after = list(then) if then is not None else list(config.get("schedule.after_refit"))
     order = list(STAGES)
     if REFIT_STAGE not in STAGES:
-        raise ValueError(f"no {REFIT_STAGE!r} stage to refit; stages: {', '.join(STAGES)}")
+        raise UserError(f"no {REFIT_STAGE!r} stage to refit; stages: {', '.join(STAGES)}")
     early = [s for s in after if s not in STAGES or order.index(s) <= order.index(REFIT_STAGE)]
     if early:
         raise ConfigError(f"schedule.after_refit: {', '.join(early)} do not follow {REFIT_STAGE!r} "
@@ -102,7 +103,7 @@ def run_stage(stage: StageName, inputs: list[str] | None = None, db_path: str | 
     go to the stage's job, e.g. ``{"refit": true}`` for ``topics``.
     """
     if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+        raise UserError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
     config = _config(config_path, overrides)
     paths = _inputs(config, inputs) if stage == "ingest" else [_from_root(p) for p in inputs or []]
     return main_flow(paths=paths, db_path=_db(config, db_path), config_json=config.to_json(),

@@ -21,6 +21,7 @@ from pipeline.annotate.sample import (
 from pipeline.classify.taxonomy import taxonomy_from_config
 from pipeline.config import Config
 from pipeline.config import resolve_path
+from pipeline.errors import UserError
 from pipeline.store import connect, transaction
 from pipeline.store.annotate import (
     coded_doc_ids,
@@ -44,7 +45,7 @@ def export_sample(db_path: str, config: Config, n: int | None = None, strategy: 
     n = int(n if n is not None else section["sample_size"])
     strategy = (strategy or section["strategy"]).lower()
     if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+        raise UserError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
     taxonomy = taxonomy_from_config(config.section("classify"))
     min_chars = int(config.get("classify.min_chars"))
     conn = connect(db_path)
@@ -63,7 +64,7 @@ def export_sample(db_path: str, config: Config, n: int | None = None, strategy: 
     cands = docs[(docs["own_text"].str.strip().str.len() >= min_chars) & ~docs["doc_id"].isin(coded)].copy()
     if strategy == "uncertain":
         if run is None:
-            raise ValueError("the uncertain strategy needs a classify run first "
+            raise UserError("the uncertain strategy needs a classify run first "
                              "(`probation-corpus run --stage classify`), or use --strategy stratified")
         chosen = sample_uncertain(uncertainty(scores, sent, float(config.get("classify.theme_threshold"))),
                                   cands["doc_id"].tolist(), n)
@@ -101,7 +102,7 @@ def import_codes(db_path: str, config: Config, path: str | Path, coder: str) -> 
     are skipped and listed in ``skipped``. Returns counts."""
     coder = (coder or "").strip()
     if not coder:
-        raise ValueError("--coder NAME is required: codes are stored per coder")
+        raise UserError("--coder NAME is required: codes are stored per coder")
     p = Path(path)
     rows = read_code_file(p)
     taxonomy = taxonomy_from_config(config.section("classify"))
@@ -127,6 +128,6 @@ def agreement(db_path: str, config: Config, coders: list[str] | None = None) -> 
     if coders:
         codes = codes[codes["coder"].isin(coders)]
     if codes["coder"].nunique() < 2:
-        raise ValueError("agreement needs codes from at least two coders "
+        raise UserError("agreement needs codes from at least two coders "
                          f"(stored: {', '.join(sorted(codes['coder'].unique())) or 'none'})")
     return agreement_table(codes)

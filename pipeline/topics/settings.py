@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from pipeline.config import ConfigError
+
 OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions", "none")
 
 
@@ -50,7 +52,7 @@ class TopicSettings:
         names = {f.name for f in fields(cls)}
         missing = names - set(section)
         if missing:
-            raise ValueError(f"[topics] config lacks {', '.join(sorted(missing))}")
+            raise ConfigError(f"[topics] config lacks {', '.join(sorted(missing))}")
         values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in section.items() if k in names}
         settings = cls(**values)
         settings.validate()
@@ -59,20 +61,20 @@ class TopicSettings:
     def validate(self) -> None:
         """Refuse values that cannot work, with a one-line reason."""
         if self.outlier_strategy not in OUTLIER_STRATEGIES:
-            raise ValueError(f"topics.outlier_strategy must be one of {', '.join(OUTLIER_STRATEGIES)}, "
+            raise ConfigError(f"topics.outlier_strategy must be one of {', '.join(OUTLIER_STRATEGIES)}, "
                              f"got {self.outlier_strategy!r}")
         if self.hdbscan_selection not in ("eom", "leaf"):
-            raise ValueError(f"topics.hdbscan_selection must be 'eom' or 'leaf', got {self.hdbscan_selection!r}")
+            raise ConfigError(f"topics.hdbscan_selection must be 'eom' or 'leaf', got {self.hdbscan_selection!r}")
         if self.hdbscan_min_cluster_size < 2:
-            raise ValueError("topics.hdbscan_min_cluster_size must be at least 2")
+            raise ConfigError("topics.hdbscan_min_cluster_size must be at least 2")
         if self.umap_n_neighbors < 2 or self.umap_n_components < 1:
-            raise ValueError("topics.umap_n_neighbors must be >= 2 and topics.umap_n_components >= 1")
+            raise ConfigError("topics.umap_n_neighbors must be >= 2 and topics.umap_n_components >= 1")
         if not 0.0 < self.max_df <= 1.0:
-            raise ValueError("topics.max_df must be a share in (0, 1]")
+            raise ConfigError("topics.max_df must be a share in (0, 1]")
         if not 0.0 <= self.quote_diversity <= 1.0:
-            raise ValueError("topics.quote_diversity must be in [0, 1]")
+            raise ConfigError("topics.quote_diversity must be in [0, 1]")
         if self.ngram_max < 1 or self.top_n_words < 1 or self.label_terms < 1:
-            raise ValueError("topics.ngram_max, top_n_words and label_terms must be at least 1")
+            raise ConfigError("topics.ngram_max, top_n_words and label_terms must be at least 1")
 
     def min_documents(self) -> int:
         """The fewest documents a fit is attempted on."""
