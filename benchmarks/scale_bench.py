@@ -1,0 +1,125 @@
+"""Scale: the whole flow on a generated corpus, stage by stage, against (a) the limit,
+encoding the same texts with sentence-transformers alone, and (b) the baseline a
+researcher would otherwise write (pandas, BERTopic with defaults, VADER in a loop,
+row-by-row inserts), all in the same run.
+
+    python -m benchmarks scale --comments 6000 [--seed 1] [--skip-baseline] [--keep DIR]
+
+Each stage runs in its own process (as ``probation-corpus run --stage S`` would), so
+its peak memory is its own; CPU seconds count the process and its children. The last
+two lines are ``end-to-end / encode-only: R`` and ``peak RSS: M MiB``. The corpus is
+SYNTHETIC (benchmarks/generate.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = r"""
+import json, resource, sys, time
+t0 = time.perf_counter(); c0 = time.process_time()
+what, db, paths = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+out = {}
+if what == "encode-only":
+    import json as _j
+    from pipeline.config import load_config
+    from pipeline.embed.registry import load_model
+    texts = [_j.loads(l)["body"] for p in paths for l in open(p, encoding="utf-8")]
+    cfg = load_config().section("embed")
+    model, device = load_model(cfg["model"], "cpu")
+    model.encode(texts, batch_size=cfg["batch_size"], convert_to_numpy=True, normalize_embeddings=True)
+    out = {"documents": len(texts)}
+elif what == "baseline":
+    import duckdb, pandas as pd
+    from bertopic import BERTopic
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    from pipeline.config import load_config
+    from pipeline.embed.registry import load_model
+    df = pd.concat([pd.read_json(p, lines=True) for p in paths], ignore_index=True)
+    model, _ = load_model(load_config().get("embed.model"), "cpu")
+    topics, _ = BERTopic(embedding_model=model).fit_transform(df["body"].tolist())
+    sia = SentimentIntensityAnalyzer()
+    df["sentiment"] = [sia.polarity_scores(t)["compound"] for t in df["body"]]
+    df["topic"] = topics
+    con = duckdb.connect(db)
+    con.execute("CREATE TABLE docs (id VARCHAR, body VARCHAR, topic INTEGER, sentiment DOUBLE)")
+    for r in df.itertuples():
+        con.execute("INSERT INTO docs VALUES (?, ?, ?, ?)", [r.id, r.body, int(r.topic), float(r.sentiment)])
+    con.close()
+    out = {"documents": len(df)}
+else:
+    from pipeline import api
+    s = api.run_stage_direct(what, paths if what == "ingest" else (), db)
+    out = {k: v for k, v in s.items() if isinstance(v, (int, float, str))}
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print("RESULT " + json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
+                              "maxrss_mib": ru.ru_maxrss / 1024, "summary": out}))
+"""
+
+
+def run_child(what: str, db: Path, paths: list[str]) -> dict:
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", CHILD, what, str(db), json.dumps(paths)],
+                          capture_output=True, text=True, check=False)
+    wall_total = time.perf_counter() - t0
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        raise SystemExit(f"{what} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    res = json.loads(line[len("RESULT "):])
+    res["wall_with_startup"] = wall_total
+    return res
+
+
+def main(argv: list[str] | None = None) -> None:
+    from benchmarks.generate import generate, write_jsonl
+    from pipeline.jobs import STAGES
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--comments", type=int, default=6000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--keep", type=Path, default=None, help="keep the corpus and databases here")
+    a = ap.parse_args(argv)
+
+    tmp = a.keep or Path(tempfile.mkdtemp(prefix="scale_bench_"))
+    docs = generate(a.comments, a.seed)
+    paths = [str(p) for p in write_jsonl(docs, tmp / "corpus")]
+    n = len(docs)
+    print(f"corpus: {n} documents ({a.comments} comments), SYNTHETIC, in {tmp}")
+    db = tmp / "flow.duckdb"
+    db.unlink(missing_ok=True)
+
+    rows = []
+    for stage in STAGES:
+        r = run_child(stage, db, paths)
+        rows.append((stage, r))
+        print(f"  {stage:<10} {r['wall']:8.1f} s  {r['cpu']:8.1f} CPU-s  {n / max(r['wall'], 1e-9):8.0f} docs/s  "
+              f"peak {r['maxrss_mib']:7.0f} MiB   {json.dumps(r['summary'])[:100]}", flush=True)
+    enc = run_child("encode-only", tmp / "unused.duckdb", paths)
+    print(f"  {'encode-only':<10} {enc['wall']:8.1f} s  {enc['cpu']:8.1f} CPU-s  {n / max(enc['wall'], 1e-9):8.0f} docs/s  "
+          f"peak {enc['maxrss_mib']:7.0f} MiB   (the limit)")
+    if not a.skip_baseline:
+        base = run_child("baseline", tmp / "baseline.duckdb", paths)
+        print(f"  {'notebook':<10} {base['wall']:8.1f} s  {base['cpu']:8.1f} CPU-s  "
+              f"{n / max(base['wall'], 1e-9):8.0f} docs/s  peak {base['maxrss_mib']:7.0f} MiB   (the baseline)")
+    total = sum(r["wall"] for _, r in rows)
+    total_cpu = sum(r["cpu"] for _, r in rows)
+    peak = max(r["maxrss_mib"] for _, r in rows)
+    embed = next((r for s, r in rows if s == "embed"), None)
+    print(f"whole flow: {total:.1f} s, {total_cpu:.1f} CPU-s ({total_cpu / max(enc['cpu'], 1e-9):.2f}x encode-only CPU)")
+    if embed:
+        print(f"embed / encode-only: {embed['wall'] / max(enc['wall'], 1e-9):.2f}")
+    if not a.skip_baseline:
+        print(f"notebook / end-to-end: {base['wall'] / max(total, 1e-9):.2f}")
+    print(f"end-to-end / encode-only: {total / max(enc['wall'], 1e-9):.2f}")
+    print(f"peak RSS: {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
