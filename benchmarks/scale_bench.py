@@ -54,8 +54,8 @@ elif what == "baseline":
     con.close()
     out = {"documents": len(df)}
 else:
-    from pipeline import api
-    s = api.run_stage_direct(what, paths if what == "ingest" else (), db)
+    from pipeline.api import Corpus
+    s = Corpus(db).run_stage(what, paths if what == "ingest" else ())
     out = {k: v for k, v in s.items() if isinstance(v, (int, float, str))}
 ru = resource.getrusage(resource.RUSAGE_SELF)
 print("RESULT " + json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,

@@ -44,7 +44,7 @@ def tmp_db(tmp_path) -> str:
 def sample_run(tmp_path_factory):
     """The whole flow (every stage, through Prefect's local mode) on the sample corpus,
     once per test session: (db_path, summary). Tests must only read from it."""
-    from pipeline import api
+    from pipeline.api import Corpus
     from pipeline.config import load_config
 
     import shutil
@@ -57,5 +57,5 @@ def sample_run(tmp_path_factory):
     cfg = load_config(overrides={"paths": {"models_dir": str(root / "models"),
                                            "reports_dir": str(root / "reports")}})
     db = str(root / "sample.duckdb")
-    summary = api.run_stages([str(SAMPLE)], db, cfg)
+    summary = Corpus(db, cfg).run([str(SAMPLE)])
     return db, summary

@@ -6,7 +6,7 @@ import math
 
 import click
 
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.cli.common import config_options, user_errors
 from pipeline.cli.output import emit, emit_frame, format_option
 
@@ -29,7 +29,7 @@ def annotate() -> None:
 @user_errors
 def export_cmd(n, strategy, coder, out_dir, config, db):
     """Write a sample of documents to code, as CSV and JSON Lines."""
-    s = api.annotate_export(db, config, n, strategy, coder, out_dir)
+    s = Corpus(db, config).annotate_export(n, strategy, coder, out_dir)
     click.echo(f"{s['documents']} documents ({s['strategy']}) -> {s['csv']} and {s['jsonl']}")
 
 
@@ -40,7 +40,7 @@ def export_cmd(n, strategy, coder, out_dir, config, db):
 @user_errors
 def import_cmd(file, coder, config, db):
     """Store the codes in FILE (CSV or JSON Lines, export or gold format) for one coder."""
-    s = api.annotate_import(file, coder, db, config)
+    s = Corpus(db, config).annotate_import(file, coder)
     click.echo(f"{s['documents']} documents coded by {s['coder']}: {s['codes']} codes stored")
     if s["skipped"]:
         click.echo(f"skipped {len(s['skipped'])} row(s) whose document is not in the database "
@@ -56,7 +56,7 @@ def import_cmd(file, coder, config, db):
 @user_errors
 def agreement_cmd(coders, fmt, config, db):
     """Cohen's kappa per pair of coders and Krippendorff's alpha, per label."""
-    df = api.annotate_agreement(db, config, coders)
+    df = Corpus(db, config).agreement(coders)
     if fmt == "table":
         cols = ["kind", "label", "statistic", "coders", "value", "units", "observed agreement"]
         rows = [(r.label_kind, r.label, r.statistic, r.coders,
@@ -82,7 +82,7 @@ def _print_scores(summary: dict) -> None:
 @user_errors
 def train(kinds, coders, models_dir, config, db):
     """Fit the theme, sentiment and stance models from the stored codes and save them."""
-    s = api.train(db, config, kinds, coders, models_dir)
+    s = Corpus(db, config).train(kinds, coders, models_dir)
     click.echo(f"run {s['run_id']}: trained on {s['documents']} documents")
     for kind, folder in s["saved"].items():
         click.echo(f"  {kind} -> {folder}")
@@ -98,6 +98,6 @@ def train(kinds, coders, models_dir, config, db):
 @user_errors
 def evaluate(kinds, coders, report, config, db):
     """Cross-validated P/R/F1, macro-F1 and confusion matrices of every model and baseline."""
-    s = api.evaluate(db, config, kinds, coders, report)
+    s = Corpus(db, config).evaluate(kinds, coders, report)
     click.echo(f"run {s['run_id']}: {s['documents']} coded documents; report -> {s['report']}")
     _print_scores(s)

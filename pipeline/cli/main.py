@@ -6,7 +6,8 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipeline import __version__, api
+from pipeline import __version__
+from pipeline.api import Corpus
 from pipeline.cli.annotate import annotate, evaluate, train
 from pipeline.cli.common import config_options, quiet_prefect, user_errors
 from pipeline.cli.output import emit, format_option
@@ -33,8 +34,9 @@ def run(paths, stages, verbose, config, db):
     """The main job: the whole flow (every stage) on PATHS, by default the sample corpus."""
     if not verbose:
         quiet_prefect()
-    summary = api.run_stages(paths or None, db, config, stages or None)
-    _print_run(summary, api.db_path(config, db))
+    corpus = Corpus(db, config)
+    summary = corpus.run(paths or None, stages or None)
+    _print_run(summary, corpus.db)
 
 
 @main.command()
@@ -56,7 +58,7 @@ def ingest(paths, fmt, mapping, config, db):
         def progress(label: str, done: int, total: int) -> None:
             bar.update(tid, description=label, completed=done, total=total)
 
-        summary = api.ingest(list(paths), db, config, fmt, reader_options, progress)
+        summary = Corpus(db, config).ingest(list(paths), fmt, reader_options, progress)
     _print_ingest(summary)
 
 
@@ -67,7 +69,7 @@ def ingest(paths, fmt, mapping, config, db):
 @user_errors
 def sql(query, fmt, config, db):
     """Run a read-only SQL QUERY against the database."""
-    cols, rows = api.sql(query, db, config)
+    cols, rows = Corpus(db, config).sql(query)
     emit(cols, rows, fmt)
 
 
@@ -77,16 +79,17 @@ def sql(query, fmt, config, db):
 @user_errors
 def status(fmt, config, db):
     """Counts by kind and source, quarantine, and the last runs."""
-    st = api.status(db, config)
+    corpus = Corpus(db, config)
+    st = corpus.status()
     if fmt == "json":
         emit(["database", "schema_version", "by_kind", "quarantine_total", "quarantine", "sources", "runs"],
-             [(api.db_path(config, db), st["schema_version"], st["by_kind"], st["quarantine_total"],
+             [(corpus.db, st["schema_version"], st["by_kind"], st["quarantine_total"],
                dict(st["quarantine"]),
                [dict(zip(["source", "format", "documents", "declared_comments", "parsed_comments"], r))
                 for r in st["by_source"]],
                [dict(zip(["run", "flow", "started", "finished", "status"], r)) for r in st["runs"]])], "json")
         return
-    click.echo(f"database {api.db_path(config, db)} (schema v{st['schema_version']})")
+    click.echo(f"database {corpus.db} (schema v{st['schema_version']})")
     click.echo("documents: " + (", ".join(f"{k}={v}" for k, v in st["by_kind"].items()) or "none"))
     emit(["format", "documents", "declared comments", "parsed comments", "source"],
          [(*counts, path) for path, *counts in st["by_source"]], fmt)

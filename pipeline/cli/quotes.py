@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.cli.common import config_options, user_errors
 
 STANCES = click.Choice(["FAVOR", "AGAINST", "NONE"], case_sensitive=False)
@@ -42,7 +42,7 @@ def to_markdown(df) -> str:
 def quotes(theme, stance, min_chars, max_chars, kind, limit, fmt, config, db):
     """Quote sets by theme and stance: authors' own words (never pasted text), each with
     date, permalink and pseudonym, most confident first."""
-    df = api.quotes(theme, stance, min_chars, max_chars, limit, kind, db, config)
+    df = Corpus(db, config).quotes(theme, stance, min_chars, max_chars, limit, kind)
     cols = ["theme", "stance", "pseudonym", "published_at", "permalink", "post_title", "quote", "doc_id"]
     if fmt == "md":
         sys.stdout.write(to_markdown(df) if len(df) else "no quotes match\n")

@@ -8,7 +8,7 @@ import sys
 import click
 from rich.console import Console
 
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.cli.common import config_options, user_errors
 from pipeline.cli.output import emit, format_option
 
@@ -27,7 +27,7 @@ def refit_cmd(config, db):
     The `topics` stage of `run` only assigns new documents to the current model; this
     is the separate, explicit refit. Needs the embed stage to have run.
     """
-    s = api.topics_refit(db, config)
+    s = Corpus(db, config).topics_refit()
     m = s["metrics"]
     lda = m.get("lda_baseline") or {}
     click.echo(f"topic model {s['model_run']}: {s['topics']} topics on {s['documents']} documents -> {s['model_path']}")
@@ -44,7 +44,7 @@ def refit_cmd(config, db):
 @user_errors
 def show_cmd(run_id, n_quotes, fmt, config, db):
     """Labels, sizes, top terms and representative quotes of a topic model."""
-    s = api.topics_show(db, config, run_id)
+    s = Corpus(db, config).topics_show(run_id)
     model, tops, quotes = s["model"], s["topics"], s["quotes"]
     if n_quotes is not None:
         quotes = quotes[quotes["rank"] <= n_quotes]

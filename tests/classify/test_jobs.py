@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.config import load_config
 from tests.classify.fixture_data import TEMPLATES, hash_encoder
 
@@ -57,7 +57,7 @@ def corpus(tmp_path_factory):
                                               "reports_dir": str(root / "reports")},
                                     "annotate": {"export_dir": str(root / "export")}})
     for stage in ("ingest", "clean", "dedupe", "segment"):
-        api.run_stage_direct(stage, [str(src)], db, config)
+        Corpus(db, config).run_stage(stage, [str(src)])
     return {"db": db, "config": config, "gold": gold_file, "root": root}
 
 
@@ -68,25 +68,25 @@ def _hash_encoder(monkeypatch):
 
 def test_import_agreement_train_evaluate_classify(corpus):
     db, config = corpus["db"], corpus["config"]
-    s = api.annotate_import(corpus["gold"], "author", db, config)
+    s = Corpus(db, config).annotate_import(corpus["gold"], "author")
     assert s["documents"] == 42 and not s["skipped"]
     # a second coder who disagrees on sentiment for one thread
     second = [json.loads(line) for line in corpus["gold"].read_text().splitlines()][:7]
     second[1]["sentiment"] = "POSITIVE"
     f2 = corpus["root"] / "second.jsonl"
     f2.write_text("\n".join(json.dumps(r) for r in second) + "\n")
-    api.annotate_import(f2, "second", db, config)
-    agree = api.annotate_agreement(db, config)
+    Corpus(db, config).annotate_import(f2, "second")
+    agree = Corpus(db, config).agreement()
     sent = agree[(agree.label == "sentiment") & (agree.statistic == "cohen_kappa")].iloc[0]
     assert sent.units == 7 and sent.value < 1.0
 
-    trained = api.train(db, config)
+    trained = Corpus(db, config).train()
     for kind in ("theme", "sentiment", "stance"):
         folder = corpus["root"] / "models" / kind / trained["run_id"]
         assert (folder / "model.joblib").exists() and (folder / "MODEL_CARD.md").exists()
         card = json.loads((folder / "card.json").read_text())
         assert card["embedding_model"] == "hash-test@0" and card["cv"]
-    evaluated = api.evaluate(db, config)
+    evaluated = Corpus(db, config).evaluate()
     report = (corpus["root"] / "reports" / "evaluation.md").read_text()
     assert "### theme: keyword" in report and "### sentiment: vader" in report and "### stance: supervised" in report
     con = duckdb.connect(db, read_only=True)
@@ -96,7 +96,7 @@ def test_import_agreement_train_evaluate_classify(corpus):
                                           ("sentiment", "domain"), ("stance", "majority")}
     con.close()
 
-    summary = api.run_stage_direct("classify", [], db, config)
+    summary = Corpus(db, config).run_stage("classify")
     con = duckdb.connect(db, read_only=True)
     themes = con.execute("SELECT * FROM doc_themes WHERE run_id = ?", [summary["run_id"]]).df()
     assert set(themes.columns) >= {"run_id", "doc_id", "theme", "score", "stance", "stance_score", "method"}
@@ -120,10 +120,10 @@ def test_import_agreement_train_evaluate_classify(corpus):
     assert len(labels("doc_themes", a)) >= 1
     con.close()
 
-    exported = api.annotate_export(db, config, n=5, coder="nobody")
+    exported = Corpus(db, config).annotate_export(n=5, coder="nobody")
     rows = [json.loads(line) for line in open(exported["jsonl"])]
     assert len(rows) == 5 and all(r["own_text"] and r["doc_id"] for r in rows)
     header = open(exported["csv"]).readline()
     assert "theme:managerialism" in header and "sentiment" in header
-    unsure = api.annotate_export(db, config, n=3, strategy="uncertain")
+    unsure = Corpus(db, config).annotate_export(n=3, strategy="uncertain")
     assert unsure["documents"] == 3

@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.cli.main import main
 from pipeline.store import connect
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 def test_quotes_are_own_words_with_date_and_pseudonym(sample_run):
     db, _ = sample_run
-    df = api.quotes(limit=100000, db=db)
+    df = Corpus(db).quotes(limit=100000)
     assert len(df) > 50
     assert df["pseudonym"].notna().all()
     assert df["permalink"].notna().mean() > 0.5

@@ -59,7 +59,7 @@ def test_sample_corpus_is_ingested_whole(sample_run, conn):
 def test_rerun_changes_nothing(sample_run, tmp_path):
     import shutil
 
-    from pipeline import api
+    from pipeline.api import Corpus
 
     db, _ = sample_run
     copy = str(tmp_path / "again.duckdb")
@@ -67,7 +67,7 @@ def test_rerun_changes_nothing(sample_run, tmp_path):
     c = connect(copy)
     before = c.execute("SELECT count(*), sum(hash(doc_id || text)) FROM document_rows").fetchone()
     c.close()
-    summary = api.ingest([str(REPO / "corpus/sample")], copy)
+    summary = Corpus(copy).ingest([str(REPO / "corpus/sample")])
     assert summary["outcomes"] == {"unchanged": summary["files"]}
     c = connect(copy)
     assert c.execute("SELECT count(*), sum(hash(doc_id || text)) FROM document_rows").fetchone() == before

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.store import connect
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "text_dump"
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_flow_runs_stages_and_records_the_run(tmp_db):
-    summary = api.run_stages([str(FIXTURES)], tmp_db, stages=["ingest"])
+    summary = Corpus(tmp_db).run([str(FIXTURES)], stages=["ingest"])
     assert summary["stages"]["ingest"]["outcomes"]["ingested"] == 9
     conn = connect(tmp_db)
     flow, status, params, cfg = conn.execute(
@@ -31,4 +31,4 @@ def test_flow_runs_stages_and_records_the_run(tmp_db):
 
 def test_unknown_stage_is_refused(tmp_db):
     with pytest.raises(Exception, match="unknown stage"):
-        api.run_stages([str(FIXTURES)], tmp_db, stages=["nosuch"])
+        Corpus(tmp_db).run([str(FIXTURES)], stages=["nosuch"])

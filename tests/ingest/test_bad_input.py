@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.config import load_config
 from pipeline.store import connect
 
@@ -38,7 +38,7 @@ def _quarantine(db):
 def stocked_db(tmp_path):
     """A database that already holds one good post with its comments."""
     db = str(tmp_path / "db.duckdb")
-    api.ingest([str(GOOD)], db)
+    Corpus(db).ingest([str(GOOD)])
     return db
 
 
@@ -81,7 +81,7 @@ def test_bad_file_is_quarantined_and_nothing_else_changes(stocked_db, tmp_path, 
     bad.parent.mkdir()
     bad.write_bytes(data)
     before = _snapshot(stocked_db)
-    summary = api.ingest([str(bad)], stocked_db)
+    summary = Corpus(stocked_db).ingest([str(bad)])
     assert summary["outcomes"] == {f"quarantined:{code}": 1}
     (msg,) = summary["errors"]
     assert "\n" not in msg and name in msg
@@ -91,12 +91,12 @@ def test_bad_file_is_quarantined_and_nothing_else_changes(stocked_db, tmp_path, 
     assert bytes(rows[0][4]) == data  # the raw bytes are kept
     assert _snapshot(stocked_db) == before
     # re-ingesting the same bad file adds nothing
-    api.ingest([str(bad)], stocked_db)
+    Corpus(stocked_db).ingest([str(bad)])
     assert len(_quarantine(stocked_db)) == 1
 
 
 def test_mojibake_is_repaired_not_quarantined(tmp_db):
-    summary = api.ingest([str(FIXTURES / "mojibake_crlf.txt")], tmp_db)
+    summary = Corpus(tmp_db).ingest([str(FIXTURES / "mojibake_crlf.txt")])
     assert summary["outcomes"]["ingested"] == 1 and not _quarantine(tmp_db)
     conn = connect(tmp_db)
     text, warnings = conn.execute("SELECT d.text, s.warnings FROM documents d JOIN sources s USING (source_id)").fetchone()
@@ -109,7 +109,7 @@ def test_too_large_for_a_non_streaming_reader_is_quarantined_with_capped_raw(sto
     big.write_text(GOOD.read_text() + ("  4. filler comment\n\n    ReplyDelete\n" * 400))
     before = _snapshot(stocked_db)
     cfg = load_config(overrides=["ingest.max_file_mb=0.001", "ingest.quarantine_raw_max_bytes=512"])
-    summary = api.ingest([str(big)], stocked_db, cfg)
+    summary = Corpus(stocked_db, cfg).ingest([str(big)])
     assert summary["outcomes"] == {"quarantined:too_large": 1}
     (row,) = _quarantine(stocked_db)
     assert row[2] == "too_large" and "max_file_mb" in row[3]
@@ -125,7 +125,7 @@ def test_folder_goes_on_past_bad_files_and_counts_outcomes(stocked_db, tmp_path)
     shutil.copy(FIXTURES / "anthology.txt", folder / "good.txt")
     shutil.copy(GOOD, folder / "already.txt")  # same bytes as stored: unchanged
     shutil.copy(FIXTURES / "furniture.txt", folder / "partial.txt")
-    summary = api.ingest([str(folder)], stocked_db)
+    summary = Corpus(stocked_db).ingest([str(folder)])
     oc = summary["outcomes"]
     assert oc["ingested"] == 2 and oc["unchanged"] == 1 and oc["partial"] == 1
     assert oc["quarantined:empty"] == 2 and oc["quarantined:unknown_format"] == 3
@@ -157,14 +157,14 @@ def test_failure_half_way_leaves_the_database_as_it_was(stocked_db, tmp_path, mo
 
     monkeypatch.setattr(job, "write_documents", failing)
     with pytest.raises(RuntimeError):
-        api.ingest([str(folder)], stocked_db)
+        Corpus(stocked_db).ingest([str(folder)])
     assert _snapshot(stocked_db) == before
     conn = connect(stocked_db)
     status, error = conn.execute("SELECT status, error FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
     conn.close()
     assert status == "failed" and "disk full" in error
     monkeypatch.setattr(job, "write_documents", real)
-    summary = api.ingest([str(folder)], stocked_db)  # the re-run works
+    summary = Corpus(stocked_db).ingest([str(folder)])  # the re-run works
     assert summary["outcomes"]["ingested"] == 2
 
 
@@ -172,7 +172,7 @@ def test_missing_path_is_a_clear_error(tmp_db):
     from pipeline.records import InputError
 
     with pytest.raises(InputError, match="does not exist"):
-        api.ingest(["/no/such/file.txt"], tmp_db)
+        Corpus(tmp_db).ingest(["/no/such/file.txt"])
 
 
 JSONL = (b'{"cid": "1", "thread": "", "who": "Ed", "when": "2020-01-01T10:00:00Z", "msg": "A post."}\n'
@@ -188,7 +188,7 @@ def test_column_mapping_sidecar_is_read_and_not_ingested(tmp_db, tmp_path):
     (folder / "x.jsonl").write_bytes(JSONL)
     (folder / "x.jsonl.columns.json").write_text(json.dumps(MAPPING))
     (folder / "README.md").write_text("notes about this folder")
-    summary = api.ingest([str(folder)], tmp_db)
+    summary = Corpus(tmp_db).ingest([str(folder)])
     assert summary["files"] == 1 and summary["outcomes"] == {"ingested": 1}
     conn = connect(tmp_db)
     assert conn.execute("SELECT kind, author FROM documents ORDER BY position").fetchall() == [
@@ -201,7 +201,7 @@ def test_a_broken_sidecar_quarantines_its_file(stocked_db, tmp_path):
     (folder / "x.jsonl").write_bytes(JSONL)
     (folder / "x.jsonl.columns.json").write_text("{not json")
     before = _snapshot(stocked_db)
-    summary = api.ingest([str(folder)], stocked_db)
+    summary = Corpus(stocked_db).ingest([str(folder)])
     assert summary["outcomes"] == {"quarantined:bad_option": 1}
     (row,) = _quarantine(stocked_db)
     assert row[2] == "bad_option" and "x.jsonl.columns.json" in row[3] and bytes(row[4]) == JSONL
@@ -213,7 +213,7 @@ def test_a_cut_off_export_keeps_complete_entries_and_quarantines_the_rest(stocke
     bad = tmp_path / "cut_export.xml"
     bad.write_bytes(cut)
     before = _snapshot(stocked_db)
-    summary = api.ingest([str(bad)], stocked_db)
+    summary = Corpus(stocked_db).ingest([str(bad)])
     assert summary["outcomes"]["ingested"] == 1 and summary["outcomes"]["partial"] == 1
     rows = _quarantine(stocked_db)
     assert rows and all(r[1] for r in rows)  # fragment rows carry a locator

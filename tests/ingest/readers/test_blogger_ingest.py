@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.store import connect
 from tests.ingest.readers.blogger_fixtures import CSV_MAPPING, FIXTURES
 
@@ -28,7 +28,7 @@ def test_all_forms_of_one_post_join(tmp_path):
     for name in SAME_POST:
         shutil.copy(FIXTURES / name, inbox / name)
     db = str(tmp_path / "db.duckdb")
-    summary = api.ingest([str(inbox)], db)
+    summary = Corpus(db).ingest([str(inbox)])
     assert summary["outcomes"]["ingested"] == len(SAME_POST) and not summary["errors"]
     (post,) = _rows(db, "SELECT doc_id FROM documents WHERE kind = 'post' AND blogger_id = '5550001112223334446'")
     comments = _rows(db, f"SELECT blogger_id, parent_id IS NOT NULL FROM documents "
@@ -41,7 +41,7 @@ def test_all_forms_of_one_post_join(tmp_path):
 
 def test_csv_rejects_are_quarantined_per_row(tmp_path):
     db = str(tmp_path / "db.duckdb")
-    summary = api.ingest([str(FIXTURES / "comments_mapped.csv")], db, reader_options={"columns": CSV_MAPPING})
+    summary = Corpus(db).ingest([str(FIXTURES / "comments_mapped.csv")], reader_options={"columns": CSV_MAPPING})
     assert summary["outcomes"] == {"ingested": 1, "partial": 1}
     rows = _rows(db, "SELECT locator, code FROM quarantine ORDER BY locator")
     assert len(rows) == 7 and {code for _, code in rows} == {"bad_row"}
