@@ -15,8 +15,12 @@ from rich.table import Table
 from pipeline import __version__, api
 from pipeline.cli.annotate import annotate, evaluate, train
 from pipeline.cli.common import config_options, quiet_prefect, user_errors
+from pipeline.cli.export import export
+from pipeline.cli.kwic import kwic
+from pipeline.cli.progress import stage_progress
 from pipeline.cli.quotes import quotes
 from pipeline.cli.schedule import schedule
+from pipeline.cli.search import search
 from pipeline.cli.topics import topics
 
 console = Console(stderr=True)
@@ -38,7 +42,8 @@ def run(paths, stages, verbose, config, db):
     """The main job: the whole flow (every stage) on PATHS, by default the sample corpus."""
     if not verbose:
         quiet_prefect()
-    summary = api.run_stages(paths or None, db, config, stages or None)
+    with stage_progress(console, float(config.get("progress.log_interval"))) as progress:
+        summary = api.run_stages(paths or None, db, config, stages or None, progress=progress)
     _print_run(summary, api.db_path(config, db))
 
 
@@ -128,7 +133,7 @@ def _print_run(summary: dict, db: str) -> None:
 
 
 # Commands that live in their own modules.
-for command in (schedule, annotate, train, evaluate, topics, quotes):
+for command in (schedule, annotate, train, evaluate, topics, quotes, search, kwic, export):
     main.add_command(command)
 
 
