@@ -317,7 +317,7 @@ def export(views: Sequence[str], out_dir: str | Path, fmt: str = "parquet", db: 
 
     from pipeline.store.errors import StoreError
     from pipeline.store.runs import code_version
-    from pipeline.store.search import export_view, provenance, public_views
+    from pipeline.store.search import blob_columns, export_view, provenance, public_views
 
     config = config or load_config()
     if fmt not in EXPORT_FORMATS:
@@ -337,8 +337,11 @@ def export(views: Sequence[str], out_dir: str | Path, fmt: str = "parquet", db: 
             path = out / f"{view}.{fmt}"
             rows = export_view(conn, view, path, fmt)
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            files.append({"view": view, "file": path.name, "format": fmt, "rows": rows, "sha256": digest,
-                          "bytes": path.stat().st_size})
+            entry = {"view": view, "file": path.name, "format": fmt, "rows": rows, "sha256": digest,
+                     "bytes": path.stat().st_size}
+            if fmt == "jsonl" and blob_columns(conn, view):
+                entry["base64_columns"] = blob_columns(conn, view)
+            files.append(entry)
         manifest = {
             "manifest_version": 1,
             "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),

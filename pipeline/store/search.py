@@ -202,13 +202,22 @@ _COPY_OPTIONS = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true",
                  "jsonl": "FORMAT json"}
 
 
+def blob_columns(conn: duckdb.DuckDBPyConnection, view: str) -> list[str]:
+    return [name for name, kind in view_columns(conn, view) if kind == "BLOB"]
+
+
 def export_view(conn: duckdb.DuckDBPyConnection, view: str, path: Path, fmt: str) -> int:
-    """Write every row of ``view`` to ``path`` (COPY); returns the row count."""
+    """Write every row of ``view`` to ``path`` (COPY); returns the row count. In JSON Lines
+    a BLOB column (``quarantine.raw``) is written as base64 text (JSON has no bytes)."""
     if view not in public_views(conn):
         raise StoreError(f"unknown view {view!r}; views: {', '.join(public_views(conn))}")
     options = _COPY_OPTIONS[fmt]
     target = str(path).replace("'", "''")
-    conn.execute(f'COPY (SELECT * FROM "{view}") TO \'{target}\' ({options})')
+    select = "*"
+    blobs = blob_columns(conn, view) if fmt == "jsonl" else []
+    if blobs:
+        select = "* REPLACE (" + ", ".join(f'base64("{c}") AS "{c}"' for c in blobs) + ")"
+    conn.execute(f'COPY (SELECT {select} FROM "{view}") TO \'{target}\' ({options})')
     return int(conn.execute(f'SELECT count(*) FROM "{view}"').fetchone()[0])
 
 
