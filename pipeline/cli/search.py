@@ -30,6 +30,7 @@ def search(query, mode, filters, limit, fmt, config, db):
     --semantic by meaning, --hybrid both. Copies count once; pasted text is never searched."""
     df = api.search(query, mode or "bm25", limit=limit, db=db, config=config, **filters)
     df["themes"] = [", ".join(t) for t in df["theme_stances"]]
+    df = df.astype(object).where(df.notna(), None)  # nullable integers (<NA>) print as missing
     if fmt == "table":
         n = int(config.get("search.snippet_chars"))
         rows = [(r.rank, f"{r.score:.4f}", r.published_at, r.kind, r.author, r.themes, short(r.own_text, n),

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.stagekit import run_stages, text_dump
+from pipeline import api
+from pipeline.config import load_config
+from tests.stagekit import text_dump
 
 # Invented texts. Each post and comment is about one distinct matter, so that a query
 # has one right answer.
@@ -42,7 +44,9 @@ def search_db(tmp_path_factory) -> str:
     inputs.mkdir()
     for i, (date, title, body, comments) in enumerate(THREADS):
         (inputs / f"thread{i}.txt").write_text(text_dump(date, title, body, comments), encoding="utf-8")
+    (inputs / "broken.bin").write_bytes(b"\x00\x01\x02 not a text \xff\xfe")  # quarantined: raw bytes kept
     db = str(root / "search.duckdb")
-    run_stages(db, [inputs], ("ingest", "clean", "dedupe", "segment", "embed", "index"),
-               embed={"device": "cpu"})
+    config = load_config(overrides={"embed": {"device": "cpu"}})
+    for stage in ("ingest", "clean", "dedupe", "segment", "embed", "index"):  # each recorded in `runs`
+        api.run_stage_direct(stage, [str(inputs)] if stage == "ingest" else [], db, config)
     return db
