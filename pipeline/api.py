@@ -74,9 +74,12 @@ def ingest(paths: Sequence[str], db: str | Path | None = None, config: Config | 
 
 
 def sql(query: str, db: str | Path | None = None, config: Config | None = None) -> tuple[list[str], list[tuple]]:
+    from pipeline.store.search import load_search_extensions
+
     config = config or load_config()
     conn = connect(db_path(config, db), read_only=True)
     try:
+        load_search_extensions(conn)  # the search macros work in `sql` too (offline)
         return queries.run_sql(conn, query)
     finally:
         conn.close()

@@ -54,3 +54,11 @@ def test_kwic_aligned_and_csv(search_db):
     assert [r["kind"] for r in json.loads(res.stdout)] == ["post"]
     res = _run("kwic", "(oops", "--regex", "--db", search_db)
     assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1 and "bad regular expression" in res.output
+
+
+def test_search_macros_work_in_the_sql_command(search_db):
+    res = _run("sql", "SELECT d.own_text FROM search_bm25('caravans') s JOIN search_documents d USING (doc_id) "
+               "ORDER BY s.rank", "--format", "json", "--db", search_db)
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert len(rows) == 2 and all("caravan" in r["own_text"] for r in rows)
