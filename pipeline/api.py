@@ -46,17 +46,21 @@ class Corpus:
     # ---- running stages ------------------------------------------------------------
 
     def run(self, paths: Sequence[str] | None = None, stages: Sequence[str] | None = None,
-            options: dict | None = None) -> dict:
-        """The main job through the Prefect flow (Prefect's local mode unless a server is set)."""
-        from pipeline.flows.main import main_flow  # Prefect is imported only here
+            options: dict | None = None, progress: Progress | None = None) -> dict:
+        """The main job through the Prefect flow (Prefect's local mode unless a server is set).
 
-        return main_flow(
-            paths=list(paths) if paths else self.default_inputs(),
-            db_path=self.db,
-            config_json=self.config.to_json(),
-            stages=list(stages) if stages else None,
-            options=options or {},
-        )
+        ``progress(label, done, total)``, when given, receives every stage's progress; without
+        it, progress goes to the flow run's log."""
+        from pipeline.flows.main import main_flow, progress_to  # Prefect is imported only here
+
+        with progress_to(progress):
+            return main_flow(
+                paths=list(paths) if paths else self.default_inputs(),
+                db_path=self.db,
+                config_json=self.config.to_json(),
+                stages=list(stages) if stages else None,
+                options=options or {},
+            )
 
     def run_stage(self, stage: str, paths: Sequence[str] = (), options: dict | None = None,
                   progress: Progress = _no_progress) -> dict:
@@ -90,9 +94,12 @@ class Corpus:
     # ---- reading ---------------------------------------------------------------------
 
     def sql(self, query: str) -> tuple[list[str], list[tuple]]:
-        """A read-only query: ``(column names, rows)``."""
+        """A read-only query: ``(column names, rows)``. The search macros work here too."""
+        from pipeline.store.search import load_search_extensions
+
         conn = connect(self.db, read_only=True)
         try:
+            load_search_extensions(conn)  # offline, from the package folder
             return queries.run_sql(conn, query)
         finally:
             conn.close()
@@ -118,6 +125,111 @@ class Corpus:
             return quote_set(conn, theme, stance, min_chars, max_chars, limit, kind)
         finally:
             conn.close()
+
+    # ---- search, keyword in context, export ---------------------------------------------
+
+    def search(self, query: str, mode: str = "bm25", theme: str | None = None, stance: str | None = None,
+               since=None, until=None, kind: str | None = None, limit: int | None = None):
+        """Ranked documents (own words) for ``query`` (a DataFrame; see docs/search.md).
+
+        ``mode``: ``bm25`` (full text), ``semantic`` (cosine similarity of the query's
+        embedding to the stored ones, same model) or ``hybrid`` (reciprocal rank fusion).
+        """
+        from pipeline.store.errors import StoreError
+        from pipeline.store.search import search as run_search
+
+        if mode not in SEARCH_MODES:
+            raise StoreError(f"unknown search mode {mode!r}; modes: {', '.join(SEARCH_MODES)}")
+        if not query or not query.strip():
+            raise StoreError("the query is empty: give the words to search for")
+        cfg = self.config.section("search")
+        conn = connect(self.db, read_only=True)
+        try:
+            _check_theme(conn, theme)
+            vector = encode_query(query, conn, self.config) if mode in ("semantic", "hybrid") else None
+            return run_search(conn, mode, query, vector, _filters(theme, stance, since, until, kind),
+                              int(limit or cfg["limit"]), int(cfg["rrf_k"]), int(cfg["hybrid_candidates"]))
+        finally:
+            conn.close()
+
+    def kwic(self, term: str, window: int | None = None, regex: bool = False, theme: str | None = None,
+             stance: str | None = None, since=None, until=None, kind: str | None = None,
+             limit: int | None = None):
+        """Keyword in context over own words: one row per match (a DataFrame with ``left``,
+        ``keyword``, ``right`` and the document's ``doc_id``, ``kind``, ``published_at``,
+        ``author``, ``post_title``, ``permalink``, ``start``, ``end``)."""
+        import pandas as pd
+
+        from pipeline.search import compile_term
+        from pipeline.search import kwic as find_kwic
+        from pipeline.store.search import kwic_documents
+
+        words = int(window if window is not None else self.config.get("search.kwic_window"))
+        pattern = compile_term(term, regex)
+        conn = connect(self.db, read_only=True)
+        try:
+            _check_theme(conn, theme)
+            filters = _filters(theme, stance, since, until, kind)
+            # a cheap prefilter for a literal term; a regex is matched in Python only (RE2 differs)
+            docs = kwic_documents(conn, filters, contains=None if regex else term.split()[0])
+        finally:
+            conn.close()
+        hits = find_kwic(zip(docs.doc_id, docs.own_text), pattern, max(0, words))
+        meta = docs.set_index("doc_id")[["kind", "published_at", "author", "post_title", "permalink"]]
+        cols = ["doc_id", "kind", "published_at", "author", "left", "keyword", "right", "start", "end",
+                "post_title", "permalink"]
+        if not hits:
+            return pd.DataFrame(columns=cols)
+        df = pd.DataFrame([h.__dict__ for h in hits]).join(meta, on="doc_id")[cols]
+        return df.head(int(limit)) if limit else df
+
+    def export(self, views: Sequence[str], out_dir: str | Path, fmt: str = "parquet") -> dict:
+        """Write each public view to ``out_dir`` (Parquet, CSV or JSON Lines) with a
+        ``manifest.json``: schema version, runs, model versions, row counts, sha256 of each
+        file, creation time and code version. Returns the manifest."""
+        import hashlib
+        import json
+        from datetime import datetime, timezone
+
+        from pipeline.store.errors import StoreError
+        from pipeline.store.runs import code_version
+        from pipeline.store.search import blob_columns, export_view, provenance, public_views
+
+        if fmt not in EXPORT_FORMATS:
+            raise StoreError(f"unknown export format {fmt!r}; formats: {', '.join(EXPORT_FORMATS)}")
+        if not views:
+            raise StoreError("name at least one view to export")
+        conn = connect(self.db, read_only=True)
+        try:
+            known = public_views(conn)
+            unknown = [v for v in views if v not in known]
+            if unknown:
+                raise StoreError(f"unknown view(s) {', '.join(unknown)}; views: {', '.join(known)}")
+            out = Path(out_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            files = []
+            for view in dict.fromkeys(views):
+                path = out / f"{view}.{fmt}"
+                rows = export_view(conn, view, path, fmt)
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                entry = {"view": view, "file": path.name, "format": fmt, "rows": rows, "sha256": digest,
+                         "bytes": path.stat().st_size}
+                if fmt == "jsonl" and blob_columns(conn, view):
+                    entry["base64_columns"] = blob_columns(conn, view)
+                files.append(entry)
+            manifest = {
+                "manifest_version": 1,
+                "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+                "code_version": code_version(),
+                "database": str(Path(self.db).resolve()),
+                **provenance(conn),
+                "files": files,
+            }
+        finally:
+            conn.close()
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+        return manifest
 
     # ---- topics ------------------------------------------------------------------------
 
@@ -184,4 +296,49 @@ class Corpus:
         return self._recorded_job("evaluate", evaluate_job, options)
 
 
-__all__ = ["Corpus"]
+SEARCH_MODES = ("bm25", "semantic", "hybrid")
+EXPORT_FORMATS = ("parquet", "csv", "jsonl")
+
+
+def encode_query(query: str, conn, config: Config) -> list[float]:
+    """The query's vector from the embedder whose vectors are stored (refused when the
+    configured embedder differs: vectors of two models are not comparable)."""
+    from pipeline.embed import embed_texts, model_id_for
+    from pipeline.jobs.embed import chunking_key
+    from pipeline.store.embed import embed_state
+    from pipeline.store.errors import StoreError
+
+    cfg = config.section("embed")
+    state = embed_state(conn)
+    if state is None:
+        raise StoreError("no stored embeddings: run `probation-corpus run` (the embed stage) first")
+    model_id = model_id_for(cfg["model"])
+    chunking = chunking_key(int(cfg["chunk_tokens"]), int(cfg["chunk_overlap"]))
+    if (model_id, chunking) != (state["model_id"], state["chunking"]):
+        raise StoreError(
+            f"the stored embeddings come from {state['model_id']} ({state['chunking']}) but embed.model is "
+            f"{model_id} ({chunking}): search with the same model (--set embed.model={state['model']}) "
+            "or re-embed with embed.on_model_change=recompute")
+    res = embed_texts([query], cfg["model"], 1, cfg["device"], int(cfg["chunk_tokens"]), int(cfg["chunk_overlap"]))
+    return [float(x) for x in res.vectors[0]]
+
+
+def _filters(theme, stance, since, until, kind):
+    from pipeline.store.search import Filters
+
+    def day(v):
+        return v.date() if hasattr(v, "date") and callable(v.date) else v
+
+    return Filters(theme, stance.upper() if stance else None, day(since), day(until), kind)
+
+
+def _check_theme(conn, theme: str | None) -> None:
+    from pipeline.store.errors import StoreError
+    from pipeline.store.search import known_themes
+
+    if theme and theme not in known_themes(conn):
+        known = ", ".join(known_themes(conn)) or "none yet: run the classify stage"
+        raise StoreError(f"no document has the theme {theme!r}; themes: {known}")
+
+
+__all__ = ["Corpus", "EXPORT_FORMATS", "SEARCH_MODES", "encode_query"]

@@ -10,9 +10,13 @@ from pipeline import __version__
 from pipeline.api import Corpus
 from pipeline.cli.annotate import annotate, evaluate, train
 from pipeline.cli.common import config_options, quiet_prefect, user_errors
+from pipeline.cli.export import export
+from pipeline.cli.kwic import kwic
 from pipeline.cli.output import emit, format_option
+from pipeline.cli.progress import stage_progress
 from pipeline.cli.quotes import quotes
 from pipeline.cli.schedule import schedule
+from pipeline.cli.search import search
 from pipeline.cli.topics import topics
 
 console = Console(stderr=True)
@@ -35,7 +39,8 @@ def run(paths, stages, verbose, config, db):
     if not verbose:
         quiet_prefect()
     corpus = Corpus(db, config)
-    summary = corpus.run(paths or None, stages or None)
+    with stage_progress(console, float(config.get("progress.log_interval"))) as progress:
+        summary = corpus.run(paths or None, stages or None, progress=progress)
     _print_run(summary, corpus.db)
 
 
@@ -116,7 +121,7 @@ def _print_run(summary: dict, db: str) -> None:
 
 
 # Commands that live in their own modules.
-for command in (schedule, annotate, train, evaluate, topics, quotes):
+for command in (schedule, annotate, train, evaluate, topics, quotes, search, kwic, export):
     main.add_command(command)
 
 

@@ -25,15 +25,24 @@ def format_option(*formats: str, default: str | None = None) -> Callable:
                         show_default=True, help="Output format.")
 
 
-def display(value: Any) -> str:
-    """A cell as text: missing values (None, NaN, NaT) are empty, never 'nan' or 'None'."""
+def is_missing(value: Any) -> bool:
+    """None, NaN, NaT and pandas' NA (scalars only; a list is never missing)."""
     if value is None:
-        return ""
+        return True
+    if isinstance(value, (list, tuple, dict, set, str, bytes)):
+        return False
     try:
-        if value != value:  # NaN, NaT
-            return ""
+        import pandas as pd
+
+        return bool(pd.isna(value)) if pd.api.types.is_scalar(value) else False
     except (TypeError, ValueError):
-        pass
+        return False
+
+
+def display(value: Any) -> str:
+    """A cell as text: missing values (None, NaN, NaT, NA) are empty, never 'nan' or 'None'."""
+    if is_missing(value):
+        return ""
     if isinstance(value, float) and math.isinf(value):
         return str(value)
     if hasattr(value, "isoformat"):
@@ -43,13 +52,8 @@ def display(value: Any) -> str:
 
 def jsonable(value: Any) -> Any:
     """A cell for JSON: missing values become null; timestamps ISO strings; numpy scalars plain."""
-    if value is None:
+    if is_missing(value):
         return None
-    try:
-        if value != value:
-            return None
-    except (TypeError, ValueError):
-        pass
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "item") and not isinstance(value, (list, dict, str)):

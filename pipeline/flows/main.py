@@ -7,20 +7,62 @@ and return each job's small summary.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from pipeline.config import Config
 from pipeline.errors import UserError
 from pipeline.jobs import STAGES, JobContext
+from pipeline.jobs.context import Progress
+from pipeline.jobs.progress import LineProgress
 from pipeline.jobs.runlog import begin, end
+
+# Where the stages' progress goes. A callable cannot be a flow or task parameter (Prefect
+# records parameters), so the caller in this process (the CLI) registers it here; with
+# none registered (a deployment on a worker), progress becomes log lines of the run.
+_SINKS: list[Progress] = []
+_SINKS_LOCK = threading.Lock()
+
+
+@contextmanager
+def progress_to(callback: Progress | None) -> Iterator[None]:
+    """Send the stages' progress ``(label, done, total)`` to ``callback`` for the block."""
+    if callback is None:
+        yield
+        return
+    with _SINKS_LOCK:
+        _SINKS.append(callback)
+    try:
+        yield
+    finally:
+        with _SINKS_LOCK:
+            _SINKS.remove(callback)
+
+
+def _stage_progress(interval: float) -> Progress:
+    """The callback a stage's job reports to: the registered sinks, else the run's log."""
+    with _SINKS_LOCK:
+        sinks = list(_SINKS)
+    if sinks:
+        def forward(label: str, done: int, total: int) -> None:
+            for sink in sinks:
+                sink(label, done, total)
+
+        return forward
+    logger = get_run_logger()
+    return LineProgress(logger.info, interval)
 
 
 def _stage_task(name: str, job):
     @task(name=name, cache_policy=NO_CACHE, retries=0)
     def run_stage(db_path: str, config_json: str, run_id: str, paths: list[str], options: dict) -> dict:
-        ctx = JobContext(db_path, Config(json.loads(config_json)), run_id, tuple(paths), options)
+        config = Config(json.loads(config_json))
+        progress = _stage_progress(float(config.get("progress.log_interval")))
+        ctx = JobContext(db_path, config, run_id, tuple(paths), options, progress)
         return job(ctx)
 
     return run_stage

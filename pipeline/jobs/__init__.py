@@ -25,6 +25,7 @@ STAGE_TARGETS: dict[str, str] = {
     "embed": "pipeline.jobs.embed:embed_job",
     "topics": "pipeline.jobs.topics:topics_job",
     "classify": "pipeline.jobs.classify:classify_job",
+    "index": "pipeline.jobs.index:index_job",
 }
 
 

@@ -71,6 +71,8 @@ def embed_job(ctx: JobContext) -> dict:
             if res.model_id != model_id:  # the folder changed while we were loading it
                 raise EmbedError(f"embedding model changed during the run ({model_id} -> {res.model_id})")
             vectors, n_chunks = res.vectors, res.n_chunks
+        else:
+            ctx.progress("embed", 0, 0)
         seconds = time.perf_counter() - start
         with transaction(conn):
             added = write_embeddings(conn, list(todo), vectors, n_chunks, model_id, chunking, ctx.run_id) if todo else 0

@@ -62,6 +62,7 @@ def topics_job(ctx: JobContext) -> dict:
         conn.close()
     if current is None:
         if n_docs < settings.min_documents():
+            ctx.progress("topics", 0, 0)
             return {"action": "skipped", "documents": n_docs,
                     "reason": f"too few documents to fit topics ({n_docs} < {settings.min_documents()})"}
         return refit_job(ctx)
@@ -77,6 +78,7 @@ def topics_job(ctx: JobContext) -> dict:
         done = assigned_hashes(conn, current["run_id"])
         todo = docs[[done.get(d) != h for d, h in zip(docs.doc_id, docs.content_hash)]]
         gone = sorted(set(done) - set(docs.doc_id))
+        ctx.progress("topics", 0, len(todo))
         if len(todo):
             vectors = load_vectors(conn, list(todo.content_hash), state["model_id"], state["chunking"])
             model = load_fitted(Path(current["model_path"]))
@@ -90,6 +92,7 @@ def topics_job(ctx: JobContext) -> dict:
             add_model_versions(conn, ctx.run_id, {"topic_model": current["run_id"]})
     finally:
         conn.close()
+    ctx.progress("topics", len(todo), len(todo))
     return {"action": "assign", "model_run": current["run_id"], "documents": len(docs), "assigned": assigned,
             "dropped": dropped, "unchanged": len(docs) - len(todo)}
 
@@ -107,6 +110,7 @@ def refit_job(ctx: JobContext) -> dict:
         vectors = load_vectors(conn, list(docs.content_hash), state["model_id"], state["chunking"])
     finally:
         conn.close()
+    ctx.progress("topics", 0, len(docs))
     fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings)
     folder = model_dir(resolve_path(ctx.config.get("paths.models_dir")), ctx.run_id).resolve()
     in_hash = input_hash(list(docs.doc_id), list(docs.content_hash), f"{state['model_id']}|{state['chunking']}")
@@ -131,6 +135,7 @@ def refit_job(ctx: JobContext) -> dict:
         raise
     finally:
         conn.close()
+    ctx.progress("topics", len(docs), len(docs))
     m = fit.metrics
     return {"action": "fit", "model_run": ctx.run_id, "documents": len(docs), "topics": m["n_topics"],
             "npmi": m["npmi"], "diversity": m["diversity"], "outlier_share_before": m["outlier_share_before"],

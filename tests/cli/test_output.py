@@ -42,4 +42,6 @@ def test_emit_frame_and_display():
     emit_frame(pd.DataFrame({"x": [1.5, np.nan]}), "csv", out=buf)
     assert buf.getvalue() == 'x\n1.5\n""\n'  # a lone empty field is quoted, as CSV requires
     assert display(pd.Timestamp("2021-05-06")) == "2021-05-06 00:00:00"
-    assert display(None) == "" and display(float("nan")) == ""
+    assert display(None) == "" and display(float("nan")) == "" and display(pd.NA) == ""
+    assert display(pd.array([1, None], dtype="Int64")[1]) == ""
+    assert display([1, 2]) == "[1, 2]"
