@@ -192,3 +192,20 @@ def quotes(theme: str | None = None, stance: str | None = None, min_chars: int =
         return quote_set(conn, theme, stance, min_chars, max_chars, limit, kind)
     finally:
         conn.close()
+
+
+# ---- sync from the live blog ---------------------------------------------------------
+
+
+def sync(url: str, db: str | Path | None = None, config: Config | None = None, format: str | None = None,
+         full: bool = False, progress: Progress = _no_progress) -> dict:
+    """Fetch what changed on the blog at ``url`` since the last sync and ingest it (its own run)."""
+    from pipeline.jobs.sync import sync_job
+
+    config = config or load_config()
+    path = db_path(config, db)
+    options = {"url": url, "format": format, "full": full}
+    with recorded_run(path, "sync", options, config) as (run_id, summary):
+        summary.update(sync_job(JobContext(path, config, run_id, (), options, progress)))
+        summary["run_id"] = run_id
+    return summary

@@ -17,6 +17,7 @@ from pipeline.cli.annotate import annotate, evaluate, train
 from pipeline.cli.common import config_options, quiet_prefect, user_errors
 from pipeline.cli.quotes import quotes
 from pipeline.cli.schedule import schedule
+from pipeline.cli.sync import sync
 from pipeline.cli.topics import topics
 
 console = Console(stderr=True)
@@ -128,7 +129,8 @@ def _print_run(summary: dict, db: str) -> None:
 
 
 # Commands that live in their own modules.
-for command in (schedule, annotate, train, evaluate, topics, quotes):
+for command in (schedule, annotate, train, evaluate, topics, quotes,
+                sync):
     main.add_command(command)
 
 
