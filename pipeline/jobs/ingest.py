@@ -112,6 +112,7 @@ def ingest_job(ctx: JobContext) -> dict:
         # A known Blogger id with another text is an edit: never dropped (warned, versioned).
         edits, variants = find_edits(conn, items, {s.source_id: s.format for s in sources})
         sources = _warn_edits(sources, edits, variants)
+        counts["with_warnings"] = sum(bool(s.warnings) for s in sources)
         with transaction(conn):
             write_quarantine(conn, [r for o in outcomes for r in outcome_rows(o, cap)], ctx.run_id)
             write_sources(conn, sources, ctx.run_id)

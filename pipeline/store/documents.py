@@ -174,7 +174,7 @@ def find_edits(conn: duckdb.DuckDBPyConnection, items: Sequence[tuple[Document, 
     formats = formats or {}
     wanted = sorted({d.doc_id for d, _ in items if d.blogger_id})
     if not wanted:
-        return []
+        return [], []
     with registered(conn, "_want_edit", pd.DataFrame({"doc_id": pd.Series(wanted, dtype=object)})):
         rows = conn.execute(
             "SELECT d.doc_id, d.blogger_id, d.fingerprint, d.flags, "
