@@ -143,7 +143,11 @@ def _fetch(run: _Run, blog: Blog, fmt: str, max_results: int, marks: dict, full:
 
 
 def _store(ctx: JobContext, blog: Blog, run: _Run, marks: dict, full: bool, folder: Path) -> dict:
-    paths = [str(p.path) for p in run.pages]
+    # complete per-post comments feeds before the blog-wide delta: where a comment is in
+    # both, its place in the thread (position) comes from its post's own feed
+    rank = {"posts": 0, "post_comments": 1, "comments": 2}
+    ordered = sorted(run.pages, key=lambda p: rank[p.feed.split(":", 1)[0]])
+    paths = [str(p.path) for p in ordered]
     summary = ingest_job(JobContext(ctx.db_path, ctx.config, ctx.run_id, tuple(paths), {}, ctx.progress))
     conn = connect(ctx.db_path)
     try:

@@ -31,8 +31,10 @@ def test_first_sync_follows_pagination_and_keeps_raw_pages(blog, do_sync, tmp_db
     summary, client = do_sync(blog.base + "/", fmt=fmt)
     docs = _docs(tmp_db)
     assert len(docs) == 9 and sum(1 for d in docs.values() if d[0] == "post") == 3
-    # the reply keeps its parent
+    # the reply keeps its parent, and every comment its place in its thread
     assert docs["2000000000000000003"][3] == docs["2000000000000000002"][1]
+    positions = dict(query(tmp_db, "SELECT blogger_id, position FROM documents WHERE kind = 'comment'"))
+    assert [positions[f"200000000000000000{i}"] for i in range(1, 7)] == [1, 2, 3, 1, 2, 1]
     # pagination: max_results=2 gives posts 1,3 and comments 1,3,5 (rel=next followed)
     starts = [(r.path, r.query["start-index"]) for r in blog.feed_requests()]
     assert [s for p, s in starts if p == POSTS] == ["1", "3"]
