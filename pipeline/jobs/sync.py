@@ -8,7 +8,9 @@ Order of work:
    feed (``updated-min`` = the comments watermark), following ``rel="next"``; with
    ``full`` everything, and every post's comments feed;
 3. fetch the complete comments feed of each post whose comments changed (deletions show
-   only there: a comment known before and missing now is marked deleted);
+   only there: a comment known before and missing now is marked deleted); with ``full``
+   the posts feed is complete too, and a post read before and missing now is marked
+   deleted with its comments;
 4. every response is written under ``sync.raw_dir/<host>/<timestamp>/`` before it is
    parsed and never modified; then the ingest job reads those files (sources, documents,
    edits as versions, quarantine for a malformed page);
@@ -170,6 +172,16 @@ def _store(ctx: JobContext, blog: Blog, run: _Run, marks: dict, full: bool, fold
             if gone:
                 deleted.setdefault(pages[0].url, []).extend(gone)
             present += [known[b] for b in listed if b in known]
+        post_pages = [p for p in run.pages if p.feed == "posts"]
+        if full and post_pages and not any(p in bad for p in post_pages):
+            # a complete posts feed: a post an earlier sync read from it and missing now is
+            # gone, and its comments with it
+            listed = [e.blogger_id for p in post_pages for e in p.entries if e.kind == "post"]
+            known_posts = store.synced_posts(conn, blog.key)
+            for b in missing_comments(known_posts, listed):
+                deleted.setdefault(post_pages[0].url, []).extend(
+                    [known_posts[b], *store.known_comments(conn, b).values()])
+            present += [known_posts[b] for b in listed if b in known_posts]
         new_marks = dict(marks)
         for feed, kinds in (("posts", ("posts",)), ("comments", ("comments",) if not full else ())):
             entries = [e for p in run.pages if p.feed in kinds for e in p.entries]

@@ -55,6 +55,18 @@ def known_comments(conn: duckdb.DuckDBPyConnection, blogger_post_id: str) -> dic
         """, [blogger_post_id]).fetchall())
 
 
+def synced_posts(conn: duckdb.DuckDBPyConnection, blog: str) -> dict[str, str]:
+    """``{Blogger post id: doc_id}`` of the posts an earlier sync of ``blog`` read from its posts feed."""
+    return dict(conn.execute(
+        """
+        SELECT DISTINCT d.blogger_id, d.doc_id FROM document_rows d
+        JOIN document_sources ds ON ds.doc_id = d.doc_id
+        JOIN source_files s ON s.source_id = ds.source_id
+        JOIN sync_fetch_rows f ON f.sha256 = s.sha256
+        WHERE f.blog = ? AND f.feed = 'posts' AND d.kind = 'post' AND d.blogger_id IS NOT NULL
+        """, [blog]).fetchall())
+
+
 def mark_deleted(conn: duckdb.DuckDBPyConnection, doc_ids: Iterable[str], noticed_in: str,
                  run_id: str | None) -> int:
     """Mark documents deleted on the blog (first notice kept). Returns how many are new."""
@@ -75,5 +87,5 @@ def mark_present(conn: duckdb.DuckDBPyConnection, doc_ids: Iterable[str]) -> int
     return n
 
 
-__all__ = ["FetchRow", "watermarks", "set_watermarks", "write_fetches", "known_comments", "mark_deleted",
+__all__ = ["FetchRow", "watermarks", "set_watermarks", "write_fetches", "known_comments", "synced_posts", "mark_deleted",
            "mark_present"]

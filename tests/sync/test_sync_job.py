@@ -127,6 +127,19 @@ def test_full_sync_notices_a_deletion_on_an_unchanged_post(blog, do_sync, tmp_db
     assert query(tmp_db, "SELECT blogger_id FROM deleted_documents") == [("2000000000000000005",)]
 
 
+def test_full_sync_notices_a_deleted_post_and_its_comments(blog, do_sync, tmp_db):
+    do_sync(blog.base)
+    blog.state["posts"] = [p for p in blog.state["posts"] if p["id"] != "1000000000000000002"]
+    blog.delete_comment("2000000000000000004")
+    blog.delete_comment("2000000000000000005")
+    summary, _ = do_sync(blog.base, full=True)
+    assert summary["deleted"] == 3
+    gone = query(tmp_db, "SELECT blogger_id, kind FROM deleted_documents ORDER BY blogger_id")
+    assert gone == [("1000000000000000002", "post"), ("2000000000000000004", "comment"),
+                    ("2000000000000000005", "comment")]
+    assert query(tmp_db, "SELECT count(*) FROM documents") == [(9,)]  # never removed
+
+
 def test_timeout_then_success(blog, do_sync, tmp_db):
     blog.faults.append(Fault(POSTS, pause_s=1.5))
     summary, client = do_sync(blog.base, timeout_seconds=0.4)
