@@ -153,9 +153,13 @@ def _store(ctx: JobContext, blog: Blog, run: _Run, marks: dict, full: bool, fold
     summary = ingest_job(JobContext(ctx.db_path, ctx.config, ctx.run_id, tuple(paths), {}, ctx.progress))
     conn = connect(ctx.db_path)
     try:
+        shas = {str(p.path): sha256_file(p.path) for p in run.pages}
+        # a page is bad when it did not parse, or the readers quarantined (part of) it, now or
+        # when the same bytes were read before
         quarantined = {r[0] for r in conn.execute(
-            "SELECT DISTINCT source FROM quarantine_rows WHERE run_id = ?", [ctx.run_id]).fetchall()} & set(paths)
-        bad = [p for p in run.pages if p.malformed or str(p.path) in quarantined]
+            "SELECT DISTINCT sha256 FROM quarantine_rows WHERE list_contains(?, sha256)",
+            [[sha for sha, _ in shas.values()]]).fetchall()}
+        bad = [p for p in run.pages if p.malformed or shas[str(p.path)][0] in quarantined]
         # deletions: per post, only from a complete comments feed (every page read cleanly)
         by_post: dict[str, list[_Fetched]] = {}
         for p in run.pages:
@@ -182,17 +186,14 @@ def _store(ctx: JobContext, blog: Blog, run: _Run, marks: dict, full: bool, fold
                 deleted.setdefault(post_pages[0].url, []).extend(
                     [known_posts[b], *store.known_comments(conn, b).values()])
             present += [known_posts[b] for b in listed if b in known_posts]
-        new_marks = dict(marks)
-        for feed, kinds in (("posts", ("posts",)), ("comments", ("comments",) if not full else ())):
-            entries = [e for p in run.pages if p.feed in kinds for e in p.entries]
-            if full and feed == "comments":
-                entries = [e for p in run.pages if p.feed.startswith("post_comments:") for e in p.entries]
-            new_marks[feed] = latest_updated(marks.get(feed), entries)
-        fetches = []
-        for i, p in enumerate(run.pages, 1):
-            sha, size = sha256_file(p.path)
-            fetches.append(store.FetchRow(i, p.feed.split(":", 1)[0], p.url, p.status, str(p.path), sha, size,
-                                          "malformed" if (p.malformed or str(p.path) in quarantined) else "ok"))
+        # the comments watermark comes from the blog-wide delta (or, with full, every post's feed)
+        comment_pages = [p for p in run.pages if (p.feed.startswith("post_comments:") if full else p.feed == "comments")]
+        new_marks = {**marks,
+                     "posts": latest_updated(marks.get("posts"), [e for p in post_pages for e in p.entries]),
+                     "comments": latest_updated(marks.get("comments"), [e for p in comment_pages for e in p.entries])}
+        fetches = [store.FetchRow(i, p.feed.split(":", 1)[0], p.url, p.status, str(p.path), *shas[str(p.path)],
+                                  "malformed" if p in bad else "ok")
+                   for i, p in enumerate(run.pages, 1)]
         with transaction(conn):
             store.write_fetches(conn, blog.key, fetches, ctx.run_id)
             n_deleted = sum(store.mark_deleted(conn, ids, where, ctx.run_id) for where, ids in deleted.items())
