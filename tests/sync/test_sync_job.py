@@ -230,3 +230,25 @@ def test_a_feed_url_names_the_same_blog(blog, do_sync, tmp_db):
     do_sync(blog.base + "/feeds/posts/default?alt=rss")
     assert len(_docs(tmp_db)) == 9
     assert query(tmp_db, "SELECT DISTINCT blog FROM sync_watermarks") == [(blog.base + "/feeds",)]
+
+
+def test_crawl_delay_of_robots_txt_wins_over_a_shorter_delay(blog, do_sync, fake_time):
+    blog.robots = "User-agent: *\nCrawl-delay: 5\nAllow: /\n"
+    do_sync(blog.base)
+    assert fake_time.sleeps and all(s == pytest.approx(5.0) for s in fake_time.sleeps[1:])
+
+
+def test_a_retry_after_too_long_stops_instead_of_hanging(blog, do_sync, tmp_db, fake_time):
+    blog.faults.append(Fault(POSTS, status=503, headers={"Retry-After": "86400"}))
+    with pytest.raises(SyncError, match="asks to wait 86400 s"):
+        do_sync(blog.base)
+    assert 86400.0 not in fake_time.sleeps
+    assert _marks(tmp_db) == {}
+
+
+def test_timeouts_every_time_give_up_after_max_retries(blog, do_sync, tmp_db):
+    blog.faults.append(Fault(POSTS, pause_s=1.0, times=3))
+    with pytest.raises(SyncError, match="timed out 3 times"):
+        do_sync(blog.base, timeout_seconds=0.3, max_retries=2)
+    assert len([r for r in blog.feed_requests() if r.path == POSTS]) == 3
+    assert query(tmp_db, "SELECT count(*) FROM documents") == [(0,)]
