@@ -231,6 +231,19 @@ class Corpus:
                                            encoding="utf-8")
         return manifest
 
+    # ---- sync from the live blog ----------------------------------------------------------
+
+    def sync(self, url: str, format: str | None = None, full: bool = False,
+             progress: Progress = _no_progress) -> dict:
+        """Fetch what changed on the blog at ``url`` since the last sync and ingest it (its own run)."""
+        from pipeline.jobs.sync import sync_job
+
+        options = {"url": url, "format": format, "full": full}
+        with recorded_run(self.db, "sync", options, self.config) as (run_id, summary):
+            summary.update(sync_job(JobContext(self.db, self.config, run_id, (), options, progress)))
+            summary["run_id"] = run_id
+        return summary
+
     # ---- topics ------------------------------------------------------------------------
 
     def topics_refit(self) -> dict:

@@ -17,6 +17,7 @@ from pipeline.cli.progress import stage_progress
 from pipeline.cli.quotes import quotes
 from pipeline.cli.schedule import schedule
 from pipeline.cli.search import search
+from pipeline.cli.sync import sync
 from pipeline.cli.topics import topics
 
 console = Console(stderr=True)
@@ -121,7 +122,8 @@ def _print_run(summary: dict, db: str) -> None:
 
 
 # Commands that live in their own modules.
-for command in (schedule, annotate, train, evaluate, topics, quotes, search, kwic, export):
+for command in (schedule, annotate, train, evaluate, topics, quotes, search, kwic, export,
+                sync):
     main.add_command(command)
 
 

@@ -9,16 +9,19 @@ which records one row in ``runs`` (``flow`` = the deployment's name).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from prefect import flow
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.errors import UserError
 from pipeline.flows.main import main_flow
-from pipeline.jobs import STAGES
+from pipeline.jobs import STAGES, JobContext
+from pipeline.jobs.runlog import recorded_run
 
 # The stage names, so the Prefect UI offers a choice instead of a free text field.
 StageName = Literal[tuple(STAGES)]  # type: ignore[valid-type]
@@ -36,11 +39,11 @@ def _config(config_path: str | None, overrides: Sequence[str] | None) -> Config:
                        cwd=Path.cwd())
 
 
-def _inputs(config: Config, inputs: Sequence[str] | None) -> list[str]:
+def _inputs(config: Config, inputs: Sequence[str] | None, allow_none: bool = False) -> list[str]:
     """``inputs`` or ``schedule.sync_paths``, each resolved and checked to exist."""
     chosen = list(inputs) if inputs else list(config.get("schedule.sync_paths"))
-    if not chosen:
-        raise ConfigError("no input folders: give `inputs` or set schedule.sync_paths")
+    if not chosen and not allow_none:
+        raise ConfigError("no input folders: give `inputs` or set schedule.sync_paths (or sync.blogs)")
     resolved = [_from_root(p) for p in chosen]
     missing = [p for p, r in zip(chosen, resolved) if not Path(r).exists()]
     if missing:
@@ -52,22 +55,53 @@ def _db(config: Config, db_path: str | None) -> str:
     return _from_root(db_path or config.get("paths.db"))
 
 
+@task(name="sync", cache_policy=NO_CACHE, retries=0)
+def sync_blog(url: str, db_path: str, config_json: str) -> dict:
+    """Sync one blog (``pipeline.jobs.sync``), recorded in ``runs`` as ``nightly-sync:sync``."""
+    from pipeline.jobs.sync import sync_job
+
+    config = Config(json.loads(config_json))
+    with recorded_run(db_path, "nightly-sync:sync", {"url": url}, config) as (run_id, summary):
+        summary.update(sync_job(JobContext(db_path, config, run_id, (), {"url": url})))
+        summary["run_id"] = run_id
+    return summary
+
+
 @flow(name="nightly-sync", log_prints=True)
 def nightly_sync(inputs: list[str] | None = None, db_path: str | None = None,
                  config_path: str | None = None, stages: list[StageName] | None = None,
-                 overrides: list[str] | None = None) -> dict:
-    """Bring the database up to date with the corpus folders.
+                 overrides: list[str] | None = None, blogs: list[str] | None = None) -> dict:
+    """Bring the database up to date with the live blog and the corpus folders.
 
-    Runs ``stages`` (default ``schedule.sync_stages``; empty means every stage) on
-    ``inputs`` (default ``schedule.sync_paths``) into ``db_path`` (default ``paths.db``).
+    First syncs each blog in ``blogs`` (default ``sync.blogs``): what changed since the
+    last sync is fetched and ingested. Then runs ``stages`` (default
+    ``schedule.sync_stages``; empty means every stage) on ``inputs`` (default
+    ``schedule.sync_paths``, which may be empty when blogs are synced) into ``db_path``
+    (default ``paths.db``): the incremental stages pick up what the sync brought.
     ``config_path`` is a config file and ``overrides`` are ``section.key=value`` strings,
-    as with ``--config`` and ``--set`` on the command line.
+    as with ``--config`` and ``--set`` on the command line. A blog that fails to sync
+    does not stop the others or the stages; the flow run then ends failed, saying which.
     """
     config = _config(config_path, overrides)
     chosen = list(stages) if stages else list(config.get("schedule.sync_stages"))
-    return main_flow(paths=_inputs(config, inputs), db_path=_db(config, db_path),
-                     config_json=config.to_json(), stages=chosen or None, options={},
-                     run_label="nightly-sync")
+    chosen_blogs = list(blogs) if blogs is not None else list(config.get("sync.blogs"))
+    paths = _inputs(config, inputs, allow_none=bool(chosen_blogs))
+    db = _db(config, db_path)
+    synced: dict[str, dict] = {}
+    failed: list[str] = []
+    for url in chosen_blogs:
+        try:
+            synced[url] = sync_blog(url, db, config.to_json())
+        except Exception as exc:  # noqa: BLE001 - reported below, after the stages ran
+            failed.append(f"{url}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    summary = main_flow(paths=paths, db_path=db, config_json=config.to_json(), stages=chosen or None,
+                        options={}, run_label="nightly-sync")
+    summary["sync"] = synced
+    if failed:
+        from pipeline.sync.feeds import SyncError
+
+        raise SyncError(f"sync failed for {len(failed)} blog(s): " + "; ".join(failed))
+    return summary
 
 
 @flow(name="weekly-refit", log_prints=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline.ingest import assign_ids, iter_input_files, read_input
@@ -13,6 +14,8 @@ from pipeline.store import connect, transaction
 from pipeline.store.documents import (
     QuarantineRow,
     SourceRow,
+    apply_edits,
+    find_edits,
     known_post_keys,
     known_shas,
     write_documents,
@@ -106,15 +109,34 @@ def ingest_job(ctx: JobContext) -> dict:
             counts["ingested"] += 1
             counts["partial"] += bool(res.rejects)
             counts["with_warnings"] += bool(warnings)
+        # A known Blogger id with another text is an edit: never dropped (warned, versioned).
+        edits, variants = find_edits(conn, items, {s.source_id: s.format for s in sources})
+        sources = _warn_edits(sources, edits, variants)
+        counts["with_warnings"] = sum(bool(s.warnings) for s in sources)
         with transaction(conn):
             write_quarantine(conn, [r for o in outcomes for r in outcome_rows(o, cap)], ctx.run_id)
             write_sources(conn, sources, ctx.run_id)
             write_post_keys(conn, batch_keys)
             new_docs = write_documents(conn, items, ctx.run_id)
+            apply_edits(conn, edits, ctx.run_id)
     finally:
         conn.close()
     outcomes_count = {k: v for k, v in sorted(counts.items()) if v}
     return {"files": len(files), "outcomes": outcomes_count, "new_documents": new_docs,
-            "errors": errors}
+            "edited": len(edits), "errors": errors}
+
+
+def _warn_edits(sources: list[SourceRow], edits: list, variants: list) -> list[SourceRow]:
+    """Each source that brings a new text of a known document says so in its warnings."""
+    by_source: dict[str, list[str]] = {}
+    for e in edits:
+        by_source.setdefault(e.source_id, []).append(
+            f"{e.kind} {e.doc_id} (Blogger id {e.blogger_id}) has a new text: stored as the current text, "
+            "the earlier one kept in document_versions")
+    for d, src in variants:
+        by_source.setdefault(src, []).append(
+            f"{d.kind} {d.doc_id} (Blogger id {d.blogger_id}) reads differently in this form than in the "
+            "stored one (another extraction, not an edit): the stored text is kept, this one stays in the source")
+    return [replace(s, warnings=[*s.warnings, *by_source.get(s.source_id, [])]) for s in sources]
 
 

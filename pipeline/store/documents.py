@@ -141,6 +141,87 @@ def write_documents(conn: duckdb.DuckDBPyConnection, items: Sequence[tuple[Docum
     return int(conn.execute("SELECT count(*) FROM document_rows").fetchone()[0] - before)
 
 
+@dataclass(frozen=True)
+class Edit:
+    """A Blogger document seen again (same doc_id and Blogger id) with a different text."""
+
+    doc_id: str
+    kind: str
+    blogger_id: str
+    old_source_id: str | None
+    text: str
+    fingerprint: str
+    flags: tuple[str, ...]
+    source_id: str
+
+
+def form_family(fmt: str | None) -> str:
+    """Blogger forms whose texts are comparable: the feed entry model (feeds and exports)
+    or a saved page. Across forms a text differs by extraction, not by an edit."""
+    return "page" if (fmt or "").startswith("blogger_html") else "feed" if (fmt or "").startswith("blogger_") else (fmt or "")
+
+
+def find_edits(conn: duckdb.DuckDBPyConnection, items: Sequence[tuple[Document, str]],
+               formats: dict[str, str] | None = None) -> tuple[list[Edit], list[tuple[Document, str]]]:
+    """The items that change the text of a Blogger document, in batch order, and the
+    items whose text differs from another form's (kept as they are, to be warned about).
+
+    An item is an edit when a document with its doc_id and the same Blogger id is stored
+    (or came earlier in this batch) with another fingerprint, from the same form family
+    (``formats``: source_id -> reader; see ``form_family``). A summary never replaces a
+    full text (feeds that carry ``summary_only`` entries). Reads only.
+    """
+    formats = formats or {}
+    wanted = sorted({d.doc_id for d, _ in items if d.blogger_id})
+    if not wanted:
+        return [], []
+    with registered(conn, "_want_edit", pd.DataFrame({"doc_id": pd.Series(wanted, dtype=object)})):
+        rows = conn.execute(
+            "SELECT d.doc_id, d.blogger_id, d.fingerprint, d.flags, "
+            "  coalesce((SELECT arg_max(v.replaced_by_source_id, v.version) FROM document_version_rows v "
+            "            WHERE v.doc_id = d.doc_id), d.source_id) AS src "
+            "FROM document_rows d JOIN _want_edit w ON w.doc_id = d.doc_id").fetchall()
+        stored_formats = dict(conn.execute(
+            "SELECT s.source_id, s.format FROM source_files s").fetchall())
+    formats = {**stored_formats, **formats}
+    current = {r[0]: (r[1], r[2], tuple(r[3] or ()), r[4]) for r in rows}
+    edits: list[Edit] = []
+    variants: list[tuple[Document, str]] = []
+    for d, src in items:
+        if not d.blogger_id:
+            continue
+        cur = current.get(d.doc_id)
+        if cur is None or cur[0] != d.blogger_id:
+            current.setdefault(d.doc_id, (d.blogger_id, d.fingerprint, d.flags, src))
+            continue
+        if d.fingerprint == cur[1] or ("summary_only" in d.flags and "summary_only" not in cur[2]):
+            continue
+        if form_family(formats.get(src)) != form_family(formats.get(cur[3])):
+            variants.append((d, src))
+            continue
+        edits.append(Edit(d.doc_id, d.kind, d.blogger_id, cur[3], d.text, d.fingerprint, d.flags, src))
+        current[d.doc_id] = (d.blogger_id, d.fingerprint, d.flags, src)
+    return edits, variants
+
+
+def apply_edits(conn: duckdb.DuckDBPyConnection, edits: Sequence[Edit], run_id: str | None) -> list[int]:
+    """Keep each edited document's current text as its next earlier version, then store the
+    new text. Call inside ``transaction``, after ``write_documents``. Returns the version
+    number kept for each edit."""
+    kept = []
+    ts = now_utc()
+    for e in edits:
+        n = conn.execute(
+            "INSERT INTO document_version_rows "
+            "SELECT d.doc_id, coalesce((SELECT max(version) FROM document_version_rows v WHERE v.doc_id = d.doc_id), 0) + 1, "
+            "       d.text, d.fingerprint, ?, ?, ?, ? FROM document_rows d WHERE d.doc_id = ? RETURNING version",
+            [e.old_source_id, ts, e.source_id, run_id, e.doc_id]).fetchall()
+        conn.execute("UPDATE document_rows SET text = ?, fingerprint = ?, flags = ? WHERE doc_id = ?",
+                     [e.text, e.fingerprint, list(e.flags), e.doc_id])
+        kept.append(int(n[0][0]) if n else 0)
+    return kept
+
+
 def write_source(conn: duckdb.DuckDBPyConnection, source: SourceRow, docs: Sequence[Document],
                  post_keys: dict[str, str], run_id: str | None) -> int:
     """One source with its documents and post keys (see ``write_documents``)."""
