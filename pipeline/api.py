@@ -192,3 +192,56 @@ def quotes(theme: str | None = None, stance: str | None = None, min_chars: int =
         return quote_set(conn, theme, stance, min_chars, max_chars, limit, kind)
     finally:
         conn.close()
+
+
+# ---- the report and the local explorer ---------------------------------------------
+
+
+def report(out: str | Path | None = None, db: str | Path | None = None, config: Config | None = None) -> dict:
+    """Write the self-contained HTML report (``out``, else ``report.out``, else beside the database)."""
+    from pipeline.jobs.report import write_report
+
+    config = config or load_config()
+    return write_report(db_path(config, db), config, str(out) if out else None)
+
+
+def explore_facets(db: str | Path | None = None, config: Config | None = None) -> dict:
+    """What the explorer's quote filters offer: themes, current topics, date range."""
+    from pipeline.store.report import facets
+
+    config = config or load_config()
+    conn = connect(db_path(config, db), read_only=True)
+    try:
+        return facets(conn)
+    finally:
+        conn.close()
+
+
+def explore_quotes(theme: str | None = None, stance: str | None = None, topic: int | None = None,
+                   since: str | None = None, until: str | None = None, limit: int = 25, offset: int = 0,
+                   db: str | Path | None = None, config: Config | None = None):
+    """Quotes by theme, stance, topic and date for the explorer: (DataFrame, total matching)."""
+    from pipeline.store.report import browse_quotes
+
+    config = config or load_config()
+    conn = connect(db_path(config, db), read_only=True)
+    try:
+        return browse_quotes(conn, theme, stance, topic, since, until, limit, offset)
+    finally:
+        conn.close()
+
+
+def thread(doc_id: str, db: str | Path | None = None, config: Config | None = None):
+    """The whole thread around a document (its post and every comment, reading order)."""
+    from pipeline.store.errors import StoreError
+    from pipeline.store.report import thread as read_thread
+
+    config = config or load_config()
+    conn = connect(db_path(config, db), read_only=True)
+    try:
+        df = read_thread(conn, doc_id)
+    finally:
+        conn.close()
+    if df.empty:
+        raise StoreError(f"no document {doc_id!r} in the database")
+    return df

@@ -16,6 +16,8 @@ from pipeline import __version__, api
 from pipeline.cli.annotate import annotate, evaluate, train
 from pipeline.cli.common import config_options, quiet_prefect, user_errors
 from pipeline.cli.quotes import quotes
+from pipeline.cli.report import report
+from pipeline.cli.serve import serve
 from pipeline.cli.schedule import schedule
 from pipeline.cli.topics import topics
 
@@ -125,10 +127,12 @@ def _print_run(summary: dict, db: str) -> None:
             _print_ingest(s)
         else:
             click.echo(f"{stage}: " + ", ".join(f"{k}={v}" for k, v in s.items() if not isinstance(v, (list, dict))))
+    if "report" in summary:
+        click.echo(f"report: {summary['report']['report']}")
 
 
 # Commands that live in their own modules.
-for command in (schedule, annotate, train, evaluate, topics, quotes):
+for command in (schedule, annotate, train, evaluate, topics, quotes, report, serve):
     main.add_command(command)
 
 
