@@ -132,6 +132,10 @@ def quotes_section(df: pd.DataFrame, max_chars: int) -> str:
     return "".join(out)
 
 
+def _n(n, noun: str) -> str:
+    return f"{esc(n)} {noun}{'' if n == 1 else 's'}"
+
+
 def _or_note(frame: pd.DataFrame, html: str, note: str) -> str:
     return html if not frame.empty else f'<p class="note">{esc(note)}</p>'
 
@@ -159,7 +163,7 @@ def render(data: ReportData) -> str:
     notes = "".join(f'<p class="note">{esc(n)}</p>' for n in data.notes)
     body = f"""
 <header><h1>{esc(data.title)}</h1>
-<p>{esc(data.counts.get('posts', 0))} posts and {esc(data.counts.get('comments', 0))} comments, {esc(span)}.
+<p>{_n(c.get('posts', 0), 'post')} and {_n(c.get('comments', 0), 'comment')}, {esc(span)}.
 Generated {esc(data.generated_at)} from <code>{esc(data.database)}</code> (schema v{esc(c.get('schema_version'))}).</p>
 <nav><a href="#volume">Volume</a><a href="#topics">Topics</a><a href="#stance">Stance</a><a href="#sentiment">Sentiment</a>
 <a href="#quotes">Quotes</a><a href="#accuracy">Label accuracy</a><a href="#provenance">Provenance</a></nav></header>
