@@ -8,6 +8,7 @@ from elsewhere. Every page only reads (GET); the database is opened read-only pe
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 from urllib.parse import urlencode
@@ -93,6 +94,16 @@ def quote_card(r) -> str:
             f"{_cite_button(r)}</div></div>")
 
 
+def _date(value: str, name: str) -> str | None:
+    """A YYYY-MM-DD filter value, or None when empty."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise UserError(f"{name} {value!r} is not a date", "use YYYY-MM-DD") from None
+
+
 def _depths(df) -> dict[str, int]:
     parent = dict(zip(df["doc_id"], df["parent_id"]))
     depth: dict[str, int] = {}
@@ -128,7 +139,8 @@ def create_app(db: str | Path | None = None, config: Config | None = None) -> Fa
                page_no: int = Query(1, alias="page", ge=1)):
         facets = api.explore_facets(db_file, config)
         topic_id = int(topic) if topic.lstrip("-").isdigit() else None
-        df, total = api.explore_quotes(theme or None, stance or None, topic_id, since or None, until or None,
+        df, total = api.explore_quotes(theme or None, stance or None, topic_id, _date(since, "from"),
+                                       _date(until, "to"),
                                        page_size, (page_no - 1) * page_size, db_file, config)
         labels = {tid: f"{tid}: {label}" for tid, label in facets["topics"]}
         form = (f'<form class="filters card" method="get" action="/quotes">'

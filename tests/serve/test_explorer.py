@@ -50,6 +50,8 @@ def test_quote_filters_match_sql(sample_evaluated):
     r = client.get("/quotes", params={"stance": "AGAINST"})
     assert f'id="count">{_count(db, "SELECT count(*) FROM quotes WHERE stance = ?", ["AGAINST"])} quotes' in r.text
     assert client.get("/thread/c_nosuchdocument").status_code == 400
+    bad = client.get("/quotes", params={"since": "last week"})
+    assert bad.status_code == 400 and "is not a date (use YYYY-MM-DD)" in bad.text
     # read-only: nothing but GET, and a write through the SQL page is refused
     assert client.post("/sql", data={"q": "SELECT 1"}).status_code == 405
     r = client.get("/sql", params={"q": "CREATE TABLE scribble AS SELECT 1"})
