@@ -147,13 +147,15 @@ def render(data: ReportData) -> str:
     charts = []
     if not data.volume.empty:
         charts.append(("volume", chart("volume", volume_chart(data.volume, data.time_bin),
-                                       f"{data.undated} undated documents are not shown.")))
+                                       "Comments without a time of their own count at their post's date"
+                                       + (f"; {data.undated} documents with no date at all are not shown."
+                                          if data.undated else "."))))
     if not data.topics.empty:
         charts.append(("topics", chart("topics", topics_chart(data.topics, data.time_bin),
                                        "Current topic model; topics by size, the rest grouped.")))
     if not data.stance.empty:
         charts.append(("stance", chart("stance", stance_chart(data.stance),
-                                       "Latest classify run; one point per theme and year.")))
+                                       "Latest classify run; one point per theme and year (comments dated as above).")))
     if not data.sentiment.empty:
         charts.append(("sentiment", chart("sentiment", sentiment_chart(data.sentiment),
                                           "Latest classify run, default sentiment method.")))

@@ -8,6 +8,11 @@ import pandas as pd
 from pipeline.store.quotes import quote_set, themes_known
 
 
+# a document's date, else its post's (text copies give comments no time of their own)
+POST = "LEFT JOIN documents p ON p.doc_id = d.post_id"
+WHEN = "coalesce(d.published_at, p.published_at)"
+
+
 def _df(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
     return conn.execute(sql, params or []).df()
 
@@ -18,13 +23,14 @@ def latest_classify_run(conn: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def volume(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Posts and comments per month (documents with a date)."""
-    return _df(conn, "SELECT date_trunc('month', published_at)::DATE AS period, kind, count(*) AS n "
-                     "FROM documents WHERE published_at IS NOT NULL GROUP BY ALL ORDER BY period, kind")
+    """Posts and comments per month; a comment without a time of its own counts at its post's date."""
+    return _df(conn, f"SELECT date_trunc('month', {WHEN})::DATE AS period, d.kind, count(*) AS n "
+                     f"FROM documents d {POST} WHERE {WHEN} IS NOT NULL GROUP BY ALL ORDER BY period, d.kind")
 
 
 def undated(conn: duckdb.DuckDBPyConnection) -> int:
-    return conn.execute("SELECT count(*) FROM documents WHERE published_at IS NULL").fetchone()[0]
+    """Documents with no date at all (neither their own nor their post's)."""
+    return conn.execute(f"SELECT count(*) FROM documents d {POST} WHERE {WHEN} IS NULL").fetchone()[0]
 
 
 def topics_over_time(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -39,12 +45,12 @@ def topics_current(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def stance_by_theme(conn: duckdb.DuckDBPyConnection, run_id: str | None) -> pd.DataFrame:
-    """Per theme, year and stance: documents of the classify run (with a date)."""
+    """Per theme, year and stance: documents of the classify run (dated as in :func:`volume`)."""
     if not run_id:
         return pd.DataFrame(columns=["theme", "period", "stance", "n"])
-    return _df(conn, "SELECT t.theme, date_trunc('year', d.published_at)::DATE AS period, t.stance, count(*) AS n "
-                     "FROM doc_themes t JOIN documents d USING (doc_id) "
-                     "WHERE t.run_id = ? AND d.published_at IS NOT NULL GROUP BY ALL ORDER BY 1, 2, 3", [run_id])
+    return _df(conn, f"SELECT t.theme, date_trunc('year', {WHEN})::DATE AS period, t.stance, count(*) AS n "
+                     f"FROM doc_themes t JOIN documents d USING (doc_id) {POST} "
+                     f"WHERE t.run_id = ? AND {WHEN} IS NOT NULL GROUP BY ALL ORDER BY 1, 2, 3", [run_id])
 
 
 def sentiment_by_theme(conn: duckdb.DuckDBPyConnection, run_id: str | None) -> pd.DataFrame:
@@ -59,7 +65,8 @@ def sentiment_by_theme(conn: duckdb.DuckDBPyConnection, run_id: str | None) -> p
 def top_quotes(conn: duckdb.DuckDBPyConnection, per_theme: int, min_chars: int,
                max_chars: int | None) -> pd.DataFrame:
     """The most confident quotes of each theme (the ``quotes`` view, as `probation-corpus quotes`)."""
-    frames = [quote_set(conn, theme, None, min_chars, max_chars, per_theme) for theme in themes_known(conn)]
+    frames = [quote_set(conn, theme=theme, stance=None, min_chars=min_chars, max_chars=max_chars, limit=per_theme)
+              for theme in themes_known(conn)]
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli.main import main
+from pipeline.store import report as reads
 from tests.browser import browser_context, screenshot, watch
 
 pytestmark = pytest.mark.slow
@@ -51,6 +52,9 @@ def test_report_content(report_file):
         quotes_n = con.execute("SELECT count(DISTINCT theme) FROM quotes").fetchone()[0]
         methods = con.execute("SELECT DISTINCT method FROM model_evaluations WHERE class = '_overall'").fetchall()
         sources = con.execute("SELECT count(*) FROM sources").fetchone()[0]
+        # every document is counted once in the volume chart or said to have no date
+        total = con.execute("SELECT count(*) FROM documents").fetchone()[0]
+        assert reads.volume(con)["n"].sum() + reads.undated(con) == total
     finally:
         con.close()
     assert len(re.findall(r'<h3 id="quotes-', body)) == quotes_n
