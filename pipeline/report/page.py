@@ -152,7 +152,8 @@ def render(data: ReportData) -> str:
                                           if data.undated else "."))))
     if not data.topics.empty:
         charts.append(("topics", chart("topics", topics_chart(data.topics, data.time_bin),
-                                       "Current topic model; topics by size, the rest grouped.")))
+                                       "Current topic model (topics_over_time): the largest topics by name, the rest "
+                                       "grouped; documents without a date of their own are left out.")))
     if not data.stance.empty:
         charts.append(("stance", chart("stance", stance_chart(data.stance),
                                        "Latest classify run; one point per theme and year (comments dated as above).")))

@@ -84,7 +84,7 @@ def quote_card(r) -> str:
     link = cell(r["permalink"])
     topic = (f'<span class="tag">topic {esc(r["topic_id"])}: {esc(r["topic_label"])}</span>'
              if not missing(r.get("topic_id")) else "")
-    return (f'<div class="card quote" data-doc="{esc(r["doc_id"])}"><blockquote>{esc(r["quote"])}</blockquote>'
+    return (f'<div class="card quote" data-doc="{esc(r["doc_id"])}" data-theme="{esc(r["theme"])}"><blockquote>{esc(r["quote"])}</blockquote>'
             f'<div class="meta">— <b>{esc(cell(r["pseudonym"]) or "Anonymous")}</b>, {esc(when)}, on '
             f'“{esc(cell(r["post_title"]) or "untitled post")}” '
             + (f'<a href="{esc(link)}" rel="noopener noreferrer">permalink</a>' if link else "(no permalink)")

@@ -140,7 +140,7 @@ def browse_quotes(conn: duckdb.DuckDBPyConnection, theme: str | None = None, sta
             f"WHERE {' AND '.join(where)}")
     total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
     df = conn.execute(f"SELECT q.*, dt.topic_id, dt.topic_label {base} "
-                      "ORDER BY q.stance_score DESC NULLS LAST, q.theme_score DESC, q.published_at, q.doc_id "
+                      "ORDER BY q.stance_score DESC NULLS LAST, q.theme_score DESC, q.published_at, q.doc_id, q.theme "
                       "LIMIT ? OFFSET ?", [*params, int(limit), int(offset)]).df()
     return df, total
 

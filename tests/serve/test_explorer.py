@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -47,6 +48,10 @@ def test_quote_filters_match_sql(sample_evaluated):
     assert r.status_code == 200
     assert f'<p class="meta" id="count">{want} quotes' in r.text
     assert r.text.count('class="card quote"') == min(want, cfg.get("serve.page_size"))
+    first, second = (client.get("/quotes", params={"page": n}).text for n in (1, 2))
+    assert ">next</a>" in first and ">previous</a>" in second
+    docs = lambda html: set(re.findall(r'data-doc="([^"]+)" data-theme="([^"]+)"', html))  # noqa: E731
+    assert docs(first) and docs(second) and not docs(first) & docs(second)
     r = client.get("/quotes", params={"stance": "AGAINST"})
     assert f'id="count">{_count(db, "SELECT count(*) FROM quotes WHERE stance = ?", ["AGAINST"])} quotes' in r.text
     assert client.get("/thread/c_nosuchdocument").status_code == 400
