@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench setup clean-db
+.PHONY: run test bench setup clean-db chromium
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
@@ -19,8 +19,18 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/probation-corpus run
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+# The browser tests (report, explorer) drive Debian's chromium through Playwright; they never
+# download a browser. Installed here when missing (CI runs as root); no apt-get: a clear error.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  command -v apt-get >/dev/null 2>&1 || { echo "make test: the browser tests need Debian's chromium at $(CHROMIUM) and apt-get is not available: install chromium (or set CHROMIUM and PROBATION_CHROMIUM to a Chromium binary)" >&2; exit 1; }; \
+	  echo "installing chromium (apt-get) for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	  || { echo "make test: apt-get install chromium failed (run as root, or install it by hand)" >&2; exit 1; }; }
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -244,6 +244,49 @@ class Corpus:
             summary["run_id"] = run_id
         return summary
 
+    # ---- the report and the local explorer ------------------------------------------------
+
+    def report(self, out: str | Path | None = None) -> dict:
+        """Write the self-contained HTML report (``out``, else ``report.out``, else beside the database)."""
+        from pipeline.jobs.report import write_report
+
+        return write_report(self.db, self.config, str(out) if out else None)
+
+    def explore_facets(self) -> dict:
+        """What the explorer's quote filters offer: themes, current topics, date range."""
+        from pipeline.store.report import facets
+
+        conn = connect(self.db, read_only=True)
+        try:
+            return facets(conn)
+        finally:
+            conn.close()
+
+    def explore_quotes(self, theme: str | None = None, stance: str | None = None, topic: int | None = None,
+                       since: str | None = None, until: str | None = None, limit: int = 25, offset: int = 0):
+        """Quotes by theme, stance, topic and date for the explorer: (DataFrame, total matching)."""
+        from pipeline.store.report import browse_quotes
+
+        conn = connect(self.db, read_only=True)
+        try:
+            return browse_quotes(conn, theme, stance, topic, since, until, limit, offset)
+        finally:
+            conn.close()
+
+    def thread(self, doc_id: str):
+        """The whole thread around a document (its post and every comment, reading order)."""
+        from pipeline.store.errors import StoreError
+        from pipeline.store.report import thread as read_thread
+
+        conn = connect(self.db, read_only=True)
+        try:
+            df = read_thread(conn, doc_id)
+        finally:
+            conn.close()
+        if df.empty:
+            raise StoreError(f"no document {doc_id!r} in the database")
+        return df
+
     # ---- topics ------------------------------------------------------------------------
 
     def topics_refit(self) -> dict:

@@ -59,3 +59,22 @@ def sample_run(tmp_path_factory):
     db = str(root / "sample.duckdb")
     summary = Corpus(db, cfg).run([str(SAMPLE)])
     return db, summary
+
+
+@pytest.fixture(scope="session")
+def sample_evaluated(sample_run, tmp_path_factory):
+    """A copy of the sample database with the sample's answer key imported as one coder's
+    codes and the sentiment models evaluated, so that ``model_evaluations`` has rows:
+    (db_path, config). Shared by the report and explorer tests; they only read it."""
+    import shutil
+
+    from pipeline.api import Corpus
+    from pipeline.config import load_config
+
+    root = tmp_path_factory.mktemp("sample_evaluated")
+    db = str(root / "sample.duckdb")
+    shutil.copy(sample_run[0], db)
+    cfg = load_config(overrides={"paths": {"reports_dir": str(root / "reports"), "models_dir": str(root / "models")}})
+    Corpus(db, cfg).annotate_import(REPO / "corpus" / "annotations" / "sample_gold.jsonl", "answer-key")
+    Corpus(db, cfg).evaluate(kinds=["sentiment"])
+    return db, cfg

@@ -15,6 +15,8 @@ from pipeline.cli.kwic import kwic
 from pipeline.cli.output import emit, format_option
 from pipeline.cli.progress import stage_progress
 from pipeline.cli.quotes import quotes
+from pipeline.cli.report import report
+from pipeline.cli.serve import serve
 from pipeline.cli.schedule import schedule
 from pipeline.cli.search import search
 from pipeline.cli.sync import sync
@@ -119,11 +121,13 @@ def _print_run(summary: dict, db: str) -> None:
             _print_ingest(s)
         else:
             click.echo(f"{stage}: " + ", ".join(f"{k}={v}" for k, v in s.items() if not isinstance(v, (list, dict))))
+    if "report" in summary:
+        click.echo(f"report: {summary['report']['report']}")
 
 
 # Commands that live in their own modules.
 for command in (schedule, annotate, train, evaluate, topics, quotes, search, kwic, export,
-                sync):
+                sync, report, serve):
     main.add_command(command)
 
 

@@ -71,10 +71,19 @@ def _stage_task(name: str, job):
 STAGE_TASKS = {name: _stage_task(name, job) for name, job in STAGES.items()}
 
 
+@task(name="report", cache_policy=NO_CACHE, retries=0)
+def report_task(db_path: str, config_json: str, run_id: str) -> dict:
+    """The flow's last step: the HTML report (``report.out``) from what the stages wrote."""
+    from pipeline.jobs.report import report_job
+
+    return report_job(JobContext(db_path, Config(json.loads(config_json)), run_id))
+
+
 @flow(name="probation-corpus", log_prints=True)
 def main_flow(paths: list[str], db_path: str, config_json: str, stages: list[str] | None = None,
               options: dict | None = None, run_label: str = "main") -> dict:
-    """Run the stages in order on ``paths``; records one row in ``runs`` (``flow`` = ``run_label``)."""
+    """Run the stages in order on ``paths``, then (a whole-flow run, ``report.in_flow``) write the
+    report; records one row in ``runs`` (``flow`` = ``run_label``)."""
     config = Config(json.loads(config_json))
     selected = stages or list(STAGES)
     unknown = [s for s in selected if s not in STAGES]
@@ -90,4 +99,7 @@ def main_flow(paths: list[str], db_path: str, config_json: str, stages: list[str
         end(db_path, run_id, "failed", summary, f"{type(exc).__name__}: {exc}")
         raise
     end(db_path, run_id, "completed", summary)
+    if stages is None and config.get("report.in_flow"):
+        # after the run is recorded as completed, so the report's provenance shows it so
+        summary["report"] = report_task(db_path, config_json, run_id)
     return summary

@@ -1,0 +1,1 @@
+"""The local explorer (`probation-corpus serve`): a read-only web app over ``pipeline.api``."""
