@@ -10,6 +10,7 @@ from pipeline.config import Config, load_config, resolve_path
 from pipeline.jobs import STAGES, JobContext
 from pipeline.jobs.context import Progress, _no_progress
 from pipeline.jobs.runlog import recorded_run
+from pipeline.errors import UserError
 from pipeline.store import connect
 from pipeline.store import queries
 
@@ -178,17 +179,76 @@ def topics_show(db: str | Path | None = None, config: Config | None = None, run_
 
 
 def quotes(theme: str | None = None, stance: str | None = None, min_chars: int = 0,
-           max_chars: int | None = None, limit: int = 20, kind: str | None = None,
-           db: str | Path | None = None, config: Config | None = None):
-    """A quote set: own words only, with date, permalink and pseudonym (a DataFrame)."""
-    from pipeline.store.quotes import quote_set, themes_known
+           max_chars: int | None = None, limit: int | None = 20, kind: str | None = None,
+           db: str | Path | None = None, config: Config | None = None, *,
+           since: Any = None, until: Any = None, topic: str | int | None = None, search: str | None = None,
+           min_words: int = 0, max_words: int | None = None, per_post: int | None = None,
+           sample: int | None = None, seed: int = 0, min_confidence: float | None = None):
+    """A quote set (a DataFrame of ``quotes`` view rows): own words only, verbatim pieces
+    with their offsets, date, permalink and author. Labels below ``min_confidence``
+    (default ``quotes.min_confidence``) are left out; without a theme each document
+    appears once. ``sample`` draws that many rows at random, reproducibly for a ``seed``,
+    instead of the most confident; ``per_post`` keeps at most N per post."""
+    from pipeline.quotes.select import per_post as keep_per_post
+    from pipeline.quotes.select import sample_order
+    from pipeline.store.quotes import QuoteFilter, has_quotes, quote_set, themes_known
 
     config = config or load_config()
+    floor = float(config.get("quotes.min_confidence") if min_confidence is None else min_confidence)
+    f = QuoteFilter(theme=theme, stance=stance, kind=kind, min_chars=min_chars or 0, max_chars=max_chars,
+                    min_words=min_words or 0, max_words=max_words, since=_as_date(since, "--since"),
+                    until=_as_date(until, "--until"), topic=None if topic is None else str(topic), search=search,
+                    min_confidence=floor)
     conn = connect(db_path(config, db), read_only=True)
     try:
+        if not has_quotes(conn):
+            raise UserError("no quotes stored yet: run the quotes stage (`probation-corpus run`, or "
+                             "`probation-corpus run --stage quotes`)")
         if theme and theme not in themes_known(conn):
             known = ", ".join(themes_known(conn)) or "none yet: run the classify stage"
-            raise ValueError(f"no quotes for theme {theme!r}; themes with quotes: {known}")
-        return quote_set(conn, theme, stance, min_chars, max_chars, limit, kind)
+            raise UserError(f"no quotes for theme {theme!r}; themes with quotes: {known}")
+        df = quote_set(conn, f)
     finally:
         conn.close()
+    if sample:
+        df = sample_order(df, seed)
+    df = keep_per_post(df, per_post or 0)
+    n = sample or limit
+    return df.head(int(n)).reset_index(drop=True) if n else df
+
+
+def _as_date(value: Any, what: str):
+    """A date from a ``YYYY-MM-DD`` string (or a date); None stays None."""
+    import datetime as _dt
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    try:
+        return _dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise UserError(f"{what} {value!r} is not a date: use YYYY-MM-DD, e.g. 2019-06-01") from None
+
+
+def quote_pseudonymiser(db: str | Path | None = None, config: Config | None = None):
+    """The pseudonymiser for quote exports: every author name the corpus holds, hashed
+    with the key in ``quotes.pseudonym_key_file`` (created on first use, mode 0600)."""
+    from pipeline.quotes.pseudonym import Pseudonymiser, load_or_create_key
+    from pipeline.store.quotes import handles
+
+    config = config or load_config()
+    key = load_or_create_key(str(config.get("quotes.pseudonym_key_file")))
+    conn = connect(db_path(config, db), read_only=True)
+    try:
+        names = handles(conn)
+    finally:
+        conn.close()
+    return Pseudonymiser(key, names, keep=config.get("clean.anonymous_authors"))
+
+
+def quote_key_path(config: Config | None = None) -> Path:
+    config = config or load_config()
+    return Path(str(config.get("quotes.pseudonym_key_file"))).expanduser().resolve()

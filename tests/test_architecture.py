@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "pipeline"
-STAGES = ["ingest", "clean", "dedupe", "segment", "embed", "topics", "classify", "annotate"]
+STAGES = ["ingest", "clean", "dedupe", "segment", "quotes", "embed", "topics", "classify", "annotate"]
 
 
 def imported_roots(path: Path) -> set[str]:
