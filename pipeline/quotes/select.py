@@ -115,7 +115,7 @@ def pseudonymise_frame(df: pd.DataFrame, p: Pseudonymiser) -> pd.DataFrame:
             out[c] = out[c].map(lambda v: p.author(v) if isinstance(v, str) and v else v)
         elif c == "names_flagged":
             out[c] = out[c].map(lambda names: [p.text(n) for n in names])
-        elif c not in _ID_COLUMNS and out[c].dtype == object:
+        elif c not in _ID_COLUMNS:
             out[c] = out[c].map(lambda v: p.text(v) if isinstance(v, str) else v)
     return out
 
