@@ -225,3 +225,14 @@ def test_pseudonymised_docx_and_csv_hold_none_of_the_authors_handles(sample_run,
     # stable: the same key gives the same pseudonyms
     again = run(db, "--format", "csv", *common, key=key_file).stdout
     assert again == texts["csv"]
+
+
+def test_out_may_not_name_the_key_file_and_counts_must_be_positive(tmp_path):
+    key = tmp_path / "k.key"
+    for args, msg in ((["--pseudonymise", "--format", "csv", "--out", str(key)], "key file"),
+                      (["--sample", "0"], "--sample must be at least 1"),
+                      (["--per-post", "0"], "--per-post must be at least 1")):
+        out = CliRunner().invoke(main, ["quotes", "--db", str(tmp_path / "none.duckdb"),
+                                        "--set", f"quotes.pseudonym_key_file={key}", *args])
+        assert out.exit_code == 1 and msg in out.output, out.output
+    assert not key.exists()

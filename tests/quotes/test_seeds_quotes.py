@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli.main import main
+from pipeline.config import load_config
+from pipeline.jobs import STAGES, JobContext
 from tests.conftest import REPO
 from tests.quotes.checks import assert_no_missing_values, hole_report
-from tests.stagekit import run_stages
 
 pytestmark = [pytest.mark.seeds, pytest.mark.slow]
 
@@ -29,8 +30,10 @@ def seeds_quotes_db(tmp_path_factory):
         if (REPO / "models" / kind).is_dir():
             shutil.copytree(REPO / "models" / kind, root / "models" / kind)
     db = str(root / "seeds.duckdb")
-    run_stages(db, [d], ("ingest", "clean", "dedupe", "segment", "quotes", "classify"),
-               paths={"models_dir": str(root / "models"), "reports_dir": str(root / "reports")})
+    config = load_config(overrides={"paths": {"models_dir": str(root / "models"),
+                                              "reports_dir": str(root / "reports")}})
+    for name in ("ingest", "clean", "dedupe", "segment", "quotes", "classify"):
+        STAGES[name](JobContext(db, config, f"seeds-{name}", (str(d),) if name == "ingest" else ()))
     return db
 
 
