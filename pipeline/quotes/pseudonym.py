@@ -27,6 +27,7 @@ from pipeline.errors import UserError
 
 PREFIX = "Author-"
 DIGITS = 6
+MIN_TEXT_CHARS = 3
 
 
 class KeyFileError(UserError):
@@ -73,7 +74,10 @@ class Pseudonymiser:
     def __init__(self, key: bytes, handles: Iterable[str], keep: Iterable[str] = ()):
         self.key = key
         self.keep = {normalise(k) for k in keep}
-        names = {normalise(h) for h in handles if h and normalise(h)} - self.keep
+        # handles of fewer than MIN_TEXT_CHARS letters ("A", "JS") name nobody inside a text
+        # and would replace ordinary words: only author fields are pseudonymised for them
+        names = {n for n in (normalise(h) for h in handles if h) if len(re.sub(r"\W", "", n)) >= MIN_TEXT_CHARS}
+        names -= self.keep
         # longest first, so "Jim Smith" wins over "Jim"
         self.names = sorted(names, key=lambda n: (-len(n), n))
         self._pattern = None

@@ -49,3 +49,9 @@ def test_handles_inside_text_are_replaced_longest_first_and_anonymous_stays():
     assert p.author("Anonymous") == "Anonymous" and p.author("Anon") == "Anonymous" and p.author(None) == "Anonymous"
     assert p.author("Wren_PO") == pseudonym("Wren_PO", p.key)
     assert p.text("Anonymous said so") == "Anonymous said so"
+
+
+def test_one_and_two_letter_handles_are_not_replaced_inside_text():
+    p = Pseudonymiser(b"\x04" * 32, ["A", "JS", "Kit"])
+    assert p.text("A cat and JS and Kit.") == f"A cat and JS and [{pseudonym('Kit', p.key)}]."
+    assert p.author("JS") == pseudonym("JS", p.key)
