@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -116,8 +117,8 @@ def _where(f: QuoteFilter) -> tuple[list[str], list]:
             where.append("topic_label ILIKE ?")
             params.append(f"%{t}%")
     for word in (f.search or "").split():
-        where.append("quote ILIKE ? ESCAPE '\\'")
-        params.append("%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        where.append("regexp_matches(quote, ?)")
+        params.append(r"(?i)(?:^|\W)" + re.escape(word) + r"(?:\W|$)")
     return where, params
 
 
