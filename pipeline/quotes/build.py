@@ -27,7 +27,7 @@ from typing import Any
 
 from pipeline.clean.text import word_count
 
-LOGIC_VERSION = "1"
+LOGIC_VERSION = "2"  # bump when a change here or in sentences.py changes stored quotes
 ELISION = "[…]"
 JOINER = f" {ELISION} "
 

@@ -69,13 +69,21 @@ def analyse(texts: Sequence[str], nlp: Any | None = None, batch_size: int = 16) 
     return out
 
 
+def _acronym(name: str) -> bool:
+    """HMIP, MAPPA, OMiC: organisations and schemes the small model often takes for people."""
+    letters = [c for c in name if c.isalpha()]
+    upper = sum(c.isupper() for c in letters)
+    return " " not in name and 2 <= len(letters) <= 6 and upper > len(letters) - upper
+
+
 def names_in(text: str, persons: Iterable[Span], pieces: Sequence[Span]) -> list[str]:
-    """Distinct PERSON names lying inside the pieces, in order of appearance."""
+    """Distinct PERSON names lying inside the pieces, in order of appearance (short
+    all-capital acronyms left out)."""
     seen: list[str] = []
     for s, e in persons:
         if any(ps <= s and e <= pe for ps, pe in pieces):
             name = " ".join(text[s:e].split()).strip(" '’\"“”")
-            if name and name not in seen:
+            if name and name not in seen and not _acronym(name):
                 seen.append(name)
     return seen
 

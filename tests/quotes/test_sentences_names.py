@@ -55,3 +55,9 @@ def test_real_sentences_give_quotes_without_holes():
 
 def test_split_lines_trims_blanks():
     assert split_lines("  a b \n\n c\n", [(0, 11)]) == [(2, 5), (9, 10)]
+
+
+def test_acronyms_are_not_flagged_as_names():
+    text = "Mary Okafor from HMIP and OMiC staff met Jo."
+    persons = [(0, 11), (17, 21), (26, 30), (41, 43)]
+    assert names_in(text, persons, [(0, len(text))]) == ["Mary Okafor", "Jo"]
