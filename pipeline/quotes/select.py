@@ -114,7 +114,8 @@ def pseudonymise_frame(df: pd.DataFrame, p: Pseudonymiser) -> pd.DataFrame:
         if c in _AUTHOR_COLUMNS:
             out[c] = out[c].map(lambda v: p.author(v) if isinstance(v, str) and v else v)
         elif c == "names_flagged":
-            out[c] = out[c].map(lambda names: [p.text(n) for n in names])
+            # a flagged name that is a known handle is already replaced in the text
+            out[c] = out[c].map(lambda names: [n for n in names if p.text(n) == n])
         elif c not in _ID_COLUMNS:
             out[c] = out[c].map(lambda v: p.text(v) if isinstance(v, str) else v)
     return out

@@ -61,6 +61,8 @@ def test_pseudonymised_frame_and_docx_hold_no_handle(tmp_path):
     out = pseudonymise_frame(publication_frame(rows(), context=True), p)
     assert out.iloc[0]["pseudonym"] == pseudonym("Wren_PO", p.key)
     assert out.iloc[0]["context_author"] == pseudonym("Hedge Sparrow", p.key)
+    flagged = pseudonymise_frame(publication_frame(rows().assign(names_flagged=[["Wren_PO", "Ann Li"]] * 6)), p)
+    assert flagged.iloc[0]["names_flagged"] == ["Ann Li"]  # the handle is replaced in the text already
     path = tmp_path / "q.docx"
     to_docx(out, header_lines({"theme": "napo"}, len(out), 0.7, True), context=True).save(path)
     text = "\n".join(par.text for par in Document(str(path)).paragraphs)
