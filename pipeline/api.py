@@ -113,18 +113,58 @@ class Corpus:
             conn.close()
 
     def quotes(self, theme: str | None = None, stance: str | None = None, min_chars: int = 0,
-               max_chars: int | None = None, limit: int = 20, kind: str | None = None):
-        """A quote set: own words only, with date, permalink and pseudonym (a DataFrame)."""
-        from pipeline.store.quotes import quote_set, themes_known
+               max_chars: int | None = None, limit: int | None = 20, kind: str | None = None, *,
+               since: Any = None, until: Any = None, topic: str | int | None = None, search: str | None = None,
+               min_words: int = 0, max_words: int | None = None, per_post: int | None = None,
+               sample: int | None = None, seed: int = 0, min_confidence: float | None = None):
+        """A quote set (a DataFrame of ``quotes`` view rows): own words only, verbatim pieces
+        with their offsets, date, permalink and author. Labels below ``min_confidence``
+        (default ``quotes.min_confidence``) are left out; without a theme each document
+        appears once. ``sample`` draws that many rows at random, reproducibly for a ``seed``,
+        instead of the most confident; ``per_post`` keeps at most N per post."""
+        from pipeline.quotes.select import per_post as keep_per_post
+        from pipeline.quotes.select import sample_order
+        from pipeline.store.quotes import QuoteFilter, has_quotes, quote_set, themes_known
 
+        floor = float(self.config.get("quotes.min_confidence") if min_confidence is None else min_confidence)
+        f = QuoteFilter(theme=theme, stance=stance, kind=kind, min_chars=min_chars or 0, max_chars=max_chars,
+                        min_words=min_words or 0, max_words=max_words, since=_as_date(since, "--since"),
+                        until=_as_date(until, "--until"), topic=None if topic is None else str(topic),
+                        search=search, min_confidence=floor)
         conn = connect(self.db, read_only=True)
         try:
+            if not has_quotes(conn):
+                raise UserError("no quotes stored yet: run the quotes stage (`probation-corpus run`, or "
+                                "`probation-corpus run --stage quotes`)")
             if theme and theme not in themes_known(conn):
                 known = ", ".join(themes_known(conn)) or "none yet: run the classify stage"
                 raise UserError(f"no quotes for theme {theme!r}; themes with quotes: {known}")
-            return quote_set(conn, theme, stance, min_chars, max_chars, limit, kind)
+            df = quote_set(conn, f)
         finally:
             conn.close()
+        if sample:
+            df = sample_order(df, seed)
+        df = keep_per_post(df, per_post or 0)
+        n = sample or limit
+        return df.head(int(n)).reset_index(drop=True) if n else df
+
+    def quote_pseudonymiser(self):
+        """The pseudonymiser for quote exports: every author name the corpus holds, hashed
+        with the key in ``quotes.pseudonym_key_file`` (created on first use, mode 0600)."""
+        from pipeline.quotes.pseudonym import Pseudonymiser, load_or_create_key
+        from pipeline.store.quotes import handles
+
+        key = load_or_create_key(str(self.config.get("quotes.pseudonym_key_file")))
+        conn = connect(self.db, read_only=True)
+        try:
+            names = handles(conn)
+        finally:
+            conn.close()
+        return Pseudonymiser(key, names, keep=self.config.get("clean.anonymous_authors"))
+
+    def quote_key_path(self) -> Path:
+        """Where the pseudonym key lives (outside every export)."""
+        return Path(str(self.config.get("quotes.pseudonym_key_file"))).expanduser().resolve()
 
     # ---- search, keyword in context, export ---------------------------------------------
 
@@ -269,7 +309,8 @@ class Corpus:
 
         conn = connect(self.db, read_only=True)
         try:
-            return browse_quotes(conn, theme, stance, topic, since, until, limit, offset)
+            return browse_quotes(conn, theme, stance, topic, since, until, limit, offset,
+                                 float(self.config.get("quotes.min_confidence")))
         finally:
             conn.close()
 
@@ -377,6 +418,22 @@ def encode_query(query: str, conn, config: Config) -> list[float]:
             "or re-embed with embed.on_model_change=recompute")
     res = embed_texts([query], cfg["model"], 1, cfg["device"], int(cfg["chunk_tokens"]), int(cfg["chunk_overlap"]))
     return [float(x) for x in res.vectors[0]]
+
+
+def _as_date(value: Any, what: str):
+    """A date from a ``YYYY-MM-DD`` string (or a date); None stays None."""
+    import datetime as _dt
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    try:
+        return _dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise UserError(f"{what} {value!r} is not a date: use YYYY-MM-DD, e.g. 2019-06-01") from None
 
 
 def _filters(theme, stance, since, until, kind):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "pipeline"
-STAGES = ["ingest", "clean", "dedupe", "segment", "embed", "topics", "classify", "annotate", "search", "sync",
-          "report"]
+STAGES = ["ingest", "clean", "dedupe", "segment", "quotes", "embed", "topics", "classify", "annotate", "search",
+          "sync", "report"]
 
 
 def imported_roots(path: Path) -> set[str]:

@@ -22,6 +22,7 @@ STAGE_TARGETS: dict[str, str] = {
     "clean": "pipeline.jobs.clean:clean_job",
     "dedupe": "pipeline.jobs.dedupe:dedupe_job",
     "segment": "pipeline.jobs.segment:segment_job",
+    "quotes": "pipeline.jobs.quotes:quotes_job",
     "embed": "pipeline.jobs.embed:embed_job",
     "topics": "pipeline.jobs.topics:topics_job",
     "classify": "pipeline.jobs.classify:classify_job",

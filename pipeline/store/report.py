@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipeline.store.quotes import quote_set, themes_known
+from pipeline.store.quotes import QuoteFilter, quote_set, themes_known
 
 
 # a document's date, else its post's (text copies give comments no time of their own)
@@ -63,9 +63,10 @@ def sentiment_by_theme(conn: duckdb.DuckDBPyConnection, run_id: str | None) -> p
 
 
 def top_quotes(conn: duckdb.DuckDBPyConnection, per_theme: int, min_chars: int,
-               max_chars: int | None) -> pd.DataFrame:
+               max_chars: int | None, min_confidence: float = 0.0) -> pd.DataFrame:
     """The most confident quotes of each theme (the ``quotes`` view, as `probation-corpus quotes`)."""
-    frames = [quote_set(conn, theme=theme, stance=None, min_chars=min_chars, max_chars=max_chars, limit=per_theme)
+    frames = [quote_set(conn, QuoteFilter(theme=theme, min_chars=min_chars, max_chars=max_chars,
+                                          min_confidence=min_confidence)).head(per_theme)
               for theme in themes_known(conn)]
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -117,8 +118,9 @@ def facets(conn: duckdb.DuckDBPyConnection) -> dict:
 
 def browse_quotes(conn: duckdb.DuckDBPyConnection, theme: str | None = None, stance: str | None = None,
                   topic: int | None = None, since: str | None = None, until: str | None = None,
-                  limit: int = 50, offset: int = 0) -> tuple[pd.DataFrame, int]:
-    """Quotes by theme, stance, topic (current model) and date, most confident first; and the total."""
+                  limit: int = 50, offset: int = 0, min_confidence: float = 0.0) -> tuple[pd.DataFrame, int]:
+    """Quotes by theme, stance, topic (current model) and date, most confident first; and the total.
+    Labels below ``min_confidence`` are left out, as in `probation-corpus quotes`."""
     where, params = ["TRUE"], []
     if theme:
         where.append("q.theme = ?")
@@ -127,7 +129,7 @@ def browse_quotes(conn: duckdb.DuckDBPyConnection, theme: str | None = None, sta
         where.append("q.stance = ?")
         params.append(stance.upper())
     if topic is not None:
-        where.append("dt.topic_id = ?")
+        where.append("q.topic_id = ?")
         params.append(int(topic))
     if since:
         where.append("q.published_at >= CAST(? AS DATE)")
@@ -135,11 +137,11 @@ def browse_quotes(conn: duckdb.DuckDBPyConnection, theme: str | None = None, sta
     if until:
         where.append("q.published_at < CAST(? AS DATE) + INTERVAL 1 DAY")
         params.append(until)
-    base = ("FROM quotes q LEFT JOIN (SELECT dt.doc_id, dt.topic_id, t.label AS topic_label FROM doc_topics dt "
-            "JOIN topics t USING (run_id, topic_id) WHERE t.is_current) dt USING (doc_id) "
-            f"WHERE {' AND '.join(where)}")
+    where.append("q.theme_score >= ?")
+    params.append(float(min_confidence))
+    base = f"FROM quotes q WHERE {' AND '.join(where)}"
     total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
-    df = conn.execute(f"SELECT q.*, dt.topic_id, dt.topic_label {base} "
+    df = conn.execute(f"SELECT q.* {base} "
                       "ORDER BY q.stance_score DESC NULLS LAST, q.theme_score DESC, q.published_at, q.doc_id, q.theme "
                       "LIMIT ? OFFSET ?", [*params, int(limit), int(offset)]).df()
     return df, total

@@ -1,18 +1,42 @@
-"""Quote sets for writers: own words only, each with date, permalink (where the source
-has one) and pseudonym."""
+"""Quote sets for writers on the sample corpus: own words exactly as written, each with
+date, post, permalink and author; every option of `probation-corpus quotes`."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
 
 from pipeline.api import Corpus
+from pipeline.config import load_config
 from pipeline.cli.main import main
 from pipeline.store import connect
+from tests.quotes.checks import assert_no_missing_values, hole_report
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def key_file(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("keys") / "pseudonym.key")
+
+
+def run(db, *args, key=None):
+    extra = ["--set", f"quotes.pseudonym_key_file={key}"] if key else []
+    out = CliRunner().invoke(main, ["quotes", "--db", db, *extra, *args])
+    assert out.exit_code == 0, out.output
+    return out
+
+
+def as_json(db, *args, key=None) -> list[dict]:
+    out = CliRunner().invoke(main, ["quotes", "--db", db, "--format", "json", *args,
+                                    *(["--set", f"quotes.pseudonym_key_file={key}"] if key else [])])
+    assert out.exit_code == 0, out.output
+    return json.loads(out.stdout)
 
 
 def test_quotes_are_own_words_with_date_and_pseudonym(sample_run):
@@ -21,6 +45,7 @@ def test_quotes_are_own_words_with_date_and_pseudonym(sample_run):
     assert len(df) > 50
     assert df["pseudonym"].notna().all()
     assert df["permalink"].notna().mean() > 0.5
+    assert (df["theme_score"] >= load_config().get("quotes.min_confidence")).all()
     conn = connect(db, read_only=True)
     # undated only where nothing dates it: a glued copy with no header, and no other form
     undated = df.loc[df["published_at"].isna(), "post_id"].unique().tolist()
@@ -39,19 +64,176 @@ def test_quotes_are_own_words_with_date_and_pseudonym(sample_run):
     for doc_id, quote in zip(df["doc_id"], df["quote"]):
         for span in by_doc.get(doc_id, []):
             assert span[:60] not in quote, f"pasted/quoted words in the quote of {doc_id}"
-    # no copies: each text once
-    assert df.groupby(["theme", "doc_id"]).size().max() == 1
+    # no copies, and without a theme each document once
+    assert df["doc_id"].is_unique
 
 
-def test_quotes_filter_and_formats(sample_run):
+def test_no_quote_has_a_hole_or_text_marked_quote_or_pasted(sample_run):
     db, _ = sample_run
-    r = CliRunner()
-    out = r.invoke(main, ["quotes", "--db", db, "--theme", "napo", "--stance", "against", "--format", "json",
-                          "--limit", "5"])
-    assert out.exit_code == 0, out.output
-    rows = json.loads(out.output)
+    rep = hole_report(db)
+    assert not rep["overlap"], f"quotes overlapping quote/pasted segments: {rep['overlap'][:5]}"
+    assert not rep["new"], list(rep["new"].items())[:3]
+    conn = connect(db, read_only=True)
+    rows = conn.execute("SELECT doc_id FROM quotes").fetchall()
+    old_rows = conn.execute(
+        "SELECT t.doc_id FROM doc_theme_rows t JOIN (SELECT run_id FROM classify_run_log ORDER BY created_at "
+        "DESC LIMIT 1) USING (run_id) JOIN documents_unique u USING (doc_id) "
+        "WHERE t.present AND length(trim(u.own_text)) > 0").fetchall()
+    conn.close()
+    before = sum(r[0] in rep["old"] for r in old_rows)
+    after = sum(r[0] in rep["new"] for r in rows)
+    print(f"\nquote rows with a hole: before {before} of {len(old_rows)}, after {after} of {len(rows)}")
+    assert before > 0 and after == 0
+    # every piece is verbatim at its offsets in the view too
+    docs = {d["doc_id"]: d for d in rep["docs"]}
+    df = Corpus(db).quotes(limit=None, min_confidence=0)
+    for r in df.itertuples():
+        text = docs[r.doc_id]["text"]
+        assert r.quote == " […] ".join(text[p["start"]:p["end"]] for p in r.pieces)
+        assert r.pieces_field == "clean_text" and r.n_pieces == len(r.pieces)
+
+
+def test_filters_by_theme_stance_and_formats(sample_run):
+    db, _ = sample_run
+    rows = as_json(db, "--theme", "napo", "--stance", "against", "--limit", "5")
     assert 0 < len(rows) <= 5 and {x["theme"] for x in rows} == {"napo"} and {x["stance"] for x in rows} == {"AGAINST"}
-    out = r.invoke(main, ["quotes", "--db", db, "--theme", "pay", "--limit", "3"])
-    assert out.exit_code == 0 and out.output.count("\n— ") == 3
-    out = r.invoke(main, ["quotes", "--db", db, "--theme", "weather"])
+    assert all(x["theme_score"] >= 0.7 and x["stance_score"] >= 0.7 for x in rows)
+    out = run(db, "--theme", "pay", "--limit", "3")
+    assert out.stdout.count("\n— ") == 3 and "0.70 confident" in out.stdout
+    out = CliRunner().invoke(main, ["quotes", "--db", db, "--theme", "weather"])
     assert out.exit_code == 1 and "themes with quotes" in out.output
+
+
+def test_dates_words_chars_search_and_topic(sample_run):
+    db, _ = sample_run
+    rows = as_json(db, "--since", "2016-01-01", "--until", "2018-12-31", "--limit", "200")
+    assert rows and all("2016-01-01" <= x["published_at"][:10] <= "2018-12-31" for x in rows)
+    rows = as_json(db, "--min-words", "30", "--max-words", "60", "--limit", "200")
+    assert rows and all(30 <= x["n_words"] <= 60 for x in rows)
+    rows = as_json(db, "--min-chars", "100", "--max-chars", "200", "--limit", "200")
+    assert rows and all(100 <= len(x["quote"]) <= 200 for x in rows)
+    rows = as_json(db, "--search", "union members", "--limit", "200")
+    assert rows and all("union" in x["quote"].lower() and "members" in x["quote"].lower() for x in rows)
+    conn = connect(db, read_only=True)
+    topic_id, label = conn.execute("SELECT topic_id, label FROM topics WHERE is_current AND topic_id >= 0 "
+                                   "ORDER BY size DESC LIMIT 1").fetchone()
+    conn.close()
+    by_id = as_json(db, "--topic", str(topic_id), "--limit", "500", "--min-confidence", "0")
+    assert by_id and {x["topic_label"] for x in by_id} == {label}
+    word = label.split(" / ")[0]
+    by_label = as_json(db, "--topic", word, "--limit", "500", "--min-confidence", "0")
+    assert by_label and all(word in x["topic_label"] for x in by_label)
+    bad = CliRunner().invoke(main, ["quotes", "--db", db, "--since", "last year"])
+    assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output
+
+
+def test_per_post_sample_seed_and_confidence(sample_run):
+    db, _ = sample_run
+    rows = as_json(db, "--per-post", "2", "--limit", "1000")
+    posts = [x["post_id"] or x["doc_id"] for x in rows]
+    assert rows and max(posts.count(p) for p in set(posts)) <= 2
+    assert max(posts.count(p) for p in set(posts)) == 2
+    a = [x["doc_id"] for x in as_json(db, "--sample", "10", "--seed", "3")]
+    b = [x["doc_id"] for x in as_json(db, "--sample", "10", "--seed", "3")]
+    c = [x["doc_id"] for x in as_json(db, "--sample", "10", "--seed", "4")]
+    top = [x["doc_id"] for x in as_json(db, "--limit", "10")]
+    assert len(a) == 10 and a == b and a != c and a != top
+    low = as_json(db, "--min-confidence", "0", "--limit", "2000")
+    default = as_json(db, "--limit", "2000")
+    assert len(low) > len(default) and min(x["theme_score"] for x in default) >= 0.7
+    assert min(x["theme_score"] for x in low) < 0.7
+
+
+def test_context_names_the_comment_it_answers(sample_run):
+    db, _ = sample_run
+    rows = as_json(db, "--context", "--kind", "comment", "--limit", "50")
+    assert rows and all(x["context_doc_id"] and x["context_author"] and x["context_text"] for x in rows)
+    conn = connect(db, read_only=True)
+    for x in rows[:10]:
+        parent = conn.execute("SELECT COALESCE(parent_id, post_id) FROM documents WHERE doc_id = ?",
+                              [x["doc_id"]]).fetchone()[0]
+        assert x["context_doc_id"] == parent
+    conn.close()
+    md = run(db, "--context", "--kind", "comment", "--limit", "3").stdout
+    assert md.count("*In reply to ") == 3
+
+
+def test_every_format_prints_no_missing_value_words(sample_run, tmp_path):
+    db, _ = sample_run
+    for fmt in ("md", "table", "csv", "json"):
+        out = run(db, "--format", fmt, "--context", "--limit", "1000", "--min-confidence", "0")
+        assert_no_missing_values(fmt, out.stdout)
+    path = tmp_path / "q.csv"
+    run(db, "--format", "csv", "--out", str(path), "--limit", "5")
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert len(rows) == 5 and {"doc_id", "pieces", "date_is_post_date", "permalink", "post_title"} <= set(rows[0])
+    assert all(json.loads(r["pieces"]) for r in rows)
+
+
+def test_docx_one_block_quote_per_quote_with_a_source_line(sample_run, tmp_path):
+    from docx import Document
+
+    db, _ = sample_run
+    path = tmp_path / "set.docx"
+    run(db, "--format", "docx", "--out", str(path), "--theme", "workload", "--limit", "4", "--context")
+    rows = as_json(db, "--theme", "workload", "--limit", "4")
+    paras = Document(str(path)).paragraphs
+    quotes = [p for p in paras if p.style.name == "Quote"]
+    for r in rows:
+        first = r["quote"].split("\n\n")[0]
+        i = next(k for k, p in enumerate(paras) if p.style.name == "Quote" and p.text == first)
+        src = next(p.text for p in paras[i:] if p.style.name != "Quote")
+        assert src.startswith(f"— {r['pseudonym']}, {r['date']}, on “{r['post_title']}”")
+    assert len(quotes) >= 4
+    assert_no_missing_values("docx", "\n".join(p.text for p in paras))
+    out = CliRunner().invoke(main, ["quotes", "--db", db, "--format", "docx"])
+    assert out.exit_code == 1 and "--out" in out.output
+
+
+def _raw_handles(db: str) -> list[str]:
+    from pipeline.config import load_config
+
+    anonymous = {a.casefold() for a in load_config().get("clean.anonymous_authors")}
+    conn = connect(db, read_only=True)
+    names = conn.execute("""SELECT author FROM documents UNION SELECT author_inferred FROM documents
+                            UNION SELECT signoff FROM clean_docs UNION SELECT signoff_raw FROM clean_docs
+                            UNION SELECT republished_author FROM documents""").fetchall()
+    conn.close()
+    return sorted({n[0].strip(" '‘’-") for n in names if n[0] and n[0].strip(" '‘’-").casefold() not in anonymous})
+
+
+def test_pseudonymised_docx_and_csv_hold_none_of_the_authors_handles(sample_run, tmp_path, key_file):
+    from docx import Document
+
+    db, _ = sample_run
+    handles = _raw_handles(db)
+    assert len(handles) >= 5
+    plain = run(db, "--format", "csv", "--context", "--limit", "1000", "--min-confidence", "0").stdout
+    assert any(re.search(rf"\b{re.escape(h)}\b", plain) for h in handles)  # the test can fail
+    csv_path, docx_path = tmp_path / "p.csv", tmp_path / "p.docx"
+    common = ["--context", "--limit", "1000", "--min-confidence", "0", "--pseudonymise"]
+    run(db, "--format", "csv", "--out", str(csv_path), *common, key=key_file)
+    run(db, "--format", "docx", "--out", str(docx_path), *common, key=key_file)
+    md = run(db, "--format", "md", *common, key=key_file).stdout
+    texts = {"csv": csv_path.read_text(encoding="utf-8"), "md": md,
+             "docx": "\n".join(p.text for p in Document(str(docx_path)).paragraphs)}
+    for name, text in texts.items():
+        leaked = [h for h in handles if re.search(rf"(?<!\w){re.escape(h)}(?!\w)", text, re.IGNORECASE)]
+        assert not leaked, f"{name} holds handles {leaked}"
+        assert "Author-" in text
+    key = open(key_file, encoding="ascii").read().strip()
+    assert all(key not in t for t in texts.values())
+    # stable: the same key gives the same pseudonyms
+    again = run(db, "--format", "csv", *common, key=key_file).stdout
+    assert again == texts["csv"]
+
+
+def test_out_may_not_name_the_key_file_and_counts_must_be_positive(tmp_path):
+    key = tmp_path / "k.key"
+    for args, msg in ((["--pseudonymise", "--format", "csv", "--out", str(key)], "key file"),
+                      (["--sample", "0"], "--sample must be at least 1"),
+                      (["--per-post", "0"], "--per-post must be at least 1")):
+        out = CliRunner().invoke(main, ["quotes", "--db", str(tmp_path / "none.duckdb"),
+                                        "--set", f"quotes.pseudonym_key_file={key}", *args])
+        assert out.exit_code == 1 and msg in out.output, out.output
+    assert not key.exists()

@@ -1,0 +1,207 @@
+"""A document's quote: whole sentences of own words, verbatim pieces, explicit elisions. Pure.
+
+Inputs are the document's ``clean_text``, the spans the segmenter marked ``own`` (every
+other character is someone else's words or a gap: a bare link line, a separator, the
+sign-off) and its sentence spans (:func:`pipeline.quotes.sentences.sentence_spans`).
+
+1. A sentence is *own* when every non-blank character in it lies in an own segment; a
+   sentence that mixes own words with a quotation or a pasted passage is left out
+   whole (cutting inside it would misquote).
+2. Runs of consecutive own sentences are *blocks*. A block loses, at either edge, lines
+   that are no words of substance: speaker labels ("A:", "Jim Smith:"), bare links, the
+   author's own name on a line of its own, fragments ending in a comma ("Regards,"),
+   and at its end a line introducing what follows (ending ":" or ":-").
+3. A block with fewer than ``min_words`` words (links not counted) is dropped: a
+   fragment is no quote.
+4. The remaining blocks are the quote's pieces, joined by `` […] ``; a quote with fewer
+   than ``min_words`` words in all is no quote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
+
+from pipeline.clean.text import word_count
+
+LOGIC_VERSION = "2"  # bump when a change here or in sentences.py changes stored quotes
+ELISION = "[…]"
+JOINER = f" {ELISION} "
+
+Span = tuple[int, int]
+
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_LABEL = re.compile(r"^[\-–—*•>\s]*[^\W\d_][\w .'’&()\-]{0,40}\s*:-?$")
+_COMMA_END = re.compile(r"[,;]$")
+_INTRO_END = re.compile(r":-?$")
+_NAME_STRIP = " -–—~'‘’\"“”.,"
+
+
+@dataclass(frozen=True)
+class QuoteOptions:
+    """``[quotes]`` settings the quote of a document depends on."""
+
+    min_words: int = 8
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> "QuoteOptions":
+        opts = cls(min_words=int(cfg["min_words"]))
+        if opts.min_words < 1:
+            raise ValueError("quotes.min_words must be at least 1")
+        return opts
+
+
+@dataclass(frozen=True)
+class Quote:
+    """``pieces`` are ``(start, end)`` offsets into the text; ``text`` is the pieces
+    joined by `` […] `` (``None`` when the document has no quote, ``reason`` says why:
+    ``no_own_words`` or ``too_short``)."""
+
+    pieces: tuple[Span, ...]
+    text: str | None
+    n_words: int
+    reason: str
+
+    @property
+    def elided(self) -> bool:
+        return len(self.pieces) > 1
+
+
+def words(text: str) -> int:
+    """Words of substance: links are not counted."""
+    return word_count(_URL.sub(" ", text))
+
+
+def join_pieces(text: str, pieces: Iterable[Span]) -> str:
+    """The quote text: the pieces, verbatim, joined by the elision mark."""
+    return JOINER.join(text[s:e] for s, e in pieces)
+
+
+def _bad_prefix(text: str, own_spans: Iterable[Span]) -> list[int]:
+    """Prefix counts of characters that are neither own nor blank."""
+    own = bytearray(len(text))
+    for s, e in own_spans:
+        own[max(0, s):max(0, min(e, len(text)))] = b"\x01" * max(0, min(e, len(text)) - max(0, s))
+    bad = [0 if (own[i] or ch.isspace()) else 1 for i, ch in enumerate(text)]
+    return [0, *accumulate(bad)]
+
+
+def _strippable(line: str, handles: frozenset[str], at_end: bool) -> bool:
+    s = line.strip()
+    if not _URL.sub("", s).strip(" .,;:()[]<>-"):
+        return True  # a bare link
+    if _LABEL.match(s) and word_count(s) <= 5:
+        return True  # a speaker label, or an introducing line "From Twitter:-"
+    if s.strip(_NAME_STRIP).casefold() in handles:
+        return True  # the author's name on a line of its own (a missed sign-off)
+    if _COMMA_END.search(s) and word_count(s) <= 4:
+        return True  # "Regards," "Yours sincerely,"
+    return at_end and bool(_INTRO_END.search(s))  # introduces what was left out
+
+
+def own_sentences(text: str, own_spans: Iterable[Span], sentences: Sequence[Span]) -> list[bool]:
+    """Whether each sentence is entirely the author's own words."""
+    pre = _bad_prefix(text, own_spans)
+    return [pre[e] - pre[s] == 0 for s, e in sentences]
+
+
+def build_quote(text: str, own_spans: Sequence[Span], sentences: Sequence[Span],
+                opts: QuoteOptions | None = None, handles: Iterable[str] = ()) -> Quote:
+    """The quote of one document (see the module docstring). ``sentences`` are trimmed,
+    ordered, non-overlapping spans covering every non-blank character; ``handles`` are
+    the author's names (a line holding only one of them is a sign-off, never quoted)."""
+    opts = opts or QuoteOptions()
+    names = frozenset(h.strip(_NAME_STRIP).casefold() for h in handles if h and h.strip(_NAME_STRIP))
+    flags = own_sentences(text, own_spans, sentences)
+    if not any(flags):
+        return Quote((), None, 0, "no_own_words")
+    blocks: list[list[Span]] = []
+    cur: list[Span] = []
+    for span, is_own in zip(sentences, flags):
+        if is_own:
+            cur.append(span)
+        elif cur:
+            blocks.append(cur)
+            cur = []
+    if cur:
+        blocks.append(cur)
+    pieces: list[Span] = []
+    total = 0
+    for block in blocks:
+        while block and _strippable(text[block[0][0]:block[0][1]], names, at_end=len(block) == 1):
+            block = block[1:]
+        while block and _strippable(text[block[-1][0]:block[-1][1]], names, at_end=True):
+            block = block[:-1]
+        if not block:
+            continue
+        s, e = block[0][0], block[-1][1]
+        n = words(text[s:e])
+        if n < opts.min_words:
+            continue
+        pieces.append((s, e))
+        total += n
+    if total < opts.min_words or not pieces:
+        return Quote((), None, 0, "too_short")
+    return Quote(tuple(pieces), join_pieces(text, pieces), total, "ok")
+
+
+def first_sentence(text: str, own_spans: Sequence[Span], sentences: Sequence[Span]) -> str | None:
+    """The first sentence of the author's own words (of the text when it has none)."""
+    if not sentences:
+        return None
+    flags = own_sentences(text, own_spans, sentences)
+    for (s, e), is_own in zip(sentences, flags):
+        if is_own and words(text[s:e]) > 0 and not _strippable(text[s:e], frozenset(), at_end=False):
+            return text[s:e]
+    s, e = sentences[0]
+    return text[s:e]
+
+
+def quote_holes(text: str, pieces: Sequence[Span], quote: str, sentences: Sequence[Span]) -> list[str]:
+    """Why a quote misquotes its source (empty when it does not): a piece that starts or
+    ends inside a sentence, pieces joined without the elision mark, a quote that differs
+    from its pieces, or a cut that leaves doubled spaces or a space before punctuation."""
+    out: list[str] = []
+    starts = {s for s, _ in sentences}
+    ends = {e for _, e in sentences}
+    if quote != join_pieces(text, pieces):
+        out.append("quote text is not its pieces joined by the elision mark")
+    prev_end = -1
+    for s, e in pieces:
+        if not 0 <= s < e <= len(text) or s < prev_end:
+            out.append(f"piece {s}:{e} is out of order or out of range")
+            continue
+        if s not in starts:
+            out.append(f"piece {s}:{e} starts inside a sentence")
+        if e not in ends:
+            out.append(f"piece {s}:{e} ends inside a sentence")
+        piece = text[s:e]
+        if piece != piece.strip():
+            out.append(f"piece {s}:{e} has blanks at its edge")
+        if re.match(r"[.,;:!?]", piece):
+            out.append(f"piece {s}:{e} starts with punctuation left by a cut")
+        prev_end = e
+    return out
+
+
+def segment_holes(text: str, own_spans: Sequence[Span], sentences: Sequence[Span]) -> list[str]:
+    """Holes of the old own-text quote (own segments joined with a blank): an own segment
+    that starts or ends inside a sentence, or a join that leaves " ." behind."""
+    out: list[str] = []
+    starts = {s for s, _ in sentences}
+    ends = {e for _, e in sentences}
+    for s, e in own_spans:
+        if s not in starts:
+            out.append(f"own segment {s}:{e} starts inside a sentence")
+        if e not in ends:
+            out.append(f"own segment {s}:{e} ends inside a sentence")
+        if re.match(r"[.,;:!?]", text[s:e]):
+            out.append(f"own segment {s}:{e} starts with punctuation")
+    return out
+
+
+__all__ = ["ELISION", "JOINER", "LOGIC_VERSION", "Quote", "QuoteOptions", "build_quote", "first_sentence",
+           "join_pieces", "own_sentences", "quote_holes", "segment_holes", "words"]

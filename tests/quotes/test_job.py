@@ -1,0 +1,62 @@
+"""The quotes stage on an invented thread: verbatim pieces, nothing the segmenter marked
+quote or pasted, incremental re-runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.quotes import join_pieces
+from pipeline.store import connect
+from tests.stagekit import run_stages, write_dump  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.slow
+
+STAGES = ("ingest", "clean", "dedupe", "segment", "quotes")
+
+LETTER = ("I wrote to my MP about caseloads and this is the reply I finally got after six weeks:-\n\n"
+          "Dear Ms Fenwick,\n\nThank you for contacting me about the workload pressures facing probation staff "
+          "in the constituency. I have raised your concerns with the Minister and will forward his response as "
+          "soon as I receive it.\n\nYours sincerely,\n\nArthur Pengelly\n\n"
+          "So that is another six weeks of waiting for a form letter that says nothing at all, again.")
+REPORTED = ('The regional director told us at the away day that "accountability starts with each of us in every '
+            'single team". She has never held a caseload in her life and it shows every week.')
+PLAIN = ("Our office has lost four officers since Easter and none of the posts has been advertised yet. "
+         "The rest of us are covering the cases.\n\nMerlin")
+
+
+def test_quotes_stage_keeps_only_own_sentences_verbatim(tmp_path, write_dump):
+    src = write_dump("thread.txt", "Monday, 3 March 2025", "Letters from on high",
+                     "A post about what the letters from on high say this month, and what they leave out.",
+                     [LETTER, REPORTED, PLAIN])
+    db = str(tmp_path / "q.duckdb")
+    first = run_stages(db, [src], STAGES)["quotes"]
+    assert first["built"] == 4 and first["with_quote"] >= 3
+    conn = connect(db, read_only=True)
+    rows = conn.execute("SELECT q.doc_id, q.quote, q.pieces, c.clean_text, q.reason FROM quote_docs q "
+                        "JOIN clean_docs c USING (doc_id)").fetchall()
+    segs = conn.execute('SELECT doc_id, start, "end", kind FROM doc_segments').fetchall()
+    conn.close()
+    by_doc = {r[0]: r for r in rows}
+    assert len(by_doc) == 4
+    others = [(d, s, e) for d, s, e, k in segs if k != "own"]
+    assert others, "the invented thread has pasted and quoted text"
+    for doc_id, quote, pieces, text, _ in rows:
+        if quote is None:
+            continue
+        spans = [(p["start"], p["end"]) for p in pieces]
+        assert join_pieces(text, spans) == quote
+        for d, s, e in others:
+            if d == doc_id:
+                assert not any(a < e and s < b for a, b in spans), "a quote overlaps text marked quote/pasted"
+    letter = next(r for r in rows if "MP about caseloads" in r[3])
+    # the pasted letter is left out, and so is the line that introduces it
+    assert letter[1] == LETTER.split("\n\n")[-1]
+    plain = next(r for r in rows if "Easter" in r[3])
+    assert plain[1] == PLAIN.split("\n\n")[0]  # the sign-off is not quoted
+    reported = next(r for r in rows if "away day" in r[3])
+    # the first sentence holds a quotation: left out whole, never "... away day that . She ..."
+    assert reported[1] == REPORTED.split(". ", 1)[1]
+    # incremental: nothing changed, nothing rebuilt; a new setting rebuilds everything
+    assert run_stages(db, [src], STAGES)["quotes"]["built"] == 0
+    again = run_stages(db, [src], ("quotes",), quotes={"min_words": 12})["quotes"]
+    assert again["built"] == 4
