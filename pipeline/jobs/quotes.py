@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.clean.frame import options_key
 from pipeline.jobs.context import JobContext
 from pipeline.quotes import LOGIC_VERSION, QuoteOptions, build_quote, first_sentence
 from pipeline.quotes.sentences import analyse, load_nlp, names_in
+from pipeline.settings import settings_key
 from pipeline.store import connect, transaction
 from pipeline.store import quotes as store
 
@@ -44,7 +44,7 @@ def quote_rows(docs: pd.DataFrame, opts: QuoteOptions, progress=None) -> pd.Data
 def quotes_job(ctx: JobContext) -> dict:
     """Build the quotes of stale documents and write them in one transaction."""
     opts = QuoteOptions.from_config(ctx.config.section("quotes"))
-    key = options_key({"version": LOGIC_VERSION, "min_words": opts.min_words})
+    key = settings_key(LOGIC_VERSION, {"min_words": opts.min_words})
     conn = connect(ctx.db_path)
     try:
         docs = store.quote_inputs(conn, key)

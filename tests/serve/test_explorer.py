@@ -36,14 +36,15 @@ def _count(db: str, sql: str, params=()) -> int:
 def test_quote_filters_match_sql(sample_evaluated):
     db, cfg = sample_evaluated
     client = TestClient(create_app(db, cfg))
+    floor = cfg.get("quotes.min_confidence")  # the explorer shows what `quotes` would (docs/quotes.md)
+    topics = ("FROM quotes q JOIN doc_topics dt ON dt.doc_id = q.doc_id JOIN topics t "
+              "ON t.run_id = dt.run_id AND t.topic_id = dt.topic_id WHERE t.is_current")
     theme, topic = duckdb.connect(db, read_only=True).execute(
-        "SELECT q.theme, dt.topic_id FROM quotes q JOIN doc_topics dt USING (doc_id) JOIN topics t "
-        "USING (run_id, topic_id) WHERE t.is_current AND dt.topic_id >= 0 GROUP BY ALL ORDER BY count(*) DESC "
-        "LIMIT 1").fetchone()
-    want = _count(db, "SELECT count(*) FROM quotes q JOIN doc_topics dt USING (doc_id) JOIN topics t "
-                      "USING (run_id, topic_id) WHERE t.is_current AND q.theme = ? AND dt.topic_id = ? "
+        f"SELECT q.theme, dt.topic_id {topics} AND dt.topic_id >= 0 AND q.theme_score >= ? GROUP BY ALL "
+        "ORDER BY count(*) DESC LIMIT 1", [floor]).fetchone()
+    want = _count(db, f"SELECT count(*) {topics} AND q.theme = ? AND dt.topic_id = ? AND q.theme_score >= ? "
                       "AND q.published_at >= DATE '2012-01-01' AND q.published_at < DATE '2025-01-01'",
-                  [theme, topic])
+                  [theme, topic, floor])
     r = client.get("/quotes", params={"theme": theme, "topic": topic, "since": "2012-01-01", "until": "2024-12-31"})
     assert r.status_code == 200
     assert f'<p class="meta" id="count">{want} quotes' in r.text
@@ -53,7 +54,8 @@ def test_quote_filters_match_sql(sample_evaluated):
     docs = lambda html: set(re.findall(r'data-doc="([^"]+)" data-theme="([^"]+)"', html))  # noqa: E731
     assert docs(first) and docs(second) and not docs(first) & docs(second)
     r = client.get("/quotes", params={"stance": "AGAINST"})
-    assert f'id="count">{_count(db, "SELECT count(*) FROM quotes WHERE stance = ?", ["AGAINST"])} quotes' in r.text
+    n_against = _count(db, "SELECT count(*) FROM quotes WHERE stance = ? AND theme_score >= ?", ["AGAINST", floor])
+    assert f'id="count">{n_against} quotes' in r.text
     assert client.get("/thread/c_nosuchdocument").status_code == 400
     bad = client.get("/quotes", params={"since": "last week"})
     assert bad.status_code == 400 and "is not a date (use YYYY-MM-DD)" in bad.text
