@@ -70,17 +70,28 @@ def ingest(paths: Sequence[str], db: str | Path | None = None, config: Config | 
 
 
 def sql(query: str, db: str | Path | None = None, config: Config | None = None) -> tuple[list[str], list[tuple]]:
+    """One read-only query (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN, SUMMARIZE): (columns, rows).
+
+    Anything else, or more than one statement, is refused with StoreError before it runs;
+    the connection cannot write, read files or change its settings."""
+    from pipeline.store.connection import connect_query
+
     config = config or load_config()
-    conn = connect(db_path(config, db), read_only=True)
+    queries.check_query(query)
+    conn = connect_query(db_path(config, db), _reader_retry(config))
     try:
         return queries.run_sql(conn, query)
     finally:
         conn.close()
 
 
+def _reader_retry(config: Config) -> float:
+    return float(config.get("store.reader_retry_s"))
+
+
 def status(db: str | Path | None = None, config: Config | None = None) -> dict:
     config = config or load_config()
-    conn = connect(db_path(config, db), read_only=True)
+    conn = connect(db_path(config, db), read_only=True, retry_s=_reader_retry(config))
     try:
         return queries.status(conn)
     finally:
@@ -165,7 +176,7 @@ def topics_show(db: str | Path | None = None, config: Config | None = None, run_
     from pipeline.store.topics import current_model, model_row, quotes_frame, topics_frame
 
     config = config or load_config()
-    conn = connect(db_path(config, db), read_only=True)
+    conn = connect(db_path(config, db), read_only=True, retry_s=_reader_retry(config))
     try:
         model = model_row(conn, run_id) if run_id else current_model(conn)
         if model is None:
@@ -184,7 +195,7 @@ def quotes(theme: str | None = None, stance: str | None = None, min_chars: int =
     from pipeline.store.quotes import quote_set, themes_known
 
     config = config or load_config()
-    conn = connect(db_path(config, db), read_only=True)
+    conn = connect(db_path(config, db), read_only=True, retry_s=_reader_retry(config))
     try:
         if theme and theme not in themes_known(conn):
             known = ", ".join(themes_known(conn)) or "none yet: run the classify stage"
