@@ -82,12 +82,11 @@ def test_everything_but_a_query_is_refused_with_one_line(db, stmt):
 
 
 def test_files_outside_the_database_cannot_be_read(db):
-    for query in ("SELECT * FROM read_csv('/etc/passwd')", "SELECT * FROM '/etc/passwd'",
-                  "SELECT * FROM read_text('/etc/hostname')"):
-        out = CliRunner().invoke(main, ["sql", query, "--db", db])
-        assert out.exit_code == 1
-        assert len(out.output.strip().splitlines()) == 1
-        assert "root:" not in out.output and "the sql command is read-only" in out.output
+    for query in ("SELECT * FROM read_csv('/etc/passwd')", "SELECT * FROM read_text('/etc/hostname')"):
+        _refused(db, query)
+    out = CliRunner().invoke(main, ["sql", "SELECT * FROM '/etc/passwd'", "--db", db])
+    assert out.exit_code == 1 and len(out.output.strip().splitlines()) == 1
+    assert "root:" not in out.output
 
 
 @pytest.mark.parametrize("query", [
