@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.ingest.decode import decode_bytes, looks_binary
+from pipeline.ingest.decode import decode_bytes, decode_head, looks_binary, sniff_encoding
 from pipeline.ingest.registry import ReadContext, choose_reader
 from pipeline.records import InputError, ParseResult
 
@@ -98,9 +98,13 @@ def read_input(
     try:
         if size == 0 or not head.strip():
             raise InputError("empty", "file is empty (or only whitespace)")
+        encoding = sniff_encoding(head)  # BOMs and UTF-16 first: their NUL bytes are not binary
         if looks_binary(head):
             raise InputError("binary", "file is binary, not text (NUL or control bytes in its head)")
-        head_text, _ = decode_bytes(_cut_to_char_boundary(head) if size > len(head) else head, repair=False)
+        if encoding and encoding != "utf-8":
+            head_text = decode_head(head, encoding)
+        else:
+            head_text, _ = decode_bytes(_cut_to_char_boundary(head) if size > len(head) else head, repair=False)
         reader = choose_reader(head_text, path.name, forced_format)
         out.format = reader.name
         ctx = ReadContext(name=path.name, timezone=timezone, options=options or {})
