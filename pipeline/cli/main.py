@@ -14,7 +14,7 @@ from rich.table import Table
 
 from pipeline import __version__, api
 from pipeline.cli.annotate import annotate, evaluate, train
-from pipeline.cli.common import config_options, quiet_prefect, user_errors
+from pipeline.cli.common import config_options, quiet_prefect, user_errors, writer_options
 from pipeline.cli.quotes import quotes
 from pipeline.cli.schedule import schedule
 from pipeline.cli.topics import topics
@@ -33,6 +33,7 @@ def main() -> None:
 @click.option("--stage", "stages", multiple=True, help="Run only these stages (repeatable).")
 @click.option("--verbose", is_flag=True, help="Show Prefect's logs.")
 @config_options
+@writer_options
 @user_errors
 def run(paths, stages, verbose, config, db):
     """The main job: the whole flow (every stage) on PATHS, by default the sample corpus."""
@@ -48,6 +49,7 @@ def run(paths, stages, verbose, config, db):
 @click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
               help="CSV/JSONL column mapping, e.g. --map body=comment_text (repeatable).")
 @config_options
+@writer_options
 @user_errors
 def ingest(paths, fmt, mapping, config, db):
     """Ingest files or folders into the database (no other stage)."""
