@@ -31,15 +31,17 @@ def run_stages(paths: Sequence[str] | None = None, db: str | Path | None = None,
                options: dict | None = None) -> dict:
     """The main job through the Prefect flow (Prefect's local mode unless a server is set)."""
     from pipeline.flows.main import main_flow  # Prefect is imported only here
+    from pipeline.flows.startup import local_server_wait
 
     config = config or load_config()
-    return main_flow(
-        paths=list(paths) if paths else default_inputs(config),
-        db_path=db_path(config, db),
-        config_json=config.to_json(),
-        stages=list(stages) if stages else None,
-        options=options or {},
-    )
+    with local_server_wait(config):
+        return main_flow(
+            paths=list(paths) if paths else default_inputs(config),
+            db_path=db_path(config, db),
+            config_json=config.to_json(),
+            stages=list(stages) if stages else None,
+            options=options or {},
+        )
 
 
 def run_stage_direct(stage: str, paths: Sequence[str] = (), db: str | Path | None = None,
