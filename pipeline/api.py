@@ -32,9 +32,10 @@ def run_stages(paths: Sequence[str] | None = None, db: str | Path | None = None,
     """The main job through the Prefect flow (Prefect's local mode unless a server is set)."""
     from pipeline.flows.main import main_flow  # Prefect is imported only here
     from pipeline.flows.startup import local_server_wait
+    from pipeline.jobs.runlog import sigterm_interrupts
 
     config = config or load_config()
-    with local_server_wait(config):
+    with local_server_wait(config), sigterm_interrupts():
         return main_flow(
             paths=list(paths) if paths else default_inputs(config),
             db_path=db_path(config, db),
@@ -125,9 +126,15 @@ def annotate_export(db: str | Path | None = None, config: Config | None = None, 
 def annotate_import(path: str | Path, coder: str, db: str | Path | None = None, config: Config | None = None) -> dict:
     """Store one coder's codes from a CSV or JSON Lines file."""
     from pipeline.jobs.annotate import import_codes
+    from pipeline.store import lock
 
     config = config or load_config()
-    return import_codes(db_path(config, db), config, path, coder)
+    path_db = db_path(config, db)
+    lock.acquire(path_db, float(config.get("store.lock_wait_s")))  # one writer at a time
+    try:
+        return import_codes(path_db, config, path, coder)
+    finally:
+        lock.release(path_db)
 
 
 def annotate_agreement(db: str | Path | None = None, config: Config | None = None,

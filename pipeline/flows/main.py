@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from pipeline.config import Config
 from pipeline.jobs import STAGES, JobContext
-from pipeline.jobs.runlog import begin, end
+from pipeline.jobs.runlog import begin, end, ending, sigterm_interrupts
 
 
 def _stage_task(name: str, job):
@@ -44,7 +44,8 @@ def main_flow(paths: list[str], db_path: str, config_json: str, stages: list[str
             summary["stages"][name] = STAGE_TASKS[name](db_path, config_json, run_id, paths,
                                                         (options or {}).get(name, {}))
     except BaseException as exc:
-        end(db_path, run_id, "failed", summary, f"{type(exc).__name__}: {exc}")
+        status, error = ending(exc)  # failed (first line of the error) or interrupted
+        end(db_path, run_id, status, summary, error)
         raise
     end(db_path, run_id, "completed", summary)
     return summary
