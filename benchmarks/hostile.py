@@ -14,29 +14,26 @@ _WORDS = ("caseload officer court review office team manager report union staff 
 
 
 def text_copy(target_bytes: int, seed: int = 1) -> bytes:
-    """A numbered text copy of invented posts and comments, about ``target_bytes`` long."""
+    """A numbered text copy of one invented post page with as many comments (and replies)
+    as make about ``target_bytes``: the form of a copied page, at any size."""
     rng = random.Random(seed)
-    out: list[str] = []
-    size = 0
-    post = 0
+    head = ("Monday, 1 July 2019\n\nAn invented rota post\n\n"
+            + " ".join(rng.choice(_WORDS) for _ in range(80)) + ".\n\nAnon\n\n")
+    body: list[str] = []
+    size = len(head) + 20
+    n = 0
     while size < target_bytes:
-        post += 1
-        day = 1 + post % 28
-        month = 1 + (post // 28) % 12
-        year = 2012 + (post // 336) % 12
-        lines = [f"Post {post}: invented title number {post}", f"{day:02d}/{month:02d}/{year}", ""]
-        lines.append(" ".join(rng.choice(_WORDS) for _ in range(60)) + ".")
-        n = rng.randint(3, 12)
-        lines += ["", f"{n} comments:", ""]
-        for c in range(1, n + 1):
-            lines.append(f"{c}. Anonymous said...")
-            lines.append(" ".join(rng.choice(_WORDS) for _ in range(rng.randint(10, 80))) + f" ({post}.{c})")
-            lines.append("")
-        lines.append("")
+        n += 1
+        lines = [f"  {n}. " + " ".join(rng.choice(_WORDS) for _ in range(rng.randint(10, 80))) + f" (comment {n})",
+                 "", "    ReplyDelete"]
+        if n % 5 == 0:
+            lines += ["    Replies",
+                      "    1. " + " ".join(rng.choice(_WORDS) for _ in range(20)) + f" (reply to {n})",
+                      "", "      Delete"]
         chunk = "\n".join(lines) + "\n"
-        out.append(chunk)
-        size += len(chunk.encode())
-    return "".join(out).encode()
+        body.append(chunk)
+        size += len(chunk)
+    return (head + f"{n} comments:\n\n" + "".join(body) + "  Reply\n").encode()
 
 
 def deep_page(levels: int = 3000, filler: int = 400) -> bytes:
