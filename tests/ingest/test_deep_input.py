@@ -37,3 +37,15 @@ def test_a_page_of_3000_nested_blocks_keeps_all_its_text():
     post = next(d for d in out.result.docs if d.kind == "post")
     assert post.text.count("caseload officer") >= 3000
     assert "2999 caseload" in post.text and "An invented opening paragraph" in post.text
+
+
+def test_a_text_copy_with_more_than_9999_comments_is_read_whole():
+    lines = ["Monday, 1 July 2019", "", "An invented post with very many comments", "",
+             "Invented body text.", "", "10005 comments:", ""]
+    for n in range(1, 10006):
+        lines += [f"  {n}. Invented comment number {n}.", "", "    ReplyDelete"]
+    out = read_bytes("\n".join(lines).encode(), "many.txt")
+    assert out.ok, out.error
+    comments = [d for d in out.result.docs if d.kind == "comment"]
+    assert len(comments) == 10005 and not out.result.rejects
+    assert comments[-1].text == "Invented comment number 10005."
