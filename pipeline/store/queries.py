@@ -10,7 +10,7 @@ from pipeline.store.errors import StoreError
 
 READ_ONLY_MESSAGE = (
     "the sql command is read-only: it runs one query (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN, "
-    "SUMMARIZE) and refuses anything else (use `export` to write files, `ingest` to read them)"
+    "SUMMARIZE) and refuses anything else (files are read by `ingest`; write them from the Python API)"
 )
 
 # The words a query may start with (after opening brackets), checked on DuckDB's own
