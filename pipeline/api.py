@@ -39,6 +39,13 @@ class Corpus:
     def __repr__(self) -> str:
         return f"Corpus({self.db!r})"
 
+    def _reader_retry(self) -> float:
+        return float(self.config.get("store.reader_retry_s"))
+
+    def _reader(self):
+        """A read-only connection that retries briefly while a run is writing, then says so."""
+        return connect(self.db, read_only=True, retry_s=self._reader_retry())
+
     def default_inputs(self) -> list[str]:
         """What ``run`` reads when given no paths: the bundled sample corpus."""
         return [str(resolve_path(self.config.get("paths.sample_corpus")))]
@@ -52,8 +59,10 @@ class Corpus:
         ``progress(label, done, total)``, when given, receives every stage's progress; without
         it, progress goes to the flow run's log."""
         from pipeline.flows.main import main_flow, progress_to  # Prefect is imported only here
+        from pipeline.flows.startup import local_server_wait
+        from pipeline.jobs.runlog import sigterm_interrupts
 
-        with progress_to(progress):
+        with local_server_wait(self.config), sigterm_interrupts(), progress_to(progress):
             return main_flow(
                 paths=list(paths) if paths else self.default_inputs(),
                 db_path=self.db,
@@ -94,19 +103,23 @@ class Corpus:
     # ---- reading ---------------------------------------------------------------------
 
     def sql(self, query: str) -> tuple[list[str], list[tuple]]:
-        """A read-only query: ``(column names, rows)``. The search macros work here too."""
-        from pipeline.store.search import load_search_extensions
+        """One read-only query (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN, SUMMARIZE): ``(columns, rows)``.
 
-        conn = connect(self.db, read_only=True)
+        Anything else, or more than one statement, is refused with StoreError before it runs;
+        the connection cannot write, read files or change its settings. The search macros
+        (the fts extension, loaded from its package) work here too."""
+        from pipeline.store.connection import connect_query
+
+        queries.check_query(query)
+        conn = connect_query(self.db, self._reader_retry())
         try:
-            load_search_extensions(conn)  # offline, from the package folder
             return queries.run_sql(conn, query)
         finally:
             conn.close()
 
     def status(self) -> dict:
         """Counts by kind and source, quarantine, schema version and the last runs."""
-        conn = connect(self.db, read_only=True)
+        conn = self._reader()
         try:
             return queries.status(conn)
         finally:
@@ -131,7 +144,7 @@ class Corpus:
                         min_words=min_words or 0, max_words=max_words, since=_as_date(since, "--since"),
                         until=_as_date(until, "--until"), topic=None if topic is None else str(topic),
                         search=search, min_confidence=floor)
-        conn = connect(self.db, read_only=True)
+        conn = self._reader()
         try:
             if not has_quotes(conn):
                 raise UserError("no quotes stored yet: run the quotes stage (`probation-corpus run`, or "
@@ -155,7 +168,7 @@ class Corpus:
         from pipeline.store.quotes import handles
 
         key = load_or_create_key(str(self.config.get("quotes.pseudonym_key_file")))
-        conn = connect(self.db, read_only=True)
+        conn = self._reader()
         try:
             names = handles(conn)
         finally:
@@ -183,7 +196,7 @@ class Corpus:
         if not query or not query.strip():
             raise StoreError("the query is empty: give the words to search for")
         cfg = self.config.section("search")
-        conn = connect(self.db, read_only=True)
+        conn = self._reader()
         try:
             _check_theme(conn, theme)
             vector = encode_query(query, conn, self.config) if mode in ("semantic", "hybrid") else None
@@ -206,7 +219,7 @@ class Corpus:
 
         words = int(window if window is not None else self.config.get("search.kwic_window"))
         pattern = compile_term(term, regex)
-        conn = connect(self.db, read_only=True)
+        conn = self._reader()
         try:
             _check_theme(conn, theme)
             filters = _filters(theme, stance, since, until, kind)
@@ -239,7 +252,7 @@ class Corpus:
             raise StoreError(f"unknown export format {fmt!r}; formats: {', '.join(EXPORT_FORMATS)}")
         if not views:
             raise StoreError("name at least one view to export")
-        conn = connect(self.db, read_only=True)
+        conn = self._reader()
         try:
             known = public_views(conn)
             unknown = [v for v in views if v not in known]
@@ -296,7 +309,7 @@ class Corpus:
         """What the explorer's quote filters offer: themes, current topics, date range."""
         from pipeline.store.report import facets
 
-        conn = connect(self.db, read_only=True)
+        conn = self._reader()
         try:
             return facets(conn)
         finally:
@@ -307,7 +320,7 @@ class Corpus:
         """Quotes by theme, stance, topic and date for the explorer: (DataFrame, total matching)."""
         from pipeline.store.report import browse_quotes
 
-        conn = connect(self.db, read_only=True)
+        conn = self._reader()
         try:
             return browse_quotes(conn, theme, stance, topic, since, until, limit, offset,
                                  float(self.config.get("quotes.min_confidence")))
@@ -319,7 +332,7 @@ class Corpus:
         from pipeline.store.errors import StoreError
         from pipeline.store.report import thread as read_thread
 
-        conn = connect(self.db, read_only=True)
+        conn = self._reader()
         try:
             df = read_thread(conn, doc_id)
         finally:
@@ -344,7 +357,7 @@ class Corpus:
         from pipeline.store.errors import StoreError
         from pipeline.store.topics import current_model, model_row, quotes_frame, topics_frame
 
-        conn = connect(self.db, read_only=True)
+        conn = self._reader()
         try:
             model = model_row(conn, run_id) if run_id else current_model(conn)
             if model is None:
@@ -367,8 +380,13 @@ class Corpus:
     def annotate_import(self, path: str | Path, coder: str) -> dict:
         """Store one coder's codes from a CSV or JSON Lines file."""
         from pipeline.jobs.annotate import import_codes
+        from pipeline.store import lock
 
-        return import_codes(self.db, self.config, path, coder)
+        lock.acquire(self.db, float(self.config.get("store.lock_wait_s")))  # one writer at a time
+        try:
+            return import_codes(self.db, self.config, path, coder)
+        finally:
+            lock.release(self.db)
 
     def agreement(self, coders: Sequence[str] | None = None):
         """Cohen's kappa per coder pair and Krippendorff's alpha per label (a DataFrame)."""

@@ -78,3 +78,16 @@ def sample_evaluated(sample_run, tmp_path_factory):
     Corpus(db, cfg).annotate_import(REPO / "corpus" / "annotations" / "sample_gold.jsonl", "answer-key")
     Corpus(db, cfg).evaluate(kinds=["sentiment"])
     return db, cfg
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_prefect_local_servers():
+    """Stop Prefect's temporary local servers at the end of the session, explicitly (not
+    only through Prefect's atexit hook): no uvicorn is left behind by the suite."""
+    yield
+    import sys
+
+    server_mod = sys.modules.get("prefect.server.api.server")
+    if server_mod is not None:
+        for server in list(server_mod.SubprocessASGIServer._instances.values()):
+            server.stop()

@@ -36,6 +36,28 @@ def config_options(fn):
     return wrapper
 
 
+def writer_options(fn):
+    """--wait SECONDS (store.lock_wait_s) and --follow-symlinks (ingest.follow_symlinks) on a
+    writing command; place below ``config_options``: they adjust ``config``."""
+
+    @click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+                  help="Wait up to SECONDS for another run writing to the database (default: store.lock_wait_s).")
+    @click.option("--follow-symlinks", is_flag=True, default=False,
+                  help="Follow symbolic links that lead outside the folders given (ingest.follow_symlinks).")
+    @functools.wraps(fn)
+    def wrapper(*args, config, wait_s, follow_symlinks, **kwargs):
+        overrides: dict = {}
+        if wait_s is not None:
+            overrides["store"] = {"lock_wait_s": float(wait_s)}
+        if follow_symlinks:
+            overrides["ingest"] = {"follow_symlinks": True}
+        if overrides:
+            config = config.with_overrides(overrides)
+        return fn(*args, config=config, **kwargs)
+
+    return wrapper
+
+
 def user_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

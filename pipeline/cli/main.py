@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipeline import __version__
 from pipeline.api import Corpus
 from pipeline.cli.annotate import annotate, evaluate, train
-from pipeline.cli.common import config_options, quiet_prefect, user_errors
+from pipeline.cli.common import config_options, quiet_prefect, user_errors, writer_options
 from pipeline.cli.export import export
 from pipeline.cli.kwic import kwic
 from pipeline.cli.output import emit, format_option
@@ -36,6 +36,7 @@ def main() -> None:
 @click.option("--stage", "stages", multiple=True, help="Run only these stages (repeatable).")
 @click.option("--verbose", is_flag=True, help="Show Prefect's logs.")
 @config_options
+@writer_options
 @user_errors
 def run(paths, stages, verbose, config, db):
     """The main job: the whole flow (every stage) on PATHS, by default the sample corpus."""
@@ -53,6 +54,7 @@ def run(paths, stages, verbose, config, db):
 @click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
               help="CSV/JSONL column mapping, e.g. --map body=comment_text (repeatable).")
 @config_options
+@writer_options
 @user_errors
 def ingest(paths, fmt, mapping, config, db):
     """Ingest files or folders into the database (no other stage)."""

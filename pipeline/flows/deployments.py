@@ -11,6 +11,7 @@ and refuses, in one line, when none is configured or it does not answer.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -355,7 +356,39 @@ def run_worker(pool: str | None = None, prefect_file: str | Path = PREFECT_FILE)
     path = Path(prefect_file).resolve()
     pool = pool or read_prefect_file(path)[0].work_pool
     check_server()
+    return supervise(worker_command(pool), cwd=path.parent, env=_prefect_env(path.parent))
+
+
+def supervise(cmd: list[str], cwd: Path, env: dict[str, str], grace_s: float = 30.0) -> int:
+    """Run ``cmd`` as a child and pass SIGTERM and SIGINT on to it, then wait for it
+    (``grace_s`` seconds, then kill): stopping the wrapper never leaves the worker running.
+    The child has its own process group, so Ctrl-C reaches it once (through us).
+    Returns its exit code, or 0 when it stopped because we were asked to stop."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, process_group=0)
+    asked: list[float] = []
+
+    def forward(signum, frame):
+        asked.append(time.monotonic())
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        return subprocess.run(worker_command(pool), cwd=path.parent, env=_prefect_env(path.parent)).returncode
-    except KeyboardInterrupt:
-        return 0
+        code = None
+        while code is None:
+            try:
+                code = proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                if asked and time.monotonic() - asked[0] > grace_s:
+                    proc.kill()  # asked to stop and still running after the grace period
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    return 0 if asked else code

@@ -19,7 +19,7 @@ from pipeline.errors import UserError
 from pipeline.jobs import STAGES, JobContext
 from pipeline.jobs.context import Progress
 from pipeline.jobs.progress import LineProgress
-from pipeline.jobs.runlog import begin, end
+from pipeline.jobs.runlog import begin, end, ending
 
 # Where the stages' progress goes. A callable cannot be a flow or task parameter (Prefect
 # records parameters), so the caller in this process (the CLI) registers it here; with
@@ -96,7 +96,8 @@ def main_flow(paths: list[str], db_path: str, config_json: str, stages: list[str
             summary["stages"][name] = STAGE_TASKS[name](db_path, config_json, run_id, paths,
                                                         (options or {}).get(name, {}))
     except BaseException as exc:
-        end(db_path, run_id, "failed", summary, f"{type(exc).__name__}: {exc}")
+        status, error = ending(exc)  # failed (first line of the error) or interrupted
+        end(db_path, run_id, status, summary, error)
         raise
     end(db_path, run_id, "completed", summary)
     if stages is None and config.get("report.in_flow"):

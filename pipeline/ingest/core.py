@@ -6,15 +6,17 @@ one-line reason. Nothing raises past ``read_input`` for bad input.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.ingest.decode import decode_bytes, looks_binary
+from pipeline.ingest.decode import decode_bytes, decode_head, looks_binary, sniff_encoding
 from pipeline.ingest.registry import ReadContext, choose_reader
 from pipeline.records import InputError, ParseResult
 
@@ -50,34 +52,152 @@ def sha256_file(path: Path) -> tuple[str, int]:
 SIDECAR_SUFFIX = ".columns.json"
 
 
-def iter_input_files(paths: Iterable[str | Path], skip_hidden: bool = True,
-                     ignore: Sequence[str] = ()) -> Iterator[Path]:
-    """Files under the given paths, sorted, each once. Missing paths raise InputError.
+def display_path(path: str | Path) -> str:
+    """A path as text that can be stored and printed: bytes that are not UTF-8 in a file
+    name (kept by Python as surrogate escapes) become ``\\xNN`` escapes."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
+
+def name_warning(path: str | Path) -> str | None:
+    """A warning when a file name is not valid UTF-8 (it is stored with escapes)."""
+    shown = display_path(path)
+    return None if shown == str(path) else f"file name is not valid UTF-8: stored as {shown}"
+
+
+@dataclass(frozen=True)
+class PathProblem:
+    """A name found while walking the inputs that cannot be read as a file: becomes a
+    quarantine row (``code``, one-line ``reason``); the ingest goes on."""
+
+    path: str
+    code: str
+    reason: str
+
+    @property
+    def sha256(self) -> str:
+        """Stands in for the content hash (there is no content): the hash of the path."""
+        return hashlib.sha256(b"path\0" + os.fsencode(self.path)).hexdigest()
+
+
+def _link_problem(path: str) -> PathProblem | None:
+    """Why a symbolic link cannot be followed (loop, dangling), or None if it can."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return PathProblem(path, "symlink_loop", "symbolic link loop: the link leads back to itself")
+        if exc.errno == errno.ENOENT:
+            return PathProblem(path, "dangling_link",
+                               f"symbolic link to {display_path(os.readlink(path))}, which does not exist")
+        return PathProblem(path, "unreadable", f"cannot follow symbolic link: {exc.strerror}")
+    return None
+
+
+def _inside(target: str, roots: Sequence[str]) -> bool:
+    return any(target == r or target.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def walk_inputs(paths: Iterable[str | Path], skip_hidden: bool = True, ignore: Sequence[str] = (),
+                follow_symlinks: bool = False) -> Iterator[Path | PathProblem]:
+    """Files under the given paths, sorted, each once, and a PathProblem for every name
+    that cannot be read as a file (symlink loop, dangling link, link outside the given
+    folders unless ``follow_symlinks``, special file, unreadable folder). A missing path
+    given explicitly raises InputError.
 
     In folders, names matching a glob in ``ignore`` (README files, column-mapping
     sidecars) are skipped; a file named explicitly is always read.
     """
-    seen: set[Path] = set()
-    for raw in paths:
-        p = Path(raw)
-        if not p.exists():
-            raise InputError("missing", f"{p} does not exist")
-        if p.is_file():
-            candidates = [p]
+    given = [str(raw) for raw in paths]
+    for p in given:
+        if not os.path.lexists(p):
+            raise InputError("missing", f"{display_path(p)} does not exist")
+    roots = [os.path.realpath(p) for p in given]
+    seen: set[str] = set()
+    walked: set[str] = set()
+
+    def visit_file(path: str) -> Iterator[Path | PathProblem]:
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            yield _link_problem(path) or PathProblem(path, "unreadable", f"cannot read: {exc.strerror}")
+            return
+        if not stat.S_ISREG(st.st_mode):
+            yield PathProblem(path, "not_a_file", "not a regular file (a device, pipe or socket): not read")
+            return
+        key = os.path.realpath(path)
+        if key not in seen:
+            seen.add(key)
+            yield Path(path)
+
+    def visit_dir(top: str) -> Iterator[Path | PathProblem]:
+        stack = [top]
+        while stack:
+            folder = stack.pop()
+            real = os.path.realpath(folder)
+            if real in walked:
+                continue
+            walked.add(real)
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except OSError as exc:
+                yield PathProblem(folder, "unreadable", f"cannot list folder: {exc.strerror}")
+                continue
+            subdirs: list[str] = []
+            for entry in entries:
+                name = entry.name
+                if skip_hidden and (name.startswith(".")):
+                    continue
+                try:
+                    is_link = entry.is_symlink()
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError as exc:
+                    yield PathProblem(entry.path, "unreadable", f"cannot read: {exc.strerror}")
+                    continue
+                if is_dir and skip_hidden and name.startswith("_"):
+                    continue
+                if is_link:
+                    problem = _link_problem(entry.path)
+                    if problem:
+                        yield problem
+                        continue
+                    target = os.path.realpath(entry.path)
+                    target_is_dir = os.path.isdir(target)
+                    if not target_is_dir and any(fnmatch.fnmatch(name, pat) for pat in ignore):
+                        continue
+                    if not _inside(target, roots) and not follow_symlinks:
+                        yield PathProblem(entry.path, "symlink_outside",
+                                          f"symbolic link to {display_path(target)}, outside the folders given: "
+                                          "not followed (set ingest.follow_symlinks or use --follow-symlinks)")
+                        continue
+                    if target_is_dir:
+                        if not _inside(target, roots):  # inside ones are walked anyway
+                            subdirs.append(entry.path)
+                        continue
+                    yield from visit_file(entry.path)
+                elif is_dir:
+                    subdirs.append(entry.path)
+                elif not any(fnmatch.fnmatch(name, pat) for pat in ignore):
+                    yield from visit_file(entry.path)
+            stack.extend(reversed(subdirs))  # depth-first, in name order
+
+    for p in given:
+        if os.path.islink(p):
+            problem = _link_problem(p)
+            if problem:
+                yield problem
+                continue
+        if os.path.isdir(p):
+            yield from visit_dir(p)
         else:
-            candidates = []
-            for root, dirs, files in os.walk(p):
-                if skip_hidden:
-                    dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
-                    files = [f for f in files if not f.startswith(".")]
-                dirs.sort()
-                candidates.extend(Path(root) / f for f in sorted(files)
-                                  if not any(fnmatch.fnmatch(f, pat) for pat in ignore))
-        for c in candidates:
-            key = c.resolve()
-            if key not in seen:
-                seen.add(key)
-                yield c
+            yield from visit_file(p)
+
+
+def iter_input_files(paths: Iterable[str | Path], skip_hidden: bool = True,
+                     ignore: Sequence[str] = ()) -> Iterator[Path]:
+    """The readable files of :func:`walk_inputs` (path problems left out)."""
+    for item in walk_inputs(paths, skip_hidden, ignore):
+        if isinstance(item, Path):
+            yield item
 
 
 def read_input(
@@ -98,12 +218,16 @@ def read_input(
     try:
         if size == 0 or not head.strip():
             raise InputError("empty", "file is empty (or only whitespace)")
+        encoding = sniff_encoding(head)  # BOMs and UTF-16 first: their NUL bytes are not binary
         if looks_binary(head):
             raise InputError("binary", "file is binary, not text (NUL or control bytes in its head)")
-        head_text, _ = decode_bytes(_cut_to_char_boundary(head) if size > len(head) else head, repair=False)
+        if encoding and encoding != "utf-8":
+            head_text = decode_head(head, encoding)
+        else:
+            head_text, _ = decode_bytes(_cut_to_char_boundary(head) if size > len(head) else head, repair=False)
         reader = choose_reader(head_text, path.name, forced_format)
         out.format = reader.name
-        ctx = ReadContext(name=path.name, timezone=timezone, options=options or {})
+        ctx = ReadContext(name=display_path(path.name), timezone=timezone, options=options or {})
         if reader.parse_stream is not None and (reader.parse is None or size > max_bytes):
             with path.open("rb") as fh:
                 result = reader.parse_stream(fh, ctx)
@@ -165,4 +289,5 @@ def _cut_to_char_boundary(head: bytes) -> bytes:
     return head
 
 
-__all__ = ["InputOutcome", "read_input", "read_bytes", "iter_input_files", "sha256_file"]
+__all__ = ["InputOutcome", "PathProblem", "read_input", "read_bytes", "iter_input_files", "walk_inputs",
+           "sha256_file", "display_path", "name_warning"]

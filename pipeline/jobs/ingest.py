@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from pipeline.ingest import assign_ids, iter_input_files, read_input
-from pipeline.ingest.core import InputOutcome, sha256_file, sidecar_options
+from pipeline.ingest import assign_ids, read_input
+from pipeline.ingest.core import (
+    InputOutcome,
+    PathProblem,
+    display_path,
+    name_warning,
+    sha256_file,
+    sidecar_options,
+    walk_inputs,
+)
 from pipeline.records import InputError
 from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
@@ -34,14 +43,20 @@ def _raw_for_quarantine(path: Path, cap: int) -> tuple[bytes, bool]:
 def outcome_rows(outcome: InputOutcome, cap: int) -> list[QuarantineRow]:
     """Quarantine rows for a failed input, or for the fragments a parse could not place."""
     rows: list[QuarantineRow] = []
+    shown = display_path(outcome.path)
     if outcome.error is not None:
-        raw, cut = _raw_for_quarantine(Path(outcome.path), cap)
-        rows.append(QuarantineRow(outcome.path, outcome.sha256, "", outcome.error.code,
+        raw, cut = b"", False  # a path problem (loop, pipe, unreadable): no bytes to keep
+        if os.path.isfile(outcome.path):  # never open a pipe or device
+            try:
+                raw, cut = _raw_for_quarantine(Path(outcome.path), cap)
+            except OSError:
+                pass
+        rows.append(QuarantineRow(shown, outcome.sha256, "", outcome.error.code,
                                   outcome.error.message, raw, cut))
     elif outcome.result is not None:
         for rej in outcome.result.rejects:
             raw = rej.raw.encode("utf-8", "surrogateescape") if isinstance(rej.raw, str) else rej.raw
-            rows.append(QuarantineRow(outcome.path, outcome.sha256, rej.locator, rej.code, rej.reason,
+            rows.append(QuarantineRow(shown, outcome.sha256, rej.locator, rej.code, rej.reason,
                                       raw[:cap], len(raw) > cap))
     return rows
 
@@ -59,16 +74,28 @@ def ingest_job(ctx: JobContext) -> dict:
     options = dict(ctx.options.get("reader_options", {}))
     forced = ctx.options.get("format")
 
-    files = list(iter_input_files(ctx.paths, skip_hidden=cfg["skip_hidden"], ignore=cfg["ignore_names"]))
+    follow = bool(ctx.options.get("follow_symlinks", cfg["follow_symlinks"]))
+    found = list(walk_inputs(ctx.paths, skip_hidden=cfg["skip_hidden"], ignore=cfg["ignore_names"],
+                             follow_symlinks=follow))
+    files = [f for f in found if isinstance(f, Path)]
+    problems = [f for f in found if isinstance(f, PathProblem)]
     conn = connect(ctx.db_path)
     try:
         seen_shas = known_shas(conn)
         post_keys = known_post_keys(conn)
         counts: Counter[str] = Counter()
-        outcomes: list[InputOutcome] = []
+        # Names that cannot be read as files: quarantined, the ingest goes on.
+        outcomes: list[InputOutcome] = [
+            InputOutcome(pp.path, pp.sha256, 0, error=InputError(pp.code, pp.reason)) for pp in problems
+        ]
         for i, path in enumerate(files, 1):
             ctx.progress("ingest", i - 1, len(files))
-            sha, _ = sha256_file(path)
+            try:
+                sha, size = sha256_file(path)
+            except OSError as exc:
+                pp = PathProblem(str(path), "unreadable", f"cannot read: {exc.strerror or exc}")
+                outcomes.append(InputOutcome(pp.path, pp.sha256, 0, error=InputError(pp.code, pp.reason)))
+                continue
             if sha in seen_shas:
                 counts["unchanged"] += 1
                 continue
@@ -76,11 +103,18 @@ def ingest_job(ctx: JobContext) -> dict:
             try:
                 file_options = {**sidecar_options(path), **options}  # --map beats the sidecar
             except InputError as exc:
-                outcomes.append(InputOutcome(str(path), sha, path.stat().st_size, error=exc))
+                outcomes.append(InputOutcome(str(path), sha, size, error=exc))
                 continue
-            outcomes.append(read_input(path, timezone=tz, max_bytes=max_bytes,
-                                       sniff_bytes=int(cfg["sniff_bytes"]), forced_format=forced,
-                                       options=file_options, known_sha=sha))
+            try:
+                outcome = read_input(path, timezone=tz, max_bytes=max_bytes,
+                                     sniff_bytes=int(cfg["sniff_bytes"]), forced_format=forced,
+                                     options=file_options, known_sha=sha)
+            except OSError as exc:
+                outcome = InputOutcome(str(path), sha, size,
+                                       error=InputError("unreadable", f"cannot read: {exc.strerror or exc}"))
+            if outcome.ok and (warn := name_warning(path)):
+                outcome.result.warnings.append(warn)
+            outcomes.append(outcome)
         ctx.progress("ingest", len(files), len(files))
 
         # Posts first, so that comments-only feeds in the same batch find their posts.
@@ -92,7 +126,7 @@ def ingest_job(ctx: JobContext) -> dict:
         for o in outcomes:
             if not o.ok:
                 counts[f"quarantined:{o.error.code}"] += 1
-                errors.append(f"{o.path}: {o.error.message}")
+                errors.append(f"{display_path(o.path)}: {o.error.message}")
                 continue
             res = o.result
             docs, keys = assign_ids(res, tz, post_keys)
@@ -102,7 +136,7 @@ def ingest_job(ctx: JobContext) -> dict:
             warnings = list(res.warnings)
             if res.declared_comments is not None and res.declared_comments != res.parsed_comments:
                 warnings.append(f"declared {res.declared_comments} comments, parsed {res.parsed_comments}")
-            src = SourceRow("s_" + o.sha256[:16], o.path, res.format, o.sha256, o.size,
+            src = SourceRow("s_" + o.sha256[:16], display_path(o.path), res.format, o.sha256, o.size,
                             res.declared_comments, res.parsed_comments, warnings)
             sources.append(src)
             items.extend((d, src.source_id) for d in docs)
@@ -122,7 +156,7 @@ def ingest_job(ctx: JobContext) -> dict:
     finally:
         conn.close()
     outcomes_count = {k: v for k, v in sorted(counts.items()) if v}
-    return {"files": len(files), "outcomes": outcomes_count, "new_documents": new_docs,
+    return {"files": len(found), "outcomes": outcomes_count, "new_documents": new_docs,
             "edited": len(edits), "errors": errors}
 
 

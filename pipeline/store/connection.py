@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,16 +13,37 @@ import duckdb
 from pipeline.store.errors import StoreError
 
 
-def connect(db_path: str | Path, read_only: bool = False, migrate: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the database. A writable connection brings the schema up to date first."""
+def _is_lock_error(exc: BaseException) -> bool:
+    msg = str(exc)
+    return "Could not set lock" in msg or "Conflicting lock" in msg
+
+
+def connect(db_path: str | Path, read_only: bool = False, migrate: bool = True,
+            retry_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the database. A writable connection brings the schema up to date first.
+
+    A read-only connection retries for ``retry_s`` seconds while a run holds DuckDB's
+    lock (config ``store.reader_retry_s``), then says in one line that a run is writing.
+    """
     p = Path(db_path)
     if read_only:
         if not p.exists():
             raise StoreError(f"no database at {p}: run `probation-corpus run` (or `ingest`) first")
-        try:
-            return duckdb.connect(str(p), read_only=True)
-        except duckdb.Error as exc:
-            raise StoreError(f"cannot open {p} read-only: {str(exc).splitlines()[0]}") from exc
+        deadline = time.monotonic() + max(0.0, float(retry_s))
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(p), read_only=True)
+            except duckdb.Error as exc:
+                if not _is_lock_error(exc):
+                    raise StoreError(f"cannot open {p} read-only: {str(exc).splitlines()[0]}") from exc
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"a run is writing to {p}: try again when it has finished "
+                        f"(readers wait up to store.reader_retry_s = {retry_s:g} s)"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
     p.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = duckdb.connect(str(p))
@@ -33,6 +55,26 @@ def connect(db_path: str | Path, read_only: bool = False, migrate: bool = True) 
         from pipeline.store.migrations import migrate as run_migrations
 
         run_migrations(conn)
+    return conn
+
+
+def connect_query(db_path: str | Path, retry_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """A connection for user SQL: read-only, the project's own extensions loaded, then no
+    file system or network access and the configuration locked (no SET, no LOAD)."""
+    conn = connect(db_path, read_only=True, retry_s=retry_s)
+    try:
+        for name in ("fts", "vss"):
+            try:
+                load_extension(conn, name)
+            except (StoreError, duckdb.Error):
+                pass  # optional: queries that need it will say so
+        for setting in ("enable_external_access = false", "autoinstall_known_extensions = false",
+                        "autoload_known_extensions = false", "allow_community_extensions = false",
+                        "lock_configuration = true"):
+            conn.execute(f"SET {setting}")
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

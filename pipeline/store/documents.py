@@ -134,6 +134,10 @@ def write_documents(conn: duckdb.DuckDBPyConnection, items: Sequence[tuple[Docum
         waves[n].append(item)
     before = conn.execute("SELECT count(*) FROM document_rows").fetchone()[0]
     for wave in waves:
+        # DuckDB types a DataFrame's object columns from its first rows (1,000 by default):
+        # a column empty or None in all of those (flags of a 3,000-deep reply chain) became
+        # type NULL and the later values failed to cast. Look at every row.
+        conn.execute(f"SET pandas_analyze_sample = {max(1000, len(wave))}")
         with registered(conn, "_docs", _frame(wave)):
             conn.execute(_UPSERT, [run_id])
             conn.execute("INSERT INTO document_sources SELECT doc_id, source_id, locator FROM _docs "

@@ -2,23 +2,65 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from pipeline.store.errors import StoreError
 
+READ_ONLY_MESSAGE = (
+    "the sql command is read-only: it runs one query (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN, "
+    "SUMMARIZE) and refuses anything else (files are read by `ingest`; write them from the Python API)"
+)
+
+# The words a query may start with (after opening brackets), checked on DuckDB's own
+# statement split: PRAGMA, CALL and CHECKPOINT also parse as SELECT/CALL, so the type
+# alone is not enough. FROM-first and VALUES are queries too.
+QUERY_WORDS = ("select", "with", "describe", "desc", "show", "explain", "summarize", "from", "values")
+QUERY_TYPES = ("SELECT", "EXPLAIN")
+
+
+def _first_word(text: str) -> str:
+    text = re.sub(r"^(?:\s|--[^\n]*\n?|/\*.*?\*/)*", "", text, flags=re.S)
+    m = re.match(r"[\s(]*([A-Za-z_]+)", text)
+    return m.group(1).lower() if m else ""
+
+
+def check_query(sql: str) -> str:
+    """The one statement of ``sql`` if it is a query, else StoreError (the read-only line)."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise StoreError(f"query failed: {str(exc).splitlines()[0]}") from None
+    if len(statements) != 1:
+        raise StoreError(READ_ONLY_MESSAGE if statements else "query failed: no statement given")
+    st = statements[0]
+    # DuckDB rewrites some statements (PRAGMA x becomes SELECT * FROM pragma_x()): the
+    # user's own text must start like a query too.
+    if (st.type.name not in QUERY_TYPES or _first_word(st.query) not in QUERY_WORDS
+            or _first_word(sql) not in QUERY_WORDS):
+        raise StoreError(READ_ONLY_MESSAGE)
+    if st.type.name == "EXPLAIN":  # EXPLAIN ANALYZE runs its statement: check that one too
+        inner = re.sub(r"^[\s(]*explain\s+(?:analy[sz]e\s+)?", "", st.query, flags=re.I)
+        if inner.strip():
+            check_query(inner)
+    return sql
+
 
 def run_sql(conn: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple]]:
-    """Run one user query on a read-only connection. Writes are refused."""
+    """Run one user query on a read-only, locked-down connection (``connect_query``).
+
+    Exactly one statement, and only a query: anything else is refused before it runs.
+    """
+    query = check_query(sql)
     try:
-        cur = conn.execute(sql)
+        cur = conn.execute(query)
     except duckdb.Error as exc:
         msg = str(exc).splitlines()[0]
-        if "read-only" in msg or "read only" in msg:
-            raise StoreError(
-                "the sql command is read-only: it refuses statements that change the database "
-                "(use the Python API or the pipeline commands to write)"
-            ) from exc
-        raise StoreError(f"query failed: {msg}") from exc
+        if ("read-only" in msg or "read only" in msg or "disabled by configuration" in msg
+                or "configuration has been locked" in msg):
+            raise StoreError(READ_ONLY_MESSAGE) from None
+        raise StoreError(f"query failed: {msg}") from None
     if cur.description is None:
         return [], []
     cols = [d[0] for d in cur.description]

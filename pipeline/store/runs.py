@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import uuid
 from functools import lru_cache
@@ -29,14 +31,56 @@ def code_version() -> str:
     return f"{v}+g{sha}{'-dirty' if dirty else ''}" if sha else v
 
 
+def process_started(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, Linux), or None if it is gone.
+    With the pid, it tells a live run from a dead one whose pid was reused."""
+    try:
+        stat = open(f"/proc/{pid}/stat", "rb").read().decode(errors="replace")
+    except OSError:
+        if not os.path.isdir("/proc"):  # not Linux: whether the pid exists at all
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return None
+            except PermissionError:
+                return ""
+            return ""
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def mark_interrupted(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Mark ``running`` rows of this host whose process is gone (or is another process
+    now) ``interrupted``; returns their run ids. Rows of other hosts are left alone."""
+    host = socket.gethostname()
+    stale = []
+    for run_id, pid, started in conn.execute(
+            "SELECT run_id, pid, proc_started FROM run_log WHERE status = 'running' AND hostname = ?",
+            [host]).fetchall():
+        if pid is None:
+            continue
+        now = process_started(int(pid))
+        if now is None or (started and now and now != started):
+            stale.append(run_id)
+    for run_id in stale:
+        conn.execute(
+            "UPDATE run_log SET status = 'interrupted', finished_at = ?, error = COALESCE(error, ?)"
+            " WHERE run_id = ? AND status = 'running'",
+            [now_utc(), "interrupted: its process ended without finishing (killed?)", run_id])
+    return stale
+
+
 def start_run(conn: duckdb.DuckDBPyConnection, flow: str, params: dict, config_json: str,
               model_versions: dict | None = None, run_id: str | None = None) -> str:
+    """Open a ``running`` row owned by this process (after marking stale ones interrupted)."""
+    mark_interrupted(conn)
     run_id = run_id or uuid.uuid4().hex[:16]
+    pid = os.getpid()
     conn.execute(
-        "INSERT INTO run_log (run_id, flow, started_at, status, params, code_version, config, model_versions)"
-        " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (run_id) DO NOTHING",
+        "INSERT INTO run_log (run_id, flow, started_at, status, params, code_version, config, model_versions,"
+        " pid, hostname, proc_started) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id) DO NOTHING",
         [run_id, flow, now_utc(), "running", json.dumps(params, default=str), code_version(), config_json,
-         json.dumps(model_versions or {})],
+         json.dumps(model_versions or {}), pid, socket.gethostname(), process_started(pid)],
     )
     return run_id
 

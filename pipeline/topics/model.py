@@ -18,7 +18,7 @@ from pipeline.topics.labels import OUTLIER_LABEL, topic_label
 from pipeline.topics.metrics import doc_term_sets, npmi_coherence, topic_diversity
 from pipeline.topics.quotes import Quote, representative_quotes
 from pipeline.topics.settings import TopicSettings
-from pipeline.topics.text import TERM_PATTERN, build_vocabulary, lemmatize, stop_words
+from pipeline.topics.text import TERM_PATTERN, as_terms, build_vocabulary, lemmatize, stop_words
 
 
 class TopicsError(ValueError):
@@ -124,7 +124,7 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     texts = [texts[i] for i in order]
     emb = np.ascontiguousarray(np.asarray(embeddings, dtype=np.float32)[order])
     lemmatize_fn = lemmatizer(settings)
-    lem = [lemmas[i] for i in order] if lemmas is not None else lemmatize_fn(list(texts))
+    lem = [as_terms(lemmas[i]) for i in order] if lemmas is not None else lemmatize_fn(list(texts))
     vocabulary = build_vocabulary(lem, settings.ngram_max, settings.min_df, settings.max_df)
 
     start = time.perf_counter()

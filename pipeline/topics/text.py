@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-_TERM = re.compile(r"^[a-z][a-z'\-]*[a-z]$")
+_TERM = re.compile(r"^[a-z][a-z0-9]*[a-z]$")
+# BERTopic (language "english") deletes every character but these before it counts terms
+# (BERTopic._preprocess_text): a term must survive that unchanged, or it gets zero
+# document frequency and c-TF-IDF fails ("Input contains infinity").
+_NOT_BERTOPIC = re.compile(r"[^A-Za-z0-9]+")
+
+
+def term_form(word: str) -> str:
+    """A word as BERTopic's vectoriser sees it: accents folded (café -> cafe), then every
+    character but ASCII letters and digits removed (o'clock -> oclock, well-being -> wellbeing)."""
+    folded = unicodedata.normalize("NFKD", word)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return _NOT_BERTOPIC.sub("", folded).lower()
+
+
+def as_terms(lemma_text: str) -> str:
+    """Space-separated lemmas with every term in ``term_form`` (for lemmas stored earlier)."""
+    return " ".join(t for t in (term_form(w) for w in lemma_text.split()) if t)
 _SENTENCE_END = re.compile(r"[.!?]+[\"'\u2019\u201d)\]]*(?=\s+[\"'\u2018\u201c(\[]?[A-Z0-9])|\n\s*\n")
 TERM_PATTERN = r"\S+"
 
@@ -37,7 +55,8 @@ def lemmatize(texts: Sequence[str], stop: frozenset[str], keep_pos: Sequence[str
               batch_size: int = 64, nlp: Any = None) -> list[str]:
     """Each text as space-separated lower-case lemmas.
 
-    Kept: alphabetic lemmas (inner hyphens/apostrophes allowed) of at least
+    Kept: lemmas in ``term_form`` (letters and digits only, as BERTopic counts them),
+    starting and ending with a letter, of at least
     ``min_chars`` characters, whose part of speech is in ``keep_pos`` and which are not
     stop words (checked on the word and on its lemma).
     """
@@ -49,10 +68,11 @@ def lemmatize(texts: Sequence[str], stop: frozenset[str], keep_pos: Sequence[str
         for tok in doc:
             if tok.pos_ not in pos:
                 continue
-            lemma = tok.lemma_.lower().strip()
-            if len(lemma) < min_chars or not _TERM.match(lemma):
+            raw = tok.lemma_.lower().strip()
+            if raw in stop or tok.lower_ in stop:
                 continue
-            if lemma in stop or tok.lower_ in stop:
+            lemma = term_form(raw)
+            if len(lemma) < min_chars or not _TERM.match(lemma) or lemma in stop:
                 continue
             terms.append(lemma)
         out.append(" ".join(terms))

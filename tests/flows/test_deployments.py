@@ -334,3 +334,47 @@ def test_worker_runs_the_deployments(server, worker, tmp_path):
     shown = {s.spec.name: s for s in deployments.show()}
     assert shown["nightly-sync"].last_run[0] == "Completed"
     assert shown["weekly-refit"].last_run is None
+
+
+def _worker_below(pid: int) -> int | None:
+    for child in _descendants(pid):
+        try:
+            cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"worker start" in cmd:
+            return child
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_sigterm_to_schedule_worker_stops_its_worker_too(server, tmp_path):
+    """`schedule worker` passes SIGTERM on to its child worker and waits for it (issue 14)."""
+    env = {**server.env, "PYTHONPATH": str(REPO)}
+    logs = tmp_path / "wrapper.log"
+    proc = _start([sys.executable, "-m", "pipeline.cli.main", "schedule", "worker", "--pool", "sigterm-test"],
+                  env, REPO, logs)
+    child = None
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while child is None and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+            child = _worker_below(proc.pid)
+        assert child is not None, f"no worker started:\n{_tail(logs)}"
+        time.sleep(2)  # let the worker install its own handlers
+        os.kill(proc.pid, signal.SIGTERM)  # the wrapper only, as a service manager would
+        proc.wait(60)
+        assert not _alive(child), f"worker {child} still running after its wrapper stopped:\n{_tail(logs)}"
+        assert proc.returncode == 0, _tail(logs)
+    finally:
+        _stop(proc)
+        if child is not None and _alive(child):
+            os.kill(child, signal.SIGKILL)

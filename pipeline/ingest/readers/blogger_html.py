@@ -205,6 +205,15 @@ def _cid(tag: Tag, n: int) -> str:
     return raw[1:] if re.match(r"^c\d+$", raw) else (raw or f"c{n}")
 
 
+def _datetime_link(header: Tag) -> Tag | None:
+    """``header.select_one(".datetime a")`` without CSS: soupsieve walks up to the root of
+    the document on every call, which made a 3,000-deep reply chain quadratic."""
+    for el in header.find_all(class_="datetime"):
+        if (a := el.find("a")) is not None:
+            return a
+    return None
+
+
 def _threaded(soup: BeautifulSoup) -> list[_Comment]:
     out: list[_Comment] = []
     for n, li in enumerate(soup.select("li.comment"), 1):
@@ -215,8 +224,8 @@ def _threaded(soup: BeautifulSoup) -> list[_Comment]:
         content = block.find(class_="comment-content")
         flags = tuple(f for f, present in (
             ("deleted", content is not None and content.find(class_="deleted-comment") is not None),
-            ("blog_author", header.select_one(".blog-author") is not None)) if present)
-        href, shown = _stamp(header.select_one(".datetime a"))
+            ("blog_author", header.find(class_="blog-author") is not None)) if present)
+        href, shown = _stamp(_datetime_link(header))
         out.append(_Comment(li, _cid(li, n), cite.get_text(" ", strip=True) if cite else None, href, shown,
                             content, _cid(parent_li, 0) if parent_li else None, flags))
     return out

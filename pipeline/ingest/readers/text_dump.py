@@ -38,8 +38,8 @@ DATE_LINE = re.compile(
     re.IGNORECASE,
 )
 COUNT_LINE = re.compile(r"^\s*(\d+|no)\s+comments?\s*:?\s*$", re.IGNORECASE)
-NUMBERED = re.compile(r"^( *)(\d{1,4})\.\s(.*)$")
-NUMBERED_EMPTY = re.compile(r"^( *)(\d{1,4})\.\s*$")
+NUMBERED = re.compile(r"^( *)(\d{1,6})\.\s(.*)$")  # a page can hold 10,000+ comments
+NUMBERED_EMPTY = re.compile(r"^( *)(\d{1,6})\.\s*$")
 GLUED_MARKER = re.compile(r"^(ReplyDelete|Delete)(?:Replies)?")
 ANTHOLOGY_SEPARATOR = re.compile(r"^\s*\*{5,}\s*$")
 FURNITURE = {
