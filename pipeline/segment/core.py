@@ -146,6 +146,7 @@ class SegmentOptions:
     classifier: ParagraphModel | None = None
     classifier_threshold: float = 0.8
     classifier_min_words: int = 20
+    classifier_context_only: bool = True
     reason_top_features: int = 3
     signoff: SignoffOptions = field(default_factory=SignoffOptions)
 
@@ -186,6 +187,7 @@ class SegmentOptions:
             classifier=classifier,
             classifier_threshold=float(cfg["classifier_threshold"]),
             classifier_min_words=int(cfg["classifier_min_words"]),
+            classifier_context_only=bool(cfg["classifier_context_only"]),
             reason_top_features=int(cfg["reason_top_features"]),
             signoff=signoff or SignoffOptions(),
         )
@@ -385,8 +387,8 @@ def _structural_signals(doc: _Doc, opts: SegmentOptions, at_start_is_own: bool) 
     # The kinds of pasted text known by their form (reports, news, biographies, ...);
     # what a link or an introduction line says about the same text comes after and wins.
     t = detect.Text(text, doc.paras, doc.is_url_para, lambda para: looks_own(para, opts))
-    for found in (detect.open_quotes(t, opts) + detect.reports(t, opts) + detect.news(t, opts)
-                  + detect.biographies(t, opts) + detect.definitions(t, opts) + detect.exchanges(t, opts)):
+    for found in (detect.reports(t, opts) + detect.news(t, opts) + detect.biographies(t, opts)
+                  + detect.definitions(t, opts) + detect.exchanges(t, opts) + detect.open_quotes(t, opts)):
         out.append(_Paint(found.start, found.end, KIND_CODES[found.kind], None, found.signal, 2, found.reason))
     # Headlines just above a URL line, in the same paragraph.
     for us, _ in doc.url_lines:
@@ -431,6 +433,8 @@ def _structural_signals(doc: _Doc, opts: SegmentOptions, at_start_is_own: bool) 
         nxt = doc.para_index(m.end() + 1) if m.end() + 1 < len(text) else len(doc.paras)
         if nxt >= len(doc.paras) or doc.paras[nxt][0] <= m.start():
             continue
+        if any(re.search(p, m.group(0), re.IGNORECASE) for p in opts.social_intro_patterns):
+            continue  # a tweet or Facebook post: social_posts knows where it ends
         intro = _fold(m.group(0))
         word = next((w for w in intro.split() if w in opts.quote_intro_words), None)
         kind = QUOTE if word else PASTED
@@ -714,7 +718,7 @@ def _classifier_signal(doc: _Doc, opts: SegmentOptions,
     if model is None:
         return [], []
     scores, paints = [], []
-    prev, prev_link = "", False
+    prev, prev_link, prev_hit, first = "", False, False, True
     for s, e in doc.paras:
         if doc.is_url_para(s, e):
             prev, prev_link = doc.text[s:e], True
@@ -724,11 +728,19 @@ def _classifier_signal(doc: _Doc, opts: SegmentOptions,
         p = model.probability(x)
         why = model.explain(x, opts.reason_top_features)
         scores.append((s, e, p, why))
-        if p >= opts.classifier_threshold and word_count(doc.text[s:e]) >= opts.classifier_min_words \
-                and not any(q.start < e and s < q.end for q in quotes):
+        # where pasted text starts: the document's opening, after a link or a line ending
+        # ':', or straight after another paragraph taken as pasted
+        context = ("opens the document" if first else "after a link" if prev_link
+                   else "after an introduction line" if re.search(r":-?\s*$", prev)
+                   else "after a pasted paragraph" if prev_hit else "")
+        hit = (p >= opts.classifier_threshold and word_count(doc.text[s:e]) >= opts.classifier_min_words
+               and not any(q.start < e and s < q.end for q in quotes)
+               and (bool(context) or not opts.classifier_context_only))
+        if hit:
             paints.append(_Paint(s, e, PASTED, None, "classifier", 1,
-                                 f"classifier: p={p:.2f} >= {opts.classifier_threshold:g} ({why})"))
-        prev, prev_link = doc.text[s:e], False
+                                 f"classifier: p={p:.2f} >= {opts.classifier_threshold:g} ({why})"
+                                 + (f"; {context}" if context else "")))
+        prev, prev_link, prev_hit, first = doc.text[s:e], False, hit, False
     return scores, paints
 
 

@@ -118,6 +118,18 @@ def _title_like(line: str, opts: "SegmentOptions") -> bool:
             and not re.search(r"[.?!:;,…]-?$", line) and "://" not in line and "www." not in line)
 
 
+def _line_end(text: str, start: int) -> int:
+    e = text.find("\n", start)
+    return len(text.rstrip()) if e < 0 else len(text[:e].rstrip())
+
+
+def _heading_like(line: str, opts: "SegmentOptions") -> bool:
+    """A heading: one capitalised line of a few words with no closing punctuation."""
+    line = line.strip()
+    return ("\n" not in line and 1 <= word_count(line) <= opts.headline_max_words and bool(_TITLE_WORD.match(line))
+            and not re.search(r"[.?!:;,…]-?$", line) and "://" not in line)
+
+
 class Text:
     """The text, its paragraphs and bare-link lines, shared by the detectors."""
 
@@ -220,11 +232,13 @@ def open_quotes(t: Text, opts: "SegmentOptions") -> list[Finding]:
         end = t.paras[j - 1][1]
         words = word_count(text[p0:end])
         if words >= opts.quote_clause_words:
-            kind = "pasted" if words >= opts.pasted_min_words else "quote"
+            formal = _formal(text[p0 + 1:end], 1)
+            kind = "pasted" if words >= opts.pasted_min_words or formal else "quote"
             how = "closed at the end of a later paragraph" if closed and j - 1 > i else (
                 "closed at the paragraph's end" if closed else "never closed")
             out.append(Finding(p0, end, kind, "open_quote",
-                               f"open_quote: paragraph opens with {text[p0]!s} ({how}); {words} words"))
+                               f"open_quote: paragraph opens with {text[p0]!s} ({how}); {words} words"
+                               + ("; formal register (pasted)" if formal else "")))
         i = max(j, i + 1)
     return out
 
@@ -369,6 +383,7 @@ def definitions(t: Text, opts: "SegmentOptions") -> list[Finding]:
     text, out = t.text, []
     items: list[tuple[int, int, str]] = []  # line start, line end, term
     lines = [ln for s, e in t.paras for ln in _line_spans(text, s, e)]
+    para_of = {ln: k for k, (s, e) in enumerate(t.paras) for ln in _line_spans(text, s, e)}
 
     def flush() -> None:
         terms = [x[2].casefold() for x in items]
@@ -376,7 +391,7 @@ def definitions(t: Text, opts: "SegmentOptions") -> list[Finding]:
             start, end = items[0][0], items[-1][1]
             # a heading just above the list is part of it
             pi = t.index_of(start)
-            if t.paras[pi][0] == start and pi > 0 and _title_like(t.para(pi - 1), opts):
+            if t.paras[pi][0] == start and pi > 0 and _heading_like(t.para(pi - 1), opts):
                 start = t.paras[pi - 1][0]
             out.append(Finding(start, end, "pasted", "definitions",
                                f"definitions: {len(items)} 'Term: definition' items "
@@ -392,7 +407,8 @@ def definitions(t: Text, opts: "SegmentOptions") -> list[Finding]:
             items.append((ls, le, m.group("term")))
             continue
         if items and not _conversational(line) and not line.rstrip().endswith(":") \
-                and word_count(line) >= opts.definition_min_body_words:
+                and word_count(line) >= opts.definition_min_body_words \
+                and para_of[(ls, le)] == para_of.get((items[-1][0], _line_end(text, items[-1][0]))):
             items[-1] = (items[-1][0], le, items[-1][2])  # a continuation line of the last item
             continue
         flush()
@@ -428,6 +444,8 @@ def exchanges(t: Text, opts: "SegmentOptions") -> list[Finding]:
         turns.clear()
 
     for s, e in t.paras:
+        if turns and not _LABEL.match(text[s:e]):
+            flush()  # a paragraph that opens without a speaker ends the exchange
         for ls, le in _line_spans(text, s, e):
             m = _LABEL.match(text[ls:le])
             if m and m.group("label").casefold() not in stop and word_count(m.group("label")) <= 3:
@@ -457,14 +475,14 @@ def social_posts(t: Text, opts: "SegmentOptions") -> list[Finding]:
         hit = next((m for p in intros for m in [p.search(last)] if m), None)
         if hit is None:
             continue
-        if len(lines) > 1:  # the post may sit in the same paragraph under its introduction
-            pass
+        # the post under its introduction, and the paragraphs after it that carry a
+        # platform's marks (@handles, #hashtags, an embed footer)
         j = i + 1
         while j < len(t.paras):
             ps, pe = t.paras[j]
             para = text[ps:pe]
-            if t.is_url(ps, pe) or (j > i + 1 and t.looks_own(para) and not _HANDLE.search(para)) or \
-                    re.search(r":-?\s*$", para.strip()):
+            if t.is_url(ps, pe) or re.search(r":-?\s*$", para.strip()) or (
+                    j > i + 1 and not (_HANDLE.search(para) or _EMBED_FOOTER.search(para))):
                 break
             j += 1
         if j > i + 1:
