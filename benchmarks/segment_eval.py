@@ -145,7 +145,8 @@ def load_units(units_path: Path, gold_path: Path) -> list[Unit]:
         paras = [_para_bounds(p) for p in rec.get("paragraphs") or []]
         kind = str(rec.get("kind") or rec.get("doc_kind") or ("post" if str(rec.get("doc", "")) == "post"
                                                                else "comment"))
-        u = Unit(uid, _page(rec, uid), text, paras, kind if kind in ("post", "comment") else "comment",
+        kind = "post" if kind in ("post", "article", "page") else "comment"  # a web article is published like a post
+        u = Unit(uid, _page(rec, uid), text, paras, kind,
                  rec.get("title"), rec.get("author"), int(rec.get("position") or rec.get("i") or 0))
         by_i = {int(p.get("i", k)): p for k, p in enumerate(rec.get("paragraphs") or [])}
         for gp in gold[uid].get("paragraphs", []):

@@ -63,7 +63,8 @@ DEFAULT_REPORTING_VERBS = (
     "replied", "responded", "according", "labelled", "concluded", "concludes", "warned", "warns", "added",
 )
 DEFAULT_QUOTE_INTRO_WORDS = (
-    "comment", "comments", "contribution", "commenter", "contributor", "reader", "poster", "anon",
+    "comment", "comments", "contribution", "contributions", "commenter", "contributor", "reader", "readers",
+    "poster", "anon",
     "anonymous", "blog",
 )
 DEFAULT_LETTER_FORMAL = (
@@ -147,6 +148,7 @@ class SegmentOptions:
     classifier_threshold: float = 0.8
     classifier_min_words: int = 20
     classifier_context_only: bool = True
+    post_intro_runs_to_next_intro: bool = True
     reason_top_features: int = 3
     signoff: SignoffOptions = field(default_factory=SignoffOptions)
 
@@ -188,6 +190,7 @@ class SegmentOptions:
             classifier_threshold=float(cfg["classifier_threshold"]),
             classifier_min_words=int(cfg["classifier_min_words"]),
             classifier_context_only=bool(cfg["classifier_context_only"]),
+            post_intro_runs_to_next_intro=bool(cfg["post_intro_runs_to_next_intro"]),
             reason_top_features=int(cfg["reason_top_features"]),
             signoff=signoff or SignoffOptions(),
         )
@@ -297,8 +300,15 @@ def looks_own(para: str, opts: SegmentOptions) -> bool:
     if bare.endswith(":") or bare.endswith(":-"):
         return False
     if word_count(bare) <= opts.caption_max_words:
-        return not re.match(r"^[*•\-]\s", bare)
+        return not (re.match(r"^[*•\-]\s", bare) or _DOC_FURNITURE.match(bare))
     return bool(_FIRST_PERSON.search(bare) or re.search(r"[?!]", bare))
+
+
+# Short lines of a reproduced document that are no caption: a date, a reference number,
+# a header field ("To:", "From:", "Subject:").
+_DOC_FURNITURE = re.compile(
+    r"^(?:\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+,?\s+\d{4}|[A-Z][a-z]+\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+    r"|[A-Z]{1,5}\s?\d{1,4}\s?[/-]\s?\d{2,4}|(?:to|from|subject|date|ref|re|cc|sent)\s*:.*)\.?$", re.IGNORECASE)
 
 
 def _fold(s: str) -> str:
@@ -369,20 +379,35 @@ def _quote_signal(doc: _Doc, opts: SegmentOptions) -> tuple[list[_Paint], list[Q
     return out, candidates
 
 
-def _run_from(doc: _Doc, first: int, opts: SegmentOptions, include_first: bool = True) -> int:
-    """Index one past the last paragraph of a pasted run starting at paragraph ``first``."""
+def _run_from(doc: _Doc, first: int, opts: SegmentOptions, include_first: bool = True,
+              to_next_intro: bool = False) -> int:
+    """Index one past the last paragraph of a pasted run starting at paragraph ``first``:
+    up to a bare link or a paragraph that reads as the author's own; with
+    ``to_next_intro``, up to a bare link, a separator line, the next introduction
+    line (ending ':' or ':-') or a short captioning sentence, whoever's voice the
+    paragraphs are in."""
     i = first
+    sep = re.compile(opts.separator_pattern, re.MULTILINE) if to_next_intro else None
     while i < len(doc.paras):
         s, e = doc.paras[i]
         if doc.is_url_para(s, e):
             break
-        if (i > first or not include_first) and looks_own(doc.text[s:e], opts):
-            break
+        if i > first or not include_first:
+            para = doc.text[s:e]
+            if sep is not None:
+                bare = _strip_quoted(para).strip()
+                if sep.search(para) or re.search(r":-?\s*$", para.strip()) or (
+                        word_count(bare) <= opts.caption_max_words and re.search(r"[.!?…]$", bare)
+                        and looks_own(para, opts)):
+                    break
+            elif looks_own(para, opts):
+                break
         i += 1
     return i
 
 
-def _structural_signals(doc: _Doc, opts: SegmentOptions, at_start_is_own: bool) -> list[_Paint]:
+def _structural_signals(doc: _Doc, opts: SegmentOptions, at_start_is_own: bool,
+                        kind_of_doc: str = "comment") -> list[_Paint]:
     text, out = doc.text, []
     # The kinds of pasted text known by their form (reports, news, biographies, ...);
     # what a link or an introduction line says about the same text comes after and wins.
@@ -445,7 +470,12 @@ def _structural_signals(doc: _Doc, opts: SegmentOptions, at_start_is_own: bool) 
         if q is not None:
             out.append(_Paint(q.start, q.end, kind, None, "intro_colon_dash", 2, why))
             continue
-        end_idx = _run_from(doc, nxt, opts)
+        # In a post, what the blog owner introduces with ':-' runs on to his next
+        # introduction however it is written (a first-person letter, a member's account).
+        whole = kind_of_doc == "post" and opts.post_intro_runs_to_next_intro
+        end_idx = _run_from(doc, nxt, opts, to_next_intro=whole)
+        if whole:
+            why += "; in a post, up to the next introduction, link or separator"
         out.append(_Paint(s0, doc.paras[end_idx - 1][1], kind, None, "intro_colon_dash", 2, why))
     # Tweets and Facebook posts, and letters, say more than the line that introduced them.
     for found in detect.social_posts(t, opts) + detect.letters(t, opts):
@@ -605,7 +635,7 @@ def segment_document(d: DocInput, opts: SegmentOptions | None = None,
     sections, sep_gaps, intro = _section_signals(doc, d, opts)
     quotes, quoted_spans = _quote_signal(doc, opts)
     para_scores, classified = _classifier_signal(doc, opts, quotes)
-    paints = classified + quotes + _structural_signals(doc, opts, at_start_is_own=True) + sections
+    paints = classified + quotes + _structural_signals(doc, opts, at_start_is_own=True, kind_of_doc=d.kind) + sections
     paints += _thread_sources(text, quoted_spans, d.thread if d.thread is not None else d.earlier_thread,
                               opts.thread_quote_min_words)
     paints += _match_signals(d, source_kind)

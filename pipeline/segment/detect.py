@@ -72,6 +72,8 @@ _DEFINES = re.compile(r"\b(?:is|are)\s+defined\s+as\b|\brefers?\s+to\b|\b(?:is|a
                       r"(?:process|level|stage|term|part|practice|act)\s+(?:of|in|where|by)\b", re.IGNORECASE)
 _HANDLE = re.compile(r"(?<![\w@])@\w{2,}|(?<!\w)#\w{2,}|pic\.twitter\.com|\bt\.co/")
 _EMBED_FOOTER = re.compile(r"^[—–-]\s*[^\n()]{1,60}\(@\w+\)\s*\S.{0,40}$", re.MULTILINE)
+_SEEN_ON = re.compile(r"(?im)^[ \t]*\(?[ \t]*(?:seen|spotted|found|posted)[ \t]+on[ \t]+(?:twitter|x|facebook|fb|"
+                      r"linkedin|instagram|threads|bluesky)[ \t]*\)?[.:]?[ \t]*$")
 _TITLE_WORD = re.compile(r"^[A-Z0-9‘“'\"]")
 
 
@@ -181,7 +183,7 @@ def letters(t: Text, opts: "SegmentOptions") -> list[Finding]:
 
 def _letter_end(text: str, pos: int, opts: "SegmentOptions") -> tuple[int, str | None, str | None]:
     """End of a letter starting before ``pos``: its closing line and the name and role
-    lines under it (to the end of the text when there is no closing)."""
+    lines under it (to the next introduction line or the end when there is no closing)."""
     lines = list(re.finditer(r"(?m)^.*$", text[pos:]))
     for i, c in enumerate(lines):
         closing = c.group(0).strip()
@@ -199,7 +201,9 @@ def _letter_end(text: str, pos: int, opts: "SegmentOptions") -> tuple[int, str |
             else:
                 break
         return end, closing, role
-    return len(text), None, None
+    # no closing: to the next introduction line (':-') or the end
+    nxt = re.search(r"(?m)^.*:-\s*$", text[pos:])
+    return (len(text[:pos + nxt.start()].rstrip()) if nxt else len(text)), None, None
 
 
 # --------------------------------------------------------------------------- quotations left open
@@ -489,6 +493,16 @@ def social_posts(t: Text, opts: "SegmentOptions") -> list[Finding]:
             out.append(Finding(t.paras[i + 1][0], t.paras[j - 1][1], "pasted", "social_post",
                                f"social_post: introduced by '{_short(last, 40)}' ({hit.group(0)!r}), "
                                f"{j - i - 1} paragraph(s)"))
+    # a note after the post naming where it was seen: "(Seen on Twitter)"
+    for m in _SEEN_ON.finditer(text):
+        i = t.index_of(m.start())
+        s, _ = t.paras[i]
+        if s < m.start() and text[s:m.start()].strip():
+            out.append(Finding(s, m.start(), "pasted", "social_post",
+                               f"social_post: followed by the note '{_short(m.group(0), 30)}'"))
+        elif i > 0 and not t.is_url(*t.paras[i - 1]):
+            out.append(Finding(t.paras[i - 1][0], t.paras[i - 1][1], "pasted", "social_post",
+                               f"social_post: followed by the note '{_short(m.group(0), 30)}'"))
     for m in _EMBED_FOOTER.finditer(text):
         i = t.index_of(m.start())
         s = t.paras[i][0]

@@ -238,3 +238,28 @@ def test_classifier_reason_names_its_features():
     loose = SegmentOptions(classifier=model, classifier_threshold=0.8, classifier_min_words=5,
                            classifier_context_only=False)
     assert "pasted" in {s.kind for s in segment_document(DocInput("d", "comment", text), loose).segments}
+
+
+def test_post_seen_on_twitter_note_after_it(opts):
+    text = ("Meanwhile the regional director is very pleased with herself:\n\n"
+            "What a week! Fantastic to visit three of our brilliant offices and see the difference our new model is "
+            "making to staff and people on probation alike.\n"
+            "(Seen on Twitter)\n\n"
+            "Brilliant offices with no staff in them.")
+    res, _ = assert_caught(text, opts, "social_post", "three of our brilliant offices")
+    assert "(Seen on Twitter)" in res.own_text and res.own_text.endswith("no staff in them.")
+
+
+def test_in_a_post_a_circular_after_its_introduction_runs_to_the_next_introduction(opts):
+    text = ("Here is the latest from head office, and contrary to popular belief it's all wonderful:-\n\n"
+            "Dear Colleague\n\n"
+            "I want to thank every one of you for your hard work during a challenging year. I know how much you "
+            "have given and I am proud to lead such a committed workforce.\n\n"
+            "I am confident that together we will deliver the change our communities deserve.\n\n"
+            "Meanwhile, a reader's comment says it all:-\n\n"
+            "Proud to lead? He has never met us.")
+    res, segs = run(text, opts, kind="post")
+    assert "I am confident that together" not in res.own_text
+    assert "I want to thank every one of you" not in res.own_text
+    assert res.own_text.startswith("Here is the latest") and "Meanwhile, a reader's comment says it all:-" in res.own_text
+    assert "He has never met us" not in res.own_text
