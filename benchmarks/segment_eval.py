@@ -302,7 +302,10 @@ def grouped_folds(units: list[Unit], k: int) -> list[list[Unit]]:
 
 # --------------------------------------------------------------------------- report
 
-def evaluate(units: list[Unit], cfg, folds: int, title: str) -> dict[str, tuple[PRF, PRF]]:
+def evaluate(units: list[Unit], cfg, folds: int, title: str,
+             subsets: dict[str, set[str]] | None = None) -> dict[str, tuple[PRF, PRF]]:
+    """Score every method on ``units`` (and on each named subset of unit ids), print the
+    tables and return the scores on all units."""
     from benchmarks.segment_v1.core import SegmentOptions as V1Options
     from benchmarks.segment_v1.frame import segment_frame as v1_frame
 
@@ -312,10 +315,11 @@ def evaluate(units: list[Unit], cfg, folds: int, title: str) -> dict[str, tuple[
     v1_cfg = {k: v for k, v in cfg.section("segment").items()}
     base = segment_options(cfg)
     rules = base.__class__(**{**base.__dict__, "classifier": None})
-    results = {
-        "rules v1 (before issue 9)": score(units, segment_units(units, V1Options.from_config(v1_cfg, signoff_opts),
-                                                              frame=v1_frame)),
-        "rules v2 (this change)": score(units, segment_units(units, rules)),
+    preds = {
+        "rules v1 (before issue 9)": segment_units(units, V1Options.from_config(v1_cfg, signoff_opts), frame=v1_frame),
+        "rules v2 (this change)": segment_units(units, rules),
+        "  ablation: ':-' runs in posts stop at own-looking text": segment_units(
+            units, base.__class__(**{**rules.__dict__, "post_intro_runs_to_next_intro": False})),
     }
     pages = {u.page for u in units}
     if len(pages) >= 2 and any(u.labels for u in units):
@@ -345,17 +349,33 @@ def evaluate(units: list[Unit], cfg, folds: int, title: str) -> dict[str, tuple[
                     if model.probability(x) >= base.classifier_threshold:
                         para_pred[u.uid] |= set(range(ps, pe))
                     prev, prev_link = para, False
-        results["classifier alone (grouped CV)"] = score(units, para_pred)
-        results["rules v2 + classifier (grouped CV)"] = score(units, pred)
-    print(f"\n== {title}: {len(units)} units, {len(pages)} pages, "
+        preds["classifier alone (grouped CV)"] = para_pred
+        preds["rules v2 + classifier (grouped CV)"] = pred
+    out = {}
+    for sub_name, ids in {"all": {u.uid for u in units}, **(subsets or {})}.items():
+        sub = [u for u in units if u.uid in ids]
+        if not sub:
+            continue
+        results = {name: score(sub, p) for name, p in preds.items()}
+        if sub_name == "all":
+            out = results
+        print_table(f"{title}{'' if sub_name == 'all' else ' — ' + sub_name}", sub, results)
+    return out
+
+
+def print_table(title: str, units: list[Unit], results: dict[str, tuple[PRF, PRF]]) -> None:
+    print(f"\n== {title}: {len(units)} units, {len({u.page for u in units})} pages, "
           f"{sum(len(u.labels) for u in units)} labelled paragraphs "
           f"({sum(v == 'not_own' for u in units for v in u.labels.values())} not_own, "
           f"{sum(v == 'mixed' for u in units for v in u.labels.values())} mixed)")
-    print(f"{'method':<36} {'chars P':>8} {'R':>6} {'F1':>6}   {'paras P':>8} {'R':>6} {'F1':>6}")
+    print(f"{'method':<56} {'chars P':>8} {'R':>6} {'F1':>6}   {'paras P':>8} {'R':>6} {'F1':>6}")
     for name, (c, p) in results.items():
-        print(f"{name:<36} {c.p:>8.3f} {c.r:>6.3f} {c.f1:>6.3f}   {p.p:>8.3f} {p.r:>6.3f} {p.f1:>6.3f}"
+        print(f"{name:<56} {c.p:>8.3f} {c.r:>6.3f} {c.f1:>6.3f}   {p.p:>8.3f} {p.r:>6.3f} {p.f1:>6.3f}"
               f"   (paras tp={p.tp} fp={p.fp} fn={p.fn})")
-    return results
+    print("\nmarkdown:\n| method | chars P | chars R | chars F1 | paragraphs P | paragraphs R | paragraphs F1 |\n"
+          "|---|---|---|---|---|---|---|")
+    for name, (c, p) in results.items():
+        print(f"| {name.strip()} | {c.p:.3f} | {c.r:.3f} | {c.f1:.3f} | {p.p:.3f} | {p.r:.3f} | {p.f1:.3f} |")
 
 
 def write_model(model: ParagraphModel, units: list[Unit], results: dict, threshold: float, sources: str) -> None:
@@ -434,7 +454,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, units in sets.items():
         title = {"data": f"real development set ({args.data})",
                  "seed-aid": "seeds, temporary coding (development aid, not gold)"}[name]
-        results[name] = evaluate(units, cfg, args.folds, title)
+        seeds = {u.uid for u in units if u.page.startswith("seed:") or u.page.endswith(".txt")}
+        subsets = {"the three seed pages": seeds, "web pages (not the seeds)": {u.uid for u in units} - seeds} \
+            if seeds and len(seeds) < len(units) else {}
+        results[name] = evaluate(units, cfg, args.folds, title, subsets)
     if args.fit:
         units = sets.get("data", []) if args.fit_on == "data" else sets.get("seed-aid", []) \
             if args.fit_on == "seed-aid" else sets.get("data", []) + sets.get("seed-aid", [])
