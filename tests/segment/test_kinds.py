@@ -190,8 +190,8 @@ OWN_CONTROLS = {
         "not a bit surprised, given we have had four managers in two years."),
     "colleague's story in the third person": (
         "A colleague of mine was treated appallingly at the last inspection.\n\n"
-        "Within a week of the inspection being announced and the cases identified, she was suspended pending an "
-        "inquiry into an unspecified matter, and the officer holding her case was promoted & praised."),
+        "Two days after the visit dates were published and the sample of cases named, she was suspended "
+        "while an unspecified matter was looked into, and the officer holding her case got promoted & praised."),
     "open letter of their own": "Dear Mr Hartley,\n\nYour inspections mean nothing to us on the ground.\n\nYours,\n\nAnon",
     "own numbered points": (
         "What we need:\n\n1. staff\n2. working IT\n3. managers who have held a caseload in the last ten years"),
