@@ -169,7 +169,13 @@ def test_options_from_config_and_validation():
 
 PIECES = ["word ", "I think ", "Dear Sir,\n", "Yours sincerely,\nJ SMITH\n", "\n\n", "\n", '"', "“", "”", "'",
           "said: ", "https://example.org/a\n", "*******\n", "From Twitter:-\n", "Why? ", "The report found ",
-          "Anon", "The following came in yesterday:-\n\n", "x. "]
+          "Anon", "The following came in yesterday:-\n\n", "x. ",
+          # the kinds of issue 9
+          "By Jane Smith\n", "Jane Smith is the founder of Justice Now.\n", "A: ", "B: ", "Note: ",
+          "Top-level management: this level sets the objectives of the organisation\n", "(Seen on Twitter)\n",
+          "#ProudToServe ", "@HMPPS ", "She was appointed director in 1999 and joined the board in 2004. ",
+          "Inspectors found that the work was insufficient in the cases inspected. ", "Permanent Secretary\n",
+          "A reader sent this:-\n\n", "“"]
 
 
 def test_segments_are_well_formed_on_any_text():
@@ -178,12 +184,17 @@ def test_segments_are_well_formed_on_any_text():
 
     from pipeline.clean.text import clean_text
 
+    from pipeline.config import load_config
+    from pipeline.jobs.segment import segment_options
+
+    configured = segment_options(load_config())
+
     @settings(max_examples=300, deadline=None)
     @given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join), st.sampled_from(["post", "comment"]),
-           st.sampled_from([None, "Guest Blog 3"]))
-    def check(raw, kind, title):
+           st.sampled_from([None, "Guest Blog 3"]), st.sampled_from([SegmentOptions(), configured]))
+    def check(raw, kind, title, opts):
         text = clean_text(raw)
-        res = segment_document(DocInput("d", kind, text, title=title, signoff=find_signoff(text)))
+        res = segment_document(DocInput("d", kind, text, title=title, signoff=find_signoff(text)), opts)
         prev_end = 0
         for s in res.segments:
             assert prev_end <= s.start < s.end <= len(text)
@@ -193,5 +204,7 @@ def test_segments_are_well_formed_on_any_text():
         assert [s.seg_no for s in res.segments] == list(range(len(res.segments)))
         own = [text[s.start:s.end] for s in res.segments if s.kind == "own"]
         assert all(part in res.own_text for part in own)
+        assert all(s.reason for s in res.segments)
+        assert all(s.score is None or 0 <= s.score <= 1 for s in res.segments)
 
     check()
