@@ -303,7 +303,7 @@ def grouped_folds(units: list[Unit], k: int) -> list[list[Unit]]:
 # --------------------------------------------------------------------------- report
 
 def evaluate(units: list[Unit], cfg, folds: int, title: str,
-             subsets: dict[str, set[str]] | None = None) -> dict[str, tuple[PRF, PRF]]:
+             subsets: dict[str, set[str]] | None = None, sweep: tuple[float, ...] = ()) -> dict[str, tuple[PRF, PRF]]:
     """Score every method on ``units`` (and on each named subset of unit ids), print the
     tables and return the scores on all units."""
     from benchmarks.segment_v1.core import SegmentOptions as V1Options
@@ -325,6 +325,7 @@ def evaluate(units: list[Unit], cfg, folds: int, title: str,
     if len(pages) >= 2 and any(u.labels for u in units):
         pred: dict[str, set[int]] = {}
         para_pred: dict[str, set[int]] = defaultdict(set)
+        sweep_pred: dict[float, dict[str, set[int]]] = {}
         for held in grouped_folds(units, folds):
             held_ids = {u.uid for u in held}
             train = [u for u in units if u.uid not in held_ids]
@@ -335,6 +336,9 @@ def evaluate(units: list[Unit], cfg, folds: int, title: str,
             opts = base.__class__(**{**base.__dict__, "classifier": model})
             # the whole pages of the held-out fold, so the thread lookups see their threads
             pred.update(segment_units(held, opts))
+            for th in sweep:
+                sweep_pred.setdefault(th, {}).update(
+                    segment_units(held, base.__class__(**{**opts.__dict__, "classifier_threshold": th})))
             for u in held:
                 prev, prev_link = "", False
                 for ps, pe in u.paras:
@@ -351,6 +355,8 @@ def evaluate(units: list[Unit], cfg, folds: int, title: str,
                     prev, prev_link = para, False
         preds["classifier alone (grouped CV)"] = para_pred
         preds["rules v2 + classifier (grouped CV)"] = pred
+        for th, p in sorted(sweep_pred.items()):
+            preds[f"  rules v2 + classifier, threshold {th:g} (grouped CV)"] = p
     out = {}
     for sub_name, ids in {"all": {u.uid for u in units}, **(subsets or {})}.items():
         sub = [u for u in units if u.uid in ids]
@@ -435,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--fit", action="store_true", help="refit the classifier on every labelled unit and write it")
     ap.add_argument("--fit-on", choices=("data", "seed-aid", "both"), default="data")
+    ap.add_argument("--sweep", type=float, nargs="*", default=(),
+                    help="also score rules + classifier at these thresholds (grouped CV)")
     args = ap.parse_args(argv)
     cfg = load_config()
     threshold = float(cfg.section("segment")["classifier_threshold"])
@@ -457,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         seeds = {u.uid for u in units if u.page.startswith("seed:") or u.page.endswith(".txt")}
         subsets = {"the three seed pages": seeds, "web pages (not the seeds)": {u.uid for u in units} - seeds} \
             if seeds and len(seeds) < len(units) else {}
-        results[name] = evaluate(units, cfg, args.folds, title, subsets)
+        results[name] = evaluate(units, cfg, args.folds, title, subsets, tuple(args.sweep))
     if args.fit:
         units = sets.get("data", []) if args.fit_on == "data" else sets.get("seed-aid", []) \
             if args.fit_on == "seed-aid" else sets.get("data", []) + sets.get("seed-aid", [])
