@@ -312,11 +312,11 @@ def evaluate(units: list[Unit], cfg, folds: int, title: str,
     from pipeline.clean.frame import options_from_config
 
     _, signoff_opts = options_from_config(cfg.section("clean"))
-    v1_cfg = {k: v for k, v in cfg.section("segment").items()}
     base = segment_options(cfg)
     rules = base.__class__(**{**base.__dict__, "classifier": None})
     preds = {
-        "rules v1 (before issue 9)": segment_units(units, V1Options.from_config(v1_cfg, signoff_opts), frame=v1_frame),
+        # the rules of LOGIC_VERSION 1 with the settings they shipped with (their defaults)
+        "rules v1 (before issue 9)": segment_units(units, V1Options(signoff=signoff_opts), frame=v1_frame),
         "rules v2 (this change)": segment_units(units, rules),
         "  ablation: ':-' runs in posts stop at own-looking text": segment_units(
             units, base.__class__(**{**rules.__dict__, "post_intro_runs_to_next_intro": False})),
@@ -333,7 +333,7 @@ def evaluate(units: list[Unit], cfg, folds: int, title: str,
                 model = fit_model(train, base.institution_words, opts=rules)
             except SystemExit:
                 continue
-            opts = base.__class__(**{**base.__dict__, "classifier": model})
+            opts = base.__class__(**{**base.__dict__, "classifier": model, "classifier_decides": True})
             # the whole pages of the held-out fold, so the thread lookups see their threads
             pred.update(segment_units(held, opts))
             for th in sweep:

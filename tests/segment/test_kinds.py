@@ -221,7 +221,7 @@ def test_classifier_reason_names_its_features():
     # an invented model that only looks at third-person pronouns, to check the plumbing
     coef = tuple(8.0 if f == "third_person" else 0.0 for f in FEATURES)
     model = ParagraphModel(FEATURES, (0.0,) * len(FEATURES), (0.05,) * len(FEATURES), coef, -2.0)
-    opts = SegmentOptions(classifier=model, classifier_threshold=0.8, classifier_min_words=5)
+    opts = SegmentOptions(classifier=model, classifier_threshold=0.8, classifier_min_words=5, classifier_decides=True)
     para = ("He told them that they would lose their jobs and that their work was his to give away to whoever "
             "he pleased.")
     text = "I could not believe what I read in the minutes:\n\n" + para
@@ -236,7 +236,12 @@ def test_classifier_reason_names_its_features():
     text = "I could not believe what I read in the minutes.\n\n" + para
     assert {s.kind for s in segment_document(DocInput("d", "comment", text), opts).segments} == {"own"}
     loose = SegmentOptions(classifier=model, classifier_threshold=0.8, classifier_min_words=5,
-                           classifier_context_only=False)
+                           classifier_context_only=False, classifier_decides=True)
+    # and by default it only scores: the rules decide
+    scoring = SegmentOptions(classifier=model, classifier_threshold=0.8, classifier_min_words=5)
+    res = segment_document(DocInput("d", "comment", "I could not believe what I read in the minutes:\n\n" + para),
+                           scoring)
+    assert {s.kind for s in res.segments} == {"own"} and all(s.score is not None for s in res.segments)
     assert "pasted" in {s.kind for s in segment_document(DocInput("d", "comment", text), loose).segments}
 
 

@@ -6,9 +6,9 @@ from pipeline.clean.signoff import find_signoff
 from pipeline.segment import DocInput, Match, SegmentOptions, segment_document
 
 
-def seg(text, kind="comment", **kw):
+def seg(text, kind="comment", opts=None, **kw):
     so = find_signoff(text)
-    res = segment_document(DocInput("d", kind, text, signoff=so, **kw))
+    res = segment_document(DocInput("d", kind, text, signoff=so, **kw), opts)
     return res, [(text[s.start:s.end], s.kind, s.signal, s.source_doc_id, s.author) for s in res.segments]
 
 
@@ -100,10 +100,16 @@ def test_anthology_sections_are_quotes_and_intro_is_own():
     assert "*" not in res.own_text
 
 
-def test_anthology_without_intro_has_no_own_words():
+def test_anthology_text_before_the_first_separator_is_the_owners():
     text = "\n*******\n".join(["Remark number %d with a few words in it." % i for i in range(4)])
     res, segs = seg(text, kind="post")
-    assert res.own_text == "" and {k for _, k, *_ in segs} == {"quote"}
+    assert res.own_text == "Remark number 0 with a few words in it." and [k for _, k, *_ in segs] == ["own"] + ["quote"] * 3
+    text = ("My own opening words on the week.\nThis one came in first:-\nA first comment by a reader.\n*******\n"
+            "Another.\n*******\nA third.")
+    res, segs = seg(text, kind="post")
+    assert res.own_text == "My own opening words on the week.\nThis one came in first:-"
+    assert [(t, k) for t, k, *_ in segs[1:]] == [("A first comment by a reader.", "quote"), ("Another.", "quote"),
+                                                ("A third.", "quote")]
 
 
 def test_separators_in_a_comment_are_not_an_anthology():
@@ -121,8 +127,10 @@ def test_repost_intro_and_republished_author():
     assert res.republished_author == "Anon"
 
 
-def test_guest_blog_title_without_intro_is_all_quote():
-    res, segs = seg("A guest writes at length about the service.", kind="post",
+def test_guest_blog_title_alone_is_the_guests_own_unless_configured():
+    text = "A guest writes at length about the service."
+    assert {s.kind for s in segment_document(DocInput("d", "post", text, title="Guest Blog 12")).segments} == {"own"}
+    res, segs = seg(text, kind="post", opts=SegmentOptions(repost_title_patterns=(r"\bguest (?:blog|post)\b",)),
                     title="Guest Blog 12")
     assert res.own_text == "" and segs[0][1:3] == ("quote", "repost")
 
