@@ -397,12 +397,14 @@ def write_model(model: ParagraphModel, units: list[Unit], results: dict, thresho
 
 **What it does.** Gives each paragraph of a document the probability that it is
 someone else's text (pasted or quoted), from {len(model.features)} interpretable register
-features (`pipeline/segment/features.py`). The segment stage marks a paragraph `pasted`
-(signal `classifier`) when the probability is at least `segment.classifier_threshold`
-(now {threshold:g}) and it has at least `segment.classifier_min_words` words, and every
-segment stores the probability (`segments.score`) and the features that decided it
-(`segments.reason`). Rules (letters, reports, news, links, introductions, …) take
-precedence over it.
+features (`pipeline/segment/features.py`). Every segment stores the probability
+(`segments.score`), and own segments name the features that weighed most
+(`segments.reason`). With `segment.classifier_decides = true` the stage also marks a
+paragraph `pasted` (signal `classifier`) when the probability is at least
+`segment.classifier_threshold` (now {threshold:g}), it has at least
+`segment.classifier_min_words` words and stands where pasted text starts; rules
+(letters, reports, news, links, introductions, …) take precedence. It is off by default:
+in the grouped cross-validation below, rules + classifier scored below the rules alone.
 
 **Model.** Logistic regression (scikit-learn, `class_weight="balanced"`, C=1) on
 standardised features: p = 1 / (1 + exp(-(intercept + Σ coef·(x − mean)/scale))).
@@ -424,10 +426,16 @@ written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC):
 |---|---|---|---|---|---|---|
 {cv}
 
+**Training.** Paragraphs the post-level and cross-document rules already give to a
+reposted or quoted comment (`repost`, `anthology`, `corpus_match`, `thread_quote`,
+`intro_colon_dash`) are left out: register cannot tell a reposted comment from an own
+one. `mixed` paragraphs count by their larger part, at half weight.
+
 **Limits.** Small, one blog, one period of coding; a paragraph-level model (a pasted
-sentence inside an own paragraph is left to the rules); register cues can mistake a
-practitioner's formal, impersonal comment for a paste, which is why the threshold is
-high and the rules come first. Weights are plain numbers: no text, no names.
+sentence inside an own paragraph is left to the rules). On this blog much reproduced
+text is itself first-person and conversational (members' accounts, union statements,
+letters), so register alone separates own from not-own text poorly (classifier alone:
+low recall). Weights are plain numbers: no text, no names.
 """
     (MODEL_DIR / "MODEL_CARD.md").write_text(card)
     print(f"wrote {MODEL_DIR / 'paragraph_lr.json'} and MODEL_CARD.md")

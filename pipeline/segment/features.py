@@ -40,7 +40,8 @@ _REPORTING = re.compile(r"\b(?:said|says|told|according to|stated|announced|adde
 _MODAL = re.compile(r"\b(?:should|must|shall|will need to|is required to|are required to)\b", re.IGNORECASE)
 _LIST_LINE = re.compile(r"^\s*(?:[-*•·]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)])\s+")
 _LABEL_LINE = re.compile(r"^\s*[A-Z][\w.'’-]{0,20}(?:\s+[A-Z][\w.'’-]{0,20}){0,2}\s*:\s+\S")
-_INFORMAL = re.compile(r"\.\.\.|…|!!|\?\?|\b[A-Z]{3,}\b|\blol\b|\bffs\b|\bfgs\b|\bjfdi\b", re.IGNORECASE)
+_INFORMAL = re.compile(r"\.\.\.|…|!!|\?\?|\b(?:lol|ffs|fgs|jfdi)\b", re.IGNORECASE)
+_CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b")  # shouting (also acronyms: HMPPS, NAPO)
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+\b")
 
 FEATURES = (
@@ -107,7 +108,7 @@ def paragraph_features(text: str, start: int, end: int, *, prev_para: str = "", 
         len(_PASSIVE.findall(para)) / ns,
         len(_NOMINAL.findall(para)) / nw,
         (para.count("?") + para.count("!")) / ns,
-        len(_INFORMAL.findall(para)) / ns,
+        (len(_INFORMAL.findall(para)) + len(_CAPS_WORD.findall(para))) / ns,
         min(len(_YEAR_DATE.findall(para)) / ns, 3.0),
         len(_CAPITAL.findall(para)) / nw,
         quoted / max(len(para), 1),
