@@ -150,6 +150,7 @@ class SegmentOptions:
     classifier_context_only: bool = True
     classifier_decides: bool = False
     post_intro_runs_to_next_intro: bool = True
+    headed_documents: bool = True
     reason_top_features: int = 3
     signoff: SignoffOptions = field(default_factory=SignoffOptions)
 
@@ -193,6 +194,7 @@ class SegmentOptions:
             classifier_context_only=bool(cfg["classifier_context_only"]),
             classifier_decides=bool(cfg["classifier_decides"]),
             post_intro_runs_to_next_intro=bool(cfg["post_intro_runs_to_next_intro"]),
+            headed_documents=bool(cfg["headed_documents"]),
             reason_top_features=int(cfg["reason_top_features"]),
             signoff=signoff or SignoffOptions(),
         )
@@ -414,7 +416,9 @@ def _structural_signals(doc: _Doc, opts: SegmentOptions, at_start_is_own: bool,
     # The kinds of pasted text known by their form (reports, news, biographies, ...);
     # what a link or an introduction line says about the same text comes after and wins.
     t = detect.Text(text, doc.paras, doc.is_url_para, lambda para: looks_own(para, opts))
-    for found in (detect.reports(t, opts) + detect.news(t, opts) + detect.biographies(t, opts)
+    headed = detect.headed_documents(t, opts, kind_of_doc, re.compile(opts.separator_pattern, re.MULTILINE)) \
+        if opts.headed_documents else []
+    for found in (headed + detect.reports(t, opts) + detect.news(t, opts) + detect.biographies(t, opts)
                   + detect.definitions(t, opts) + detect.exchanges(t, opts) + detect.open_quotes(t, opts)):
         out.append(_Paint(found.start, found.end, KIND_CODES[found.kind], None, found.signal, 2, found.reason))
     # Headlines just above a URL line, in the same paragraph.

@@ -513,6 +513,56 @@ def social_posts(t: Text, opts: "SegmentOptions") -> list[Finding]:
     return out
 
 
+# --------------------------------------------------------------------------- reproduced documents under a heading
+
+def headed_documents(t: Text, opts: "SegmentOptions", kind: str, separator: re.Pattern[str]) -> list[Finding]:
+    """A heading line (a few capitalised words, no closing punctuation) where a document
+    starts: the opening of the text, or just after an introduction line; in a post also
+    a heading followed by formal text. The heading and what follows it, up to the next
+    introduction line, link, separator or short captioning sentence, are reproduced."""
+    text, out = t.text, []
+    i = 0
+    while i < len(t.paras):
+        s, e = t.paras[i]
+        lines = text[s:e].strip().split("\n")
+        head = lines[0]
+        prev = t.para(i - 1).strip() if i > 0 else ""
+        nxt = t.para(i + 1) if i + 1 < len(t.paras) else ""
+        # a heading has no sentence inside it, and the line under it starts afresh (not a
+        # hard-wrapped sentence going on)
+        wrapped = len(lines) > 1 and not re.match(r"^\s*[A-Z0-9•*\-–(“\"‘']", lines[1])
+        if not _heading_like(head, opts) or word_count(head) < 2 or re.search(r"[.!?…]\s", head) or wrapped or not nxt \
+                or t.is_url(s, e) or _DOC_OPEN_STOP.match(head):
+            i += 1
+            continue
+        where = ("opens the document" if i == 0 else "after an introduction line" if re.search(r":-?$", prev)
+                 else "followed by formal text" if kind == "post" and _formal(nxt, opts.report_min_words) else "")
+        if not where:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(t.paras):
+            ps, pe = t.paras[j]
+            para = text[ps:pe]
+            bare = _strip_quoted(para).strip()
+            if t.is_url(ps, pe) or separator.search(para) or re.search(r":-\s*$", para.strip()) or (
+                    word_count(bare) <= opts.caption_max_words and re.search(r"[.!?…]$", bare)
+                    and _conversational(bare)):
+                break
+            j += 1
+        if j > i + 1:
+            out.append(Finding(s, t.paras[j - 1][1], "pasted", "document",
+                               f"document: heading '{_short(head, 40)}' {where}, {j - i} paragraph(s) to the next "
+                               "introduction, link or separator"))
+        i = max(j, i + 1)
+    return out
+
+
+# a first line that is no heading of a reproduced document: a greeting, a sign-off
+_DOC_OPEN_STOP = re.compile(r"^(?:hi|hello|morning|evening|thanks|thank you|cheers|anon\w*|jim|yes|no|agreed)\b",
+                            re.IGNORECASE)
+
+
 # --------------------------------------------------------------------------- a reader's comment reposted in a post
 
 def reposts_inside(t: Text, opts: "SegmentOptions", separator: re.Pattern[str]) -> list[Finding]:
@@ -545,5 +595,5 @@ def reposts_inside(t: Text, opts: "SegmentOptions", separator: re.Pattern[str]) 
     return out
 
 
-__all__ = ["Finding", "Text", "letters", "open_quotes", "reports", "news", "biographies", "definitions",
+__all__ = ["Finding", "Text", "headed_documents", "letters", "open_quotes", "reports", "news", "biographies", "definitions",
            "exchanges", "social_posts", "reposts_inside"]

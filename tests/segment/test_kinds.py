@@ -268,3 +268,21 @@ def test_in_a_post_a_circular_after_its_introduction_runs_to_the_next_introducti
     assert "I want to thank every one of you" not in res.own_text
     assert res.own_text.startswith("Here is the latest") and "Meanwhile, a reader's comment says it all:-" in res.own_text
     assert "He has never met us" not in res.own_text
+
+
+def test_document_under_a_heading_at_the_start_is_pasted(opts):
+    text = ("Remote Supervision Guidance – 12.04.2021\n\n"
+            "Practitioners should maintain weekly telephone contact with all cases assessed as medium risk or above, "
+            "and record each contact on the case management system within two working days.\n\n"
+            "Face to face contact should be retained for cases subject to licence recall.\n\n"
+            "Two working days. With what staff?")
+    res, segs = assert_caught(text, opts, "document", "weekly telephone contact")
+    assert "Remote Supervision Guidance" not in res.own_text
+    assert res.own_text == "Two working days. With what staff?"
+
+
+def test_a_comment_opening_with_a_short_line_of_its_own_is_not_a_document(opts):
+    for text in ("Absolutely Shocking\nThe way this service treats people is a disgrace and I am sick of it.",
+                 "Typical\n\nAnother reorganisation and nobody asked the people who do the work."):
+        _, segs = run(text, opts)
+        assert not not_own(segs), segs
