@@ -535,7 +535,13 @@ def headed_documents(t: Text, opts: "SegmentOptions", kind: str, separator: re.P
                 or t.is_url(s, e) or _DOC_OPEN_STOP.match(head):
             i += 1
             continue
-        where = ("opens the document" if i == 0 else "after an introduction line" if re.search(r":-?$", prev)
+        # under the heading, the document's own voice: not a commenter's "I", contractions,
+        # questions or exclamations ("Well said Anon" / "I couldn't agree more!")
+        bare_next = _strip_quoted(nxt)
+        impersonal = not (_FIRST_SING.search(bare_next) or _CONTRACTION.search(bare_next)
+                          or re.search(r"[?!]", bare_next))
+        where = ("opens the document" if i == 0 and impersonal
+                 else "after an introduction line" if i > 0 and re.search(r":-?$", prev)
                  else "followed by formal text" if kind == "post" and _formal(nxt, opts.report_min_words) else "")
         if not where:
             i += 1

@@ -286,3 +286,11 @@ def test_a_comment_opening_with_a_short_line_of_its_own_is_not_a_document(opts):
                  "Typical\n\nAnother reorganisation and nobody asked the people who do the work."):
         _, segs = run(text, opts)
         assert not not_own(segs), segs
+
+
+def test_a_greeting_line_opening_a_comment_is_not_a_document_heading(opts):
+    text = ("Well said Anon\n\n"
+            "I couldn't agree more, the whole structure is rotten and nobody at the top will ever be held to "
+            "account for it.\n\nSame old story.")
+    _, segs = run(text, opts)
+    assert not not_own(segs), segs
