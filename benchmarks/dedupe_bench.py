@@ -43,7 +43,8 @@ from pipeline.config import load_config
 from pipeline.dedupe import DedupeOptions, chronological_rank, dedupe_frame, tokenize
 from pipeline.dedupe.relations import COPY_RELATIONS
 from pipeline.jobs import STAGES, JobContext
-from pipeline.segment import SegmentOptions, segment_frame
+from pipeline.jobs.segment import segment_options
+from pipeline.segment import segment_frame
 from pipeline.store import connect
 from pipeline.textnorm import fingerprint, fold
 
@@ -442,7 +443,7 @@ def run_variants(cfg, gold_own: pd.DataFrame, bases: int, seed: int) -> None:
     t0 = time.perf_counter()
     copy_of = {r.doc_id: r.canonical_id for r in res.duplicates.itertuples() if r.relation in COPY_RELATIONS}
     segs, _ = segment_frame(docs, res.spans, pd.Series(rank), copy_of=copy_of,
-                            opts=SegmentOptions.from_config(cfg.section("segment")))
+                            opts=segment_options(cfg))
     t_segment = time.perf_counter() - t0
 
     scope = set(gen.docs["doc_id"])

@@ -17,7 +17,7 @@ from pipeline.segment.quotes import QuoteSpan, quote_spans
 
 # Bump when segmentation logic changes: stored segmentations made by another version are
 # redone on the next run.
-LOGIC_VERSION = 1
+LOGIC_VERSION = 2
 
 __all__ = ["LOGIC_VERSION", "KIND_NAMES", "DocInput", "Match", "Segment", "Segmentation", "SegmentOptions", "looks_own",
            "segment_document", "QuoteSpan", "quote_spans", "segment_frame", "SEGMENT_COLUMNS", "OWN_COLUMNS"]

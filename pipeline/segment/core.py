@@ -41,6 +41,8 @@ import numpy as np
 from pipeline.clean.links import url_line_spans
 from pipeline.clean.signoff import Signoff, SignoffOptions, find_signoff
 from pipeline.clean.text import paragraphs, word_count
+from pipeline.segment import detect
+from pipeline.segment.features import DEFAULT_INSTITUTION_WORDS, ParagraphModel, paragraph_features
 from pipeline.segment.quotes import QuoteSpan, quote_spans
 
 OWN, QUOTE, PASTED, GAP = 0, 1, 2, 3
@@ -49,11 +51,13 @@ KIND_CODES = {v: k for k, v in KIND_NAMES.items()}
 
 DEFAULT_REPOST_INTRO = (
     r"\bthe following\b", r"\bcame in\b", r"\b(?:deserves|warrants|merits|worth)\b.{0,40}\bpost\b",
-    r"\bposts? (?:of|on) (?:its|their) own\b", r"\bguest (?:blog|post)\b",
+    r"\bposts? (?:of|on) (?:its|their) own\b",
     r"\b(?:comment|contribution)s? (?:left|received|sent|submitted)\b", r"\bthis (?:comment|contribution)\b",
     r"\breader\b.{0,30}\b(?:sent|writes|wrote)\b",
 )
-DEFAULT_REPOST_TITLE = (r"\bguest (?:blog|post)\b",)
+# A guest piece written for the blog is the guest's own (the development set's coding
+# rules); a title marks a republished comment only where a user says so.
+DEFAULT_REPOST_TITLE: tuple[str, ...] = ()
 DEFAULT_REPORTING_VERBS = (
     "said", "says", "say", "told", "tells", "tell", "found", "finds", "promises", "promised", "asks", "asked",
     "called", "calls", "admits", "admitted", "claims", "claimed", "wrote", "writes", "described", "describes",
@@ -61,16 +65,45 @@ DEFAULT_REPORTING_VERBS = (
     "replied", "responded", "according", "labelled", "concluded", "concludes", "warned", "warns", "added",
 )
 DEFAULT_QUOTE_INTRO_WORDS = (
-    "comment", "comments", "contribution", "commenter", "contributor", "reader", "poster", "anon",
+    "comment", "comments", "contribution", "contributions", "commenter", "contributor", "reader", "readers",
+    "poster", "anon",
     "anonymous", "blog",
 )
+DEFAULT_LETTER_FORMAL = (
+    r"\bI am writing\b", r"\bthank you for your (?:letter|email|correspondence)\b", r"\bI am pleased to\b",
+    r"\bplease do not hesitate\b", r"\bI would be grateful\b", r"\bfurther to\b", r"\bwith regard to\b",
+    r"\bI (?:write|wish) to\b", r"\bon behalf of\b")
+DEFAULT_LETTER_ROLES = (
+    "director", "secretary", "minister", "chief", "executive", "inspector", "officer", "head", "chair", "general",
+    "manager", "mp", "lord", "baroness", "department", "ministry", "commissioner", "president", "permanent")
+DEFAULT_REPORT_CUES = (
+    r"\b(?:inspectors?|the inspectorate|hmi ?probation|the (?:review|report|inquiry|inspection|evaluation)|"
+    r"this (?:review|report|inquiry|inspection))\s+(?:\w+\s+){0,3}?(?:found|finds|concluded|identified|noted|"
+    r"recommends?|recommended|highlighted|observed)\b",
+    r"\bwe (?:found|recommend|inspected|identified|concluded)\b", r"\(repeated recommendation\)",
+    r"\bshould:\s*$", r"\bkey findings\b", r"\bthe overall rating\b",
+    r"\brated as (?:inadequate|requires improvement|good|outstanding)\b")
+DEFAULT_BYLINES = (
+    r"^(?:By|Written by)\s+[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3}\b",
+    r"^[A-Z][\w'’-]+\s+[A-Z][\w'’-]+,?\s+(?:[A-Z][\w&]+\s+){0,3}(?:[Ee]ditor|[Cc]orrespondent|[Rr]eporter|"
+    r"[Cc]olumnist)\b",
+    r"^(?:Published|Updated):?\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4}\b")
+DEFAULT_FOOTERS = (
+    r"^[A-Z][\w'’-]+(?:\s+[A-Z][\w'’.-]+){1,3}\s+(?:is|was)\s+(?:a|an|the)\s+(?:former\s+|co-?)?"
+    r"(?:founder|director|chief executive|editor|columnist|professor|author|chair|ceo|head|fellow|lecturer|"
+    r"researcher|journalist|correspondent|writer|campaigner)\b",)
+DEFAULT_CAREER = (
+    r"\bwas appointed\b", r"\bjoined\b", r"\bserved as\b", r"\bbecame\b", r"\bwas born\b", r"\bgraduated\b",
+    r"\bpreviously\b", r"\bprior to\b", r"\bbefore joining\b", r"\bpromoted to\b", r"\bretired\b",
+    r"\bworked as\b", r"\bbegan (?:his|her|their) career\b", r"\bis currently\b", r"\bwas educated\b",
+    r"\bhas held\b", r"\btook up (?:the|his|her) (?:post|role)\b", r"\bstudied\b")
+DEFAULT_LABEL_STOPWORDS = (
+    "note", "ps", "p.s", "edit", "update", "source", "link", "re", "subject", "from", "to", "date", "sent", "cc",
+    "example", "eg", "nb", "http", "https", "update", "postscript", "footnote", "sources", "ref", "tel", "email")
+DEFAULT_SOCIAL_INTRO = (
+    r"\b(?:from|on|via|over on)\s+(?:twitter|x|facebook|fb|instagram|linkedin|threads|bluesky|mastodon|tiktok)\b",
+    r"\btweet(?:ed|s)?\b", r"\b(?:facebook|fb|linkedin) post\b", r"\bposted on (?:twitter|x|facebook|linkedin)\b")
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i’m|i've|i’ve|i'd|i’d|i'll|i’ll|me|my|mine|myself)\b", re.IGNORECASE)
-_ANTHOLOGY_INTRO = re.compile(
-    r"\b(?:comments?|contributions?|week|best of|the following|selection|highlights)\b", re.IGNORECASE)
-_LETTER_OPEN = re.compile(r"^dear\s+[^\n]{1,60}$", re.IGNORECASE)
-_LETTER_CLOSE = re.compile(
-    r"^(?:yours(?:\s+(?:sincerely|faithfully|truly|ever))?|(?:with\s+)?(?:kind|best|warm)?\s*regards|"
-    r"best wishes|many thanks)\s*[,.]?(?:\s+\S.{0,40})?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -92,11 +125,40 @@ class SegmentOptions:
     repost_title_patterns: tuple[str, ...] = DEFAULT_REPOST_TITLE
     quote_intro_words: tuple[str, ...] = DEFAULT_QUOTE_INTRO_WORDS
     source_min_overlap: float = 0.5
+    headline_max_words: int = 16
+    letter_formal_phrases: tuple[str, ...] = DEFAULT_LETTER_FORMAL
+    letter_role_words: tuple[str, ...] = DEFAULT_LETTER_ROLES
+    report_cue_patterns: tuple[str, ...] = DEFAULT_REPORT_CUES
+    report_min_words: int = 25
+    byline_patterns: tuple[str, ...] = DEFAULT_BYLINES
+    byline_max_words: int = 12
+    column_footer_patterns: tuple[str, ...] = DEFAULT_FOOTERS
+    footer_max_words: int = 60
+    career_patterns: tuple[str, ...] = DEFAULT_CAREER
+    bio_min_career_facts: int = 2
+    bio_min_dates: int = 2
+    bio_min_words: int = 20
+    definition_min_items: int = 2
+    definition_min_body_words: int = 5
+    exchange_min_turns: int = 3
+    exchange_label_stopwords: tuple[str, ...] = DEFAULT_LABEL_STOPWORDS
+    social_intro_patterns: tuple[str, ...] = DEFAULT_SOCIAL_INTRO
+    institution_words: tuple[str, ...] = DEFAULT_INSTITUTION_WORDS
+    classifier: ParagraphModel | None = None
+    classifier_threshold: float = 0.8
+    classifier_min_words: int = 20
+    classifier_context_only: bool = True
+    classifier_decides: bool = False
+    post_intro_runs_to_next_intro: bool = True
+    headed_documents: bool = True
+    reason_top_features: int = 3
     signoff: SignoffOptions = field(default_factory=SignoffOptions)
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], signoff: SignoffOptions | None = None) -> "SegmentOptions":
-        """From the ``[segment]`` config section."""
+    def from_config(cls, cfg: Mapping[str, Any], signoff: SignoffOptions | None = None,
+                    classifier: ParagraphModel | None = None) -> "SegmentOptions":
+        """From the ``[segment]`` config section. ``classifier``: the paragraph model
+        (``load_classifier`` reads the one ``segment.classifier_model`` names)."""
         return cls(
             quote_min_words=int(cfg["quote_min_words"]), quote_clause_words=int(cfg["quote_clause_words"]),
             reporting_verbs=tuple(str(v).casefold() for v in cfg["reporting_verbs"]),
@@ -111,6 +173,29 @@ class SegmentOptions:
             repost_title_patterns=tuple(cfg["repost_title_patterns"]),
             quote_intro_words=tuple(str(w).lower() for w in cfg["quote_intro_words"]),
             source_min_overlap=float(cfg["source_min_overlap"]),
+            headline_max_words=int(cfg["headline_max_words"]),
+            letter_formal_phrases=tuple(cfg["letter_formal_phrases"]),
+            letter_role_words=tuple(cfg["letter_role_words"]),
+            report_cue_patterns=tuple(cfg["report_cue_patterns"]), report_min_words=int(cfg["report_min_words"]),
+            byline_patterns=tuple(cfg["byline_patterns"]), byline_max_words=int(cfg["byline_max_words"]),
+            column_footer_patterns=tuple(cfg["column_footer_patterns"]),
+            footer_max_words=int(cfg["footer_max_words"]),
+            career_patterns=tuple(cfg["career_patterns"]), bio_min_career_facts=int(cfg["bio_min_career_facts"]),
+            bio_min_dates=int(cfg["bio_min_dates"]), bio_min_words=int(cfg["bio_min_words"]),
+            definition_min_items=int(cfg["definition_min_items"]),
+            definition_min_body_words=int(cfg["definition_min_body_words"]),
+            exchange_min_turns=int(cfg["exchange_min_turns"]),
+            exchange_label_stopwords=tuple(cfg["exchange_label_stopwords"]),
+            social_intro_patterns=tuple(cfg["social_intro_patterns"]),
+            institution_words=tuple(str(w).casefold() for w in cfg["institution_words"]),
+            classifier=classifier,
+            classifier_threshold=float(cfg["classifier_threshold"]),
+            classifier_min_words=int(cfg["classifier_min_words"]),
+            classifier_context_only=bool(cfg["classifier_context_only"]),
+            classifier_decides=bool(cfg["classifier_decides"]),
+            post_intro_runs_to_next_intro=bool(cfg["post_intro_runs_to_next_intro"]),
+            headed_documents=bool(cfg["headed_documents"]),
+            reason_top_features=int(cfg["reason_top_features"]),
             signoff=signoff or SignoffOptions(),
         )
 
@@ -119,7 +204,11 @@ class SegmentOptions:
             raise ValueError("segment.quote_min_words and segment.anthology_min_separators must be at least 1")
         if not 0 < self.source_min_overlap <= 1:
             raise ValueError("segment.source_min_overlap must be in (0, 1]")
-        for pat in (self.separator_pattern, *self.repost_intro_patterns, *self.repost_title_patterns):
+        if not 0 < self.classifier_threshold <= 1:
+            raise ValueError("segment.classifier_threshold must be in (0, 1]")
+        for pat in (self.separator_pattern, *self.repost_intro_patterns, *self.repost_title_patterns,
+                    *self.letter_formal_phrases, *self.report_cue_patterns, *self.byline_patterns,
+                    *self.column_footer_patterns, *self.career_patterns, *self.social_intro_patterns):
             try:
                 re.compile(pat)
             except re.error as exc:
@@ -142,7 +231,8 @@ class DocInput:
     """What segmentation needs about one document. ``matches`` come latest source
     first (the earliest source of an overlapping passage wins). ``earlier_thread`` holds
     ``(doc_id, clean_text)`` of earlier documents of the same post, where a short
-    quotation is looked up; ``source_kind`` tells what a source's passage was in the
+    quotation is looked up (or ``thread``: a view of the thread's index built once per
+    post, which ``segment_frame`` passes instead); ``source_kind`` tells what a source's passage was in the
     source (``own``/``quote``/``pasted``)."""
 
     doc_id: str
@@ -153,6 +243,7 @@ class DocInput:
     signoff: Signoff | None = None
     matches: Sequence[Match] = ()
     earlier_thread: Sequence[tuple[str, str]] = ()
+    thread: "ThreadView | None" = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +255,8 @@ class Segment:
     source_doc_id: str | None
     signal: str
     author: str | None
+    reason: str = ""
+    score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +278,7 @@ class _Paint:
     source: str | None
     signal: str
     priority: int
+    reason: str = ""
 
 
 SourceKind = Callable[[str, int, int], str]
@@ -210,8 +304,15 @@ def looks_own(para: str, opts: SegmentOptions) -> bool:
     if bare.endswith(":") or bare.endswith(":-"):
         return False
     if word_count(bare) <= opts.caption_max_words:
-        return not re.match(r"^[*•\-]\s", bare)
+        return not (re.match(r"^[*•\-]\s", bare) or _DOC_FURNITURE.match(bare))
     return bool(_FIRST_PERSON.search(bare) or re.search(r"[?!]", bare))
+
+
+# Short lines of a reproduced document that are no caption: a date, a reference number,
+# a header field ("To:", "From:", "Subject:").
+_DOC_FURNITURE = re.compile(
+    r"^(?:\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+,?\s+\d{4}|[A-Z][a-z]+\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+    r"|[A-Z]{1,5}\s?\d{1,4}\s?[/-]\s?\d{2,4}|(?:to|from|subject|date|ref|re|cc|sent)\s*:.*)\.?$", re.IGNORECASE)
 
 
 def _fold(s: str) -> str:
@@ -237,7 +338,7 @@ class _Doc:
         return len(self.paras) - 1
 
 
-def _reported(doc: _Doc, q: QuoteSpan, opts: SegmentOptions) -> bool:
+def _reported(doc: _Doc, q: QuoteSpan, opts: SegmentOptions) -> str:
     """Reported speech rather than a scare quote, a title or imagined speech: the
     quotation opens its paragraph or follows a colon, a reporting verb precedes it in
     the same paragraph ("the review found that ..."), "according to" follows it, or it
@@ -245,14 +346,19 @@ def _reported(doc: _Doc, q: QuoteSpan, opts: SegmentOptions) -> bool:
     ps, pe = doc.paras[doc.para_index(q.start)]
     before = doc.text[ps:q.start]
     after = doc.text[q.end:pe]
-    if not before.strip() or re.search(r"[:：]-?\s*$", before):
-        return True
+    if not before.strip():
+        return "opens its paragraph"
+    if re.search(r"[:：]-?\s*$", before):
+        return "after a colon"
     if word_count(doc.text[q.inner_start:q.inner_end]) >= opts.quote_clause_words:
-        return True
+        return "a whole clause (segment.quote_clause_words)"
     window = before[-opts.reporting_window_chars:].casefold()
-    if any(re.search(rf"\b{re.escape(v)}\b", window) for v in opts.reporting_verbs):
-        return True
-    return bool(re.match(r"^[\s,.]*according to\b", after, re.IGNORECASE))
+    verb = next((v for v in opts.reporting_verbs if re.search(rf"\b{re.escape(v)}\b", window)), None)
+    if verb:
+        return f"after the reporting verb '{verb}'"
+    if re.match(r"^[\s,.]*according to\b", after, re.IGNORECASE):
+        return "followed by 'according to'"
+    return ""
 
 
 def _quote_signal(doc: _Doc, opts: SegmentOptions) -> tuple[list[_Paint], list[QuoteSpan]]:
@@ -267,27 +373,54 @@ def _quote_signal(doc: _Doc, opts: SegmentOptions) -> tuple[list[_Paint], list[Q
         pj = doc.para_index(q.end - 1)
         near_url = any(doc.is_url_para(*doc.paras[k]) for k in (pi - 1, pj + 1) if 0 <= k < len(doc.paras))
         if words >= opts.pasted_min_words or (near_url and words >= 2 * opts.quote_min_words):
-            out.append(_Paint(q.start, q.end, PASTED, None, "quote_marks", 1))
-        elif _reported(doc, q, opts):
-            out.append(_Paint(q.start, q.end, QUOTE, None, "quote_marks", 1))
+            why = f"{words} words" + (" (at least segment.pasted_min_words)" if words >= opts.pasted_min_words
+                                      else " next to a bare link")
+            out.append(_Paint(q.start, q.end, PASTED, None, "quote_marks", 1, f"quote_marks: quoted, {why}"))
+        else:
+            how = _reported(doc, q, opts)
+            if how:
+                out.append(_Paint(q.start, q.end, QUOTE, None, "quote_marks", 1, f"quote_marks: {words} words, {how}"))
     return out, candidates
 
 
-def _run_from(doc: _Doc, first: int, opts: SegmentOptions, include_first: bool = True) -> int:
-    """Index one past the last paragraph of a pasted run starting at paragraph ``first``."""
+def _run_from(doc: _Doc, first: int, opts: SegmentOptions, include_first: bool = True,
+              to_next_intro: bool = False) -> int:
+    """Index one past the last paragraph of a pasted run starting at paragraph ``first``:
+    up to a bare link or a paragraph that reads as the author's own; with
+    ``to_next_intro``, up to a bare link, a separator line, the next introduction
+    line (ending ':' or ':-') or a short captioning sentence, whoever's voice the
+    paragraphs are in."""
     i = first
+    sep = re.compile(opts.separator_pattern, re.MULTILINE) if to_next_intro else None
     while i < len(doc.paras):
         s, e = doc.paras[i]
         if doc.is_url_para(s, e):
             break
-        if (i > first or not include_first) and looks_own(doc.text[s:e], opts):
-            break
+        if i > first or not include_first:
+            para = doc.text[s:e]
+            if sep is not None:
+                bare = _strip_quoted(para).strip()
+                if sep.search(para) or re.search(r":-?\s*$", para.strip()) or (
+                        word_count(bare) <= opts.caption_max_words and re.search(r"[.!?…]$", bare)
+                        and looks_own(para, opts)):
+                    break
+            elif looks_own(para, opts):
+                break
         i += 1
     return i
 
 
-def _structural_signals(doc: _Doc, opts: SegmentOptions, at_start_is_own: bool) -> list[_Paint]:
+def _structural_signals(doc: _Doc, opts: SegmentOptions, at_start_is_own: bool,
+                        kind_of_doc: str = "comment") -> list[_Paint]:
     text, out = doc.text, []
+    # The kinds of pasted text known by their form (reports, news, biographies, ...);
+    # what a link or an introduction line says about the same text comes after and wins.
+    t = detect.Text(text, doc.paras, doc.is_url_para, lambda para: looks_own(para, opts))
+    headed = detect.headed_documents(t, opts, kind_of_doc, re.compile(opts.separator_pattern, re.MULTILINE)) \
+        if opts.headed_documents else []
+    for found in (headed + detect.reports(t, opts) + detect.news(t, opts) + detect.biographies(t, opts)
+                  + detect.definitions(t, opts) + detect.exchanges(t, opts) + detect.open_quotes(t, opts)):
+        out.append(_Paint(found.start, found.end, KIND_CODES[found.kind], None, found.signal, 2, found.reason))
     # Headlines just above a URL line, in the same paragraph.
     for us, _ in doc.url_lines:
         ps = text.rfind("\n\n", 0, us)
@@ -299,7 +432,8 @@ def _structural_signals(doc: _Doc, opts: SegmentOptions, at_start_is_own: bool) 
         line = text[last_line_start:us].strip()
         if (word_count(line) >= opts.headline_min_words and line[:1].isupper() and not re.search(r"[.?!:…]-?$", line)
                 and not re.search(r"(?:https?://|www\.)", line)):
-            out.append(_Paint(last_line_start, last_line_start + len(line), PASTED, None, "headline", 2))
+            out.append(_Paint(last_line_start, last_line_start + len(line), PASTED, None, "headline", 2,
+                              "headline: a title line just above a bare link"))
     # Text after a bare URL line.
     for us, ue in doc.url_lines:
         rest = text[ue:]
@@ -311,7 +445,8 @@ def _structural_signals(doc: _Doc, opts: SegmentOptions, at_start_is_own: bool) 
             pe = len(text) if pe < 0 else pe
             seg = text[ue + 1:pe]
             if seg.strip() and not looks_own(seg, opts):
-                out.append(_Paint(ue + 1, pe, PASTED, None, "after_url", 2))
+                out.append(_Paint(ue + 1, pe, PASTED, None, "after_url", 2,
+                                  f"after_url: lines under the link {_short(text[us:ue])}"))
             start_idx = doc.para_index(pe + 2) if pe + 2 <= len(text) else len(doc.paras)
             if pe >= len(text):
                 continue
@@ -321,48 +456,48 @@ def _structural_signals(doc: _Doc, opts: SegmentOptions, at_start_is_own: bool) 
             continue
         end_idx = _run_from(doc, start_idx, opts, include_first=False)
         if end_idx > start_idx:
-            out.append(_Paint(doc.paras[start_idx][0], doc.paras[end_idx - 1][1], PASTED, None, "after_url", 2))
+            out.append(_Paint(doc.paras[start_idx][0], doc.paras[end_idx - 1][1], PASTED, None, "after_url", 2,
+                              f"after_url: {end_idx - start_idx} paragraph(s) under the link {_short(text[us:ue])}, "
+                              "up to a caption or first-person paragraph"))
     # Lines ending ":-" introduce a quotation.
     for m in re.finditer(r"(?m)^.*:-\s*$", text):
         nxt = doc.para_index(m.end() + 1) if m.end() + 1 < len(text) else len(doc.paras)
-        if nxt >= len(doc.paras) or doc.paras[nxt][0] <= m.start():
+        # the introduced text may go on in the same paragraph, on the next line
+        same_para_rest = nxt < len(doc.paras) and doc.paras[nxt][0] <= m.start() < doc.paras[nxt][1] \
+            and text[m.end():doc.paras[nxt][1]].strip()
+        if nxt >= len(doc.paras) or (doc.paras[nxt][0] <= m.start() and not same_para_rest):
             continue
+        if any(re.search(p, m.group(0), re.IGNORECASE) for p in opts.social_intro_patterns):
+            continue  # a tweet or Facebook post: social_posts knows where it ends
         intro = _fold(m.group(0))
-        kind = QUOTE if any(w in intro.split() for w in opts.quote_intro_words) else PASTED
-        s0 = doc.paras[nxt][0]
+        word = next((w for w in intro.split() if w in opts.quote_intro_words), None)
+        kind = QUOTE if word else PASTED
+        why = (f"intro_colon_dash: after the introduction {_short(m.group(0).strip())}"
+               + (f" (names a {word!r}: another commenter's words)" if word else ""))
+        s0 = m.end() + 1 if same_para_rest else doc.paras[nxt][0]
+        s0 += len(text[s0:]) - len(text[s0:].lstrip())
         q = next((q for q in quote_spans(text) if q.start == s0), None)
         if q is not None:
-            out.append(_Paint(q.start, q.end, kind, None, "intro_colon_dash", 2))
+            out.append(_Paint(q.start, q.end, kind, None, "intro_colon_dash", 2, why))
             continue
-        end_idx = _run_from(doc, nxt, opts)
-        out.append(_Paint(s0, doc.paras[end_idx - 1][1], kind, None, "intro_colon_dash", 2))
-    # Letters pasted inside a document: "Dear ..." to the closing formula and the name
-    # lines under it (to the end of the text when there is no closing).
-    for m in re.finditer(r"(?m)^.*$", text):
-        if not _LETTER_OPEN.match(m.group(0).strip()):
-            continue
-        if at_start_is_own and not text[:m.start()].strip():
-            continue
-        out.append(_Paint(m.start(), _letter_end(text, m.end()), PASTED, None, "letter", 2))
+        # In a post, what the blog owner introduces with ':-' runs on to his next
+        # introduction however it is written (a first-person letter, a member's account).
+        whole = kind_of_doc == "post" and opts.post_intro_runs_to_next_intro
+        end_idx = _run_from(doc, nxt + 1 if same_para_rest else nxt, opts, include_first=not same_para_rest,
+                            to_next_intro=whole)
+        if whole:
+            why += "; in a post, up to the next introduction, link or separator"
+        end = doc.paras[end_idx - 1][1] if end_idx > nxt else doc.paras[nxt][1]
+        out.append(_Paint(s0, end, kind, None, "intro_colon_dash", 2, why))
+    # Tweets and Facebook posts, and letters, say more than the line that introduced them.
+    for found in detect.social_posts(t, opts) + detect.letters(t, opts):
+        out.append(_Paint(found.start, found.end, KIND_CODES[found.kind], None, found.signal, 2, found.reason))
     return out
 
 
-def _letter_end(text: str, pos: int) -> int:
-    lines = list(re.finditer(r"(?m)^.*$", text[pos:]))
-    for i, c in enumerate(lines):
-        if not _LETTER_CLOSE.match(c.group(0).strip()):
-            continue
-        end = pos + c.end()
-        for nxt in lines[i + 1:i + 5]:
-            ln = nxt.group(0).strip()
-            if not ln:
-                continue
-            if word_count(ln) <= 6 and not re.search(r"[.?!]$", ln):
-                end = pos + nxt.end()
-            else:
-                break
-        return end
-    return len(text)
+def _short(s: str, n: int = 40) -> str:
+    s = " ".join(s.split())
+    return repr(s if len(s) <= n else s[:n - 1] + "…")
 
 
 def _section_signals(doc: _Doc, d: DocInput, opts: SegmentOptions) -> tuple[list[_Paint], list[tuple[int, int]],
@@ -382,12 +517,21 @@ def _section_signals(doc: _Doc, d: DocInput, opts: SegmentOptions) -> tuple[list
         for k, (s, e) in enumerate(zip(bounds, ends)):
             if not text[s:e].strip():
                 continue
-            first = text[s:e].strip()
-            if k == 0 and word_count(first) <= opts.intro_max_words and (
-                    re.search(r":-?$", first) or _ANTHOLOGY_INTRO.search(first)):
-                intro = (s, e)
+            if k == 0:
+                # before the first separator: the blog owner's own words, up to the last
+                # introduction line (ending ':' or ':-'); what follows it is a comment
+                last = None
+                for m in re.finditer(r"(?m)^.*:-?[ \t]*$", text[s:e]):
+                    last = m
+                cut = s + last.end() if last else e
+                intro = (s, cut)
+                if last is not None and text[cut:e].strip():
+                    out.append(_Paint(cut, e, QUOTE, None, "anthology", 3,
+                                      f"anthology: the comment after the introduction {_short(last.group(0))}, "
+                                      f"before the first of {len(seps)} separator lines"))
                 continue
-            out.append(_Paint(s, e, QUOTE, None, "anthology", 3))
+            out.append(_Paint(s, e, QUOTE, None, "anthology", 3,
+                              f"anthology: section {k} of a post cut by {len(seps)} separator lines"))
         return out, gaps, intro
     if not doc.paras:
         return out, gaps, None
@@ -398,10 +542,16 @@ def _section_signals(doc: _Doc, d: DocInput, opts: SegmentOptions) -> tuple[list
     short = word_count(first) <= opts.intro_max_words
     ends_colon = bool(re.search(r":-?\s*$", first))
     if len(doc.paras) > 1 and short and (intro_hit or (title_hit and ends_colon)):
-        out.append(_Paint(doc.paras[1][0], len(text), QUOTE, None, "repost", 3))
+        out.append(_Paint(doc.paras[1][0], len(text), QUOTE, None, "repost", 3,
+                          f"repost: the post republishes what follows its introduction {_short(first)}"))
         return out, gaps, (s0, e0)
     if title_hit and not (short and ends_colon):
-        out.append(_Paint(0, len(text), QUOTE, None, "repost", 3))
+        out.append(_Paint(0, len(text), QUOTE, None, "repost", 3,
+                          f"repost: the title {_short(d.title or '')} names a republished comment"))
+        return out, gaps, None
+    t = detect.Text(text, doc.paras, doc.is_url_para, lambda para: looks_own(para, opts))
+    for f in detect.reposts_inside(t, opts, sep):
+        out.append(_Paint(f.start, f.end, KIND_CODES[f.kind], None, f.signal, 3, f.reason))
     return out, gaps, None
 
 
@@ -409,23 +559,79 @@ def _match_signals(d: DocInput, source_kind: SourceKind) -> list[_Paint]:
     out = []
     for m in d.matches:
         kind = PASTED if source_kind(m.source_doc_id, m.src_start, m.src_end) == "pasted" else QUOTE
-        out.append(_Paint(m.start, m.end, kind, m.source_doc_id, "corpus_match", 4))
+        out.append(_Paint(m.start, m.end, kind, m.source_doc_id, "corpus_match", 4,
+                          f"corpus_match: found in {m.source_doc_id}"
+                          + (" (pasted there too)" if kind == PASTED else "")))
     return out
 
 
-def _thread_sources(text: str, spans: list[QuoteSpan], thread: Sequence[tuple[str, str]],
+class ThreadIndex:
+    """The folded texts of one thread's documents, each folded once, and an index of
+    their word n-grams, so that looking a quotation up costs the candidates that share
+    its words instead of a pass over every earlier document (linear in the thread, not
+    quadratic). Documents keep the order they were added in and a rank (publication
+    order); ``latest_containing`` answers exactly what a backwards scan of the earlier
+    documents in that order would."""
+
+    def __init__(self, gram: int):
+        self.gram = max(1, gram)
+        self.ids: list[str] = []
+        self.ranks: list[float] = []
+        self.folded: list[str] = []
+        self.grams: dict[tuple[str, ...], list[int]] = {}
+
+    def add(self, doc_id: str, text: str, rank: float) -> None:
+        i = len(self.ids)
+        folded = _fold(text)
+        self.ids.append(doc_id)
+        self.ranks.append(rank)
+        self.folded.append(folded)
+        words = folded.split()
+        for g in {tuple(words[k:k + self.gram]) for k in range(len(words) - self.gram + 1)}:
+            self.grams.setdefault(g, []).append(i)
+
+    def latest_containing(self, needle: str, before_rank: float) -> str | None:
+        """The last added document ranked before ``before_rank`` whose folded text
+        contains the folded ``needle`` (a substring, as ``needle in text``)."""
+        words = needle.split()
+        # the inner words of a substring are whole words of the text (its first and last
+        # may be cut), so its inner n-gram finds every candidate
+        inner = words[1:-1]
+        if len(inner) < self.gram:
+            cands: Sequence[int] = range(len(self.ids))
+        else:
+            cands = self.grams.get(tuple(inner[:self.gram]), ())
+        for i in reversed(cands):
+            if self.ranks[i] < before_rank and needle in self.folded[i]:
+                return self.ids[i]
+        return None
+
+
+@dataclass(frozen=True)
+class ThreadView:
+    """A document's view of its thread: the thread's index and its own rank."""
+
+    index: ThreadIndex
+    rank: float
+
+
+def _thread_sources(text: str, spans: list[QuoteSpan], thread: ThreadView | Sequence[tuple[str, str]],
                     min_words: int) -> list[_Paint]:
     """Quoted spans found word for word in an earlier document of the same thread."""
     out = []
-    folded = [(doc_id, _fold(t)) for doc_id, t in thread]
+    if not isinstance(thread, ThreadView):
+        index = ThreadIndex(max(1, min_words - 2))
+        for doc_id, t in thread:
+            index.add(doc_id, t, 0)
+        thread = ThreadView(index, 1)
     for q in spans:
         needle = _fold(text[q.inner_start:q.inner_end])
         if len(needle.split()) < min_words:
             continue
-        for doc_id, hay in reversed(folded):
-            if needle in hay:
-                out.append(_Paint(q.start, q.end, QUOTE, doc_id, "thread_quote", 4))
-                break
+        doc_id = thread.index.latest_containing(needle, thread.rank)
+        if doc_id is not None:
+            out.append(_Paint(q.start, q.end, QUOTE, doc_id, "thread_quote", 4,
+                              f"thread_quote: quoted words found word for word in {doc_id}"))
     return out
 
 
@@ -444,14 +650,19 @@ def segment_document(d: DocInput, opts: SegmentOptions | None = None,
     signals = ["own"]
     sig_idx = np.zeros(n, dtype=np.int32)
 
+    why_idx = np.full(n, -1, dtype=np.int32)
+
     sections, sep_gaps, intro = _section_signals(doc, d, opts)
     quotes, quoted_spans = _quote_signal(doc, opts)
-    paints = quotes + _structural_signals(doc, opts, at_start_is_own=True) + sections
-    paints += _thread_sources(text, quoted_spans, d.earlier_thread, opts.thread_quote_min_words)
+    para_scores, classified = _classifier_signal(doc, opts, quotes)
+    paints = classified + quotes + _structural_signals(doc, opts, at_start_is_own=True, kind_of_doc=d.kind) + sections
+    paints += _thread_sources(text, quoted_spans, d.thread if d.thread is not None else d.earlier_thread,
+                              opts.thread_quote_min_words)
     paints += _match_signals(d, source_kind)
     # Stable by priority: within one priority the later paint wins, so matches come
     # latest source first and the earliest source has the last word.
-    for p in sorted(paints, key=lambda p: p.priority):
+    ordered = sorted(paints, key=lambda p: p.priority)
+    for pi, p in enumerate(ordered):
         if p.end <= p.start:
             continue
         if p.source not in src:
@@ -462,6 +673,7 @@ def segment_document(d: DocInput, opts: SegmentOptions | None = None,
                 min(p.end, intro[1]) - max(p.start, intro[0]) > (p.end - p.start) / 2:
             continue  # the blog owner's stock introduction ("The following came in...") is his own
         src_idx[p.start:p.end] = src.index(p.source)
+        why_idx[p.start:p.end] = pi
         if p.priority == 4:
             # a match refines what it overlaps: it adds the source, keeps a pasted kind and
             # the signal of a republished comment or anthology section
@@ -518,7 +730,9 @@ def segment_document(d: DocInput, opts: SegmentOptions | None = None,
             so = find_signoff(text, s, e, opts.signoff)
             region = next((nm for rs, re_, nm in region_names if rs <= s and e <= re_), None)
             author = (source_author(source) if source else None) or (so.name if so else None) or region
-        segs.append(Segment(len(segs), s, e, KIND_NAMES[k], source, signals[gi], author))
+        score = _span_score(para_scores, s, e)
+        segs.append(Segment(len(segs), s, e, KIND_NAMES[k], source, signals[gi], author,
+                            _reason(ordered, why_idx[s:e], k, score, para_scores, s, e, opts), score))
 
     own_parts: list[str] = []
     prev_end = None
@@ -541,6 +755,73 @@ def segment_document(d: DocInput, opts: SegmentOptions | None = None,
             main = max(rep, key=lambda sg: sg.end - sg.start)
             repub_from, repub_author = main.source_doc_id, main.author
     return Segmentation(d.doc_id, segs, own_text, post_intro, repub_from, repub_author, signoff_is_own)
+
+
+def _classifier_signal(doc: _Doc, opts: SegmentOptions,
+                       quotes: Sequence[_Paint] = ()) -> tuple[list[tuple[int, int, float, str]], list[_Paint]]:
+    """The paragraph model's probability that each paragraph is someone else's text
+    (``(start, end, p, explanation)``), and (with ``classifier_decides``) ``pasted``
+    paints for the paragraphs at or above ``classifier_threshold`` with at least
+    ``classifier_min_words`` words. A
+    paragraph holding a quotation is left to the quotation rule (the marks say where
+    the other words end)."""
+    model = opts.classifier
+    if model is None:
+        return [], []
+    scores, paints = [], []
+    prev, prev_link, prev_hit, first = "", False, False, True
+    for s, e in doc.paras:
+        if doc.is_url_para(s, e):
+            prev, prev_link = doc.text[s:e], True
+            continue
+        x = paragraph_features(doc.text, s, e, prev_para=prev, prev_is_link=prev_link,
+                               institution_words=opts.institution_words)
+        p = model.probability(x)
+        why = model.explain(x, opts.reason_top_features)
+        scores.append((s, e, p, why))
+        # where pasted text starts: the document's opening, after a link or a line ending
+        # ':', or straight after another paragraph taken as pasted
+        context = ("opens the document" if first else "after a link" if prev_link
+                   else "after an introduction line" if re.search(r":-?\s*$", prev)
+                   else "after a pasted paragraph" if prev_hit else "")
+        hit = (opts.classifier_decides and p >= opts.classifier_threshold
+               and word_count(doc.text[s:e]) >= opts.classifier_min_words
+               and not any(q.start < e and s < q.end for q in quotes)
+               and (bool(context) or not opts.classifier_context_only))
+        if hit:
+            paints.append(_Paint(s, e, PASTED, None, "classifier", 1,
+                                 f"classifier: p={p:.2f} >= {opts.classifier_threshold:g} ({why})"
+                                 + (f"; {context}" if context else "")))
+        prev, prev_link, prev_hit, first = doc.text[s:e], False, hit, False
+    return scores, paints
+
+
+def _span_score(para_scores: list[tuple[int, int, float, str]], s: int, e: int) -> float | None:
+    """The paragraph model's probability over ``[s, e)``, weighted by overlap."""
+    num = den = 0.0
+    for ps, pe, p, _ in para_scores:
+        ov = min(e, pe) - max(s, ps)
+        if ov > 0:
+            num += p * ov
+            den += ov
+    return round(num / den, 4) if den else None
+
+
+def _reason(paints: list[_Paint], idx: np.ndarray, kind: int, score: float | None,
+            para_scores: list[tuple[int, int, float, str]], s: int, e: int, opts: SegmentOptions) -> str:
+    """Why the span got its kind: the reasons of the paints covering it (most covering
+    first), or, for own words, that no rule fired and what the model saw."""
+    if kind != OWN:
+        used, counts = np.unique(idx[idx >= 0], return_counts=True)
+        order = [int(u) for _, u in sorted(zip(-counts, used))]
+        reasons = list(dict.fromkeys(paints[i].reason or paints[i].signal for i in order))
+        return " + ".join(reasons[:3])
+    if score is None:
+        return "own: no rule fired"
+    why = max((ps for ps in para_scores if min(e, ps[1]) - max(s, ps[0]) > 0),
+              key=lambda ps: min(e, ps[1]) - max(s, ps[0]))[3]
+    cmp = f"< {opts.classifier_threshold:g}" if opts.classifier_decides else "(scores only)"
+    return f"own: no rule fired; classifier p={score:.2f} {cmp}" + (f" ({why})" if why else "")
 
 
 def _runs(text: str, kind: np.ndarray, src_idx: np.ndarray, sig_idx: np.ndarray) -> list[tuple[int, int, int, int, int]]:
@@ -585,4 +866,5 @@ def _merge(text: str, runs: list[tuple[int, int, int, int, int]],
 
 
 __all__ = ["SegmentOptions", "DocInput", "Match", "Segment", "Segmentation", "segment_document", "looks_own",
+           "ThreadIndex", "ThreadView",
            "KIND_NAMES"]

@@ -8,9 +8,18 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from pipeline.clean.signoff import Signoff, is_anonymous
-from pipeline.segment.core import DocInput, Match, Segmentation, SegmentOptions, segment_document
+from pipeline.segment.core import (
+    DocInput,
+    Match,
+    Segmentation,
+    SegmentOptions,
+    ThreadIndex,
+    ThreadView,
+    segment_document,
+)
 
-SEGMENT_COLUMNS = ["doc_id", "seg_no", "start", "end", "kind", "source_doc_id", "signal", "author"]
+SEGMENT_COLUMNS = ["doc_id", "seg_no", "start", "end", "kind", "source_doc_id", "signal", "author", "reason",
+                   "score"]
 OWN_COLUMNS = ["doc_id", "own_text", "post_own_intro", "author_inferred", "republished_from", "republished_author"]
 
 
@@ -59,10 +68,14 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
     by_doc_spans: dict[str, list] = {}
     for r in spans.itertuples(index=False):
         by_doc_spans.setdefault(r.doc_id, []).append(r)
-    threads: dict[str, list[tuple[str, str]]] = {}
+    ranks = rank.to_dict()
+    # Each thread's texts are folded and indexed once, not once per later comment.
+    threads: dict[str, ThreadIndex] = {}
     if thread_docs is not None:
+        gram = max(1, opts.thread_quote_min_words - 2)
         for r in thread_docs.itertuples(index=False):
-            threads.setdefault(r.post_id, []).append((r.doc_id, r.clean_text))
+            if r.doc_id in ranks:
+                threads.setdefault(r.post_id, ThreadIndex(gram)).add(r.doc_id, r.clean_text, ranks[r.doc_id])
 
     def cluster(d: str) -> str:
         return copy_of.get(d, d)
@@ -77,17 +90,17 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
     seg_rows, own_rows = [], []
     order = todo.assign(_r=todo["doc_id"].map(rank)).sort_values(["_r", "doc_id"])
     for row in order.itertuples(index=False):
-        me = rank[row.doc_id]
+        me = ranks[row.doc_id]
         matches = [Match(int(s.start), int(s.end), s.source_doc_id, int(s.src_start), int(s.src_end))
                    for s in by_doc_spans.get(row.doc_id, ())
-                   if s.source_doc_id in rank.index and rank[s.source_doc_id] < me
+                   if s.source_doc_id in ranks and ranks[s.source_doc_id] < me
                    and cluster(s.source_doc_id) != cluster(row.doc_id)
                    and cluster(origin(s.source_doc_id, int(s.src_start), int(s.src_end))) != cluster(row.doc_id)]
-        matches.sort(key=lambda m: -rank[m.source_doc_id])
-        earlier = [(d, t) for d, t in threads.get(row.post_id, ()) if d in rank.index and rank[d] < me]
+        matches.sort(key=lambda m: -ranks[m.source_doc_id])
+        index = threads.get(row.post_id)
         author = None if is_anonymous(row.author, anonymous) else row.author
         d = DocInput(row.doc_id, row.kind, row.clean_text, row.title if isinstance(row.title, str) else None,
-                     author, _signoff(row), matches, earlier)
+                     author, _signoff(row), matches, thread=ThreadView(index, me) if index is not None else None)
         res: Segmentation = segment_document(d, opts, source_kind, lambda x: authors.get(x))
         seg_by_doc[row.doc_id] = [(s.start, s.end, s.kind, s.source_doc_id) for s in res.segments]
         inferred = author or (row.signoff if res.signoff_is_own and isinstance(row.signoff, str) else None) \
@@ -95,7 +108,7 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
         authors[row.doc_id] = inferred
         for s in res.segments:
             seg_rows.append((row.doc_id, s.seg_no, s.start, s.end, s.kind, s.source_doc_id, s.signal,
-                             s.author if s.kind != "own" else inferred))
+                             s.author if s.kind != "own" else inferred, s.reason, s.score))
         own_rows.append((row.doc_id, res.own_text, res.post_own_intro, inferred, res.republished_from,
                          res.republished_author))
     return pd.DataFrame(seg_rows, columns=SEGMENT_COLUMNS), pd.DataFrame(own_rows, columns=OWN_COLUMNS)

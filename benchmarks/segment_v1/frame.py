@@ -1,0 +1,104 @@
+"""The segment stage over DataFrames: documents in publication order, so a quotation
+of a passage the source had itself pasted is known as pasted. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from pipeline.clean.signoff import Signoff, is_anonymous
+from benchmarks.segment_v1.core import DocInput, Match, Segmentation, SegmentOptions, segment_document
+
+SEGMENT_COLUMNS = ["doc_id", "seg_no", "start", "end", "kind", "source_doc_id", "signal", "author"]
+OWN_COLUMNS = ["doc_id", "own_text", "post_own_intro", "author_inferred", "republished_from", "republished_author"]
+
+
+def _over(segs: Iterable[tuple[int, int, str, str | None]], start: int, end: int) -> tuple[str, str | None]:
+    """The (kind, source) covering most of ``[start, end)``."""
+    cover: dict[tuple[str, str | None], int] = {}
+    for s, e, k, src in segs:
+        ov = min(e, end) - max(s, start)
+        if ov > 0:
+            cover[(k, src)] = cover.get((k, src), 0) + ov
+    return max(cover, key=cover.get) if cover else ("own", None)
+
+
+def _signoff(row) -> Signoff | None:
+    if not isinstance(row.signoff, str) or pd.isna(row.signoff_start):
+        return None
+    return Signoff(row.signoff_raw, row.signoff, int(row.signoff_start), int(row.signoff_end))
+
+
+def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
+                  thread_docs: pd.DataFrame | None = None, copy_of: Mapping[str, str] | None = None,
+                  stored_segments: pd.DataFrame | None = None,
+                  stored_authors: Mapping[str, str | None] | None = None,
+                  anonymous: Iterable[str] = ("Anonymous",),
+                  opts: SegmentOptions | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Segment the documents in ``todo`` (``doc_id, post_id, kind, author, title,
+    clean_text, signoff_raw, signoff, signoff_start, signoff_end``).
+
+    ``spans``: shared passages (``doc_id, start, end, source_doc_id, src_start,
+    src_end``); only passages found in an *earlier* document (by ``rank``) and outside
+    the document's own copy cluster (``copy_of``: doc -> canonical), and not taken by
+    the source from that cluster, count as quotations.
+    ``thread_docs`` (``doc_id, post_id, clean_text``) are where short quotations are
+    looked up. ``stored_segments``/``stored_authors`` describe sources segmented in an
+    earlier run. Returns (segments, own) frames.
+    """
+    opts = opts or SegmentOptions()
+    copy_of = dict(copy_of or {})
+    anonymous = tuple(anonymous)
+    seg_by_doc: dict[str, list[tuple[int, int, str, str | None]]] = {}
+    if stored_segments is not None and not stored_segments.empty:
+        for r in stored_segments.itertuples(index=False):
+            src = r.source_doc_id if isinstance(r.source_doc_id, str) else None
+            seg_by_doc.setdefault(r.doc_id, []).append((int(r.start), int(r.end), r.kind, src))
+    authors: dict[str, str | None] = dict(stored_authors or {})
+    by_doc_spans: dict[str, list] = {}
+    for r in spans.itertuples(index=False):
+        by_doc_spans.setdefault(r.doc_id, []).append(r)
+    threads: dict[str, list[tuple[str, str]]] = {}
+    if thread_docs is not None:
+        for r in thread_docs.itertuples(index=False):
+            threads.setdefault(r.post_id, []).append((r.doc_id, r.clean_text))
+
+    def cluster(d: str) -> str:
+        return copy_of.get(d, d)
+
+    def source_kind(source: str, s: int, e: int) -> str:
+        return _over(seg_by_doc.get(source, ()), s, e)[0]
+
+    def origin(source: str, s: int, e: int) -> str:
+        """Where the passage of ``source`` came from: its own source if it quoted it."""
+        return _over(seg_by_doc.get(source, ()), s, e)[1] or source
+
+    seg_rows, own_rows = [], []
+    order = todo.assign(_r=todo["doc_id"].map(rank)).sort_values(["_r", "doc_id"])
+    for row in order.itertuples(index=False):
+        me = rank[row.doc_id]
+        matches = [Match(int(s.start), int(s.end), s.source_doc_id, int(s.src_start), int(s.src_end))
+                   for s in by_doc_spans.get(row.doc_id, ())
+                   if s.source_doc_id in rank.index and rank[s.source_doc_id] < me
+                   and cluster(s.source_doc_id) != cluster(row.doc_id)
+                   and cluster(origin(s.source_doc_id, int(s.src_start), int(s.src_end))) != cluster(row.doc_id)]
+        matches.sort(key=lambda m: -rank[m.source_doc_id])
+        earlier = [(d, t) for d, t in threads.get(row.post_id, ()) if d in rank.index and rank[d] < me]
+        author = None if is_anonymous(row.author, anonymous) else row.author
+        d = DocInput(row.doc_id, row.kind, row.clean_text, row.title if isinstance(row.title, str) else None,
+                     author, _signoff(row), matches, earlier)
+        res: Segmentation = segment_document(d, opts, source_kind, lambda x: authors.get(x))
+        seg_by_doc[row.doc_id] = [(s.start, s.end, s.kind, s.source_doc_id) for s in res.segments]
+        inferred = author or (row.signoff if res.signoff_is_own and isinstance(row.signoff, str) else None) \
+            or (row.author if isinstance(row.author, str) else None)
+        authors[row.doc_id] = inferred
+        for s in res.segments:
+            seg_rows.append((row.doc_id, s.seg_no, s.start, s.end, s.kind, s.source_doc_id, s.signal,
+                             s.author if s.kind != "own" else inferred))
+        own_rows.append((row.doc_id, res.own_text, res.post_own_intro, inferred, res.republished_from,
+                         res.republished_author))
+    return pd.DataFrame(seg_rows, columns=SEGMENT_COLUMNS), pd.DataFrame(own_rows, columns=OWN_COLUMNS)
+
+
+__all__ = ["segment_frame", "SEGMENT_COLUMNS", "OWN_COLUMNS"]
