@@ -24,10 +24,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 CHILD = r"""
 import json, resource, sys, time
-from pipeline import api
+from pipeline.api import Corpus
 path, db = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
-summary = api.ingest([path], db)
+summary = Corpus(db).ingest([path])
 elapsed = time.perf_counter() - t0
 print(json.dumps({"seconds": elapsed, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "documents": summary["new_documents"], "outcomes": summary["outcomes"]}))

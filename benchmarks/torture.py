@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.hostile import deep_page, deep_thread, text_copy
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.errors import UserError
 from pipeline.store import connect
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> list[tuple]:
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
         stocked = tmp / "stocked.duckdb"
-        api.ingest([str(STOCK)], str(stocked))
+        Corpus(str(stocked)).ingest([str(STOCK)])
         for i, (label, build) in enumerate(_files(tmp)):
             case = tmp / f"case{i}"
             case.mkdir()
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> list[tuple]:
             shutil.copyfile(stocked, db)
             before = _snapshot(db)
             try:
-                summary = api.ingest([build(case)], db)
+                summary = Corpus(db).ingest([build(case)])
                 outcome = ", ".join(f"{k} {v}" for k, v in summary["outcomes"].items()) or "nothing"
                 reason = "; ".join(e.split(": ", 1)[-1] for e in summary["errors"])[:70] or "-"
             except UserError as exc:
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> list[tuple]:
             shutil.copyfile(stocked, db)
             before = _digest(db)
             try:
-                cols, result = api.sql(stmt.format(db=db, tmp=tmp), db)
+                cols, result = Corpus(db).sql(stmt.format(db=db, tmp=tmp))
                 outcome, reason = "ran", f"{len(result)} row(s)"
             except UserError as exc:
                 outcome, reason = "refused", exc.one_line()[:70]

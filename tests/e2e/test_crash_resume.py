@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.hostile import text_copy
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.store import connect
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ def inputs(tmp_path_factory) -> list[str]:
 
 def _run(stages, inputs, db) -> None:
     for stage in stages:
-        api.run_stage_direct(stage, inputs if stage == "ingest" else [], db)
+        Corpus(db).run_stage(stage, inputs if stage == "ingest" else [])
 
 
 def _views(db: str) -> dict[str, list[tuple]]:
@@ -71,8 +71,8 @@ def _lock_held(db: str) -> bool:
 
 CHILD = """
 import sys
-from pipeline import api
-api.run_stage_direct(sys.argv[1], sys.argv[3:], sys.argv[2])
+from pipeline.api import Corpus
+Corpus(sys.argv[2]).run_stage(sys.argv[1], sys.argv[3:])
 """
 
 

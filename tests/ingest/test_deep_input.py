@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.hostile import deep_page, deep_thread
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.ingest import read_bytes
 from pipeline.store import connect
 
@@ -17,7 +17,7 @@ def test_a_3000_deep_reply_chain_is_ingested_with_every_parent(tmp_path):
     page = tmp_path / "deep.html"
     page.write_bytes(deep_thread(3000))
     db = str(tmp_path / "deep.duckdb")
-    summary = api.ingest([str(page)], db)
+    summary = Corpus(db).ingest([str(page)])
     assert summary["outcomes"]["ingested"] == 1
     conn = connect(db, read_only=True)
     try:

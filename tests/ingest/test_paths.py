@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.cli.main import main
 from pipeline.store import connect
 
@@ -50,7 +50,7 @@ def test_undecodable_file_name_is_stored_escaped_and_the_ingest_goes_on(folder, 
     bad = os.fsencode(str(folder)) + b"/caf\xe9-\xff.txt"
     with open(bad, "wb") as fh:
         fh.write(OTHER.read_bytes())
-    summary = api.ingest([str(folder)], tmp_db)
+    summary = Corpus(tmp_db).ingest([str(folder)])
     assert summary["outcomes"].get("ingested") == 2, summary
     _good_ingested(tmp_db)
     rows = _rows(tmp_db, "SELECT path_or_url, warnings FROM sources WHERE path_or_url LIKE '%caf%'")
@@ -65,7 +65,7 @@ def test_symlink_loop_is_quarantined_and_the_good_files_ingested(folder, tmp_db)
     (folder / "loop_b.txt").symlink_to(folder / "loop_a.txt")
     (folder / "self").symlink_to(folder / "self")
     (folder / "gone.txt").symlink_to(folder / "nowhere.txt")
-    summary = api.ingest([str(folder)], tmp_db)
+    summary = Corpus(tmp_db).ingest([str(folder)])
     assert summary["outcomes"].get("ingested") == 1, summary
     _good_ingested(tmp_db)
     codes = [r[0] for r in _rows(tmp_db, "SELECT code FROM quarantine ORDER BY source")]
@@ -81,7 +81,7 @@ def test_links_outside_the_given_folders_are_not_followed_unless_asked(folder, t
     (folder / "out_file.txt").symlink_to(outside / "secret.txt")
     (folder / "out_dir").symlink_to(outside)
     (folder / "in_file.txt").symlink_to(folder / "good.txt")  # inside: read once, not twice
-    summary = api.ingest([str(folder)], tmp_db)
+    summary = Corpus(tmp_db).ingest([str(folder)])
     assert summary["outcomes"] == {"ingested": 1, "quarantined:symlink_outside": 2}, summary
     assert "follow_symlinks" in _quarantine(tmp_db)["symlink_outside"][1]
 
@@ -98,13 +98,13 @@ def test_followed_link_loops_between_folders_end(folder, tmp_path, tmp_db):
     shutil.copyfile(OTHER, outside / "other.txt")
     (outside / "back").symlink_to(folder)
     (folder / "there").symlink_to(outside)
-    summary = api.ingest([str(folder)], tmp_db, api.resolve_config(overrides=["ingest.follow_symlinks=true"]))
+    summary = Corpus(tmp_db, overrides=["ingest.follow_symlinks=true"]).ingest([str(folder)])
     assert summary["outcomes"].get("ingested") == 2, summary
 
 
 def test_unreadable_file_is_quarantined(folder, tmp_db):
     # /proc/self/mem opens but fails on read (EIO), even for root
-    summary = api.ingest([str(folder), "/proc/self/mem"], tmp_db)
+    summary = Corpus(tmp_db).ingest([str(folder), "/proc/self/mem"])
     assert summary["outcomes"].get("quarantined:unreadable") == 1, summary
     _good_ingested(tmp_db)
     assert "cannot read" in _quarantine(tmp_db)["unreadable"][1]
@@ -116,7 +116,7 @@ def test_file_without_read_permission_is_quarantined(folder, tmp_db):
     shutil.copyfile(OTHER, locked)
     locked.chmod(0)
     try:
-        summary = api.ingest([str(folder)], tmp_db)
+        summary = Corpus(tmp_db).ingest([str(folder)])
     finally:
         locked.chmod(0o644)
     assert summary["outcomes"].get("quarantined:unreadable") == 1, summary
@@ -125,6 +125,6 @@ def test_file_without_read_permission_is_quarantined(folder, tmp_db):
 
 def test_a_pipe_in_a_folder_is_not_opened(folder, tmp_db):
     os.mkfifo(folder / "pipe.txt")
-    summary = api.ingest([str(folder)], tmp_db)
+    summary = Corpus(tmp_db).ingest([str(folder)])
     assert summary["outcomes"].get("quarantined:not_a_file") == 1, summary
     _good_ingested(tmp_db)

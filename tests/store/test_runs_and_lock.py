@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.cli.main import main
 from pipeline.store import connect
 
@@ -99,7 +99,7 @@ def test_a_killed_run_is_marked_interrupted_by_the_next_run(tmp_path):
     finally:
         _stop(proc)
     assert _runs(db)[0][1] == "running"  # nothing could record the kill
-    api.ingest([str(FIXTURES)], db)
+    Corpus(db).ingest([str(FIXTURES)])
     runs = _runs(db)
     assert [(f, s) for f, s, _ in runs] == [("holder", "interrupted"), ("ingest", "completed")]
     assert "killed" in runs[0][2]
@@ -151,7 +151,7 @@ conn.close()
 
 def test_a_reader_during_a_write_retries_then_says_a_run_is_writing(tmp_path):
     db = str(tmp_path / "r.duckdb")
-    api.ingest([str(FIXTURES)], db)
+    Corpus(db).ingest([str(FIXTURES)])
     proc = _spawn(HOLD_DUCKDB.format(db=db, hold=120), tmp_path)
     try:
         _wait_for(proc)
@@ -165,7 +165,7 @@ def test_a_reader_during_a_write_retries_then_says_a_run_is_writing(tmp_path):
 
 def test_a_reader_retries_until_the_writer_lets_go(tmp_path):
     db = str(tmp_path / "r2.duckdb")
-    api.ingest([str(FIXTURES)], db)
+    Corpus(db).ingest([str(FIXTURES)])
     proc = _spawn(HOLD_DUCKDB.format(db=db, hold=2), tmp_path)
     try:
         _wait_for(proc)

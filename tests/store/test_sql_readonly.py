@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import api
+from pipeline.api import Corpus
 from pipeline.cli.main import main
 from pipeline.store.errors import StoreError
 
@@ -19,7 +19,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "text_dump"
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("sqlro") / "ro.duckdb"
-    api.ingest([str(FIXTURES)], str(path))
+    Corpus(str(path)).ingest([str(FIXTURES)])
     return path
 
 
@@ -47,7 +47,7 @@ def test_copy_onto_the_database_file_leaves_it_intact(db):
     before = _digest(db)
     _refused(db, f"COPY (SELECT 'x') TO '{db}' (FORMAT csv)")
     assert _digest(db) == before
-    cols, rows = api.sql("SELECT count(*) FROM documents", db)
+    cols, rows = Corpus(db).sql("SELECT count(*) FROM documents")
     assert rows[0][0] > 0
 
 
@@ -77,7 +77,7 @@ def test_everything_but_a_query_is_refused_with_one_line(db, stmt):
     before = _digest(db)
     _refused(db, stmt)
     with pytest.raises(StoreError, match="the sql command is read-only"):
-        api.sql(stmt, db)
+        Corpus(db).sql(stmt)
     assert _digest(db) == before
 
 
@@ -97,7 +97,7 @@ def test_files_outside_the_database_cannot_be_read(db):
     "select kind, count(*) as n from documents group by kind order by kind;",
 ])
 def test_queries_still_work(db, query):
-    cols, rows = api.sql(query, db)
+    cols, rows = Corpus(db).sql(query)
     assert cols == ["kind", "n"] and [r[0] for r in rows] == ["comment", "post"]
 
 
@@ -106,5 +106,5 @@ def test_queries_still_work(db, query):
     "VALUES (1, 2)", "SELECT * FROM duckdb_views() WHERE NOT internal",
 ])
 def test_other_read_statements_work(db, query):
-    cols, rows = api.sql(query, db)
+    cols, rows = Corpus(db).sql(query)
     assert cols and rows

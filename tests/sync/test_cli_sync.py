@@ -1,4 +1,4 @@
-"""`probation-corpus sync URL` and `api.sync` against the synthetic blog on 127.0.0.1."""
+"""`probation-corpus sync URL` and `Corpus.sync` against the synthetic blog on 127.0.0.1."""
 
 from __future__ import annotations
 
