@@ -38,6 +38,7 @@ from pipeline.classify.training import (
 from pipeline.config import Config, resolve_path
 from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
+from pipeline.store.errors import StoreError
 from pipeline.store.annotate import read_codes
 from pipeline.store.classify import classify_inputs, write_classification, write_evaluations
 from pipeline.store.documents import now_utc
@@ -57,19 +58,30 @@ def make_encoder(config: Config, conn: Any = None) -> tuple[Encoder, str]:
     """
     from pipeline.embed import content_hash, embed_texts, model_id_for
     from pipeline.jobs.embed import chunking_key
-    from pipeline.store.embed import stored_vectors
+    from pipeline.store.embed import embed_state, stored_vectors
 
     e = config.section("embed")
     model_id = model_id_for(e["model"])
     chunking = chunking_key(int(e["chunk_tokens"]), int(e["chunk_overlap"]))
+    if conn is not None:
+        check_same_embedder(embed_state(conn), model_id, chunking)
 
     def encoder(texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
         hashes = [content_hash(t) for t in texts]
         found = stored_vectors(conn, hashes, model_id, chunking) if conn is not None else {}
         todo = [i for i, h in enumerate(hashes) if h not in found]
-        fresh = (embed_texts([texts[i] for i in todo], e["model"], int(e["batch_size"]), e["device"],
-                             int(e["chunk_tokens"]), int(e["chunk_overlap"])).vectors if todo else None)
+        fresh = None
+        if todo:
+            res = embed_texts([texts[i] for i in todo], e["model"], int(e["batch_size"]), e["device"],
+                              int(e["chunk_tokens"]), int(e["chunk_overlap"]))
+            if res.model_id != model_id:
+                raise MixedEmbeddingsError(f"embedding model changed during the run ({model_id} -> {res.model_id})",
+                                           "run classify again")
+            fresh = res.vectors
+            if found and fresh.shape[1] != len(next(iter(found.values()))):
+                raise MixedEmbeddingsError(f"stored vectors and fresh {model_id} vectors differ in size",
+                                           "re-run embed with embed.on_model_change = \"recompute\"")
         if not todo:
             return np.stack([found[h] for h in hashes]) if texts else np.zeros((0, 0), dtype=np.float32)
         out = np.empty((len(texts), fresh.shape[1]), dtype=np.float32)
@@ -80,6 +92,22 @@ def make_encoder(config: Config, conn: Any = None) -> tuple[Encoder, str]:
         return out
 
     return encoder, model_id
+
+
+class MixedEmbeddingsError(StoreError):
+    """Classify would mix vectors of two embedding models."""
+
+
+def check_same_embedder(state: dict | None, model_id: str, chunking: str) -> None:
+    """Refuse to classify when the store's current embeddings come from another model or
+    chunking than ``embed.model`` gives: the stored document vectors and the freshly
+    embedded sentences, contexts and prototypes would come from two models."""
+    if state is None or (state["model_id"], state["chunking"]) == (model_id, chunking):
+        return
+    raise MixedEmbeddingsError(
+        f"the stored embeddings come from {state['model_id']} ({state['chunking']}) but embed.model gives "
+        f"{model_id} ({chunking}); classify will not mix vectors of two models",
+        "run the embed stage with embed.on_model_change = \"recompute\" first, or restore the old embed settings")
 
 
 def _apply_params(section: dict[str, Any]) -> ApplyParams:
