@@ -40,7 +40,7 @@ from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
 from pipeline.store.errors import StoreError
 from pipeline.store.annotate import read_codes
-from pipeline.store.classify import classify_inputs, write_classification, write_evaluations
+from pipeline.store.classify import classify_inputs, write_classification, write_evaluations, write_label_quality
 from pipeline.store.documents import now_utc
 from pipeline.store.runs import add_model_versions, code_version
 
@@ -155,6 +155,19 @@ def load_models(config: Config, embedding_model: str) -> tuple[Models, dict[str,
     return Models(loaded.get("theme"), loaded.get("sentiment"), loaded.get("stance"), nli, default, versions), cards
 
 
+def label_quality_frame(cards: dict[str, dict]) -> "pd.DataFrame":
+    """The ``label_quality`` rows the models' cards carry (measured on real text)."""
+    import pandas as pd
+
+    from pipeline.store.classify import LABEL_QUALITY_COLUMNS
+
+    rows = []
+    for kind, card in cards.items():
+        for r in card.get("label_quality", []) or []:
+            rows.append({"model_run_id": card.get("run_id"), **{k: r.get(k) for k in LABEL_QUALITY_COLUMNS[1:]}})
+    return pd.DataFrame(rows, columns=LABEL_QUALITY_COLUMNS)
+
+
 def classify_job(ctx: JobContext) -> dict:
     """Classify every document's own text; writes doc_themes, doc_sentiment and
     sentence_sentiment rows for this run in one transaction."""
@@ -164,7 +177,7 @@ def classify_job(ctx: JobContext) -> dict:
     conn = connect(ctx.db_path)
     try:
         encoder, embedding_model = make_encoder(ctx.config, conn)
-        models, _ = load_models(ctx.config, embedding_model)
+        models, cards = load_models(ctx.config, embedding_model)
         docs = classify_inputs(conn)
         ctx.progress("classify", 0, len(docs))
         contexts = [context_text(t, o) for t, o in zip(docs["post_title"], docs["post_own_text"])]
@@ -180,6 +193,7 @@ def classify_job(ctx: JobContext) -> dict:
         with transaction(conn):
             counts = write_classification(conn, ctx.run_id, out["themes"], out["sentiment"], out["sentences"], info)
             add_model_versions(conn, ctx.run_id, {**models.versions, "embed": embedding_model})
+            write_label_quality(conn, label_quality_frame(cards))
     finally:
         conn.close()
     themes = out["themes"]
@@ -200,7 +214,11 @@ def _labelled(conn, config: Config, encoder: Encoder, coders: Sequence[str] | No
     gold = consolidate(codes, str(config.get("annotate.adjudicator")), coders)
     docs = classify_inputs(conn, gold["doc_id"].unique().tolist())
     docs["context"] = [context_text(t, o) for t, o in zip(docs["post_title"], docs["post_own_text"])]
-    data = labelled_set(gold, docs, taxonomy.names, encoder, int(section["min_chars"]))
+    params = TrainParams.from_config(section)
+    synthetic = set(params.synthetic_coders)
+    real_docs = set(codes.loc[~codes["coder"].isin(synthetic), "doc_id"])
+    data = labelled_set(gold, docs, taxonomy.names, encoder, int(section["min_chars"]), real_docs=real_docs,
+                        real_weight=params.real_weight, sentences=params.focus.scope == "sentences")
     used = codes[codes["doc_id"].isin(data.doc_ids)]
     info = {"coders": sorted(used["coder"].unique().tolist()), "gold_rule": "majority vote; ties to "
             + (config.get("annotate.adjudicator") or "nobody (left out)"),
@@ -220,7 +238,7 @@ def _cross_validate(data: LabelledSet, taxonomy: Taxonomy, encoder: Encoder, par
     if "sentiment" in kinds:
         results["sentiment"] = cv_sentiment(data, params)
     if "stance" in kinds:
-        results["stance"] = cv_stance(data, targets, params, nli, taxonomy)
+        results["stance"] = cv_stance(data, targets, params, nli, taxonomy, protos)
     return results
 
 
@@ -278,7 +296,7 @@ def train_job(ctx: JobContext) -> dict:
         if "sentiment" in kinds:
             fitted["sentiment"] = fit_sentiment_model(data, params)
         if "stance" in kinds:
-            fitted["stance"] = fit_stance_model(data, targets, params)
+            fitted["stance"] = fit_stance_model(data, targets, params, taxonomy, protos)
         saved = {}
         for kind, model in fitted.items():
             summary, features, method = CARD_TEXT[kind]
@@ -287,7 +305,12 @@ def train_job(ctx: JobContext) -> dict:
                     "params": {"C": params.C, "tfidf_max_features": params.max_features, "seed": params.seed,
                                "theme_threshold": params.theme_threshold,
                                "stance_min_confidence": params.stance_min_confidence,
-                               "phrase_attr": params.rules.phrase_attr, "context_weight": params.context_weight},
+                               "phrase_attr": params.rules.phrase_attr, "context_weight": params.context_weight,
+                               "calibrate": params.calibrate, "stance_scope": params.focus.scope,
+                               "stance_focus_similarity": params.focus.min_similarity,
+                               "stance_focus_top": params.focus.top, "real_weight": params.real_weight,
+                               "synthetic_coders": list(params.synthetic_coders)},
+                    "calibrated": bool(getattr(model, "calibrated", False)),
                     "taxonomy": taxonomy.to_list() if kind != "sentiment" else None,
                     "training_data": {**info, "gold": "stored codes (annotations view), consolidated"},
                     "cv": results[kind], "cv_folds": params.folds, "versions": _versions(),
