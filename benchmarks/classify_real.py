@@ -418,6 +418,103 @@ def params_for(base: TrainParams, change: dict) -> TrainParams:
     return replace(base, focus=FocusParams(scope, base.focus.min_similarity, base.focus.top), **change)
 
 
+def label_quality_rows(per_label: dict, evaluated_on: str) -> list[dict]:
+    """Per-label precision on real text (with its interval) as ``label_quality`` rows."""
+    rows = []
+    short = "seeds" if evaluated_on.startswith("seeds") else "real_dev"
+    for t, m in per_label["theme"].items():
+        rows.append({"label_kind": "theme", "label": t, "value": "present", "precision": m["precision"] if m["n_predicted"] else None,
+                     "ci_low": m["precision_ci"][0], "ci_high": m["precision_ci"][1], "recall": m["recall"],
+                     "n_predicted": m["n_predicted"], "support": m["support"], "evaluated_on": short})
+    for kind, label in (("stance", "_all"), ("sentiment", "sentiment")):
+        for v, m in per_label[kind].items():
+            rows.append({"label_kind": kind, "label": label, "value": v,
+                         "precision": m["precision"] if m["n_predicted"] else None,
+                         "ci_low": m["precision_ci"][0], "ci_high": m["precision_ci"][1], "recall": m["recall"],
+                         "n_predicted": m["n_predicted"], "support": m["support"], "evaluated_on": short})
+    for r in rows:
+        for k in ("precision", "ci_low", "ci_high"):
+            if r[k] is not None and r[k] != r[k]:
+                r[k] = None
+    return rows
+
+
+def ship(method: str, datasets: dict, results: dict, preds: dict, taxonomy, base: TrainParams, args, config) -> dict:
+    """Fit ``method`` on every coded document (synthetic + real) and save the three
+    models with cards carrying the real-text figures, label quality and agreement."""
+    import platform
+    import uuid
+
+    import sklearn
+
+    from pipeline.classify.persist import save_model
+    from pipeline.classify.training import fit_sentiment_model, fit_stance_model, fit_theme_model
+    from pipeline.jobs.classify import CARD_TEXT, RETRAIN
+    from pipeline.store.documents import now_utc
+    from pipeline.store.runs import code_version
+
+    key, change = METHODS[method]
+    data, encoder, model_id = datasets[key]
+    params = params_for(base, change)
+    m = results["methods"][method]
+    if args.ship_thresholds == "tuned" and "tuned" in m:
+        params = replace(params, theme_threshold=m["tuned"]["theme_threshold"],
+                         stance_min_confidence=m["tuned"].get("stance_min_confidence", params.stance_min_confidence))
+    data.weights = np.where(data.real, params.real_weight, 1.0)
+    protos = theme_prototypes(taxonomy, encoder)
+    tvec = target_embeddings(taxonomy, encoder)
+    targets = {t.name: tvec[j] for j, t in enumerate(taxonomy)}
+    fitted = {"theme": fit_theme_model(data, taxonomy, protos, params),
+              "sentiment": fit_sentiment_model(data, params),
+              "stance": fit_stance_model(data, targets, params, taxonomy, protos)}
+    run_id = uuid.uuid4().hex[:16]
+    counts = data.counts()
+    head = {k: {kk: v[kk] for kk in ("theme_micro_f1", "theme_ci", "stance_macro_f1", "stance_ci",
+                                      "sentiment_macro_f1", "sentiment_ci")}
+            for k, v in results["methods"].items()}
+    lq = label_quality_rows(m["per_label"], results["evaluated_on"])
+    saved = {}
+    models_dir = resolve_path(config.get("paths.models_dir"))
+    for kind, model in fitted.items():
+        summary, features, how = CARD_TEXT[kind]
+        per = {"theme": {"theme": m["per_label"]["theme"]}, "stance": {"stance": m["per_label"]["stance"]},
+               "sentiment": {"sentiment": m["per_label"]["sentiment"]}}[kind]
+        card = {
+            "kind": kind, "run_id": run_id, "created_at": now_utc().isoformat(), "summary": summary,
+            "method": how, "features": features + ("; stance on the sentences about each theme"
+                                                   if kind == "stance" and params.focus.scope == "sentences" else ""),
+            "embedding_model": model_id, "calibrated": bool(getattr(model, "calibrated", False)),
+            "params": {"C": params.C, "tfidf_max_features": params.max_features, "seed": params.seed,
+                       "theme_threshold": params.theme_threshold, "stance_min_confidence": params.stance_min_confidence,
+                       "phrase_attr": params.rules.phrase_attr, "context_weight": params.context_weight,
+                       "calibrate": params.calibrate, "stance_scope": params.focus.scope,
+                       "stance_focus_similarity": params.focus.min_similarity, "stance_focus_top": params.focus.top,
+                       "real_weight": params.real_weight},
+            "taxonomy": taxonomy.to_list() if kind != "sentiment" else None,
+            "training_data": {**counts, "coders": ["sample-author (synthetic sample)",
+                                                   "real development set (two coders, adjudicated)"
+                                                   if not results["evaluated_on"].startswith("seeds")
+                                                   else "seed-coder (three real seed pages)"],
+                              "gold": "synthetic sample codes + adjudicated real codes",
+                              "labels": {k: counts[k] for k in ("themes_present", "sentiment", "stance")}},
+            "cv": {}, "cv_folds": params.folds,
+            "real_text": {"evaluated_on": results["evaluated_on"], "n_units": results.get("n_units"),
+                          "n_pages": results.get("n_pages"), "method": method, "headline": head, "per_label": per},
+            "label_quality": [r for r in lq if r["label_kind"] == kind],
+            "agreement": {k: v for k, v in (results.get("agreement") or {}).items() if k != "per_label"},
+            "versions": {"pipeline": code_version(), "scikit-learn": sklearn.__version__, "numpy": np.__version__,
+                         "python": platform.python_version()},
+            "limits": ("Trained on the synthetic sample corpus and coded real blog text (weighted by real_weight). "
+                       "Quote the real-text figures above, per label; labels whose precision on real text is below "
+                       "0.8 are not good enough to cite (docs/classify.md)."),
+            "retrain": "python -m benchmarks.classify_real ... --ship METHOD (see docs/classify.md); " + RETRAIN,
+        }
+        saved[kind] = str(save_model(model, kind, run_id, models_dir, card))
+        print(f"saved {kind}: {saved[kind]}", file=sys.stderr)
+    return {"run_id": run_id, "saved": saved, "params": {"theme_threshold": params.theme_threshold,
+                                                          "stance_min_confidence": params.stance_min_confidence}}
+
+
 def fmt(v: float, ci: tuple[float, float]) -> str:
     return f"{v:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]"
 
@@ -434,6 +531,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--cache", type=Path, default=Path("outputs/lab"))
     ap.add_argument("--out", type=Path, default=Path("outputs/reports/classify_real.json"))
+    ap.add_argument("--ship", metavar="METHOD", help="after measuring, fit METHOD on all synthetic + real codes and "
+                    "save the theme, sentiment and stance models (with cards) under paths.models_dir")
+    ap.add_argument("--ship-thresholds", choices=["config", "tuned"], default="tuned",
+                    help="thresholds of the shipped models: the config's, or those tuned on the real set")
     ap.add_argument("--coders", type=Path, nargs=2, metavar=("CODER_A", "CODER_B"),
                     help="the two coders' raw files: print their agreement (annotate agreement's statistics)")
     args = ap.parse_args(argv)
@@ -533,6 +634,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for lab, c in pl[kind].items():
                 print(f"| {lab} | {fmt(c['precision'], c['precision_ci'])} | {c['recall']:.3f} | {c['f1']:.3f} | "
                       f"{c['support']} |")
+    if args.ship:
+        results["shipped"] = ship(args.ship, datasets, results, preds, taxonomy, base, args, config)
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
     def _j(o):

@@ -106,7 +106,10 @@ class ThemeModel:
 
     @property
     def calibrated(self) -> bool:
-        return bool(self.models) and all(getattr(m, "calibrated", False) for m in self.models)
+        """Every theme's probability is calibrated (a theme seen with one class only
+        predicts that class and needs none)."""
+        return bool(self.models) and any(getattr(m, "calibrated", False) for m in self.models) and all(
+            getattr(m, "calibrated", False) or m.model is None for m in self.models)
 
     def fit(self, feats: DocFeatures, Y: np.ndarray, weights: np.ndarray | None = None,
             groups: list | None = None) -> "ThemeModel":
