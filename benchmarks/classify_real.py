@@ -636,6 +636,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for lab, c in pl[kind].items():
                 print(f"| {lab} | {fmt(c['precision'], c['precision_ci'])} | {c['recall']:.3f} | {c['f1']:.3f} | "
                       f"{c['support']} |")
+    results["n_units"] = len(eval_rows)
+    results["n_pages"] = len(set(data.groups[r] for r in eval_rows))
     if args.ship:
         chosen = args.ship
         if chosen == "best":

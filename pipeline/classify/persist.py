@@ -155,10 +155,11 @@ def _real_text_lines(card: dict[str, Any]) -> list[str]:
     lq = card.get("label_quality")
     if lq:
         lines += ["## Label quality (what `quotes` reads, table `label_quality`)", "",
-                  "| label | value | precision [95% CI] | good enough to cite (>= 0.8) |", "|---|---|---|---|"]
+                  "| label | value | precision [95% CI] | good enough to cite (>= 0.8) | confidence giving precision >= 0.8 |",
+                  "|---|---|---|---|---|"]
         for r in lq:
             ok = r.get("precision") is not None and r["precision"] >= 0.8
             lines.append(f"| {r['label']} | {r['value']} | {_ci(r.get('precision'), (r.get('ci_low'), r.get('ci_high')))} "
-                         f"| {'yes' if ok else 'no'} |")
+                         f"| {'yes' if ok else 'no'} | {_fmt(r.get('confidence_for_precision_80')) if r.get('confidence_for_precision_80') is not None else 'none'} |")
         lines.append("")
     return lines

@@ -102,7 +102,7 @@ def write_evaluations(conn: duckdb.DuckDBPyConnection, run_id: str, rows: pd.Dat
 
 
 LABEL_QUALITY_COLUMNS = ["model_run_id", "label_kind", "label", "value", "precision", "ci_low", "ci_high", "recall",
-                         "n_predicted", "support", "evaluated_on"]
+                         "n_predicted", "support", "confidence_for_precision_80", "evaluated_on"]
 
 
 def write_label_quality(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:

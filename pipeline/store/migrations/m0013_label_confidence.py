@@ -29,6 +29,7 @@ CREATE TABLE label_quality_rows (
     recall DOUBLE,
     n_predicted INTEGER,                -- how many real units were given this label (precision's denominator)
     support INTEGER,                    -- how many real units carry it in the gold
+    confidence_for_precision_80 DOUBLE, -- the lowest calibrated confidence at which this label's precision on real text is >= 0.8 (NULL: none)
     evaluated_on VARCHAR NOT NULL,      -- which real set (e.g. real_dev, seeds)
     created_at TIMESTAMP NOT NULL,
     PRIMARY KEY (model_run_id, label_kind, label, value)
@@ -46,7 +47,7 @@ SELECT run_id, doc_id, label, score, method, confidence FROM doc_sentiment_rows 
 
 CREATE VIEW label_quality AS
 SELECT model_run_id, label_kind, label, value, precision, ci_low, ci_high, recall, n_predicted, support,
-       evaluated_on, created_at
+       confidence_for_precision_80, evaluated_on, created_at
 FROM label_quality_rows;
 """
 
