@@ -441,6 +441,15 @@ def label_quality_rows(per_label: dict, evaluated_on: str) -> list[dict]:
     return rows
 
 
+def vader_report(data, pred: dict) -> dict:
+    """VADER on the same real units as a method's sentiment predictions."""
+    from pipeline.classify.vader import vader_predict
+
+    rows = [i for i, d in enumerate(data.doc_ids) if data.real[i] and data.sentiment[i]]
+    labels, _ = vader_predict(data.feats.vader[rows])
+    return single_label_report([data.sentiment[i] for i in rows], labels, SENTIMENTS)
+
+
 def ship(method: str, datasets: dict, results: dict, preds: dict, taxonomy, base: TrainParams, args, config) -> dict:
     """Fit ``method`` on every coded document (synthetic + real) and save the three
     models with cards carrying the real-text figures, label quality and agreement."""
@@ -499,7 +508,10 @@ def ship(method: str, datasets: dict, results: dict, preds: dict, taxonomy, base
                                                    else "seed-coder (three real seed pages)"],
                               "gold": "synthetic sample codes + adjudicated real codes",
                               "labels": {k: counts[k] for k in ("themes_present", "sentiment", "stance")}},
-            "cv": {}, "cv_folds": params.folds,
+            "cv": ({"domain": single_label_report(preds[method]["sent_gold"], preds[method]["sent_pred"], SENTIMENTS),
+                    "vader": vader_report(data, preds[method])} if kind == "sentiment" else {}),
+            "cv_note": "cv: out-of-fold on the real units (folds grouped by page); classify.sentiment_default = "
+                       "auto compares these", "cv_folds": params.folds,
             "real_text": {"evaluated_on": results["evaluated_on"], "n_units": results.get("n_units"),
                           "n_pages": results.get("n_pages"), "method": method, "headline": head, "per_label": per},
             "label_quality": [r for r in lq if r["label_kind"] == kind],

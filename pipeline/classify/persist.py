@@ -94,6 +94,7 @@ def card_markdown(card: dict[str, Any]) -> str:
     cv = card.get("cv", {})
     if cv:
         lines += [f"## Cross-validated evaluation ({card.get('cv_folds')} folds, grouped by thread)", "",
+                  *([card["cv_note"], ""] if card.get("cv_note") else []),
                   "| method | macro-F1 | micro-F1 |", "|---|---|---|"]
         for method, rep in cv.items():
             lines.append(f"| {method} | {_fmt(rep['macro_f1'])} | {_fmt(rep['micro']['f1'])} |")
