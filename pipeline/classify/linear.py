@@ -36,26 +36,64 @@ def dense(x: np.ndarray) -> sparse.csr_matrix:
     return sparse.csr_matrix(np.asarray(x, dtype=np.float32))
 
 
-class SafeLogit:
-    """A balanced logistic regression; a training set with one class predicts that class."""
+def calibration_splits(y: np.ndarray, groups: Sequence | None, k: int, seed: int) -> list | None:
+    """Train/held-out splits for Platt calibration: grouped (by thread or page) and
+    stratified when groups are given; None when a class has fewer than two examples."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-    def __init__(self, C: float, seed: int):
+    _, counts = np.unique(y, return_counts=True)
+    k = int(min(k, counts.min()))
+    if k < 2:
+        return None
+    if groups is not None and len(set(groups)) >= k:
+        splits = list(StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+                      .split(np.zeros(len(y)), y, groups=list(groups)))
+    else:
+        splits = list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+    if any(len(np.unique(y[tr])) < len(np.unique(y)) for tr, _ in splits):
+        splits = list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+    return splits
+
+
+class SafeLogit:
+    """A balanced logistic regression; a training set with one class predicts that class.
+
+    With ``calibrate`` the probabilities are Platt-calibrated (sigmoid) on held-out
+    folds (``CalibratedClassifierCV`` over ``calibration_splits``, grouped when
+    ``groups`` are given): the balanced class weights skew raw probabilities toward rare
+    classes, calibration maps them back to observed frequencies. ``sample_weight``
+    weights documents (real text over synthetic)."""
+
+    def __init__(self, C: float, seed: int, calibrate: bool = False, calibration_folds: int = 3):
         self.C = C
         self.seed = seed
-        self.model: LogisticRegression | None = None
+        self.calibrate = calibrate
+        self.calibration_folds = calibration_folds
+        self.calibrated = False
+        self.model = None
         self.classes_: np.ndarray = np.array([])
         self.constant: int | None = None
 
-    def fit(self, X, y: Sequence) -> "SafeLogit":
+    def fit(self, X, y: Sequence, sample_weight: Sequence[float] | None = None,
+            groups: Sequence | None = None) -> "SafeLogit":
+        from sklearn.calibration import CalibratedClassifierCV
+
         y = np.asarray(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             self.constant = 0
             self.model = None
             return self
-        self.model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000,
-                                        random_state=self.seed)
-        self.model.fit(X, y)
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        base = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000, random_state=self.seed)
+        splits = calibration_splits(y, groups, self.calibration_folds, self.seed) if self.calibrate else None
+        if splits is not None:
+            self.model = CalibratedClassifierCV(base, method="sigmoid", cv=splits, ensemble=True)
+            self.model.fit(X, y, sample_weight=sw)
+            self.calibrated = True
+        else:
+            self.model = base.fit(X, y, sample_weight=sw)
+            self.calibrated = False
         self.classes_ = self.model.classes_
         return self
 

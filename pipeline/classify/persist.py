@@ -94,6 +94,7 @@ def card_markdown(card: dict[str, Any]) -> str:
     cv = card.get("cv", {})
     if cv:
         lines += [f"## Cross-validated evaluation ({card.get('cv_folds')} folds, grouped by thread)", "",
+                  *([card["cv_note"], ""] if card.get("cv_note") else []),
                   "| method | macro-F1 | micro-F1 |", "|---|---|---|"]
         for method, rep in cv.items():
             lines.append(f"| {method} | {_fmt(rep['macro_f1'])} | {_fmt(rep['micro']['f1'])} |")
@@ -106,6 +107,60 @@ def card_markdown(card: dict[str, Any]) -> str:
                 lines.append(f"| {cls} | {_fmt(m['precision'])} | {_fmt(m['recall'])} | {_fmt(m['f1'])} | "
                              f"{m['support']} |")
             lines.append("")
+    lines += _real_text_lines(card)
     lines += ["## Intended use and limits", "", card.get("limits", ""), "",
               "## Retrain", "", card.get("retrain", ""), ""]
     return "\n".join(lines)
+
+
+def _ci(v, ci) -> str:
+    if v is None or v != v:
+        return "–"
+    if not ci or ci[0] is None or ci[0] != ci[0]:
+        return _fmt(v)
+    return f"{_fmt(v)} [{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
+def _real_text_lines(card: dict[str, Any]) -> list[str]:
+    """The card's figures on real blog text (``real_text``), the coders' agreement
+    (``agreement``) and the per-label precision quotes reads (``label_quality``)."""
+    real = card.get("real_text")
+    if not real:
+        return []
+    lines = [f"## On real blog text: {real.get('evaluated_on')}", "",
+             f"{real.get('n_units')} units from {real.get('n_pages')} pages, cross-validated with folds grouped by "
+             "page (the synthetic sample always in training); 95% intervals by bootstrap over pages.", ""]
+    head = real.get("headline", {})
+    if head:
+        lines += ["| method | theme micro-F1 | stance macro-F1 | sentiment macro-F1 |", "|---|---|---|---|"]
+        for method, h in head.items():
+            lines.append(f"| {method} | {_ci(h.get('theme_micro_f1'), h.get('theme_ci'))} | "
+                         f"{_ci(h.get('stance_macro_f1'), h.get('stance_ci'))} | "
+                         f"{_ci(h.get('sentiment_macro_f1'), h.get('sentiment_ci'))} |")
+        lines.append("")
+    per = real.get("per_label", {})
+    for kind, rows in per.items():
+        if not rows:
+            continue
+        lines += [f"Per {'theme' if kind == 'theme' else kind + ' class'} (this model, real text):", "",
+                  "| label | precision [95% CI] | recall | F1 | support | predicted |", "|---|---|---|---|---|---|"]
+        for lab, m in rows.items():
+            lines.append(f"| {lab} | {_ci(m.get('precision'), m.get('precision_ci'))} | {_fmt(m.get('recall'))} | "
+                         f"{_ci(m.get('f1'), m.get('f1_ci'))} | {m.get('support')} | {m.get('n_predicted')} |")
+        lines.append("")
+    agr = card.get("agreement")
+    if agr:
+        lines += ["## The coders' agreement on the real set", ""]
+        lines += [f"- {k}: {_fmt(v) if isinstance(v, float) else v}" for k, v in agr.items() if k != "per_label"]
+        lines.append("")
+    lq = card.get("label_quality")
+    if lq:
+        lines += ["## Label quality (what `quotes` reads, table `label_quality`)", "",
+                  "| label | value | precision [95% CI] | good enough to cite (>= 0.8) | confidence giving precision >= 0.8 |",
+                  "|---|---|---|---|---|"]
+        for r in lq:
+            ok = r.get("precision") is not None and r["precision"] >= 0.8
+            lines.append(f"| {r['label']} | {r['value']} | {_ci(r.get('precision'), (r.get('ci_low'), r.get('ci_high')))} "
+                         f"| {'yes' if ok else 'no'} | {_fmt(r.get('confidence_for_precision_80')) if r.get('confidence_for_precision_80') is not None else 'none'} |")
+        lines.append("")
+    return lines

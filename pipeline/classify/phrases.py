@@ -60,3 +60,11 @@ class SeedMatcher:
         for match_id, s, e in self.matcher(target):
             found.setdefault(self._names[match_id], []).append(doc[s:e].text)
         return found
+
+    def spans(self, doc: Doc) -> dict[str, list[tuple[int, int]]]:
+        """Token spans (start, end) of the matches per theme (the lemma doc keeps the
+        original tokenisation, so the spans index ``doc``)."""
+        found: dict[str, list[tuple[int, int]]] = {}
+        for match_id, s, e in self.matcher(self._target(doc)):
+            found.setdefault(self._names[match_id], []).append((s, e))
+        return found

@@ -25,8 +25,9 @@ class SentimentModel:
 
     kind = "sentiment"
 
-    def __init__(self, C: float = 1.0, max_features: int = 4000, seed: int = 13):
+    def __init__(self, C: float = 1.0, max_features: int = 4000, seed: int = 13, calibrate: bool = False):
         self.C = C
+        self.calibrate = calibrate
         self.max_features = max_features
         self.seed = seed
         self.vectorizer = None
@@ -36,9 +37,15 @@ class SentimentModel:
         return sparse.hstack([dense(feats.embeddings), tfidf_block(self.vectorizer, feats.texts),
                               dense(feats.vader), dense(feats.stats * STATS_WEIGHT)]).tocsr()
 
-    def fit(self, feats: DocFeatures, labels: Sequence[str]) -> "SentimentModel":
+    @property
+    def calibrated(self) -> bool:
+        return bool(self.model is not None and getattr(self.model, "calibrated", False))
+
+    def fit(self, feats: DocFeatures, labels: Sequence[str], weights: Sequence[float] | None = None,
+            groups: Sequence | None = None) -> "SentimentModel":
         self.vectorizer = fit_tfidf(make_tfidf(self.max_features), feats.texts)
-        self.model = SafeLogit(self.C, self.seed).fit(self._matrix(feats), list(labels))
+        self.model = SafeLogit(self.C, self.seed, getattr(self, "calibrate", False)).fit(
+            self._matrix(feats), list(labels), weights, groups)
         return self
 
     def predict_proba(self, feats: DocFeatures) -> np.ndarray:

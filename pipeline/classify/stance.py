@@ -10,13 +10,17 @@ the text, VADER scores and sentence-level VADER statistics. A prediction whose p
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
 from pipeline.classify.features import DocFeatures
 from pipeline.classify.labels import STANCES
+from pipeline.classify.focus import select, sentence_hits
 from pipeline.classify.linear import SafeLogit, dense, fit_tfidf, make_tfidf, tfidf_block
+from pipeline.classify.taxonomy import Taxonomy
+from pipeline.classify.vader import vader_scores
 
 SUPERVISED = "supervised"
 NLI = "nli"
@@ -34,20 +38,90 @@ def apply_min_confidence(proba: np.ndarray, min_confidence: float) -> tuple[list
     return labels, scores
 
 
+@dataclass(frozen=True)
+class FocusParams:
+    """How the stance model picks the sentences about a target (``focus.select``);
+    ``scope`` 'document' judges the whole text (the model before issue 12)."""
+
+    scope: str = "document"
+    min_similarity: float = 0.35
+    top: int = 2
+
+
 class StanceModel:
-    """Target-conditioned balanced multinomial logistic regression."""
+    """Target-conditioned balanced multinomial logistic regression.
+
+    With ``focus.scope == 'sentences'`` (needs the taxonomy and its prototypes, and
+    features built with ``sentences=True``) the text features of a (document, theme)
+    pair are those of the sentences that speak about the theme (``pipeline.classify.focus``):
+    their mean embedding, tf-idf and VADER scores, beside the whole document's VADER
+    statistics. With ``calibrate`` the probabilities are Platt-calibrated."""
 
     kind = "stance"
 
     def __init__(self, theme_names: Sequence[str], C: float = 1.0, max_features: int = 4000, seed: int = 13,
-                 min_confidence: float = 0.45):
+                 min_confidence: float = 0.45, focus: FocusParams | None = None,
+                 taxonomy: Taxonomy | None = None, prototypes: np.ndarray | None = None,
+                 phrase_attr: str = "LEMMA", calibrate: bool = False):
         self.theme_names = list(theme_names)
         self.C = C
         self.max_features = max_features
         self.seed = seed
         self.min_confidence = min_confidence
+        self.focus = focus or FocusParams()
+        self.taxonomy_items = taxonomy.to_list() if taxonomy is not None else None
+        self.prototypes = None if prototypes is None else np.asarray(prototypes, dtype=np.float32)
+        self.phrase_attr = phrase_attr
+        self.calibrate = calibrate
         self.vectorizer = None
         self.model: SafeLogit | None = None
+        self._matcher = None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_matcher"] = None
+        return state
+
+    @property
+    def calibrated(self) -> bool:
+        return bool(self.model is not None and getattr(self.model, "calibrated", False))
+
+    @property
+    def focused(self) -> bool:
+        return getattr(self, "focus", None) is not None and self.focus.scope == "sentences"
+
+    def _focus_texts(self, feats: DocFeatures, rows: Sequence[int], themes: Sequence[str]
+                     ) -> tuple[list[str], np.ndarray]:
+        """The focus text and mean focus embedding of each (row, theme) pair."""
+        if not self.focused:
+            return [feats.texts[i] for i in rows], feats.embeddings[np.asarray(rows, dtype=int)]
+        if feats.sentences is None:
+            raise ValueError("this stance model reads sentences: build features with sentences=True")
+        from pipeline.classify.phrases import SeedMatcher
+        from pipeline.classify.taxonomy import taxonomy_from_list
+        from pipeline.classify.text import load_nlp
+
+        if getattr(self, "_matcher", None) is None:
+            self._matcher = SeedMatcher(taxonomy_from_list(self.taxonomy_items), load_nlp(), self.phrase_attr)
+        names = [t["name"] for t in self.taxonomy_items]
+        ss = feats.sentences
+        spans_cache: dict[int, dict] = {}
+        texts, embs = [], []
+        for r, th in zip(rows, themes):
+            mine = ss.by_row[r]
+            if not mine or th not in names:
+                texts.append(feats.texts[r])
+                embs.append(feats.embeddings[r])
+                continue
+            if r not in spans_cache:
+                spans_cache[r] = self._matcher.spans(feats.docs[r])
+            sims = ss.embeddings[mine] @ self.prototypes[names.index(th)]
+            hits = sentence_hits(feats.docs[r], spans_cache[r].get(th, []), [ss.bounds[i] for i in mine])
+            pick = [mine[i] for i in select(sims, hits, self.focus.min_similarity, self.focus.top)]
+            texts.append(" ".join(ss.texts[i] for i in pick))
+            v = ss.embeddings[pick].mean(axis=0)
+            embs.append(v / (np.linalg.norm(v) or 1.0))
+        return texts, np.vstack(embs).astype(np.float32) if embs else feats.embeddings[:0]
 
     def _matrix(self, feats: DocFeatures, rows: Sequence[int], themes: Sequence[str],
                 targets: Mapping[str, np.ndarray]) -> sparse.csr_matrix:
@@ -55,21 +129,24 @@ class StanceModel:
         missing = sorted({t for t in themes if t not in targets})
         if missing:
             raise ValueError(f"no target statement embedding for theme(s) {', '.join(missing)}")
-        e = feats.embeddings[rows]
+        texts, e = self._focus_texts(feats, rows, themes)
         t = np.vstack([targets[th] for th in themes]) if len(themes) else np.zeros((0, e.shape[1]))
         onehot = np.zeros((len(rows), len(self.theme_names)), dtype=np.float32)
         for r, th in enumerate(themes):
             if th in self.theme_names:
                 onehot[r, self.theme_names.index(th)] = 1.0
-        texts = [feats.texts[i] for i in rows]
-        return sparse.hstack([dense(e), dense(t), dense(e * t), dense(np.abs(e - t)), dense(onehot),
-                              tfidf_block(self.vectorizer, texts), dense(feats.vader[rows]),
-                              dense(feats.stats[rows])]).tocsr()
+        blocks = [dense(e), dense(t), dense(e * t), dense(np.abs(e - t)), dense(onehot),
+                  tfidf_block(self.vectorizer, texts), dense(feats.vader[rows]), dense(feats.stats[rows])]
+        if self.focused:
+            blocks.append(dense(vader_scores(texts)))
+        return sparse.hstack(blocks).tocsr()
 
     def fit(self, feats: DocFeatures, rows: Sequence[int], themes: Sequence[str], labels: Sequence[str],
-            targets: Mapping[str, np.ndarray]) -> "StanceModel":
+            targets: Mapping[str, np.ndarray], weights: Sequence[float] | None = None,
+            groups: Sequence | None = None) -> "StanceModel":
         self.vectorizer = fit_tfidf(make_tfidf(self.max_features), [feats.texts[i] for i in sorted(set(rows))])
-        self.model = SafeLogit(self.C, self.seed).fit(self._matrix(feats, rows, themes, targets), list(labels))
+        self.model = SafeLogit(self.C, self.seed, getattr(self, "calibrate", False)).fit(
+            self._matrix(feats, rows, themes, targets), list(labels), weights, groups)
         return self
 
     def predict_proba(self, feats: DocFeatures, rows: Sequence[int], themes: Sequence[str],

@@ -55,7 +55,8 @@ class ThemeModel:
     kind = "theme"
 
     def __init__(self, taxonomy: Taxonomy, prototypes: np.ndarray, phrase_attr: str = "LEMMA",
-                 C: float = 1.0, max_features: int = 4000, seed: int = 13, context_weight: float = 0.0):
+                 C: float = 1.0, max_features: int = 4000, seed: int = 13, context_weight: float = 0.0,
+                 calibrate: bool = False):
         self.taxonomy_items = taxonomy.to_list()
         self.prototypes = np.asarray(prototypes, dtype=np.float32)
         self.phrase_attr = phrase_attr
@@ -63,6 +64,7 @@ class ThemeModel:
         self.max_features = max_features
         self.seed = seed
         self.context_weight = context_weight
+        self.calibrate = calibrate
         self.vectorizer = None
         self.models: list[SafeLogit] = []
         self._matcher: SeedMatcher | None = None
@@ -102,14 +104,27 @@ class ThemeModel:
             blocks += [dense(feats.context.embeddings * w), dense(np.log1p(c_hits) * w), dense(c_sims * w)]
         return sparse.hstack(blocks).tocsr()
 
-    def fit(self, feats: DocFeatures, Y: np.ndarray) -> "ThemeModel":
+    @property
+    def calibrated(self) -> bool:
+        """Every theme's probability is calibrated (a theme seen with one class only
+        predicts that class and needs none)."""
+        return bool(self.models) and any(getattr(m, "calibrated", False) for m in self.models) and all(
+            getattr(m, "calibrated", False) or m.model is None for m in self.models)
+
+    def fit(self, feats: DocFeatures, Y: np.ndarray, weights: np.ndarray | None = None,
+            groups: list | None = None) -> "ThemeModel":
+        """``weights``: per document (real text over synthetic); ``groups``: thread or
+        page per document, for grouped calibration folds."""
         Y = np.asarray(Y)
         self.vectorizer = fit_tfidf(make_tfidf(self.max_features), feats.texts)
         X = self._matrix(feats)
         self.models = []
         for j in range(Y.shape[1]):
-            known = Y[:, j] >= 0
-            self.models.append(SafeLogit(self.C, self.seed).fit(X[known], Y[known, j]))
+            known = np.where(Y[:, j] >= 0)[0]
+            w = None if weights is None else np.asarray(weights)[known]
+            g = None if groups is None else [groups[i] for i in known]
+            self.models.append(SafeLogit(self.C, self.seed, getattr(self, "calibrate", False))
+                               .fit(X[known], Y[known, j], w, g))
         return self
 
     def predict_proba(self, feats: DocFeatures) -> np.ndarray:

@@ -24,7 +24,7 @@ from pipeline.classify.metrics import multilabel_report, single_label_report
 from pipeline.classify.phrases import SeedMatcher
 from pipeline.classify.sentiment import SentimentModel
 from pipeline.classify.similarity import Encoder, similarities
-from pipeline.classify.stance import StanceModel
+from pipeline.classify.stance import FocusParams, StanceModel, apply_min_confidence
 from pipeline.classify.taxonomy import Taxonomy
 from pipeline.classify.text import load_nlp
 from pipeline.classify.themes import RuleParams, ThemeModel, rule_detect
@@ -45,6 +45,10 @@ class TrainParams:
     stance_min_confidence: float = 0.45
     context_weight: float = 0.5
     rules: RuleParams = field(default_factory=RuleParams)
+    calibrate: bool = False
+    focus: FocusParams = field(default_factory=FocusParams)
+    real_weight: float = 1.0
+    synthetic_coders: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> "TrainParams":
@@ -54,7 +58,12 @@ class TrainParams:
                    stance_min_confidence=float(section["stance_min_confidence"]),
                    context_weight=float(section["context_weight"]),
                    rules=RuleParams(float(section["similarity_threshold"]),
-                                    float(section["seed_term_min_similarity"]), str(section["phrase_attr"])))
+                                    float(section["seed_term_min_similarity"]), str(section["phrase_attr"])),
+                   calibrate=bool(section["calibrate"]),
+                   focus=FocusParams(str(section["stance_scope"]), float(section["stance_focus_similarity"]),
+                                     int(section["stance_focus_top"])),
+                   real_weight=float(section["real_weight"]),
+                   synthetic_coders=tuple(section["synthetic_coders"]))
 
 
 @dataclass
@@ -72,6 +81,11 @@ class LabelledSet:
     Y: np.ndarray
     sentiment: list[str | None]
     stance: list[tuple[int, str, str]]
+    weights: np.ndarray | None = None   # per document (real text over synthetic); None = all 1
+    real: np.ndarray | None = None      # per document: coded by a coder of real text
+
+    def w(self, idx) -> np.ndarray | None:
+        return None if self.weights is None else np.asarray(self.weights)[np.asarray(idx, dtype=int)]
 
     def counts(self) -> dict[str, Any]:
         return {
@@ -81,6 +95,8 @@ class LabelledSet:
             "themes_present": {t: int(np.sum(self.Y[:, j] == 1)) for j, t in enumerate(self.theme_names)},
             "sentiment": dict(Counter(s for s in self.sentiment if s)),
             "stance": dict(Counter(lab for _, _, lab in self.stance)),
+            "real_documents": int(np.sum(self.real)) if self.real is not None else 0,
+            "synthetic_documents": int(len(self.doc_ids) - (np.sum(self.real) if self.real is not None else 0)),
         }
 
 
@@ -97,12 +113,30 @@ def folds_for(groups: Sequence[str], n_items: int, folds: int, seed: int) -> lis
     return list(KFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(n_items)))
 
 
+def eval_folds(groups: Sequence[str], eval_mask: np.ndarray | None, folds: int, seed: int
+               ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Folds whose test parts hold only ``eval_mask`` rows (grouped); every other row is
+    always in training. Without a mask (or a full one) it is ``folds_for``."""
+    n = len(groups)
+    if eval_mask is None or bool(np.all(eval_mask)):
+        return folds_for(groups, n, folds, seed)
+    ev = np.where(eval_mask)[0]
+    rest = np.where(~np.asarray(eval_mask))[0]
+    out = []
+    for tr, te in folds_for([groups[i] for i in ev], len(ev), folds, seed):
+        out.append((np.sort(np.concatenate([rest, ev[tr]])), ev[te]))
+    return out
+
+
 def _theme_rows(data: LabelledSet) -> np.ndarray:
     return np.where((data.Y >= 0).any(axis=1))[0]
 
 
-def cv_themes(data: LabelledSet, taxonomy: Taxonomy, prototypes: np.ndarray, params: TrainParams) -> dict[str, dict]:
-    """Cross-validated reports per method: keyword, similarity, rules, supervised."""
+def cv_themes(data: LabelledSet, taxonomy: Taxonomy, prototypes: np.ndarray, params: TrainParams,
+              eval_mask: np.ndarray | None = None, oof: dict | None = None) -> dict[str, dict]:
+    """Cross-validated reports per method: keyword, similarity, rules, supervised.
+    With ``eval_mask`` (per document) only those documents are tested, the others always
+    train; ``oof`` receives the out-of-fold probabilities ('theme_proba', 'theme_gold')."""
     rows = _theme_rows(data)
     names = data.theme_names
     tax = Taxonomy(tuple(taxonomy.get(t) for t in names))
@@ -112,19 +146,25 @@ def cv_themes(data: LabelledSet, taxonomy: Taxonomy, prototypes: np.ndarray, par
     hits = SeedMatcher(tax, load_nlp(), params.rules.phrase_attr).counts(feats.docs)
     sims = similarities(feats.embeddings, protos)
     rules, _ = rule_detect(hits, sims, params.rules)
+    em = None if eval_mask is None else np.asarray(eval_mask)[rows]
+    ev = np.arange(len(rows)) if em is None else np.where(em)[0]
     out = {
-        "keyword": multilabel_report(Y, hits >= 1, names),
-        "similarity": multilabel_report(Y, sims >= params.rules.similarity_threshold, names),
-        "rules": multilabel_report(Y, rules, names),
+        "keyword": multilabel_report(Y[ev], (hits >= 1)[ev], names),
+        "similarity": multilabel_report(Y[ev], (sims >= params.rules.similarity_threshold)[ev], names),
+        "rules": multilabel_report(Y[ev], rules[ev], names),
     }
-    pred = np.zeros(Y.shape, dtype=bool)
+    proba = np.zeros(Y.shape, dtype=float)
     groups = [data.groups[i] for i in rows]
-    for train, test in folds_for(groups, len(rows), params.folds, params.seed):
+    weights = data.w(rows)
+    for train, test in eval_folds(groups, em, params.folds, params.seed):
         model = ThemeModel(tax, protos, params.rules.phrase_attr, params.C, params.max_features, params.seed,
-                           params.context_weight)
-        model.fit(feats.subset(train), Y[train])
-        pred[test] = model.predict_proba(feats.subset(test)) >= params.theme_threshold
-    out["supervised"] = multilabel_report(Y, pred, names)
+                           params.context_weight, params.calibrate)
+        model.fit(feats.subset(train), Y[train], None if weights is None else weights[train],
+                  [groups[i] for i in train])
+        proba[test] = model.predict_proba(feats.subset(test))
+    out["supervised"] = multilabel_report(Y[ev], proba[ev] >= params.theme_threshold, names)
+    if oof is not None:
+        oof.update(theme_proba=proba[ev], theme_gold=Y[ev], theme_rows=rows[ev])
     return out
 
 
@@ -132,29 +172,38 @@ def _sentiment_rows(data: LabelledSet) -> np.ndarray:
     return np.array([i for i, s in enumerate(data.sentiment) if s], dtype=int)
 
 
-def cv_sentiment(data: LabelledSet, params: TrainParams) -> dict[str, dict]:
-    """Cross-validated reports: vader (no training) and domain."""
+def cv_sentiment(data: LabelledSet, params: TrainParams, eval_mask: np.ndarray | None = None,
+                 oof: dict | None = None) -> dict[str, dict]:
+    """Cross-validated reports: vader (no training) and domain (see ``cv_themes`` for
+    ``eval_mask`` and ``oof``)."""
     rows = _sentiment_rows(data)
     feats = data.feats.subset(rows)
     y = [data.sentiment[i] for i in rows]
+    em = None if eval_mask is None else np.asarray(eval_mask)[rows]
+    ev = np.arange(len(rows)) if em is None else np.where(em)[0]
     vader_labels, _ = vader_predict(feats.vader)
-    out = {"vader": single_label_report(y, vader_labels, SENTIMENTS)}
-    pred = [""] * len(rows)
+    out = {"vader": single_label_report([y[i] for i in ev], [vader_labels[i] for i in ev], SENTIMENTS)}
+    proba = np.zeros((len(rows), len(SENTIMENTS)))
     groups = [data.groups[i] for i in rows]
-    for train, test in folds_for(groups, len(rows), params.folds, params.seed):
-        model = SentimentModel(params.C, params.max_features, params.seed)
-        model.fit(feats.subset(train), [y[i] for i in train])
-        labels, _ = model.predict(feats.subset(test))
-        for i, lab in zip(test, labels):
-            pred[i] = lab
-    out["domain"] = single_label_report(y, pred, SENTIMENTS)
+    weights = data.w(rows)
+    for train, test in eval_folds(groups, em, params.folds, params.seed):
+        model = SentimentModel(params.C, params.max_features, params.seed, params.calibrate)
+        model.fit(feats.subset(train), [y[i] for i in train], None if weights is None else weights[train],
+                  [groups[i] for i in train])
+        proba[test] = model.predict_proba(feats.subset(test))
+    pred = [SENTIMENTS[int(k)] for k in proba.argmax(axis=1)]
+    out["domain"] = single_label_report([y[i] for i in ev], [pred[i] for i in ev], SENTIMENTS)
+    if oof is not None:
+        oof.update(sentiment_proba=proba[ev], sentiment_gold=[y[i] for i in ev], sentiment_rows=rows[ev])
     return out
 
 
 def cv_stance(data: LabelledSet, targets: Mapping[str, np.ndarray], params: TrainParams,
-              nli=None, taxonomy: Taxonomy | None = None) -> dict[str, dict]:
+              nli=None, taxonomy: Taxonomy | None = None, prototypes: np.ndarray | None = None,
+              eval_mask: np.ndarray | None = None, oof: dict | None = None) -> dict[str, dict]:
     """Cross-validated reports on coded (document, theme present) pairs: majority,
-    vader_as_stance, supervised, and nli when a zero-shot backend is given."""
+    vader_as_stance, supervised, and nli when a zero-shot backend is given. A focused
+    model (``params.focus.scope == 'sentences'``) needs ``taxonomy`` and ``prototypes``."""
     pairs = data.stance
     if len(pairs) < 2:
         raise ValueError("stance needs at least two coded (document, theme) pairs")
@@ -162,31 +211,50 @@ def cv_stance(data: LabelledSet, targets: Mapping[str, np.ndarray], params: Trai
     rows = [r for r, _, _ in pairs]
     themes = [t for _, t, _ in pairs]
     out: dict[str, dict] = {}
+    pm = None if eval_mask is None else np.asarray(eval_mask)[rows]
+    ev = np.arange(len(pairs)) if pm is None else np.where(pm)[0]
+    yv = [y[i] for i in ev]
     vlabels, _ = vader_predict(data.feats.vader[rows])
-    out["vader_as_stance"] = single_label_report(y, [VADER_AS_STANCE[v] for v in vlabels], STANCES)
+    out["vader_as_stance"] = single_label_report(yv, [VADER_AS_STANCE[vlabels[i]] for i in ev], STANCES)
     groups = [data.groups[r] for r in rows]
+    weights = data.w(rows)
     maj = [""] * len(pairs)
-    sup = [""] * len(pairs)
-    for train, test in folds_for(groups, len(pairs), params.folds, params.seed):
+    proba = np.zeros((len(pairs), len(STANCES)))
+    for train, test in eval_folds(groups, pm, params.folds, params.seed):
         common = Counter(y[i] for i in train).most_common(1)[0][0]
-        model = StanceModel(data.theme_names, params.C, params.max_features, params.seed,
-                            params.stance_min_confidence)
+        model = make_stance_model(data.theme_names, params, taxonomy, prototypes)
         model.fit(data.feats, [rows[i] for i in train], [themes[i] for i in train], [y[i] for i in train],
-                  targets)
-        labels, _ = model.predict(data.feats, [rows[i] for i in test], [themes[i] for i in test], targets)
-        for i, lab in zip(test, labels):
-            sup[i] = lab
+                  targets, None if weights is None else weights[train], [groups[i] for i in train])
+        proba[test] = model.predict_proba(data.feats, [rows[i] for i in test], [themes[i] for i in test], targets)
+        for i in test:
             maj[i] = common
-    out["majority"] = single_label_report(y, maj, STANCES)
-    out["supervised"] = single_label_report(y, sup, STANCES)
+    sup, _ = apply_min_confidence(proba, params.stance_min_confidence)
+    out["majority"] = single_label_report(yv, [maj[i] for i in ev], STANCES)
+    out["supervised"] = single_label_report(yv, [sup[i] for i in ev], STANCES)
+    if oof is not None:
+        oof.update(stance_proba=proba[ev], stance_gold=yv, stance_pairs=[pairs[i] for i in ev])
     if nli is not None and taxonomy is not None:
-        labels, _ = nli.predict([data.feats.texts[r] for r in rows], [taxonomy.get(t).target for t in themes])
-        out["nli"] = single_label_report(y, labels, STANCES)
+        labels, _ = nli.predict([data.feats.texts[rows[i]] for i in ev], [taxonomy.get(themes[i]).target for i in ev])
+        out["nli"] = single_label_report(yv, labels, STANCES)
     return out
 
 
+def make_stance_model(theme_names: Sequence[str], params: TrainParams, taxonomy: Taxonomy | None = None,
+                      prototypes: np.ndarray | None = None) -> StanceModel:
+    focus = params.focus
+    if focus.scope == "sentences":
+        if taxonomy is None or prototypes is None:
+            raise ValueError("stance on sentences needs the taxonomy and its prototypes")
+        tax = Taxonomy(tuple(taxonomy.get(t) for t in taxonomy.names))
+        return StanceModel(theme_names, params.C, params.max_features, params.seed, params.stance_min_confidence,
+                           focus, tax, prototypes, params.rules.phrase_attr, params.calibrate)
+    return StanceModel(theme_names, params.C, params.max_features, params.seed, params.stance_min_confidence,
+                       focus, calibrate=params.calibrate)
+
+
 def labelled_set(gold: pd.DataFrame, docs: pd.DataFrame, theme_names: Sequence[str], encoder: Encoder,
-                 min_chars: int = 3, nlp=None) -> LabelledSet:
+                 min_chars: int = 3, nlp=None, real_docs: set[str] | None = None, real_weight: float = 1.0,
+                 sentences: bool = False) -> LabelledSet:
     """Row-align consolidated codes with their documents' own text and features.
 
     ``gold``: doc_id, label_kind ('theme' | 'stance' | 'sentiment'), label, value (one
@@ -216,8 +284,10 @@ def labelled_set(gold: pd.DataFrame, docs: pd.DataFrame, theme_names: Sequence[s
     stance = [(i, t, lab) for (i, t), lab in sorted(stance_codes.items()) if Y[i, names.index(t)] == 1]
     ctx = {r.doc_id: (r.context or "") for r in docs.itertuples()} if "context" in docs.columns else {}
     contexts = [ctx.get(d, "") for d in coded]
-    feats = build_features([texts[d] for d in coded], encoder, nlp, contexts)
-    return LabelledSet(coded, [posts[d] for d in coded], feats, names, Y, sentiment, stance)
+    feats = build_features([texts[d] for d in coded], encoder, nlp, contexts, sentences=sentences)
+    real = np.array([d in real_docs for d in coded], dtype=bool) if real_docs is not None else None
+    weights = np.where(real, float(real_weight), 1.0) if real is not None else None
+    return LabelledSet(coded, [posts[d] for d in coded], feats, names, Y, sentiment, stance, weights, real)
 
 
 def fit_theme_model(data: LabelledSet, taxonomy: Taxonomy, prototypes: np.ndarray, params: TrainParams) -> ThemeModel:
@@ -229,26 +299,29 @@ def fit_theme_model(data: LabelledSet, taxonomy: Taxonomy, prototypes: np.ndarra
     tax = Taxonomy(tuple(taxonomy.get(t) for t in names))
     protos = prototypes[[taxonomy.names.index(t) for t in names]]
     model = ThemeModel(tax, protos, params.rules.phrase_attr, params.C, params.max_features, params.seed,
-                           params.context_weight)
-    return model.fit(data.feats.subset(rows), data.Y[rows])
+                       params.context_weight, params.calibrate)
+    return model.fit(data.feats.subset(rows), data.Y[rows], data.w(rows), [data.groups[i] for i in rows])
 
 
 def fit_sentiment_model(data: LabelledSet, params: TrainParams) -> SentimentModel:
     rows = _sentiment_rows(data)
     if len(rows) < 2:
         raise ValueError("the sentiment model needs at least two sentiment-coded documents")
-    return SentimentModel(params.C, params.max_features, params.seed).fit(
-        data.feats.subset(rows), [data.sentiment[i] for i in rows])
+    return SentimentModel(params.C, params.max_features, params.seed, params.calibrate).fit(
+        data.feats.subset(rows), [data.sentiment[i] for i in rows], data.w(rows), [data.groups[i] for i in rows])
 
 
-def fit_stance_model(data: LabelledSet, targets: Mapping[str, np.ndarray], params: TrainParams) -> StanceModel:
+def fit_stance_model(data: LabelledSet, targets: Mapping[str, np.ndarray], params: TrainParams,
+                     taxonomy: Taxonomy | None = None, prototypes: np.ndarray | None = None) -> StanceModel:
     if len(data.stance) < 2:
         raise ValueError("the stance model needs at least two coded (document, theme) pairs")
-    model = StanceModel(data.theme_names, params.C, params.max_features, params.seed, params.stance_min_confidence)
-    return model.fit(data.feats, [r for r, _, _ in data.stance], [t for _, t, _ in data.stance],
-                     [lab for _, _, lab in data.stance], targets)
+    model = make_stance_model(data.theme_names, params, taxonomy, prototypes)
+    rows = [r for r, _, _ in data.stance]
+    return model.fit(data.feats, rows, [t for _, t, _ in data.stance], [lab for _, _, lab in data.stance], targets,
+                     data.w(rows), [data.groups[r] for r in rows])
 
 
 __all__ = ["TrainParams", "LabelledSet", "folds_for", "cv_themes", "cv_sentiment", "cv_stance",
-           "fit_theme_model", "fit_sentiment_model", "fit_stance_model", "labelled_set",
+           "fit_theme_model", "fit_sentiment_model", "fit_stance_model", "labelled_set", "eval_folds",
+           "make_stance_model",
            "VADER_AS_STANCE"]

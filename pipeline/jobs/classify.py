@@ -38,8 +38,9 @@ from pipeline.classify.training import (
 from pipeline.config import Config, resolve_path
 from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
+from pipeline.store.errors import StoreError
 from pipeline.store.annotate import read_codes
-from pipeline.store.classify import classify_inputs, write_classification, write_evaluations
+from pipeline.store.classify import classify_inputs, write_classification, write_evaluations, write_label_quality
 from pipeline.store.documents import now_utc
 from pipeline.store.runs import add_model_versions, code_version
 
@@ -57,19 +58,30 @@ def make_encoder(config: Config, conn: Any = None) -> tuple[Encoder, str]:
     """
     from pipeline.embed import content_hash, embed_texts, model_id_for
     from pipeline.jobs.embed import chunking_key
-    from pipeline.store.embed import stored_vectors
+    from pipeline.store.embed import embed_state, stored_vectors
 
     e = config.section("embed")
     model_id = model_id_for(e["model"])
     chunking = chunking_key(int(e["chunk_tokens"]), int(e["chunk_overlap"]))
+    if conn is not None:
+        check_same_embedder(embed_state(conn), model_id, chunking)
 
     def encoder(texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
         hashes = [content_hash(t) for t in texts]
         found = stored_vectors(conn, hashes, model_id, chunking) if conn is not None else {}
         todo = [i for i, h in enumerate(hashes) if h not in found]
-        fresh = (embed_texts([texts[i] for i in todo], e["model"], int(e["batch_size"]), e["device"],
-                             int(e["chunk_tokens"]), int(e["chunk_overlap"])).vectors if todo else None)
+        fresh = None
+        if todo:
+            res = embed_texts([texts[i] for i in todo], e["model"], int(e["batch_size"]), e["device"],
+                              int(e["chunk_tokens"]), int(e["chunk_overlap"]))
+            if res.model_id != model_id:
+                raise MixedEmbeddingsError(f"embedding model changed during the run ({model_id} -> {res.model_id})",
+                                           "run classify again")
+            fresh = res.vectors
+            if found and fresh.shape[1] != len(next(iter(found.values()))):
+                raise MixedEmbeddingsError(f"stored vectors and fresh {model_id} vectors differ in size",
+                                           "re-run embed with embed.on_model_change = \"recompute\"")
         if not todo:
             return np.stack([found[h] for h in hashes]) if texts else np.zeros((0, 0), dtype=np.float32)
         out = np.empty((len(texts), fresh.shape[1]), dtype=np.float32)
@@ -80,6 +92,22 @@ def make_encoder(config: Config, conn: Any = None) -> tuple[Encoder, str]:
         return out
 
     return encoder, model_id
+
+
+class MixedEmbeddingsError(StoreError):
+    """Classify would mix vectors of two embedding models."""
+
+
+def check_same_embedder(state: dict | None, model_id: str, chunking: str) -> None:
+    """Refuse to classify when the store's current embeddings come from another model or
+    chunking than ``embed.model`` gives: the stored document vectors and the freshly
+    embedded sentences, contexts and prototypes would come from two models."""
+    if state is None or (state["model_id"], state["chunking"]) == (model_id, chunking):
+        return
+    raise MixedEmbeddingsError(
+        f"the stored embeddings come from {state['model_id']} ({state['chunking']}) but embed.model gives "
+        f"{model_id} ({chunking}); classify will not mix vectors of two models",
+        "run the embed stage with embed.on_model_change = \"recompute\" first, or restore the old embed settings")
 
 
 def _apply_params(section: dict[str, Any]) -> ApplyParams:
@@ -127,6 +155,19 @@ def load_models(config: Config, embedding_model: str) -> tuple[Models, dict[str,
     return Models(loaded.get("theme"), loaded.get("sentiment"), loaded.get("stance"), nli, default, versions), cards
 
 
+def label_quality_frame(cards: dict[str, dict]) -> "pd.DataFrame":
+    """The ``label_quality`` rows the models' cards carry (measured on real text)."""
+    import pandas as pd
+
+    from pipeline.store.classify import LABEL_QUALITY_COLUMNS
+
+    rows = []
+    for kind, card in cards.items():
+        for r in card.get("label_quality", []) or []:
+            rows.append({"model_run_id": card.get("run_id"), **{k: r.get(k) for k in LABEL_QUALITY_COLUMNS[1:]}})
+    return pd.DataFrame(rows, columns=LABEL_QUALITY_COLUMNS)
+
+
 def classify_job(ctx: JobContext) -> dict:
     """Classify every document's own text; writes doc_themes, doc_sentiment and
     sentence_sentiment rows for this run in one transaction."""
@@ -136,7 +177,7 @@ def classify_job(ctx: JobContext) -> dict:
     conn = connect(ctx.db_path)
     try:
         encoder, embedding_model = make_encoder(ctx.config, conn)
-        models, _ = load_models(ctx.config, embedding_model)
+        models, cards = load_models(ctx.config, embedding_model)
         docs = classify_inputs(conn)
         ctx.progress("classify", 0, len(docs))
         contexts = [context_text(t, o) for t, o in zip(docs["post_title"], docs["post_own_text"])]
@@ -152,6 +193,7 @@ def classify_job(ctx: JobContext) -> dict:
         with transaction(conn):
             counts = write_classification(conn, ctx.run_id, out["themes"], out["sentiment"], out["sentences"], info)
             add_model_versions(conn, ctx.run_id, {**models.versions, "embed": embedding_model})
+            write_label_quality(conn, label_quality_frame(cards))
     finally:
         conn.close()
     themes = out["themes"]
@@ -172,7 +214,11 @@ def _labelled(conn, config: Config, encoder: Encoder, coders: Sequence[str] | No
     gold = consolidate(codes, str(config.get("annotate.adjudicator")), coders)
     docs = classify_inputs(conn, gold["doc_id"].unique().tolist())
     docs["context"] = [context_text(t, o) for t, o in zip(docs["post_title"], docs["post_own_text"])]
-    data = labelled_set(gold, docs, taxonomy.names, encoder, int(section["min_chars"]))
+    params = TrainParams.from_config(section)
+    synthetic = set(params.synthetic_coders)
+    real_docs = set(codes.loc[~codes["coder"].isin(synthetic), "doc_id"])
+    data = labelled_set(gold, docs, taxonomy.names, encoder, int(section["min_chars"]), real_docs=real_docs,
+                        real_weight=params.real_weight, sentences=params.focus.scope == "sentences")
     used = codes[codes["doc_id"].isin(data.doc_ids)]
     info = {"coders": sorted(used["coder"].unique().tolist()), "gold_rule": "majority vote; ties to "
             + (config.get("annotate.adjudicator") or "nobody (left out)"),
@@ -192,7 +238,7 @@ def _cross_validate(data: LabelledSet, taxonomy: Taxonomy, encoder: Encoder, par
     if "sentiment" in kinds:
         results["sentiment"] = cv_sentiment(data, params)
     if "stance" in kinds:
-        results["stance"] = cv_stance(data, targets, params, nli, taxonomy)
+        results["stance"] = cv_stance(data, targets, params, nli, taxonomy, protos)
     return results
 
 
@@ -250,7 +296,7 @@ def train_job(ctx: JobContext) -> dict:
         if "sentiment" in kinds:
             fitted["sentiment"] = fit_sentiment_model(data, params)
         if "stance" in kinds:
-            fitted["stance"] = fit_stance_model(data, targets, params)
+            fitted["stance"] = fit_stance_model(data, targets, params, taxonomy, protos)
         saved = {}
         for kind, model in fitted.items():
             summary, features, method = CARD_TEXT[kind]
@@ -259,7 +305,12 @@ def train_job(ctx: JobContext) -> dict:
                     "params": {"C": params.C, "tfidf_max_features": params.max_features, "seed": params.seed,
                                "theme_threshold": params.theme_threshold,
                                "stance_min_confidence": params.stance_min_confidence,
-                               "phrase_attr": params.rules.phrase_attr, "context_weight": params.context_weight},
+                               "phrase_attr": params.rules.phrase_attr, "context_weight": params.context_weight,
+                               "calibrate": params.calibrate, "stance_scope": params.focus.scope,
+                               "stance_focus_similarity": params.focus.min_similarity,
+                               "stance_focus_top": params.focus.top, "real_weight": params.real_weight,
+                               "synthetic_coders": list(params.synthetic_coders)},
+                    "calibrated": bool(getattr(model, "calibrated", False)),
                     "taxonomy": taxonomy.to_list() if kind != "sentiment" else None,
                     "training_data": {**info, "gold": "stored codes (annotations view), consolidated"},
                     "cv": results[kind], "cv_folds": params.folds, "versions": _versions(),

@@ -13,11 +13,13 @@ from pipeline.quotes.build import ELISION
 
 
 def header_lines(selection: Mapping[str, Any], n: int, min_confidence: float, pseudonymised: bool,
-                 sampled: tuple[int, int] | None = None) -> list[str]:
+                 sampled: tuple[int, int] | None = None, citable_only: bool = False) -> list[str]:
     """What the set is: the filters, the confidence floor, how rows were chosen."""
     chosen = ", ".join(f"{k} {v}" for k, v in selection.items() if v not in (None, "", False, 0)) or "all themes"
     lines = [f"{n} quote{'s' if n != 1 else ''} ({chosen}).",
-             f"Labels at least {min_confidence:.2f} confident (quotes.min_confidence or --min-confidence).",
+             f"Labels at least {min_confidence:.2f} confident (quotes.min_confidence or --min-confidence)"
+             + ("; only labels whose calibrated precision on real blog text is at least 0.8 "
+                "(label_quality; --all-labels for every label)." if citable_only else "."),
              (f"A random sample of {sampled[0]} (seed {sampled[1]})." if sampled else "Most confident first."),
              f"Each quote is the author's words exactly as written; {ELISION} marks words left out "
              "(someone else's, or a fragment)."]

@@ -54,10 +54,15 @@ def write_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: p
         conn.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
     t = themes.assign(run_id=run_id)
     t["stance"] = t["stance"].astype(object).where(t["stance"].notna(), None)
+    for col in ("confidence", "stance_confidence"):
+        t[col] = pd.array(t[col] if col in t.columns else [None] * len(t), dtype="Float64")
+    sent = sentiment.assign(run_id=run_id)
+    sent["confidence"] = pd.array(sent["confidence"] if "confidence" in sent.columns else [None] * len(sent),
+                                  dtype="Float64")
     n_t = _insert(conn, "doc_theme_rows", t, ["run_id", "doc_id", "theme", "score", "present", "method", "stance",
-                                              "stance_score", "stance_method"])
-    n_s = _insert(conn, "doc_sentiment_rows", sentiment.assign(run_id=run_id),
-                  ["run_id", "doc_id", "method", "label", "score", "is_default"])
+                                              "stance_score", "stance_method", "confidence", "stance_confidence"])
+    n_s = _insert(conn, "doc_sentiment_rows", sent,
+                  ["run_id", "doc_id", "method", "label", "score", "is_default", "confidence"])
     n_z = _insert(conn, "sentence_sentiment_rows", sentences.assign(run_id=run_id),
                   ["run_id", "doc_id", "sentence_no", "method", "start_char", "end_char", "text", "label", "score",
                    "is_default"])
@@ -94,3 +99,17 @@ def write_evaluations(conn: duckdb.DuckDBPyConnection, run_id: str, rows: pd.Dat
     return _insert(conn, "model_evaluation_rows", df,
                    ["run_id", "model_kind", "method", "class", "precision", "recall", "f1", "support", "macro_f1",
                     "micro_f1", "confusion", "cv_folds", "n_items", "created_at"])
+
+
+LABEL_QUALITY_COLUMNS = ["model_run_id", "label_kind", "label", "value", "precision", "ci_low", "ci_high", "recall",
+                         "n_predicted", "support", "confidence_for_precision_80", "evaluated_on"]
+
+
+def write_label_quality(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:
+    """Replace the label-quality rows of the model runs in ``rows`` (``LABEL_QUALITY_COLUMNS``)."""
+    if rows.empty:
+        return 0
+    for run in rows["model_run_id"].unique():
+        conn.execute("DELETE FROM label_quality_rows WHERE model_run_id = ?", [run])
+    return _insert(conn, "label_quality_rows", rows.assign(created_at=now_utc()),
+                   LABEL_QUALITY_COLUMNS + ["created_at"])

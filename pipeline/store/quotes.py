@@ -82,6 +82,19 @@ class QuoteFilter:
     search: str | None = None
     min_confidence: float = 0.0
     per_post: int | None = None
+    citable_only: bool = False    # only labels whose calibrated precision on real text is >= 0.8
+
+
+# The lowest calibrated confidence at which a label of the classify run's model reaches
+# precision 0.8 on real text (label_quality, written from the model cards). A label with
+# no such confidence is not citable; a model with no label_quality rows is not judged here.
+_CITABLE = """(
+  NOT EXISTS (SELECT 1 FROM label_quality lq JOIN classify_runs cr ON lq.model_run_id = cr.{model}
+              WHERE cr.run_id = quotes.classify_run_id AND lq.label_kind = '{kind}')
+  OR {score} >= (SELECT lq.confidence_for_precision_80 FROM label_quality lq
+                 JOIN classify_runs cr ON lq.model_run_id = cr.{model}
+                 WHERE cr.run_id = quotes.classify_run_id AND lq.label_kind = '{kind}'
+                   AND lq.label = {label} AND lq.value = {value}))"""
 
 
 def _where(f: QuoteFilter) -> tuple[list[str], list]:
@@ -93,6 +106,12 @@ def _where(f: QuoteFilter) -> tuple[list[str], list]:
     if f.stance:
         where.append("stance = ? AND stance_score >= ?")
         params += [f.stance.upper(), f.min_confidence]
+    if f.citable_only:
+        where.append(_CITABLE.format(model="theme_model", kind="theme", score="theme_score", label="theme",
+                                     value="'present'"))
+        if f.stance:
+            where.append(_CITABLE.format(model="stance_model", kind="stance", score="stance_score",
+                                         label="'_all'", value="stance"))
     if f.max_chars:
         where.append("n_chars <= ?")
         params.append(f.max_chars)

@@ -38,3 +38,52 @@ def test_stored_vectors_are_reused(tmp_db, monkeypatch):
     sent.clear()
     encoder(["already embedded"])
     assert sent == []
+
+
+def test_classify_refuses_to_mix_vectors_of_two_models(tmp_db):
+    """Vectors stored by another embedder (the store's current embed state) are never
+    mixed with fresh vectors of the configured model: classify stops and says what to do."""
+    import pytest
+
+    from pipeline.jobs.classify import MixedEmbeddingsError
+    from pipeline.store.embed import set_embed_state
+
+    cfg = load_config()
+    e = cfg.section("embed")
+    chunking = chunking_key(int(e["chunk_tokens"]), int(e["chunk_overlap"]))
+    conn = connect(tmp_db)
+    with transaction(conn):
+        write_embeddings(conn, [content_hash("old text")], np.eye(8, dtype=np.float32)[:1], [1],
+                         "other-model@0123456789ab", chunking, "r")
+        set_embed_state(conn, "other-model", "other-model@0123456789ab", chunking, "cpu", "r")
+    with pytest.raises(MixedEmbeddingsError, match="will not mix vectors of two models") as err:
+        make_encoder(cfg, conn)
+    assert "on_model_change" in err.value.one_line() and "\n" not in err.value.one_line()
+    # the same model id: accepted
+    with transaction(conn):
+        set_embed_state(conn, e["model"], model_id_for(e["model"]), chunking, "cpu", "r")
+    make_encoder(cfg, conn)
+
+
+def test_fresh_vectors_of_another_size_are_refused(tmp_db, monkeypatch):
+    import pytest
+
+    from pipeline.jobs.classify import MixedEmbeddingsError
+
+    cfg = load_config()
+    e = cfg.section("embed")
+    model_id = model_id_for(e["model"])
+    chunking = chunking_key(int(e["chunk_tokens"]), int(e["chunk_overlap"]))
+    conn = connect(tmp_db)
+    with transaction(conn):
+        write_embeddings(conn, [content_hash("stored")], np.eye(4, dtype=np.float32)[:1], [1], model_id, chunking, "r")
+    monkeypatch.setattr(embed, "embed_texts", lambda texts, *a, **k: Embedded(
+        np.ones((len(texts), 6), dtype=np.float32), [1] * len(texts), model_id, "cpu"))
+    encoder, _ = make_encoder(cfg, conn)
+    with pytest.raises(MixedEmbeddingsError, match="differ in size"):
+        encoder(["stored", "fresh"])
+    monkeypatch.setattr(embed, "embed_texts", lambda texts, *a, **k: Embedded(
+        np.ones((len(texts), 4), dtype=np.float32), [1] * len(texts), "another@aaaaaaaaaaaa", "cpu"))
+    encoder, _ = make_encoder(cfg, conn)
+    with pytest.raises(MixedEmbeddingsError, match="changed during the run"):
+        encoder(["fresh"])

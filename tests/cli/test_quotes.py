@@ -237,3 +237,25 @@ def test_out_may_not_name_the_key_file_and_counts_must_be_positive(tmp_path):
                                         "--set", f"quotes.pseudonym_key_file={key}", *args])
         assert out.exit_code == 1 and msg in out.output, out.output
     assert not key.exists()
+
+
+def test_by_default_only_labels_citable_on_real_text(sample_run):
+    """quotes.citable_only: a theme label is quoted only at a confidence where the model's
+    precision on real text reaches 0.8 (label_quality); --all-labels lifts it."""
+    db, _ = sample_run
+    con = connect(db, read_only=True)
+    try:
+        floors = dict(con.execute(
+            "SELECT lq.label, lq.confidence_for_precision_80 FROM label_quality lq JOIN classify_runs cr "
+            "ON lq.model_run_id = cr.theme_model WHERE lq.label_kind = 'theme' AND cr.run_id = "
+            "(SELECT classify_run_id FROM quotes LIMIT 1)").fetchall())
+    finally:
+        con.close()
+    assert floors, "the shipped theme model has label_quality rows"
+    citable = Corpus(db).quotes(limit=None, min_confidence=0)
+    every = Corpus(db).quotes(limit=None, min_confidence=0, citable_only=False)
+    assert len(citable) < len(every)
+    for r in citable.itertuples():
+        assert floors.get(r.theme) is not None and r.theme_score >= floors[r.theme], (r.theme, r.theme_score)
+    out = CliRunner().invoke(main, ["quotes", "--db", db, "--limit", "2"])
+    assert out.exit_code == 0 and "calibrated precision on real blog text is at least 0.8" in out.output

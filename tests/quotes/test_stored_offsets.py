@@ -50,7 +50,8 @@ def _store(db: str, text: str, own: list[tuple[int, int]], other: list[tuple[int
         conn.execute("INSERT INTO doc_own (doc_id, own_text, input_key) VALUES ('c_1', '', 'k')")
         segs = sorted([(s, e, "own") for s, e in own] + [(s, e, "pasted") for s, e in other])
         for i, (s, e, kind) in enumerate(segs):
-            conn.execute("INSERT INTO doc_segments VALUES ('c_1', ?, ?, ?, ?, NULL, 'test', NULL)", [i, s, e, kind])
+            conn.execute("INSERT INTO doc_segments (doc_id, seg_no, start, \"end\", kind, source_doc_id, signal, author) "
+                         "VALUES ('c_1', ?, ?, ?, ?, NULL, 'test', NULL)", [i, s, e, kind])
     finally:
         conn.close()
 
