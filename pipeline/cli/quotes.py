@@ -88,7 +88,9 @@ def quotes(theme, stance, since, until, topic, search, min_words, max_words, min
     stream = open(out_path, "w", encoding="utf-8", newline="") if out_path else sys.stdout
     try:
         if fmt == "md":
-            stream.write(to_markdown(table, header, context) if len(table) else "no quotes match\n")
+            stream.write(to_markdown(table, header, context) if len(table) else
+                         "no quotes match" + (" (only labels citable on real text are used: --all-labels "
+                                              "shows the others)" if citable else "") + "\n")
         else:
             if fmt != "table":
                 for h in header:

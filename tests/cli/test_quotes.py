@@ -98,7 +98,7 @@ def test_filters_by_theme_stance_and_formats(sample_run):
     rows = as_json(db, "--theme", "napo", "--stance", "against", "--limit", "5")
     assert 0 < len(rows) <= 5 and {x["theme"] for x in rows} == {"napo"} and {x["stance"] for x in rows} == {"AGAINST"}
     assert all(x["theme_score"] >= 0.7 and x["stance_score"] >= 0.7 for x in rows)
-    out = run(db, "--theme", "pay", "--limit", "3")
+    out = run(db, "--theme", "pay", "--limit", "3", "--all-labels")
     assert out.stdout.count("\n— ") == 3 and "0.70 confident" in out.stdout
     out = CliRunner().invoke(main, ["quotes", "--db", db, "--theme", "weather"])
     assert out.exit_code == 1 and "themes with quotes" in out.output
