@@ -26,7 +26,7 @@ import pandas as pd
 
 from pipeline.dedupe.align import AlignOptions, align_matches, pair_coverage, source_matches
 from pipeline.dedupe.blocks import BLOCK_COLUMNS, block_hits, block_spans, block_table
-from pipeline.dedupe.minhash import SCHEME, MinHashOptions, build_lsh, candidate_pairs, signature
+from pipeline.dedupe.minhash import SCHEME, MinHashOptions, band_candidates, band_table, signature
 from pipeline.dedupe.relations import RelationOptions, build_duplicates, chronological_rank
 from pipeline.dedupe.shingles import Tokens, char_shingle_set, jaccard, shingle_table, tokenize
 from pipeline.settings import check_section, settings_from
@@ -44,6 +44,7 @@ class DedupeOptions:
     relations: RelationOptions
     max_sources: int
     min_block_words: int
+    chunk_size: int
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> "DedupeOptions":
@@ -56,6 +57,7 @@ class DedupeOptions:
             relations=settings_from(RelationOptions, cfg, "dedupe", partial=True),
             max_sources=limits.max_sources,
             min_block_words=limits.min_block_words,
+            chunk_size=limits.chunk_size,
         )
         opts.validate()
         return opts
@@ -74,6 +76,7 @@ class DedupeOptions:
             (self.align.min_match_words >= self.align.word_shingle,
              "dedupe.min_match_words must be >= dedupe.word_shingle"),
             (self.max_sources >= 1, "dedupe.max_sources must be at least 1"),
+            (self.chunk_size >= 1, "dedupe.chunk_size must be at least 1"),
             (0 < self.relations.contains_min_share <= 1, "dedupe.contains_min_share must be in (0, 1]"),
             (self.align.max_gap >= 0 and self.align.max_shift >= 0, "dedupe.max_gap/max_shift must be >= 0"),
         ]
@@ -91,6 +94,7 @@ class DedupeOptions:
 class _Limits:
     max_sources: int
     min_block_words: int
+    chunk_size: int
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class Hashed:
     signatures: dict[str, np.ndarray]
     shingles: pd.DataFrame        # hash, doc_id, pos
     blocks: pd.DataFrame          # BLOCK_COLUMNS
+    bands: pd.DataFrame           # band, key, doc_id: LSH bands of documents with words
 
     def signature_rows(self) -> pd.DataFrame:
         """``doc_id, n_tokens, signature`` (the array) per new document."""
@@ -114,17 +119,20 @@ class Hashed:
 class StoredIndex:
     """What step 2 needs of everything indexed so far (new documents included).
 
-    ``signatures``: doc_id -> MinHash signature of every document with words;
-    ``postings``: ``hash, doc_id, pos`` of every stored shingle whose hash a new
-    document has; ``blocks``: stored blocks (``BLOCK_COLUMNS``) of new documents or whose
+    ``bands``: given the new documents' band table, the indexed band rows (``band, key,
+    doc_id``, documents with words) that share a key with one of them (the LSH index is
+    kept, not rebuilt); ``postings``: given the new documents' shingles, the indexed
+    postings (``hash, doc_id, pos``) that ``source_matches`` needs: of each of their
+    hashes, those of its ``max_sources`` earliest documents, and every posting of a hash
+    where a new document is among those (``postings_needed``); ``blocks``: stored blocks (``BLOCK_COLUMNS``) of new documents or whose
     hash is a new document's ``clean_hash``; ``doc_hashes``: ``doc_id, clean_hash`` of
     documents whose clean hash is the hash of one of those blocks or who are new;
     ``n_tokens``: doc_id -> words, for every hashed document; ``rank``: chronological
     rank of every document; ``texts``: reads clean texts by id (only those involved).
     """
 
-    signatures: Mapping[str, np.ndarray]
-    postings: pd.DataFrame
+    bands: Callable[[pd.DataFrame], pd.DataFrame]
+    postings: Callable[[pd.DataFrame], pd.DataFrame]
     blocks: pd.DataFrame
     doc_hashes: pd.DataFrame
     n_tokens: Mapping[str, int]
@@ -188,11 +196,14 @@ def merge_spans(aligned: pd.DataFrame, block: pd.DataFrame) -> pd.DataFrame:
 def hash_documents(docs: pd.DataFrame, opts: DedupeOptions) -> Hashed:
     """Step 1 for documents (``doc_id, clean_text``): tokens, signatures, shingles, blocks."""
     texts = docs[["doc_id", "clean_text"]]
+    tokens = {d: tokenize(t) for d, t in zip(texts["doc_id"], texts["clean_text"])}
+    sigs = signatures(texts, opts.minhash)
     return Hashed(
-        tokens={d: tokenize(t) for d, t in zip(texts["doc_id"], texts["clean_text"])},
-        signatures=signatures(texts, opts.minhash),
+        tokens=tokens,
+        signatures=sigs,
         shingles=shingle_table(texts, opts.align.word_shingle),
         blocks=block_table(texts, opts.min_block_words),
+        bands=band_table({d: s for d, s in sigs.items() if len(tokens[d])}, opts.minhash),
     )
 
 
@@ -200,13 +211,12 @@ def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions) -> Evidence:
     """Step 2: pair evidence between the new documents and everything indexed."""
     tokens = dict(new.tokens)
     # near copies: new signatures against every indexed one, verified on character n-grams
-    queries = {d: s for d, s in new.signatures.items() if d in stored.signatures}
-    cands = candidate_pairs(build_lsh(stored.signatures, opts.minhash), queries, opts.minhash) if queries else set()
+    cands = band_candidates(new.bands, stored.bands(new.bands))
     involved = sorted({d for p in cands for d in p})
     near = verify_near(cands, stored.texts(involved), opts.minhash.char_ngram)
 
     # shared passages: the new documents' shingles against the postings; whole blocks
-    matches = source_matches(new.shingles, stored.postings, stored.rank, opts.max_sources)
+    matches = source_matches(new.shingles, stored.postings(new.shingles), stored.rank, opts.max_sources)
     hits = block_hits(stored.blocks, stored.doc_hashes)
     new_ids = set(new.tokens)
     hits = hits[hits["doc_id"].isin(new_ids) | hits["other"].isin(new_ids)].reset_index(drop=True)
@@ -224,14 +234,33 @@ def memory_index(docs: pd.DataFrame, hashed: Hashed, rank: pd.Series) -> StoredI
     """The index of documents held in memory (all of them new): what the store would hold."""
     texts = dict(zip(docs["doc_id"], docs["clean_text"]))
     return StoredIndex(
-        signatures={d: s for d, s in hashed.signatures.items() if len(hashed.tokens[d])},
-        postings=hashed.shingles,
+        bands=lambda q: hashed.bands.merge(q[["band", "key"]].drop_duplicates(), on=["band", "key"]),
+        postings=lambda q: hashed.shingles[hashed.shingles["hash"].isin(q["hash"].unique())],
         blocks=hashed.blocks if len(hashed.blocks) else pd.DataFrame(columns=BLOCK_COLUMNS),
         doc_hashes=docs[["doc_id", "clean_hash"]],
         n_tokens={d: len(t) for d, t in hashed.tokens.items()},
         rank=rank,
         texts=lambda ids: {d: texts[d] for d in ids},
     )
+
+
+def chunks(ids: Sequence[str], size: int) -> list[list[str]]:
+    """``ids`` in consecutive chunks of at most ``size`` (the job links new documents a
+    chunk at a time, so its memory is bounded by the chunk, not by the run)."""
+    ids = list(ids)
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def merge_evidence(parts: Sequence[Evidence]) -> Evidence:
+    """The evidence of several chunks as one (a pair between two chunks is found by
+    both, identically: its rows appear once)."""
+    if len(parts) == 1:
+        return parts[0]
+    near = pd.concat([p.near for p in parts], ignore_index=True).drop_duplicates(["a", "b"])
+    spans = pd.concat([p.spans for p in parts], ignore_index=True).drop_duplicates()
+    cov = pd.concat([p.coverage for p in parts], ignore_index=True).drop_duplicates(["doc_a", "doc_b"])
+    return Evidence(near.sort_values(["a", "b"]).reset_index(drop=True), spans.reset_index(drop=True),
+                    cov.reset_index(drop=True), len(near))
 
 
 def dedupe_frame(docs: pd.DataFrame, opts: DedupeOptions) -> DedupeResult:
@@ -249,6 +278,6 @@ def dedupe_frame(docs: pd.DataFrame, opts: DedupeOptions) -> DedupeResult:
     return DedupeResult(dups, ev.spans, ev.near, ev.coverage)
 
 
-__all__ = ["DedupeOptions", "DedupeResult", "Evidence", "Hashed", "StoredIndex", "hash_documents", "link_new",
+__all__ = ["chunks", "merge_evidence", "DedupeOptions", "DedupeResult", "Evidence", "Hashed", "StoredIndex", "hash_documents", "link_new",
            "memory_index", "signatures", "verify_near", "spans_to_chars", "dedupe_frame", "merge_spans",
            "MATCH_SPAN_COLUMNS"]
