@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from pipeline.embed import content_hash, embed_texts, model_id_for, resolve_device
+from pipeline.embed.encode import encode_plan
 from pipeline.embed.registry import EmbedError
 from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
@@ -66,8 +67,10 @@ def embed_job(ctx: JobContext) -> dict:
         start = time.perf_counter()
         n_chunks: list[int] = []
         if todo:
-            res = embed_texts(list(todo.values()), cfg["model"], int(cfg["batch_size"]), device,
-                              int(cfg["chunk_tokens"]), int(cfg["chunk_overlap"]), ctx.progress)
+            batch, half = encode_plan(device, int(cfg["batch_size"]), int(cfg["cuda_batch_size"]),
+                                      bool(cfg["cuda_fp16"]))
+            res = embed_texts(list(todo.values()), cfg["model"], batch, device,
+                              int(cfg["chunk_tokens"]), int(cfg["chunk_overlap"]), ctx.progress, half=half)
             if res.model_id != model_id:  # the folder changed while we were loading it
                 raise EmbedError(f"embedding model changed during the run ({model_id} -> {res.model_id})")
             vectors, n_chunks = res.vectors, res.n_chunks
