@@ -207,11 +207,16 @@ def hash_documents(docs: pd.DataFrame, opts: DedupeOptions) -> Hashed:
     )
 
 
-def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions) -> Evidence:
-    """Step 2: pair evidence between the new documents and everything indexed."""
+def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions,
+             linked: frozenset[str] = frozenset()) -> Evidence:
+    """Step 2: pair evidence between the new documents and everything indexed.
+
+    ``linked``: documents of earlier chunks of this run, whose pairs with these new
+    documents were already found whole (their evidence is left out, not redone)."""
     tokens = dict(new.tokens)
     # near copies: new signatures against every indexed one, verified on character n-grams
-    cands = band_candidates(new.bands, stored.bands(new.bands))
+    cands = {p for p in band_candidates(new.bands, stored.bands(new.bands))
+             if p[0] not in linked and p[1] not in linked}
     involved = sorted({d for p in cands for d in p})
     near = verify_near(cands, stored.texts(involved), opts.minhash.char_ngram)
 
@@ -220,6 +225,9 @@ def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions) -> Evidence:
     hits = block_hits(stored.blocks, stored.doc_hashes)
     new_ids = set(new.tokens)
     hits = hits[hits["doc_id"].isin(new_ids) | hits["other"].isin(new_ids)].reset_index(drop=True)
+    if linked:  # whole pairs only: a kept pair's evidence stays complete
+        matches = matches[~(matches["doc_a"].isin(linked) | matches["doc_b"].isin(linked))].reset_index(drop=True)
+        hits = hits[~(hits["doc_id"].isin(linked) | hits["other"].isin(linked))].reset_index(drop=True)
     others = sorted((set(matches["doc_a"]) | set(matches["doc_b"]) | set(hits["doc_id"]) | set(hits["other"]))
                     - set(tokens))
     for d, t in stored.texts(others).items():

@@ -137,3 +137,12 @@ def encode(texts: list[str], model: str | None = None, batch_size: int = 32, dev
     Uses the model's own window and an overlap of 32 tokens.
     """
     return embed_texts(texts, model, batch_size, device).vectors
+
+
+def encode_shard(texts: Sequence[str], model: str | None, batch_size: int, device: str, chunk_tokens: int,
+                 chunk_overlap: int, half: bool) -> tuple[np.ndarray, list[int], str]:
+    """One shard of the embed stage (what a Dask worker runs): ``(vectors, chunks per
+    text, model id)``. Pure apart from loading the model (cached per process)."""
+    res = embed_texts(list(texts), model, batch_size, device, chunk_tokens, chunk_overlap, None, half=half)
+    return res.vectors, res.n_chunks, res.model_id
+

@@ -7,6 +7,8 @@ The stage's logic is ``pipeline.dedupe`` (one implementation, also behind
 from __future__ import annotations
 
 
+from functools import partial
+
 import pandas as pd
 
 from pipeline.dedupe import (
@@ -50,7 +52,8 @@ def dedupe_job(ctx: JobContext) -> dict:
     so a second ingest links new copies to old canonicals without re-hashing the corpus
     or rebuilding an index. New documents are hashed, then linked, ``dedupe.chunk_size``
     at a time (every new document is indexed before any is linked, so the chunking does
-    not change a result). The duplicates table is then rebuilt from all the stored pair
+    not change a result: a pair across two chunks is linked once, by the first; the hashing of each chunk is a shard that ``ctx.mapper`` may run
+    on Dask workers, which return it for this job to write). The duplicates table is then rebuilt from all the stored pair
     evidence (cheap: no text). One transaction."""
     opts = DedupeOptions.from_config(ctx.config.section("dedupe"))
     key = settings_key(LOGIC_VERSION, *opts.stored_key_parts())
@@ -70,8 +73,8 @@ def dedupe_job(ctx: JobContext) -> dict:
 
             # 1. hash and index every new document, a chunk at a time
             kept: Hashed | None = None
-            for ids in parts:
-                hashed = hash_documents(todo[todo["doc_id"].isin(ids)], opts)
+            shards = [todo[todo["doc_id"].isin(ids)][["doc_id", "clean_text"]] for ids in parts]
+            for hashed in ctx.mapper(partial(hash_documents, opts=opts), shards):
                 sig_rows = hashed.signature_rows()
                 sig_rows["signature"] = [to_bytes(s) for s in sig_rows["signature"]]
                 store.write_signatures(conn, sig_rows.merge(todo[["doc_id", "clean_md5"]], on="doc_id"), key,
@@ -88,6 +91,7 @@ def dedupe_job(ctx: JobContext) -> dict:
             read_texts = (lambda ids: dict(clean_texts(conn, list(ids))[["doc_id", "clean_text"]]
                                            .itertuples(index=False, name=None)))
             candidates = passages = 0
+            linked: set[str] = set()  # new documents of earlier chunks: pairs with them are done
             for done, ids in enumerate(parts, 1):
                 new = kept or Hashed(
                     tokens={d: tokenize(texts.at[d, "clean_text"]) for d in ids}, signatures={},
@@ -103,7 +107,8 @@ def dedupe_job(ctx: JobContext) -> dict:
                     rank=rank,
                     texts=read_texts,
                 )
-                ev = link_new(new, stored, opts)
+                ev = link_new(new, stored, opts, frozenset(linked))
+                linked.update(ids)
                 store.write_pairs(conn, ev.spans, ev.near, ev.coverage)
                 candidates += ev.near_candidates
                 passages += len(ev.spans)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 
@@ -28,13 +29,15 @@ TEXTS = [
 def counter(monkeypatch):
     """Counts the texts handed to the embedding model."""
     calls: list[int] = []
-    real = embed_job_module.embed_texts
+    encode_module = importlib.import_module("pipeline.embed.encode")  # (pipeline.embed.encode is also a function)
+
+    real = encode_module.embed_texts
 
     def counting(texts, *args, **kwargs):
         calls.append(len(texts))
         return real(texts, *args, **kwargs)
 
-    monkeypatch.setattr(embed_job_module, "embed_texts", counting)
+    monkeypatch.setattr(encode_module, "embed_texts", counting)  # what each shard calls
     return calls
 
 
