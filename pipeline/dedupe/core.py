@@ -179,12 +179,23 @@ def verify_near(pairs: set[tuple[str, str]], texts: Mapping[str, str], n: int) -
 def spans_to_chars(spans: pd.DataFrame, tokens: Mapping[str, Tokens]) -> pd.DataFrame:
     """Word-index spans (``doc_a``... from ``align_matches``) as character offsets into
     each clean text: ``doc_id, start, end, source_doc_id, src_start, src_end, n_tokens``."""
-    rows = []
-    for r in spans.itertuples(index=False):
-        ta, tb = tokens[r.doc_a], tokens[r.doc_b]
-        rows.append((r.doc_a, int(ta.starts[r.a_start]), int(ta.ends[r.a_end - 1]), r.doc_b,
-                     int(tb.starts[r.b_start]), int(tb.ends[r.b_end - 1]), int(r.a_end - r.a_start)))
-    return pd.DataFrame(rows, columns=MATCH_SPAN_COLUMNS)
+    if spans.empty:
+        return pd.DataFrame(columns=MATCH_SPAN_COLUMNS)
+    # vectorised: every involved document's word offsets in one array, indexed per span
+    ids = pd.unique(pd.concat([spans["doc_a"], spans["doc_b"]], ignore_index=True))
+    lengths = np.array([len(tokens[d].starts) for d in ids], dtype=np.int64)
+    base = pd.Series(np.concatenate([[0], np.cumsum(lengths)[:-1]]), index=ids)
+    starts = np.concatenate([np.asarray(tokens[d].starts, dtype=np.int64) for d in ids])
+    ends = np.concatenate([np.asarray(tokens[d].ends, dtype=np.int64) for d in ids])
+    oa = spans["doc_a"].map(base).to_numpy(np.int64)
+    ob = spans["doc_b"].map(base).to_numpy(np.int64)
+    a0, a1 = spans["a_start"].to_numpy(np.int64), spans["a_end"].to_numpy(np.int64)
+    b0, b1 = spans["b_start"].to_numpy(np.int64), spans["b_end"].to_numpy(np.int64)
+    return pd.DataFrame({
+        "doc_id": spans["doc_a"].to_numpy(object), "start": starts[oa + a0], "end": ends[oa + a1 - 1],
+        "source_doc_id": spans["doc_b"].to_numpy(object), "src_start": starts[ob + b0], "src_end": ends[ob + b1 - 1],
+        "n_tokens": a1 - a0,
+    })
 
 
 def merge_spans(aligned: pd.DataFrame, block: pd.DataFrame) -> pd.DataFrame:

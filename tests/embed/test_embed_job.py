@@ -7,7 +7,6 @@ import shutil
 import duckdb
 import pytest
 
-import pipeline.jobs.embed as embed_job_module
 from pipeline.embed import EmbedError
 from pipeline.jobs import JobContext
 from pipeline.jobs.embed import embed_job
