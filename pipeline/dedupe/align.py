@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -138,7 +139,10 @@ def align_matches(matches: pd.DataFrame, opts: AlignOptions,
     return out[keep].reset_index(drop=True)
 
 
+@lru_cache(maxsize=1 << 18)
 def _similarity(a: str, b: str) -> float:
+    """difflib's ratio of two words; cached (span edges meet the same word pairs again and
+    again, and this was most of a first run's dedupe time)."""
     return SequenceMatcher(None, a, b).ratio()
 
 
