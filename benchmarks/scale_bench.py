@@ -85,7 +85,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--skip-baseline", action="store_true")
     ap.add_argument("--keep", type=Path, default=None, help="keep the corpus and databases here")
+    ap.add_argument("--stages", default="", help="comma-separated stages to run (default: all); "
+                    "e.g. ingest,clean,dedupe to measure dedupe alone, without the encode-only limit")
     a = ap.parse_args(argv)
+    only = [s for s in a.stages.split(",") if s]
+    unknown = sorted(set(only) - set(STAGES))
+    if unknown:
+        raise SystemExit(f"unknown stage(s) {', '.join(unknown)}; stages: {', '.join(STAGES)}")
 
     tmp = a.keep or Path(tempfile.mkdtemp(prefix="scale_bench_"))
     docs = generate(a.comments, a.seed)
@@ -96,11 +102,13 @@ def main(argv: list[str] | None = None) -> None:
     db.unlink(missing_ok=True)
 
     rows = []
-    for stage in STAGES:
+    for stage in [s for s in STAGES if not only or s in only]:
         r = run_child(stage, db, paths)
         rows.append((stage, r))
         print(f"  {stage:<10} {r['wall']:8.1f} s  {r['cpu']:8.1f} CPU-s  {n / max(r['wall'], 1e-9):8.0f} docs/s  "
               f"peak {r['maxrss_mib']:7.0f} MiB   {json.dumps(r['summary'])[:100]}", flush=True)
+    if only:
+        return
     enc = run_child("encode-only", tmp / "unused.duckdb", paths)
     print(f"  {'encode-only':<10} {enc['wall']:8.1f} s  {enc['cpu']:8.1f} CPU-s  {n / max(enc['wall'], 1e-9):8.0f} docs/s  "
           f"peak {enc['maxrss_mib']:7.0f} MiB   (the limit)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -44,27 +45,38 @@ def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
     appearances, without a quadratic blow-up, and a backfilled original is linked to all
     its later copies. Only pairs with a query document are returned, in both
     directions, never a document with itself. The store runs the same logic in SQL
-    over the stored index (``pipeline.store.dedupe.shingle_matches``).
+    over the stored index (``pipeline.store.dedupe.postings_needed`` reads only the
+    postings this needs).
     """
     cols = ["doc_a", "pos_a", "doc_b", "pos_b"]
     if query.empty or index.empty:
         return pd.DataFrame({c: pd.Series(dtype=object if c.startswith("doc") else np.int64) for c in cols})
-    idx = index[index["hash"].isin(query["hash"].unique())][["hash", "doc_id", "pos"]].copy()
-    idx["rank"] = idx["doc_id"].map(order)
-    firsts = idx.drop_duplicates(["hash", "doc_id"]).sort_values(["hash", "rank", "doc_id"])
-    firsts = firsts.groupby("hash", sort=False).head(max_sources)[["hash", "doc_id"]]
-    early = idx.merge(firsts, on=["hash", "doc_id"])[["hash", "doc_id", "pos"]]
-    p1 = query[["hash", "doc_id", "pos"]].merge(early, on="hash", suffixes=("_a", "_b"))
-    early_q = early[early["doc_id"].isin(set(query["doc_id"]))]
-    p2 = early_q.merge(idx[["hash", "doc_id", "pos"]], on="hash", suffixes=("_a", "_b"))
+    idx = index[index["hash"].isin(query["hash"].unique())]
+    # integer ids inside (sorted codes, so code order is doc_id order): merges on ints
+    codes, uniq = pd.factorize(pd.concat([idx["doc_id"], query["doc_id"]], ignore_index=True), sort=True)
+    n_idx = len(idx)
+    idx = pd.DataFrame({"hash": idx["hash"].to_numpy(np.int64), "doc": codes[:n_idx].astype(np.int64),
+                        "pos": idx["pos"].to_numpy(np.int64)})
+    q = pd.DataFrame({"hash": query["hash"].to_numpy(np.int64), "doc": codes[n_idx:].astype(np.int64),
+                      "pos": query["pos"].to_numpy(np.int64)})
+    rank = pd.Series(uniq).map(order).to_numpy()
+    idx["rank"] = rank[idx["doc"].to_numpy()]
+    firsts = idx.drop_duplicates(["hash", "doc"]).sort_values(["hash", "rank", "doc"])
+    firsts = firsts.groupby("hash", sort=False).head(max_sources)[["hash", "doc"]]
+    early = idx.merge(firsts, on=["hash", "doc"])[["hash", "doc", "pos"]]
+    p1 = q.merge(early, on="hash", suffixes=("_a", "_b"))
+    early_q = early[early["doc"].isin(np.unique(q["doc"].to_numpy()))]
+    p2 = early_q.merge(idx[["hash", "doc", "pos"]], on="hash", suffixes=("_a", "_b"))
     m = pd.concat([p1, p2], ignore_index=True)
-    m = m[m["doc_id_a"] != m["doc_id_b"]]
-    fwd = pd.DataFrame({"doc_a": m["doc_id_a"].to_numpy(), "pos_a": m["pos_a"].to_numpy(np.int64),
-                        "doc_b": m["doc_id_b"].to_numpy(), "pos_b": m["pos_b"].to_numpy(np.int64)})
-    back = pd.DataFrame({"doc_a": fwd["doc_b"], "pos_a": fwd["pos_b"], "doc_b": fwd["doc_a"],
-                         "pos_b": fwd["pos_a"]})
-    out = pd.concat([fwd, back], ignore_index=True).drop_duplicates()
-    return out.sort_values(cols).reset_index(drop=True)
+    m = m[m["doc_a"] != m["doc_b"]]
+    a, pa = m["doc_a"].to_numpy(np.int64), m["pos_a"].to_numpy(np.int64)
+    b, pb = m["doc_b"].to_numpy(np.int64), m["pos_b"].to_numpy(np.int64)
+    both = pd.DataFrame({"doc_a": np.concatenate([a, b]), "pos_a": np.concatenate([pa, pb]),
+                         "doc_b": np.concatenate([b, a]), "pos_b": np.concatenate([pb, pa])})
+    both = both.drop_duplicates().sort_values(cols).reset_index(drop=True)
+    names = np.asarray(uniq, dtype=object)
+    return pd.DataFrame({"doc_a": names[both["doc_a"].to_numpy()], "pos_a": both["pos_a"].to_numpy(),
+                         "doc_b": names[both["doc_b"].to_numpy()], "pos_b": both["pos_b"].to_numpy()})
 
 
 def _pair_groups(df: pd.DataFrame, a: str, b: str):
@@ -127,7 +139,10 @@ def align_matches(matches: pd.DataFrame, opts: AlignOptions,
     return out[keep].reset_index(drop=True)
 
 
+@lru_cache(maxsize=1 << 18)
 def _similarity(a: str, b: str) -> float:
+    """difflib's ratio of two words; cached (span edges meet the same word pairs again and
+    again, and this was most of a first run's dedupe time)."""
     return SequenceMatcher(None, a, b).ratio()
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from pipeline.dedupe.align import AlignOptions, align_matches, pair_coverage, source_matches
 from pipeline.dedupe.blocks import BLOCK_COLUMNS, block_hits, block_spans, block_table
-from pipeline.dedupe.minhash import SCHEME, MinHashOptions, build_lsh, candidate_pairs, signature
+from pipeline.dedupe.minhash import SCHEME, MinHashOptions, band_candidates, band_table, signature
 from pipeline.dedupe.relations import RelationOptions, build_duplicates, chronological_rank
 from pipeline.dedupe.shingles import Tokens, char_shingle_set, jaccard, shingle_table, tokenize
 from pipeline.settings import check_section, settings_from
@@ -44,6 +44,7 @@ class DedupeOptions:
     relations: RelationOptions
     max_sources: int
     min_block_words: int
+    chunk_size: int
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> "DedupeOptions":
@@ -56,6 +57,7 @@ class DedupeOptions:
             relations=settings_from(RelationOptions, cfg, "dedupe", partial=True),
             max_sources=limits.max_sources,
             min_block_words=limits.min_block_words,
+            chunk_size=limits.chunk_size,
         )
         opts.validate()
         return opts
@@ -74,6 +76,7 @@ class DedupeOptions:
             (self.align.min_match_words >= self.align.word_shingle,
              "dedupe.min_match_words must be >= dedupe.word_shingle"),
             (self.max_sources >= 1, "dedupe.max_sources must be at least 1"),
+            (self.chunk_size >= 1, "dedupe.chunk_size must be at least 1"),
             (0 < self.relations.contains_min_share <= 1, "dedupe.contains_min_share must be in (0, 1]"),
             (self.align.max_gap >= 0 and self.align.max_shift >= 0, "dedupe.max_gap/max_shift must be >= 0"),
         ]
@@ -91,6 +94,7 @@ class DedupeOptions:
 class _Limits:
     max_sources: int
     min_block_words: int
+    chunk_size: int
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class Hashed:
     signatures: dict[str, np.ndarray]
     shingles: pd.DataFrame        # hash, doc_id, pos
     blocks: pd.DataFrame          # BLOCK_COLUMNS
+    bands: pd.DataFrame           # band, key, doc_id: LSH bands of documents with words
 
     def signature_rows(self) -> pd.DataFrame:
         """``doc_id, n_tokens, signature`` (the array) per new document."""
@@ -114,17 +119,20 @@ class Hashed:
 class StoredIndex:
     """What step 2 needs of everything indexed so far (new documents included).
 
-    ``signatures``: doc_id -> MinHash signature of every document with words;
-    ``postings``: ``hash, doc_id, pos`` of every stored shingle whose hash a new
-    document has; ``blocks``: stored blocks (``BLOCK_COLUMNS``) of new documents or whose
+    ``bands``: given the new documents' band table, the indexed band rows (``band, key,
+    doc_id``, documents with words) that share a key with one of them (the LSH index is
+    kept, not rebuilt); ``postings``: given the new documents' shingles, the indexed
+    postings (``hash, doc_id, pos``) that ``source_matches`` needs: of each of their
+    hashes, those of its ``max_sources`` earliest documents, and every posting of a hash
+    where a new document is among those (``postings_needed``); ``blocks``: stored blocks (``BLOCK_COLUMNS``) of new documents or whose
     hash is a new document's ``clean_hash``; ``doc_hashes``: ``doc_id, clean_hash`` of
     documents whose clean hash is the hash of one of those blocks or who are new;
     ``n_tokens``: doc_id -> words, for every hashed document; ``rank``: chronological
     rank of every document; ``texts``: reads clean texts by id (only those involved).
     """
 
-    signatures: Mapping[str, np.ndarray]
-    postings: pd.DataFrame
+    bands: Callable[[pd.DataFrame], pd.DataFrame]
+    postings: Callable[[pd.DataFrame], pd.DataFrame]
     blocks: pd.DataFrame
     doc_hashes: pd.DataFrame
     n_tokens: Mapping[str, int]
@@ -171,12 +179,23 @@ def verify_near(pairs: set[tuple[str, str]], texts: Mapping[str, str], n: int) -
 def spans_to_chars(spans: pd.DataFrame, tokens: Mapping[str, Tokens]) -> pd.DataFrame:
     """Word-index spans (``doc_a``... from ``align_matches``) as character offsets into
     each clean text: ``doc_id, start, end, source_doc_id, src_start, src_end, n_tokens``."""
-    rows = []
-    for r in spans.itertuples(index=False):
-        ta, tb = tokens[r.doc_a], tokens[r.doc_b]
-        rows.append((r.doc_a, int(ta.starts[r.a_start]), int(ta.ends[r.a_end - 1]), r.doc_b,
-                     int(tb.starts[r.b_start]), int(tb.ends[r.b_end - 1]), int(r.a_end - r.a_start)))
-    return pd.DataFrame(rows, columns=MATCH_SPAN_COLUMNS)
+    if spans.empty:
+        return pd.DataFrame(columns=MATCH_SPAN_COLUMNS)
+    # vectorised: every involved document's word offsets in one array, indexed per span
+    ids = pd.unique(pd.concat([spans["doc_a"], spans["doc_b"]], ignore_index=True))
+    lengths = np.array([len(tokens[d].starts) for d in ids], dtype=np.int64)
+    base = pd.Series(np.concatenate([[0], np.cumsum(lengths)[:-1]]), index=ids)
+    starts = np.concatenate([np.asarray(tokens[d].starts, dtype=np.int64) for d in ids])
+    ends = np.concatenate([np.asarray(tokens[d].ends, dtype=np.int64) for d in ids])
+    oa = spans["doc_a"].map(base).to_numpy(np.int64)
+    ob = spans["doc_b"].map(base).to_numpy(np.int64)
+    a0, a1 = spans["a_start"].to_numpy(np.int64), spans["a_end"].to_numpy(np.int64)
+    b0, b1 = spans["b_start"].to_numpy(np.int64), spans["b_end"].to_numpy(np.int64)
+    return pd.DataFrame({
+        "doc_id": spans["doc_a"].to_numpy(object), "start": starts[oa + a0], "end": ends[oa + a1 - 1],
+        "source_doc_id": spans["doc_b"].to_numpy(object), "src_start": starts[ob + b0], "src_end": ends[ob + b1 - 1],
+        "n_tokens": a1 - a0,
+    })
 
 
 def merge_spans(aligned: pd.DataFrame, block: pd.DataFrame) -> pd.DataFrame:
@@ -188,28 +207,38 @@ def merge_spans(aligned: pd.DataFrame, block: pd.DataFrame) -> pd.DataFrame:
 def hash_documents(docs: pd.DataFrame, opts: DedupeOptions) -> Hashed:
     """Step 1 for documents (``doc_id, clean_text``): tokens, signatures, shingles, blocks."""
     texts = docs[["doc_id", "clean_text"]]
+    tokens = {d: tokenize(t) for d, t in zip(texts["doc_id"], texts["clean_text"])}
+    sigs = signatures(texts, opts.minhash)
     return Hashed(
-        tokens={d: tokenize(t) for d, t in zip(texts["doc_id"], texts["clean_text"])},
-        signatures=signatures(texts, opts.minhash),
+        tokens=tokens,
+        signatures=sigs,
         shingles=shingle_table(texts, opts.align.word_shingle),
         blocks=block_table(texts, opts.min_block_words),
+        bands=band_table({d: s for d, s in sigs.items() if len(tokens[d])}, opts.minhash),
     )
 
 
-def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions) -> Evidence:
-    """Step 2: pair evidence between the new documents and everything indexed."""
+def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions,
+             linked: frozenset[str] = frozenset()) -> Evidence:
+    """Step 2: pair evidence between the new documents and everything indexed.
+
+    ``linked``: documents of earlier chunks of this run, whose pairs with these new
+    documents were already found whole (their evidence is left out, not redone)."""
     tokens = dict(new.tokens)
     # near copies: new signatures against every indexed one, verified on character n-grams
-    queries = {d: s for d, s in new.signatures.items() if d in stored.signatures}
-    cands = candidate_pairs(build_lsh(stored.signatures, opts.minhash), queries, opts.minhash) if queries else set()
+    cands = {p for p in band_candidates(new.bands, stored.bands(new.bands))
+             if p[0] not in linked and p[1] not in linked}
     involved = sorted({d for p in cands for d in p})
     near = verify_near(cands, stored.texts(involved), opts.minhash.char_ngram)
 
     # shared passages: the new documents' shingles against the postings; whole blocks
-    matches = source_matches(new.shingles, stored.postings, stored.rank, opts.max_sources)
+    matches = source_matches(new.shingles, stored.postings(new.shingles), stored.rank, opts.max_sources)
     hits = block_hits(stored.blocks, stored.doc_hashes)
     new_ids = set(new.tokens)
     hits = hits[hits["doc_id"].isin(new_ids) | hits["other"].isin(new_ids)].reset_index(drop=True)
+    if linked:  # whole pairs only: a kept pair's evidence stays complete
+        matches = matches[~(matches["doc_a"].isin(linked) | matches["doc_b"].isin(linked))].reset_index(drop=True)
+        hits = hits[~(hits["doc_id"].isin(linked) | hits["other"].isin(linked))].reset_index(drop=True)
     others = sorted((set(matches["doc_a"]) | set(matches["doc_b"]) | set(hits["doc_id"]) | set(hits["other"]))
                     - set(tokens))
     for d, t in stored.texts(others).items():
@@ -224,14 +253,33 @@ def memory_index(docs: pd.DataFrame, hashed: Hashed, rank: pd.Series) -> StoredI
     """The index of documents held in memory (all of them new): what the store would hold."""
     texts = dict(zip(docs["doc_id"], docs["clean_text"]))
     return StoredIndex(
-        signatures={d: s for d, s in hashed.signatures.items() if len(hashed.tokens[d])},
-        postings=hashed.shingles,
+        bands=lambda q: hashed.bands.merge(q[["band", "key"]].drop_duplicates(), on=["band", "key"]),
+        postings=lambda q: hashed.shingles[hashed.shingles["hash"].isin(q["hash"].unique())],
         blocks=hashed.blocks if len(hashed.blocks) else pd.DataFrame(columns=BLOCK_COLUMNS),
         doc_hashes=docs[["doc_id", "clean_hash"]],
         n_tokens={d: len(t) for d, t in hashed.tokens.items()},
         rank=rank,
         texts=lambda ids: {d: texts[d] for d in ids},
     )
+
+
+def chunks(ids: Sequence[str], size: int) -> list[list[str]]:
+    """``ids`` in consecutive chunks of at most ``size`` (the job links new documents a
+    chunk at a time, so its memory is bounded by the chunk, not by the run)."""
+    ids = list(ids)
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def merge_evidence(parts: Sequence[Evidence]) -> Evidence:
+    """The evidence of several chunks as one (a pair between two chunks is found by
+    both, identically: its rows appear once)."""
+    if len(parts) == 1:
+        return parts[0]
+    near = pd.concat([p.near for p in parts], ignore_index=True).drop_duplicates(["a", "b"])
+    spans = pd.concat([p.spans for p in parts], ignore_index=True).drop_duplicates()
+    cov = pd.concat([p.coverage for p in parts], ignore_index=True).drop_duplicates(["doc_a", "doc_b"])
+    return Evidence(near.sort_values(["a", "b"]).reset_index(drop=True), spans.reset_index(drop=True),
+                    cov.reset_index(drop=True), len(near))
 
 
 def dedupe_frame(docs: pd.DataFrame, opts: DedupeOptions) -> DedupeResult:
@@ -249,6 +297,6 @@ def dedupe_frame(docs: pd.DataFrame, opts: DedupeOptions) -> DedupeResult:
     return DedupeResult(dups, ev.spans, ev.near, ev.coverage)
 
 
-__all__ = ["DedupeOptions", "DedupeResult", "Evidence", "Hashed", "StoredIndex", "hash_documents", "link_new",
+__all__ = ["chunks", "merge_evidence", "DedupeOptions", "DedupeResult", "Evidence", "Hashed", "StoredIndex", "hash_documents", "link_new",
            "memory_index", "signatures", "verify_near", "spans_to_chars", "dedupe_frame", "merge_spans",
            "MATCH_SPAN_COLUMNS"]

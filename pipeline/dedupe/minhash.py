@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from pipeline.dedupe.shingles import char_shingle_set
@@ -91,5 +92,66 @@ def candidate_pairs(index: MinHashLSH, queries: Mapping[str, np.ndarray], opts: 
     return out
 
 
+BAND_COLUMNS = ["band", "key", "doc_id"]
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MUL = np.uint64(0xBF58476D1CE4E5B9)
+
+
+@lru_cache(maxsize=8)
+def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """``(bands, rows)`` of datasketch's ``MinHashLSH`` for these settings (the same
+    optimum, so the persisted bands propose the same candidates as its buckets)."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return int(lsh.b), int(lsh.r)
+
+
+def band_keys(sigs: np.ndarray, opts: MinHashOptions) -> np.ndarray:
+    """``(n, bands)`` int64 keys of the LSH bands of ``n`` signatures (rows of ``sigs``).
+
+    Each key is a 64-bit mix of the band's ``rows`` hash values, vectorised over the
+    documents: two documents share a key exactly when the band's values are equal
+    (datasketch's bucket test), up to a 2**-64 chance of a collision, which only adds a
+    candidate that exact verification then measures."""
+    b, r = lsh_params(opts.lsh_threshold, opts.num_perm)
+    sigs = np.asarray(sigs, dtype=np.uint64).reshape(-1, opts.num_perm)
+    out = np.empty((sigs.shape[0], b), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for i in range(b):
+            h = np.full(sigs.shape[0], np.uint64(i + 1) * _MIX, dtype=np.uint64)
+            for j in range(i * r, (i + 1) * r):
+                h = (h ^ sigs[:, j]) * _MUL
+                h ^= h >> np.uint64(31)
+            out[:, i] = h
+    return out.view(np.int64)
+
+
+def band_table(signatures: Mapping[str, np.ndarray], opts: MinHashOptions) -> pd.DataFrame:
+    """``band, key, doc_id``: the LSH bands of every signature (what the store keeps, so
+    a later run queries them instead of rebuilding an index from every signature)."""
+    ids = list(signatures)
+    if not ids:
+        return pd.DataFrame({"band": pd.Series(dtype=np.int16), "key": pd.Series(dtype=np.int64),
+                             "doc_id": pd.Series(dtype=object)})
+    keys = band_keys(np.stack([signatures[d] for d in ids]), opts)
+    n, b = keys.shape
+    return pd.DataFrame({"band": np.tile(np.arange(b, dtype=np.int16), n), "key": keys.reshape(-1),
+                         "doc_id": np.repeat(np.asarray(ids, dtype=object), b)})
+
+
+def band_candidates(query: pd.DataFrame, index: pd.DataFrame) -> set[tuple[str, str]]:
+    """Unordered pairs ``(a, b)`` (``a < b``) of a query document and an indexed one
+    that share a band key (``query`` and ``index`` are band tables; the index may hold
+    the query documents)."""
+    if query.empty or index.empty:
+        return set()
+    m = query.merge(index, on=["band", "key"], suffixes=("_q", "_i"))
+    m = m[m["doc_id_q"] != m["doc_id_i"]]
+    a, b = m["doc_id_q"].to_numpy(dtype=object), m["doc_id_i"].to_numpy(dtype=object)
+    lo = np.where(a < b, a, b)
+    hi = np.where(a < b, b, a)
+    return set(zip(lo.tolist(), hi.tolist()))
+
+
 __all__ = ["MinHashOptions", "signature", "to_bytes", "from_bytes", "estimate_jaccard", "build_lsh",
-           "candidate_pairs", "SCHEME"]
+           "candidate_pairs", "SCHEME", "BAND_COLUMNS", "lsh_params", "band_keys", "band_table", "band_candidates"]

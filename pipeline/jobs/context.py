@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.config import Config
 
@@ -10,6 +11,20 @@ Progress = Callable[[str, int, int], None]  # (label, done, total)
 
 def _no_progress(label: str, done: int, total: int) -> None:
     return None
+
+
+# A shard mapper: ``mapper(fn, items)`` yields ``fn(item)`` for each item, in order. The
+# default runs them here, one at a time (lazily, so memory holds one shard's result);
+# the Dask runner (``pipeline.flows.dask``) runs them on a cluster's workers. ``fn``
+# must be a pure, picklable function: workers never touch the database; the job that
+# called the mapper writes what they return.
+Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Iterator[Any]]
+
+
+def serial_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
+    """Run ``fn`` over ``items`` in this process, in order."""
+    for item in items:
+        yield fn(item)
 
 
 @dataclass(frozen=True)
@@ -22,3 +37,4 @@ class JobContext:
     paths: tuple[str, ...] = ()
     options: dict = field(default_factory=dict)
     progress: Progress = _no_progress
+    mapper: Mapper = serial_map

@@ -7,9 +7,14 @@ The stage's logic is ``pipeline.dedupe`` (one implementation, also behind
 from __future__ import annotations
 
 
+from functools import partial
+
+import pandas as pd
+
 from pipeline.dedupe import (
     LOGIC_VERSION,
     DedupeOptions,
+    Hashed,
     StoredIndex,
     build_duplicates,
     chronological_rank,
@@ -17,7 +22,11 @@ from pipeline.dedupe import (
     hash_documents,
     link_new,
     to_bytes,
+    tokenize,
 )
+from pipeline.dedupe.blocks import BLOCK_COLUMNS
+from pipeline.dedupe.core import chunks
+from pipeline.dedupe.minhash import band_table
 from pipeline.jobs.context import JobContext
 from pipeline.settings import settings_key
 from pipeline.store import connect, transaction
@@ -25,12 +34,27 @@ from pipeline.store import dedupe as store
 from pipeline.store.clean import clean_texts
 
 
+def _backfill_bands(conn, opts: DedupeOptions) -> int:
+    """LSH bands for stored signatures that have none (a database from before they were
+    kept), from the stored signatures, a chunk at a time."""
+    done = 0
+    while True:
+        old = store.signatures_without_bands(conn, opts.chunk_size)
+        if not old:
+            return done
+        store.write_bands(conn, band_table({d: from_bytes(b) for d, b in old.items()}, opts.minhash))
+        done += len(old)
+
+
 def dedupe_job(ctx: JobContext) -> dict:
     """Only new or changed documents are hashed; they are linked to everything stored
-    (LSH over the stored signatures, the stored shingle postings of their hashes, stored
-    blocks), so a second ingest links new copies to old canonicals without re-hashing
-    the corpus. The duplicates table is then rebuilt from all the stored pair evidence
-    (cheap: no text). One transaction."""
+    (the stored LSH bands, the stored shingle postings their hashes need, stored blocks),
+    so a second ingest links new copies to old canonicals without re-hashing the corpus
+    or rebuilding an index. New documents are hashed, then linked, ``dedupe.chunk_size``
+    at a time (every new document is indexed before any is linked, so the chunking does
+    not change a result: a pair across two chunks is linked once, by the first; the hashing of each chunk is a shard that ``ctx.mapper`` may run
+    on Dask workers, which return it for this job to write). The duplicates table is then rebuilt from all the stored pair
+    evidence (cheap: no text). One transaction."""
     opts = DedupeOptions.from_config(ctx.config.section("dedupe"))
     key = settings_key(LOGIC_VERSION, *opts.stored_key_parts())
     conn = connect(ctx.db_path)
@@ -39,40 +63,65 @@ def dedupe_job(ctx: JobContext) -> dict:
             full = store.stale_signature_keys(conn, key)
             if full:
                 store.reset(conn)
+            backfilled = _backfill_bands(conn, opts)
             todo = store.docs_to_dedupe(conn)
             new_ids = list(todo["doc_id"])
             ctx.progress("dedupe", 0, len(todo))
             store.forget_docs(conn, new_ids)
+            parts = chunks(new_ids, opts.chunk_size)
+            texts = todo.set_index("doc_id")
 
-            hashed = hash_documents(todo, opts)
-            sig_rows = hashed.signature_rows()
-            sig_rows["signature"] = [to_bytes(s) for s in sig_rows["signature"]]
-            store.write_signatures(conn, sig_rows.merge(todo[["doc_id", "clean_md5"]], on="doc_id"), key, ctx.run_id)
-            store.write_shingles(conn, hashed.shingles)
-            store.write_blocks(conn, hashed.blocks)
+            # 1. hash and index every new document, a chunk at a time
+            kept: Hashed | None = None
+            shards = [todo[todo["doc_id"].isin(ids)][["doc_id", "clean_text"]] for ids in parts]
+            for hashed in ctx.mapper(partial(hash_documents, opts=opts), shards):
+                sig_rows = hashed.signature_rows()
+                sig_rows["signature"] = [to_bytes(s) for s in sig_rows["signature"]]
+                store.write_signatures(conn, sig_rows.merge(todo[["doc_id", "clean_md5"]], on="doc_id"), key,
+                                       ctx.run_id)
+                store.write_shingles(conn, hashed.shingles)
+                store.write_blocks(conn, hashed.blocks)
+                store.write_bands(conn, hashed.bands)
+                kept = hashed if len(parts) == 1 else None
 
+            # 2. link each chunk to everything indexed, writing its evidence as it goes
             info = store.doc_info(conn)
-            blocks = store.blocks_for(conn, new_ids)
-            stored = StoredIndex(
-                signatures={d: from_bytes(b) for d, b in store.all_signatures(conn).items()},
-                postings=store.postings_for(conn, new_ids),
-                blocks=blocks,
-                doc_hashes=store.doc_hashes_for(conn, sorted(set(blocks["hash"])), new_ids),
-                n_tokens=dict(zip(info["doc_id"], info["n_tokens"])),
-                rank=chronological_rank(store.doc_order_frame(conn)),
-                texts=lambda ids: dict(clean_texts(conn, list(ids))[["doc_id", "clean_text"]]
-                                       .itertuples(index=False, name=None)),
-            )
-            ev = link_new(hashed, stored, opts)
-            store.write_pairs(conn, ev.spans, ev.near, ev.coverage)
+            n_tokens = dict(zip(info["doc_id"], info["n_tokens"]))
+            rank = chronological_rank(store.doc_order_frame(conn))
+            read_texts = (lambda ids: dict(clean_texts(conn, list(ids))[["doc_id", "clean_text"]]
+                                           .itertuples(index=False, name=None)))
+            candidates = passages = 0
+            linked: set[str] = set()  # new documents of earlier chunks: pairs with them are done
+            for done, ids in enumerate(parts, 1):
+                new = kept or Hashed(
+                    tokens={d: tokenize(texts.at[d, "clean_text"]) for d in ids}, signatures={},
+                    shingles=store.shingles_of(conn, ids), blocks=pd.DataFrame(columns=BLOCK_COLUMNS),
+                    bands=store.bands_of(conn, ids))
+                blocks = store.blocks_for(conn, ids)
+                stored = StoredIndex(
+                    bands=lambda q: store.bands_matching(conn, q),
+                    postings=lambda q, ids=ids: store.postings_needed(conn, ids, rank, opts.max_sources),
+                    blocks=blocks,
+                    doc_hashes=store.doc_hashes_for(conn, sorted(set(blocks["hash"])), ids),
+                    n_tokens=n_tokens,
+                    rank=rank,
+                    texts=read_texts,
+                )
+                ev = link_new(new, stored, opts, frozenset(linked))
+                linked.update(ids)
+                store.write_pairs(conn, ev.spans, ev.near, ev.coverage)
+                candidates += ev.near_candidates
+                passages += len(ev.spans)
+                ctx.progress("dedupe", min(done * opts.chunk_size, len(todo)), len(todo))
 
             all_near, all_cov = store.all_pairs(conn)
-            dups = build_duplicates(info, all_near, all_cov, stored.rank, opts.relations)
+            dups = build_duplicates(info, all_near, all_cov, rank, opts.relations)
             changes = store.replace_duplicates(conn, dups, ctx.run_id)
         ctx.progress("dedupe", len(todo), len(todo))
         counts = dups["relation"].value_counts().to_dict() if len(dups) else {}
-        return {"hashed": len(todo), "full_rehash": full, "near_candidates": ev.near_candidates,
-                "new_passages": len(ev.spans), "relations": {k: int(v) for k, v in sorted(counts.items())},
+        return {"hashed": len(todo), "full_rehash": full, "chunks": len(parts), "bands_backfilled": backfilled,
+                "near_candidates": candidates, "new_passages": passages,
+                "relations": {k: int(v) for k, v in sorted(counts.items())},
                 "duplicates_added": changes["added"], "duplicates_removed": changes["removed"]}
     finally:
         conn.close()

@@ -8,8 +8,12 @@ embedded again, and a change of model is refused or recomputed explicitly
 from __future__ import annotations
 
 import time
+from functools import partial
 
-from pipeline.embed import content_hash, embed_texts, model_id_for, resolve_device
+import numpy as np
+
+from pipeline.embed import content_hash, model_id_for, resolve_device
+from pipeline.embed.encode import encode_plan, encode_shard
 from pipeline.embed.registry import EmbedError
 from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
@@ -66,11 +70,22 @@ def embed_job(ctx: JobContext) -> dict:
         start = time.perf_counter()
         n_chunks: list[int] = []
         if todo:
-            res = embed_texts(list(todo.values()), cfg["model"], int(cfg["batch_size"]), device,
-                              int(cfg["chunk_tokens"]), int(cfg["chunk_overlap"]), ctx.progress)
-            if res.model_id != model_id:  # the folder changed while we were loading it
-                raise EmbedError(f"embedding model changed during the run ({model_id} -> {res.model_id})")
-            vectors, n_chunks = res.vectors, res.n_chunks
+            batch, half = encode_plan(device, int(cfg["batch_size"]), int(cfg["cuda_batch_size"]),
+                                      bool(cfg["cuda_fp16"]))
+            texts = list(todo.values())
+            size = int(ctx.config.get("scale.shard_size"))
+            shards = [texts[i:i + size] for i in range(0, len(texts), size)]
+            encode = partial(encode_shard, model=cfg["model"], batch_size=batch, device=device,
+                             chunk_tokens=int(cfg["chunk_tokens"]), chunk_overlap=int(cfg["chunk_overlap"]), half=half)
+            parts = []
+            ctx.progress("embed", 0, len(texts))
+            for shard_vectors, shard_chunks, shard_model in ctx.mapper(encode, shards):
+                if shard_model != model_id:  # the folder changed while we were loading it
+                    raise EmbedError(f"embedding model changed during the run ({model_id} -> {shard_model})")
+                parts.append(shard_vectors)
+                n_chunks.extend(shard_chunks)
+                ctx.progress("embed", len(n_chunks), len(texts))
+            vectors = np.vstack(parts)
         else:
             ctx.progress("embed", 0, 0)
         seconds = time.perf_counter() - start

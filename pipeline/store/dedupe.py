@@ -32,7 +32,7 @@ def stale_signature_keys(conn: duckdb.DuckDBPyConnection, options_key: str) -> b
 
 def reset(conn: duckdb.DuckDBPyConnection) -> None:
     """Forget every signature, shingle and pair (settings changed). Call inside ``transaction``."""
-    for table in ("dedupe_signatures", "shingle_index", "dedupe_blocks", "dedupe_spans", "dedupe_near_pairs", "dedupe_coverage",
+    for table in ("dedupe_signatures", "shingle_index", "dedupe_lsh_bands", "dedupe_blocks", "dedupe_spans", "dedupe_near_pairs", "dedupe_coverage",
                   "duplicate_rows"):
         conn.execute(f"DELETE FROM {table}")
 
@@ -56,6 +56,7 @@ def forget_docs(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
         return
     with registered(conn, "_forget", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})):
         conn.execute("DELETE FROM shingle_index WHERE doc_id IN (SELECT doc_id FROM _forget)")
+        conn.execute("DELETE FROM dedupe_lsh_bands WHERE doc_id IN (SELECT doc_id FROM _forget)")
         conn.execute("DELETE FROM dedupe_blocks WHERE doc_id IN (SELECT doc_id FROM _forget)")
         conn.execute("DELETE FROM dedupe_spans WHERE doc_id IN (SELECT doc_id FROM _forget) "
                      "OR source_doc_id IN (SELECT doc_id FROM _forget)")
@@ -122,9 +123,35 @@ def doc_hashes_for(conn: duckdb.DuckDBPyConnection, hashes: list[str], new_ids: 
         ).df()
 
 
-def all_signatures(conn: duckdb.DuckDBPyConnection) -> dict[str, bytes]:
-    """doc_id -> stored MinHash signature bytes (documents with words only)."""
-    rows = conn.execute("SELECT doc_id, signature FROM dedupe_signatures WHERE n_tokens > 0").fetchall()
+def write_bands(conn: duckdb.DuckDBPyConnection, bands: pd.DataFrame) -> None:
+    """Append ``band, key, doc_id`` LSH band rows (``forget_docs`` first for re-hashed ones)."""
+    if bands.empty:
+        return
+    with registered(conn, "_bands", bands):
+        conn.execute("INSERT INTO dedupe_lsh_bands SELECT CAST(band AS SMALLINT), CAST(key AS BIGINT), doc_id "
+                     "FROM _bands")
+
+
+def bands_matching(conn: duckdb.DuckDBPyConnection, query: pd.DataFrame) -> pd.DataFrame:
+    """Stored band rows (``band, key, doc_id``) that share a band key with ``query``."""
+    with registered(conn, "_qb", query[["band", "key"]].drop_duplicates()):
+        return conn.execute("SELECT b.band, b.key, b.doc_id FROM dedupe_lsh_bands b "
+                            "JOIN _qb q ON q.band = b.band AND q.key = b.key").df()
+
+
+def bands_of(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> pd.DataFrame:
+    """Stored band rows of these documents."""
+    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})):
+        return conn.execute("SELECT band, key, doc_id FROM dedupe_lsh_bands "
+                            "WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id, band").df()
+
+
+def signatures_without_bands(conn: duckdb.DuckDBPyConnection, limit: int) -> dict[str, bytes]:
+    """Up to ``limit`` stored signatures (doc_id -> bytes) of documents with words that
+    have no LSH bands yet (a database from before the bands were kept)."""
+    rows = conn.execute(
+        "SELECT s.doc_id, s.signature FROM dedupe_signatures s WHERE s.n_tokens > 0 AND NOT EXISTS "
+        "(SELECT 1 FROM dedupe_lsh_bands b WHERE b.doc_id = s.doc_id) ORDER BY s.doc_id LIMIT ?", [limit]).fetchall()
     return {d: bytes(b) for d, b in rows}
 
 
@@ -136,21 +163,47 @@ def doc_info(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def postings_for(conn: duckdb.DuckDBPyConnection, new_ids: list[str]) -> pd.DataFrame:
-    """``hash, doc_id, pos`` of every stored shingle whose hash one of the new documents
-    has (their own rows included)."""
+def shingles_of(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> pd.DataFrame:
+    """``hash, doc_id, pos`` stored for these documents."""
+    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})):
+        return conn.execute("SELECT hash, doc_id, CAST(pos AS BIGINT) AS pos FROM shingle_index "
+                            "WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id, pos").df()
+
+
+def postings_needed(conn: duckdb.DuckDBPyConnection, query_ids: list[str], rank: pd.Series,
+                    max_sources: int) -> pd.DataFrame:
+    """The stored postings (``hash, doc_id, pos``) that ``source_matches`` needs for the
+    query documents, and no others: for each of their hashes, the postings of its
+    ``max_sources`` earliest documents (by ``rank``, then doc_id), and every posting of
+    a hash where a query document is among those. A common phrase held by thousands of
+    documents costs ``max_sources`` documents' rows, not thousands (DuckDB does the
+    ranking, spilling to disk if it must)."""
     cols = {"hash": np.int64, "doc_id": object, "pos": np.int64}
-    if not new_ids:
+    if not query_ids:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
-    with registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})):
-        df = conn.execute(
+    ranks = pd.DataFrame({"doc_id": pd.Series(rank.index, dtype=object), "rnk": rank.to_numpy(np.int64)})
+    with (
+        registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(query_ids, dtype=object)})),
+        registered(conn, "_rank", ranks),
+    ):
+        return conn.execute(
             """
+            WITH qh AS (SELECT DISTINCT s.hash FROM shingle_index s JOIN _q USING (doc_id)),
+            holders AS (
+                SELECT DISTINCT s.hash, s.doc_id FROM shingle_index s JOIN qh USING (hash)
+            ),
+            firsts AS (
+                SELECT h.hash, h.doc_id FROM holders h LEFT JOIN _rank r USING (doc_id)
+                QUALIFY row_number() OVER (PARTITION BY h.hash ORDER BY r.rnk NULLS LAST, h.doc_id) <= ?
+            ),
+            open_hashes AS (SELECT DISTINCT f.hash FROM firsts f JOIN _q USING (doc_id))
+            SELECT s.hash, s.doc_id, CAST(s.pos AS BIGINT) AS pos FROM shingle_index s JOIN open_hashes USING (hash)
+            UNION ALL
             SELECT s.hash, s.doc_id, CAST(s.pos AS BIGINT) AS pos FROM shingle_index s
-            WHERE s.hash IN (SELECT q.hash FROM shingle_index q JOIN _new n ON n.doc_id = q.doc_id)
-            ORDER BY s.hash, s.doc_id, s.pos
-            """
-        ).df()
-    return df
+            JOIN firsts f ON f.hash = s.hash AND f.doc_id = s.doc_id
+            WHERE f.hash NOT IN (SELECT hash FROM open_hashes)
+            ORDER BY 1, 2, 3
+            """, [max_sources]).df()
 
 
 def write_pairs(conn: duckdb.DuckDBPyConnection, spans: pd.DataFrame, near: pd.DataFrame,
@@ -194,6 +247,6 @@ def replace_duplicates(conn: duckdb.DuckDBPyConnection, dups: pd.DataFrame, run_
 
 
 __all__ = ["doc_order_frame", "stale_signature_keys", "reset", "docs_to_dedupe", "forget_docs",
-           "write_signatures", "write_shingles", "write_blocks", "blocks_for", "doc_hashes_for", "all_signatures", "doc_info",
-           "postings_for",
+           "write_signatures", "write_shingles", "write_blocks", "blocks_for", "doc_hashes_for", "doc_info",
+           "write_bands", "bands_matching", "bands_of", "signatures_without_bands", "shingles_of", "postings_needed",
            "write_pairs", "all_pairs", "replace_duplicates"]

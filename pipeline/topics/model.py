@@ -45,21 +45,70 @@ def _quiet() -> None:
     warnings.filterwarnings("ignore", message=".*Using a custom list of topic assignments.*")
 
 
-def build_model(settings: TopicSettings, vocabulary: Sequence[str]) -> Any:
-    """An unfitted BERTopic with fixed seeds: UMAP(random_state, n_jobs=1), HDBSCAN, our vectorizer."""
-    from bertopic import BERTopic
-    from bertopic.vectorizers import ClassTfidfTransformer
+def cuml_available() -> bool:
+    """RAPIDS cuML is importable (it is never a dependency: installed by hand on GPU machines)."""
+    import importlib.util
+
+    return importlib.util.find_spec("cuml") is not None
+
+
+def cuda_available() -> bool:
+    """torch sees a CUDA GPU."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def choose_backend(requested: str, have_cuml: bool, have_gpu: bool) -> str:
+    """``"cuml"`` or ``"cpu"`` for ``topics.cluster_backend``: ``auto`` takes cuML only
+    with both cuML and a GPU and falls back to the CPU libraries otherwise; an explicit
+    ``cuml`` without them is an error (never a silent fallback)."""
+    if requested == "cpu":
+        return "cpu"
+    if requested == "cuml":
+        if not (have_cuml and have_gpu):
+            missing = "cuML is not installed" if not have_cuml else "torch sees no CUDA GPU"
+            raise TopicsError(f"topics.cluster_backend is 'cuml' but {missing} (use 'auto' or 'cpu')")
+        return "cuml"
+    if requested == "auto":
+        return "cuml" if have_cuml and have_gpu else "cpu"
+    raise TopicsError(f"topics.cluster_backend must be auto, cpu or cuml, got {requested!r}")
+
+
+def backend_for(settings: TopicSettings) -> str:
+    """The backend this machine gives ``settings`` (see ``choose_backend``)."""
+    if settings.cluster_backend == "cpu":
+        return "cpu"
+    return choose_backend(settings.cluster_backend, cuml_available(), cuda_available())
+
+
+def cluster_models(settings: TopicSettings, backend: str) -> tuple[Any, Any]:
+    """``(umap_model, hdbscan_model)`` of ``backend`` with the same settings."""
+    kw_umap = dict(n_neighbors=settings.umap_n_neighbors, n_components=settings.umap_n_components,
+                   min_dist=settings.umap_min_dist, metric=settings.umap_metric, random_state=settings.seed)
+    kw_hdb = dict(min_cluster_size=settings.hdbscan_min_cluster_size, min_samples=settings.hdbscan_min_samples or None,
+                  cluster_selection_method=settings.hdbscan_selection, metric="euclidean", prediction_data=False)
+    if backend == "cuml":  # pragma: no cover - needs cuML and a GPU
+        from cuml.cluster import HDBSCAN as CuHDBSCAN
+        from cuml.manifold import UMAP as CuUMAP
+
+        return CuUMAP(**kw_umap), CuHDBSCAN(**kw_hdb)
     from hdbscan import HDBSCAN
     from umap import UMAP
 
+    return UMAP(**kw_umap, n_jobs=1, low_memory=True), HDBSCAN(**kw_hdb, core_dist_n_jobs=1)
+
+
+def build_model(settings: TopicSettings, vocabulary: Sequence[str], backend: str = "cpu") -> Any:
+    """An unfitted BERTopic with fixed seeds: UMAP(random_state, n_jobs=1), HDBSCAN (of
+    ``backend``: ``cpu`` or ``cuml``), our vectorizer."""
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+
     _quiet()
-    umap_model = UMAP(n_neighbors=settings.umap_n_neighbors, n_components=settings.umap_n_components,
-                      min_dist=settings.umap_min_dist, metric=settings.umap_metric,
-                      random_state=settings.seed, n_jobs=1, low_memory=True)
-    hdbscan_model = HDBSCAN(min_cluster_size=settings.hdbscan_min_cluster_size,
-                            min_samples=settings.hdbscan_min_samples or None,
-                            cluster_selection_method=settings.hdbscan_selection, metric="euclidean",
-                            prediction_data=False, core_dist_n_jobs=1)
+    umap_model, hdbscan_model = cluster_models(settings, backend)
     model = BERTopic(
         embedding_model=None,
         umap_model=umap_model,
@@ -128,7 +177,8 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     vocabulary = build_vocabulary(lem, settings.ngram_max, settings.min_df, settings.max_df)
 
     start = time.perf_counter()
-    model = build_model(settings, vocabulary)
+    backend = backend_for(settings)
+    model = build_model(settings, vocabulary, backend)
     first, hdb_prob = model.fit_transform(lem, embeddings=emb)
     first = np.asarray(first, dtype=int)
     final = first.copy()
@@ -144,7 +194,9 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     model.topic_embeddings_ = np.stack([cents[t] for t in sorted(cents)])
     fit_seconds = time.perf_counter() - start
 
-    sims = np.array([float(emb[i] @ cents[int(final[i])]) for i in range(len(final))])
+    ids = sorted(cents)
+    cmat = np.stack([cents[t] for t in ids])
+    sims = np.einsum("ij,ij->i", emb, cmat[np.searchsorted(ids, final)]).astype(float)
     hdb = np.asarray(hdb_prob, dtype=float) if hdb_prob is not None else np.ones(len(final))
     clustered = (first == final) & (final != -1)
     assignments = pd.DataFrame({
@@ -168,6 +220,7 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
                                    settings.quote_max_chars, settings.quote_diversity)
     metrics = quality(topics, lem, settings, first, final)
     metrics["fit_seconds"] = round(fit_seconds, 3)
+    metrics["cluster_backend"] = backend
     if settings.lda_baseline:
         metrics["lda_baseline"] = lda_metrics(lem, vocabulary, settings, max(1, metrics["n_topics"]))
     return TopicFit(model, doc_ids, assignments, topics, quotes, vocabulary, metrics)
@@ -194,7 +247,7 @@ def quality(topics: pd.DataFrame, lemmas: Sequence[str], settings: TopicSettings
 def lda_metrics(lemmas: Sequence[str], vocabulary: Sequence[str], settings: TopicSettings,
                 n_topics: int) -> dict[str, Any]:
     """The LDA baseline's NPMI, diversity and fit time on the same documents and terms."""
-    k = settings.lda_n_topics or n_topics
+    k = min(settings.lda_n_topics or n_topics, settings.lda_max_topics)
     res = lda_baseline(lemmas, vocabulary, k, settings.ngram_max, settings.seed, settings.lda_max_iter,
                        settings.npmi_top_n)
     npmi, _ = npmi_coherence(res.topic_terms, doc_term_sets(lemmas, settings.ngram_max), settings.npmi_top_n)

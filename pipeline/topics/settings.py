@@ -11,6 +11,9 @@ from pipeline.config import ConfigError
 OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions", "none")
 
 
+CLUSTER_BACKENDS = ("auto", "cpu", "cuml")
+
+
 @dataclass(frozen=True)
 class TopicSettings:
     """Every knob of the topic model; documented in docs/config.md ([topics])."""
@@ -45,6 +48,8 @@ class TopicSettings:
     lda_baseline: bool
     lda_n_topics: int
     lda_max_iter: int
+    lda_max_topics: int
+    cluster_backend: str
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> "TopicSettings":
@@ -73,6 +78,11 @@ class TopicSettings:
             raise ConfigError("topics.max_df must be a share in (0, 1]")
         if not 0.0 <= self.quote_diversity <= 1.0:
             raise ConfigError("topics.quote_diversity must be in [0, 1]")
+        if self.cluster_backend not in CLUSTER_BACKENDS:
+            raise ConfigError(f"topics.cluster_backend must be one of {', '.join(CLUSTER_BACKENDS)}, "
+                              f"got {self.cluster_backend!r}")
+        if self.lda_max_topics < 1:
+            raise ConfigError("topics.lda_max_topics must be at least 1")
         if self.ngram_max < 1 or self.top_n_words < 1 or self.label_terms < 1:
             raise ConfigError("topics.ngram_max, top_n_words and label_terms must be at least 1")
 

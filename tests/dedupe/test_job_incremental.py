@@ -107,3 +107,53 @@ def test_failed_stage_leaves_database_as_it_was(tmp_db, write_dump, monkeypatch)
     assert conn.execute("SELECT count(*) FROM dedupe_signatures").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM shingle_index").fetchone()[0] == 0
     conn.close()
+
+
+def _evidence(db):
+    conn = connect(db, read_only=True)
+    try:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+                for t in ("duplicate_rows", "dedupe_spans", "dedupe_near_pairs", "dedupe_coverage")}
+    finally:
+        conn.close()
+
+
+def _strip_run(rows):
+    return {t: [r[:-1] if t == "duplicate_rows" else r for r in v] for t, v in rows.items()}
+
+
+def test_chunked_job_equals_one_chunk(tmp_path, write_dump):
+    """``dedupe.chunk_size`` bounds memory without changing a result: the job in chunks
+    of two documents stores the same evidence and duplicates as in one chunk."""
+    p1 = write_dump("a.txt", "Monday, 1 July 2019", "First", ORIG, [OTHER, "Short reply here.", ORIG])
+    p2 = write_dump("b.txt", "Tuesday, 2 July 2019", "Second",
+                    "A reader sent this in:-\n\n" + ORIG, ["Quoting: \"" + OTHER + "\" Indeed.",
+                                                          ORIG.replace("hollowed", "holowed"), OTHER + " Agreed."])
+    one, small = str(tmp_path / "one.duckdb"), str(tmp_path / "small.duckdb")
+    for db, size in ((one, 5000), (small, 2)):
+        s1 = run_stages(db, [p1], stages=("ingest", "clean", "dedupe"), dedupe={"chunk_size": size})
+        run_stages(db, [p2], stages=("ingest", "clean", "dedupe"), dedupe={"chunk_size": size})
+        assert (s1["dedupe"]["chunks"] == 1) == (size == 5000) and s1["dedupe"]["chunks"] >= 1
+    got, want = _strip_run(_evidence(small)), _strip_run(_evidence(one))
+    assert want["duplicate_rows"] and want["dedupe_spans"] and want["dedupe_near_pairs"]
+    assert got == want
+
+
+def test_bands_kept_between_runs_and_backfilled(tmp_db, write_dump):
+    """The LSH bands are stored once per document; a database without them (from before
+    m0015) gets them from its stored signatures, and finds the same duplicates."""
+    p1 = write_dump("a.txt", "Monday, 1 July 2019", "First", ORIG, [OTHER])
+    p2 = write_dump("b.txt", "Tuesday, 2 July 2019", "Second", "Intro line here.",
+                    [ORIG.replace("hollowed", "holowed")])
+    run_stages(tmp_db, [p1], stages=("ingest", "clean", "dedupe"))
+    conn = connect(tmp_db)
+    n_bands = conn.execute("SELECT count(*) FROM dedupe_lsh_bands").fetchone()[0]
+    n_docs = conn.execute("SELECT count(*) FROM dedupe_signatures WHERE n_tokens > 0").fetchone()[0]
+    assert n_bands and n_bands % n_docs == 0
+    conn.execute("DELETE FROM dedupe_lsh_bands")
+    conn.close()
+    s2 = run_stages(tmp_db, [p2], stages=("ingest", "clean", "dedupe"))
+    assert s2["dedupe"]["bands_backfilled"] == n_docs and s2["dedupe"]["hashed"] == 2
+    assert s2["dedupe"]["relations"].get("near") == 1
+    s3 = run_stages(tmp_db, [p2], stages=("ingest", "clean", "dedupe"))
+    assert s3["dedupe"]["bands_backfilled"] == 0 and s3["dedupe"]["hashed"] == 0

@@ -65,3 +65,30 @@ def test_lsh_finds_near_copy_not_unrelated():
     lsh = build_lsh(sigs, opts)
     pairs = candidate_pairs(lsh, {"typo": sigs["typo"]}, opts)
     assert pairs == {("orig", "typo")}
+
+
+def test_stored_bands_propose_the_same_candidates_as_datasketch():
+    """The persisted band keys give exactly datasketch's LSH candidates (same bands and
+    rows, equal band values <=> equal key)."""
+    import random
+
+    from pipeline.dedupe.minhash import MinHashOptions, band_candidates, band_table, lsh_params
+
+    rng = random.Random(3)
+    vocab = [f"w{i}" for i in range(60)]
+    base = [" ".join(rng.choice(vocab) for _ in range(40)) for _ in range(15)]
+    texts = {f"d{i:02d}": t for i, t in enumerate(base)}
+    for i, t in enumerate(base[:8]):  # near copies at several distances
+        words = t.split()
+        for j in range(0, len(words), 3 + i):
+            words[j] = rng.choice(vocab)
+        texts[f"v{i:02d}"] = " ".join(words)
+    opts = MinHashOptions(num_perm=128, seed=1, char_ngram=5, lsh_threshold=0.6)
+    sigs = {d: signature(t, opts) for d, t in texts.items()}
+    bands = band_table(sigs, opts)
+    assert len(bands) == len(sigs) * lsh_params(0.6, 128)[0]
+    lsh = build_lsh(sigs, opts)
+    for q in sorted(sigs):
+        want = candidate_pairs(lsh, {q: sigs[q]}, opts)
+        assert band_candidates(bands[bands["doc_id"] == q], bands) == want
+    assert any(candidate_pairs(lsh, {q: sigs[q]}, opts) for q in sigs)

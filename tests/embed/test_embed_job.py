@@ -1,12 +1,12 @@
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 
 import duckdb
 import pytest
 
-import pipeline.jobs.embed as embed_job_module
 from pipeline.embed import EmbedError
 from pipeline.jobs import JobContext
 from pipeline.jobs.embed import embed_job
@@ -28,13 +28,15 @@ TEXTS = [
 def counter(monkeypatch):
     """Counts the texts handed to the embedding model."""
     calls: list[int] = []
-    real = embed_job_module.embed_texts
+    encode_module = importlib.import_module("pipeline.embed.encode")  # (pipeline.embed.encode is also a function)
+
+    real = encode_module.embed_texts
 
     def counting(texts, *args, **kwargs):
         calls.append(len(texts))
         return real(texts, *args, **kwargs)
 
-    monkeypatch.setattr(embed_job_module, "embed_texts", counting)
+    monkeypatch.setattr(encode_module, "embed_texts", counting)  # what each shard calls
     return calls
 
 

@@ -200,3 +200,22 @@ def test_too_few_documents_skip_the_stage_but_refit_refuses(tmp_path, tmp_db, sy
     assert out["action"] == "skipped" and "too few documents" in out["reason"]
     with pytest.raises(TopicsError, match="too few documents"):
         _run(tmp_db, config, topics_jobs.refit_job)
+
+
+def test_a_run_with_no_new_input_writes_no_topics_rows(fitted_db, monkeypatch):
+    """Nothing new: no refit, no LDA baseline, and every topics table exactly as it was."""
+    import pipeline.topics.model as topic_model
+
+    db, config, _ = fitted_db
+
+    def boom(*a, **k):
+        raise AssertionError("no fit and no LDA baseline on a run with no new input")
+
+    monkeypatch.setattr(topics_jobs, "fit_topics", boom)
+    monkeypatch.setattr(topic_model, "lda_baseline", boom)
+    tables = ("topic_models", "topics", "doc_topics", "topic_quotes")
+    before = {t: _q(db, f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+    out = _run(db, config)
+    assert out["action"] == "assign" and out["assigned"] == 0 and out["dropped"] == 0
+    for t in tables:
+        pd.testing.assert_frame_equal(_q(db, f"SELECT * FROM {t} ORDER BY ALL"), before[t])

@@ -1,0 +1,89 @@
+"""Running the heavy stages' shards on Dask, through prefect-dask's ``DaskTaskRunner``.
+
+With ``[scale] runner = "dask"`` the main flow starts (or connects to) a Dask cluster for
+the run; each stage job gets a mapper (``JobContext.mapper``) that submits its shards to
+that cluster through the runner's Dask client and yields their results in order. Workers run pure
+functions (hash a chunk of texts, encode a shard of texts) and never open the database:
+the stage job in the flow's process writes what they return, so DuckDB keeps its one
+writer. prefect-dask is an optional extra (``probation-corpus[dask]``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from pipeline.config import Config, ConfigError
+
+RUNNERS = ("default", "dask")
+
+_ACTIVE: dict[str, Any] = {}  # run_id -> started DaskTaskRunner
+_LOCK = threading.Lock()
+
+
+def runner_settings(config: Config) -> dict[str, Any]:
+    """The ``[scale]`` section, checked: ``runner``, ``address``, ``n_workers``, ``shard_size``."""
+    s = dict(config.section("scale"))
+    if s["runner"] not in RUNNERS:
+        raise ConfigError(f"scale.runner must be one of {', '.join(RUNNERS)}, got {s['runner']!r}")
+    if int(s["n_workers"]) < 1 or int(s["shard_size"]) < 1:
+        raise ConfigError("scale.n_workers and scale.shard_size must be at least 1")
+    return s
+
+
+def task_runner(settings: dict[str, Any]):
+    """A ``DaskTaskRunner`` for the settings: the cluster at ``address``, or a local
+    cluster of ``n_workers`` single-threaded worker processes."""
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError as exc:
+        raise ConfigError("scale.runner = 'dask' needs prefect-dask: pip install 'probation-corpus[dask]'") from exc
+    if settings["address"]:
+        return DaskTaskRunner(address=settings["address"])
+    return DaskTaskRunner(cluster_kwargs={"n_workers": int(settings["n_workers"]), "threads_per_worker": 1,
+                                          "processes": True, "dashboard_address": None})
+
+
+@contextmanager
+def dask_for_run(run_id: str, config: Config) -> Iterator[bool]:
+    """For the block, a started Dask task runner for ``run_id`` if ``scale.runner`` is
+    ``dask`` (yields True), else nothing (yields False)."""
+    settings = runner_settings(config)
+    if settings["runner"] != "dask":
+        yield False
+        return
+    runner = task_runner(settings)
+    with runner:
+        with _LOCK:
+            _ACTIVE[run_id] = runner
+        try:
+            yield True
+        finally:
+            with _LOCK:
+                _ACTIVE.pop(run_id, None)
+
+
+def mapper_for(run_id: str):
+    """The shard mapper of a run: on its Dask cluster if one is active, else ``None``."""
+    with _LOCK:
+        runner = _ACTIVE.get(run_id)
+    if runner is None:
+        return None
+
+    def dask_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
+        # Plain Dask functions through the runner's client (not Prefect task runs): a
+        # worker then needs no Prefect API (on a busy machine, each worker starting its
+        # own ephemeral API server timed out), only this package and its models.
+        futures = runner.client.map(fn, list(items), pure=False)
+        try:
+            for f in futures:
+                yield f.result()
+        finally:
+            runner.client.cancel(futures)
+
+    return dask_map
+
+
+__all__ = ["RUNNERS", "dask_for_run", "mapper_for", "runner_settings", "task_runner"]

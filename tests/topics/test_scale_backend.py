@@ -1,0 +1,67 @@
+"""Topics at scale: the cluster backend choice (cuML on a GPU, CPU fallback), the capped
+LDA baseline, vectorised similarities, and a run with no new input writing nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pipeline.config import ConfigError
+from pipeline.topics import TopicsError
+from pipeline.topics.model import backend_for, choose_backend, cluster_models, lda_metrics
+
+
+@pytest.mark.parametrize(("requested", "cuml", "gpu", "want"), [
+    ("auto", True, True, "cuml"), ("auto", True, False, "cpu"), ("auto", False, True, "cpu"),
+    ("auto", False, False, "cpu"), ("cpu", True, True, "cpu"), ("cuml", True, True, "cuml"),
+])
+def test_backend_choice(requested, cuml, gpu, want):
+    assert choose_backend(requested, cuml, gpu) == want
+
+
+@pytest.mark.parametrize(("cuml", "gpu", "why"), [(False, True, "cuML is not installed"),
+                                                  (True, False, "no CUDA GPU")])
+def test_explicit_cuml_without_it_is_a_clear_error(cuml, gpu, why):
+    with pytest.raises(TopicsError, match=why):
+        choose_backend("cuml", cuml, gpu)
+
+
+def test_this_machine_falls_back_to_the_cpu_libraries(topic_settings):
+    """No GPU (and no cuML) here: ``auto`` gives umap-learn and hdbscan."""
+    from hdbscan import HDBSCAN
+    from umap import UMAP
+
+    assert topic_settings.cluster_backend == "auto"
+    backend = backend_for(topic_settings)
+    assert backend == "cpu"
+    umap_model, hdb = cluster_models(topic_settings, backend)
+    assert isinstance(umap_model, UMAP) and isinstance(hdb, HDBSCAN)
+    assert umap_model.random_state == topic_settings.seed and hdb.min_cluster_size == topic_settings.hdbscan_min_cluster_size
+
+
+def test_bad_backend_is_refused(topic_settings):
+    with pytest.raises(ConfigError, match="cluster_backend"):
+        dataclasses.replace(topic_settings, cluster_backend="gpu").validate()
+    with pytest.raises(ConfigError, match="lda_max_topics"):
+        dataclasses.replace(topic_settings, lda_max_topics=0).validate()
+
+
+def test_lda_topic_count_is_capped(topic_settings):
+    lemmas = ["rota office caseload", "pay award napo", "court report deadline", "rota caseload office"] * 5
+    vocab = sorted({w for t in lemmas for w in t.split()})
+    s = dataclasses.replace(topic_settings, lda_max_topics=3, lda_n_topics=0, lda_max_iter=2)
+    assert lda_metrics(lemmas, vocab, s, n_topics=40)["n_topics"] == 3
+    assert lda_metrics(lemmas, vocab, s, n_topics=2)["n_topics"] == 2
+    s = dataclasses.replace(s, lda_n_topics=8)
+    assert lda_metrics(lemmas, vocab, s, n_topics=2)["n_topics"] == 3
+
+
+def test_fit_records_backend_and_vectorised_similarities(synthetic, synthetic_fit):
+    import numpy as np
+
+    assert synthetic_fit.metrics["cluster_backend"] == "cpu"
+    a = synthetic_fit.assignments
+    reduced = a[a.method == "reduced"]
+    assert ((reduced.probability >= 0) & (reduced.probability <= 1)).all()
+    assert np.isfinite(a.probability).all()
