@@ -95,15 +95,27 @@ def load_reserve(path: Path = RESERVE) -> set[str]:
     return {normalise_url(u) for u in lines if u.strip() and not u.startswith("#")}
 
 
+# Reserved pages that list many posts (archives, a search page, dated home-page copies)
+# hold copies of every post they show. Without reading them, the posts they may show are
+# those of these months: an archive's month or year (the year archive shows its latest
+# posts, a whole year is excluded to be safe), the weeks before a search page's
+# updated-max, the month of an archived home page and the one before.
+ARCHIVE_COVERED = re.compile(r"^/(2015/|2024/0[47]/|2019/1[12]/|2023/1[01]/)")
+
+
 def reserve_filter(url: str, reserved: set[str]) -> tuple[bool, str]:
-    """(usable, reason). Not usable: a reserved page or another copy of one, the blog's
-    home, archive, label, search or feed pages (they mix many posts, some reserved), and
-    any page that wraps such a blog page."""
+    """(usable, reason). Not usable: a reserved page or another copy of one, a post that a
+    reserved archive or listing page may show (``ARCHIVE_COVERED``), the blog's home,
+    archive, label, search or feed pages (they mix many posts, some reserved), and any page
+    that wraps such a blog page."""
     pid = normalise_url(url)
     if pid in reserved:
         return False, "reserved"
     if pid in KNOWN_COPIES:
         return False, "copy of a reserved post"
+    host, _, rest = pid.partition("/")
+    if host == BLOG_HOST and ARCHIVE_COVERED.match("/" + rest):
+        return False, "a post a reserved archive or listing page may show"
     host, _, rest = pid.partition("/")
     if host == BLOG_HOST and not _POST_PATH.match("/" + rest):
         return False, "blog page mixing posts (home/archive/label/search/feed)"

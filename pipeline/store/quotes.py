@@ -85,16 +85,18 @@ class QuoteFilter:
     citable_only: bool = False    # only labels whose calibrated precision on real text is >= 0.8
 
 
-# The lowest calibrated confidence at which a label of the classify run's model reaches
-# precision 0.8 on real text (label_quality, written from the model cards). A label with
-# no such confidence is not citable; a model with no label_quality rows is not judged here.
+# A label of the classify run's model is citable when its precision on real text (the
+# model card's measurement, ``label_quality``) is at least 0.8 at the model's own threshold,
+# or, where it is not, when the label's calibrated confidence reaches the confidence at
+# which it is (``confidence_for_precision_80``). A model with no ``label_quality`` rows is
+# not judged here.
 _CITABLE = """(
   NOT EXISTS (SELECT 1 FROM label_quality lq JOIN classify_runs cr ON lq.model_run_id = cr.{model}
               WHERE cr.run_id = quotes.classify_run_id AND lq.label_kind = '{kind}')
-  OR {score} >= (SELECT lq.confidence_for_precision_80 FROM label_quality lq
-                 JOIN classify_runs cr ON lq.model_run_id = cr.{model}
-                 WHERE cr.run_id = quotes.classify_run_id AND lq.label_kind = '{kind}'
-                   AND lq.label = {label} AND lq.value = {value}))"""
+  OR EXISTS (SELECT 1 FROM label_quality lq JOIN classify_runs cr ON lq.model_run_id = cr.{model}
+             WHERE cr.run_id = quotes.classify_run_id AND lq.label_kind = '{kind}'
+               AND lq.label = {label} AND lq.value = {value}
+               AND (lq.precision >= 0.8 OR {score} >= lq.confidence_for_precision_80)))"""
 
 
 def _where(f: QuoteFilter) -> tuple[list[str], list]:

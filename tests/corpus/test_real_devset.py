@@ -222,3 +222,16 @@ def test_packet_holds_only_ids_and_paragraph_texts(tmp_path):
     for secret in ("secret-url", "Secret Title", "secret query", "2099"):
         assert secret not in md and all(secret not in json.dumps(r) for r in rows)
     assert "[0] Line 3." in md and "[1] Second 3." in md
+
+
+def test_posts_a_reserved_listing_page_may_show_are_refused():
+    """A reserved archive or listing page holds copies of the posts it shows: every post of
+    the months it may show is refused too (invented slugs)."""
+    reserved: set[str] = set()
+    for url in ("http://probationmatters.blogspot.com/2015/12/an-invented-post.html",
+                "https://probationmatters.blogspot.co.uk/2024/07/another-invented-one.html?m=1",
+                "http://probationmatters.blogspot.com/2019/11/invented-too.html",
+                "http://probationmatters.blogspot.com/2023/10/invented-again.html"):
+        ok, why = rd.reserve_filter(url, reserved)
+        assert not ok and "listing page" in why, url
+    assert rd.reserve_filter("http://probationmatters.blogspot.com/2016/01/an-invented-post.html", reserved)[0]
