@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.errors import UserError
 from pipeline.textnorm import fold
 from pipeline.classify.labels import ABSENT, PRESENT, SENTIMENT, STANCE, THEME, normalise_sentiment, normalise_stance
 
@@ -52,7 +53,7 @@ class CodedRow:
     text_starts_with: str | None = None
 
 
-class CodeFileError(ValueError):
+class CodeFileError(UserError, ValueError):
     """A coders' file with rows that cannot be used (message lists them)."""
 
 
@@ -116,7 +117,7 @@ def read_code_file(path: str | Path) -> list[CodedRow]:
     """Coded rows of a .csv or .jsonl/.json/.ndjson file; uncoded rows are skipped."""
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"no such file: {p}")
+        raise CodeFileError(f"no such file: {p}: give the path of a .csv or .jsonl code file")
     errors: list[str] = []
     rows: list[CodedRow] = []
     suffix = p.suffix.lower()

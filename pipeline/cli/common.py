@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
+import traceback
 
 import click
 
 from pipeline.config import ConfigError, load_config
 from pipeline.errors import UserError
 
-# Errors a user can fix; they become one line, exit code 1.
-# UserError is the one base class (pipeline/errors.py); ValueError and FileNotFoundError stay
-# here only until every library raise is a UserError (issue 8).
-USER_ERRORS: tuple[type[BaseException], ...] = (UserError, ValueError, FileNotFoundError)
+# Errors a user can fix (pipeline/errors.py: UserError and its subclasses, nothing else)
+# become one line, exit code 1. Anything else is a bug: its traceback is shown, then BUG_HINT.
+BUG_HINT = ("probation-corpus: this is a bug, not something you did wrong: please report it "
+            "with the traceback above and the command you ran")
 
 
 def config_options(fn):
@@ -59,15 +61,21 @@ def writer_options(fn):
 
 
 def user_errors(fn):
+    """The CLI's error boundary: a :class:`UserError` becomes its one line (exit code 1); any
+    other exception keeps its traceback, followed by a one-line hint to report it (exit code 1)."""
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except USER_ERRORS as exc:
-            if isinstance(exc, UserError):
-                raise click.ClickException(exc.one_line()) from None
-            msg = getattr(exc, "message", None) or str(exc)
-            raise click.ClickException(msg.splitlines()[0] if msg else type(exc).__name__) from None
+        except UserError as exc:
+            raise click.ClickException(exc.one_line()) from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            click.echo(BUG_HINT, err=True)
+            sys.exit(1)
 
     return wrapper
 

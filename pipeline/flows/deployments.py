@@ -44,6 +44,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 
 import pipeline
+from pipeline.errors import UserError
 from pipeline.jobs import STAGES
 
 REPO_ROOT = Path(pipeline.__file__).resolve().parent.parent
@@ -57,7 +58,7 @@ RUN_STAGE = "run-stage"  # the deployment that re-runs one stage
 FINAL_STATES = {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
 
 
-class SchedulingError(ValueError):
+class SchedulingError(UserError, ValueError):
     """No server, an unreachable server, a bad prefect.yaml or a failed deploy (one line)."""
 
 

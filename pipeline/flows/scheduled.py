@@ -47,7 +47,7 @@ def _inputs(config: Config, inputs: Sequence[str] | None, allow_none: bool = Fal
     resolved = [_from_root(p) for p in chosen]
     missing = [p for p, r in zip(chosen, resolved) if not Path(r).exists()]
     if missing:
-        raise FileNotFoundError(f"input path(s) not found under {Path.cwd()}: {', '.join(missing)}")
+        raise ConfigError(f"input path(s) not found under {Path.cwd()}: {', '.join(missing)}: fix schedule.sync_paths or the inputs given")
     return resolved
 
 
@@ -62,7 +62,7 @@ def sync_blog(url: str, db_path: str, config_json: str) -> dict:
 
     config = Config(json.loads(config_json))
     with recorded_run(db_path, "nightly-sync:sync", {"url": url}, config) as (run_id, summary):
-        summary.update(sync_job(JobContext(db_path, config, run_id, (), {"url": url})))
+        summary.update(sync_job(JobContext(db_path, config, run_id, (), {"url": url}), ingest=STAGES["ingest"]))
         summary["run_id"] = run_id
     return summary
 

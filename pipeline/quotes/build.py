@@ -26,6 +26,7 @@ from itertools import accumulate
 from typing import Any
 
 from pipeline.clean.text import word_count
+from pipeline.config import ConfigError
 
 LOGIC_VERSION = "2"  # bump when a change here or in sentences.py changes stored quotes
 ELISION = "[…]"
@@ -50,7 +51,7 @@ class QuoteOptions:
     def from_config(cls, cfg: Mapping[str, Any]) -> "QuoteOptions":
         opts = cls(min_words=int(cfg["min_words"]))
         if opts.min_words < 1:
-            raise ValueError("quotes.min_words must be at least 1")
+            raise ConfigError("quotes.min_words must be at least 1: set it to 1 or more")
         return opts
 
 

@@ -41,6 +41,7 @@ import numpy as np
 from pipeline.clean.links import url_line_spans
 from pipeline.clean.signoff import Signoff, SignoffOptions, find_signoff
 from pipeline.clean.text import paragraphs, word_count
+from pipeline.config import ConfigError
 from pipeline.segment import detect
 from pipeline.segment.features import DEFAULT_INSTITUTION_WORDS, ParagraphModel, paragraph_features
 from pipeline.segment.quotes import QuoteSpan, quote_spans
@@ -201,18 +202,18 @@ class SegmentOptions:
 
     def __post_init__(self) -> None:
         if self.quote_min_words < 1 or self.anthology_min_separators < 1:
-            raise ValueError("segment.quote_min_words and segment.anthology_min_separators must be at least 1")
+            raise ConfigError("segment.quote_min_words and segment.anthology_min_separators must be at least 1: set them to 1 or more")
         if not 0 < self.source_min_overlap <= 1:
-            raise ValueError("segment.source_min_overlap must be in (0, 1]")
+            raise ConfigError("segment.source_min_overlap must be in (0, 1]: set it to a share above 0 and at most 1")
         if not 0 < self.classifier_threshold <= 1:
-            raise ValueError("segment.classifier_threshold must be in (0, 1]")
+            raise ConfigError("segment.classifier_threshold must be in (0, 1]: set it to a probability above 0 and at most 1")
         for pat in (self.separator_pattern, *self.repost_intro_patterns, *self.repost_title_patterns,
                     *self.letter_formal_phrases, *self.report_cue_patterns, *self.byline_patterns,
                     *self.column_footer_patterns, *self.career_patterns, *self.social_intro_patterns):
             try:
                 re.compile(pat)
             except re.error as exc:
-                raise ValueError(f"segment: bad regex {pat!r} ({exc})") from exc
+                raise ConfigError(f"segment: bad regex {pat!r} ({exc}): fix it in the [segment] section of your config") from exc
 
 
 @dataclass(frozen=True)

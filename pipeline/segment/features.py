@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.config import ConfigError
 from pipeline.segment.quotes import quote_spans
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
@@ -179,7 +180,7 @@ def load_model(path: str | Path) -> ParagraphModel:
     try:
         return ParagraphModel.from_json(json.loads(p.read_text()))
     except (OSError, ValueError, KeyError) as exc:
-        raise ValueError(f"segment: cannot read the paragraph model {p} ({exc}); "
+        raise ConfigError(f"segment: cannot read the paragraph model {p} ({exc}); "
                          "set segment.classifier_model to a file written by benchmarks/segment_eval.py "
                          "or to \"\" to turn the classifier off") from exc
 

@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.decomposition import LatentDirichletAllocation
 from sklearn.feature_extraction.text import CountVectorizer
 
+from pipeline.topics.errors import TopicsError
 from pipeline.topics.text import TERM_PATTERN
 
 
@@ -24,7 +25,7 @@ def lda_baseline(lemmas: Sequence[str], vocabulary: Sequence[str], n_topics: int
                  max_iter: int, top_n: int) -> LdaResult:
     """Fit batch LDA with ``n_topics`` on term counts over ``vocabulary``; every document gets a topic."""
     if n_topics < 1:
-        raise ValueError("the LDA baseline needs at least one topic")
+        raise TopicsError("the LDA baseline needs at least one topic", hint="set topics.lda_n_topics to 1 or more, or model more documents")
     start = time.perf_counter()
     cv = CountVectorizer(token_pattern=TERM_PATTERN, lowercase=False, ngram_range=(1, ngram_max),
                          vocabulary=list(vocabulary))

@@ -19,6 +19,8 @@ from itertools import combinations
 import numpy as np
 from scipy import sparse
 
+from pipeline.topics.errors import TopicsError
+
 
 def doc_term_sets(lemmas: Sequence[str], ngram_max: int) -> list[set[str]]:
     """The set of 1..ngram_max-gram terms in each lemmatized document."""
@@ -52,7 +54,7 @@ def npmi_coherence(topics: Sequence[Sequence[str]], docs: Sequence[Iterable[str]
     index = {w: i for i, w in enumerate(vocab)}
     n_docs = len(docs)
     if n_docs == 0:
-        raise ValueError("NPMI needs at least one reference document")
+        raise TopicsError("NPMI needs at least one reference document", hint="model more documents")
     rows, cols = [], []
     for r, terms in enumerate(docs):
         for w in set(terms):

@@ -14,15 +14,12 @@ import numpy as np
 import pandas as pd
 
 from pipeline.topics.baseline import lda_baseline
+from pipeline.topics.errors import TopicsError
 from pipeline.topics.labels import OUTLIER_LABEL, topic_label
 from pipeline.topics.metrics import doc_term_sets, npmi_coherence, topic_diversity
 from pipeline.topics.quotes import Quote, representative_quotes
 from pipeline.topics.settings import TopicSettings
 from pipeline.topics.text import TERM_PATTERN, as_terms, build_vocabulary, lemmatize, stop_words
-
-
-class TopicsError(ValueError):
-    """Topic modelling cannot go on; the message is one line and says why."""
 
 
 @dataclass

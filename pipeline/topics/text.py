@@ -10,6 +10,8 @@ from typing import Any
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+from pipeline.topics.errors import TopicsError
+
 _TERM = re.compile(r"^[a-z][a-z0-9]*[a-z]$")
 # BERTopic (language "english") deletes every character but these before it counts terms
 # (BERTopic._preprocess_text): a term must survive that unchanged, or it gets zero
@@ -95,7 +97,7 @@ def build_vocabulary(lemmas: Sequence[str], ngram_max: int, min_df: int, max_df:
     try:
         cv.fit(lemmas)
     except ValueError as exc:
-        raise ValueError(f"no topic terms left after stop words and min_df={min_df}: {exc}") from exc
+        raise TopicsError(f"no topic terms left after stop words and min_df={min_df}: {exc}", hint="lower topics.min_df or model more documents") from exc
     return sorted(cv.vocabulary_)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.config import ConfigError
 from pipeline.flows.scheduled import nightly_sync, run_stage, weekly_refit
 from pipeline.store import connect
 
@@ -59,7 +60,7 @@ def test_parameters_override_the_config(project, tmp_path):
 
 
 def test_missing_input_folder_is_a_clear_error(project):
-    with pytest.raises(FileNotFoundError, match="nosuch"):
+    with pytest.raises(ConfigError, match="nosuch"):
         nightly_sync(inputs=["nosuch"])
     assert not (project / "out").exists()  # nothing was opened or written
 

@@ -80,7 +80,7 @@ def parse_timestamp(value: str, tz: str) -> tuple[datetime | None, bool]:
             except ValueError:
                 continue
     if ts is None:
-        raise ValueError(f"unreadable timestamp {value!r}")
+        raise InputError("bad_timestamp", f"unreadable timestamp {value!r}")
     if len(value) == 10:  # a bare date: known only to the day
         return ts, True
     if ts.tzinfo is not None:
@@ -189,7 +189,7 @@ def build(rows: list[Row], rejects: list[Reject], tz: str) -> ParseResult:
         else:
             try:
                 ts, date_only = parse_timestamp(v.get("timestamp", ""), tz)
-            except ValueError as exc:
+            except InputError as exc:
                 problem = str(exc)
         if problem:
             rejects.append(Reject(row.locator, problem, row.raw, "bad_row"))

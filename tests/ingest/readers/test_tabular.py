@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.ingest.readers.tabular import parse_timestamp, sniff
+from pipeline.records import InputError
 from tests.ingest.golden import check_golden
 from tests.ingest.readers.blogger_fixtures import CSV_MAPPING, FIXTURES, one_line, read_data, read_ok
 
@@ -112,5 +113,5 @@ def test_parse_timestamp(value, expected):
 
 @pytest.mark.parametrize("value", ["yesterday", "31/02/2019", "2019-13-01"])
 def test_parse_timestamp_refuses_non_times(value):
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError, match="unreadable timestamp"):
         parse_timestamp(value, "Europe/London")
