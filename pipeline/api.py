@@ -298,7 +298,8 @@ class Corpus:
 
         options = {"url": url, "format": format, "full": full}
         with recorded_run(self.db, "sync", options, self.config) as (run_id, summary):
-            summary.update(sync_job(JobContext(self.db, self.config, run_id, (), options, progress)))
+            summary.update(sync_job(JobContext(self.db, self.config, run_id, (), options, progress),
+                                       ingest=STAGES["ingest"]))
             summary["run_id"] = run_id
         return summary
 

@@ -109,3 +109,54 @@ def test_cycle_finder_finds_a_planted_cycle():
 def test_no_import_cycles_in_pipeline():
     found = cycles(import_graph())
     assert not found, "import cycles in pipeline/: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+# pipeline/jobs: the shared shell helpers every job may use; every other module is a job.
+JOB_HELPERS = {"pipeline.jobs.context", "pipeline.jobs.progress", "pipeline.jobs.runlog"}
+# Left to the classify helper of issue 8 (jobs/classify.py is theirs): remove on merge.
+PENDING = {("pipeline.jobs.classify", "pipeline.jobs.embed")}
+
+
+def job_imports(path: Path) -> set[str]:
+    """The job modules ``path`` imports anywhere in it, including ``from pipeline.jobs import
+    STAGES`` (the registry hands out every job)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "pipeline.jobs":
+                targets = [f"pipeline.jobs.{a.name}" for a in node.names]
+            else:
+                targets = [node.module]
+        else:
+            continue
+        found.update(t for t in targets if t.startswith("pipeline.jobs.") and t not in JOB_HELPERS)
+    return found
+
+
+def jobs_importing_jobs(folder: Path) -> set[tuple[str, str]]:
+    edges = set()
+    for p in sorted(folder.glob("*.py")):
+        name = module_name(p) if folder == PKG / "jobs" else f"pipeline.jobs.{p.stem}"
+        if p.name == "__init__.py" or name in JOB_HELPERS:
+            continue
+        edges.update((name, t) for t in job_imports(p) if t != name)
+    return edges
+
+
+def test_the_job_import_check_finds_a_planted_import(tmp_path):
+    (tmp_path / "context.py").write_text("X = 1\n")
+    (tmp_path / "a.py").write_text("from pipeline.jobs.context import X\n")
+    (tmp_path / "b.py").write_text("def f():\n    from pipeline.jobs.a import g\n")
+    (tmp_path / "c.py").write_text("from pipeline.jobs import STAGES\n")
+    assert jobs_importing_jobs(tmp_path) == {("pipeline.jobs.b", "pipeline.jobs.a"),
+                                             ("pipeline.jobs.c", "pipeline.jobs.STAGES")}
+
+
+def test_no_job_imports_another_job():
+    """pipeline/jobs: each job reads, calls its stage and writes; a job that needs another
+    one's work gets it from its caller (the flow or the api), as sync gets ingest."""
+    found = jobs_importing_jobs(PKG / "jobs") - PENDING
+    assert not found, "jobs importing jobs: " + "; ".join(f"{a} -> {b}" for a, b in sorted(found))

@@ -10,11 +10,9 @@ is first looked up, so commands that only list stages, query or report start fas
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
-from pipeline.jobs.context import JobContext
-
-Job = Callable[[JobContext], dict]
+from pipeline.jobs.context import Job, JobContext
 
 # name -> "module:function", in run order.
 STAGE_TARGETS: dict[str, str] = {

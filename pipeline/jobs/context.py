@@ -38,3 +38,7 @@ class JobContext:
     options: dict = field(default_factory=dict)
     progress: Progress = _no_progress
     mapper: Mapper = serial_map
+
+
+# A stage job: read from the store, call the stage, write back; returns a small summary.
+Job = Callable[[JobContext], dict]

@@ -12,7 +12,8 @@ Order of work:
    the posts feed is complete too, and a post read before and missing now is marked
    deleted with its comments;
 4. every response is written under ``sync.raw_dir/<host>/<timestamp>/`` before it is
-   parsed and never modified; then the ingest job reads those files (sources, documents,
+   parsed and never modified; then the ingest job (given by the caller: no job imports
+   another) reads those files (sources, documents,
    edits as versions, quarantine for a malformed page);
 5. deletions, the fetch log and the new watermarks are written in one transaction. A
    quarantined page holds the watermarks (the next run asks again); a failed request
@@ -27,8 +28,7 @@ from pathlib import Path
 
 from pipeline.config import resolve_path
 from pipeline.ingest.core import sha256_file
-from pipeline.jobs.context import JobContext
-from pipeline.jobs.ingest import ingest_job
+from pipeline.jobs.context import Job, JobContext
 from pipeline.store import connect, transaction
 from pipeline.store import sync as store
 from pipeline.sync.feeds import (
@@ -96,8 +96,9 @@ def _stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def sync_job(ctx: JobContext, client: PoliteClient | None = None) -> dict:
-    """Sync one blog (``ctx.options``: ``url``, ``format`` atom|json, ``full``)."""
+def sync_job(ctx: JobContext, *, ingest: Job, client: PoliteClient | None = None) -> dict:
+    """Sync one blog (``ctx.options``: ``url``, ``format`` atom|json, ``full``); ``ingest`` is
+    the ingest job (``STAGES["ingest"]``) that reads the fetched pages."""
     cfg = ctx.config.section("sync")
     url = ctx.options.get("url")
     if not url:
@@ -123,7 +124,7 @@ def sync_job(ctx: JobContext, client: PoliteClient | None = None) -> dict:
     finally:
         if own_client:
             client.close()
-    return _store(ctx, blog, run, marks, full, folder)
+    return _store(ctx, blog, run, marks, full, folder, ingest)
 
 
 def _fetch(run: _Run, blog: Blog, fmt: str, max_results: int, marks: dict, full: bool, ctx: JobContext) -> None:
@@ -144,21 +145,19 @@ def _fetch(run: _Run, blog: Blog, fmt: str, max_results: int, marks: dict, full:
     ctx.progress("sync", len(todo), len(todo))
 
 
-def _store(ctx: JobContext, blog: Blog, run: _Run, marks: dict, full: bool, folder: Path) -> dict:
+def _store(ctx: JobContext, blog: Blog, run: _Run, marks: dict, full: bool, folder: Path, ingest: Job) -> dict:
     # complete per-post comments feeds before the blog-wide delta: where a comment is in
     # both, its place in the thread (position) comes from its post's own feed
     rank = {"posts": 0, "post_comments": 1, "comments": 2}
     ordered = sorted(run.pages, key=lambda p: rank[p.feed.split(":", 1)[0]])
     paths = [str(p.path) for p in ordered]
-    summary = ingest_job(JobContext(ctx.db_path, ctx.config, ctx.run_id, tuple(paths), {}, ctx.progress))
+    summary = ingest(JobContext(ctx.db_path, ctx.config, ctx.run_id, tuple(paths), {}, ctx.progress))
     conn = connect(ctx.db_path)
     try:
         shas = {str(p.path): sha256_file(p.path) for p in run.pages}
         # a page is bad when it did not parse, or the readers quarantined (part of) it, now or
         # when the same bytes were read before
-        quarantined = {r[0] for r in conn.execute(
-            "SELECT DISTINCT sha256 FROM quarantine_rows WHERE list_contains(?, sha256)",
-            [[sha for sha, _ in shas.values()]]).fetchall()}
+        quarantined = store.quarantined_shas(conn, [sha for sha, _ in shas.values()])
         bad = [p for p in run.pages if p.malformed or shas[str(p.path)][0] in quarantined]
         # deletions: per post, only from a complete comments feed (every page read cleanly)
         by_post: dict[str, list[_Fetched]] = {}

@@ -45,6 +45,12 @@ def write_fetches(conn: duckdb.DuckDBPyConnection, blog: str, rows: Sequence[Fet
                       r.outcome])
 
 
+def quarantined_shas(conn: duckdb.DuckDBPyConnection, shas: Sequence[str]) -> set[str]:
+    """The ones of ``shas`` with a quarantine row (now or from an earlier read of the same bytes)."""
+    return {r[0] for r in conn.execute(
+        "SELECT DISTINCT sha256 FROM quarantine_rows WHERE list_contains(?, sha256)", [list(shas)]).fetchall()}
+
+
 def known_comments(conn: duckdb.DuckDBPyConnection, blogger_post_id: str) -> dict[str, str]:
     """``{Blogger comment id: doc_id}`` of the stored comments of a post (by its Blogger id)."""
     return dict(conn.execute(

@@ -9,6 +9,7 @@ import pytest
 from pipeline.config import load_config
 from pipeline.jobs import JobContext
 from pipeline.jobs.runlog import recorded_run
+from pipeline.jobs import STAGES
 from pipeline.jobs.sync import sync_job
 from pipeline.store import connect
 from pipeline.sync.http import PoliteClient
@@ -48,7 +49,8 @@ def do_sync(tmp_db, sync_config, fake_time):
         options = {"url": url, "format": fmt, "full": full}
         try:
             with recorded_run(tmp_db, "sync", options, config) as (run_id, summary):
-                summary.update(sync_job(JobContext(tmp_db, config, run_id, (), options), client=client))
+                summary.update(sync_job(JobContext(tmp_db, config, run_id, (), options), ingest=STAGES["ingest"],
+                                               client=client))
         finally:
             client.close()
         return summary, client
