@@ -50,3 +50,13 @@ def test_dedupe_section_unknown_key_is_refused():
     section = dict(load_config().section("dedupe"), shingle_size=4)
     with pytest.raises(ConfigError, match="shingle_size"):
         DedupeOptions.from_config(section)
+
+
+def test_ingest_settings_read_every_key_of_the_section():
+    from pipeline.ingest.settings import IngestSettings
+
+    section = load_config().section("ingest")
+    s = IngestSettings.from_config(section)
+    assert s.max_bytes == int(section["max_file_mb"] * 2**20) and s.ignore_names == tuple(section["ignore_names"])
+    with pytest.raises(ConfigError, match=r"\[ingest\] lacks sniff_bytes"):
+        IngestSettings.from_config({k: v for k, v in section.items() if k != "sniff_bytes"})

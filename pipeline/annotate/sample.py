@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.errors import UserError
+
 STRATEGIES = ("stratified", "uncertain")
 
 
@@ -89,6 +91,40 @@ def sample_uncertain(unsure: pd.Series, candidates: Sequence[str], n: int) -> li
 
 EXPORT_FIELDS = ["doc_id", "source", "doc", "parent", "kind", "author", "published_at", "starts_with",
                  "own_text_only", "own_text"]
+
+
+def pick_documents(docs: pd.DataFrame, locators: pd.DataFrame, coded: set[str], scores: pd.DataFrame,
+                   sentiment: pd.DataFrame, run: str | None, *, strategy: str, n: int, min_chars: int,
+                   theme_threshold: float, seed: int) -> pd.DataFrame:
+    """The documents to code, one row each with its first locator (``source``, ``doc``,
+    ``parent``; missing values ``None``): candidates are documents with at least
+    ``min_chars`` of own text that ``coded`` does not hold, drawn by ``strategy`` from the
+    classify run ``run``'s theme ``scores`` and ``sentiment`` (``None``: no run yet)."""
+    cands = docs[(docs["own_text"].str.strip().str.len() >= min_chars) & ~docs["doc_id"].isin(coded)].copy()
+    if strategy == "uncertain":
+        if run is None:
+            raise UserError("the uncertain strategy needs a classify run first "
+                             "(`probation-corpus run --stage classify`), or use --strategy stratified")
+        chosen = sample_uncertain(uncertainty(scores, sentiment, theme_threshold),
+                                  cands["doc_id"].tolist(), n)
+    else:
+        if run is None:
+            top = pd.Series(dtype=object)
+        else:
+            present = scores[scores["present"]].sort_values("score", ascending=False)
+            top = present.drop_duplicates("doc_id").set_index("doc_id")["theme"]
+        cands["top_theme"] = cands["doc_id"].map(top)
+        if run is not None:
+            cands["top_theme"] = cands["top_theme"].fillna("none")
+        chosen = sample_stratified(cands, n, seed)
+    picked = cands.set_index("doc_id").loc[chosen].reset_index()
+    first_loc = locators.drop_duplicates("doc_id").set_index("doc_id")
+    picked["source"] = picked["doc_id"].map(first_loc["source"])
+    picked["doc"] = picked["doc_id"].map(first_loc["doc"])
+    picked["parent"] = picked["doc_id"].map(first_loc["parent"])
+    picked = picked.astype({"source": object, "doc": object, "parent": object})
+    picked = picked.where(picked.notna(), None)
+    return picked
 
 
 def export_records(docs: pd.DataFrame, theme_names: Sequence[str]) -> list[dict]:

@@ -9,15 +9,7 @@ import pandas as pd
 
 from pipeline.annotate.agreement import agreement_table
 from pipeline.annotate.codes import codes_frame, gold_locators, read_code_file, resolve
-from pipeline.annotate.sample import (
-    STRATEGIES,
-    export_records,
-    sample_stratified,
-    sample_uncertain,
-    uncertainty,
-    write_csv,
-    write_jsonl,
-)
+from pipeline.annotate.sample import STRATEGIES, export_records, pick_documents, write_csv, write_jsonl
 from pipeline.classify.taxonomy import taxonomy_from_config
 from pipeline.config import Config
 from pipeline.config import resolve_path
@@ -61,30 +53,9 @@ def export_sample(db_path: str, config: Config, n: int | None = None, strategy: 
         sent = default_sentiment(conn, run) if run else pd.DataFrame(columns=["doc_id", "label", "score", "method"])
     finally:
         conn.close()
-    cands = docs[(docs["own_text"].str.strip().str.len() >= min_chars) & ~docs["doc_id"].isin(coded)].copy()
-    if strategy == "uncertain":
-        if run is None:
-            raise UserError("the uncertain strategy needs a classify run first "
-                             "(`probation-corpus run --stage classify`), or use --strategy stratified")
-        chosen = sample_uncertain(uncertainty(scores, sent, float(config.get("classify.theme_threshold"))),
-                                  cands["doc_id"].tolist(), n)
-    else:
-        if run is None:
-            top = pd.Series(dtype=object)
-        else:
-            present = scores[scores["present"]].sort_values("score", ascending=False)
-            top = present.drop_duplicates("doc_id").set_index("doc_id")["theme"]
-        cands["top_theme"] = cands["doc_id"].map(top)
-        if run is not None:
-            cands["top_theme"] = cands["top_theme"].fillna("none")
-        chosen = sample_stratified(cands, n, int(config.get("classify.random_seed")))
-    picked = cands.set_index("doc_id").loc[chosen].reset_index()
-    first_loc = locs.drop_duplicates("doc_id").set_index("doc_id")
-    picked["source"] = picked["doc_id"].map(first_loc["source"])
-    picked["doc"] = picked["doc_id"].map(first_loc["doc"])
-    picked["parent"] = picked["doc_id"].map(first_loc["parent"])
-    picked = picked.astype({"source": object, "doc": object, "parent": object})
-    picked = picked.where(picked.notna(), None)
+    picked = pick_documents(docs, locs, coded, scores, sent, run, strategy=strategy, n=n, min_chars=min_chars,
+                            theme_threshold=float(config.get("classify.theme_threshold")),
+                            seed=int(config.get("classify.random_seed")))
     records = export_records(picked, taxonomy.names)
     folder = Path(out_dir) if out_dir else resolve_path(section["export_dir"])
     folder.mkdir(parents=True, exist_ok=True)

@@ -7,16 +7,10 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from pipeline.ingest import assign_ids, read_input
-from pipeline.ingest.core import (
-    InputOutcome,
-    PathProblem,
-    display_path,
-    name_warning,
-    sha256_file,
-    sidecar_options,
-    walk_inputs,
-)
+from pipeline.ingest import assign_ids
+from pipeline.ingest.batch import edit_warnings, read_inputs
+from pipeline.ingest.core import InputOutcome, display_path
+from pipeline.ingest.settings import IngestSettings
 from pipeline.records import InputError
 from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
@@ -67,55 +61,16 @@ def ingest_job(ctx: JobContext) -> dict:
     All writes of the job happen in one transaction: a failure leaves the database as
     it was. Returns counts of each outcome.
     """
-    cfg = ctx.config.section("ingest")
-    max_bytes = int(cfg["max_file_mb"] * 2**20)
-    cap = int(cfg["quarantine_raw_max_bytes"])
-    tz = cfg["timezone"]
-    options = dict(ctx.options.get("reader_options", {}))
-    forced = ctx.options.get("format")
-
-    follow = bool(ctx.options.get("follow_symlinks", cfg["follow_symlinks"]))
-    found = list(walk_inputs(ctx.paths, skip_hidden=cfg["skip_hidden"], ignore=cfg["ignore_names"],
-                             follow_symlinks=follow))
-    files = [f for f in found if isinstance(f, Path)]
-    problems = [f for f in found if isinstance(f, PathProblem)]
+    settings = IngestSettings.from_config(ctx.config.section("ingest"))
     conn = connect(ctx.db_path)
     try:
-        seen_shas = known_shas(conn)
+        batch = read_inputs(ctx.paths, settings, known_shas=known_shas(conn),
+                            forced_format=ctx.options.get("format"), options=ctx.options.get("reader_options"),
+                            follow_symlinks=ctx.options.get("follow_symlinks"), progress=ctx.progress)
+        outcomes = batch.outcomes
         post_keys = known_post_keys(conn)
-        counts: Counter[str] = Counter()
-        # Names that cannot be read as files: quarantined, the ingest goes on.
-        outcomes: list[InputOutcome] = [
-            InputOutcome(pp.path, pp.sha256, 0, error=InputError(pp.code, pp.reason)) for pp in problems
-        ]
-        for i, path in enumerate(files, 1):
-            ctx.progress("ingest", i - 1, len(files))
-            try:
-                sha, size = sha256_file(path)
-            except OSError as exc:
-                pp = PathProblem(str(path), "unreadable", f"cannot read: {exc.strerror or exc}")
-                outcomes.append(InputOutcome(pp.path, pp.sha256, 0, error=InputError(pp.code, pp.reason)))
-                continue
-            if sha in seen_shas:
-                counts["unchanged"] += 1
-                continue
-            seen_shas.add(sha)
-            try:
-                file_options = {**sidecar_options(path), **options}  # --map beats the sidecar
-            except InputError as exc:
-                outcomes.append(InputOutcome(str(path), sha, size, error=exc))
-                continue
-            try:
-                outcome = read_input(path, timezone=tz, max_bytes=max_bytes,
-                                     sniff_bytes=int(cfg["sniff_bytes"]), forced_format=forced,
-                                     options=file_options, known_sha=sha)
-            except OSError as exc:
-                outcome = InputOutcome(str(path), sha, size,
-                                       error=InputError("unreadable", f"cannot read: {exc.strerror or exc}"))
-            if outcome.ok and (warn := name_warning(path)):
-                outcome.result.warnings.append(warn)
-            outcomes.append(outcome)
-        ctx.progress("ingest", len(files), len(files))
+        counts: Counter[str] = Counter(unchanged=batch.unchanged)
+        tz, cap = settings.timezone, settings.quarantine_raw_max_bytes
 
         # Posts first, so that comments-only feeds in the same batch find their posts.
         outcomes.sort(key=lambda o: 0 if o.ok and any(d.kind == "post" for d in o.result.docs) else 1)
@@ -156,21 +111,11 @@ def ingest_job(ctx: JobContext) -> dict:
     finally:
         conn.close()
     outcomes_count = {k: v for k, v in sorted(counts.items()) if v}
-    return {"files": len(found), "outcomes": outcomes_count, "new_documents": new_docs,
+    return {"files": batch.found, "outcomes": outcomes_count, "new_documents": new_docs,
             "edited": len(edits), "errors": errors}
 
 
 def _warn_edits(sources: list[SourceRow], edits: list, variants: list) -> list[SourceRow]:
     """Each source that brings a new text of a known document says so in its warnings."""
-    by_source: dict[str, list[str]] = {}
-    for e in edits:
-        by_source.setdefault(e.source_id, []).append(
-            f"{e.kind} {e.doc_id} (Blogger id {e.blogger_id}) has a new text: stored as the current text, "
-            "the earlier one kept in document_versions")
-    for d, src in variants:
-        by_source.setdefault(src, []).append(
-            f"{d.kind} {d.doc_id} (Blogger id {d.blogger_id}) reads differently in this form than in the "
-            "stored one (another extraction, not an edit): the stored text is kept, this one stays in the source")
+    by_source = edit_warnings(edits, variants)
     return [replace(s, warnings=[*s.warnings, *by_source.get(s.source_id, [])]) for s in sources]
-
-
