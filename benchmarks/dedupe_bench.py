@@ -39,6 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.clean import clean_frame
+from pipeline.clean.settings import CleanSettings
 from pipeline.config import load_config
 from pipeline.dedupe import DedupeOptions, chronological_rank, dedupe_frame, tokenize
 from pipeline.dedupe.relations import COPY_RELATIONS
@@ -430,7 +431,8 @@ def run_variants(cfg, gold_own: pd.DataFrame, bases: int, seed: int) -> None:
     allx["author"] = None
 
     t0 = time.perf_counter()
-    cleaned = clean_frame(allx[["doc_id", "text"]])
+    clean = CleanSettings.from_config(cfg.section("clean"))
+    cleaned = clean_frame(allx[["doc_id", "text"]], clean.clean_options(), clean.signoff_options())
     docs = allx.merge(cleaned.docs, on="doc_id")
     t_clean = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -443,7 +445,7 @@ def run_variants(cfg, gold_own: pd.DataFrame, bases: int, seed: int) -> None:
     t0 = time.perf_counter()
     copy_of = {r.doc_id: r.canonical_id for r in res.duplicates.itertuples() if r.relation in COPY_RELATIONS}
     segs, _ = segment_frame(docs, res.spans, pd.Series(rank), copy_of=copy_of,
-                            opts=segment_options(cfg))
+                            anonymous=clean.anonymous_authors, opts=segment_options(cfg))
     t_segment = time.perf_counter() - t0
 
     scope = set(gen.docs["doc_id"])

@@ -172,7 +172,7 @@ def segment_units(units: list[Unit], opts, frame=segment_frame, signals: tuple[s
     segments with one of ``signals`` when given)."""
     rows = []
     for u in units:
-        so = find_signoff(u.text)
+        so = find_signoff(u.text, 0, None, opts.signoff)
         rows.append({"doc_id": u.uid, "post_id": u.page, "kind": u.kind, "position": u.position,
                      "published_at": pd.NaT, "post_published_at": pd.Timestamp("2020-01-01"),
                      "author": u.author, "title": u.title, "clean_text": u.text, "clean_hash": fingerprint(u.text),
@@ -182,8 +182,9 @@ def segment_units(units: list[Unit], opts, frame=segment_frame, signals: tuple[s
     res = dedupe_frame(docs, DedupeOptions.from_config(load_config().section("dedupe")))
     rank = chronological_rank(docs)
     copy_of = {r.doc_id: r.canonical_id for r in res.duplicates.itertuples() if r.relation in COPY_RELATIONS}
+    # anonymous: the one name the published figures were measured with (segment_frame's old default)
     segs, _ = frame(docs, res.spans, rank, thread_docs=docs[["doc_id", "post_id", "clean_text"]], copy_of=copy_of,
-                    opts=opts)
+                    anonymous=("Anonymous",), opts=opts)
     out: dict[str, set[int]] = defaultdict(set)
     for r in segs[segs["kind"] != "own"].itertuples():
         if not signals or r.signal in signals:
@@ -308,10 +309,8 @@ def evaluate(units: list[Unit], cfg, folds: int, title: str,
     from benchmarks.segment_v1.core import SegmentOptions as V1Options
     from benchmarks.segment_v1.frame import segment_frame as v1_frame
 
-    from pipeline.clean.frame import options_from_config
-
-    _, signoff_opts = options_from_config(cfg.section("clean"))
     base = segment_options(cfg)
+    signoff_opts = base.signoff
     rules = base.__class__(**{**base.__dict__, "classifier": None})
     preds = {
         # the rules of LOGIC_VERSION 1 with the settings they shipped with (their defaults)

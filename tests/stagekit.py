@@ -39,3 +39,19 @@ def write_dump(tmp_path):
         return p
 
     return write
+
+
+def clean_settings(**overrides):
+    """``CleanSettings`` of the built-in config (plus ``[clean]`` overrides)."""
+    from pipeline.clean.settings import CleanSettings
+
+    return CleanSettings.from_config(load_config(overrides={"clean": overrides} if overrides else None).section("clean"))
+
+
+def rules_options(**overrides):
+    """``SegmentOptions`` of the built-in config with the paragraph classifier off (the
+    rules alone), plus ``[segment]`` overrides."""
+    from pipeline.segment.settings import segment_options
+
+    over = {"segment": {"classifier_model": "", **overrides}}
+    return segment_options(load_config(overrides=over))

@@ -10,7 +10,7 @@ import pandas as pd
 
 from pipeline.clean.links import extract_links
 from pipeline.clean.mentions import extract_mentions
-from pipeline.clean.signoff import DEFAULT_STOPWORDS, SignoffOptions, find_signoff
+from pipeline.clean.signoff import SignoffOptions, find_signoff
 from pipeline.clean.text import CleanOptions, clean_text
 from pipeline.textnorm import fingerprint
 
@@ -28,28 +28,16 @@ class CleanResult:
     mentions: pd.DataFrame
 
 
-def options_from_config(cfg: Mapping[str, Any]) -> tuple[CleanOptions, SignoffOptions]:
-    """Cleaning and sign-off options from the ``[clean]`` config section."""
-    extra = frozenset(str(w).lower() for w in cfg["signoff_extra_stopwords"])
-    return (
-        CleanOptions(str(cfg["unicode_form"]), bool(cfg["fix_mojibake"]), tuple(cfg["extra_furniture"])),
-        SignoffOptions(int(cfg["signoff_max_words"]), int(cfg["signoff_max_chars"]), DEFAULT_STOPWORDS | extra),
-    )
-
-
-def clean_frame(docs: pd.DataFrame, opts: CleanOptions | None = None,
-                signoff_opts: SignoffOptions | None = None) -> CleanResult:
+def clean_frame(docs: pd.DataFrame, opts: CleanOptions, signoff_opts: SignoffOptions) -> CleanResult:
     """Clean every row of ``docs`` (columns ``doc_id``, ``text``).
 
     ``clean_hash`` is the fingerprint of the cleaned text (equal for texts that differ
     only in layout, case or punctuation). Offsets in the outputs are into ``clean_text``.
     """
-    opts = opts or CleanOptions()
-    signoff_opts = signoff_opts or SignoffOptions()
     rows, link_rows, mention_rows = [], [], []
     for doc_id, text in zip(docs["doc_id"], docs["text"]):
         ct = clean_text(text or "", opts)
-        so = find_signoff(ct, opts=signoff_opts)
+        so = find_signoff(ct, 0, None, signoff_opts)
         rows.append((doc_id, ct, fingerprint(ct), so.raw if so else None, so.name if so else None,
                      so.start if so else None, so.end if so else None))
         for link in extract_links(ct):
@@ -65,4 +53,4 @@ def clean_frame(docs: pd.DataFrame, opts: CleanOptions | None = None,
     return CleanResult(out, pd.DataFrame(link_rows, columns=LINK_COLUMNS), mentions)
 
 
-__all__ = ["CleanResult", "clean_frame", "options_from_config", "CLEAN_COLUMNS", "LINK_COLUMNS", "MENTION_COLUMNS"]
+__all__ = ["CleanResult", "clean_frame", "CLEAN_COLUMNS", "LINK_COLUMNS", "MENTION_COLUMNS"]

@@ -48,20 +48,23 @@ class Signoff:
 
 @dataclass(frozen=True)
 class SignoffOptions:
-    max_words: int = 3
-    max_chars: int = 30
-    stopwords: frozenset[str] = DEFAULT_STOPWORDS
+    """``[clean]`` sign-off settings (``pipeline.clean.settings.CleanSettings.signoff_options``):
+    the limits, and ``stopwords`` = the built-in ``DEFAULT_STOPWORDS`` plus the extra ones."""
+
+    signoff_max_words: int
+    signoff_max_chars: int
+    stopwords: frozenset[str]
 
 
 def _looks_like_name(line: str, opts: SignoffOptions) -> str | None:
     m = _CLOSINGS.match(line)
     if m:
         line = m.group("name").strip()
-    if len(line) > opts.max_chars or not _NAME_LINE.match(line):
+    if len(line) > opts.signoff_max_chars or not _NAME_LINE.match(line):
         return None
     name = line.strip(_LEAD).rstrip(".").strip(_LEAD)
     words = re.findall(r"[^\W_]+(?:['’][^\W_]+)*", name)
-    if not words or len(words) > opts.max_words:
+    if not words or len(words) > opts.signoff_max_words:
         return None
     folded = [w.lower() for w in words]
     if any(w in _FUNCTION_WORDS for w in folded):
@@ -76,15 +79,13 @@ def _looks_like_name(line: str, opts: SignoffOptions) -> str | None:
     return name
 
 
-def find_signoff(text: str, start: int = 0, end: int | None = None,
-                 opts: SignoffOptions | None = None) -> Signoff | None:
+def find_signoff(text: str, start: int, end: int | None, opts: SignoffOptions) -> Signoff | None:
     """The sign-off at the end of ``text[start:end]``, or None.
 
     The line must not be the whole region: a one-word comment is a comment, not a
     signature. A closing formula on the line before ("Yours,") makes the name certain
     even when it looks like a word.
     """
-    opts = opts or SignoffOptions()
     end = len(text) if end is None else end
     region = text[start:end].rstrip()
     if not region.strip():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ftfy
 
@@ -48,9 +48,9 @@ class CleanOptions:
     quotes and dashes, which quotation detection uses); ``extra_furniture`` adds
     whole-line regexes to ``DEFAULT_FURNITURE``."""
 
-    unicode_form: str = "NFC"
-    fix_mojibake: bool = True
-    extra_furniture: tuple[str, ...] = field(default_factory=tuple)
+    unicode_form: str
+    fix_mojibake: bool
+    extra_furniture: tuple[str, ...]
 
     def __post_init__(self) -> None:
         if self.unicode_form not in ("NFC", "NFKC"):
@@ -110,10 +110,9 @@ def _one_pass(text: str, opts: CleanOptions, pattern: re.Pattern[str]) -> str:
     return normalise_whitespace(text)
 
 
-def clean_text(text: str, opts: CleanOptions | None = None, max_passes: int = 5) -> str:
+def clean_text(text: str, opts: CleanOptions, max_passes: int = 5) -> str:
     """The cleaned text: repair, whitespace, furniture, repeated until nothing changes
     (a fixpoint, hence idempotent). Raises ``ValueError`` if it does not settle."""
-    opts = opts or CleanOptions()
     pattern = furniture_pattern(opts.extra_furniture)
     for _ in range(max_passes):
         out = _one_pass(text, opts, pattern)

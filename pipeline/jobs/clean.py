@@ -4,7 +4,8 @@ resolve every mention against the comments' times."""
 from __future__ import annotations
 
 from pipeline.clean import LOGIC_VERSION, clean_frame, resolve_mentions
-from pipeline.clean.frame import options_from_config
+from pipeline.clean.settings import CleanSettings
+from pipeline.ingest.settings import IngestSettings
 from pipeline.jobs.context import JobContext
 from pipeline.settings import settings_key
 from pipeline.store import connect, transaction
@@ -16,14 +17,14 @@ def clean_job(ctx: JobContext) -> dict:
     settings; mentions are re-resolved every run (a later ingest may bring the times
     that resolve them). One transaction."""
     cfg = ctx.config.section("clean")
-    opts, signoff_opts = options_from_config(cfg)
+    settings = CleanSettings.from_config(cfg)
     key = settings_key(LOGIC_VERSION, cfg)
-    tz = ctx.config.get("ingest.timezone")
+    tz = IngestSettings.from_config(ctx.config.section("ingest")).timezone
     conn = connect(ctx.db_path)
     try:
         todo = docs_to_clean(conn, key)
         ctx.progress("clean", 0, len(todo))
-        res = clean_frame(todo, opts, signoff_opts)
+        res = clean_frame(todo, settings.clean_options(), settings.signoff_options())
         docs = res.docs.merge(todo[["doc_id", "text_md5"]], on="doc_id")
         with transaction(conn):
             write_clean(conn, docs, res.links, res.mentions, key, ctx.run_id)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -43,162 +43,78 @@ from pipeline.clean.signoff import Signoff, SignoffOptions, find_signoff
 from pipeline.clean.text import paragraphs, word_count
 from pipeline.config import ConfigError
 from pipeline.segment import detect
-from pipeline.segment.features import DEFAULT_INSTITUTION_WORDS, ParagraphModel, paragraph_features
+from pipeline.segment.features import ParagraphModel, paragraph_features
 from pipeline.segment.quotes import QuoteSpan, quote_spans
+from pipeline.settings import settings_from
 
 OWN, QUOTE, PASTED, GAP = 0, 1, 2, 3
 KIND_NAMES = {OWN: "own", QUOTE: "quote", PASTED: "pasted"}
 KIND_CODES = {v: k for k, v in KIND_NAMES.items()}
 
-DEFAULT_REPOST_INTRO = (
-    r"\bthe following\b", r"\bcame in\b", r"\b(?:deserves|warrants|merits|worth)\b.{0,40}\bpost\b",
-    r"\bposts? (?:of|on) (?:its|their) own\b",
-    r"\b(?:comment|contribution)s? (?:left|received|sent|submitted)\b", r"\bthis (?:comment|contribution)\b",
-    r"\breader\b.{0,30}\b(?:sent|writes|wrote)\b",
-)
-# A guest piece written for the blog is the guest's own (the development set's coding
-# rules); a title marks a republished comment only where a user says so.
-DEFAULT_REPOST_TITLE: tuple[str, ...] = ()
-DEFAULT_REPORTING_VERBS = (
-    "said", "says", "say", "told", "tells", "tell", "found", "finds", "promises", "promised", "asks", "asked",
-    "called", "calls", "admits", "admitted", "claims", "claimed", "wrote", "writes", "described", "describes",
-    "announced", "announces", "stated", "states", "insists", "insisted", "regards", "regarded", "quoted",
-    "replied", "responded", "according", "labelled", "concluded", "concludes", "warned", "warns", "added",
-)
-DEFAULT_QUOTE_INTRO_WORDS = (
-    "comment", "comments", "contribution", "contributions", "commenter", "contributor", "reader", "readers",
-    "poster", "anon",
-    "anonymous", "blog",
-)
-DEFAULT_LETTER_FORMAL = (
-    r"\bI am writing\b", r"\bthank you for your (?:letter|email|correspondence)\b", r"\bI am pleased to\b",
-    r"\bplease do not hesitate\b", r"\bI would be grateful\b", r"\bfurther to\b", r"\bwith regard to\b",
-    r"\bI (?:write|wish) to\b", r"\bon behalf of\b")
-DEFAULT_LETTER_ROLES = (
-    "director", "secretary", "minister", "chief", "executive", "inspector", "officer", "head", "chair", "general",
-    "manager", "mp", "lord", "baroness", "department", "ministry", "commissioner", "president", "permanent")
-DEFAULT_REPORT_CUES = (
-    r"\b(?:inspectors?|the inspectorate|hmi ?probation|the (?:review|report|inquiry|inspection|evaluation)|"
-    r"this (?:review|report|inquiry|inspection))\s+(?:\w+\s+){0,3}?(?:found|finds|concluded|identified|noted|"
-    r"recommends?|recommended|highlighted|observed)\b",
-    r"\bwe (?:found|recommend|inspected|identified|concluded)\b", r"\(repeated recommendation\)",
-    r"\bshould:\s*$", r"\bkey findings\b", r"\bthe overall rating\b",
-    r"\brated as (?:inadequate|requires improvement|good|outstanding)\b")
-DEFAULT_BYLINES = (
-    r"^(?:By|Written by)\s+[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3}\b",
-    r"^[A-Z][\w'’-]+\s+[A-Z][\w'’-]+,?\s+(?:[A-Z][\w&]+\s+){0,3}(?:[Ee]ditor|[Cc]orrespondent|[Rr]eporter|"
-    r"[Cc]olumnist)\b",
-    r"^(?:Published|Updated):?\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4}\b")
-DEFAULT_FOOTERS = (
-    r"^[A-Z][\w'’-]+(?:\s+[A-Z][\w'’.-]+){1,3}\s+(?:is|was)\s+(?:a|an|the)\s+(?:former\s+|co-?)?"
-    r"(?:founder|director|chief executive|editor|columnist|professor|author|chair|ceo|head|fellow|lecturer|"
-    r"researcher|journalist|correspondent|writer|campaigner)\b",)
-DEFAULT_CAREER = (
-    r"\bwas appointed\b", r"\bjoined\b", r"\bserved as\b", r"\bbecame\b", r"\bwas born\b", r"\bgraduated\b",
-    r"\bpreviously\b", r"\bprior to\b", r"\bbefore joining\b", r"\bpromoted to\b", r"\bretired\b",
-    r"\bworked as\b", r"\bbegan (?:his|her|their) career\b", r"\bis currently\b", r"\bwas educated\b",
-    r"\bhas held\b", r"\btook up (?:the|his|her) (?:post|role)\b", r"\bstudied\b")
-DEFAULT_LABEL_STOPWORDS = (
-    "note", "ps", "p.s", "edit", "update", "source", "link", "re", "subject", "from", "to", "date", "sent", "cc",
-    "example", "eg", "nb", "http", "https", "update", "postscript", "footnote", "sources", "ref", "tel", "email")
-DEFAULT_SOCIAL_INTRO = (
-    r"\b(?:from|on|via|over on)\s+(?:twitter|x|facebook|fb|instagram|linkedin|threads|bluesky|mastodon|tiktok)\b",
-    r"\btweet(?:ed|s)?\b", r"\b(?:facebook|fb|linkedin) post\b", r"\bposted on (?:twitter|x|facebook|linkedin)\b")
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i’m|i've|i’ve|i'd|i’d|i'll|i’ll|me|my|mine|myself)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class SegmentOptions:
-    """Thresholds and patterns (``[segment]`` in the config)."""
+    """Thresholds and patterns: the ``[segment]`` section of the config, one field per key
+    (no defaults here: ``pipeline/defaults.toml`` is their one source), plus the loaded
+    paragraph ``classifier`` (None: off) and the ``[clean]`` sign-off options."""
 
-    quote_min_words: int = 3
-    quote_clause_words: int = 12
-    reporting_verbs: tuple[str, ...] = DEFAULT_REPORTING_VERBS
-    reporting_window_chars: int = 60
-    thread_quote_min_words: int = 6
-    pasted_min_words: int = 40
-    caption_max_words: int = 8
-    intro_max_words: int = 80
-    headline_min_words: int = 4
-    anthology_min_separators: int = 2
-    separator_pattern: str = r"^(?:\*\s*){3,}$|^(?:-\s*){5,}$|^(?:~\s*){5,}$"
-    repost_intro_patterns: tuple[str, ...] = DEFAULT_REPOST_INTRO
-    repost_title_patterns: tuple[str, ...] = DEFAULT_REPOST_TITLE
-    quote_intro_words: tuple[str, ...] = DEFAULT_QUOTE_INTRO_WORDS
-    source_min_overlap: float = 0.5
-    headline_max_words: int = 16
-    letter_formal_phrases: tuple[str, ...] = DEFAULT_LETTER_FORMAL
-    letter_role_words: tuple[str, ...] = DEFAULT_LETTER_ROLES
-    report_cue_patterns: tuple[str, ...] = DEFAULT_REPORT_CUES
-    report_min_words: int = 25
-    byline_patterns: tuple[str, ...] = DEFAULT_BYLINES
-    byline_max_words: int = 12
-    column_footer_patterns: tuple[str, ...] = DEFAULT_FOOTERS
-    footer_max_words: int = 60
-    career_patterns: tuple[str, ...] = DEFAULT_CAREER
-    bio_min_career_facts: int = 2
-    bio_min_dates: int = 2
-    bio_min_words: int = 20
-    definition_min_items: int = 2
-    definition_min_body_words: int = 5
-    exchange_min_turns: int = 3
-    exchange_label_stopwords: tuple[str, ...] = DEFAULT_LABEL_STOPWORDS
-    social_intro_patterns: tuple[str, ...] = DEFAULT_SOCIAL_INTRO
-    institution_words: tuple[str, ...] = DEFAULT_INSTITUTION_WORDS
-    classifier: ParagraphModel | None = None
-    classifier_threshold: float = 0.8
-    classifier_min_words: int = 20
-    classifier_context_only: bool = True
-    classifier_decides: bool = False
-    post_intro_runs_to_next_intro: bool = True
-    headed_documents: bool = True
-    reason_top_features: int = 3
-    signoff: SignoffOptions = field(default_factory=SignoffOptions)
+    quote_min_words: int
+    quote_clause_words: int
+    reporting_verbs: tuple[str, ...]
+    reporting_window_chars: int
+    thread_quote_min_words: int
+    pasted_min_words: int
+    caption_max_words: int
+    intro_max_words: int
+    headline_min_words: int
+    anthology_min_separators: int
+    separator_pattern: str
+    repost_intro_patterns: tuple[str, ...]
+    repost_title_patterns: tuple[str, ...]
+    quote_intro_words: tuple[str, ...]
+    source_min_overlap: float
+    headline_max_words: int
+    letter_formal_phrases: tuple[str, ...]
+    letter_role_words: tuple[str, ...]
+    report_cue_patterns: tuple[str, ...]
+    report_min_words: int
+    byline_patterns: tuple[str, ...]
+    byline_max_words: int
+    column_footer_patterns: tuple[str, ...]
+    footer_max_words: int
+    career_patterns: tuple[str, ...]
+    bio_min_career_facts: int
+    bio_min_dates: int
+    bio_min_words: int
+    definition_min_items: int
+    definition_min_body_words: int
+    exchange_min_turns: int
+    exchange_label_stopwords: tuple[str, ...]
+    social_intro_patterns: tuple[str, ...]
+    institution_words: tuple[str, ...]
+    classifier_model: str
+    classifier: ParagraphModel | None
+    classifier_threshold: float
+    classifier_min_words: int
+    classifier_context_only: bool
+    classifier_decides: bool
+    post_intro_runs_to_next_intro: bool
+    headed_documents: bool
+    reason_top_features: int
+    signoff: SignoffOptions
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], signoff: SignoffOptions | None = None,
-                    classifier: ParagraphModel | None = None) -> "SegmentOptions":
-        """From the ``[segment]`` config section. ``classifier``: the paragraph model
-        (``load_classifier`` reads the one ``segment.classifier_model`` names)."""
-        return cls(
-            quote_min_words=int(cfg["quote_min_words"]), quote_clause_words=int(cfg["quote_clause_words"]),
-            reporting_verbs=tuple(str(v).casefold() for v in cfg["reporting_verbs"]),
-            reporting_window_chars=int(cfg["reporting_window_chars"]),
-            thread_quote_min_words=int(cfg["thread_quote_min_words"]),
-            pasted_min_words=int(cfg["pasted_min_words"]),
-            caption_max_words=int(cfg["caption_max_words"]), intro_max_words=int(cfg["intro_max_words"]),
-            headline_min_words=int(cfg["headline_min_words"]),
-            anthology_min_separators=int(cfg["anthology_min_separators"]),
-            separator_pattern=str(cfg["separator_pattern"]),
-            repost_intro_patterns=tuple(cfg["repost_intro_patterns"]),
-            repost_title_patterns=tuple(cfg["repost_title_patterns"]),
-            quote_intro_words=tuple(str(w).lower() for w in cfg["quote_intro_words"]),
-            source_min_overlap=float(cfg["source_min_overlap"]),
-            headline_max_words=int(cfg["headline_max_words"]),
-            letter_formal_phrases=tuple(cfg["letter_formal_phrases"]),
-            letter_role_words=tuple(cfg["letter_role_words"]),
-            report_cue_patterns=tuple(cfg["report_cue_patterns"]), report_min_words=int(cfg["report_min_words"]),
-            byline_patterns=tuple(cfg["byline_patterns"]), byline_max_words=int(cfg["byline_max_words"]),
-            column_footer_patterns=tuple(cfg["column_footer_patterns"]),
-            footer_max_words=int(cfg["footer_max_words"]),
-            career_patterns=tuple(cfg["career_patterns"]), bio_min_career_facts=int(cfg["bio_min_career_facts"]),
-            bio_min_dates=int(cfg["bio_min_dates"]), bio_min_words=int(cfg["bio_min_words"]),
-            definition_min_items=int(cfg["definition_min_items"]),
-            definition_min_body_words=int(cfg["definition_min_body_words"]),
-            exchange_min_turns=int(cfg["exchange_min_turns"]),
-            exchange_label_stopwords=tuple(cfg["exchange_label_stopwords"]),
-            social_intro_patterns=tuple(cfg["social_intro_patterns"]),
-            institution_words=tuple(str(w).casefold() for w in cfg["institution_words"]),
-            classifier=classifier,
-            classifier_threshold=float(cfg["classifier_threshold"]),
-            classifier_min_words=int(cfg["classifier_min_words"]),
-            classifier_context_only=bool(cfg["classifier_context_only"]),
-            classifier_decides=bool(cfg["classifier_decides"]),
-            post_intro_runs_to_next_intro=bool(cfg["post_intro_runs_to_next_intro"]),
-            headed_documents=bool(cfg["headed_documents"]),
-            reason_top_features=int(cfg["reason_top_features"]),
-            signoff=signoff or SignoffOptions(),
-        )
+    def from_config(cls, cfg: Mapping[str, Any], signoff: SignoffOptions,
+                    classifier: ParagraphModel | None) -> "SegmentOptions":
+        """From the ``[segment]`` config section (every key, none other). ``classifier``: the
+        paragraph model (``pipeline.segment.settings.load_classifier`` reads the one
+        ``segment.classifier_model`` names)."""
+        opts = settings_from(cls, {**cfg, "classifier": classifier, "signoff": signoff}, "segment")
+        return replace(opts, reporting_verbs=tuple(v.casefold() for v in opts.reporting_verbs),
+                       quote_intro_words=tuple(w.lower() for w in opts.quote_intro_words),
+                       institution_words=tuple(w.casefold() for w in opts.institution_words))
 
     def __post_init__(self) -> None:
         if self.quote_min_words < 1 or self.anthology_min_separators < 1:
@@ -636,12 +552,11 @@ def _thread_sources(text: str, spans: list[QuoteSpan], thread: ThreadView | Sequ
     return out
 
 
-def segment_document(d: DocInput, opts: SegmentOptions | None = None,
+def segment_document(d: DocInput, opts: SegmentOptions,
                      source_kind: SourceKind = _own_source_kind,
                      source_author: Callable[[str], str | None] = lambda _: None) -> Segmentation:
     """Segments of one document (offsets into ``d.text``), its own text, and what it
     republishes. ``source_author`` gives the author of a source document."""
-    opts = opts or SegmentOptions()
     text = d.text
     n = len(text)
     doc = _Doc(text)

@@ -77,15 +77,8 @@ DESCRIPTIONS = {
     "institutions": "institution words per word",
 }
 
-DEFAULT_INSTITUTION_WORDS = (
-    "ministry", "department", "inspectorate", "inspectors", "hmpps", "hmip", "government", "secretary",
-    "director", "minister", "parliament", "committee", "service", "services", "organisation", "framework",
-    "recommendation", "recommendations", "report", "review", "policy", "strategy", "council", "chief",
-)
-
-
 def paragraph_features(text: str, start: int, end: int, *, prev_para: str = "", prev_is_link: bool = False,
-                       institution_words: Sequence[str] = DEFAULT_INSTITUTION_WORDS) -> list[float]:
+                       institution_words: Sequence[str]) -> list[float]:
     """The ``FEATURES`` of ``text[start:end]`` (a paragraph), in that order."""
     para = text[start:end]
     words = [w.casefold() for w in _WORD.findall(para)]
@@ -185,5 +178,5 @@ def load_model(path: str | Path) -> ParagraphModel:
                          "or to \"\" to turn the classifier off") from exc
 
 
-__all__ = ["FEATURES", "DESCRIPTIONS", "DEFAULT_INSTITUTION_WORDS", "paragraph_features", "ParagraphModel",
+__all__ = ["FEATURES", "DESCRIPTIONS", "paragraph_features", "ParagraphModel",
            "load_model"]

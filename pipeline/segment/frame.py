@@ -43,8 +43,7 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
                   thread_docs: pd.DataFrame | None = None, copy_of: Mapping[str, str] | None = None,
                   stored_segments: pd.DataFrame | None = None,
                   stored_authors: Mapping[str, str | None] | None = None,
-                  anonymous: Iterable[str] = ("Anonymous",),
-                  opts: SegmentOptions | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  anonymous: Iterable[str], opts: SegmentOptions) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Segment the documents in ``todo`` (``doc_id, post_id, kind, author, title,
     clean_text, signoff_raw, signoff, signoff_start, signoff_end``).
 
@@ -56,7 +55,6 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
     looked up. ``stored_segments``/``stored_authors`` describe sources segmented in an
     earlier run. Returns (segments, own) frames.
     """
-    opts = opts or SegmentOptions()
     copy_of = dict(copy_of or {})
     anonymous = tuple(anonymous)
     seg_by_doc: dict[str, list[tuple[int, int, str, str | None]]] = {}

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.classify.apply import ApplyParams, Models, classify_texts
-from pipeline.segment import DocInput, SegmentOptions, segment_document
+from pipeline.segment import DocInput, segment_document
 from tests.classify.fixture_data import hash_encoder
+from tests.stagekit import rules_options
 
 OWN = ("The union did nothing for me again. My caseload is over eighty and the pay award is an insult. "
        "Here is what head office calls good news:")
@@ -20,7 +21,7 @@ PRESS_RELEASE = (
 
 def test_a_pasted_press_release_changes_no_label(fitted, taxonomy):
     pasted = OWN + "\n\nhttps://www.gov.uk/government/news/probation-pay-award\n\n" + PRESS_RELEASE
-    seg = segment_document(DocInput("c_1", "comment", pasted), SegmentOptions())
+    seg = segment_document(DocInput("c_1", "comment", pasted), rules_options())
     assert seg.own_text.strip() == OWN  # the segment stage keeps only the author's words
     models = Models(fitted["theme"], fitted["sentiment"], fitted["stance"], sentiment_default="domain")
     out = classify_texts(["with_paste", "without"], [seg.own_text, OWN], taxonomy, hash_encoder, models,

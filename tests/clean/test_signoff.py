@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.clean.signoff import SignoffOptions, find_signoff, is_anonymous
+from pipeline.clean.signoff import find_signoff, is_anonymous
+from tests.stagekit import clean_settings
+
+SIGNOFF = clean_settings().signoff_options()
 
 
 @pytest.mark.parametrize("text,name", [
@@ -16,7 +21,7 @@ from pipeline.clean.signoff import SignoffOptions, find_signoff, is_anonymous
     ("Rant over.\nRegards, Netnanny", "Netnanny"),
 ])
 def test_signoff_found(text, name):
-    so = find_signoff(text)
+    so = find_signoff(text, 0, None, SIGNOFF)
     assert so is not None and so.name == name
     assert text[so.start:so.end] == so.raw
 
@@ -32,18 +37,18 @@ def test_signoff_found(text, name):
     "What a mess.\n\nNo!",
 ])
 def test_signoff_not_found(text):
-    assert find_signoff(text) is None
+    assert find_signoff(text, 0, None, SIGNOFF) is None
 
 
 def test_signoff_in_a_region():
     text = "first part\nAnon\n*****\nsecond part\nBIONIC"
-    so = find_signoff(text, 0, text.index("*****"))
+    so = find_signoff(text, 0, text.index("*****"), SIGNOFF)
     assert so.name == "Anon" and text[so.start:so.end] == "Anon"
 
 
 def test_options_limit_words():
-    assert find_signoff("Body.\n\nJohn Paul Smith") is not None
-    assert find_signoff("Body.\n\nJohn Paul Smith", opts=SignoffOptions(max_words=2)) is None
+    assert find_signoff("Body.\n\nJohn Paul Smith", 0, None, SIGNOFF) is not None
+    assert find_signoff("Body.\n\nJohn Paul Smith", 0, None, replace(SIGNOFF, signoff_max_words=2)) is None
 
 
 def test_is_anonymous():
@@ -54,7 +59,7 @@ def test_is_anonymous():
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=60))
 def test_signoff_is_a_slice_of_the_last_line(text):
-    so = find_signoff(text)
+    so = find_signoff(text, 0, None, SIGNOFF)
     if so is not None:
         assert text[so.start:so.end] == so.raw
         assert not text[so.end:].strip()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.clean.text import (
-    CleanOptions,
     clean_text,
     lines,
     normalise_whitespace,
@@ -14,6 +15,10 @@ from pipeline.clean.text import (
     repair_unicode,
     strip_furniture,
 )
+from pipeline.config import ConfigError
+from tests.stagekit import clean_settings
+
+OPTS = clean_settings().clean_options()
 
 # Text that looks like the blog: words, typographic punctuation, mojibake fragments,
 # odd spaces and furniture lines.
@@ -54,28 +59,28 @@ def test_strip_furniture_glued_marker_at_end():
 
 def test_clean_text_all_steps():
     raw = "Itâ€™s a mess.\u00a0 Truly.\r\n\r\n\r\nReplyDelete\r\nNext para "
-    assert clean_text(raw) == "It’s a mess. Truly.\n\nNext para"
+    assert clean_text(raw, OPTS) == "It’s a mess. Truly.\n\nNext para"
 
 
 def test_extra_furniture_from_config():
-    opts = CleanOptions(extra_furniture=(r"posted in .*",))
+    opts = clean_settings(extra_furniture=[r"posted in .*"]).clean_options()
     assert clean_text("Body\nPosted in Probation", opts) == "Body"
 
 
 def test_bad_options_are_refused():
     import pytest
 
-    with pytest.raises(ValueError, match="unicode_form"):
-        CleanOptions(unicode_form="NFD")
-    with pytest.raises(ValueError, match="extra_furniture"):
-        CleanOptions(extra_furniture=("(",))
+    with pytest.raises(ConfigError, match="unicode_form"):
+        replace(OPTS, unicode_form="NFD")
+    with pytest.raises(ConfigError, match="extra_furniture"):
+        replace(OPTS, extra_furniture=("(",))
 
 
 @settings(max_examples=300, deadline=None)
 @given(BLOGGY)
 def test_clean_text_is_idempotent(s):
-    once = clean_text(s)
-    assert clean_text(once) == once
+    once = clean_text(s, OPTS)
+    assert clean_text(once, OPTS) == once
 
 
 @settings(max_examples=200, deadline=None)
@@ -89,7 +94,7 @@ def test_each_step_is_idempotent(s):
 @settings(max_examples=200, deadline=None)
 @given(BLOGGY)
 def test_clean_text_shape(s):
-    out = clean_text(s)
+    out = clean_text(s, OPTS)
     assert out == out.strip()
     assert "\n\n\n" not in out and "\r" not in out and "\u00a0" not in out and "  " not in out
 

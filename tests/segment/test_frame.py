@@ -9,6 +9,7 @@ from pipeline.config import load_config
 from pipeline.dedupe import COPY_RELATIONS, DedupeOptions, dedupe_frame
 from pipeline.dedupe.relations import chronological_rank
 from pipeline.segment import segment_frame
+from tests.stagekit import clean_settings, rules_options
 
 PRESS = ("Inspectors found that in too many cases the work being delivered was insufficient to support "
          "desistance or manage risk of harm, and leaders must now act urgently on every recommendation.")
@@ -20,12 +21,14 @@ def _run(rows):
     df["published_at"] = pd.to_datetime(df["published_at"])
     df["post_published_at"] = df["published_at"]
     df["title"] = None
-    docs = df.merge(clean_frame(df[["doc_id", "text"]]).docs, on="doc_id")
+    clean = clean_settings()
+    docs = df.merge(clean_frame(df[["doc_id", "text"]], clean.clean_options(), clean.signoff_options()).docs,
+                    on="doc_id")
     res = dedupe_frame(docs, DedupeOptions.from_config(load_config().section("dedupe")))
     rank = chronological_rank(docs)
     copy_of = {r.doc_id: r.canonical_id for r in res.duplicates.itertuples() if r.relation in COPY_RELATIONS}
     segs, own = segment_frame(docs, res.spans, rank, thread_docs=docs[["doc_id", "post_id", "clean_text"]],
-                              copy_of=copy_of)
+                              copy_of=copy_of, anonymous=clean.anonymous_authors, opts=rules_options())
     return docs.set_index("doc_id"), segs, own.set_index("doc_id")
 
 

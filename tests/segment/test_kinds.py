@@ -6,21 +6,24 @@ from __future__ import annotations
 
 import pytest
 
+from dataclasses import replace
+
 from pipeline.clean.signoff import find_signoff
 from pipeline.config import load_config
-from pipeline.jobs.segment import segment_options
-from pipeline.segment import DocInput, SegmentOptions, segment_document
+from pipeline.segment import DocInput, segment_document
+from pipeline.segment.settings import segment_options
+from tests.stagekit import rules_options
 
 
 @pytest.fixture(scope="module", params=["rules", "configured"])
 def opts(request):
     """The rules alone, and the configured options (rules + the paragraph classifier):
     every example must come out the same under both."""
-    return SegmentOptions() if request.param == "rules" else segment_options(load_config())
+    return rules_options() if request.param == "rules" else segment_options(load_config())
 
 
 def run(text, opts, kind="comment", title=None):
-    res = segment_document(DocInput("d", kind, text, title=title, signoff=find_signoff(text)), opts)
+    res = segment_document(DocInput("d", kind, text, title=title, signoff=find_signoff(text, 0, None, opts.signoff)), opts)
     return res, [(text[s.start:s.end], s.kind, s.signal, s.reason) for s in res.segments]
 
 
@@ -221,7 +224,8 @@ def test_classifier_reason_names_its_features():
     # an invented model that only looks at third-person pronouns, to check the plumbing
     coef = tuple(8.0 if f == "third_person" else 0.0 for f in FEATURES)
     model = ParagraphModel(FEATURES, (0.0,) * len(FEATURES), (0.05,) * len(FEATURES), coef, -2.0)
-    opts = SegmentOptions(classifier=model, classifier_threshold=0.8, classifier_min_words=5, classifier_decides=True)
+    rules = rules_options()
+    opts = replace(rules, classifier=model, classifier_threshold=0.8, classifier_min_words=5, classifier_decides=True)
     para = ("He told them that they would lose their jobs and that their work was his to give away to whoever "
             "he pleased.")
     text = "I could not believe what I read in the minutes:\n\n" + para
@@ -235,10 +239,10 @@ def test_classifier_reason_names_its_features():
     # in the middle of the author's own paragraphs, with no introduction, it is left alone
     text = "I could not believe what I read in the minutes.\n\n" + para
     assert {s.kind for s in segment_document(DocInput("d", "comment", text), opts).segments} == {"own"}
-    loose = SegmentOptions(classifier=model, classifier_threshold=0.8, classifier_min_words=5,
-                           classifier_context_only=False, classifier_decides=True)
+    loose = replace(rules, classifier=model, classifier_threshold=0.8, classifier_min_words=5,
+                    classifier_context_only=False, classifier_decides=True)
     # and by default it only scores: the rules decide
-    scoring = SegmentOptions(classifier=model, classifier_threshold=0.8, classifier_min_words=5)
+    scoring = replace(rules, classifier=model, classifier_threshold=0.8, classifier_min_words=5)
     res = segment_document(DocInput("d", "comment", "I could not believe what I read in the minutes:\n\n" + para),
                            scoring)
     assert {s.kind for s in res.segments} == {"own"} and all(s.score is not None for s in res.segments)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pipeline.clean.signoff import find_signoff
 from pipeline.segment import DocInput, Match, SegmentOptions, segment_document
+from tests.stagekit import clean_settings, rules_options
+
+RULES = rules_options()
 
 
-def seg(text, kind="comment", opts=None, **kw):
-    so = find_signoff(text)
+def seg(text, kind="comment", opts=RULES, **kw):
+    so = find_signoff(text, 0, None, opts.signoff)
     res = segment_document(DocInput("d", kind, text, signoff=so, **kw), opts)
     return res, [(text[s.start:s.end], s.kind, s.signal, s.source_doc_id, s.author) for s in res.segments]
 
@@ -129,8 +134,8 @@ def test_repost_intro_and_republished_author():
 
 def test_guest_blog_title_alone_is_the_guests_own_unless_configured():
     text = "A guest writes at length about the service."
-    assert {s.kind for s in segment_document(DocInput("d", "post", text, title="Guest Blog 12")).segments} == {"own"}
-    res, segs = seg(text, kind="post", opts=SegmentOptions(repost_title_patterns=(r"\bguest (?:blog|post)\b",)),
+    assert {s.kind for s in segment_document(DocInput("d", "post", text, title="Guest Blog 12"), RULES).segments} == {"own"}
+    res, segs = seg(text, kind="post", opts=replace(RULES, repost_title_patterns=(r"\bguest (?:blog|post)\b",)),
                     title="Guest Blog 12")
     assert res.own_text == "" and segs[0][1:3] == ("quote", "repost")
 
@@ -138,24 +143,24 @@ def test_guest_blog_title_alone_is_the_guests_own_unless_configured():
 def test_corpus_match_sets_source_and_pasted_source_stays_pasted():
     text = "As someone said earlier, the whole thing is rotten from the top to the bottom. I agree."
     m = Match(24, 79, "c_src", 0, 55)
-    res = segment_document(DocInput("d", "comment", text, matches=[m]))
+    res = segment_document(DocInput("d", "comment", text, matches=[m]), RULES)
     q = [s for s in res.segments if s.kind != "own"]
     assert len(q) == 1 and q[0].source_doc_id == "c_src" and q[0].kind == "quote" and q[0].signal == "corpus_match"
-    res = segment_document(DocInput("d", "comment", text, matches=[m]), source_kind=lambda *a: "pasted")
+    res = segment_document(DocInput("d", "comment", text, matches=[m]), RULES, source_kind=lambda *a: "pasted")
     assert [s.kind for s in res.segments if s.source_doc_id] == ["pasted"]
 
 
 def test_earliest_source_wins_on_overlap():
     text = "Reposting: the whole thing is rotten from the top to the bottom and always was."
     ms = [Match(11, 79, "c_later", 0, 68), Match(11, 79, "c_first", 0, 68)]
-    res = segment_document(DocInput("d", "comment", text, matches=ms))
+    res = segment_document(DocInput("d", "comment", text, matches=ms), RULES)
     assert {s.source_doc_id for s in res.segments if s.kind != "own"} == {"c_first"}
 
 
 def test_thread_quote_lookup_finds_the_quoted_comment():
     earlier = [("c4", "Our reps have stood beside dozens of members after a review. Join Napo!")]
     text = 'An odd claim:\n\n"our reps have stood beside dozens of members after a review." - Which ones?'
-    res = segment_document(DocInput("d", "comment", text, earlier_thread=earlier))
+    res = segment_document(DocInput("d", "comment", text, earlier_thread=earlier), RULES)
     q = [s for s in res.segments if s.kind == "quote"]
     assert len(q) == 1 and q[0].source_doc_id == "c4" and q[0].signal == "thread_quote"
 
@@ -170,9 +175,14 @@ def test_options_from_config_and_validation():
 
     from pipeline.config import load_config
 
-    SegmentOptions.from_config(load_config().section("segment"))
-    with pytest.raises(ValueError, match="bad regex"):
-        SegmentOptions(separator_pattern="(")
+    from pipeline.config import ConfigError
+
+    SegmentOptions.from_config(load_config().section("segment"), RULES.signoff, None)
+    with pytest.raises(ConfigError, match="bad regex"):
+        replace(RULES, separator_pattern="(")
+    with pytest.raises(ConfigError, match=r"\[segment\] lacks pasted_min_words"):
+        section = {k: v for k, v in load_config().section("segment").items() if k != "pasted_min_words"}
+        SegmentOptions.from_config(section, RULES.signoff, None)
 
 
 PIECES = ["word ", "I think ", "Dear Sir,\n", "Yours sincerely,\nJ SMITH\n", "\n\n", "\n", '"', "“", "”", "'",
@@ -193,16 +203,18 @@ def test_segments_are_well_formed_on_any_text():
     from pipeline.clean.text import clean_text
 
     from pipeline.config import load_config
-    from pipeline.jobs.segment import segment_options
+    from pipeline.segment.settings import segment_options
 
     configured = segment_options(load_config())
+    CLEAN = clean_settings().clean_options()
 
     @settings(max_examples=300, deadline=None)
     @given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join), st.sampled_from(["post", "comment"]),
-           st.sampled_from([None, "Guest Blog 3"]), st.sampled_from([SegmentOptions(), configured]))
+           st.sampled_from([None, "Guest Blog 3"]), st.sampled_from([RULES, configured]))
     def check(raw, kind, title, opts):
-        text = clean_text(raw)
-        res = segment_document(DocInput("d", kind, text, title=title, signoff=find_signoff(text)), opts)
+        text = clean_text(raw, CLEAN)
+        res = segment_document(DocInput("d", kind, text, title=title, signoff=find_signoff(text, 0, None, opts.signoff)),
+                               opts)
         prev_end = 0
         for s in res.segments:
             assert prev_end <= s.start < s.end <= len(text)

@@ -11,8 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pipeline.segment.core as core
-from pipeline.segment import DocInput, SegmentOptions, segment_document, segment_frame
+from pipeline.segment import DocInput, segment_document, segment_frame
 from pipeline.segment.core import ThreadIndex, _fold
+from tests.stagekit import clean_settings, rules_options
+
+ANONYMOUS = clean_settings().anonymous_authors
 
 WORDS = ("the case was never allocated and nobody asked why staff left our office in march "
          "four reps have stood beside members after every review").split()
@@ -74,8 +77,9 @@ def test_frame_results_unchanged_against_the_old_per_comment_scan():
     docs = _thread(60)
     rank = pd.Series(range(len(docs)), index=docs["doc_id"])
     spans = pd.DataFrame(columns=["doc_id", "start", "end", "source_doc_id", "src_start", "src_end"])
-    opts = SegmentOptions()
-    segs, _ = segment_frame(docs, spans, rank, thread_docs=docs[["doc_id", "post_id", "clean_text"]], opts=opts)
+    opts = rules_options()
+    segs, _ = segment_frame(docs, spans, rank, thread_docs=docs[["doc_id", "post_id", "clean_text"]],
+                            anonymous=ANONYMOUS, opts=opts)
     assert (segs["signal"] == "thread_quote").sum() > 10  # the thread does quote itself
     # the old way: every comment gets the list of every earlier comment, folded anew
     texts = list(zip(docs["doc_id"], docs["clean_text"]))
@@ -104,6 +108,7 @@ def test_folding_is_linear_in_thread_length(monkeypatch):
         calls["n"] = 0
         docs = _thread(n)
         rank = pd.Series(range(n), index=docs["doc_id"])
-        segment_frame(docs, spans, rank, thread_docs=docs[["doc_id", "post_id", "clean_text"]])
+        segment_frame(docs, spans, rank, thread_docs=docs[["doc_id", "post_id", "clean_text"]], anonymous=ANONYMOUS,
+                      opts=rules_options())
         per_doc.append(calls["n"] / n)
     assert per_doc[1] < 1.5 * per_doc[0] and per_doc[1] < 6
