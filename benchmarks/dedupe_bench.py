@@ -44,7 +44,7 @@ from pipeline.config import load_config
 from pipeline.dedupe import DedupeOptions, chronological_rank, dedupe_frame, tokenize
 from pipeline.dedupe.relations import COPY_RELATIONS
 from pipeline.jobs import STAGES, JobContext
-from pipeline.jobs.segment import segment_options
+from pipeline.segment.settings import segment_options
 from pipeline.segment import segment_frame
 from pipeline.store import connect
 from pipeline.textnorm import fingerprint, fold

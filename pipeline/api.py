@@ -14,6 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline.settings import typed
+from pipeline.sections import PathsSettings, StoreSettings
+from pipeline.search.settings import SearchSettings
+from pipeline.quotes.settings import QuoteSettings
+from pipeline.clean.settings import CleanSettings
 from pipeline.config import Config, load_config, resolve_path
 from pipeline.errors import UserError
 from pipeline.jobs import STAGES, JobContext
@@ -34,13 +39,13 @@ class Corpus:
                  config_path: str | Path | None = None,
                  overrides: Mapping[str, Any] | Iterable[str] | None = None):
         self.config = config or load_config(config_path, overrides)
-        self.db = str(db) if db else str(self.config.get("paths.db"))
+        self.db = str(db) if db else typed(self.config, PathsSettings).db
 
     def __repr__(self) -> str:
         return f"Corpus({self.db!r})"
 
     def _reader_retry(self) -> float:
-        return float(self.config.get("store.reader_retry_s"))
+        return typed(self.config, StoreSettings).reader_retry_s
 
     def _reader(self):
         """A read-only connection that retries briefly while a run is writing, then says so."""
@@ -48,7 +53,7 @@ class Corpus:
 
     def default_inputs(self) -> list[str]:
         """What ``run`` reads when given no paths: the bundled sample corpus."""
-        return [str(resolve_path(self.config.get("paths.sample_corpus")))]
+        return [str(resolve_path(typed(self.config, PathsSettings).sample_corpus))]
 
     # ---- running stages ------------------------------------------------------------
 
@@ -142,13 +147,13 @@ class Corpus:
         from pipeline.quotes.select import sample_order
         from pipeline.store.quotes import QuoteFilter, has_quotes, quote_set, themes_known
 
-        floor = float(self.config.get("quotes.min_confidence") if min_confidence is None else min_confidence)
+        settings = typed(self.config, QuoteSettings)
+        floor = float(settings.min_confidence if min_confidence is None else min_confidence)
         f = QuoteFilter(theme=theme, stance=stance, kind=kind, min_chars=min_chars or 0, max_chars=max_chars,
                         min_words=min_words or 0, max_words=max_words, since=_as_date(since, "--since"),
                         until=_as_date(until, "--until"), topic=None if topic is None else str(topic),
                         search=search, min_confidence=floor,
-                        citable_only=bool(self.config.get("quotes.citable_only") if citable_only is None
-                                          else citable_only))
+                        citable_only=bool(settings.citable_only if citable_only is None else citable_only))
         conn = self._reader()
         try:
             if not has_quotes(conn):
@@ -172,17 +177,17 @@ class Corpus:
         from pipeline.quotes.pseudonym import Pseudonymiser, load_or_create_key
         from pipeline.store.quotes import handles
 
-        key = load_or_create_key(str(self.config.get("quotes.pseudonym_key_file")))
+        key = load_or_create_key(typed(self.config, QuoteSettings).pseudonym_key_file)
         conn = self._reader()
         try:
             names = handles(conn)
         finally:
             conn.close()
-        return Pseudonymiser(key, names, keep=self.config.get("clean.anonymous_authors"))
+        return Pseudonymiser(key, names, keep=list(typed(self.config, CleanSettings).anonymous_authors))
 
     def quote_key_path(self) -> Path:
         """Where the pseudonym key lives (outside every export)."""
-        return Path(str(self.config.get("quotes.pseudonym_key_file"))).expanduser().resolve()
+        return Path(typed(self.config, QuoteSettings).pseudonym_key_file).expanduser().resolve()
 
     # ---- search, keyword in context, export ---------------------------------------------
 
@@ -200,13 +205,13 @@ class Corpus:
             raise StoreError(f"unknown search mode {mode!r}; modes: {', '.join(SEARCH_MODES)}")
         if not query or not query.strip():
             raise StoreError("the query is empty: give the words to search for")
-        cfg = self.config.section("search")
+        cfg = typed(self.config, SearchSettings)
         conn = self._reader()
         try:
             _check_theme(conn, theme)
             vector = encode_query(query, conn, self.config) if mode in ("semantic", "hybrid") else None
             return run_search(conn, mode, query, vector, _filters(theme, stance, since, until, kind),
-                              int(limit or cfg["limit"]), int(cfg["rrf_k"]), int(cfg["hybrid_candidates"]))
+                              int(limit or cfg.limit), cfg.rrf_k, cfg.hybrid_candidates)
         finally:
             conn.close()
 
@@ -222,7 +227,7 @@ class Corpus:
         from pipeline.search import kwic as find_kwic
         from pipeline.store.search import kwic_documents
 
-        words = int(window if window is not None else self.config.get("search.kwic_window"))
+        words = int(window if window is not None else typed(self.config, SearchSettings).kwic_window)
         pattern = compile_term(term, regex)
         conn = self._reader()
         try:
@@ -329,7 +334,7 @@ class Corpus:
         conn = self._reader()
         try:
             return browse_quotes(conn, theme, stance, topic, since, until, limit, offset,
-                                 float(self.config.get("quotes.min_confidence")))
+                                 typed(self.config, QuoteSettings).min_confidence)
         finally:
             conn.close()
 
@@ -388,7 +393,7 @@ class Corpus:
         from pipeline.jobs.annotate import import_codes
         from pipeline.store import lock
 
-        lock.acquire(self.db, float(self.config.get("store.lock_wait_s")))  # one writer at a time
+        lock.acquire(self.db, typed(self.config, StoreSettings).lock_wait_s)  # one writer at a time
         try:
             return import_codes(self.db, self.config, path, coder)
         finally:

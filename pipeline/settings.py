@@ -15,7 +15,7 @@ import json
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pipeline.config import ConfigError
 
@@ -60,6 +60,18 @@ def settings_from(cls: type[T], section: Mapping[str, Any], name: str, *, partia
     hints = _field_types(cls)
     values = {f.name: _coerce(section[f.name], hints[f.name], f"{name}.{f.name}") for f in fields}
     return cls(**values)
+
+
+class _Section(Protocol):
+    SECTION: typing.ClassVar[str]
+
+
+S = TypeVar("S", bound=_Section)
+
+
+def typed(config: Any, cls: type[S]) -> S:
+    """The config section ``cls.SECTION`` as a ``cls`` (every key, none other)."""
+    return settings_from(cls, config.section(cls.SECTION), cls.SECTION)
 
 
 def check_section(section: Mapping[str, Any], name: str, *classes: type) -> None:

@@ -60,3 +60,63 @@ def test_ingest_settings_read_every_key_of_the_section():
     assert s.max_bytes == int(section["max_file_mb"] * 2**20) and s.ignore_names == tuple(section["ignore_names"])
     with pytest.raises(ConfigError, match=r"\[ingest\] lacks sniff_bytes"):
         IngestSettings.from_config({k: v for k, v in section.items() if k != "sniff_bytes"})
+
+
+def _records():
+    from pipeline.annotate.settings import AnnotateSettings
+    from pipeline.clean.settings import CleanSettings
+    from pipeline.ingest.settings import IngestSettings
+    from pipeline.quotes.settings import QuoteSettings
+    from pipeline.report.settings import ReportSettings
+    from pipeline.search.settings import SearchSettings
+    from pipeline.sections import (
+        FlowsSettings,
+        PathsSettings,
+        ProgressSettings,
+        ScaleSettings,
+        ScheduleSettings,
+        ServeSettings,
+        StoreSettings,
+    )
+    from pipeline.sync.settings import SyncSettings
+
+    return [PathsSettings, IngestSettings, CleanSettings, ScheduleSettings, StoreSettings, FlowsSettings,
+            AnnotateSettings, SearchSettings, ProgressSettings, SyncSettings, ReportSettings, ServeSettings,
+            QuoteSettings, ScaleSettings]
+
+
+def test_every_typed_section_reads_exactly_its_toml_keys():
+    """Each record's fields are its section's keys (no renaming, nothing left over), and
+    the built-in config fills every one of them."""
+    import dataclasses
+
+    from pipeline.segment.core import SegmentOptions
+    from pipeline.settings import typed
+    from pipeline.topics.settings import TopicSettings
+
+    config = load_config()
+    for cls in _records():
+        assert {f.name for f in dataclasses.fields(cls)} == set(config.section(cls.SECTION)), cls.__name__
+        assert isinstance(typed(config, cls), cls)
+    runtime = {"classifier", "signoff"}  # the loaded model and the [clean] sign-off options
+    assert {f.name for f in dataclasses.fields(SegmentOptions)} - runtime == set(config.section("segment"))
+    assert {f.name for f in dataclasses.fields(TopicSettings)} == set(config.section("topics"))
+
+
+def test_a_missing_or_unknown_key_of_a_typed_section_is_a_config_error():
+    from pipeline.config import Config
+    from pipeline.sections import ServeSettings
+    from pipeline.settings import typed
+    from pipeline.topics.settings import TopicSettings
+
+    data = dict(load_config().data)
+    serve = dict(data["serve"])
+    del serve["port"]
+    with pytest.raises(ConfigError, match=r"\[serve\] lacks port"):
+        typed(Config({**data, "serve": serve}), ServeSettings)
+    with pytest.raises(ConfigError, match="unknown config key.*colour"):
+        typed(Config({**data, "serve": {**data["serve"], "colour": "red"}}), ServeSettings)
+    with pytest.raises(ConfigError, match="unknown config key.*colour"):
+        TopicSettings.from_config({**data["topics"], "colour": "red"})
+    with pytest.raises(ConfigError, match="'serve.port' must be int"):
+        typed(Config({**data, "serve": {**data["serve"], "port": "80"}}), ServeSettings)

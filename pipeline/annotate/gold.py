@@ -10,7 +10,7 @@ import pandas as pd
 GOLD_COLUMNS = ["doc_id", "label_kind", "label", "value", "n_coders"]
 
 
-def consolidate(codes: pd.DataFrame, adjudicator: str = "", coders: Sequence[str] | None = None) -> pd.DataFrame:
+def consolidate(codes: pd.DataFrame, adjudicator: str, coders: Sequence[str] | None = None) -> pd.DataFrame:
     """Majority vote per (doc_id, label_kind, label) over ``codes`` (doc_id, coder,
     label_kind, label, value), optionally only from ``coders``. A tie goes to the
     ``adjudicator``'s value when they coded it; otherwise the label is left out for that

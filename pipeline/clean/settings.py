@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pipeline.clean.signoff import DEFAULT_STOPWORDS, SignoffOptions
 from pipeline.clean.text import CleanOptions
@@ -13,6 +13,7 @@ from pipeline.settings import settings_from
 
 @dataclass(frozen=True)
 class CleanSettings:
+    SECTION: ClassVar[str] = "clean"
     unicode_form: str
     fix_mojibake: bool
     extra_furniture: tuple[str, ...]

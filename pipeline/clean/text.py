@@ -62,7 +62,7 @@ class CleanOptions:
                 raise ConfigError(f"clean.extra_furniture: bad regex {pat!r} ({exc})") from exc
 
 
-def repair_unicode(text: str, form: str = "NFC", fix_mojibake: bool = True) -> str:
+def repair_unicode(text: str, form: str, fix_mojibake: bool) -> str:
     """Fix mojibake (``â€™`` -> ``’``), HTML entities, ligatures, full-width forms and
     control characters with ftfy, keep typographic quotes, then normalise to ``form``."""
     if fix_mojibake:

@@ -6,6 +6,8 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pipeline.settings import typed
+from pipeline.sections import ProgressSettings
 from pipeline import __version__
 from pipeline.api import Corpus
 from pipeline.cli.annotate import annotate, evaluate, train
@@ -43,7 +45,7 @@ def run(paths, stages, verbose, config, db):
     if not verbose:
         quiet_prefect()
     corpus = Corpus(db, config)
-    with stage_progress(console, float(config.get("progress.log_interval"))) as progress:
+    with stage_progress(console, typed(config, ProgressSettings).log_interval) as progress:
         summary = corpus.run(paths or None, stages or None, progress=progress)
     _print_run(summary, corpus.db)
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from pipeline.settings import typed
+from pipeline.quotes.settings import QuoteSettings
 from pipeline.api import Corpus
 from pipeline.cli.common import config_options, user_errors
 from pipeline.cli.output import emit, format_option
@@ -68,7 +70,8 @@ def quotes(theme, stance, since, until, topic, search, min_words, max_words, min
     corpus = Corpus(db, config)
     if out_path and pseudonymise and Path(out_path).expanduser().resolve() == corpus.quote_key_path():
         raise UserError("--out names the pseudonym key file: choose another file")
-    floor = float(config.get("quotes.min_confidence") if min_confidence is None else min_confidence)
+    settings = typed(config, QuoteSettings)
+    floor = float(settings.min_confidence if min_confidence is None else min_confidence)
     df = corpus.quotes(theme, stance, min_chars, max_chars, limit, kind, since=since, until=until,
                        topic=topic, search=search, min_words=min_words, max_words=max_words, per_post=per_post,
                        sample=sample, seed=seed, min_confidence=floor,
@@ -78,7 +81,7 @@ def quotes(theme, stance, since, until, topic, search, min_words, max_words, min
         table = pseudonymise_frame(table, corpus.quote_pseudonymiser())
     selection = {"theme": theme, "stance": stance and stance.upper(), "since": since, "until": until,
                  "topic": topic, "search": search, "kind": kind}
-    citable = not all_labels and bool(config.get("quotes.citable_only"))
+    citable = not all_labels and settings.citable_only
     header = header_lines(selection, len(table), floor, pseudonymise, (sample, seed) if sample else None,
                           citable_only=citable)
     if fmt == "docx":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from pipeline.settings import typed
+from pipeline.search.settings import SearchSettings
 from pipeline.api import Corpus
 from pipeline.cli.common import config_options, user_errors
 from pipeline.cli.filters import filter_options, short
@@ -32,7 +34,7 @@ def search(query, mode, filters, limit, fmt, config, db):
     df["themes"] = [", ".join(t) for t in df["theme_stances"]]
     df = df.astype(object).where(df.notna(), None)  # nullable integers (<NA>) print as missing
     if fmt == "table":
-        n = int(config.get("search.snippet_chars"))
+        n = typed(config, SearchSettings).snippet_chars
         rows = [(r.rank, f"{r.score:.4f}", r.published_at, r.kind, r.author, r.themes, short(r.own_text, n),
                  r.doc_id) for r in df.itertuples()]
         emit(["rank", "score", "published_at", "kind", "author", "themes", "own words", "doc_id"], rows, fmt,

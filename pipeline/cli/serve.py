@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from pipeline.settings import typed
+from pipeline.sections import ServeSettings
 from pipeline.cli.common import config_options, user_errors
 
 
@@ -20,7 +22,8 @@ def serve(port, host, config, db):
     from pipeline.serve.app import create_app
 
     app = create_app(db, config)
-    host = host or config.get("serve.host")
-    port = port if port is not None else int(config.get("serve.port"))
+    serve = typed(config, ServeSettings)
+    host = host or serve.host
+    port = port if port is not None else serve.port
     click.echo(f"explorer on http://{host}:{port}/ (read-only; Ctrl+C stops it)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

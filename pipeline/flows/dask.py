@@ -16,33 +16,28 @@ from contextlib import contextmanager
 from typing import Any
 
 from pipeline.config import Config, ConfigError
-
-RUNNERS = ("default", "dask")
+from pipeline.sections import RUNNERS, ScaleSettings
+from pipeline.settings import typed
 
 _ACTIVE: dict[str, Any] = {}  # run_id -> started DaskTaskRunner
 _LOCK = threading.Lock()
 
 
-def runner_settings(config: Config) -> dict[str, Any]:
-    """The ``[scale]`` section, checked: ``runner``, ``address``, ``n_workers``, ``shard_size``."""
-    s = dict(config.section("scale"))
-    if s["runner"] not in RUNNERS:
-        raise ConfigError(f"scale.runner must be one of {', '.join(RUNNERS)}, got {s['runner']!r}")
-    if int(s["n_workers"]) < 1 or int(s["shard_size"]) < 1:
-        raise ConfigError("scale.n_workers and scale.shard_size must be at least 1")
-    return s
+def runner_settings(config: Config) -> ScaleSettings:
+    """The ``[scale]`` section, checked (``ScaleSettings``)."""
+    return typed(config, ScaleSettings)
 
 
-def task_runner(settings: dict[str, Any]):
+def task_runner(settings: ScaleSettings):
     """A ``DaskTaskRunner`` for the settings: the cluster at ``address``, or a local
     cluster of ``n_workers`` single-threaded worker processes."""
     try:
         from prefect_dask import DaskTaskRunner
     except ImportError as exc:
         raise ConfigError("scale.runner = 'dask' needs prefect-dask: pip install 'probation-corpus[dask]'") from exc
-    if settings["address"]:
-        return DaskTaskRunner(address=settings["address"])
-    return DaskTaskRunner(cluster_kwargs={"n_workers": int(settings["n_workers"]), "threads_per_worker": 1,
+    if settings.address:
+        return DaskTaskRunner(address=settings.address)
+    return DaskTaskRunner(cluster_kwargs={"n_workers": settings.n_workers, "threads_per_worker": 1,
                                           "processes": True, "dashboard_address": None})
 
 
@@ -51,7 +46,7 @@ def dask_for_run(run_id: str, config: Config) -> Iterator[bool]:
     """For the block, a started Dask task runner for ``run_id`` if ``scale.runner`` is
     ``dask`` (yields True), else nothing (yields False)."""
     settings = runner_settings(config)
-    if settings["runner"] != "dask":
+    if settings.runner != "dask":
         yield False
         return
     runner = task_runner(settings)

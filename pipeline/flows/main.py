@@ -14,6 +14,9 @@ from contextlib import contextmanager
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from pipeline.settings import typed
+from pipeline.sections import ProgressSettings
+from pipeline.report.settings import ReportSettings
 from pipeline.config import Config
 from pipeline.errors import UserError
 from pipeline.flows.dask import dask_for_run, mapper_for
@@ -62,7 +65,7 @@ def _stage_task(name: str, job):
     @task(name=name, cache_policy=NO_CACHE, retries=0)
     def run_stage(db_path: str, config_json: str, run_id: str, paths: list[str], options: dict) -> dict:
         config = Config(json.loads(config_json))
-        progress = _stage_progress(float(config.get("progress.log_interval")))
+        progress = _stage_progress(typed(config, ProgressSettings).log_interval)
         mapper = mapper_for(run_id)
         ctx = JobContext(db_path, config, run_id, tuple(paths), options, progress,
                          **({"mapper": mapper} if mapper else {}))
@@ -104,7 +107,7 @@ def main_flow(paths: list[str], db_path: str, config_json: str, stages: list[str
         end(db_path, run_id, status, summary, error)
         raise
     end(db_path, run_id, "completed", summary)
-    if stages is None and config.get("report.in_flow"):
+    if stages is None and typed(config, ReportSettings).in_flow:
         # after the run is recorded as completed, so the report's provenance shows it so
         summary["report"] = report_task(db_path, config_json, run_id)
     return summary

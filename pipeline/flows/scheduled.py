@@ -17,6 +17,9 @@ from typing import Any, Literal
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from pipeline.sync.settings import SyncSettings
+from pipeline.settings import typed
+from pipeline.sections import PathsSettings, ScheduleSettings
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.errors import UserError
 from pipeline.flows.main import main_flow
@@ -41,7 +44,7 @@ def _config(config_path: str | None, overrides: Sequence[str] | None) -> Config:
 
 def _inputs(config: Config, inputs: Sequence[str] | None, allow_none: bool = False) -> list[str]:
     """``inputs`` or ``schedule.sync_paths``, each resolved and checked to exist."""
-    chosen = list(inputs) if inputs else list(config.get("schedule.sync_paths"))
+    chosen = list(inputs) if inputs else list(typed(config, ScheduleSettings).sync_paths)
     if not chosen and not allow_none:
         raise ConfigError("no input folders: give `inputs` or set schedule.sync_paths (or sync.blogs)")
     resolved = [_from_root(p) for p in chosen]
@@ -52,7 +55,7 @@ def _inputs(config: Config, inputs: Sequence[str] | None, allow_none: bool = Fal
 
 
 def _db(config: Config, db_path: str | None) -> str:
-    return _from_root(db_path or config.get("paths.db"))
+    return _from_root(db_path or typed(config, PathsSettings).db)
 
 
 @task(name="sync", cache_policy=NO_CACHE, retries=0)
@@ -83,8 +86,8 @@ def nightly_sync(inputs: list[str] | None = None, db_path: str | None = None,
     does not stop the others or the stages; the flow run then ends failed, saying which.
     """
     config = _config(config_path, overrides)
-    chosen = list(stages) if stages else list(config.get("schedule.sync_stages"))
-    chosen_blogs = list(blogs) if blogs is not None else list(config.get("sync.blogs"))
+    chosen = list(stages) if stages else list(typed(config, ScheduleSettings).sync_stages)
+    chosen_blogs = list(blogs) if blogs is not None else list(typed(config, SyncSettings).blogs)
     paths = _inputs(config, inputs, allow_none=bool(chosen_blogs))
     db = _db(config, db_path)
     synced: dict[str, dict] = {}
@@ -114,7 +117,7 @@ def weekly_refit(db_path: str | None = None, config_path: str | None = None,
     ``topics`` in run order: the stages that read the topics.
     """
     config = _config(config_path, overrides)
-    after = list(then) if then is not None else list(config.get("schedule.after_refit"))
+    after = list(then) if then is not None else list(typed(config, ScheduleSettings).after_refit)
     order = list(STAGES)
     if REFIT_STAGE not in STAGES:
         raise UserError(f"no {REFIT_STAGE!r} stage to refit; stages: {', '.join(STAGES)}")

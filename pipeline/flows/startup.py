@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from pipeline.settings import typed
+from pipeline.sections import FlowsSettings
 from pipeline.config import Config
 from pipeline.errors import UserError
 
@@ -31,7 +33,7 @@ def local_server_wait(config: Config) -> Iterator[None]:
     if PREFECT_API_URL.value():
         yield
         return
-    timeout = max(1, int(round(float(config.get("flows.local_startup_timeout_s")))))
+    timeout = max(1, int(round(typed(config, FlowsSettings).local_startup_timeout_s)))
     with temporary_settings(updates={PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: timeout}):
         try:
             yield

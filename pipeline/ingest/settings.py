@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pipeline.settings import settings_from
 
 
 @dataclass(frozen=True)
 class IngestSettings:
+    SECTION: ClassVar[str] = "ingest"
     timezone: str
     max_file_mb: float
     sniff_bytes: int

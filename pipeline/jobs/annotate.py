@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.settings import typed
+from pipeline.annotate.settings import AnnotateSettings
 from pipeline.annotate.agreement import agreement_table
 from pipeline.annotate.codes import codes_frame, gold_locators, read_code_file, resolve
 from pipeline.annotate.sample import STRATEGIES, export_records, pick_documents, write_csv, write_jsonl
@@ -33,9 +35,9 @@ def export_sample(db_path: str, config: Config, n: int | None = None, strategy: 
     """Choose documents to code and write them as CSV and JSON Lines (same rows).
 
     Returns the two paths, the strategy and the number of documents."""
-    section = config.section("annotate")
-    n = int(n if n is not None else section["sample_size"])
-    strategy = (strategy or section["strategy"]).lower()
+    settings = typed(config, AnnotateSettings)
+    n = int(n if n is not None else settings.sample_size)
+    strategy = (strategy or settings.strategy).lower()
     if strategy not in STRATEGIES:
         raise UserError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
     taxonomy = taxonomy_from_config(config.section("classify"))
@@ -46,7 +48,7 @@ def export_sample(db_path: str, config: Config, n: int | None = None, strategy: 
             raise StoreError("documents has no own_text column yet: run the clean stage first")
         docs = export_documents(conn)
         locs = gold_locators(document_locators(conn))
-        coded = coded_doc_ids(conn, coder) if section["exclude_coded"] else set()
+        coded = coded_doc_ids(conn, coder) if settings.exclude_coded else set()
         run = latest_classify_run(conn)
         scores = theme_scores(conn, run) if run else pd.DataFrame(columns=["doc_id", "theme", "score", "present",
                                                                             "method"])
@@ -57,7 +59,7 @@ def export_sample(db_path: str, config: Config, n: int | None = None, strategy: 
                             theme_threshold=float(config.get("classify.theme_threshold")),
                             seed=int(config.get("classify.random_seed")))
     records = export_records(picked, taxonomy.names)
-    folder = Path(out_dir) if out_dir else resolve_path(section["export_dir"])
+    folder = Path(out_dir) if out_dir else resolve_path(settings.export_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"sample_{strategy}_{datetime.now().strftime('%Y%m%d_%H%M%S')}"
     csv_path, jsonl_path = folder / f"{stem}.csv", folder / f"{stem}.jsonl"

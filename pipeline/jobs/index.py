@@ -9,14 +9,14 @@ from __future__ import annotations
 import time
 
 from pipeline.jobs.context import JobContext
-from pipeline.search import IndexSettings, needs_rebuild, texts_fingerprint
+from pipeline.search import SearchSettings, needs_rebuild, texts_fingerprint
+from pipeline.settings import typed
 from pipeline.store import connect, transaction
 from pipeline.store.search import bm25_ready, index_state, own_texts, rebuild_bm25
 
 
 def index_job(ctx: JobContext) -> dict:
-    cfg = ctx.config.section("search")
-    settings = IndexSettings(str(cfg["fts_stemmer"]), str(cfg["fts_stopwords"]))
+    settings = typed(ctx.config, SearchSettings)
     conn = connect(ctx.db_path)
     try:
         docs = own_texts(conn)
@@ -27,7 +27,7 @@ def index_job(ctx: JobContext) -> dict:
         rebuilt = needs_rebuild(index_state(conn), fingerprint, settings, bm25_ready(conn))
         if rebuilt:
             with transaction(conn):
-                rebuild_bm25(conn, docs, fingerprint, settings.stemmer, settings.stopwords, ctx.run_id)
+                rebuild_bm25(conn, docs, fingerprint, settings.fts_stemmer, settings.fts_stopwords, ctx.run_id)
         ctx.progress("index", total, total)
     finally:
         conn.close()

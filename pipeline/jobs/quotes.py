@@ -44,7 +44,7 @@ def quote_rows(docs: pd.DataFrame, opts: QuoteOptions, progress=None) -> pd.Data
 def quotes_job(ctx: JobContext) -> dict:
     """Build the quotes of stale documents and write them in one transaction."""
     opts = QuoteOptions.from_config(ctx.config.section("quotes"))
-    key = settings_key(LOGIC_VERSION, {"min_words": opts.min_words})
+    key = settings_key(LOGIC_VERSION, opts)
     conn = connect(ctx.db_path)
     try:
         docs = store.quote_inputs(conn, key)

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from pipeline.settings import typed
+from pipeline.sections import StoreSettings
 from pipeline.config import Config
 from pipeline.store import connect
 from pipeline.store import lock
@@ -40,7 +42,7 @@ def _on_sigterm(signum, frame):
 
 def begin(db_path: str, flow: str, params: dict, config: Config, run_id: str | None = None) -> str:
     """Take the writer lock (waiting up to store.lock_wait_s) and open a ``running`` row."""
-    lock.acquire(db_path, float(config.get("store.lock_wait_s")))
+    lock.acquire(db_path, typed(config, StoreSettings).lock_wait_s)
     try:
         conn = connect(db_path)
         try:

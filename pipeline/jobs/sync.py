@@ -47,6 +47,7 @@ from pipeline.sync.feeds import (
     parse_page,
 )
 from pipeline.sync.http import PoliteClient
+from pipeline.sync.settings import SyncSettings
 
 
 @dataclass
@@ -99,11 +100,11 @@ def _stamp() -> str:
 def sync_job(ctx: JobContext, *, ingest: Job, client: PoliteClient | None = None) -> dict:
     """Sync one blog (``ctx.options``: ``url``, ``format`` atom|json, ``full``); ``ingest`` is
     the ingest job (``STAGES["ingest"]``) that reads the fetched pages."""
-    cfg = ctx.config.section("sync")
+    settings = SyncSettings.from_config(ctx.config.section("sync"))
     url = ctx.options.get("url")
     if not url:
         raise SyncError("no blog to sync: give its address (probation-corpus sync URL) or set sync.blogs")
-    fmt = ctx.options.get("format") or cfg["format"]
+    fmt = ctx.options.get("format") or settings.format
     if fmt not in FEED_FORMATS:
         raise SyncError(f"feed format {fmt!r} is not one of {', '.join(FEED_FORMATS)}")
     full = bool(ctx.options.get("full"))
@@ -114,13 +115,13 @@ def sync_job(ctx: JobContext, *, ingest: Job, client: PoliteClient | None = None
     finally:
         conn.close()
 
-    folder = resolve_path(cfg["raw_dir"]) / blog.host / _stamp()
+    folder = resolve_path(settings.raw_dir) / blog.host / _stamp()
     folder.mkdir(parents=True, exist_ok=False)
     own_client = client is None
-    client = client or PoliteClient.from_config(cfg)
+    client = client or PoliteClient(settings)
     try:
-        run = _Run(client, folder, fmt, int(cfg["max_pages"]))
-        _fetch(run, blog, fmt, int(cfg["max_results"]), marks, full, ctx)
+        run = _Run(client, folder, fmt, settings.max_pages)
+        _fetch(run, blog, fmt, settings.max_results, marks, full, ctx)
     finally:
         if own_client:
             client.close()

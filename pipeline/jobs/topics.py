@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.settings import typed
+from pipeline.sections import PathsSettings
 from pipeline.config import resolve_path
 from pipeline.embed import content_hash
 from pipeline.jobs.context import JobContext
@@ -112,7 +114,7 @@ def refit_job(ctx: JobContext) -> dict:
         conn.close()
     ctx.progress("topics", 0, len(docs))
     fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings)
-    folder = model_dir(resolve_path(ctx.config.get("paths.models_dir")), ctx.run_id).resolve()
+    folder = model_dir(resolve_path(typed(ctx.config, PathsSettings).models_dir), ctx.run_id).resolve()
     in_hash = input_hash(list(docs.doc_id), list(docs.content_hash), f"{state['model_id']}|{state['chunking']}")
     embedding = {"model": state["model"], "model_id": state["model_id"], "chunking": state["chunking"],
                  "device": state["device"]}

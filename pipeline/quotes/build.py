@@ -27,6 +27,8 @@ from typing import Any
 
 from pipeline.clean.text import word_count
 from pipeline.config import ConfigError
+from pipeline.quotes.settings import QuoteSettings
+from pipeline.settings import settings_from
 
 LOGIC_VERSION = "2"  # bump when a change here or in sentences.py changes stored quotes
 ELISION = "[…]"
@@ -43,16 +45,19 @@ _NAME_STRIP = " -–—~'‘’\"“”.,"
 
 @dataclass(frozen=True)
 class QuoteOptions:
-    """``[quotes]`` settings the quote of a document depends on."""
+    """``[quotes]`` settings the quote of a document depends on (its stored key)."""
 
-    min_words: int = 8
+    min_words: int
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> "QuoteOptions":
-        opts = cls(min_words=int(cfg["min_words"]))
-        if opts.min_words < 1:
+        """From the ``[quotes]`` section (all its keys are checked, this reads ``min_words``)."""
+        settings = settings_from(QuoteSettings, cfg, "quotes")
+        return cls(min_words=settings.min_words)
+
+    def __post_init__(self) -> None:
+        if self.min_words < 1:
             raise ConfigError("quotes.min_words must be at least 1: set it to 1 or more")
-        return opts
 
 
 @dataclass(frozen=True)
@@ -110,11 +115,10 @@ def own_sentences(text: str, own_spans: Iterable[Span], sentences: Sequence[Span
 
 
 def build_quote(text: str, own_spans: Sequence[Span], sentences: Sequence[Span],
-                opts: QuoteOptions | None = None, handles: Iterable[str] = ()) -> Quote:
+                opts: QuoteOptions, handles: Iterable[str] = ()) -> Quote:
     """The quote of one document (see the module docstring). ``sentences`` are trimmed,
     ordered, non-overlapping spans covering every non-blank character; ``handles`` are
     the author's names (a line holding only one of them is a sign-off, never quoted)."""
-    opts = opts or QuoteOptions()
     names = frozenset(h.strip(_NAME_STRIP).casefold() for h in handles if h and h.strip(_NAME_STRIP))
     flags = own_sentences(text, own_spans, sentences)
     if not any(flags):

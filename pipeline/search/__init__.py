@@ -7,8 +7,9 @@ BM25 index, semantic search and hybrid ranking lives in ``pipeline.store.search`
   aligned keyword-in-context lines.
 """
 
-from pipeline.search.index import IndexSettings, needs_rebuild, texts_fingerprint
+from pipeline.search.index import needs_rebuild, texts_fingerprint
+from pipeline.search.settings import SearchSettings
 from pipeline.search.kwic import Hit, KwicError, align, compile_term, find_matches, kwic, window
 
-__all__ = ["Hit", "IndexSettings", "KwicError", "align", "compile_term", "find_matches", "kwic",
+__all__ = ["Hit", "SearchSettings", "KwicError", "align", "compile_term", "find_matches", "kwic",
            "needs_rebuild", "texts_fingerprint", "window"]

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class IndexSettings:
-    stemmer: str
-    stopwords: str
+from pipeline.search.settings import SearchSettings
 
 
 def texts_fingerprint(pairs: Iterable[tuple[str, str]]) -> str:
@@ -22,9 +17,9 @@ def texts_fingerprint(pairs: Iterable[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
-def needs_rebuild(state: dict | None, fingerprint: str, settings: IndexSettings, index_exists: bool) -> bool:
+def needs_rebuild(state: dict | None, fingerprint: str, settings: SearchSettings, index_exists: bool) -> bool:
     """True when there is no index, the texts changed, or the tokenising settings changed."""
     if state is None or not index_exists:
         return True
     return (state["fingerprint"], state["stemmer"], state["stopwords"]) != (
-        fingerprint, settings.stemmer, settings.stopwords)
+        fingerprint, settings.fts_stemmer, settings.fts_stopwords)

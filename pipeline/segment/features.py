@@ -149,7 +149,7 @@ class ParagraphModel:
         logit = self.intercept + sum(v for _, v in self.contributions(x))
         return 1.0 / (1.0 + math.exp(-max(min(logit, 40.0), -40.0)))
 
-    def explain(self, x: Sequence[float], top: int = 3) -> str:
+    def explain(self, x: Sequence[float], top: int) -> str:
         """The ``top`` features that pushed hardest towards the decision taken."""
         p = self.probability(x)
         sign = 1.0 if p >= 0.5 else -1.0

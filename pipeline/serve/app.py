@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from pipeline.settings import typed
+from pipeline.sections import ServeSettings
 from pipeline.api import Corpus
 from pipeline.cli.output import emit
 from pipeline.config import Config
@@ -122,8 +124,8 @@ def create_app(db: str | Path | None = None, config: Config | None = None) -> Fa
     corpus = Corpus(db, config)
     config = corpus.config
     corpus.status()  # fail now, in one line, if there is no database
-    page_size = int(config.get("serve.page_size"))
-    max_rows = int(config.get("serve.sql_max_rows"))
+    serve = typed(config, ServeSettings)
+    page_size, max_rows = serve.page_size, serve.sql_max_rows
     app = FastAPI(title="probation-corpus explorer", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.exception_handler(UserError)

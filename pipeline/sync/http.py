@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from pipeline.sync.feeds import SyncError
+from pipeline.sync.settings import SyncSettings
 
 RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 
@@ -72,32 +74,29 @@ class ClientStats:
 class PoliteClient:
     """GET with manners. Use as a context manager (closes the connection pool)."""
 
-    def __init__(self, user_agent: str, *, delay_s: float = 1.0, timeout_s: float = 30.0, max_retries: int = 4,
-                 backoff_base_s: float = 1.0, backoff_cap_s: float = 60.0, retry_after_max_s: float = 600.0,
-                 respect_robots: bool = True, sleep: Callable[[float], None] = time.sleep,
+    def __init__(self, settings: SyncSettings, *, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, rng: random.Random | None = None,
                  transport: httpx.BaseTransport | None = None):
-        if not user_agent.strip():
+        """``settings``: the ``[sync]`` section; ``sleep``, ``clock``, ``rng`` and ``transport``
+        are injected by tests (a fake clock, a simulated blog)."""
+        if not settings.user_agent.strip():
             raise SyncError("sync.user_agent is empty: requests must say who is asking")
-        self.user_agent = user_agent
-        self.delay_s, self.max_retries = float(delay_s), int(max_retries)
-        self.backoff_base_s, self.backoff_cap_s = float(backoff_base_s), float(backoff_cap_s)
-        self.retry_after_max_s = float(retry_after_max_s)
-        self.respect_robots = respect_robots
+        self.user_agent = settings.user_agent
+        self.delay_s, self.max_retries = settings.delay_seconds, settings.max_retries
+        self.backoff_base_s, self.backoff_cap_s = settings.backoff_base_seconds, settings.backoff_cap_seconds
+        self.retry_after_max_s = settings.retry_after_max_seconds
+        self.respect_robots = settings.respect_robots
         self._sleep, self._clock, self._rng = sleep, clock, rng or random.Random()
-        self._http = httpx.Client(headers={"User-Agent": user_agent}, timeout=float(timeout_s),
+        self._http = httpx.Client(headers={"User-Agent": settings.user_agent}, timeout=settings.timeout_seconds,
                                   follow_redirects=True, transport=transport)
         self._robots: dict[str, RobotFileParser] = {}
         self._last_start: float | None = None
         self.stats = ClientStats()
 
     @classmethod
-    def from_config(cls, cfg: dict, **kw) -> "PoliteClient":
+    def from_config(cls, cfg: Mapping[str, Any], **kw) -> "PoliteClient":
         """From the ``[sync]`` config section (``kw``: sleep, clock, rng, transport)."""
-        return cls(cfg["user_agent"], delay_s=cfg["delay_seconds"], timeout_s=cfg["timeout_seconds"],
-                   max_retries=cfg["max_retries"], backoff_base_s=cfg["backoff_base_seconds"],
-                   backoff_cap_s=cfg["backoff_cap_seconds"], retry_after_max_s=cfg["retry_after_max_seconds"],
-                   respect_robots=cfg["respect_robots"], **kw)
+        return cls(SyncSettings.from_config(cfg), **kw)
 
     def __enter__(self) -> "PoliteClient":
         return self

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 OUTLIER_LABEL = "(outliers)"
 
 
-def topic_label(terms: Sequence[str], n: int = 3) -> str:
+def topic_label(terms: Sequence[str], n: int) -> str:
     """``"inspection / hmip / report"``: the first ``n`` terms that add a word.
 
     A term is skipped when every word of it is already in the label (so ``"union rep"``

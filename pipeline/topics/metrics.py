@@ -73,7 +73,7 @@ def npmi_coherence(topics: Sequence[Sequence[str]], docs: Sequence[Iterable[str]
     return (float(np.mean(valid)) if valid else float("nan")), per_topic
 
 
-def topic_diversity(topics: Sequence[Sequence[str]], top_n: int = 10) -> float:
+def topic_diversity(topics: Sequence[Sequence[str]], top_n: int) -> float:
     """Share of unique terms among the topics' top ``top_n`` terms (Dieng et al. 2020)."""
     tops = [list(t)[:top_n] for t in topics if len(t)]
     if not tops:

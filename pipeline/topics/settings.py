@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import ConfigError
+from pipeline.settings import settings_from
 
 OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions", "none")
 
@@ -54,12 +55,7 @@ class TopicSettings:
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> "TopicSettings":
         """From ``config.section("topics")``; unknown or missing keys are errors."""
-        names = {f.name for f in fields(cls)}
-        missing = names - set(section)
-        if missing:
-            raise ConfigError(f"[topics] config lacks {', '.join(sorted(missing))}")
-        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in section.items() if k in names}
-        settings = cls(**values)
+        settings = settings_from(cls, section, "topics")
         settings.validate()
         return settings
 

@@ -53,7 +53,7 @@ def stop_words(domain: Iterable[str] = ()) -> frozenset[str]:
     return frozenset(w.lower() for w in (*ENGLISH_STOP_WORDS, *STOP_WORDS, *domain))
 
 
-def lemmatize(texts: Sequence[str], stop: frozenset[str], keep_pos: Sequence[str], min_chars: int = 3,
+def lemmatize(texts: Sequence[str], stop: frozenset[str], keep_pos: Sequence[str], min_chars: int,
               batch_size: int = 64, nlp: Any = None) -> list[str]:
     """Each text as space-separated lower-case lemmas.
 

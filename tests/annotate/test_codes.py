@@ -85,11 +85,11 @@ def test_consolidate_majority_and_ties():
         ("d1", "c", "sentiment", "sentiment", "NEUTRAL"),
         ("d2", "a", "sentiment", "sentiment", "NEGATIVE"), ("d2", "b", "sentiment", "sentiment", "POSITIVE"),
     ], columns=["doc_id", "coder", "label_kind", "label", "value"])
-    gold = consolidate(codes).set_index("doc_id")
+    gold = consolidate(codes, "").set_index("doc_id")
     assert gold.loc["d1", "value"] == "NEGATIVE" and "d2" not in gold.index  # a tie is left out
     gold = consolidate(codes, adjudicator="b").set_index("doc_id")
     assert gold.loc["d2", "value"] == "POSITIVE"
-    assert consolidate(codes, coders=["c"]).value.tolist() == ["NEUTRAL"]
+    assert consolidate(codes, "", coders=["c"]).value.tolist() == ["NEUTRAL"]
 
 
 def test_rows_for_documents_not_ingested_are_skipped_and_listed(tmp_path):

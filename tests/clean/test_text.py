@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,13 +34,13 @@ BLOGGY = st.lists(
 
 
 def test_repair_unicode_fixes_mojibake_and_keeps_typographic_quotes():
-    assert repair_unicode("It\u00e2\u20ac\u2122s") == "It’s"
-    assert repair_unicode("“top draw”") == "“top draw”"
-    assert repair_unicode("ﬁnal &amp; ＡＢＣ") == "final & ABC"
+    assert repair_unicode("It\u00e2\u20ac\u2122s", "NFC", True) == "It’s"
+    assert repair_unicode("“top draw”", "NFC", True) == "“top draw”"
+    assert repair_unicode("ﬁnal &amp; ＡＢＣ", "NFC", True) == "final & ABC"
 
 
 def test_repair_unicode_can_be_switched_off():
-    assert repair_unicode("ﬁnal", fix_mojibake=False) == "ﬁnal"
+    assert repair_unicode("ﬁnal", "NFC", fix_mojibake=False) == "ﬁnal"
 
 
 def test_normalise_whitespace():
@@ -86,7 +87,9 @@ def test_clean_text_is_idempotent(s):
 @settings(max_examples=200, deadline=None)
 @given(BLOGGY)
 def test_each_step_is_idempotent(s):
-    for f in (normalise_whitespace, strip_furniture, repair_unicode):
+    repair = partial(repair_unicode, form=OPTS.unicode_form, fix_mojibake=OPTS.fix_mojibake)
+    repair.__name__ = "repair_unicode"
+    for f in (normalise_whitespace, strip_furniture, repair):
         once = f(s)
         assert f(once) == once, f.__name__
 

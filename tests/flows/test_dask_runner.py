@@ -57,7 +57,7 @@ def _views(db: str) -> dict[str, pd.DataFrame]:
 
 
 def test_scale_settings_are_checked():
-    assert runner_settings(load_config())["runner"] == "default"
+    assert runner_settings(load_config()).runner == "default"
     with pytest.raises(ConfigError, match="scale.runner"):
         runner_settings(load_config(overrides={"scale": {"runner": "spark"}}))
     with pytest.raises(ConfigError, match="n_workers"):

@@ -8,9 +8,12 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.config import load_config
 from pipeline.quotes import ELISION, QuoteOptions, build_quote, first_sentence, join_pieces, quote_holes
 from pipeline.quotes.build import segment_holes
 from pipeline.quotes.sentences import sentence_spans
+
+OPTS = QuoteOptions.from_config(load_config().section("quotes"))
 
 
 def sents(text: str) -> list[tuple[int, int]]:
@@ -37,7 +40,7 @@ def spans_of(text: str, *parts: str) -> list[tuple[int, int]]:
 
 def test_contiguous_own_words_are_one_piece():
     text = "I have worked in this office for eleven years. The caseloads have never been this high."
-    q = build_quote(text, own_all(text), sents(text))
+    q = build_quote(text, own_all(text), sents(text), OPTS)
     assert q.pieces == ((0, len(text)),) and q.text == text and not q.elided and q.reason == "ok"
 
 
@@ -46,7 +49,7 @@ def test_pasted_passage_in_the_middle_becomes_an_elision_mark():
     pasted = "Dear colleagues, we are pleased to announce a new operating model for all teams."
     own2 = "Nobody on my team was asked a single question about any of it before it was decided."
     text = f"{own1}\n\n{pasted}\n\n{own2}"
-    q = build_quote(text, spans_of(text, own1, own2), sents(text))
+    q = build_quote(text, spans_of(text, own1, own2), sents(text), OPTS)
     assert q.text == f"{own1} {ELISION} {own2}"
     assert [text[s:e] for s, e in q.pieces] == [own1, own2]
     assert "pleased to announce" not in q.text and q.elided
@@ -58,7 +61,7 @@ def test_a_sentence_mixing_own_words_and_a_quotation_is_left_out_whole():
     quoted = '"we accept all the recommendations in full"'
     qs = text.index(quoted)
     own = [(0, qs - 1), (qs + len(quoted), len(text))]
-    q = build_quote(text, own, sents(text))
+    q = build_quote(text, own, sents(text), OPTS)
     assert q.text == "Which is what they always say, and then nothing at all changes for the people doing the work."
     assert "said" not in q.text and " ." not in q.text
 
@@ -69,26 +72,26 @@ def test_the_hole_of_the_old_own_text_is_detected():
     qs = text.index(quoted)
     own = [(0, qs - 1), (qs + len(quoted), len(text))]
     assert segment_holes(text, own, sents(text))  # "The statement said . Which is ..." had a hole
-    q = build_quote(text, own, sents(text))
+    q = build_quote(text, own, sents(text), OPTS)
     assert q.text is None and q.reason == "too_short"  # six own words left: no quote
 
 
 def test_speaker_labels_urls_and_short_fragments_are_no_quote():
     for text in ("A:\nB:\nC:", "https://example.org/a-page\nwww.example.org/other",
                  "Well said. Spot on.", "Jim Smith:\nhttps://example.org/x"):
-        q = build_quote(text, own_all(text), sents(text))
+        q = build_quote(text, own_all(text), sents(text), OPTS)
         assert q.text is None and q.pieces == (), text
 
 
 def test_eight_words_is_the_floor_for_a_quote_and_for_each_piece():
     seven = "One two three four five six seven."
     eight = "One two three four five six seven eight."
-    assert build_quote(seven, own_all(seven), sents(seven)).text is None
-    assert build_quote(eight, own_all(eight), sents(eight)).text == eight
+    assert build_quote(seven, own_all(seven), sents(seven), OPTS).text is None
+    assert build_quote(eight, own_all(eight), sents(eight), OPTS).text == eight
     # a short own fragment between two pasted blocks is dropped, not kept as a piece
     long1 = "I think this is the most honest thing anyone senior has said in years."
     text = f"{long1}\n\nPASTED WORDS HERE.\n\nQuite right.\n\nMORE PASTED WORDS."
-    q = build_quote(text, spans_of(text, long1, "Quite right."), sents(text))
+    q = build_quote(text, spans_of(text, long1, "Quite right."), sents(text), OPTS)
     assert q.text == long1 and len(q.pieces) == 1
     assert build_quote(eight, own_all(eight), sents(eight), QuoteOptions(min_words=9)).text is None
 
@@ -97,18 +100,18 @@ def test_labels_intro_lines_and_signoff_are_trimmed_from_the_edges():
     body = "This is exactly what happened in our office last year and nobody listened."
     text = f"Jim Smith:\n{body}\nFrom the staff bulletin:-\nPASTED BULLETIN TEXT GOES HERE.\nKestrel"
     own = spans_of(text, f"Jim Smith:\n{body}\nFrom the staff bulletin:-") + spans_of(text, "Kestrel")
-    q = build_quote(text, own, sents(text), handles=["KESTREL"])
+    q = build_quote(text, own, sents(text), OPTS, handles=["KESTREL"])
     assert q.text == body
 
 
 def test_links_do_not_count_as_words():
     text = "See https://example.org/a/very/long/path here and https://example.org/b now."
-    assert build_quote(text, own_all(text), sents(text)).text is None
+    assert build_quote(text, own_all(text), sents(text), OPTS).text is None
 
 
 def test_no_own_words():
     text = "All of this was pasted from somewhere else entirely, every single word."
-    q = build_quote(text, [], sents(text))
+    q = build_quote(text, [], sents(text), OPTS)
     assert q.text is None and q.reason == "no_own_words"
 
 
@@ -161,7 +164,7 @@ def test_pieces_are_verbatim_own_sentences_at_their_offsets(parts):
             own.append((len(text), len(text) + len(sentence)))
         text += sentence
     s = sents(text)
-    q = build_quote(text, own, s)
+    q = build_quote(text, own, s, OPTS)
     if q.text is None:
         assert q.pieces == ()
         return

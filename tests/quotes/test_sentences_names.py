@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.quotes import build_quote, quote_holes
+from pipeline.config import load_config
+from pipeline.quotes import QuoteOptions, build_quote, quote_holes
 from pipeline.quotes.sentences import analyse, load_nlp, names_in, split_lines
+
+OPTS = QuoteOptions.from_config(load_config().section("quotes"))
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +37,7 @@ def test_person_names_inside_the_quote_are_flagged():
             "PASTED: Councillor Desmond Farthing opened the new office.")
     own_end = text.index("\n\n")
     (a,) = analyse([text])
-    q = build_quote(text, [(0, own_end)], a.sentences)
+    q = build_quote(text, [(0, own_end)], a.sentences, OPTS)
     assert q.text and "Farthing" not in q.text
     names = names_in(text, a.persons, q.pieces)
     assert any("Okonjo" in n for n in names) and not any("Farthing" in n for n in names)
@@ -48,7 +51,7 @@ def test_real_sentences_give_quotes_without_holes():
     quoted_end = text.index("said.") + len("said.")
     own = [(0, quoted_start - 2), (quoted_end + 2, len(text))]
     (a,) = analyse([text])
-    q = build_quote(text, own, a.sentences)
+    q = build_quote(text, own, a.sentences, OPTS)
     assert q.text is not None and "Leaders" not in q.text and "[…]" in q.text
     assert quote_holes(text, q.pieces, q.text, a.sentences) == []
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pipeline.search import IndexSettings, needs_rebuild, texts_fingerprint
+from dataclasses import replace
 
-S = IndexSettings("porter", "english")
+from pipeline.config import load_config
+from pipeline.search import SearchSettings, needs_rebuild, texts_fingerprint
+from pipeline.settings import typed
+
+S = replace(typed(load_config(), SearchSettings), fts_stemmer="porter", fts_stopwords="english")
 
 
 def test_fingerprint_is_the_set_of_texts():
@@ -22,4 +26,4 @@ def test_rebuild_only_when_something_changed():
     assert needs_rebuild(None, fp, S, index_exists=True)
     assert needs_rebuild(state, fp, S, index_exists=False)
     assert needs_rebuild(state, texts_fingerprint([("d1", "two")]), S, index_exists=True)
-    assert needs_rebuild(state, fp, IndexSettings("none", "english"), index_exists=True)
+    assert needs_rebuild(state, fp, replace(S, fts_stemmer="none"), index_exists=True)

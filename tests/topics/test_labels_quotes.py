@@ -8,10 +8,10 @@ from pipeline.topics.text import sentence_spans
 
 
 def test_labels_are_readable_and_skip_repeats():
-    assert topic_label(["inspection", "hmip", "report", "rating"]) == "inspection / hmip / report"
-    assert topic_label(["union", "rep", "union rep", "strike"]) == "union / rep / strike"
+    assert topic_label(["inspection", "hmip", "report", "rating"], 3) == "inspection / hmip / report"
+    assert topic_label(["union", "rep", "union rep", "strike"], 3) == "union / rep / strike"
     assert topic_label(["pay award", "pay", "award", "pension"], 2) == "pay award / pension"
-    assert topic_label([]) == ""
+    assert topic_label([], 3) == ""
 
 
 def test_sentence_spans():

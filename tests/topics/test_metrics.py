@@ -48,4 +48,4 @@ def test_topic_diversity_by_hand():
     assert topic_diversity([["a", "b", "c"], ["a", "d", "e"]], top_n=3) == pytest.approx(5 / 6)
     assert topic_diversity([["a", "b"], ["c", "d"]], top_n=2) == 1.0
     assert topic_diversity([["a", "b", "x"], ["a", "b", "y"]], top_n=2) == 0.5
-    assert math.isnan(topic_diversity([]))
+    assert math.isnan(topic_diversity([], top_n=10))

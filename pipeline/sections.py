@@ -1,0 +1,73 @@
+"""Typed settings of the config sections that belong to the shell, not to one stage:
+``[paths]``, ``[schedule]``, ``[store]``, ``[flows]``, ``[progress]``, ``[serve]`` and
+``[scale]``. Field names are the TOML keys of ``pipeline/defaults.toml`` (their one
+source); read them with ``pipeline.settings.typed(config, PathsSettings)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from pipeline.config import ConfigError
+
+RUNNERS = ("default", "dask")
+
+
+@dataclass(frozen=True)
+class PathsSettings:
+    SECTION: ClassVar[str] = "paths"
+    db: str
+    sample_corpus: str
+    models_dir: str
+    reports_dir: str
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    SECTION: ClassVar[str] = "schedule"
+    sync_paths: tuple[str, ...]
+    sync_stages: tuple[str, ...]
+    after_refit: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    SECTION: ClassVar[str] = "store"
+    lock_wait_s: float
+    reader_retry_s: float
+
+
+@dataclass(frozen=True)
+class FlowsSettings:
+    SECTION: ClassVar[str] = "flows"
+    local_startup_timeout_s: float
+
+
+@dataclass(frozen=True)
+class ProgressSettings:
+    SECTION: ClassVar[str] = "progress"
+    log_interval: float
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    SECTION: ClassVar[str] = "serve"
+    host: str
+    port: int
+    page_size: int
+    sql_max_rows: int
+
+
+@dataclass(frozen=True)
+class ScaleSettings:
+    SECTION: ClassVar[str] = "scale"
+    runner: str
+    address: str
+    n_workers: int
+    shard_size: int
+
+    def __post_init__(self) -> None:
+        if self.runner not in RUNNERS:
+            raise ConfigError(f"scale.runner must be one of {', '.join(RUNNERS)}, got {self.runner!r}")
+        if self.n_workers < 1 or self.shard_size < 1:
+            raise ConfigError("scale.n_workers and scale.shard_size must be at least 1")

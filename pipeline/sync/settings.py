@@ -1,0 +1,31 @@
+"""``[sync]`` settings: field names are the TOML keys (``pipeline/defaults.toml``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pipeline.settings import settings_from
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    SECTION: ClassVar[str] = "sync"
+    blogs: tuple[str, ...]
+    format: str
+    user_agent: str
+    delay_seconds: float
+    timeout_seconds: float
+    max_retries: int
+    backoff_base_seconds: float
+    backoff_cap_seconds: float
+    retry_after_max_seconds: float
+    max_results: int
+    max_pages: int
+    raw_dir: str
+    respect_robots: bool
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> "SyncSettings":
+        return settings_from(cls, section, "sync")
