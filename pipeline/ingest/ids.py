@@ -10,7 +10,8 @@ that post, so the same comment from two forms of the same page is one document.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -44,6 +45,17 @@ def _owner(cid: str, known: Mapping[str, str], new: Mapping[str, str]) -> str | 
     return known.get("owner:" + cid) or new.get("owner:" + cid)
 
 
+@dataclass
+class _Ids:
+    """What the phases of :func:`assign_ids` share: the keys known before (``known``),
+    the keys learnt now (``new_keys``), and the ids given so far."""
+
+    known: Mapping[str, str]
+    new_keys: dict[str, str] = field(default_factory=dict)
+    posts: dict[str, str] = field(default_factory=dict)  # a post's local id -> doc id
+    comments: dict[tuple[str, str], str] = field(default_factory=dict)  # (post local id, local id) -> doc id
+
+
 def assign_ids(
     result: ParseResult, tz: str, known_posts: Mapping[str, str] | None = None
 ) -> tuple[list[Document], dict[str, str]]:
@@ -56,11 +68,19 @@ def assign_ids(
     feed page finds its parent on another; and 'owner:<doc id>' -> Blogger comment id, so
     two different comments with the same text on different pages stay two documents.
     Returns the documents and the keys to remember.
+
+    Phases: post ids, then comment ids (which need their posts'), then the documents
+    (which need their parents').
     """
-    known_posts = known_posts or {}
-    post_ids: dict[str, str] = {}
-    new_keys: dict[str, str] = {}
-    for d in result.docs:
+    ids = _Ids(known_posts or {})
+    fps = [fingerprint(d.text) for d in result.docs]
+    _assign_post_ids(result.docs, tz, ids)
+    _assign_comment_ids(result.docs, fps, ids)
+    return [_document(d, fp, ids) for d, fp in zip(result.docs, fps)], ids.new_keys
+
+
+def _assign_post_ids(docs: Sequence[RawDoc], tz: str, ids: _Ids) -> None:
+    for d in docs:
         if d.kind != "post":
             continue
         natural = post_key(d, tz)
@@ -71,66 +91,62 @@ def assign_ids(
         lookup = (["blogger:" + d.blogger_id] if d.blogger_id else []) + [natural]
         if d.url:
             lookup.append("blogger:" + page_url_key(d.url))
-        pid = next((known_posts[k] for k in lookup if k in known_posts), None) or post_doc_id(natural)
-        post_ids[d.local_id] = pid
-        new_keys.update({k: pid for k in lookup})
-        if natural != body_key and body_key not in known_posts:
-            new_keys.setdefault(body_key, pid)
+        pid = next((ids.known[k] for k in lookup if k in ids.known), None) or post_doc_id(natural)
+        ids.posts[d.local_id] = pid
+        ids.new_keys.update({k: pid for k in lookup})
+        if natural != body_key and body_key not in ids.known:
+            ids.new_keys.setdefault(body_key, pid)
 
-    fps = [fingerprint(d.text) for d in result.docs]
+
+def _assign_comment_ids(docs: Sequence[RawDoc], fps: Sequence[str], ids: _Ids) -> None:
+    known, new_keys = ids.known, ids.new_keys
     seen: Counter[tuple[str, str]] = Counter()
-    comment_ids: dict[tuple[str, str], str] = {}
-    for d, fp in zip(result.docs, fps):
+    for d, fp in zip(docs, fps):
         if d.kind != "comment":
             continue
-        pid = post_ids.get(d.post_local) or known_posts.get("blogger:" + d.post_local)
+        pid = ids.posts.get(d.post_local) or known.get("blogger:" + d.post_local)
         if pid is None:  # comments whose post is not in this input (a comments feed)
             pid = post_doc_id("blogger:" + d.post_local)
             new_keys["blogger:" + d.post_local] = pid
         bid = d.blogger_id
-        cid = known_posts.get("comment:" + bid) if bid else None
+        cid = known.get("comment:" + bid) if bid else None
         if cid is None:
             n = seen[(pid, fp)] + 1
             cid = "c_" + short_hash(pid, fp, str(n))
-            while bid and _owner(cid, known_posts, new_keys) not in (None, bid):
+            while bid and _owner(cid, known, new_keys) not in (None, bid):
                 n += 1  # another Blogger comment with the same text holds this id
                 cid = "c_" + short_hash(pid, fp, str(n))
             seen[(pid, fp)] = n
         if bid:
             new_keys["comment:" + bid] = cid
             new_keys["owner:" + cid] = bid
-        comment_ids[(d.post_local, d.local_id)] = cid
-        post_ids.setdefault(d.post_local, pid)
+        ids.comments[(d.post_local, d.local_id)] = cid
+        ids.posts.setdefault(d.post_local, pid)
 
-    out: list[Document] = []
-    for d, fp in zip(result.docs, fps):
-        if d.kind == "post":
-            doc_id = post_ids[d.local_id]
-            parent = None
-        else:
-            doc_id = comment_ids[(d.post_local, d.local_id)]
-            parent = None
-            if d.parent_local:
-                parent = (comment_ids.get((d.post_local, d.parent_local))
-                          or known_posts.get("comment:" + d.parent_local)
-                          or new_keys.get("comment:" + d.parent_local))
-        out.append(
-            Document(
-                doc_id=doc_id,
-                kind=d.kind,
-                post_id=post_ids[d.post_local if d.kind == "comment" else d.local_id],
-                parent_id=parent,
-                position=d.position,
-                author=d.author,
-                published_at=d.published_at,
-                date_only=d.date_only,
-                title=d.title,
-                url=d.url,
-                text=d.text,
-                blogger_id=d.blogger_id,
-                flags=d.flags,
-                locator=d.locator,
-                fingerprint=fp,
-            )
-        )
-    return out, new_keys
+
+def _document(d: RawDoc, fp: str, ids: _Ids) -> Document:
+    if d.kind == "post":
+        doc_id, parent = ids.posts[d.local_id], None
+    else:
+        doc_id, parent = ids.comments[(d.post_local, d.local_id)], None
+        if d.parent_local:
+            parent = (ids.comments.get((d.post_local, d.parent_local))
+                      or ids.known.get("comment:" + d.parent_local)
+                      or ids.new_keys.get("comment:" + d.parent_local))
+    return Document(
+        doc_id=doc_id,
+        kind=d.kind,
+        post_id=ids.posts[d.post_local if d.kind == "comment" else d.local_id],
+        parent_id=parent,
+        position=d.position,
+        author=d.author,
+        published_at=d.published_at,
+        date_only=d.date_only,
+        title=d.title,
+        url=d.url,
+        text=d.text,
+        blogger_id=d.blogger_id,
+        flags=d.flags,
+        locator=d.locator,
+        fingerprint=fp,
+    )

@@ -552,104 +552,179 @@ def _thread_sources(text: str, spans: list[QuoteSpan], thread: ThreadView | Sequ
     return out
 
 
+@dataclass(frozen=True)
+class _Signals:
+    """Everything the rules, the classifier and the corpus found in one document."""
+
+    paints: list[_Paint]  # as found
+    ordered: list[_Paint]  # by priority (stable): the order they are painted in
+    sections: list[_Paint]  # republished comments and anthology sections
+    sep_gaps: list[tuple[int, int]]  # separator lines (never part of a segment)
+    intro: tuple[int, int] | None  # the blog owner's introduction of a republished text
+    para_scores: list[tuple[int, int, float, str]]  # the paragraph classifier's (start, end, p, why)
+
+
+@dataclass
+class _Canvas:
+    """Per character: its kind, source, signal and the paint that decided it (``why``,
+    an index into ``_Signals.ordered``; -1 = none). ``source`` and ``signal`` index
+    ``sources`` (0 = no source) and ``signals`` (0 = own)."""
+
+    kind: np.ndarray
+    source: np.ndarray
+    signal: np.ndarray
+    why: np.ndarray
+    sources: list[str | None]
+    signals: list[str]
+
+    @classmethod
+    def blank(cls, n: int) -> "_Canvas":
+        return cls(np.zeros(n, dtype=np.int8), np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.int32),
+                   np.full(n, -1, dtype=np.int32), [None], ["own"])
+
+    def source_index(self, source: str | None) -> int:
+        if source not in self.sources:
+            self.sources.append(source)
+        return self.sources.index(source)
+
+    def kept_signals(self) -> frozenset[int]:
+        """A republished comment's or anthology section's signal survives a match over it."""
+        return frozenset(i for i, name in enumerate(self.signals) if name in ("repost", "anthology"))
+
+
+@dataclass(frozen=True)
+class _Run:
+    """A maximal stretch of one kind, source and signal (indices into the canvas's lists)."""
+
+    start: int
+    end: int
+    kind: int
+    source: int
+    signal: int
+
+
 def segment_document(d: DocInput, opts: SegmentOptions,
                      source_kind: SourceKind = _own_source_kind,
                      source_author: Callable[[str], str | None] = lambda _: None) -> Segmentation:
     """Segments of one document (offsets into ``d.text``), its own text, and what it
-    republishes. ``source_author`` gives the author of a source document."""
+    republishes. ``source_author`` gives the author of a source document.
+
+    Phases: find every signal; paint them by priority; blank URL lines, separators and
+    the own sign-off; cut the paint into runs and give sourceless runs a source; turn
+    the runs into segments with authors and reasons; join the own text; name what a
+    post republishes."""
     text = d.text
-    n = len(text)
     doc = _Doc(text)
-    kind = np.zeros(n, dtype=np.int8)
-    src: list[str | None] = [None]
-    src_idx = np.zeros(n, dtype=np.int32)
-    signals = ["own"]
-    sig_idx = np.zeros(n, dtype=np.int32)
+    found = _find_signals(doc, d, opts, source_kind)
+    canvas = _paint(len(text), found.ordered, found.intro)
+    signoff_is_own = _blank_gaps(canvas, doc.url_lines + found.sep_gaps, d.signoff)
+    runs = _with_sources(_runs(text, canvas), canvas, found.paints, opts.source_min_overlap)
+    runs = _merge(text, runs, canvas.kept_signals())
+    own_author = d.author
+    if own_author is None and d.signoff is not None and signoff_is_own:
+        own_author = d.signoff.name
+    segs = _segments(text, runs, canvas, found, opts, own_author, source_author)
+    post_intro, repub_from, repub_author = _republication(d, segs, found.intro)
+    return Segmentation(d.doc_id, segs, _own_text(text, segs), post_intro, repub_from, repub_author, signoff_is_own)
 
-    why_idx = np.full(n, -1, dtype=np.int32)
 
+def _find_signals(doc: _Doc, d: DocInput, opts: SegmentOptions, source_kind: SourceKind) -> _Signals:
     sections, sep_gaps, intro = _section_signals(doc, d, opts)
     quotes, quoted_spans = _quote_signal(doc, opts)
     para_scores, classified = _classifier_signal(doc, opts, quotes)
     paints = classified + quotes + _structural_signals(doc, opts, at_start_is_own=True, kind_of_doc=d.kind) + sections
-    paints += _thread_sources(text, quoted_spans, d.thread if d.thread is not None else d.earlier_thread,
+    paints += _thread_sources(doc.text, quoted_spans, d.thread if d.thread is not None else d.earlier_thread,
                               opts.thread_quote_min_words)
     paints += _match_signals(d, source_kind)
     # Stable by priority: within one priority the later paint wins, so matches come
     # latest source first and the earliest source has the last word.
     ordered = sorted(paints, key=lambda p: p.priority)
+    return _Signals(paints, ordered, sections, sep_gaps, intro, para_scores)
+
+
+def _paint(n: int, ordered: Sequence[_Paint], intro: tuple[int, int] | None) -> _Canvas:
+    canvas = _Canvas.blank(n)
     for pi, p in enumerate(ordered):
         if p.end <= p.start:
             continue
-        if p.source not in src:
-            src.append(p.source)
-        if p.signal not in signals:
-            signals.append(p.signal)
+        si = canvas.source_index(p.source)
+        if p.signal not in canvas.signals:
+            canvas.signals.append(p.signal)
         if p.signal == "corpus_match" and intro is not None and \
                 min(p.end, intro[1]) - max(p.start, intro[0]) > (p.end - p.start) / 2:
             continue  # the blog owner's stock introduction ("The following came in...") is his own
-        src_idx[p.start:p.end] = src.index(p.source)
-        why_idx[p.start:p.end] = pi
+        canvas.source[p.start:p.end] = si
+        canvas.why[p.start:p.end] = pi
         if p.priority == 4:
             # a match refines what it overlaps: it adds the source, keeps a pasted kind and
             # the signal of a republished comment or anthology section
-            region = kind[p.start:p.end]
-            kind[p.start:p.end] = np.where(region == PASTED, PASTED, p.kind)
-            sig = sig_idx[p.start:p.end]
-            keep = np.isin(sig, [i for i, name in enumerate(signals) if name in ("repost", "anthology")])
-            sig_idx[p.start:p.end] = np.where(keep, sig, signals.index(p.signal))
+            region = canvas.kind[p.start:p.end]
+            canvas.kind[p.start:p.end] = np.where(region == PASTED, PASTED, p.kind)
+            sig = canvas.signal[p.start:p.end]
+            keep = np.isin(sig, list(canvas.kept_signals()))
+            canvas.signal[p.start:p.end] = np.where(keep, sig, canvas.signals.index(p.signal))
         else:
-            kind[p.start:p.end] = p.kind
-            sig_idx[p.start:p.end] = signals.index(p.signal)
+            canvas.kind[p.start:p.end] = p.kind
+            canvas.signal[p.start:p.end] = canvas.signals.index(p.signal)
+    return canvas
 
-    for s, e in doc.url_lines + sep_gaps:
-        kind[s:e] = GAP
-    signoff_is_own = False
-    if d.signoff is not None and d.signoff.end <= n and kind[d.signoff.start] == OWN:
-        kind[d.signoff.start:d.signoff.end] = GAP
-        signoff_is_own = True
 
-    # Non-own runs without a source take the source that covers most of them.
-    runs = _runs(text, kind, src_idx, sig_idx)
-    fixed = []
-    for s, e, k, si, gi in runs:
-        if k != OWN and src[si] is None:
+def _blank_gaps(canvas: _Canvas, gaps: Sequence[tuple[int, int]], signoff: Signoff | None) -> bool:
+    """URL lines and separators belong to no segment, nor does an own sign-off (True then)."""
+    for s, e in gaps:
+        canvas.kind[s:e] = GAP
+    if signoff is not None and signoff.end <= len(canvas.kind) and canvas.kind[signoff.start] == OWN:
+        canvas.kind[signoff.start:signoff.end] = GAP
+        return True
+    return False
+
+
+def _with_sources(runs: list[_Run], canvas: _Canvas, paints: Sequence[_Paint], min_overlap: float) -> list[_Run]:
+    """Non-own runs without a source take the source that covers most of them (at least
+    ``min_overlap`` of the run)."""
+    out = []
+    for r in runs:
+        if r.kind != OWN and canvas.sources[r.source] is None:
             best, best_cov = None, 0.0
             for p in paints:
                 if p.source is None:
                     continue
-                cov = max(0, min(e, p.end) - max(s, p.start)) / max(e - s, 1)
+                cov = max(0, min(r.end, p.end) - max(r.start, p.start)) / max(r.end - r.start, 1)
                 if cov > best_cov:
                     best, best_cov = p.source, cov
-            if best is not None and best_cov >= opts.source_min_overlap:
-                if best not in src:
-                    src.append(best)
-                si = src.index(best)
-        fixed.append((s, e, k, si, gi))
-    runs = _merge(text, fixed, frozenset(i for i, name in enumerate(signals) if name in ("repost", "anthology")))
+            if best is not None and best_cov >= min_overlap:
+                r = replace(r, source=canvas.source_index(best))
+        out.append(r)
+    return out
 
-    own_author = d.author
-    if own_author is None and d.signoff is not None and signoff_is_own:
-        own_author = d.signoff.name
-    # A republished comment or an anthology section is signed at its end, maybe after
-    # a link that splits it into several segments: its sign-off names all of them.
+
+def _segments(text: str, runs: Sequence[_Run], canvas: _Canvas, found: _Signals, opts: SegmentOptions,
+              own_author: str | None, source_author: Callable[[str], str | None]) -> list[Segment]:
+    """One segment per run, with its author, score and reason. A republished comment or an
+    anthology section is signed at its end, maybe after a link that splits it into
+    several segments: its sign-off names all of them."""
     region_names = []
-    for p in sections:
+    for p in found.sections:
         so = find_signoff(text, p.start, p.end, opts.signoff)
         region_names.append((p.start, p.end, so.name if so else None))
     segs: list[Segment] = []
-    for s, e, k, si, gi in runs:
-        source = src[si]
+    for r in runs:
+        s, e, k = r.start, r.end, r.kind
+        source = canvas.sources[r.source]
         if k == OWN:
             author = own_author
         else:
             so = find_signoff(text, s, e, opts.signoff)
             region = next((nm for rs, re_, nm in region_names if rs <= s and e <= re_), None)
             author = (source_author(source) if source else None) or (so.name if so else None) or region
-        score = _span_score(para_scores, s, e)
-        segs.append(Segment(len(segs), s, e, KIND_NAMES[k], source, signals[gi], author,
-                            _reason(ordered, why_idx[s:e], k, score, para_scores, s, e, opts), score))
+        score = _span_score(found.para_scores, s, e)
+        segs.append(Segment(len(segs), s, e, KIND_NAMES[k], source, canvas.signals[r.signal], author,
+                            _reason(found.ordered, canvas.why[s:e], k, score, found.para_scores, s, e, opts), score))
+    return segs
 
+
+def _own_text(text: str, segs: Sequence[Segment]) -> str:
+    """The own segments joined: a blank line where a paragraph break separated them, else a space."""
     own_parts: list[str] = []
     prev_end = None
     for sg in segs:
@@ -659,18 +734,23 @@ def segment_document(d: DocInput, opts: SegmentOptions,
             own_parts.append(" " if "\n" not in text[prev_end:sg.start] else "\n\n")
         own_parts.append(text[sg.start:sg.end])
         prev_end = sg.end
-    own_text = "".join(own_parts)
+    return "".join(own_parts)
 
+
+def _republication(d: DocInput, segs: Sequence[Segment],
+                   intro: tuple[int, int] | None) -> tuple[str | None, str | None, str | None]:
+    """For a post that republishes a comment or an anthology: the owner's own introduction,
+    and the source document and author of the main republished text."""
     post_intro = repub_from = repub_author = None
     if d.kind == "post" and any(sg.signal in ("repost", "anthology") for sg in segs):
         if intro is not None:
-            post_intro = " ".join(text[sg.start:sg.end] for sg in segs
+            post_intro = " ".join(d.text[sg.start:sg.end] for sg in segs
                                   if sg.kind == "own" and sg.start >= intro[0] and sg.end <= intro[1]) or None
         rep = [sg for sg in segs if sg.signal in ("repost", "corpus_match") and sg.kind != "own"]
         if rep and any(sg.signal == "repost" for sg in segs):
             main = max(rep, key=lambda sg: sg.end - sg.start)
             repub_from, repub_author = main.source_doc_id, main.author
-    return Segmentation(d.doc_id, segs, own_text, post_intro, repub_from, repub_author, signoff_is_own)
+    return post_intro, repub_from, repub_author
 
 
 def _classifier_signal(doc: _Doc, opts: SegmentOptions,
@@ -740,11 +820,12 @@ def _reason(paints: list[_Paint], idx: np.ndarray, kind: int, score: float | Non
     return f"own: no rule fired; classifier p={score:.2f} {cmp}" + (f" ({why})" if why else "")
 
 
-def _runs(text: str, kind: np.ndarray, src_idx: np.ndarray, sig_idx: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+def _runs(text: str, canvas: _Canvas) -> list[_Run]:
     """Maximal runs of equal (kind, source, signal), trimmed of whitespace, gaps dropped."""
     n = len(text)
     if n == 0:
         return []
+    kind, src_idx, sig_idx = canvas.kind, canvas.source, canvas.signal
     key = np.stack([kind.astype(np.int64), src_idx.astype(np.int64), sig_idx.astype(np.int64)], axis=1)
     change = np.any(key[1:] != key[:-1], axis=1)
     bounds = np.concatenate([[0], np.nonzero(change)[0] + 1, [n]])
@@ -758,24 +839,23 @@ def _runs(text: str, kind: np.ndarray, src_idx: np.ndarray, sig_idx: np.ndarray)
         rs = len(seg.rstrip())
         if rs <= ls:
             continue
-        out.append((int(s + ls), int(s + rs), k, int(src_idx[s]), int(sig_idx[s])))
+        out.append(_Run(int(s + ls), int(s + rs), k, int(src_idx[s]), int(sig_idx[s])))
     return out
 
 
-def _merge(text: str, runs: list[tuple[int, int, int, int, int]],
-           prefer: frozenset[int] = frozenset()) -> list[tuple[int, int, int, int, int]]:
+def _merge(text: str, runs: Sequence[_Run], prefer: frozenset[int] = frozenset()) -> list[_Run]:
     """Join neighbouring runs of the same kind with only whitespace between them (never
     across a URL line, separator or sign-off) when their sources agree or one has
     none (a quotation mark or a full stop left outside a matched passage). The signal
     kept is a ``prefer``red one (a repost, an anthology section), else the longer run's."""
-    out: list[tuple[int, int, int, int, int]] = []
+    out: list[_Run] = []
     for r in runs:
-        if out and out[-1][2] == r[2] and not text[out[-1][1]:r[0]].strip():
+        if out and out[-1].kind == r.kind and not text[out[-1].end:r.start].strip():
             p = out[-1]
-            if p[3] == r[3] or (r[2] != OWN and 0 in (p[3], r[3])):
-                longer = p if p[1] - p[0] >= r[1] - r[0] else r
-                signal = p[4] if p[4] in prefer else r[4] if r[4] in prefer else longer[4]
-                out[-1] = (p[0], r[1], p[2], p[3] or r[3], signal)
+            if p.source == r.source or (r.kind != OWN and 0 in (p.source, r.source)):
+                longer = p if p.end - p.start >= r.end - r.start else r
+                signal = p.signal if p.signal in prefer else r.signal if r.signal in prefer else longer.signal
+                out[-1] = _Run(p.start, r.end, p.kind, p.source or r.source, signal)
                 continue
         out.append(r)
     return out
