@@ -44,8 +44,8 @@ from pipeline.config import load_config
 from pipeline.dedupe import DedupeOptions, chronological_rank, dedupe_frame, tokenize
 from pipeline.dedupe.relations import COPY_RELATIONS
 from pipeline.jobs import STAGES, JobContext
-from pipeline.segment.settings import segment_options
 from pipeline.segment import segment_frame
+from pipeline.segment.settings import segment_options
 from pipeline.store import connect
 from pipeline.textnorm import fingerprint, fold
 

@@ -52,9 +52,9 @@ from pipeline.clean.signoff import find_signoff
 from pipeline.config import ConfigError, load_config
 from pipeline.dedupe import DedupeOptions, chronological_rank, dedupe_frame
 from pipeline.dedupe.relations import COPY_RELATIONS
-from pipeline.segment.settings import segment_options as _segment_options
 from pipeline.segment import segment_frame
 from pipeline.segment.features import DESCRIPTIONS, FEATURES, ParagraphModel, paragraph_features
+from pipeline.segment.settings import segment_options as _segment_options
 from pipeline.textnorm import fingerprint
 
 REPO = Path(__file__).resolve().parent.parent

@@ -14,16 +14,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.settings import typed
-from pipeline.sections import PathsSettings, StoreSettings
-from pipeline.search.settings import SearchSettings
-from pipeline.quotes.settings import QuoteSettings
 from pipeline.clean.settings import CleanSettings
 from pipeline.config import Config, load_config, resolve_path
 from pipeline.errors import UserError
 from pipeline.jobs import STAGES, JobContext
 from pipeline.jobs.context import Progress, _no_progress
 from pipeline.jobs.runlog import recorded_run
+from pipeline.quotes.settings import QuoteSettings
+from pipeline.search.settings import SearchSettings
+from pipeline.sections import PathsSettings, StoreSettings
+from pipeline.settings import typed
 from pipeline.store import connect
 from pipeline.store import queries
 

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.classify.labels import ABSENT, PRESENT, SENTIMENT, STANCE, THEME, normalise_sentiment, normalise_stance
 from pipeline.errors import UserError
 from pipeline.textnorm import fold
-from pipeline.classify.labels import ABSENT, PRESENT, SENTIMENT, STANCE, THEME, normalise_sentiment, normalise_stance
 
 THEME_COLUMN = "theme:"
 YES = {"x", "yes", "y", "present", "1", "true"}

@@ -6,8 +6,6 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipeline.settings import typed
-from pipeline.sections import ProgressSettings
 from pipeline import __version__
 from pipeline.api import Corpus
 from pipeline.cli.annotate import annotate, evaluate, train
@@ -18,11 +16,13 @@ from pipeline.cli.output import emit, format_option
 from pipeline.cli.progress import stage_progress
 from pipeline.cli.quotes import quotes
 from pipeline.cli.report import report
-from pipeline.cli.serve import serve
 from pipeline.cli.schedule import schedule
 from pipeline.cli.search import search
+from pipeline.cli.serve import serve
 from pipeline.cli.sync import sync
 from pipeline.cli.topics import topics
+from pipeline.sections import ProgressSettings
+from pipeline.settings import typed
 
 console = Console(stderr=True)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from pipeline.settings import typed
-from pipeline.quotes.settings import QuoteSettings
 from pipeline.api import Corpus
 from pipeline.cli.common import config_options, user_errors
 from pipeline.cli.output import emit, format_option
 from pipeline.errors import UserError
+from pipeline.quotes.settings import QuoteSettings
+from pipeline.settings import typed
 
 STANCES = click.Choice(["FAVOR", "AGAINST", "NONE"], case_sensitive=False)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from pipeline.settings import typed
-from pipeline.search.settings import SearchSettings
 from pipeline.api import Corpus
 from pipeline.cli.common import config_options, user_errors
 from pipeline.cli.filters import filter_options, short
 from pipeline.cli.output import emit, format_option
+from pipeline.search.settings import SearchSettings
+from pipeline.settings import typed
 
 COLUMNS = ["rank", "score", "bm25_rank", "semantic_rank", "doc_id", "kind", "published_at", "author",
            "post_title", "permalink", "themes", "own_text"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from pipeline.settings import typed
-from pipeline.sections import ServeSettings
 from pipeline.cli.common import config_options, user_errors
+from pipeline.sections import ServeSettings
+from pipeline.settings import typed
 
 
 @click.command("serve")

@@ -14,9 +14,6 @@ from contextlib import contextmanager
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.settings import typed
-from pipeline.sections import ProgressSettings
-from pipeline.report.settings import ReportSettings
 from pipeline.config import Config
 from pipeline.errors import UserError
 from pipeline.flows.dask import dask_for_run, mapper_for
@@ -24,6 +21,9 @@ from pipeline.jobs import STAGES, JobContext
 from pipeline.jobs.context import Progress
 from pipeline.jobs.progress import LineProgress
 from pipeline.jobs.runlog import begin, end, ending
+from pipeline.report.settings import ReportSettings
+from pipeline.sections import ProgressSettings
+from pipeline.settings import typed
 
 # Where the stages' progress goes. A callable cannot be a flow or task parameter (Prefect
 # records parameters), so the caller in this process (the CLI) registers it here; with

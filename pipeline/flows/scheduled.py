@@ -17,14 +17,14 @@ from typing import Any, Literal
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.sync.settings import SyncSettings
-from pipeline.settings import typed
-from pipeline.sections import PathsSettings, ScheduleSettings
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.errors import UserError
 from pipeline.flows.main import main_flow
 from pipeline.jobs import STAGES, JobContext
 from pipeline.jobs.runlog import recorded_run
+from pipeline.sections import PathsSettings, ScheduleSettings
+from pipeline.settings import typed
+from pipeline.sync.settings import SyncSettings
 
 # The stage names, so the Prefect UI offers a choice instead of a free text field.
 StageName = Literal[tuple(STAGES)]  # type: ignore[valid-type]

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pipeline.settings import typed
-from pipeline.sections import FlowsSettings
 from pipeline.config import Config
 from pipeline.errors import UserError
+from pipeline.sections import FlowsSettings
+from pipeline.settings import typed
 
 
 class StartupError(UserError):

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.settings import typed
-from pipeline.annotate.settings import AnnotateSettings
 from pipeline.annotate.agreement import agreement_table
 from pipeline.annotate.codes import codes_frame, gold_locators, read_code_file, resolve
 from pipeline.annotate.sample import STRATEGIES, export_records, pick_documents, write_csv, write_jsonl
+from pipeline.annotate.settings import AnnotateSettings
 from pipeline.classify.taxonomy import taxonomy_from_config
 from pipeline.config import Config
 from pipeline.config import resolve_path
 from pipeline.errors import UserError
+from pipeline.settings import typed
 from pipeline.store import connect, transaction
 from pipeline.store.annotate import (
     coded_doc_ids,

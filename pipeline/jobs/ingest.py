@@ -11,8 +11,8 @@ from pipeline.ingest import assign_ids
 from pipeline.ingest.batch import edit_warnings, read_inputs
 from pipeline.ingest.core import InputOutcome, display_path
 from pipeline.ingest.settings import IngestSettings
-from pipeline.records import InputError
 from pipeline.jobs.context import JobContext
+from pipeline.records import InputError
 from pipeline.store import connect, transaction
 from pipeline.store.documents import (
     QuarantineRow,

@@ -6,13 +6,13 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from pipeline.settings import typed
-from pipeline.report.settings import ReportSettings
-from pipeline.quotes.settings import QuoteSettings
 from pipeline.config import Config
 from pipeline.jobs.context import JobContext
+from pipeline.quotes.settings import QuoteSettings
 from pipeline.report import data as prep
 from pipeline.report.page import chart_ids, render
+from pipeline.report.settings import ReportSettings
+from pipeline.settings import typed
 from pipeline.store import connect
 from pipeline.store import report as reads
 

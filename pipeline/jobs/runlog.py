@@ -12,9 +12,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pipeline.settings import typed
-from pipeline.sections import StoreSettings
 from pipeline.config import Config
+from pipeline.sections import StoreSettings
+from pipeline.settings import typed
 from pipeline.store import connect
 from pipeline.store import lock
 from pipeline.store.runs import finish_run, start_run

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.settings import typed
-from pipeline.sections import PathsSettings
 from pipeline.config import resolve_path
 from pipeline.embed import content_hash
 from pipeline.jobs.context import JobContext
+from pipeline.sections import PathsSettings
+from pipeline.settings import typed
 from pipeline.store import connect, transaction
 from pipeline.store.documents import now_utc
 from pipeline.store.embed import embed_state, load_vectors, unique_own_texts

@@ -8,8 +8,8 @@ BM25 index, semantic search and hybrid ranking lives in ``pipeline.store.search`
 """
 
 from pipeline.search.index import needs_rebuild, texts_fingerprint
-from pipeline.search.settings import SearchSettings
 from pipeline.search.kwic import Hit, KwicError, align, compile_term, find_matches, kwic, window
+from pipeline.search.settings import SearchSettings
 
 __all__ = ["Hit", "SearchSettings", "KwicError", "align", "compile_term", "find_matches", "kwic",
            "needs_rebuild", "texts_fingerprint", "window"]

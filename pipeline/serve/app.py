@@ -16,13 +16,13 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pipeline.settings import typed
-from pipeline.sections import ServeSettings
 from pipeline.api import Corpus
 from pipeline.cli.output import emit
 from pipeline.config import Config
 from pipeline.errors import UserError
 from pipeline.report.text import cell, citation, day, esc, missing
+from pipeline.sections import ServeSettings
+from pipeline.settings import typed
 
 STANCES = ("FAVOR", "AGAINST", "NONE")
 

@@ -8,8 +8,8 @@ import pytest
 
 from pipeline.config import load_config
 from pipeline.jobs import JobContext
-from pipeline.jobs.runlog import recorded_run
 from pipeline.jobs import STAGES
+from pipeline.jobs.runlog import recorded_run
 from pipeline.jobs.sync import sync_job
 from pipeline.store import connect
 from pipeline.sync.http import PoliteClient
