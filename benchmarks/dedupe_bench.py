@@ -46,6 +46,7 @@ from pipeline.dedupe.relations import COPY_RELATIONS
 from pipeline.jobs import STAGES, JobContext
 from pipeline.segment import segment_frame
 from pipeline.segment.settings import segment_options
+from pipeline.settings import typed
 from pipeline.store import connect
 from pipeline.textnorm import fingerprint, fold
 
@@ -431,7 +432,7 @@ def run_variants(cfg, gold_own: pd.DataFrame, bases: int, seed: int) -> None:
     allx["author"] = None
 
     t0 = time.perf_counter()
-    clean = CleanSettings.from_config(cfg.section("clean"))
+    clean = typed(cfg, CleanSettings)
     cleaned = clean_frame(allx[["doc_id", "text"]], clean.clean_options(), clean.signoff_options())
     docs = allx.merge(cleaned.docs, on="doc_id")
     t_clean = time.perf_counter() - t0

@@ -45,7 +45,9 @@ def clean_settings(**overrides):
     """``CleanSettings`` of the built-in config (plus ``[clean]`` overrides)."""
     from pipeline.clean.settings import CleanSettings
 
-    return CleanSettings.from_config(load_config(overrides={"clean": overrides} if overrides else None).section("clean"))
+    from pipeline.settings import typed
+
+    return typed(load_config(overrides={"clean": overrides} if overrides else None), CleanSettings)
 
 
 def rules_options(**overrides):

@@ -56,10 +56,10 @@ def test_ingest_settings_read_every_key_of_the_section():
     from pipeline.ingest.settings import IngestSettings
 
     section = load_config().section("ingest")
-    s = IngestSettings.from_config(section)
+    s = settings_from(IngestSettings, section, "ingest")
     assert s.max_bytes == int(section["max_file_mb"] * 2**20) and s.ignore_names == tuple(section["ignore_names"])
     with pytest.raises(ConfigError, match=r"\[ingest\] lacks sniff_bytes"):
-        IngestSettings.from_config({k: v for k, v in section.items() if k != "sniff_bytes"})
+        settings_from(IngestSettings, {k: v for k, v in section.items() if k != "sniff_bytes"}, "ingest")
 
 
 def _records():

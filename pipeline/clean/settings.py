@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pipeline.clean.signoff import DEFAULT_STOPWORDS, SignoffOptions
 from pipeline.clean.text import CleanOptions
-from pipeline.settings import settings_from
 
 
 @dataclass(frozen=True)
@@ -21,10 +19,6 @@ class CleanSettings:
     signoff_max_chars: int
     signoff_extra_stopwords: tuple[str, ...]
     anonymous_authors: tuple[str, ...]
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> "CleanSettings":
-        return settings_from(cls, section, "clean")
 
     def clean_options(self) -> CleanOptions:
         return CleanOptions(self.unicode_form, self.fix_mojibake, self.extra_furniture)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-from pipeline.settings import settings_from
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -19,10 +16,6 @@ class IngestSettings:
     skip_hidden: bool
     ignore_names: tuple[str, ...]
     follow_symlinks: bool
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> "IngestSettings":
-        return settings_from(cls, section, "ingest")
 
     @property
     def max_bytes(self) -> int:

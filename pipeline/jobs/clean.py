@@ -8,6 +8,7 @@ from pipeline.clean.settings import CleanSettings
 from pipeline.ingest.settings import IngestSettings
 from pipeline.jobs.context import JobContext
 from pipeline.settings import settings_key
+from pipeline.settings import typed
 from pipeline.store import connect, transaction
 from pipeline.store.clean import docs_to_clean, mentions_to_resolve, write_clean, write_mention_targets
 
@@ -16,10 +17,9 @@ def clean_job(ctx: JobContext) -> dict:
     """Clean only documents never cleaned, changed, or cleaned with other ``[clean]``
     settings; mentions are re-resolved every run (a later ingest may bring the times
     that resolve them). One transaction."""
-    cfg = ctx.config.section("clean")
-    settings = CleanSettings.from_config(cfg)
-    key = settings_key(LOGIC_VERSION, cfg)
-    tz = IngestSettings.from_config(ctx.config.section("ingest")).timezone
+    settings = typed(ctx.config, CleanSettings)
+    key = settings_key(LOGIC_VERSION, ctx.config.section("clean"))
+    tz = typed(ctx.config, IngestSettings).timezone
     conn = connect(ctx.db_path)
     try:
         todo = docs_to_clean(conn, key)

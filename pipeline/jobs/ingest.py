@@ -13,6 +13,7 @@ from pipeline.ingest.core import InputOutcome, display_path
 from pipeline.ingest.settings import IngestSettings
 from pipeline.jobs.context import JobContext
 from pipeline.records import InputError
+from pipeline.settings import typed
 from pipeline.store import connect, transaction
 from pipeline.store.documents import (
     QuarantineRow,
@@ -61,7 +62,7 @@ def ingest_job(ctx: JobContext) -> dict:
     All writes of the job happen in one transaction: a failure leaves the database as
     it was. Returns counts of each outcome.
     """
-    settings = IngestSettings.from_config(ctx.config.section("ingest"))
+    settings = typed(ctx.config, IngestSettings)
     conn = connect(ctx.db_path)
     try:
         batch = read_inputs(ctx.paths, settings, known_shas=known_shas(conn),

@@ -8,6 +8,7 @@ from pipeline.jobs.context import JobContext
 from pipeline.segment import LOGIC_VERSION, segment_frame
 from pipeline.segment.settings import segment_options
 from pipeline.settings import settings_key
+from pipeline.settings import typed
 from pipeline.store import connect, transaction
 from pipeline.store import segments as store
 
@@ -16,7 +17,7 @@ def segment_job(ctx: JobContext) -> dict:
     """Segment documents whose text, shared passages, copy relations or settings changed
     since they were last segmented, oldest first (a quotation's kind follows its
     source's). Writes ``segments`` and the own text, in one transaction."""
-    clean = CleanSettings.from_config(ctx.config.section("clean"))
+    clean = typed(ctx.config, CleanSettings)
     opts = segment_options(ctx.config)
     key = settings_key(LOGIC_VERSION, ctx.config.section("segment"),
                        opts.classifier.to_json() if opts.classifier else None, clean.signoff_key_parts())

@@ -29,6 +29,7 @@ from pathlib import Path
 from pipeline.config import resolve_path
 from pipeline.ingest.core import sha256_file
 from pipeline.jobs.context import Job, JobContext
+from pipeline.settings import typed
 from pipeline.store import connect, transaction
 from pipeline.store import sync as store
 from pipeline.sync.feeds import (
@@ -100,7 +101,7 @@ def _stamp() -> str:
 def sync_job(ctx: JobContext, *, ingest: Job, client: PoliteClient | None = None) -> dict:
     """Sync one blog (``ctx.options``: ``url``, ``format`` atom|json, ``full``); ``ingest`` is
     the ingest job (``STAGES["ingest"]``) that reads the fetched pages."""
-    settings = SyncSettings.from_config(ctx.config.section("sync"))
+    settings = typed(ctx.config, SyncSettings)
     url = ctx.options.get("url")
     if not url:
         raise SyncError("no blog to sync: give its address (probation-corpus sync URL) or set sync.blogs")

@@ -8,6 +8,7 @@ from pipeline.clean.settings import CleanSettings
 from pipeline.config import Config, resolve_path
 from pipeline.segment.core import SegmentOptions
 from pipeline.segment.features import ParagraphModel, load_model
+from pipeline.settings import typed
 
 
 def load_classifier(path: str) -> ParagraphModel | None:
@@ -19,6 +20,6 @@ def load_classifier(path: str) -> ParagraphModel | None:
 def segment_options(config: Config) -> SegmentOptions:
     """``SegmentOptions`` from a loaded config."""
     section = config.section("segment")
-    clean = CleanSettings.from_config(config.section("clean"))
+    clean = typed(config, CleanSettings)
     return SegmentOptions.from_config(section, clean.signoff_options(),
                                       classifier=load_classifier(str(section["classifier_model"])))

@@ -25,6 +25,7 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
+from pipeline.settings import settings_from
 from pipeline.sync.feeds import SyncError
 from pipeline.sync.settings import SyncSettings
 
@@ -96,7 +97,7 @@ class PoliteClient:
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any], **kw) -> "PoliteClient":
         """From the ``[sync]`` config section (``kw``: sleep, clock, rng, transport)."""
-        return cls(SyncSettings.from_config(cfg), **kw)
+        return cls(settings_from(SyncSettings, cfg, "sync"), **kw)
 
     def __enter__(self) -> "PoliteClient":
         return self

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-from pipeline.settings import settings_from
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -25,7 +22,3 @@ class SyncSettings:
     max_pages: int
     raw_dir: str
     respect_robots: bool
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> "SyncSettings":
-        return settings_from(cls, section, "sync")
