@@ -460,7 +460,7 @@ def ship(method: str, datasets: dict, results: dict, preds: dict, taxonomy, base
 
     from pipeline.classify.persist import save_model
     from pipeline.classify.training import fit_sentiment_model, fit_stance_model, fit_theme_model
-    from pipeline.jobs.classify import CARD_TEXT, RETRAIN
+    from pipeline.classify.cards import CARD_TEXT, RETRAIN
     from pipeline.store.documents import now_utc
     from pipeline.store.runs import code_version
 

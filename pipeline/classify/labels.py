@@ -10,6 +10,8 @@ THEME = "theme"
 STANCE = "stance"
 SENTIMENT = "sentiment"
 LABEL_KINDS: tuple[str, ...] = (THEME, STANCE, SENTIMENT)
+# the kinds of fitted model (folders under paths.models_dir, `train --kind`)
+KINDS: tuple[str, ...] = (THEME, SENTIMENT, STANCE)
 
 PRESENT = "present"
 ABSENT = "absent"

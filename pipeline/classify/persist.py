@@ -13,7 +13,8 @@ from typing import Any
 
 import joblib
 
-KINDS = ("theme", "sentiment", "stance")
+from pipeline.classify.labels import KINDS
+
 MODEL_FILE = "model.joblib"
 CARD_FILE = "card.json"
 CARD_MD = "MODEL_CARD.md"

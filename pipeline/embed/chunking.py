@@ -72,3 +72,8 @@ def chunk_text(text: str, tokenizer: Any, window: int, overlap: int) -> list[Chu
         start, end = offsets[a][0], offsets[b - 1][1]
         chunks.append(Chunk(text[start:end], b - a, start, end))
     return chunks
+
+
+def chunking_key(chunk_tokens: int, chunk_overlap: int) -> str:
+    """How long texts are split, as stored with each vector."""
+    return f"tokens={chunk_tokens or 'model'},overlap={chunk_overlap}"

@@ -13,11 +13,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import UserError
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
-class EmbedError(ValueError):
+class EmbedError(UserError, ValueError):
     """An embedding model or device that cannot be used; the message is one line."""
+
+
+class MixedEmbeddingsError(EmbedError):
+    """Vectors of two embedding models (or chunkings) would be mixed."""
 
 
 def _minilm_dir() -> Path:
@@ -164,3 +170,21 @@ def load_model(name_or_path: str | None = None, device: str | None = None, half:
         model_id = f"{label}@{fingerprint[:12]}"
         _MODELS[key] = (model, model_id)
         return _MODELS[key]
+
+
+def check_model_change(state: dict | None, model_id: str, chunking: str, policy: str) -> bool:
+    """True when the configured embedder differs from the stored one.
+
+    Raises :class:`EmbedError` when it differs and ``policy`` is ``"refuse"``.
+    """
+    if policy not in ("refuse", "recompute"):
+        raise EmbedError(f"embed.on_model_change must be 'refuse' or 'recompute', got {policy!r}")
+    if state is None or (state["model_id"], state["chunking"]) == (model_id, chunking):
+        return False
+    if policy == "refuse":
+        raise EmbedError(
+            f"stored embeddings come from {state['model_id']} ({state['chunking']}) but the config asks for "
+            f"{model_id} ({chunking}); set embed.on_model_change=recompute to embed every text again "
+            "(then refit topics), or restore the old embed settings"
+        )
+    return True

@@ -12,9 +12,9 @@ from functools import partial
 
 import numpy as np
 
-from pipeline.embed import content_hash, model_id_for, resolve_device
+from pipeline.embed import chunking_key, content_hash, model_id_for, resolve_device
 from pipeline.embed.encode import encode_plan, encode_shard
-from pipeline.embed.registry import EmbedError
+from pipeline.embed.registry import EmbedError, check_model_change
 from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
 from pipeline.store.embed import (
@@ -26,29 +26,6 @@ from pipeline.store.embed import (
     write_embeddings,
 )
 from pipeline.store.runs import add_model_versions
-
-
-def chunking_key(chunk_tokens: int, chunk_overlap: int) -> str:
-    """How long texts are split, as stored with each vector."""
-    return f"tokens={chunk_tokens or 'model'},overlap={chunk_overlap}"
-
-
-def check_model_change(state: dict | None, model_id: str, chunking: str, policy: str) -> bool:
-    """True when the configured embedder differs from the stored one.
-
-    Raises :class:`EmbedError` when it differs and ``policy`` is ``"refuse"``.
-    """
-    if policy not in ("refuse", "recompute"):
-        raise EmbedError(f"embed.on_model_change must be 'refuse' or 'recompute', got {policy!r}")
-    if state is None or (state["model_id"], state["chunking"]) == (model_id, chunking):
-        return False
-    if policy == "refuse":
-        raise EmbedError(
-            f"stored embeddings come from {state['model_id']} ({state['chunking']}) but the config asks for "
-            f"{model_id} ({chunking}); set embed.on_model_change=recompute to embed every text again "
-            "(then refit topics), or restore the old embed settings"
-        )
-    return True
 
 
 def embed_job(ctx: JobContext) -> dict:

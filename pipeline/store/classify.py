@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 import duckdb
 import pandas as pd
 
+from pipeline.classify.cards import LABEL_QUALITY_COLUMNS
 from pipeline.store.connection import registered
 from pipeline.store.documents import now_utc
 from pipeline.store.errors import StoreError
@@ -101,8 +102,11 @@ def write_evaluations(conn: duckdb.DuckDBPyConnection, run_id: str, rows: pd.Dat
                     "micro_f1", "confusion", "cv_folds", "n_items", "created_at"])
 
 
-LABEL_QUALITY_COLUMNS = ["model_run_id", "label_kind", "label", "value", "precision", "ci_low", "ci_high", "recall",
-                         "n_predicted", "support", "confidence_for_precision_80", "evaluated_on"]
+def write_evaluations_of_kind(conn: duckdb.DuckDBPyConnection, run_id: str, kind: str, rows: pd.DataFrame) -> int:
+    """Store one model kind's evaluation rows, replacing only that kind's rows of this run."""
+    existing = conn.execute("SELECT * EXCLUDE (run_id, created_at) FROM model_evaluation_rows "
+                            "WHERE run_id = ? AND model_kind <> ?", [run_id, kind]).df()
+    return write_evaluations(conn, run_id, pd.concat([existing, rows], ignore_index=True) if len(existing) else rows)
 
 
 def write_label_quality(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:
