@@ -36,11 +36,13 @@ class Models:
 
 @dataclass(frozen=True)
 class ApplyParams:
-    theme_threshold: float = 0.5
-    rules: RuleParams = field(default_factory=RuleParams)
-    stance_backend: str = SUPERVISED
-    min_chars: int = 3
-    sentences: bool = True
+    """What classify_texts needs of ``[classify]`` (``models.apply_params`` builds it)."""
+
+    theme_threshold: float
+    rules: RuleParams
+    stance_backend: str
+    min_chars: int
+    sentences: bool
 
 
 def choose_sentiment_default(setting: str, sentiment_card: dict[str, Any] | None) -> str:

@@ -47,7 +47,7 @@ def library_versions(pipeline_version: str) -> dict[str, str]:
 def card_params(params: Any, synthetic_coders: bool = True) -> dict[str, Any]:
     """The hyper-parameters a card records (``training.TrainParams``), under the card's
     historical names (``C``, ``seed``: the shipped cards use them)."""
-    out = {"C": params.C, "tfidf_max_features": params.max_features, "seed": params.seed,
+    out = {"C": params.regularisation, "tfidf_max_features": params.tfidf_max_features, "seed": params.random_seed,
            "theme_threshold": params.theme_threshold, "stance_min_confidence": params.stance_min_confidence,
            "phrase_attr": params.rules.phrase_attr, "context_weight": params.context_weight,
            "calibrate": params.calibrate, "stance_scope": params.focus.scope,
@@ -69,7 +69,7 @@ def model_card(kind: str, model: Any, *, run_id: str, created_at: str, embedding
             "calibrated": bool(getattr(model, "calibrated", False)),
             "taxonomy": taxonomy if kind != "sentiment" else None,
             "training_data": {**info, "gold": "stored codes (annotations view), consolidated"},
-            "cv": dict(cv), "cv_folds": params.folds, "versions": dict(versions),
+            "cv": dict(cv), "cv_folds": params.cv_folds, "versions": dict(versions),
             "limits": LIMITS, "retrain": RETRAIN}
     card["training_data"]["labels"] = {k: info[k] for k in ("themes_present", "sentiment", "stance")}
     return card

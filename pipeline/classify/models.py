@@ -11,36 +11,42 @@ from pipeline.classify.apply import ApplyParams, Models, choose_sentiment_defaul
 from pipeline.classify.labels import KINDS
 from pipeline.classify.nli import NLIStance
 from pipeline.classify.persist import load_model, resolve_model_dir
-from pipeline.classify.training import TrainParams
+from pipeline.classify.settings import ClassifySettings, classify_settings
+from pipeline.classify.training import rule_params
 from pipeline.config import resolve_path
 
+STANCE_BACKENDS = ("supervised", "nli")
 
-def apply_params(section: Mapping[str, Any]) -> ApplyParams:
-    tp = TrainParams.from_config(section)
-    backend = str(section["stance_backend"]).lower()
-    if backend not in ("supervised", "nli"):
+
+def apply_params(section: Mapping[str, Any] | ClassifySettings) -> ApplyParams:
+    """What ``classify_texts`` needs of the ``[classify]`` settings."""
+    s = classify_settings(section)
+    backend = s.stance_backend.lower()
+    if backend not in STANCE_BACKENDS:
         raise ValueError(f"classify.stance_backend must be supervised or nli, got {backend!r}")
-    return ApplyParams(theme_threshold=tp.theme_threshold, rules=tp.rules, stance_backend=backend,
-                       min_chars=int(section["min_chars"]), sentences=bool(section["sentences"]))
+    return ApplyParams(theme_threshold=s.theme_threshold, rules=rule_params(s), stance_backend=backend,
+                       min_chars=s.min_chars, sentences=s.sentences)
 
 
-def load_nli(section: Mapping[str, Any]) -> NLIStance | None:
+def load_nli(section: Mapping[str, Any] | ClassifySettings) -> NLIStance | None:
     """The zero-shot backend when ``classify.nli_model_dir`` is set."""
-    if not str(section["nli_model_dir"]).strip():
+    s = classify_settings(section)
+    if not s.nli_model_dir.strip():
         return None
-    return NLIStance(resolve_path(section["nli_model_dir"]), section["nli_entailment_label"],
-                     section["nli_contradiction_label"], int(section["nli_batch_size"]),
-                     int(section["nli_max_length"]), float(section["stance_min_confidence"]))
+    return NLIStance(resolve_path(s.nli_model_dir), s.nli_entailment_label, s.nli_contradiction_label,
+                     s.nli_batch_size, s.nli_max_length, s.stance_min_confidence)
 
 
-def load_models(section: Mapping[str, Any], models_dir: Path, embedding_model: str) -> tuple[Models, dict[str, Any]]:
+def load_models(section: Mapping[str, Any] | ClassifySettings, models_dir: Path, embedding_model: str
+                ) -> tuple[Models, dict[str, Any]]:
     """The models the config names, checked against the embedding model in use.
     Returns the models and each loaded model's card by kind."""
+    s = classify_settings(section)
     loaded: dict[str, Any] = {}
     cards: dict[str, Any] = {}
     versions: dict[str, str] = {}
     for kind in KINDS:
-        folder = resolve_model_dir(models_dir, kind, str(section[f"{kind}_model"]))
+        folder = resolve_model_dir(models_dir, kind, str(getattr(s, f"{kind}_model")))
         if folder is None:
             continue
         model, card = load_model(folder)
@@ -50,9 +56,9 @@ def load_models(section: Mapping[str, Any], models_dir: Path, embedding_model: s
                              f"(`probation-corpus train`) or set classify.{kind}_model = \"none\"")
         loaded[kind], cards[kind] = model, card
         versions[f"classify.{kind}"] = card.get("run_id", folder.name)
-    nli = load_nli(section) if str(section["stance_backend"]).lower() == "nli" else None
+    nli = load_nli(s) if s.stance_backend.lower() == "nli" else None
     if nli is not None:
         versions["classify.stance_nli"] = nli.name
-    default = choose_sentiment_default(str(section["sentiment_default"]), cards.get("sentiment"))
+    default = choose_sentiment_default(s.sentiment_default, cards.get("sentiment"))
     versions["classify.sentiment_default"] = default
     return Models(loaded.get("theme"), loaded.get("sentiment"), loaded.get("stance"), nli, default, versions), cards

@@ -25,7 +25,7 @@ class SentimentModel:
 
     kind = "sentiment"
 
-    def __init__(self, C: float = 1.0, max_features: int = 4000, seed: int = 13, calibrate: bool = False):
+    def __init__(self, C: float, max_features: int, seed: int, calibrate: bool = False):
         self.C = C
         self.calibrate = calibrate
         self.max_features = max_features

@@ -19,6 +19,7 @@ from pipeline.classify.encoder import check_same_embedder, reusing_encoder
 from pipeline.classify.features import context_text
 from pipeline.classify.labels import KINDS
 from pipeline.classify.models import apply_params, load_models, load_nli
+from pipeline.classify.settings import classify_settings
 from pipeline.classify.nli import NLIStance
 from pipeline.classify.persist import save_model
 from pipeline.classify.report import evaluation_rows, markdown_report
@@ -36,7 +37,8 @@ from pipeline.classify.training import (
     labelled_set,
 )
 from pipeline.config import Config, resolve_path
-from pipeline.embed import chunking_key, model_id_for
+from pipeline.embed import model_id_for
+from pipeline.embed.settings import embed_settings
 from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
 from pipeline.store.annotate import read_codes
@@ -58,17 +60,16 @@ def make_encoder(config: Config, conn: Any = None) -> tuple[Encoder, str]:
     model and chunking) are read from the store, and only the others (sentences, thread
     contexts, prototypes) are embedded here, so each text is embedded once.
     """
-    e = config.section("embed")
-    model_id = model_id_for(e["model"])
-    chunking = chunking_key(int(e["chunk_tokens"]), int(e["chunk_overlap"]))
+    e = embed_settings(config.section("embed"))
+    model_id = model_id_for(e.model)
+    chunking = e.chunking
     if conn is not None:
         check_same_embedder(embed_state(conn), model_id, chunking)
 
     def embed(texts: Sequence[str]):
         from pipeline.embed import embed_texts  # looked up at call time (tests replace it)
 
-        res = embed_texts(list(texts), e["model"], int(e["batch_size"]), e["device"], int(e["chunk_tokens"]),
-                          int(e["chunk_overlap"]))
+        res = embed_texts(list(texts), e.model, e.batch_size, e.device, e.chunk_tokens, e.chunk_overlap)
         return res.vectors, res.model_id
 
     lookup = (lambda hashes: stored_vectors(conn, hashes, model_id, chunking)) if conn is not None else None
@@ -84,7 +85,7 @@ def classify_job(ctx: JobContext) -> dict:
     sentence_sentiment rows for this run in one transaction."""
     section = ctx.config.section("classify")
     taxonomy = taxonomy_from_config(section)
-    params = apply_params(section)
+    params = apply_params(classify_settings(section))
     conn = connect(ctx.db_path)
     try:
         encoder, embedding_model = make_encoder(ctx.config, conn)
@@ -125,10 +126,11 @@ def _labelled(conn, config: Config, encoder: Encoder, coders: Sequence[str] | No
     gold = consolidate(codes, str(config.get("annotate.adjudicator")), coders)
     docs = classify_inputs(conn, gold["doc_id"].unique().tolist())
     docs["context"] = [context_text(t, o) for t, o in zip(docs["post_title"], docs["post_own_text"])]
-    params = TrainParams.from_config(section)
+    settings = classify_settings(section)
+    params = TrainParams.from_settings(settings)
     synthetic = set(params.synthetic_coders)
     real_docs = set(codes.loc[~codes["coder"].isin(synthetic), "doc_id"])
-    data = labelled_set(gold, docs, taxonomy.names, encoder, int(section["min_chars"]), real_docs=real_docs,
+    data = labelled_set(gold, docs, taxonomy.names, encoder, settings.min_chars, real_docs=real_docs,
                         real_weight=params.real_weight, sentences=params.focus.scope == "sentences")
     used = codes[codes["doc_id"].isin(data.doc_ids)]
     info = {"coders": sorted(used["coder"].unique().tolist()), "gold_rule": "majority vote; ties to "
@@ -191,7 +193,7 @@ def train_job(ctx: JobContext) -> dict:
                               info=info, cv=results[kind], versions=versions)
             saved[kind] = str(save_model(model, kind, ctx.run_id, models_dir, card))
         with transaction(conn):
-            _write_evaluations(conn, ctx.run_id, results, params.folds)
+            _write_evaluations(conn, ctx.run_id, results, params.cv_folds)
             add_model_versions(conn, ctx.run_id, {f"classify.{k}": ctx.run_id for k in saved} | {"embed": embedding_model})
     finally:
         conn.close()
@@ -222,10 +224,10 @@ def evaluate_job(ctx: JobContext) -> dict:
         protos, targets = theme_vectors(taxonomy, encoder)
         results = _cross_validate(data, taxonomy, protos, targets, params, kinds, nli)
         with transaction(conn):
-            _write_evaluations(conn, ctx.run_id, results, params.folds)
+            _write_evaluations(conn, ctx.run_id, results, params.cv_folds)
     finally:
         conn.close()
     report = Path(ctx.options.get("report") or resolve_path(ctx.config.get("paths.reports_dir")) / "evaluation.md")
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(markdown_report(results, params.folds, info, f"Evaluation run `{ctx.run_id}`."))
+    report.write_text(markdown_report(results, params.cv_folds, info, f"Evaluation run `{ctx.run_id}`."))
     return {"documents": len(data.doc_ids), "report": str(report), **_headline(results)}
