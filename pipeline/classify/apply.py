@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.classify.errors import ClassifySettingError
 from pipeline.classify.features import build_features
 from pipeline.classify.nli import NLIStance
 from pipeline.classify.sentiment import DOMAIN, VADER, SentimentModel, predict_sentiment
@@ -51,10 +52,12 @@ def choose_sentiment_default(setting: str, sentiment_card: dict[str, Any] | None
     setting = setting.lower()
     if setting in (VADER, DOMAIN):
         if setting == DOMAIN and sentiment_card is None:
-            raise ValueError("classify.sentiment_default = \"domain\" but no domain sentiment model was found")
+            raise ClassifySettingError("classify.sentiment_default = \"domain\" but no domain sentiment model was found",
+                                       "train one (`probation-corpus train`) or set classify.sentiment_default = \"auto\"")
         return setting
     if setting != "auto":
-        raise ValueError(f"classify.sentiment_default must be auto, vader or domain, got {setting!r}")
+        raise ClassifySettingError(f"classify.sentiment_default must be auto, vader or domain, got {setting!r}",
+                                   "set one of those three")
     if sentiment_card is None:
         return VADER
     cv = sentiment_card.get("cv", {})
@@ -129,7 +132,9 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
             names = det.loc[on, "theme"].tolist()
             if params.stance_backend == NLI:
                 if models.nli is None:
-                    raise ValueError("classify.stance_backend = \"nli\" needs classify.nli_model_dir")
+                    raise ClassifySettingError("classify.stance_backend = \"nli\" needs classify.nli_model_dir",
+                                               "set classify.nli_model_dir to a local NLI model folder, or use "
+                                               "classify.stance_backend = \"supervised\"")
                 labels, scores = models.nli.predict([feats.texts[r] for r in rows],
                                                     [taxonomy.get(t).target for t in names])
                 how = NLI

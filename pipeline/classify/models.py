@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pipeline.classify.errors import ClassifySettingError, ModelFolderError
 from pipeline.classify.apply import ApplyParams, Models, choose_sentiment_default
 from pipeline.classify.labels import KINDS
 from pipeline.classify.nli import NLIStance
@@ -23,7 +24,8 @@ def apply_params(section: Mapping[str, Any] | ClassifySettings) -> ApplyParams:
     s = classify_settings(section)
     backend = s.stance_backend.lower()
     if backend not in STANCE_BACKENDS:
-        raise ValueError(f"classify.stance_backend must be supervised or nli, got {backend!r}")
+        raise ClassifySettingError(f"classify.stance_backend must be supervised or nli, got {backend!r}",
+                                   "set classify.stance_backend = \"supervised\" or \"nli\"")
     return ApplyParams(theme_threshold=s.theme_threshold, rules=rule_params(s), stance_backend=backend,
                        min_chars=s.min_chars, sentences=s.sentences)
 
@@ -51,9 +53,9 @@ def load_models(section: Mapping[str, Any] | ClassifySettings, models_dir: Path,
             continue
         model, card = load_model(folder)
         if card.get("embedding_model") != embedding_model:
-            raise ValueError(f"the {kind} model in {folder} was trained on {card.get('embedding_model')} "
-                             f"embeddings but embed.model gives {embedding_model}: retrain "
-                             f"(`probation-corpus train`) or set classify.{kind}_model = \"none\"")
+            raise ModelFolderError(f"the {kind} model in {folder} was trained on {card.get('embedding_model')} "
+                                   f"embeddings but embed.model gives {embedding_model}",
+                                   f"retrain (`probation-corpus train`) or set classify.{kind}_model = \"none\"")
         loaded[kind], cards[kind] = model, card
         versions[f"classify.{kind}"] = card.get("run_id", folder.name)
     nli = load_nli(s) if s.stance_backend.lower() == "nli" else None

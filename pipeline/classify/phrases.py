@@ -9,6 +9,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from pipeline.classify.errors import ClassifySettingError
 from pipeline.classify.taxonomy import Taxonomy
 
 ATTRS = ("LEMMA", "LOWER")
@@ -27,7 +28,8 @@ class SeedMatcher:
     def __init__(self, taxonomy: Taxonomy, nlp: Language, attr: str = "LEMMA"):
         attr = attr.upper()
         if attr not in ATTRS:
-            raise ValueError(f"classify.phrase_attr must be one of {', '.join(ATTRS)}, got {attr!r}")
+            raise ClassifySettingError(f"classify.phrase_attr must be one of {', '.join(ATTRS)}, got {attr!r}",
+                                       "set classify.phrase_attr = \"LEMMA\" or \"LOWER\"")
         self.attr = attr
         self.names = taxonomy.names
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")

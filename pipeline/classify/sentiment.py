@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import sparse
 
+from pipeline.classify.errors import ClassifySettingError
 from pipeline.classify.features import DocFeatures
 from pipeline.classify.labels import SENTIMENTS
 from pipeline.classify.linear import SafeLogit, dense, fit_tfidf, make_tfidf, tfidf_block
@@ -71,7 +72,8 @@ def predict_sentiment(feats: DocFeatures, method: str, model: SentimentModel | N
         return vader_predict(feats.vader)
     if method == DOMAIN:
         if model is None:
-            raise ValueError("the domain sentiment model is not available (train one or set "
-                             "classify.sentiment_default = \"vader\")")
+            raise ClassifySettingError("the domain sentiment model is not available",
+                                       "train one (`probation-corpus train`) or set "
+                                       "classify.sentiment_default = \"vader\"")
         return model.predict(feats)
     raise ValueError(f"unknown sentiment method {method!r}; methods: {', '.join(METHODS)}")

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, KFold
 
+from pipeline.classify.errors import TrainingDataError
 from pipeline.classify.features import DocFeatures, build_features
 from pipeline.classify.labels import PRESENT, SENTIMENT, SENTIMENTS, STANCE, STANCES, THEME
 from pipeline.classify.metrics import multilabel_report, single_label_report
@@ -109,7 +110,7 @@ class LabelledSet:
 def folds_for(groups: Sequence[str], n_items: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Train/test index pairs: grouped by thread when there are at least two threads."""
     if n_items < 2:
-        raise ValueError("cross-validation needs at least two coded documents")
+        raise TrainingDataError("cross-validation needs at least two coded documents", "import more codes (`probation-corpus annotate import FILE --coder NAME`)")
     n_groups = len(set(groups))
     if n_groups >= 2:
         k = max(2, min(folds, n_groups))
@@ -212,7 +213,7 @@ def cv_stance(data: LabelledSet, targets: Mapping[str, np.ndarray], params: Trai
     model (``params.focus.scope == 'sentences'``) needs ``taxonomy`` and ``prototypes``."""
     pairs = data.stance
     if len(pairs) < 2:
-        raise ValueError("stance needs at least two coded (document, theme) pairs")
+        raise TrainingDataError("stance needs at least two coded (document, theme) pairs", "import more codes (`probation-corpus annotate import FILE --coder NAME`)")
     y = [lab for _, _, lab in pairs]
     rows = [r for r, _, _ in pairs]
     themes = [t for _, t, _ in pairs]
@@ -300,7 +301,7 @@ def fit_theme_model(data: LabelledSet, taxonomy: Taxonomy, prototypes: np.ndarra
     """Fit on every theme-coded document."""
     rows = _theme_rows(data)
     if len(rows) < 2:
-        raise ValueError("the theme model needs at least two theme-coded documents")
+        raise TrainingDataError("the theme model needs at least two theme-coded documents", "import more codes (`probation-corpus annotate import FILE --coder NAME`)")
     names = data.theme_names
     tax = Taxonomy(tuple(taxonomy.get(t) for t in names))
     protos = prototypes[[taxonomy.names.index(t) for t in names]]
@@ -312,7 +313,7 @@ def fit_theme_model(data: LabelledSet, taxonomy: Taxonomy, prototypes: np.ndarra
 def fit_sentiment_model(data: LabelledSet, params: TrainParams) -> SentimentModel:
     rows = _sentiment_rows(data)
     if len(rows) < 2:
-        raise ValueError("the sentiment model needs at least two sentiment-coded documents")
+        raise TrainingDataError("the sentiment model needs at least two sentiment-coded documents", "import more codes (`probation-corpus annotate import FILE --coder NAME`)")
     return SentimentModel(params.regularisation, params.tfidf_max_features, params.random_seed, params.calibrate).fit(
         data.feats.subset(rows), [data.sentiment[i] for i in rows], data.w(rows), [data.groups[i] for i in rows])
 
@@ -320,7 +321,7 @@ def fit_sentiment_model(data: LabelledSet, params: TrainParams) -> SentimentMode
 def fit_stance_model(data: LabelledSet, targets: Mapping[str, np.ndarray], params: TrainParams,
                      taxonomy: Taxonomy | None = None, prototypes: np.ndarray | None = None) -> StanceModel:
     if len(data.stance) < 2:
-        raise ValueError("the stance model needs at least two coded (document, theme) pairs")
+        raise TrainingDataError("the stance model needs at least two coded (document, theme) pairs", "import more codes (`probation-corpus annotate import FILE --coder NAME`)")
     model = make_stance_model(data.theme_names, params, taxonomy, prototypes)
     rows = [r for r, _, _ in data.stance]
     return model.fit(data.feats, rows, [t for _, t, _ in data.stance], [lab for _, _, lab in data.stance], targets,

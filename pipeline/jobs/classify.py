@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline.classify.errors import ClassifySettingError, TrainingDataError
 from pipeline.annotate.gold import consolidate
 from pipeline.classify.apply import classify_texts
 from pipeline.classify.cards import label_quality_frame, library_versions, model_card
@@ -122,7 +123,7 @@ def _labelled(conn, config: Config, encoder: Encoder, coders: Sequence[str] | No
     taxonomy = taxonomy_from_config(section)
     codes = read_codes(conn)
     if codes.empty:
-        raise ValueError("no codes stored: import some with `probation-corpus annotate import FILE --coder NAME`")
+        raise TrainingDataError("no codes stored", "import some with `probation-corpus annotate import FILE --coder NAME`")
     gold = consolidate(codes, str(config.get("annotate.adjudicator")), coders)
     docs = classify_inputs(conn, gold["doc_id"].unique().tolist())
     docs["context"] = [context_text(t, o) for t, o in zip(docs["post_title"], docs["post_own_text"])]
@@ -156,7 +157,7 @@ def _kinds(options: dict) -> list[str]:
     kinds = list(options.get("kinds") or KINDS)
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
-        raise ValueError(f"unknown model kind(s) {unknown}; kinds: {', '.join(KINDS)}")
+        raise ClassifySettingError(f"unknown model kind(s) {unknown}", f"use --kind with one of {', '.join(KINDS)}")
     return kinds
 
 
