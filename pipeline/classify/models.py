@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.classify.errors import ClassifySettingError, ModelFolderError
+from pipeline.classify.errors import ModelFolderError
 from pipeline.classify.apply import ApplyParams, Models, choose_sentiment_default
+from pipeline.classify.backends import label_backend
 from pipeline.classify.labels import KINDS
 from pipeline.classify.nli import NLIStance
 from pipeline.classify.persist import load_model, resolve_model_dir
@@ -16,18 +17,13 @@ from pipeline.classify.settings import ClassifySettings, classify_settings
 from pipeline.classify.training import rule_params
 from pipeline.config import resolve_path
 
-STANCE_BACKENDS = ("supervised", "nli")
-
-
 def apply_params(section: Mapping[str, Any] | ClassifySettings) -> ApplyParams:
     """What ``classify_texts`` needs of the ``[classify]`` settings."""
     s = classify_settings(section)
-    backend = s.stance_backend.lower()
-    if backend not in STANCE_BACKENDS:
-        raise ClassifySettingError(f"classify.stance_backend must be supervised or nli, got {backend!r}",
-                                   "set classify.stance_backend = \"supervised\" or \"nli\"")
-    return ApplyParams(theme_threshold=s.theme_threshold, rules=rule_params(s), stance_backend=backend,
-                       min_chars=s.min_chars, sentences=s.sentences)
+    stance = label_backend("stance", s.stance_backend.lower()).name
+    theme = label_backend("theme", s.theme_backend.lower()).name
+    return ApplyParams(theme_threshold=s.theme_threshold, rules=rule_params(s), theme_backend=theme,
+                       stance_backend=stance, min_chars=s.min_chars, sentences=s.sentences)
 
 
 def load_nli(section: Mapping[str, Any] | ClassifySettings) -> NLIStance | None:

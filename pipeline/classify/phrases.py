@@ -11,6 +11,7 @@ from spacy.tokens import Doc
 
 from pipeline.classify.errors import ClassifySettingError
 from pipeline.classify.taxonomy import Taxonomy
+from pipeline.nlp import pipe
 
 ATTRS = ("LEMMA", "LOWER")
 
@@ -38,7 +39,7 @@ class SeedMatcher:
             if not theme.seed_terms:
                 continue
             if attr == "LEMMA":
-                patterns = [_lemma_doc(d) for d in nlp.pipe(theme.seed_terms)]
+                patterns = [_lemma_doc(d) for d in pipe(nlp, theme.seed_terms, ("ner",))]
             else:
                 patterns = [nlp.make_doc(t) for t in theme.seed_terms]
             self.matcher.add(theme.name, patterns)

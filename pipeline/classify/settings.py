@@ -44,6 +44,8 @@ class ClassifySettings:
     stance_focus_top: int
     real_weight: float
     synthetic_coders: tuple[str, ...]
+    theme_backend: str
+    batch_documents: int
     themes: tuple[Any, ...]
 
 
