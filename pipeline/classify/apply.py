@@ -12,12 +12,13 @@ import pandas as pd
 
 from pipeline.classify.backends import label_backend, label_backends
 from pipeline.classify.errors import ClassifySettingError
-from pipeline.classify.features import build_features
+from pipeline.classify.features import build_features, features_of_parsed
 from pipeline.classify.nli import NLIStance
 from pipeline.classify.sentiment import DOMAIN, VADER, SentimentModel
 from pipeline.classify.similarity import Encoder, theme_prototypes
 from pipeline.classify.stance import SUPERVISED, StanceModel
 from pipeline.classify.taxonomy import Taxonomy
+from pipeline.classify.text import sentence_doc
 from pipeline.classify.text import sentences as split_sentences
 from pipeline.classify.themes import RuleParams, ThemeModel
 
@@ -167,7 +168,8 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
                 owner.append(r)
                 spans.append(s)
         if spans:
-            sfeats = build_features([s.text for s in spans], encoder)
+            sdocs = [sentence_doc(feats.docs[r], s) for r, s in zip(owner, spans)]
+            sfeats = features_of_parsed([s.text for s in spans], sdocs, encoder)
             parts = []
             for b in sentiment_backends:
                 m = b.name

@@ -45,3 +45,13 @@ def sentences(doc: Doc) -> list[Sentence]:
         start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
         out.append(Sentence(len(out), start, start + len(text), text))
     return out
+
+
+def sentence_doc(doc: Doc, sentence: Sentence) -> Doc:
+    """One sentence of a parsed document as a Doc of its own, taken from that parse (its
+    tags, lemmas and boundaries; nothing is parsed again). A sentence whose offsets do not
+    fall on token boundaries (never seen) is parsed alone."""
+    span = doc.char_span(sentence.start, sentence.end)
+    if span is None:
+        return parse([sentence.text])[0]
+    return span.as_doc()

@@ -12,12 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from pipeline.classify.errors import ClassifySettingError, TrainingDataError
 from pipeline.annotate.gold import consolidate
 from pipeline.classify.apply import classify_texts
 from pipeline.classify.cards import label_quality_frame, library_versions, model_card
 from pipeline.classify.encoder import check_same_embedder, reusing_encoder
 from pipeline.classify.features import context_text
+from pipeline.classify.incremental import batches, input_hash, plan, run_key
 from pipeline.classify.labels import KINDS
 from pipeline.classify.models import apply_params, load_models, load_nli
 from pipeline.classify.settings import classify_settings
@@ -44,22 +47,31 @@ from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
 from pipeline.store.annotate import read_codes
 from pipeline.store.classify import (
+    add_classification,
+    carry_classification,
+    classification_counts,
     classify_inputs,
-    write_classification,
+    finish_classification,
+    previous_classification,
+    sentence_vectors,
+    start_classification,
     write_evaluations_of_kind,
     write_label_quality,
+    write_sentence_vectors,
 )
 from pipeline.store.documents import now_utc
 from pipeline.store.embed import embed_state, stored_vectors
 from pipeline.store.runs import add_model_versions, code_version
 
 
-def make_encoder(config: Config, conn: Any = None) -> tuple[Encoder, str]:
+def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple[Encoder, str]:
     """An encoder with the ``[embed]`` settings, and the model's id.
 
-    With a store connection, texts the embed stage already embedded (same content hash,
-    model and chunking) are read from the store, and only the others (sentences, thread
-    contexts, prototypes) are embedded here, so each text is embedded once.
+    With a store connection, texts already embedded (by the embed stage, or cached by an
+    earlier classify run: same content hash, model and chunking) are read from the store,
+    and only the others are embedded here, so each text is embedded once. With ``cache``,
+    freshly embedded texts (sentences, thread contexts, prototypes) are kept in the store's
+    sentence cache for later runs (inside the caller's transaction).
     """
     e = embed_settings(config.section("embed"))
     model_id = model_id_for(e.model)
@@ -73,8 +85,16 @@ def make_encoder(config: Config, conn: Any = None) -> tuple[Encoder, str]:
         res = embed_texts(list(texts), e.model, e.batch_size, e.device, e.chunk_tokens, e.chunk_overlap)
         return res.vectors, res.model_id
 
-    lookup = (lambda hashes: stored_vectors(conn, hashes, model_id, chunking)) if conn is not None else None
-    return reusing_encoder(embed, model_id, lookup), model_id
+    lookup = store = None
+    if conn is not None:
+        def lookup(hashes):
+            found = stored_vectors(conn, hashes, model_id, chunking)
+            rest = [h for h in hashes if h not in found]
+            return {**found, **sentence_vectors(conn, rest, model_id, chunking)} if rest else found
+    if conn is not None and cache:
+        def store(hashes, vectors):
+            write_sentence_vectors(conn, hashes, vectors, model_id, chunking)
+    return reusing_encoder(embed, model_id, lookup, store), model_id
 
 
 def _models(config: Config, embedding_model: str):
@@ -82,37 +102,60 @@ def _models(config: Config, embedding_model: str):
 
 
 def classify_job(ctx: JobContext) -> dict:
-    """Classify every document's own text; writes doc_themes, doc_sentiment and
-    sentence_sentiment rows for this run in one transaction."""
+    """Classify the own text of every new or changed document (every document when the
+    settings, models or embedder changed since the latest classify run); the rows of
+    unchanged documents are carried into this run. A run with nothing new writes nothing.
+    All of a run's rows are written in one transaction, batch by batch
+    (``classify.batch_documents``)."""
     section = ctx.config.section("classify")
+    settings = classify_settings(section)
     taxonomy = taxonomy_from_config(section)
-    params = apply_params(classify_settings(section))
+    params = apply_params(settings)
+    chunking = embed_settings(ctx.config.section("embed")).chunking
     conn = connect(ctx.db_path)
     try:
-        encoder, embedding_model = make_encoder(ctx.config, conn)
+        encoder, embedding_model = make_encoder(ctx.config, conn, cache=True)
         models, cards = _models(ctx.config, embedding_model)
         docs = classify_inputs(conn)
-        ctx.progress("classify", 0, len(docs))
+        ids, texts = docs["doc_id"].tolist(), docs["own_text"].tolist()
         contexts = [context_text(t, o) for t, o in zip(docs["post_title"], docs["post_own_text"])]
-        out = classify_texts(docs["doc_id"].tolist(), docs["own_text"].tolist(), taxonomy, encoder, models, params,
-                             contexts)
-        ctx.progress("classify", len(docs), len(docs))
+        hashes = [input_hash(o, c) for o, c in zip(texts, contexts)]
+        key = run_key(settings, models.versions, embedding_model, chunking, taxonomy.to_list())
+        todo = plan(ids, hashes, key, previous_classification(conn))
+        if todo.nothing_to_do:
+            ctx.progress("classify", 0, 0)
+            return {"action": "unchanged", "documents": len(docs), "classified": 0, "carried": len(todo.keep),
+                    "classify_run": todo.carry_from}
+        where = {d: i for i, d in enumerate(ids)}
+        rows = [where[d] for d in todo.todo]
         info = {"theme_model": models.versions.get("classify.theme"),
                 "sentiment_model": models.versions.get("classify.sentiment"),
                 "stance_model": models.versions.get("classify.stance_nli" if params.stance_backend == "nli"
                                                     else "classify.stance"),
                 "stance_backend": params.stance_backend, "sentiment_default": models.sentiment_default,
-                "embedding_model": embedding_model, "taxonomy": taxonomy.to_list(), "documents": len(docs)}
+                "embedding_model": embedding_model, "taxonomy": taxonomy.to_list(), "documents": len(docs),
+                "settings_key": key}
+        ctx.progress("classify", 0, len(rows))
         with transaction(conn):
-            counts = write_classification(conn, ctx.run_id, out["themes"], out["sentiment"], out["sentences"], info)
+            start_classification(conn, ctx.run_id)
+            if todo.keep:
+                carry_classification(conn, ctx.run_id, todo.carry_from, todo.keep)
+            done = 0
+            for batch in batches(rows, settings.batch_documents):
+                out = classify_texts([ids[i] for i in batch], [texts[i] for i in batch], taxonomy, encoder, models,
+                                     params, [contexts[i] for i in batch])
+                add_classification(conn, ctx.run_id, out["themes"], out["sentiment"], out["sentences"])
+                done += len(batch)
+                ctx.progress("classify", done, len(rows))
+            finish_classification(conn, ctx.run_id, info, pd.DataFrame({"doc_id": ids, "input_hash": hashes}))
+            counts = classification_counts(conn, ctx.run_id)
             add_model_versions(conn, ctx.run_id, {**models.versions, "embed": embedding_model})
             write_label_quality(conn, label_quality_frame(cards))
     finally:
         conn.close()
-    themes = out["themes"]
-    present = themes[themes["present"]] if not themes.empty else themes
-    return {"documents": len(docs), "theme_assignments": int(len(present)),
-            "sentiment_default": models.sentiment_default, **counts}
+    return {"action": "full" if todo.full else "incremental", "documents": len(docs), "classified": len(rows),
+            "carried": len(todo.keep), "removed": len(todo.gone), "sentiment_default": models.sentiment_default,
+            **counts}
 
 
 # ---- training and evaluation -------------------------------------------------------
