@@ -460,7 +460,7 @@ def ship(method: str, datasets: dict, results: dict, preds: dict, taxonomy, base
 
     from pipeline.classify.persist import save_model
     from pipeline.classify.training import fit_sentiment_model, fit_stance_model, fit_theme_model
-    from pipeline.jobs.classify import CARD_TEXT, RETRAIN
+    from pipeline.classify.cards import CARD_TEXT, RETRAIN
     from pipeline.store.documents import now_utc
     from pipeline.store.runs import code_version
 
@@ -495,7 +495,7 @@ def ship(method: str, datasets: dict, results: dict, preds: dict, taxonomy, base
             "method": how, "features": features + ("; stance on the sentences about each theme"
                                                    if kind == "stance" and params.focus.scope == "sentences" else ""),
             "embedding_model": model_id, "calibrated": bool(getattr(model, "calibrated", False)),
-            "params": {"C": params.C, "tfidf_max_features": params.max_features, "seed": params.seed,
+            "params": {"C": params.regularisation, "tfidf_max_features": params.tfidf_max_features, "seed": params.random_seed,
                        "theme_threshold": params.theme_threshold, "stance_min_confidence": params.stance_min_confidence,
                        "phrase_attr": params.rules.phrase_attr, "context_weight": params.context_weight,
                        "calibrate": params.calibrate, "stance_scope": params.focus.scope,
@@ -511,7 +511,7 @@ def ship(method: str, datasets: dict, results: dict, preds: dict, taxonomy, base
             "cv": ({"domain": single_label_report(preds[method]["sent_gold"], preds[method]["sent_pred"], SENTIMENTS),
                     "vader": vader_report(data, preds[method])} if kind == "sentiment" else {}),
             "cv_note": "cv: out-of-fold on the real units (folds grouped by page); classify.sentiment_default = "
-                       "auto compares these", "cv_folds": params.folds,
+                       "auto compares these", "cv_folds": params.cv_folds,
             "real_text": {"evaluated_on": results["evaluated_on"], "n_units": results.get("n_units"),
                           "n_pages": results.get("n_pages"), "method": method, "headline": head, "per_label": per},
             "label_quality": [r for r in lq if r["label_kind"] == kind],

@@ -15,11 +15,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.classify.apply import ApplyParams, Models, classify_texts
+from pipeline.classify.apply import Models, classify_texts
+from pipeline.classify.models import apply_params
 from pipeline.classify.features import context_text
 from pipeline.classify.persist import load_model, resolve_model_dir
 from pipeline.classify.taxonomy import taxonomy_from_config
-from pipeline.classify.training import TrainParams
 from pipeline.config import load_config, resolve_path
 
 
@@ -46,7 +46,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = load_config()
     section = config.section("classify")
     taxonomy = taxonomy_from_config(section)
-    tp = TrainParams.from_config(section)
     conn = connect(args.db, read_only=True)
     try:
         docs = classify_inputs(conn).head(args.n)
@@ -64,8 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     times: dict[str, list[float]] = {"old": [], "new": []}
     for _ in range(args.repeats):
         for name, models in sets.items():
-            thr = tp.theme_threshold
-            params = ApplyParams(theme_threshold=thr, rules=tp.rules, min_chars=int(section["min_chars"]))
+            params = apply_params(section)
             t0 = time.perf_counter()
             classify_texts(docs["doc_id"].tolist(), docs["own_text"].tolist(), taxonomy, encoder, models, params,
                            contexts)

@@ -429,8 +429,7 @@ EXPORT_FORMATS = ("parquet", "csv", "jsonl")
 def encode_query(query: str, conn, config: Config) -> list[float]:
     """The query's vector from the embedder whose vectors are stored (refused when the
     configured embedder differs: vectors of two models are not comparable)."""
-    from pipeline.embed import embed_texts, model_id_for
-    from pipeline.jobs.embed import chunking_key
+    from pipeline.embed import chunking_key, embed_texts, model_id_for
     from pipeline.store.embed import embed_state
     from pipeline.store.errors import StoreError
 

@@ -10,14 +10,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.classify.features import build_features
+from pipeline.classify.backends import label_backend, label_backends
+from pipeline.classify.errors import ClassifySettingError
+from pipeline.classify.features import build_features, features_of_parsed
 from pipeline.classify.nli import NLIStance
-from pipeline.classify.sentiment import DOMAIN, VADER, SentimentModel, predict_sentiment
-from pipeline.classify.similarity import Encoder, target_embeddings, theme_prototypes
-from pipeline.classify.stance import NLI, SUPERVISED, StanceModel
+from pipeline.classify.sentiment import DOMAIN, VADER, SentimentModel
+from pipeline.classify.similarity import Encoder, theme_prototypes
+from pipeline.classify.stance import SUPERVISED, StanceModel
 from pipeline.classify.taxonomy import Taxonomy
+from pipeline.classify.text import sentence_doc
 from pipeline.classify.text import sentences as split_sentences
-from pipeline.classify.themes import RuleParams, ThemeModel, detect_themes
+from pipeline.classify.themes import RuleParams, ThemeModel
 
 NO_OWN_TEXT = "no_own_text"
 
@@ -36,23 +39,30 @@ class Models:
 
 @dataclass(frozen=True)
 class ApplyParams:
-    theme_threshold: float = 0.5
-    rules: RuleParams = field(default_factory=RuleParams)
-    stance_backend: str = SUPERVISED
-    min_chars: int = 3
-    sentences: bool = True
+    """What classify_texts needs of ``[classify]`` (``models.apply_params`` builds it)."""
+
+    theme_threshold: float
+    rules: RuleParams
+    theme_backend: str
+    stance_backend: str
+    min_chars: int
+    sentences: bool
 
 
 def choose_sentiment_default(setting: str, sentiment_card: dict[str, Any] | None) -> str:
     """'vader' or 'domain': as set, or for 'auto' the method with the higher cross-validated
     macro-F1 on the domain model's card (VADER when there is no domain model)."""
     setting = setting.lower()
+    if setting not in (VADER, DOMAIN, "auto") and setting in label_backends("sentiment"):
+        return setting  # a plugin's sentiment method
     if setting in (VADER, DOMAIN):
         if setting == DOMAIN and sentiment_card is None:
-            raise ValueError("classify.sentiment_default = \"domain\" but no domain sentiment model was found")
+            raise ClassifySettingError("classify.sentiment_default = \"domain\" but no domain sentiment model was found",
+                                       "train one (`probation-corpus train`) or set classify.sentiment_default = \"auto\"")
         return setting
     if setting != "auto":
-        raise ValueError(f"classify.sentiment_default must be auto, vader or domain, got {setting!r}")
+        raise ClassifySettingError(f"classify.sentiment_default must be auto, vader or domain, got {setting!r}",
+                                   "set one of those three")
     if sentiment_card is None:
         return VADER
     cv = sentiment_card.get("cv", {})
@@ -107,14 +117,15 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
     theme_cal = bool(models.theme is not None and getattr(models.theme, "calibrated", False))
     stance_cal = bool(models.stance is not None and getattr(models.stance, "calibrated", False))
     sent_cal = bool(models.sentiment is not None and getattr(models.sentiment, "calibrated", False))
-    methods = [VADER] + ([DOMAIN] if models.sentiment is not None else [])
+    sentiment_backends = [b for b in label_backends("sentiment").values() if b.is_available(models)]
+    methods = [b.name for b in sentiment_backends]
     default = models.sentiment_default if models.sentiment_default in methods else VADER
 
     # themes and stance
     themes = pd.DataFrame(columns=THEME_COLUMNS)
     if usable and len(taxonomy):
         protos = theme_prototypes(taxonomy, encoder)
-        det = detect_themes(feats, taxonomy, protos, models.theme, params.rules, params.theme_threshold)
+        det = label_backend("theme", params.theme_backend).run(feats, taxonomy, protos, models, params)
         det["doc_id"] = [doc_ids[usable[r]] for r in det["row"]]
         det["stance"] = None
         det["stance_score"] = np.nan
@@ -125,19 +136,8 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
         if len(on):
             rows = det.loc[on, "row"].tolist()
             names = det.loc[on, "theme"].tolist()
-            if params.stance_backend == NLI:
-                if models.nli is None:
-                    raise ValueError("classify.stance_backend = \"nli\" needs classify.nli_model_dir")
-                labels, scores = models.nli.predict([feats.texts[r] for r in rows],
-                                                    [taxonomy.get(t).target for t in names])
-                how = NLI
-            elif models.stance is not None:
-                tvec = target_embeddings(taxonomy, encoder)
-                targets = {t.name: tvec[j] for j, t in enumerate(taxonomy)}
-                labels, scores = models.stance.predict(feats, rows, names, targets)
-                how = SUPERVISED
-            else:
-                labels, scores, how = ["NONE"] * len(rows), np.zeros(len(rows)), "no_model"
+            labels, scores, how = label_backend("stance", params.stance_backend).run(
+                feats, rows, names, taxonomy, encoder, models)
             det.loc[on, "stance"] = labels
             det.loc[on, "stance_score"] = np.asarray(scores, dtype=float)
             det.loc[on, "stance_method"] = how
@@ -147,8 +147,9 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
 
     # document sentiment
     parts = []
-    for m in methods:
-        labels, scores = predict_sentiment(feats, m, models.sentiment)
+    for b in sentiment_backends:
+        m = b.name
+        labels, scores = b.run(feats, models)
         sc = np.asarray(scores, dtype=float)
         parts.append(pd.DataFrame({"doc_id": [doc_ids[i] for i in usable], "method": m, "label": labels,
                                    "score": sc, "is_default": m == default,
@@ -167,10 +168,12 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
                 owner.append(r)
                 spans.append(s)
         if spans:
-            sfeats = build_features([s.text for s in spans], encoder)
+            sdocs = [sentence_doc(feats.docs[r], s) for r, s in zip(owner, spans)]
+            sfeats = features_of_parsed([s.text for s in spans], sdocs, encoder)
             parts = []
-            for m in methods:
-                labels, scores = predict_sentiment(sfeats, m, models.sentiment)
+            for b in sentiment_backends:
+                m = b.name
+                labels, scores = b.run(sfeats, models)
                 parts.append(pd.DataFrame({
                     "doc_id": [doc_ids[usable[r]] for r in owner], "sentence_no": [s.index for s in spans],
                     "start_char": [s.start for s in spans], "end_char": [s.end for s in spans],

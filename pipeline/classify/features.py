@@ -47,6 +47,15 @@ def _plain_features(texts: list[str], encoder: Encoder, nlp=None) -> DocFeatures
     return DocFeatures(list(texts), docs, emb, vader_scores(texts), sentence_stats(docs))
 
 
+def features_of_parsed(texts: Sequence[str], docs: Sequence[Doc], encoder: Encoder) -> DocFeatures:
+    """Features of texts already parsed (``docs``, one per text): nothing is parsed again."""
+    texts = [t or "" for t in texts]
+    if not texts:
+        return _plain_features([], encoder)
+    emb = l2_normalise(np.asarray(encoder(texts), dtype=np.float32))
+    return DocFeatures(list(texts), list(docs), emb, vader_scores(texts), sentence_stats(list(docs)))
+
+
 def build_features(texts: Sequence[str], encoder: Encoder, nlp=None,
                    contexts: Sequence[str] | None = None, sentences: bool = False) -> DocFeatures:
     """Parse, embed and VADER-score ``texts``; with ``contexts`` (one per text: the

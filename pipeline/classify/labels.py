@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipeline.classify.errors import LabelError
 SENTIMENTS: tuple[str, ...] = ("NEGATIVE", "NEUTRAL", "POSITIVE")
 STANCES: tuple[str, ...] = ("FAVOR", "AGAINST", "NONE")
 
@@ -10,6 +11,8 @@ THEME = "theme"
 STANCE = "stance"
 SENTIMENT = "sentiment"
 LABEL_KINDS: tuple[str, ...] = (THEME, STANCE, SENTIMENT)
+# the kinds of fitted model (folders under paths.models_dir, `train --kind`)
+KINDS: tuple[str, ...] = (THEME, SENTIMENT, STANCE)
 
 PRESENT = "present"
 ABSENT = "absent"
@@ -19,7 +22,7 @@ def normalise_sentiment(value: str) -> str:
     """Upper-case a sentiment label and check it is one of ``SENTIMENTS``."""
     v = str(value).strip().upper()
     if v not in SENTIMENTS:
-        raise ValueError(f"sentiment {value!r} is not one of {', '.join(SENTIMENTS)}")
+        raise LabelError(f"sentiment {value!r} is not one of {', '.join(SENTIMENTS)}", "correct the code in the file")
     return v
 
 
@@ -29,5 +32,5 @@ def normalise_stance(value: str) -> str:
     if v == "FAVOUR":
         v = "FAVOR"
     if v not in STANCES:
-        raise ValueError(f"stance {value!r} is not one of {', '.join(STANCES)}")
+        raise LabelError(f"stance {value!r} is not one of {', '.join(STANCES)}", "correct the code in the file")
     return v

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.classify.errors import ClassifySettingError, ModelFolderError
 from pipeline.classify.labels import STANCES
 
 
@@ -26,9 +27,11 @@ class NLIStance:
                  min_confidence: float = 0.45):
         path = Path(model_dir)
         if not path.is_dir():
-            raise ValueError(f"NLI model folder {path} not found (classify.nli_model_dir)")
+            raise ModelFolderError(f"NLI model folder {path} not found (classify.nli_model_dir)",
+                                   "set classify.nli_model_dir to a local transformers NLI model folder")
         if not (path / "config.json").exists():
-            raise ValueError(f"{path} has no config.json: not a transformers model folder")
+            raise ModelFolderError(f"{path} has no config.json: not a transformers model folder",
+                                   "point classify.nli_model_dir at a saved transformers model")
         import torch  # heavy imports only when the backend is used
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -37,7 +40,8 @@ class NLIStance:
             self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
             self.model = AutoModelForSequenceClassification.from_pretrained(str(path), local_files_only=True)
         except (OSError, ValueError) as exc:
-            raise ValueError(f"cannot load the NLI model in {path}: {str(exc).splitlines()[0]}") from exc
+            raise ModelFolderError(f"cannot load the NLI model in {path}: {(str(exc).splitlines() or [type(exc).__name__])[0]}",
+                                   "check the folder holds a complete transformers model") from exc
         self.model.eval()
         label2id = {str(k).lower(): int(v) for k, v in (self.model.config.label2id or {}).items()}
         self.entail_id = self._label_id(label2id, entailment_label, "nli_entailment_label")
@@ -50,8 +54,8 @@ class NLIStance:
     @staticmethod
     def _label_id(label2id: dict[str, int], label: str, key: str) -> int:
         if label.lower() not in label2id:
-            raise ValueError(f"the NLI model has no label {label!r} (classify.{key}); its labels: "
-                             f"{', '.join(sorted(label2id))}")
+            raise ClassifySettingError(f"the NLI model has no label {label!r} (classify.{key}); its labels: "
+                                       f"{', '.join(sorted(label2id))}", f"set classify.{key} to one of them")
         return label2id[label.lower()]
 
     def stance_proba(self, premises: Sequence[str], hypotheses: Sequence[str]) -> np.ndarray:

@@ -13,7 +13,9 @@ from typing import Any
 
 import joblib
 
-KINDS = ("theme", "sentiment", "stance")
+from pipeline.classify.errors import ModelFolderError
+from pipeline.classify.labels import KINDS
+
 MODEL_FILE = "model.joblib"
 CARD_FILE = "card.json"
 CARD_MD = "MODEL_CARD.md"
@@ -59,8 +61,9 @@ def resolve_model_dir(models_dir: str | Path, kind: str, spec: str) -> Path | No
     for candidate in (Path(models_dir) / kind / spec, Path(spec)):
         if (candidate / MODEL_FILE).exists():
             return candidate
-    raise ValueError(f"no {kind} model {spec!r}: expected a run id under {Path(models_dir) / kind} "
-                     f"or a folder holding {MODEL_FILE}")
+    raise ModelFolderError(f"no {kind} model {spec!r}: expected a run id under {Path(models_dir) / kind} "
+                           f"or a folder holding {MODEL_FILE}",
+                           f"set classify.{kind}_model to \"latest\", an existing run id or folder, or \"none\"")
 
 
 def load_model(folder: str | Path) -> tuple[Any, dict[str, Any]]:
@@ -70,7 +73,8 @@ def load_model(folder: str | Path) -> tuple[Any, dict[str, Any]]:
         card = json.loads((folder / CARD_FILE).read_text())
         model = joblib.load(folder / MODEL_FILE)
     except (OSError, json.JSONDecodeError, EOFError, ValueError) as exc:
-        raise ValueError(f"cannot load the model in {folder}: {exc}") from exc
+        raise ModelFolderError(f"cannot load the model in {folder}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                               "retrain it (`probation-corpus train`) or point the config at another model folder") from exc
     return model, card
 
 

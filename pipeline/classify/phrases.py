@@ -9,7 +9,9 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from pipeline.classify.errors import ClassifySettingError
 from pipeline.classify.taxonomy import Taxonomy
+from pipeline.nlp import pipe
 
 ATTRS = ("LEMMA", "LOWER")
 
@@ -27,7 +29,8 @@ class SeedMatcher:
     def __init__(self, taxonomy: Taxonomy, nlp: Language, attr: str = "LEMMA"):
         attr = attr.upper()
         if attr not in ATTRS:
-            raise ValueError(f"classify.phrase_attr must be one of {', '.join(ATTRS)}, got {attr!r}")
+            raise ClassifySettingError(f"classify.phrase_attr must be one of {', '.join(ATTRS)}, got {attr!r}",
+                                       "set classify.phrase_attr = \"LEMMA\" or \"LOWER\"")
         self.attr = attr
         self.names = taxonomy.names
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -36,7 +39,7 @@ class SeedMatcher:
             if not theme.seed_terms:
                 continue
             if attr == "LEMMA":
-                patterns = [_lemma_doc(d) for d in nlp.pipe(theme.seed_terms)]
+                patterns = [_lemma_doc(d) for d in pipe(nlp, theme.seed_terms, ("ner",))]
             else:
                 patterns = [nlp.make_doc(t) for t in theme.seed_terms]
             self.matcher.add(theme.name, patterns)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import sparse
 
+from pipeline.classify.errors import ClassifySettingError
 from pipeline.classify.features import DocFeatures
 from pipeline.classify.labels import SENTIMENTS
 from pipeline.classify.linear import SafeLogit, dense, fit_tfidf, make_tfidf, tfidf_block
@@ -25,7 +26,7 @@ class SentimentModel:
 
     kind = "sentiment"
 
-    def __init__(self, C: float = 1.0, max_features: int = 4000, seed: int = 13, calibrate: bool = False):
+    def __init__(self, C: float, max_features: int, seed: int, calibrate: bool = False):
         self.C = C
         self.calibrate = calibrate
         self.max_features = max_features
@@ -71,7 +72,8 @@ def predict_sentiment(feats: DocFeatures, method: str, model: SentimentModel | N
         return vader_predict(feats.vader)
     if method == DOMAIN:
         if model is None:
-            raise ValueError("the domain sentiment model is not available (train one or set "
-                             "classify.sentiment_default = \"vader\")")
+            raise ClassifySettingError("the domain sentiment model is not available",
+                                       "train one (`probation-corpus train`) or set "
+                                       "classify.sentiment_default = \"vader\"")
         return model.predict(feats)
     raise ValueError(f"unknown sentiment method {method!r}; methods: {', '.join(METHODS)}")

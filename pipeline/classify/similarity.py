@@ -46,3 +46,10 @@ def similarities(embeddings: np.ndarray, prototypes: np.ndarray) -> np.ndarray:
     if embeddings.shape[0] == 0 or prototypes.shape[0] == 0:
         return np.zeros((embeddings.shape[0], prototypes.shape[0]), dtype=np.float32)
     return (l2_normalise(embeddings.astype(np.float32)) @ prototypes.T).astype(np.float32)
+
+
+def theme_vectors(taxonomy: Taxonomy, encoder: Encoder) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The theme prototypes and each theme's target vector by name (built once per run)."""
+    protos = theme_prototypes(taxonomy, encoder)
+    tvec = target_embeddings(taxonomy, encoder)
+    return protos, {t.name: tvec[j] for j, t in enumerate(taxonomy)}

@@ -43,9 +43,9 @@ class FocusParams:
     """How the stance model picks the sentences about a target (``focus.select``);
     ``scope`` 'document' judges the whole text (the model before issue 12)."""
 
-    scope: str = "document"
-    min_similarity: float = 0.35
-    top: int = 2
+    scope: str
+    min_similarity: float
+    top: int
 
 
 class StanceModel:
@@ -59,8 +59,8 @@ class StanceModel:
 
     kind = "stance"
 
-    def __init__(self, theme_names: Sequence[str], C: float = 1.0, max_features: int = 4000, seed: int = 13,
-                 min_confidence: float = 0.45, focus: FocusParams | None = None,
+    def __init__(self, theme_names: Sequence[str], C: float, max_features: int, seed: int,
+                 min_confidence: float, focus: FocusParams | None = None,
                  taxonomy: Taxonomy | None = None, prototypes: np.ndarray | None = None,
                  phrase_attr: str = "LEMMA", calibrate: bool = False):
         self.theme_names = list(theme_names)
@@ -68,7 +68,7 @@ class StanceModel:
         self.max_features = max_features
         self.seed = seed
         self.min_confidence = min_confidence
-        self.focus = focus or FocusParams()
+        self.focus = focus  # None: the whole document
         self.taxonomy_items = taxonomy.to_list() if taxonomy is not None else None
         self.prototypes = None if prototypes is None else np.asarray(prototypes, dtype=np.float32)
         self.phrase_attr = phrase_attr

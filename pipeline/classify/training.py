@@ -11,18 +11,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, KFold
 
+from pipeline.classify.errors import TrainingDataError
 from pipeline.classify.features import DocFeatures, build_features
 from pipeline.classify.labels import PRESENT, SENTIMENT, SENTIMENTS, STANCE, STANCES, THEME
 from pipeline.classify.metrics import multilabel_report, single_label_report
 from pipeline.classify.phrases import SeedMatcher
 from pipeline.classify.sentiment import SentimentModel
+from pipeline.classify.settings import ClassifySettings, classify_settings
 from pipeline.classify.similarity import Encoder, similarities
 from pipeline.classify.stance import FocusParams, StanceModel, apply_min_confidence
 from pipeline.classify.taxonomy import Taxonomy
@@ -35,35 +37,40 @@ VADER_AS_STANCE = {"NEGATIVE": "AGAINST", "POSITIVE": "FAVOR", "NEUTRAL": "NONE"
 
 @dataclass(frozen=True)
 class TrainParams:
-    """Hyper-parameters and thresholds (config ``classify``)."""
+    """Hyper-parameters and thresholds of training, from ``[classify]``: the fields are
+    its keys (``rules`` and ``focus`` group the rule and stance-focus keys); no defaults
+    here, ``pipeline/defaults.toml`` is the one source."""
 
-    C: float = 1.0
-    max_features: int = 4000
-    seed: int = 13
-    folds: int = 5
-    theme_threshold: float = 0.5
-    stance_min_confidence: float = 0.45
-    context_weight: float = 0.5
-    rules: RuleParams = field(default_factory=RuleParams)
-    calibrate: bool = False
-    focus: FocusParams = field(default_factory=FocusParams)
-    real_weight: float = 1.0
-    synthetic_coders: tuple[str, ...] = ()
+    regularisation: float
+    tfidf_max_features: int
+    random_seed: int
+    cv_folds: int
+    theme_threshold: float
+    stance_min_confidence: float
+    context_weight: float
+    rules: RuleParams
+    calibrate: bool
+    focus: FocusParams
+    real_weight: float
+    synthetic_coders: tuple[str, ...]
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> "TrainParams":
-        return cls(C=float(section["regularisation"]), max_features=int(section["tfidf_max_features"]),
-                   seed=int(section["random_seed"]), folds=int(section["cv_folds"]),
-                   theme_threshold=float(section["theme_threshold"]),
-                   stance_min_confidence=float(section["stance_min_confidence"]),
-                   context_weight=float(section["context_weight"]),
-                   rules=RuleParams(float(section["similarity_threshold"]),
-                                    float(section["seed_term_min_similarity"]), str(section["phrase_attr"])),
-                   calibrate=bool(section["calibrate"]),
-                   focus=FocusParams(str(section["stance_scope"]), float(section["stance_focus_similarity"]),
-                                     int(section["stance_focus_top"])),
-                   real_weight=float(section["real_weight"]),
-                   synthetic_coders=tuple(section["synthetic_coders"]))
+    def from_settings(cls, s: ClassifySettings) -> "TrainParams":
+        return cls(regularisation=s.regularisation, tfidf_max_features=s.tfidf_max_features,
+                   random_seed=s.random_seed, cv_folds=s.cv_folds, theme_threshold=s.theme_threshold,
+                   stance_min_confidence=s.stance_min_confidence, context_weight=s.context_weight,
+                   rules=rule_params(s), calibrate=s.calibrate,
+                   focus=FocusParams(s.stance_scope, s.stance_focus_similarity, s.stance_focus_top),
+                   real_weight=s.real_weight, synthetic_coders=s.synthetic_coders)
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any] | ClassifySettings) -> "TrainParams":
+        return cls.from_settings(classify_settings(section))
+
+
+def rule_params(s: ClassifySettings) -> RuleParams:
+    """The unsupervised detector's thresholds."""
+    return RuleParams(s.similarity_threshold, s.seed_term_min_similarity, s.phrase_attr)
 
 
 @dataclass
@@ -103,7 +110,7 @@ class LabelledSet:
 def folds_for(groups: Sequence[str], n_items: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Train/test index pairs: grouped by thread when there are at least two threads."""
     if n_items < 2:
-        raise ValueError("cross-validation needs at least two coded documents")
+        raise TrainingDataError("cross-validation needs at least two coded documents", "import more codes (`probation-corpus annotate import FILE --coder NAME`)")
     n_groups = len(set(groups))
     if n_groups >= 2:
         k = max(2, min(folds, n_groups))
@@ -156,8 +163,8 @@ def cv_themes(data: LabelledSet, taxonomy: Taxonomy, prototypes: np.ndarray, par
     proba = np.zeros(Y.shape, dtype=float)
     groups = [data.groups[i] for i in rows]
     weights = data.w(rows)
-    for train, test in eval_folds(groups, em, params.folds, params.seed):
-        model = ThemeModel(tax, protos, params.rules.phrase_attr, params.C, params.max_features, params.seed,
+    for train, test in eval_folds(groups, em, params.cv_folds, params.random_seed):
+        model = ThemeModel(tax, protos, params.rules.phrase_attr, params.regularisation, params.tfidf_max_features, params.random_seed,
                            params.context_weight, params.calibrate)
         model.fit(feats.subset(train), Y[train], None if weights is None else weights[train],
                   [groups[i] for i in train])
@@ -186,8 +193,8 @@ def cv_sentiment(data: LabelledSet, params: TrainParams, eval_mask: np.ndarray |
     proba = np.zeros((len(rows), len(SENTIMENTS)))
     groups = [data.groups[i] for i in rows]
     weights = data.w(rows)
-    for train, test in eval_folds(groups, em, params.folds, params.seed):
-        model = SentimentModel(params.C, params.max_features, params.seed, params.calibrate)
+    for train, test in eval_folds(groups, em, params.cv_folds, params.random_seed):
+        model = SentimentModel(params.regularisation, params.tfidf_max_features, params.random_seed, params.calibrate)
         model.fit(feats.subset(train), [y[i] for i in train], None if weights is None else weights[train],
                   [groups[i] for i in train])
         proba[test] = model.predict_proba(feats.subset(test))
@@ -206,7 +213,7 @@ def cv_stance(data: LabelledSet, targets: Mapping[str, np.ndarray], params: Trai
     model (``params.focus.scope == 'sentences'``) needs ``taxonomy`` and ``prototypes``."""
     pairs = data.stance
     if len(pairs) < 2:
-        raise ValueError("stance needs at least two coded (document, theme) pairs")
+        raise TrainingDataError("stance needs at least two coded (document, theme) pairs", "import more codes (`probation-corpus annotate import FILE --coder NAME`)")
     y = [lab for _, _, lab in pairs]
     rows = [r for r, _, _ in pairs]
     themes = [t for _, t, _ in pairs]
@@ -220,7 +227,7 @@ def cv_stance(data: LabelledSet, targets: Mapping[str, np.ndarray], params: Trai
     weights = data.w(rows)
     maj = [""] * len(pairs)
     proba = np.zeros((len(pairs), len(STANCES)))
-    for train, test in eval_folds(groups, pm, params.folds, params.seed):
+    for train, test in eval_folds(groups, pm, params.cv_folds, params.random_seed):
         common = Counter(y[i] for i in train).most_common(1)[0][0]
         model = make_stance_model(data.theme_names, params, taxonomy, prototypes)
         model.fit(data.feats, [rows[i] for i in train], [themes[i] for i in train], [y[i] for i in train],
@@ -246,9 +253,9 @@ def make_stance_model(theme_names: Sequence[str], params: TrainParams, taxonomy:
         if taxonomy is None or prototypes is None:
             raise ValueError("stance on sentences needs the taxonomy and its prototypes")
         tax = Taxonomy(tuple(taxonomy.get(t) for t in taxonomy.names))
-        return StanceModel(theme_names, params.C, params.max_features, params.seed, params.stance_min_confidence,
+        return StanceModel(theme_names, params.regularisation, params.tfidf_max_features, params.random_seed, params.stance_min_confidence,
                            focus, tax, prototypes, params.rules.phrase_attr, params.calibrate)
-    return StanceModel(theme_names, params.C, params.max_features, params.seed, params.stance_min_confidence,
+    return StanceModel(theme_names, params.regularisation, params.tfidf_max_features, params.random_seed, params.stance_min_confidence,
                        focus, calibrate=params.calibrate)
 
 
@@ -294,11 +301,11 @@ def fit_theme_model(data: LabelledSet, taxonomy: Taxonomy, prototypes: np.ndarra
     """Fit on every theme-coded document."""
     rows = _theme_rows(data)
     if len(rows) < 2:
-        raise ValueError("the theme model needs at least two theme-coded documents")
+        raise TrainingDataError("the theme model needs at least two theme-coded documents", "import more codes (`probation-corpus annotate import FILE --coder NAME`)")
     names = data.theme_names
     tax = Taxonomy(tuple(taxonomy.get(t) for t in names))
     protos = prototypes[[taxonomy.names.index(t) for t in names]]
-    model = ThemeModel(tax, protos, params.rules.phrase_attr, params.C, params.max_features, params.seed,
+    model = ThemeModel(tax, protos, params.rules.phrase_attr, params.regularisation, params.tfidf_max_features, params.random_seed,
                        params.context_weight, params.calibrate)
     return model.fit(data.feats.subset(rows), data.Y[rows], data.w(rows), [data.groups[i] for i in rows])
 
@@ -306,15 +313,15 @@ def fit_theme_model(data: LabelledSet, taxonomy: Taxonomy, prototypes: np.ndarra
 def fit_sentiment_model(data: LabelledSet, params: TrainParams) -> SentimentModel:
     rows = _sentiment_rows(data)
     if len(rows) < 2:
-        raise ValueError("the sentiment model needs at least two sentiment-coded documents")
-    return SentimentModel(params.C, params.max_features, params.seed, params.calibrate).fit(
+        raise TrainingDataError("the sentiment model needs at least two sentiment-coded documents", "import more codes (`probation-corpus annotate import FILE --coder NAME`)")
+    return SentimentModel(params.regularisation, params.tfidf_max_features, params.random_seed, params.calibrate).fit(
         data.feats.subset(rows), [data.sentiment[i] for i in rows], data.w(rows), [data.groups[i] for i in rows])
 
 
 def fit_stance_model(data: LabelledSet, targets: Mapping[str, np.ndarray], params: TrainParams,
                      taxonomy: Taxonomy | None = None, prototypes: np.ndarray | None = None) -> StanceModel:
     if len(data.stance) < 2:
-        raise ValueError("the stance model needs at least two coded (document, theme) pairs")
+        raise TrainingDataError("the stance model needs at least two coded (document, theme) pairs", "import more codes (`probation-corpus annotate import FILE --coder NAME`)")
     model = make_stance_model(data.theme_names, params, taxonomy, prototypes)
     rows = [r for r, _, _ in data.stance]
     return model.fit(data.feats, rows, [t for _, t, _ in data.stance], [lab for _, _, lab in data.stance], targets,

@@ -7,10 +7,9 @@ import math
 import click
 
 from pipeline.api import Corpus
+from pipeline.classify.labels import KINDS
 from pipeline.cli.common import config_options, user_errors
 from pipeline.cli.output import emit, emit_frame, format_option
-
-KINDS = ("theme", "sentiment", "stance")
 
 
 @click.group()

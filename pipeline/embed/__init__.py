@@ -7,13 +7,14 @@ Public API (stable; used by other stages)::
     load_model(name_or_path=None, device=None) -> (model, model_id)
 """
 
-from pipeline.embed.chunking import Chunk, chunk_text, token_windows
+from pipeline.embed.chunking import Chunk, chunk_text, chunking_key, token_windows
 from pipeline.embed.encode import Embedded, content_hash, embed_texts, embed_with, encode, model_window, pool_chunks
 from pipeline.embed.registry import (
     DEFAULT_MODEL,
     MPNET_MODEL,
     REGISTRY,
     EmbedError,
+    MixedEmbeddingsError,
     load_model,
     model_fingerprint,
     model_id_for,
@@ -22,7 +23,7 @@ from pipeline.embed.registry import (
 )
 
 __all__ = [
-    "DEFAULT_MODEL", "MPNET_MODEL", "REGISTRY", "Chunk", "EmbedError", "Embedded", "chunk_text", "content_hash", "embed_texts",
+    "DEFAULT_MODEL", "MPNET_MODEL", "REGISTRY", "Chunk", "EmbedError", "Embedded", "MixedEmbeddingsError", "chunk_text", "chunking_key", "content_hash", "embed_texts",
     "embed_with", "encode", "load_model", "model_fingerprint", "model_id_for", "model_window", "pool_chunks",
     "resolve_device", "resolve_model", "token_windows",
 ]

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.embed.registry import EmbedError
+
 _WORD = re.compile(r"\S+")
 
 
@@ -30,9 +32,10 @@ def token_windows(n_tokens: int, window: int, overlap: int) -> list[tuple[int, i
     [(0, 4), (3, 7), (6, 10)]
     """
     if window < 1:
-        raise ValueError(f"chunk window must be at least 1 token, got {window}")
+        raise EmbedError(f"chunk window must be at least 1 token, got {window}", "set embed.chunk_tokens to 0 (the model's window) or more")
     if not 0 <= overlap < window:
-        raise ValueError(f"chunk overlap must be >= 0 and smaller than the window ({window}), got {overlap}")
+        raise EmbedError(f"chunk overlap must be >= 0 and smaller than the window ({window}), got {overlap}",
+                         "lower embed.chunk_overlap")
     if n_tokens <= window:
         return [(0, n_tokens)]
     step = window - overlap
@@ -72,3 +75,8 @@ def chunk_text(text: str, tokenizer: Any, window: int, overlap: int) -> list[Chu
         start, end = offsets[a][0], offsets[b - 1][1]
         chunks.append(Chunk(text[start:end], b - a, start, end))
     return chunks
+
+
+def chunking_key(chunk_tokens: int, chunk_overlap: int) -> str:
+    """How long texts are split, as stored with each vector."""
+    return f"tokens={chunk_tokens or 'model'},overlap={chunk_overlap}"

@@ -10,14 +10,21 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
+
+from pipeline.errors import UserError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
-class EmbedError(ValueError):
+class EmbedError(UserError, ValueError):
     """An embedding model or device that cannot be used; the message is one line."""
+
+
+class MixedEmbeddingsError(EmbedError):
+    """Vectors of two embedding models (or chunkings) would be mixed."""
 
 
 def _minilm_dir() -> Path:
@@ -51,7 +58,11 @@ def _mpnet_dir() -> Path:
         raise EmbedError(str(exc)) from exc
 
 
-# Registered names -> a function returning the local folder that holds the model.
+# The built-in embedders: registered names -> a function returning the local folder that
+# holds the model. Other packages add embedders through the ``probation_corpus.embedders``
+# entry-point group: each entry point's name is the embedder's name and it points at such
+# a function (see ``all_embedders``).
+ENTRY_POINT_GROUP = "probation_corpus.embedders"
 REGISTRY: dict[str, Callable[[], Path]] = {
     DEFAULT_MODEL: _minilm_dir,
     "sentence-transformers/all-MiniLM-L6-v2": _minilm_dir,
@@ -64,20 +75,35 @@ _FINGERPRINTS: dict[tuple[str, int, int], str] = {}
 _LOCK = threading.Lock()
 
 
+def all_embedders() -> dict[str, Callable[[], Path]]:
+    """Every registered embedder by name: the built-ins, then entry points. A plugin that
+    reuses a name is an error, never a silent replacement."""
+    out = dict(REGISTRY)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        folder_of = ep.load()
+        if not callable(folder_of):
+            raise TypeError(f"entry point {ep.value} ({ENTRY_POINT_GROUP}) is not a function returning a folder")
+        if ep.name in out:
+            raise TypeError(f"two embedders are called {ep.name!r} (the second from entry point {ep.value})")
+        out[ep.name] = folder_of
+    return out
+
+
 def resolve_model(name_or_path: str | None) -> tuple[str, Path]:
     """``(label, folder)`` for a registered name or an existing local folder.
 
     Anything else raises :class:`EmbedError`: offline, only local models are possible.
     """
     name = name_or_path or DEFAULT_MODEL
-    if name in REGISTRY:
-        folder = REGISTRY[name]()
+    registry = all_embedders()
+    if name in registry:
+        folder = Path(registry[name]())
         label = name.split("/")[-1]
     else:
         folder = Path(name).expanduser()
         if not folder.is_dir():
             raise EmbedError(
-                f"embedding model {name!r} is neither a registered name ({', '.join(sorted(REGISTRY))}) "
+                f"embedding model {name!r} is neither a registered name ({', '.join(sorted(registry))}) "
                 "nor a local folder: only local models can be used offline"
             )
         label = folder.resolve().name
@@ -164,3 +190,21 @@ def load_model(name_or_path: str | None = None, device: str | None = None, half:
         model_id = f"{label}@{fingerprint[:12]}"
         _MODELS[key] = (model, model_id)
         return _MODELS[key]
+
+
+def check_model_change(state: dict | None, model_id: str, chunking: str, policy: str) -> bool:
+    """True when the configured embedder differs from the stored one.
+
+    Raises :class:`EmbedError` when it differs and ``policy`` is ``"refuse"``.
+    """
+    if policy not in ("refuse", "recompute"):
+        raise EmbedError(f"embed.on_model_change must be 'refuse' or 'recompute', got {policy!r}")
+    if state is None or (state["model_id"], state["chunking"]) == (model_id, chunking):
+        return False
+    if policy == "refuse":
+        raise EmbedError(
+            f"stored embeddings come from {state['model_id']} ({state['chunking']}) but the config asks for "
+            f"{model_id} ({chunking}); set embed.on_model_change=recompute to embed every text again "
+            "(then refit topics), or restore the old embed settings"
+        )
+    return True

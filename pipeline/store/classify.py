@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 import duckdb
+import numpy as np
 import pandas as pd
 
+from pipeline.classify.cards import LABEL_QUALITY_COLUMNS
 from pipeline.store.connection import registered
 from pipeline.store.documents import now_utc
 from pipeline.store.errors import StoreError
@@ -47,11 +49,24 @@ def _insert(conn: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, colum
     return len(df)
 
 
-def write_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: pd.DataFrame,
-                         sentiment: pd.DataFrame, sentences: pd.DataFrame, info: dict) -> dict[str, int]:
-    """Replace this run's outputs with the given frames (call inside ``transaction``)."""
-    for table in ("doc_theme_rows", "doc_sentiment_rows", "sentence_sentiment_rows"):
+THEME_ROW_COLUMNS = ["run_id", "doc_id", "theme", "score", "present", "method", "stance", "stance_score",
+                     "stance_method", "confidence", "stance_confidence"]
+SENTIMENT_ROW_COLUMNS = ["run_id", "doc_id", "method", "label", "score", "is_default", "confidence"]
+SENTENCE_ROW_COLUMNS = ["run_id", "doc_id", "sentence_no", "method", "start_char", "end_char", "text", "label",
+                        "score", "is_default"]
+ROW_TABLES = {"doc_theme_rows": THEME_ROW_COLUMNS, "doc_sentiment_rows": SENTIMENT_ROW_COLUMNS,
+              "sentence_sentiment_rows": SENTENCE_ROW_COLUMNS}
+
+
+def start_classification(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Remove any rows of this run (a rerun of the same run id starts afresh)."""
+    for table in (*ROW_TABLES, "classify_doc_inputs"):
         conn.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+
+
+def add_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: pd.DataFrame,
+                       sentiment: pd.DataFrame, sentences: pd.DataFrame) -> dict[str, int]:
+    """Add one batch of this run's output rows (call inside ``transaction``)."""
     t = themes.assign(run_id=run_id)
     t["stance"] = t["stance"].astype(object).where(t["stance"].notna(), None)
     for col in ("confidence", "stance_confidence"):
@@ -59,20 +74,100 @@ def write_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: p
     sent = sentiment.assign(run_id=run_id)
     sent["confidence"] = pd.array(sent["confidence"] if "confidence" in sent.columns else [None] * len(sent),
                                   dtype="Float64")
-    n_t = _insert(conn, "doc_theme_rows", t, ["run_id", "doc_id", "theme", "score", "present", "method", "stance",
-                                              "stance_score", "stance_method", "confidence", "stance_confidence"])
-    n_s = _insert(conn, "doc_sentiment_rows", sent,
-                  ["run_id", "doc_id", "method", "label", "score", "is_default", "confidence"])
-    n_z = _insert(conn, "sentence_sentiment_rows", sentences.assign(run_id=run_id),
-                  ["run_id", "doc_id", "sentence_no", "method", "start_char", "end_char", "text", "label", "score",
-                   "is_default"])
+    return {"theme_rows": _insert(conn, "doc_theme_rows", t, THEME_ROW_COLUMNS),
+            "sentiment_rows": _insert(conn, "doc_sentiment_rows", sent, SENTIMENT_ROW_COLUMNS),
+            "sentence_rows": _insert(conn, "sentence_sentiment_rows", sentences.assign(run_id=run_id),
+                                     SENTENCE_ROW_COLUMNS)}
+
+
+def carry_classification(conn: duckdb.DuckDBPyConnection, run_id: str, from_run: str,
+                         doc_ids: Sequence[str]) -> dict[str, int]:
+    """Copy the rows ``from_run`` holds for ``doc_ids`` (unchanged documents) into this run."""
+    out = {}
+    if not len(doc_ids):
+        return {"theme_rows": 0, "sentiment_rows": 0, "sentence_rows": 0}
+    with registered(conn, "_keep", pd.DataFrame({"doc_id": list(doc_ids)})):
+        for table, name in zip(ROW_TABLES, ("theme_rows", "sentiment_rows", "sentence_rows")):
+            cols = ROW_TABLES[table]
+            rest = ", ".join(c for c in cols if c != "run_id")
+            out[name] = conn.execute(
+                f"INSERT INTO {table} ({', '.join(cols)}) SELECT ?, {rest} FROM {table} "
+                f"WHERE run_id = ? AND doc_id IN (SELECT doc_id FROM _keep) RETURNING 1",
+                [run_id, from_run]).fetchall().__len__()
+    return out
+
+
+def finish_classification(conn: duckdb.DuckDBPyConnection, run_id: str, info: dict,
+                          inputs: pd.DataFrame | None = None) -> None:
+    """Record the run (``classify_run_log``, with its settings key) and the input hash of
+    every document its rows are for (``inputs``: doc_id, input_hash)."""
     conn.execute(
-        "INSERT OR REPLACE INTO classify_run_log VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "INSERT OR REPLACE INTO classify_run_log (run_id, created_at, theme_model, sentiment_model, stance_model, "
+        "stance_backend, sentiment_default, embedding_model, taxonomy, documents, settings_key) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         [run_id, now_utc(), info.get("theme_model"), info.get("sentiment_model"), info.get("stance_model"),
          info.get("stance_backend"), info.get("sentiment_default"), info.get("embedding_model"),
-         json.dumps(info.get("taxonomy", [])), int(info.get("documents", 0))],
+         json.dumps(info.get("taxonomy", [])), int(info.get("documents", 0)), info.get("settings_key")],
     )
-    return {"theme_rows": n_t, "sentiment_rows": n_s, "sentence_rows": n_z}
+    if inputs is not None and len(inputs):
+        _insert(conn, "classify_doc_inputs", inputs.assign(run_id=run_id), ["run_id", "doc_id", "input_hash"])
+
+
+def write_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: pd.DataFrame,
+                         sentiment: pd.DataFrame, sentences: pd.DataFrame, info: dict) -> dict[str, int]:
+    """Replace this run's outputs with the given frames (call inside ``transaction``)."""
+    start_classification(conn, run_id)
+    counts = add_classification(conn, run_id, themes, sentiment, sentences)
+    finish_classification(conn, run_id, info)
+    return counts
+
+
+def classification_counts(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
+    """Rows of one classify run, and its theme assignments (themes present)."""
+    one = lambda sql: int(conn.execute(sql, [run_id]).fetchone()[0])  # noqa: E731
+    return {"theme_assignments": one("SELECT count(*) FROM doc_theme_rows WHERE run_id = ? AND present"),
+            "theme_rows": one("SELECT count(*) FROM doc_theme_rows WHERE run_id = ?"),
+            "sentiment_rows": one("SELECT count(*) FROM doc_sentiment_rows WHERE run_id = ?"),
+            "sentence_rows": one("SELECT count(*) FROM sentence_sentiment_rows WHERE run_id = ?")}
+
+
+def previous_classification(conn: duckdb.DuckDBPyConnection) -> dict | None:
+    """The latest classify run: run_id, settings_key (None before incremental classify)
+    and inputs (doc_id -> input hash of the documents its rows are for)."""
+    row = conn.execute("SELECT run_id, settings_key FROM classify_run_log ORDER BY created_at DESC LIMIT 1"
+                       ).fetchone()
+    if row is None:
+        return None
+    got = conn.execute("SELECT doc_id, input_hash FROM classify_doc_inputs WHERE run_id = ?", [row[0]]).fetchall()
+    return {"run_id": row[0], "settings_key": row[1], "inputs": dict(got)}
+
+
+def sentence_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], model_id: str,
+                     chunking: str) -> dict[str, np.ndarray]:
+    """Cached vectors of texts classify embedded before (hash -> vector); missing ones left out."""
+    wanted = list(dict.fromkeys(hashes))
+    if not wanted:
+        return {}
+    with registered(conn, "_want_s", pd.DataFrame({"content_hash": wanted})):
+        got = conn.execute(
+            "SELECT e.content_hash, e.vector FROM sentence_embeddings e JOIN _want_s w USING (content_hash) "
+            "WHERE e.model_id = ? AND e.chunking = ?", [model_id, chunking]).fetchnumpy()
+    return {h: np.asarray(v, dtype=np.float32) for h, v in zip(got["content_hash"], got["vector"])}
+
+
+def write_sentence_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], vectors: np.ndarray,
+                           model_id: str, chunking: str) -> int:
+    """Cache freshly embedded texts; an existing (hash, model, chunking) is kept."""
+    if len(hashes) == 0:
+        return 0
+    vectors = np.asarray(vectors, dtype=np.float32)
+    df = pd.DataFrame({"content_hash": list(hashes), "vector": list(vectors)})
+    with registered(conn, "_sv", df):
+        added = conn.execute(
+            "INSERT INTO sentence_embeddings SELECT content_hash, ?, ?, ?, CAST(vector AS FLOAT[]), ? "
+            "FROM _sv ON CONFLICT DO NOTHING RETURNING 1",
+            [model_id, chunking, int(vectors.shape[1]), now_utc()]).fetchall()
+    return len(added)
 
 
 def latest_classify_run(conn: duckdb.DuckDBPyConnection) -> str | None:
@@ -101,8 +196,11 @@ def write_evaluations(conn: duckdb.DuckDBPyConnection, run_id: str, rows: pd.Dat
                     "micro_f1", "confusion", "cv_folds", "n_items", "created_at"])
 
 
-LABEL_QUALITY_COLUMNS = ["model_run_id", "label_kind", "label", "value", "precision", "ci_low", "ci_high", "recall",
-                         "n_predicted", "support", "confidence_for_precision_80", "evaluated_on"]
+def write_evaluations_of_kind(conn: duckdb.DuckDBPyConnection, run_id: str, kind: str, rows: pd.DataFrame) -> int:
+    """Store one model kind's evaluation rows, replacing only that kind's rows of this run."""
+    existing = conn.execute("SELECT * EXCLUDE (run_id, created_at) FROM model_evaluation_rows "
+                            "WHERE run_id = ? AND model_kind <> ?", [run_id, kind]).df()
+    return write_evaluations(conn, run_id, pd.concat([existing, rows], ignore_index=True) if len(existing) else rows)
 
 
 def write_label_quality(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:

@@ -20,6 +20,15 @@ def taxonomy():
     return taxonomy_from_config(load_config().section("classify"))
 
 
+def config_apply_params(**change):
+    """The ``[classify]`` apply parameters of the shipped config, with ``change``."""
+    from dataclasses import replace
+
+    from pipeline.classify.models import apply_params
+
+    return replace(apply_params(load_config().section("classify")), **change)
+
+
 @pytest.fixture(scope="session")
 def params():
     return TrainParams.from_config(load_config().section("classify"))

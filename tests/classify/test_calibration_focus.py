@@ -8,7 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from pipeline.classify.apply import ApplyParams, Models, classify_texts
+from pipeline.classify.apply import Models, classify_texts
+from tests.classify.conftest import config_apply_params
 from pipeline.classify.features import build_features
 from pipeline.classify.focus import select
 from pipeline.classify.linear import SafeLogit
@@ -99,7 +100,7 @@ def test_real_documents_are_weighted_and_only_they_are_tested(taxonomy, targets)
     for train, test in folds:
         assert data.real[test].all() and (~data.real[train]).sum() == (~data.real).sum()
         assert not set(np.array(data.groups)[test]) & set(np.array(data.groups)[train])
-    params = replace(_params(), calibrate=True, focus=FocusParams("sentences", 0.3, 2), folds=2)
+    params = replace(_params(), calibrate=True, focus=FocusParams("sentences", 0.3, 2), cv_folds=2)
     protos = theme_prototypes(taxonomy, hash_encoder)
     oof: dict = {}
     rep = cv_themes(data, taxonomy, protos, params, data.real, oof)
@@ -118,7 +119,7 @@ def test_every_label_from_a_calibrated_model_carries_a_confidence(taxonomy, targ
                     fit_stance_model(data, targets, params, taxonomy, protos), sentiment_default="domain")
     assert models.theme.calibrated and models.sentiment.calibrated and models.stance.calibrated
     out = classify_texts(["a", "b"], ["Join the union, my rep saved my job. My caseload is impossible.", ""],
-                         taxonomy, hash_encoder, models, ApplyParams(theme_threshold=0.2))
+                         taxonomy, hash_encoder, models, config_apply_params(theme_threshold=0.2))
     th = out["themes"]
     sup = th[th.method == "supervised"]
     assert sup["confidence"].notna().all() and np.allclose(sup["confidence"], sup["score"])

@@ -6,9 +6,8 @@ import numpy as np
 
 import pipeline.embed as embed
 from pipeline.config import load_config
-from pipeline.embed import Embedded, content_hash, model_id_for
+from pipeline.embed import Embedded, chunking_key, content_hash, model_id_for
 from pipeline.jobs.classify import make_encoder
-from pipeline.jobs.embed import chunking_key
 from pipeline.store import connect, transaction
 from pipeline.store.embed import write_embeddings
 
@@ -45,7 +44,7 @@ def test_classify_refuses_to_mix_vectors_of_two_models(tmp_db):
     mixed with fresh vectors of the configured model: classify stops and says what to do."""
     import pytest
 
-    from pipeline.jobs.classify import MixedEmbeddingsError
+    from pipeline.embed import MixedEmbeddingsError
     from pipeline.store.embed import set_embed_state
 
     cfg = load_config()
@@ -68,7 +67,7 @@ def test_classify_refuses_to_mix_vectors_of_two_models(tmp_db):
 def test_fresh_vectors_of_another_size_are_refused(tmp_db, monkeypatch):
     import pytest
 
-    from pipeline.jobs.classify import MixedEmbeddingsError
+    from pipeline.embed import MixedEmbeddingsError
 
     cfg = load_config()
     e = cfg.section("embed")

@@ -63,7 +63,7 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _hash_encoder(monkeypatch):
-    monkeypatch.setattr("pipeline.jobs.classify.make_encoder", lambda config, conn=None: (hash_encoder, "hash-test@0"))
+    monkeypatch.setattr("pipeline.jobs.classify.make_encoder", lambda config, conn=None, cache=False: (hash_encoder, "hash-test@0"))
 
 
 def test_import_agreement_train_evaluate_classify(corpus):

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from pipeline.jobs.classify import label_quality_frame
+from pipeline.classify.cards import label_quality_frame
 from pipeline.store import connect, transaction
 from pipeline.store.classify import write_classification, write_label_quality
 

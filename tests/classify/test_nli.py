@@ -61,14 +61,15 @@ def test_bad_folders_and_labels(tmp_path, tiny_nli_dir):
 
 
 def test_nli_backend_in_classify_and_evaluate(tiny_nli_dir, fitted, fixture_set, taxonomy, params, targets):
-    from pipeline.classify.apply import ApplyParams, Models, classify_texts
+    from pipeline.classify.apply import Models, classify_texts
+    from tests.classify.conftest import config_apply_params
     from pipeline.classify.training import cv_stance
     from tests.classify.fixture_data import hash_encoder
 
     nli = NLIStance(tiny_nli_dir, batch_size=4, max_length=32)
     models = Models(fitted["theme"], fitted["sentiment"], fitted["stance"], nli=nli)
     out = classify_texts(["a"], ["The union rep saved my job. Join the union!"], taxonomy, hash_encoder, models,
-                         ApplyParams(stance_backend="nli"))
+                         config_apply_params(stance_backend="nli"))
     present = out["themes"][out["themes"].present]
     assert len(present) and set(present.stance_method) == {"nli"}
     reports = cv_stance(fixture_set, targets, params, nli, taxonomy)

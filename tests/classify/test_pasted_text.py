@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.classify.apply import ApplyParams, Models, classify_texts
+from pipeline.classify.apply import Models, classify_texts
 from pipeline.segment import DocInput, segment_document
+from tests.classify.conftest import config_apply_params
 from tests.classify.fixture_data import hash_encoder
 from tests.stagekit import rules_options
 
@@ -25,7 +26,7 @@ def test_a_pasted_press_release_changes_no_label(fitted, taxonomy):
     assert seg.own_text.strip() == OWN  # the segment stage keeps only the author's words
     models = Models(fitted["theme"], fitted["sentiment"], fitted["stance"], sentiment_default="domain")
     out = classify_texts(["with_paste", "without"], [seg.own_text, OWN], taxonomy, hash_encoder, models,
-                         ApplyParams())
+                         config_apply_params())
 
     def labels(doc_id):
         th = out["themes"][out["themes"].doc_id == doc_id].drop(columns="doc_id").reset_index(drop=True)
@@ -36,5 +37,5 @@ def test_a_pasted_press_release_changes_no_label(fitted, taxonomy):
     pd.testing.assert_frame_equal(t1, t2)
     pd.testing.assert_frame_equal(s1, s2)
     # and the paste would have changed them: the raw text reads very differently
-    raw = classify_texts(["raw"], [pasted], taxonomy, hash_encoder, models, ApplyParams())
+    raw = classify_texts(["raw"], [pasted], taxonomy, hash_encoder, models, config_apply_params())
     assert not raw["sentiment"]["score"].reset_index(drop=True).equals(s1["score"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.classify.apply import ApplyParams, Models, classify_texts
+from pipeline.classify.apply import Models, classify_texts
+from tests.classify.conftest import config_apply_params
 from pipeline.classify.taxonomy import taxonomy_from_config
 from pipeline.config import ConfigError, load_config
 from tests.classify.fixture_data import hash_encoder
@@ -44,7 +45,7 @@ def test_user_adds_a_theme_without_code(tmp_path, fitted):
     # the trained model knows nothing of the new theme: seed terms and similarity decide it
     models = Models(fitted["theme"], fitted["sentiment"], fitted["stance"])
     out = classify_texts(["x"], ["Racism and discrimination against black staff is still rife."], tax,
-                         hash_encoder, models, ApplyParams())
+                         hash_encoder, models, config_apply_params())
     row = out["themes"].set_index("theme").loc["race_equality"]
     assert row.present and row.method in ("seed_terms", "similarity")
     assert row.stance in ("FAVOR", "AGAINST", "NONE")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.classify.apply import ApplyParams, Models, classify_texts
+from pipeline.classify.apply import Models, classify_texts
+from tests.classify.conftest import config_apply_params
 from pipeline.classify.persist import list_models, load_model, resolve_model_dir, save_model
 from pipeline.classify.report import evaluation_rows, markdown_report
 from pipeline.classify.similarity import theme_prototypes
@@ -40,9 +41,9 @@ def test_cross_validation_reports(fixture_set, taxonomy, params, targets):
     stance = cv_stance(fixture_set, targets, params)
     assert set(stance) == {"vader_as_stance", "majority", "supervised"}
     assert stance["supervised"]["macro_f1"] > stance["majority"]["macro_f1"]
-    rows = evaluation_rows("theme", themes, params.folds)
+    rows = evaluation_rows("theme", themes, params.cv_folds)
     assert set(rows["class"]) == {"napo", "pay", "workload", "inspection", "_overall"}
-    md = markdown_report({"theme": themes, "sentiment": sent, "stance": stance}, params.folds, {"documents": 60})
+    md = markdown_report({"theme": themes, "sentiment": sent, "stance": stance}, params.cv_folds, {"documents": 60})
     assert "| theme | supervised |" in md and "Confusion matrix" in md
 
 
@@ -67,7 +68,7 @@ def test_classify_texts_outputs(fitted, taxonomy):
     models = Models(fitted["theme"], fitted["sentiment"], fitted["stance"], sentiment_default="domain")
     out = classify_texts(["a", "b", "c"], ["The union rep saved my job. Join the union!", "",
                                            "My caseload is impossible and the pay award is an insult."],
-                         taxonomy, hash_encoder, models, ApplyParams())
+                         taxonomy, hash_encoder, models, config_apply_params())
     th = out["themes"]
     assert set(th["doc_id"]) == {"a", "c"}  # b has no own text
     present = th[th.present]

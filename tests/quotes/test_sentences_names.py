@@ -14,9 +14,15 @@ pytestmark = pytest.mark.slow
 
 
 def test_model_is_loaded_once_with_parser_and_ner():
+    """One spaCy pipeline per process, shared with classify; quotes turns its tagger and
+    lemmatiser off (they would not change the parse) and keeps parser and NER."""
+    from pipeline.classify.text import load_nlp as classify_nlp
+    from pipeline.quotes.sentences import OFF
+
     nlp = load_nlp()
-    assert load_nlp() is nlp
-    assert "parser" in nlp.pipe_names and "ner" in nlp.pipe_names and "lemmatizer" not in nlp.pipe_names
+    assert load_nlp() is nlp and classify_nlp() is nlp
+    assert "parser" in nlp.pipe_names and "ner" in nlp.pipe_names
+    assert "parser" not in OFF and "ner" not in OFF and "lemmatizer" in OFF
 
 
 def test_sentences_split_at_line_breaks_and_cover_every_word():

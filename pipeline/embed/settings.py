@@ -1,0 +1,35 @@
+"""Typed ``[embed]`` settings: field names are the TOML keys, no defaults in code
+(``pipeline/defaults.toml`` is the one source); a missing or unknown key is a ConfigError."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.embed.chunking import chunking_key
+from pipeline.settings import settings_from
+
+
+@dataclass(frozen=True)
+class EmbedSettings:
+    """Every key of ``[embed]`` (see docs/config.md)."""
+
+    model: str
+    device: str
+    batch_size: int
+    chunk_tokens: int
+    chunk_overlap: int
+    on_model_change: str
+    cache_dir: str
+    cuda_batch_size: int
+    cuda_fp16: bool
+
+    @property
+    def chunking(self) -> str:
+        """The chunking key stored with each vector."""
+        return chunking_key(self.chunk_tokens, self.chunk_overlap)
+
+
+def embed_settings(section: Mapping[str, Any]) -> EmbedSettings:
+    return settings_from(EmbedSettings, section, "embed")
