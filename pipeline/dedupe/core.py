@@ -239,8 +239,9 @@ def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions,
     if linked:  # whole pairs only: a kept pair's evidence stays complete
         matches = matches[~(matches["doc_a"].isin(linked) | matches["doc_b"].isin(linked))].reset_index(drop=True)
         hits = hits[~(hits["doc_id"].isin(linked) | hits["other"].isin(linked))].reset_index(drop=True)
-    others = sorted((set(matches["doc_a"]) | set(matches["doc_b"]) | set(hits["doc_id"]) | set(hits["other"]))
-                    - set(tokens))
+    involved_ids = pd.unique(pd.concat([matches["doc_a"], matches["doc_b"], hits["doc_id"], hits["other"]],
+                                       ignore_index=True).astype(object))
+    others = sorted(set(involved_ids.tolist()) - set(tokens))
     for d, t in stored.texts(others).items():
         tokens[d] = tokenize(t)
     spans = align_matches(matches, opts.align, {d: t.words for d, t in tokens.items()})

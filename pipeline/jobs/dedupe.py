@@ -114,8 +114,9 @@ def dedupe_job(ctx: JobContext) -> dict:
                 passages += len(ev.spans)
                 ctx.progress("dedupe", min(done * opts.chunk_size, len(todo)), len(todo))
 
-            all_near, all_cov = store.all_pairs(conn)
-            dups = build_duplicates(info, all_near, all_cov, rank, opts.relations)
+            rel = opts.relations
+            near, cov = store.relatable_pairs(conn, rel.near_threshold, min(rel.contain_threshold, rel.contains_min_share))
+            dups = build_duplicates(info, near, cov, rank, rel)
             changes = store.replace_duplicates(conn, dups, ctx.run_id)
         ctx.progress("dedupe", len(todo), len(todo))
         counts = dups["relation"].value_counts().to_dict() if len(dups) else {}

@@ -231,6 +231,32 @@ def all_pairs(conn: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFra
     return near, cov
 
 
+def relatable_pairs(conn: duckdb.DuckDBPyConnection, near_threshold: float,
+                    floor: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stored near pairs (``a, b, jaccard``) and coverage rows of the pairs that can
+    be related: a Jaccard of at least ``near_threshold`` or a coverage, either way
+    round, of at least ``floor``; in ``all_pairs`` order. The same filter as
+    ``pipeline.dedupe.relations.pair_can_relate``, so the duplicates are rebuilt from
+    these rows alone, and memory follows the related pairs, not every LSH candidate."""
+    conn.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _relatable AS
+        SELECT a, b FROM dedupe_near_pairs WHERE jaccard >= ?
+        UNION
+        SELECT least(doc_a, doc_b), greatest(doc_a, doc_b) FROM dedupe_coverage WHERE cov_a >= ? OR cov_b >= ?
+        """, [near_threshold, floor, floor])
+    try:
+        near = conn.execute("SELECT n.a, n.b, n.jaccard FROM dedupe_near_pairs n JOIN _relatable r USING (a, b) "
+                            "ORDER BY n.a, n.b").df()
+        cov = conn.execute(
+            "SELECT c.doc_a, c.doc_b, c.cov_a, c.cov_b, c.shared, c.gap_a FROM dedupe_coverage c "
+            "JOIN _relatable r ON r.a = least(c.doc_a, c.doc_b) AND r.b = greatest(c.doc_a, c.doc_b) "
+            "ORDER BY c.doc_a, c.doc_b").df()
+    finally:
+        conn.execute("DROP TABLE IF EXISTS _relatable")
+    return near, cov
+
+
 def replace_duplicates(conn: duckdb.DuckDBPyConnection, dups: pd.DataFrame, run_id: str | None) -> dict[str, int]:
     """Replace the duplicates table; returns how many rows were added and removed."""
     before = set(map(tuple, conn.execute(
@@ -249,4 +275,4 @@ def replace_duplicates(conn: duckdb.DuckDBPyConnection, dups: pd.DataFrame, run_
 __all__ = ["doc_order_frame", "stale_signature_keys", "reset", "docs_to_dedupe", "forget_docs",
            "write_signatures", "write_shingles", "write_blocks", "blocks_for", "doc_hashes_for", "doc_info",
            "write_bands", "bands_matching", "bands_of", "signatures_without_bands", "shingles_of", "postings_needed",
-           "write_pairs", "all_pairs", "replace_duplicates"]
+           "write_pairs", "all_pairs", "relatable_pairs", "replace_duplicates"]
