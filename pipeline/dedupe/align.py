@@ -35,7 +35,7 @@ class AlignOptions:
 
 
 def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
-                   max_sources: int = 5) -> pd.DataFrame:
+                   max_sources: int = 5, exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Matching shingles between ``query`` documents and the ``index`` (both tables of
     ``hash, doc_id, pos``; the index includes the query documents).
 
@@ -46,7 +46,8 @@ def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
     its later copies. Only pairs with a query document are returned, in both
     directions, never a document with itself. The store runs the same logic in SQL
     over the stored index (``pipeline.store.dedupe.postings_needed`` reads only the
-    postings this needs).
+    postings this needs). Pairs with a document in ``exclude`` are left out (they still
+    count as sources: excluding them changes no other pair).
     """
     cols = ["doc_a", "pos_a", "doc_b", "pos_b"]
     if query.empty or index.empty:
@@ -63,6 +64,10 @@ def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
     idx["rank"] = rank[idx["doc"].to_numpy()]
     firsts = idx.drop_duplicates(["hash", "doc"]).sort_values(["hash", "rank", "doc"])
     firsts = firsts.groupby("hash", sort=False).head(max_sources)[["hash", "doc"]]
+    if exclude:  # after the sources are known: a pair with an excluded document is not built
+        gone = np.flatnonzero(pd.Index(uniq).isin(list(exclude)))
+        idx = idx[~idx["doc"].isin(gone)]
+        firsts = firsts[~firsts["doc"].isin(gone)]
     early = idx.merge(firsts, on=["hash", "doc"])[["hash", "doc", "pos"]]
     p1 = q.merge(early, on="hash", suffixes=("_a", "_b"))
     early_q = early[early["doc"].isin(np.unique(q["doc"].to_numpy()))]

@@ -232,7 +232,7 @@ def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions,
     near = verify_near(cands, stored.texts(involved), opts.minhash.char_ngram)
 
     # shared passages: the new documents' shingles against the postings; whole blocks
-    matches = source_matches(new.shingles, stored.postings(new.shingles), stored.rank, opts.max_sources)
+    matches = source_matches(new.shingles, stored.postings(new.shingles), stored.rank, opts.max_sources, linked)
     hits = block_hits(stored.blocks, stored.doc_hashes)
     new_ids = set(new.tokens)
     hits = hits[hits["doc_id"].isin(new_ids) | hits["other"].isin(new_ids)].reset_index(drop=True)
