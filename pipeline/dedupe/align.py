@@ -34,8 +34,8 @@ class AlignOptions:
     min_match_words: int
 
 
-def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
-                   max_sources: int = 5, exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
+def source_match_codes(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series, max_sources: int = 5,
+                       exclude: frozenset[str] = frozenset()) -> tuple[pd.DataFrame, np.ndarray]:
     """Matching shingles between ``query`` documents and the ``index`` (both tables of
     ``hash, doc_id, pos``; the index includes the query documents).
 
@@ -48,10 +48,14 @@ def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
     over the stored index (``pipeline.store.dedupe.postings_needed`` reads only the
     postings this needs). Pairs with a document in ``exclude`` are left out (they still
     count as sources: excluding them changes no other pair).
+
+    Returns the matches with integer document codes (``doc_a, pos_a, doc_b, pos_b``,
+    sorted) and the document id of each code (codes in doc_id order);
+    ``source_matches`` gives them with ids.
     """
     cols = ["doc_a", "pos_a", "doc_b", "pos_b"]
     if query.empty or index.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object if c.startswith("doc") else np.int64) for c in cols})
+        return pd.DataFrame({c: pd.Series(dtype=np.int64) for c in cols}), np.zeros(0, dtype=object)
     idx = index[index["hash"].isin(query["hash"].unique())]
     # integer ids inside (sorted codes, so code order is doc_id order): merges on ints
     codes, uniq = pd.factorize(pd.concat([idx["doc_id"], query["doc_id"]], ignore_index=True), sort=True)
@@ -79,7 +83,14 @@ def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
     both = pd.DataFrame({"doc_a": np.concatenate([a, b]), "pos_a": np.concatenate([pa, pb]),
                          "doc_b": np.concatenate([b, a]), "pos_b": np.concatenate([pb, pa])})
     both = both.drop_duplicates().sort_values(cols).reset_index(drop=True)
-    names = np.asarray(uniq, dtype=object)
+    return both, np.asarray(uniq, dtype=object)
+
+
+def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
+                   max_sources: int = 5, exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """``doc_a, pos_a, doc_b, pos_b``: the matching shingles of ``source_match_codes``
+    with document ids."""
+    both, names = source_match_codes(query, index, order, max_sources, exclude)
     return pd.DataFrame({"doc_a": names[both["doc_a"].to_numpy()], "pos_a": both["pos_a"].to_numpy(),
                          "doc_b": names[both["doc_b"].to_numpy()], "pos_b": both["pos_b"].to_numpy()})
 
@@ -194,8 +205,8 @@ def align_matches(matches: pd.DataFrame, opts: AlignOptions,
                                             matches["pos_b"].to_numpy(np.int64), opts)
         o = np.lexsort((b1, b0, a1, a0, key[row]))
         row, a0, a1, b0, b1, n = row[o], a0[o], a1[o], b0[o], b1[o], n[o]
-        out = pd.DataFrame({"doc_a": matches["doc_a"].to_numpy(object)[row], "a_start": a0, "a_end": a1,
-                            "doc_b": matches["doc_b"].to_numpy(object)[row], "b_start": b0, "b_end": b1,
+        out = pd.DataFrame({"doc_a": matches["doc_a"].to_numpy()[row], "a_start": a0, "a_end": a1,
+                            "doc_b": matches["doc_b"].to_numpy()[row], "b_start": b0, "b_end": b1,
                             "n_shingles": n})
     if words is not None:
         out = extend_spans(out, words, opts.word_shingle)
@@ -401,5 +412,5 @@ def pair_coverage_reference(spans: pd.DataFrame, n_tokens: Mapping[str, int]) ->
     return pd.DataFrame(rows, columns=["doc_a", "doc_b", "cov_a", "cov_b", "shared", "gap_a"])
 
 
-__all__ = ["AlignOptions", "source_matches", "align_matches", "extend_spans", "extend_spans_reference", "pair_coverage",
+__all__ = ["AlignOptions", "source_matches", "source_match_codes", "align_matches", "extend_spans", "extend_spans_reference", "pair_coverage",
            "pair_coverage_reference", "union_length", "SPAN_COLUMNS"]
