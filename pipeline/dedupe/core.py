@@ -28,7 +28,7 @@ from pipeline.dedupe.align import AlignOptions, align_matches, pair_coverage, so
 from pipeline.dedupe.blocks import BLOCK_COLUMNS, block_hits, block_spans, block_table
 from pipeline.dedupe.minhash import SCHEME, MinHashOptions, band_candidates, band_table, signature
 from pipeline.dedupe.relations import RelationOptions, build_duplicates, chronological_rank
-from pipeline.dedupe.shingles import Tokens, char_shingle_set, jaccard, shingle_table, tokenize
+from pipeline.dedupe.shingles import Tokens, char_shingle_set, shingle_table, tokenize
 from pipeline.settings import check_section, settings_from
 
 MATCH_SPAN_COLUMNS = ["doc_id", "start", "end", "source_doc_id", "src_start", "src_end", "n_tokens"]
@@ -164,15 +164,22 @@ def signatures(docs: pd.DataFrame, opts: MinHashOptions) -> dict[str, np.ndarray
 
 
 def verify_near(pairs: set[tuple[str, str]], texts: Mapping[str, str], n: int) -> pd.DataFrame:
-    """Exact Jaccard of character n-gram sets for LSH candidates: ``a, b, jaccard``."""
-    cache: dict[str, np.ndarray] = {}
+    """Exact Jaccard of character n-gram sets for LSH candidates: ``a, b, jaccard``
+    (``shingles.jaccard``, on Python sets: one C-level intersection per pair)."""
+    cache: dict[str, frozenset[int]] = {}
 
-    def sh(d: str) -> np.ndarray:
+    def sh(d: str) -> frozenset[int]:
         if d not in cache:
-            cache[d] = char_shingle_set(texts[d], n)
+            cache[d] = frozenset(char_shingle_set(texts[d], n).tolist())
         return cache[d]
 
-    rows = [(a, b, jaccard(sh(a), sh(b))) for a, b in sorted(pairs)]
+    def jac(x: frozenset[int], y: frozenset[int]) -> float:
+        if not x and not y:
+            return 1.0
+        inter = len(x & y)
+        return inter / (len(x) + len(y) - inter)
+
+    rows = [(a, b, jac(sh(a), sh(b))) for a, b in sorted(pairs)]
     return pd.DataFrame(rows, columns=["a", "b", "jaccard"])
 
 
