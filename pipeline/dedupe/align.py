@@ -50,7 +50,7 @@ def source_match_codes(query: pd.DataFrame, index: pd.DataFrame, order: pd.Serie
     count as sources: excluding them changes no other pair).
 
     Returns the matches with integer document codes (``doc_a, pos_a, doc_b, pos_b``,
-    sorted) and the document id of each code (codes in doc_id order);
+    unordered) and the document id of each code (codes in doc_id order);
     ``source_matches`` gives them with ids.
     """
     cols = ["doc_a", "pos_a", "doc_b", "pos_b"]
@@ -82,7 +82,7 @@ def source_match_codes(query: pd.DataFrame, index: pd.DataFrame, order: pd.Serie
     b, pb = m["doc_b"].to_numpy(np.int64), m["pos_b"].to_numpy(np.int64)
     both = pd.DataFrame({"doc_a": np.concatenate([a, b]), "pos_a": np.concatenate([pa, pb]),
                          "doc_b": np.concatenate([b, a]), "pos_b": np.concatenate([pb, pa])})
-    both = both.drop_duplicates().sort_values(cols).reset_index(drop=True)
+    both = both.drop_duplicates().reset_index(drop=True)  # unsorted: align_matches sorts what it needs
     return both, np.asarray(uniq, dtype=object)
 
 
@@ -91,6 +91,7 @@ def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
     """``doc_a, pos_a, doc_b, pos_b``: the matching shingles of ``source_match_codes``
     with document ids."""
     both, names = source_match_codes(query, index, order, max_sources, exclude)
+    both = both.sort_values(["doc_a", "pos_a", "doc_b", "pos_b"]).reset_index(drop=True)
     return pd.DataFrame({"doc_a": names[both["doc_a"].to_numpy()], "pos_a": both["pos_a"].to_numpy(),
                          "doc_b": names[both["doc_b"].to_numpy()], "pos_b": both["pos_b"].to_numpy()})
 
