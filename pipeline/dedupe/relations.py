@@ -140,6 +140,7 @@ def _exact_groups(docs: pd.DataFrame) -> tuple[_UnionFind, _Edges]:
     uf = _UnionFind()
     edge_sim: _Edges = {}
     live = docs[docs["n_tokens"] > 0]
+    live = live[live["clean_hash"].duplicated(keep=False)]  # a group of one adds nothing
     for _, g in live.groupby("clean_hash"):
         ids = list(g["doc_id"])
         for other in ids[1:]:
