@@ -34,8 +34,8 @@ class AlignOptions:
     min_match_words: int
 
 
-def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
-                   max_sources: int = 5) -> pd.DataFrame:
+def source_match_codes(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series, max_sources: int = 5,
+                       exclude: frozenset[str] = frozenset()) -> tuple[pd.DataFrame, np.ndarray]:
     """Matching shingles between ``query`` documents and the ``index`` (both tables of
     ``hash, doc_id, pos``; the index includes the query documents).
 
@@ -46,11 +46,16 @@ def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
     its later copies. Only pairs with a query document are returned, in both
     directions, never a document with itself. The store runs the same logic in SQL
     over the stored index (``pipeline.store.dedupe.postings_needed`` reads only the
-    postings this needs).
+    postings this needs). Pairs with a document in ``exclude`` are left out (they still
+    count as sources: excluding them changes no other pair).
+
+    Returns the matches with integer document codes (``doc_a, pos_a, doc_b, pos_b``,
+    unordered) and the document id of each code (codes in doc_id order);
+    ``source_matches`` gives them with ids.
     """
     cols = ["doc_a", "pos_a", "doc_b", "pos_b"]
     if query.empty or index.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object if c.startswith("doc") else np.int64) for c in cols})
+        return pd.DataFrame({c: pd.Series(dtype=np.int64) for c in cols}), np.zeros(0, dtype=object)
     idx = index[index["hash"].isin(query["hash"].unique())]
     # integer ids inside (sorted codes, so code order is doc_id order): merges on ints
     codes, uniq = pd.factorize(pd.concat([idx["doc_id"], query["doc_id"]], ignore_index=True), sort=True)
@@ -63,6 +68,10 @@ def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
     idx["rank"] = rank[idx["doc"].to_numpy()]
     firsts = idx.drop_duplicates(["hash", "doc"]).sort_values(["hash", "rank", "doc"])
     firsts = firsts.groupby("hash", sort=False).head(max_sources)[["hash", "doc"]]
+    if exclude:  # after the sources are known: a pair with an excluded document is not built
+        gone = np.flatnonzero(pd.Index(uniq).isin(list(exclude)))
+        idx = idx[~idx["doc"].isin(gone)]
+        firsts = firsts[~firsts["doc"].isin(gone)]
     early = idx.merge(firsts, on=["hash", "doc"])[["hash", "doc", "pos"]]
     p1 = q.merge(early, on="hash", suffixes=("_a", "_b"))
     early_q = early[early["doc"].isin(np.unique(q["doc"].to_numpy()))]
@@ -73,8 +82,16 @@ def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
     b, pb = m["doc_b"].to_numpy(np.int64), m["pos_b"].to_numpy(np.int64)
     both = pd.DataFrame({"doc_a": np.concatenate([a, b]), "pos_a": np.concatenate([pa, pb]),
                          "doc_b": np.concatenate([b, a]), "pos_b": np.concatenate([pb, pa])})
-    both = both.drop_duplicates().sort_values(cols).reset_index(drop=True)
-    names = np.asarray(uniq, dtype=object)
+    both = both.drop_duplicates().reset_index(drop=True)  # unsorted: align_matches sorts what it needs
+    return both, np.asarray(uniq, dtype=object)
+
+
+def source_matches(query: pd.DataFrame, index: pd.DataFrame, order: pd.Series,
+                   max_sources: int = 5, exclude: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """``doc_a, pos_a, doc_b, pos_b``: the matching shingles of ``source_match_codes``
+    with document ids."""
+    both, names = source_match_codes(query, index, order, max_sources, exclude)
+    both = both.sort_values(["doc_a", "pos_a", "doc_b", "pos_b"]).reset_index(drop=True)
     return pd.DataFrame({"doc_a": names[both["doc_a"].to_numpy()], "pos_a": both["pos_a"].to_numpy(),
                          "doc_b": names[both["doc_b"].to_numpy()], "pos_b": both["pos_b"].to_numpy()})
 
@@ -118,20 +135,80 @@ def _chain(pos_a: np.ndarray, pos_b: np.ndarray, opts: AlignOptions) -> list[tup
     return [(c[0], c[2] + opts.word_shingle, c[1], c[3] + opts.word_shingle, c[4]) for c in done]
 
 
+def _pair_keys(df: pd.DataFrame, a: str, b: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One int64 key per row for the ordered pair ``(df[a], df[b])``, increasing in
+    ``(a, b)`` order, with the two factorizations' uniques."""
+    codes_a, uniq_a = pd.factorize(df[a], sort=True)
+    codes_b, uniq_b = pd.factorize(df[b], sort=True)
+    return codes_a.astype(np.int64) * (len(uniq_b) + 1) + codes_b, uniq_a, uniq_b
+
+
+def _chain_all(key: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray,
+               opts: AlignOptions) -> tuple[np.ndarray, ...]:
+    """Every pair's chains at once: ``(row, a_start, a_end, b_start, b_end, n)`` arrays,
+    ``row`` the index of one of the pair's matches (for its doc ids); the same chains as
+    ``_chain`` gives pair by pair.
+
+    When the diagonals (``pos_b - pos_a``) of a pair's matches are all more than
+    ``max_shift`` apart, no chain can drift from one to another, and a diagonal holds
+    one open chain at a time: its chains are its runs of matches with no more than
+    ``max_gap + 1`` words between neighbours. Those pairs (most of them: a phrase or
+    passage shared once or a few times) are chained vectorised; the others go through
+    ``_chain``."""
+    k, gap, empty = opts.word_shingle, opts.max_gap + 1, np.zeros(0, dtype=np.int64)
+    if not len(key):
+        return empty, empty, empty, empty, empty, empty
+    diag = pos_b - pos_a
+    order = np.lexsort((pos_a, diag, key))
+    sk, sd, sa = key[order], diag[order], pos_a[order]
+    new_pair = np.r_[True, sk[1:] != sk[:-1]]
+    gid = np.cumsum(new_pair) - 1
+    new_diag = new_pair | np.r_[True, sd[1:] != sd[:-1]]
+    # a pair with two diagonals within max_shift of each other is chained by _chain
+    near_diag = ~new_pair & new_diag & (np.r_[0, np.diff(sd)] <= opts.max_shift)
+    tangled = np.zeros(int(gid[-1]) + 1, dtype=bool)
+    tangled[gid[near_diag]] = True
+    easy = ~tangled[gid]
+    o, d, a = order[easy], sd[easy], sa[easy]
+    run_start = new_diag[easy] | np.r_[True, np.diff(a) > gap]
+    starts = np.flatnonzero(run_start)
+    ends = np.append(starts[1:], len(o))[:len(starts)] - 1
+    rows, a0s, a1s = [o[starts]], [a[starts]], [a[ends] + k]
+    b0s, b1s = [a[starts] + d[starts]], [a[ends] + d[ends] + k]
+    ns = [(ends - starts + 1).astype(np.int64)]
+    hard = order[~easy]
+    if len(hard):
+        hard = hard[np.lexsort((pos_b[hard], pos_a[hard], key[hard]))]
+        cut = np.flatnonzero(np.r_[True, key[hard][1:] != key[hard][:-1]])
+        out: list[tuple[int, ...]] = []
+        for s, e in zip(cut, np.r_[cut[1:], len(hard)]):
+            idx = hard[s:e]
+            out.extend((int(idx[0]),) + c for c in _chain(pos_a[idx], pos_b[idx], opts))
+        arr = np.asarray(out, dtype=np.int64).reshape(-1, 6)
+        rows.append(arr[:, 0])
+        a0s.append(arr[:, 1]), a1s.append(arr[:, 2]), b0s.append(arr[:, 3]), b1s.append(arr[:, 4])
+        ns.append(arr[:, 5])
+    return tuple(np.concatenate(x).astype(np.int64) for x in (rows, a0s, a1s, b0s, b1s, ns))
+
+
 def align_matches(matches: pd.DataFrame, opts: AlignOptions,
                   words: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
     """Spans ``doc_a, a_start, a_end, doc_b, b_start, b_end, n_shingles`` (word indices,
     end exclusive) of text shared by each ordered pair in ``matches``. With ``words``
     (doc_id -> folded words) span edges cut by a typo are healed (``extend_spans``)
-    before spans shorter than ``min_match_words`` are dropped."""
-    rows: list[tuple] = []
-    pos_a, pos_b = matches["pos_a"].to_numpy(), matches["pos_b"].to_numpy()
-    for (da, db), idx in _pair_groups(matches, "doc_a", "doc_b"):
-        for a0, a1, b0, b1, n in _chain(pos_a[idx], pos_b[idx], opts):
-            rows.append((da, a0, a1, db, b0, b1, n))
-    out = pd.DataFrame(rows, columns=SPAN_COLUMNS)
-    for c in ("a_start", "a_end", "b_start", "b_end", "n_shingles"):
-        out[c] = out[c].astype(np.int64)
+    before spans shorter than ``min_match_words`` are dropped. Vectorised over pairs
+    (``_chain_all``); rows ordered by pair, then span."""
+    if matches.empty:
+        out = pd.DataFrame({c: pd.Series(dtype=object if c.startswith("doc") else np.int64) for c in SPAN_COLUMNS})
+    else:
+        key, _, _ = _pair_keys(matches, "doc_a", "doc_b")
+        row, a0, a1, b0, b1, n = _chain_all(key, matches["pos_a"].to_numpy(np.int64),
+                                            matches["pos_b"].to_numpy(np.int64), opts)
+        o = np.lexsort((b1, b0, a1, a0, key[row]))
+        row, a0, a1, b0, b1, n = row[o], a0[o], a1[o], b0[o], b1[o], n[o]
+        out = pd.DataFrame({"doc_a": matches["doc_a"].to_numpy()[row], "a_start": a0, "a_end": a1,
+                            "doc_b": matches["doc_b"].to_numpy()[row], "b_start": b0, "b_end": b1,
+                            "n_shingles": n})
     if words is not None:
         out = extend_spans(out, words, opts.word_shingle)
     keep = ((out["a_end"] - out["a_start"] >= opts.min_match_words)
@@ -163,10 +240,76 @@ def _extend_edge(wa: Sequence[str], wb: Sequence[str], i: int, j: int, step: int
     return i, j
 
 
+def _word_codes(ids: Sequence[str], words: Mapping[str, Sequence[str]]) -> tuple[np.ndarray, pd.Series, np.ndarray, np.ndarray]:
+    """The words of documents ``ids`` as integer codes in one flat array: ``(codes,
+    offset per doc_id, length per doc, vocabulary)``."""
+    lens = np.fromiter((len(words[d]) for d in ids), dtype=np.int64, count=len(ids))
+    offsets = pd.Series(np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64), index=list(ids))
+    flat = [w for d in ids for w in words[d]]
+    codes, vocab = pd.factorize(pd.Series(flat, dtype=object)) if flat else (np.zeros(0, np.int64), np.zeros(0, object))
+    return np.asarray(codes, dtype=np.int64), offsets, lens, np.asarray(vocab, dtype=object)
+
+
+def _extend_edges(codes: np.ndarray, vocab: np.ndarray, off_a: np.ndarray, len_a: np.ndarray,
+                  off_b: np.ndarray, len_b: np.ndarray, i: np.ndarray, j: np.ndarray, step: int,
+                  limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_extend_edge`` for many edges at once (word codes instead of words): the same
+    walk, one word step for every still-moving edge at a time, at most ``limit`` steps."""
+    i, j = i.copy(), j.copy()
+    moving = np.arange(len(i))
+    vlen = np.fromiter((len(w) for w in vocab), dtype=np.int64, count=len(vocab))
+    for _ in range(limit):
+        if not len(moving):
+            break
+        ii, jj = i[moving], j[moving]
+        inside = (ii >= 0) & (ii < len_a[moving]) & (jj >= 0) & (jj < len_b[moving])
+        moving, ii, jj = moving[inside], ii[inside], jj[inside]
+        wa, wb = codes[off_a[moving] + ii], codes[off_b[moving] + jj]
+        ok = wa == wb
+        diff = np.flatnonzero(~ok)
+        if len(diff):
+            pa, pb = wa[diff], wb[diff]
+            pair_key, inv = np.unique(pa * len(vocab) + pb, return_inverse=True)
+            sims = np.fromiter((_similarity(vocab[x], vocab[y]) for x, y in zip(*divmod(pair_key, len(vocab)))),
+                               dtype=np.float64, count=len(pair_key))[inv.reshape(-1)]
+            m = moving[diff]
+            ni, nj = ii[diff] + step, jj[diff] + step
+            nin = (ni >= 0) & (ni < len_a[m]) & (nj >= 0) & (nj < len_b[m])
+            nxt = np.zeros(len(diff), dtype=bool)
+            nxt[nin] = codes[off_a[m][nin] + ni[nin]] == codes[off_b[m][nin] + nj[nin]]
+            confirmed = ~nin | nxt
+            typo = (sims >= 0.6) & confirmed | (sims >= 0.75) & (np.minimum(vlen[pa], vlen[pb]) >= 4)
+            ok[diff] = typo
+        moving = moving[ok]
+        i[moving] += step
+        j[moving] += step
+    return i, j
+
+
 def extend_spans(spans: pd.DataFrame, words: Mapping[str, Sequence[str]], k: int) -> pd.DataFrame:
     """Heal span edges that shingling cuts off: a typo within the first or last ``k``
     words of a copied passage leaves no whole shingle there. Each edge is extended word
-    by word (at most ``k`` words) while the words agree or differ by a typo."""
+    by word (at most ``k`` words) while the words agree or differ by a typo. Vectorised
+    over spans (``_extend_edges``; ``_extend_edge`` is the one-edge definition)."""
+    if spans.empty:
+        return spans
+    ids = pd.unique(pd.concat([spans["doc_a"], spans["doc_b"]], ignore_index=True))
+    codes, offsets, lens, vocab = _word_codes(list(ids), words)
+    pos = pd.Series(np.arange(len(ids)), index=ids)
+    ia, ib = spans["doc_a"].map(pos).to_numpy(np.int64), spans["doc_b"].map(pos).to_numpy(np.int64)
+    off = offsets.to_numpy(np.int64)
+    args = (codes, vocab, off[ia], lens[ia], off[ib], lens[ib])
+    a1, b1 = _extend_edges(*args, spans["a_end"].to_numpy(np.int64), spans["b_end"].to_numpy(np.int64), 1, k)
+    a0, b0 = _extend_edges(*args, spans["a_start"].to_numpy(np.int64) - 1, spans["b_start"].to_numpy(np.int64) - 1,
+                           -1, k)
+    out = spans.copy()
+    out["a_start"], out["a_end"], out["b_start"], out["b_end"] = a0 + 1, a1, b0 + 1, b1
+    return out
+
+
+def extend_spans_reference(spans: pd.DataFrame, words: Mapping[str, Sequence[str]], k: int) -> pd.DataFrame:
+    """``extend_spans`` one edge at a time with ``_extend_edge`` (the definition; tests
+    check the vectorised form against it)."""
     if spans.empty:
         return spans
     cols: dict[str, list[int]] = {"a_start": [], "a_end": [], "b_start": [], "b_end": []}
@@ -206,10 +349,59 @@ def _longest_gap(intervals: list[tuple[int, int]], n: int) -> int:
     return max(best, n - pos)
 
 
+def _union_and_gap(key: np.ndarray, s: np.ndarray, e: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per group of rows with equal ``key`` (rows sorted by ``key, s``): the length
+    covered by the half-open intervals ``[s, e)`` and the longest run of ``[0, n)``
+    outside them (``union_length`` and ``_longest_gap``, vectorised). Returns
+    ``(first row of each group, covered, gap)``."""
+    first = np.r_[True, key[1:] != key[:-1]]
+    gid = np.cumsum(first) - 1
+    starts = np.flatnonzero(first)
+    # the furthest end reached before each row, within its group (``pos`` of _longest_gap)
+    big = np.int64(1) << np.int64(40)
+    shifted = e + gid * big
+    reach = np.maximum.accumulate(shifted) - gid * big
+    before = np.r_[np.int64(0), reach[:-1]]
+    before[first] = 0
+    gap_before = np.maximum(s - before, 0)
+    new_run = first | (s > before)
+    run_start = s[new_run]
+    run_end = np.maximum.reduceat(e, np.flatnonzero(new_run))
+    run_group = gid[new_run]
+    covered = np.bincount(run_group, weights=(run_end - run_start), minlength=len(starts)).astype(np.int64)
+    last = np.r_[starts[1:], len(key)] - 1
+    gap = np.maximum(np.maximum.reduceat(gap_before, starts), n[starts] - reach[last])
+    return starts, covered, gap
+
+
 def pair_coverage(spans: pd.DataFrame, n_tokens: Mapping[str, int]) -> pd.DataFrame:
     """Per ordered pair: ``cov_a`` (share of a's words inside spans shared with b),
     ``cov_b`` (share of b's words), ``shared`` (words of a in them) and ``gap_a`` (the
-    longest run of a's words outside them: an introduction, an added paragraph)."""
+    longest run of a's words outside them: an introduction, an added paragraph).
+    Vectorised (``_union_and_gap``); rows in ``(doc_a, doc_b)`` order."""
+    cols = ["doc_a", "doc_b", "cov_a", "cov_b", "shared", "gap_a"]
+    if spans.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object if c.startswith("doc") else
+                                          (np.float64 if c.startswith("cov") else np.int64)) for c in cols})
+    key, _, _ = _pair_keys(spans, "doc_a", "doc_b")
+    na = spans["doc_a"].map(n_tokens).to_numpy(np.int64)
+    nb = spans["doc_b"].map(n_tokens).to_numpy(np.int64)
+    a0, a1 = spans["a_start"].to_numpy(np.int64), spans["a_end"].to_numpy(np.int64)
+    b0, b1 = spans["b_start"].to_numpy(np.int64), spans["b_end"].to_numpy(np.int64)
+    oa = np.lexsort((a1, a0, key))
+    first, sa, gap = _union_and_gap(key[oa], a0[oa], a1[oa], na[oa])
+    ob = np.lexsort((b1, b0, key))
+    _, sb, _ = _union_and_gap(key[ob], b0[ob], b1[ob], nb[ob])
+    rows = oa[first]
+    n_a, n_b = na[rows], nb[rows]
+    return pd.DataFrame({"doc_a": spans["doc_a"].to_numpy(object)[rows], "doc_b": spans["doc_b"].to_numpy(object)[rows],
+                         "cov_a": sa / np.maximum(n_a, 1), "cov_b": sb / np.maximum(n_b, 1),
+                         "shared": sa, "gap_a": gap})
+
+
+def pair_coverage_reference(spans: pd.DataFrame, n_tokens: Mapping[str, int]) -> pd.DataFrame:
+    """``pair_coverage`` a pair at a time with ``union_length`` and ``_longest_gap`` (the
+    definition; tests check the vectorised form against it)."""
     rows = []
     cols = [spans[c].to_numpy() for c in ("a_start", "a_end", "b_start", "b_end")] if not spans.empty else []
     for (da, db), idx in _pair_groups(spans, "doc_a", "doc_b"):
@@ -221,4 +413,5 @@ def pair_coverage(spans: pd.DataFrame, n_tokens: Mapping[str, int]) -> pd.DataFr
     return pd.DataFrame(rows, columns=["doc_a", "doc_b", "cov_a", "cov_b", "shared", "gap_a"])
 
 
-__all__ = ["AlignOptions", "source_matches", "align_matches", "extend_spans", "pair_coverage", "union_length", "SPAN_COLUMNS"]
+__all__ = ["AlignOptions", "source_matches", "source_match_codes", "align_matches", "extend_spans", "extend_spans_reference", "pair_coverage",
+           "pair_coverage_reference", "union_length", "SPAN_COLUMNS"]

@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.dedupe.align import AlignOptions, align_matches, pair_coverage, source_matches
+from pipeline.dedupe.align import AlignOptions, align_matches, pair_coverage, source_match_codes
 from pipeline.dedupe.blocks import BLOCK_COLUMNS, block_hits, block_spans, block_table
 from pipeline.dedupe.minhash import SCHEME, MinHashOptions, band_candidates, band_table, signature
 from pipeline.dedupe.relations import RelationOptions, build_duplicates, chronological_rank
-from pipeline.dedupe.shingles import Tokens, char_shingle_set, jaccard, shingle_table, tokenize
+from pipeline.dedupe.shingles import Tokens, char_shingle_set, shingle_table, tokenize
 from pipeline.settings import check_section, settings_from
 
 MATCH_SPAN_COLUMNS = ["doc_id", "start", "end", "source_doc_id", "src_start", "src_end", "n_tokens"]
@@ -164,15 +164,22 @@ def signatures(docs: pd.DataFrame, opts: MinHashOptions) -> dict[str, np.ndarray
 
 
 def verify_near(pairs: set[tuple[str, str]], texts: Mapping[str, str], n: int) -> pd.DataFrame:
-    """Exact Jaccard of character n-gram sets for LSH candidates: ``a, b, jaccard``."""
-    cache: dict[str, np.ndarray] = {}
+    """Exact Jaccard of character n-gram sets for LSH candidates: ``a, b, jaccard``
+    (``shingles.jaccard``, on Python sets: one C-level intersection per pair)."""
+    cache: dict[str, frozenset[int]] = {}
 
-    def sh(d: str) -> np.ndarray:
+    def sh(d: str) -> frozenset[int]:
         if d not in cache:
-            cache[d] = char_shingle_set(texts[d], n)
+            cache[d] = frozenset(char_shingle_set(texts[d], n).tolist())
         return cache[d]
 
-    rows = [(a, b, jaccard(sh(a), sh(b))) for a, b in sorted(pairs)]
+    def jac(x: frozenset[int], y: frozenset[int]) -> float:
+        if not x and not y:
+            return 1.0
+        inter = len(x & y)
+        return inter / (len(x) + len(y) - inter)
+
+    rows = [(a, b, jac(sh(a), sh(b))) for a, b in sorted(pairs)]
     return pd.DataFrame(rows, columns=["a", "b", "jaccard"])
 
 
@@ -231,19 +238,23 @@ def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions,
     involved = sorted({d for p in cands for d in p})
     near = verify_near(cands, stored.texts(involved), opts.minhash.char_ngram)
 
-    # shared passages: the new documents' shingles against the postings; whole blocks
-    matches = source_matches(new.shingles, stored.postings(new.shingles), stored.rank, opts.max_sources)
+    # shared passages: the new documents' shingles against the postings; whole blocks.
+    # Matches keep integer document codes until they are spans (millions of rows).
+    codes, names = source_match_codes(new.shingles, stored.postings(new.shingles), stored.rank, opts.max_sources,
+                                      linked)
     hits = block_hits(stored.blocks, stored.doc_hashes)
     new_ids = set(new.tokens)
     hits = hits[hits["doc_id"].isin(new_ids) | hits["other"].isin(new_ids)].reset_index(drop=True)
     if linked:  # whole pairs only: a kept pair's evidence stays complete
-        matches = matches[~(matches["doc_a"].isin(linked) | matches["doc_b"].isin(linked))].reset_index(drop=True)
         hits = hits[~(hits["doc_id"].isin(linked) | hits["other"].isin(linked))].reset_index(drop=True)
-    others = sorted((set(matches["doc_a"]) | set(matches["doc_b"]) | set(hits["doc_id"]) | set(hits["other"]))
-                    - set(tokens))
+    in_matches = names[np.unique(np.concatenate([codes["doc_a"].to_numpy(), codes["doc_b"].to_numpy()]))]
+    others = sorted((set(in_matches.tolist()) | set(hits["doc_id"]) | set(hits["other"])) - set(tokens))
     for d, t in stored.texts(others).items():
         tokens[d] = tokenize(t)
-    spans = align_matches(matches, opts.align, {d: t.words for d, t in tokens.items()})
+    code_of = {d: i for i, d in enumerate(names.tolist())}
+    spans = align_matches(codes, opts.align, {code_of[d]: t.words for d, t in tokens.items() if d in code_of})
+    spans["doc_a"] = names[spans["doc_a"].to_numpy(np.int64)]
+    spans["doc_b"] = names[spans["doc_b"].to_numpy(np.int64)]
     spans = merge_spans(spans, block_spans(hits, tokens))
     cov = pair_coverage(spans, stored.n_tokens)
     return Evidence(near, spans_to_chars(spans, tokens), cov, len(cands))

@@ -108,31 +108,82 @@ def build_duplicates(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.
 
     ``docs``: ``doc_id, clean_hash, n_tokens``. ``near_pairs``: verified candidates
     ``a, b, jaccard``. ``coverage``: ordered pairs ``doc_a, doc_b, cov_a, cov_b, gap_a``
-    from aligned spans. ``rank``: doc_id -> publication rank.
+    from aligned spans. ``rank``: doc_id -> publication rank. Pairs that cannot be
+    related (see ``pair_can_relate``) may be left out of ``near_pairs`` and ``coverage``
+    without changing the result.
+
+    Phases: exact groups (same ``clean_hash``), pair evidence (later document first),
+    each pair classified, near/exact clusters with their earliest document as canonical,
+    then truncated copies, ``contains`` lineage, and lineage shared through a common
+    earlier document dropped.
     """
     ntok = dict(zip(docs["doc_id"], docs["n_tokens"]))
-    uf = _UnionFind()
-    edge_sim: dict[tuple[str, str], tuple[float, str]] = {}
+    order = dict(zip(rank.index, rank.to_numpy().tolist()))
+    uf, edge_sim = _exact_groups(docs)
+    evidence = pair_evidence(near_pairs, coverage, order)
+    classified = _classify_evidence(evidence, ntok, opts, uf, edge_sim)
+    canonical, rows = _cluster_rows(docs, uf, edge_sim, order)
+    linked = _lineage(classified, canonical, {r[0] for r in rows}, order)
+    _drop_shared_lineage(linked, rows)
+    for (a, b), (rel, sim) in linked.items():
+        method = "shingle_containment" if rel == "contained_in" else "shingle_alignment"
+        rows.append((a, b, rel, round(sim, 4), method))
+    out = pd.DataFrame(rows, columns=DUP_COLUMNS)
+    return out.sort_values(["doc_id", "canonical_id"]).reset_index(drop=True)
 
+
+_Edges = dict[tuple[str, str], tuple[float, str]]
+
+
+def _exact_groups(docs: pd.DataFrame) -> tuple[_UnionFind, _Edges]:
+    """Documents with words and the same ``clean_hash`` joined (to the first of them)."""
+    uf = _UnionFind()
+    edge_sim: _Edges = {}
     live = docs[docs["n_tokens"] > 0]
+    live = live[live["clean_hash"].duplicated(keep=False)]  # a group of one adds nothing
     for _, g in live.groupby("clean_hash"):
         ids = list(g["doc_id"])
         for other in ids[1:]:
             uf.union(ids[0], other)
             edge_sim[tuple(sorted((ids[0], other)))] = (1.0, "normalised_hash")
+    return uf, edge_sim
 
-    # Every pair with evidence (an LSH candidate, a shared passage), later document first.
+
+def pair_can_relate(near_pairs: pd.DataFrame, coverage: pd.DataFrame, opts: RelationOptions) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of the pairs ``build_duplicates`` can relate: a verified Jaccard at
+    ``near_threshold`` or above, or a coverage (either way round) at
+    ``min(contain_threshold, contains_min_share)`` or above. Every other pair is
+    classified as unrelated whatever its order, so leaving it out changes nothing (the
+    store runs the same filter in SQL: ``pipeline.store.dedupe.relatable_pairs``)."""
+    floor = min(opts.contain_threshold, opts.contains_min_share)
+    strong = near_pairs[near_pairs["jaccard"] >= opts.near_threshold]
+    cov_hit = coverage[(coverage["cov_a"] >= floor) | (coverage["cov_b"] >= floor)]
+    keys = set(zip(strong["a"], strong["b"])) | {tuple(sorted(p)) for p in zip(cov_hit["doc_a"], cov_hit["doc_b"])}
+    nk = pd.Series(list(zip(near_pairs["a"], near_pairs["b"])), dtype=object)
+    ck = pd.Series([tuple(sorted(p)) for p in zip(coverage["doc_a"], coverage["doc_b"])], dtype=object)
+    return (near_pairs[nk.isin(keys).to_numpy()].reset_index(drop=True),
+            coverage[ck.isin(keys).to_numpy()].reset_index(drop=True))
+
+
+def pair_evidence(near_pairs: pd.DataFrame, coverage: pd.DataFrame, order: dict[str, int]) -> dict[tuple[str, str], dict]:
+    """Every pair with evidence (an LSH candidate, a shared passage) keyed ``(later,
+    earlier)``: its ``jaccard`` and, from the later document's coverage row, ``cov_late,
+    cov_early, gap_late``. Near pairs first, then coverage, each in its given order."""
     evidence: dict[tuple[str, str], dict] = {}
+    for a, b, j in zip(near_pairs["a"], near_pairs["b"], near_pairs["jaccard"].tolist()):
+        key = (a, b) if order[a] > order[b] else (b, a)
+        evidence.setdefault(key, {})["jaccard"] = float(j)
+    for a, b, ca, cb, g in zip(coverage["doc_a"], coverage["doc_b"], coverage["cov_a"].tolist(),
+                               coverage["cov_b"].tolist(), coverage["gap_a"].tolist()):
+        if order[a] > order[b]:
+            evidence.setdefault((a, b), {}).update(cov_late=float(ca), cov_early=float(cb), gap_late=int(g))
+    return evidence
 
-    def ordered(a: str, b: str) -> tuple[str, str]:
-        return (a, b) if rank[a] > rank[b] else (b, a)
 
-    for r in near_pairs.itertuples(index=False):
-        evidence.setdefault(ordered(r.a, r.b), {})["jaccard"] = float(r.jaccard)
-    for r in coverage.itertuples(index=False):
-        if rank[r.doc_a] > rank[r.doc_b]:
-            evidence.setdefault((r.doc_a, r.doc_b), {}).update(
-                cov_late=float(r.cov_a), cov_early=float(r.cov_b), gap_late=int(r.gap_a))
+def _classify_evidence(evidence: dict[tuple[str, str], dict], ntok: dict[str, int], opts: RelationOptions,
+                       uf: _UnionFind, edge_sim: _Edges) -> list[tuple[str, str, str, float]]:
+    """Classify each pair: near copies join their clusters (``uf``, ``edge_sim``); the
+    other relations are returned as ``(later, earlier, relation, similarity)``."""
     classified: list[tuple[str, str, str, float]] = []
     for (late, early), ev in evidence.items():
         if min(ntok.get(late, 0), ntok.get(early, 0)) < opts.min_words:
@@ -148,43 +199,58 @@ def build_duplicates(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.
                 edge_sim[key] = (ev.get("jaccard", min(cov_late, cov_early)), method)
         elif rel is not None:
             classified.append((late, early, rel, cov_late if rel == "contained_in" else cov_early))
+    return classified
 
+
+def _cluster_rows(docs: pd.DataFrame, uf: _UnionFind, edge_sim: _Edges,
+                  order: dict[str, int]) -> tuple[dict[str, str], list[tuple]]:
+    """Each exact/near cluster's earliest document is its canonical: ``(doc -> canonical,
+    an exact or near row per other member)``. A member without a direct edge to the
+    canonical takes the best edge it has."""
     members: dict[str, list[str]] = {}
-    for doc in ntok:
+    for doc in docs["doc_id"]:
         if doc in uf.parent:
             members.setdefault(uf.find(doc), []).append(doc)
+    best: dict[str, tuple[float, str]] = {}
+    for (x, y), e in edge_sim.items():
+        for d in (x, y):
+            if d not in best or e > best[d]:
+                best[d] = e
+    hashes = dict(zip(docs["doc_id"], docs["clean_hash"]))
     canonical: dict[str, str] = {}
     rows: list[tuple] = []
-    hashes = dict(zip(docs["doc_id"], docs["clean_hash"]))
     for group in members.values():
         if len(group) < 2:
             continue
-        canon = min(group, key=lambda x: rank[x])
+        canon = min(group, key=lambda x: order[x])
         for doc in group:
             canonical[doc] = canon
             if doc == canon:
                 continue
-            direct = edge_sim.get(tuple(sorted((doc, canon))))
             if hashes[doc] == hashes[canon]:
                 rows.append((doc, canon, "exact", 1.0, "normalised_hash"))
             else:
-                mine = [e for (x, y), e in edge_sim.items() if doc in (x, y)]
-                sim, method = direct if direct else max(mine)
+                sim, method = edge_sim.get(tuple(sorted((doc, canon)))) or best[doc]
                 rows.append((doc, canon, "near", round(float(sim), 4), method))
+    return canonical, rows
 
+
+def _lineage(classified: list[tuple[str, str, str, float]], canonical: dict[str, str], copies: set[str],
+             order: dict[str, int]) -> dict[tuple[str, str], tuple[str, float]]:
+    """``contained_in`` and ``contains`` links between clusters: ``(doc, canonical) ->
+    (relation, similarity)``."""
     def canon_of(x: str) -> str:
         return canonical.get(x, x)
 
-    copies = {r[0] for r in rows}
     pairs = [(a, b, rel, sim) for a, b, rel, sim in classified if canon_of(a) != canon_of(b)]
     # A truncated copy belongs to the earliest document that holds it.
     containers: dict[str, tuple[str, float]] = {}
     for a, b, rel, sim in pairs:
         if rel == "contained_in" and a not in copies:
             best = containers.get(a)
-            if best is None or rank[canon_of(b)] < rank[best[0]]:
+            if best is None or order[canon_of(b)] < order[best[0]]:
                 containers[a] = (canon_of(b), sim)
-    copies |= set(containers)
+    copies = copies | set(containers)
     linked: dict[tuple[str, str], tuple[str, float]] = {
         (a, b): ("contained_in", sim) for a, (b, sim) in containers.items()}
     # "contains" links a text to the originals it holds, never to a copy of them (the
@@ -195,9 +261,13 @@ def build_duplicates(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.
         key = (a, canon_of(b))
         if key not in linked or linked[key][1] < sim:
             linked[key] = ("contains", sim)
-    # A passage two documents share because both copied an earlier one is lineage of
-    # that earlier one, not of each other: drop "a contains b" when a and b both link
-    # to a common earlier document.
+    return linked
+
+
+def _drop_shared_lineage(linked: dict[tuple[str, str], tuple[str, float]], rows: list[tuple]) -> None:
+    """A passage two documents share because both copied an earlier one is lineage of
+    that earlier one, not of each other: drop "a contains b" (in place) when a and b
+    both link to a common earlier document."""
     targets: dict[str, set[str]] = {}
     for r in rows:
         targets.setdefault(r[0], set()).add(r[1])
@@ -206,11 +276,7 @@ def build_duplicates(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.
     for (a, b), (rel, _) in list(linked.items()):
         if rel == "contains" and (targets.get(a, set()) - {b}) & targets.get(b, set()):
             del linked[(a, b)]
-    for (a, b), (rel, sim) in linked.items():
-        method = "shingle_containment" if rel == "contained_in" else "shingle_alignment"
-        rows.append((a, b, rel, round(sim, 4), method))
-    out = pd.DataFrame(rows, columns=DUP_COLUMNS)
-    return out.sort_values(["doc_id", "canonical_id"]).reset_index(drop=True)
 
 
-__all__ = ["RelationOptions", "classify_pair", "chronological_rank", "build_duplicates", "DUP_COLUMNS", "COPY_RELATIONS"]
+__all__ = ["RelationOptions", "classify_pair", "chronological_rank", "build_duplicates", "pair_can_relate",
+           "pair_evidence", "DUP_COLUMNS", "COPY_RELATIONS"]

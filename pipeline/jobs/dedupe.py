@@ -92,30 +92,32 @@ def dedupe_job(ctx: JobContext) -> dict:
                                            .itertuples(index=False, name=None)))
             candidates = passages = 0
             linked: set[str] = set()  # new documents of earlier chunks: pairs with them are done
-            for done, ids in enumerate(parts, 1):
-                new = kept or Hashed(
-                    tokens={d: tokenize(texts.at[d, "clean_text"]) for d in ids}, signatures={},
-                    shingles=store.shingles_of(conn, ids), blocks=pd.DataFrame(columns=BLOCK_COLUMNS),
-                    bands=store.bands_of(conn, ids))
-                blocks = store.blocks_for(conn, ids)
-                stored = StoredIndex(
-                    bands=lambda q: store.bands_matching(conn, q),
-                    postings=lambda q, ids=ids: store.postings_needed(conn, ids, rank, opts.max_sources),
-                    blocks=blocks,
-                    doc_hashes=store.doc_hashes_for(conn, sorted(set(blocks["hash"])), ids),
-                    n_tokens=n_tokens,
-                    rank=rank,
-                    texts=read_texts,
-                )
-                ev = link_new(new, stored, opts, frozenset(linked))
-                linked.update(ids)
-                store.write_pairs(conn, ev.spans, ev.near, ev.coverage)
-                candidates += ev.near_candidates
-                passages += len(ev.spans)
-                ctx.progress("dedupe", min(done * opts.chunk_size, len(todo)), len(todo))
+            with store.sources_for_run(conn, new_ids, rank, opts.max_sources):
+                for done, ids in enumerate(parts, 1):
+                    new = kept or Hashed(
+                        tokens={d: tokenize(texts.at[d, "clean_text"]) for d in ids}, signatures={},
+                        shingles=store.shingles_of(conn, ids), blocks=pd.DataFrame(columns=BLOCK_COLUMNS),
+                        bands=store.bands_of(conn, ids))
+                    blocks = store.blocks_for(conn, ids)
+                    stored = StoredIndex(
+                        bands=lambda q: store.bands_matching(conn, q),
+                        postings=lambda q, ids=ids: store.postings_for_chunk(conn, ids),
+                        blocks=blocks,
+                        doc_hashes=store.doc_hashes_for(conn, sorted(set(blocks["hash"])), ids),
+                        n_tokens=n_tokens,
+                        rank=rank,
+                        texts=read_texts,
+                    )
+                    ev = link_new(new, stored, opts, frozenset(linked))
+                    linked.update(ids)
+                    store.write_pairs(conn, ev.spans, ev.near, ev.coverage)
+                    candidates += ev.near_candidates
+                    passages += len(ev.spans)
+                    ctx.progress("dedupe", min(done * opts.chunk_size, len(todo)), len(todo))
 
-            all_near, all_cov = store.all_pairs(conn)
-            dups = build_duplicates(info, all_near, all_cov, rank, opts.relations)
+            rel = opts.relations
+            near, cov = store.relatable_pairs(conn, rel.near_threshold, min(rel.contain_threshold, rel.contains_min_share))
+            dups = build_duplicates(info, near, cov, rank, rel)
             changes = store.replace_duplicates(conn, dups, ctx.run_id)
         ctx.progress("dedupe", len(todo), len(todo))
         counts = dups["relation"].value_counts().to_dict() if len(dups) else {}

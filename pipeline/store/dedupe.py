@@ -3,6 +3,9 @@ shared passages, pair evidence and the duplicates table."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -206,6 +209,53 @@ def postings_needed(conn: duckdb.DuckDBPyConnection, query_ids: list[str], rank:
             """, [max_sources]).df()
 
 
+@contextmanager
+def sources_for_run(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: pd.Series,
+                    max_sources: int) -> Iterator[None]:
+    """For the whole run, once: the sources (``max_sources`` earliest holders, by
+    ``rank`` then doc_id) of every hash a new document holds, in a temporary table that
+    ``postings_for_chunk`` reads. Ranking the holders of the common hashes once per
+    run, not once per chunk, keeps a first run over many chunks linear."""
+    ranks = pd.DataFrame({"doc_id": pd.Series(rank.index, dtype=object), "rnk": rank.to_numpy(np.int64)})
+    with (
+        registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})),
+        registered(conn, "_rank", ranks),
+    ):
+        conn.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _dedupe_sources AS
+            WITH qh AS (SELECT DISTINCT s.hash FROM shingle_index s JOIN _q USING (doc_id)),
+            holders AS (SELECT DISTINCT s.hash, s.doc_id FROM shingle_index s JOIN qh USING (hash))
+            SELECT h.hash, h.doc_id FROM holders h LEFT JOIN _rank r USING (doc_id)
+            QUALIFY row_number() OVER (PARTITION BY h.hash ORDER BY r.rnk NULLS LAST, h.doc_id) <= ?
+            """, [max_sources])
+    try:
+        yield
+    finally:
+        conn.execute("DROP TABLE IF EXISTS _dedupe_sources")
+
+
+def postings_for_chunk(conn: duckdb.DuckDBPyConnection, query_ids: list[str]) -> pd.DataFrame:
+    """``postings_needed`` for a chunk of the run's new documents, from the sources
+    ``sources_for_run`` ranked: the same rows, in the same order."""
+    cols = {"hash": np.int64, "doc_id": object, "pos": np.int64}
+    if not query_ids:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
+    with registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(query_ids, dtype=object)})):
+        return conn.execute(
+            """
+            WITH qh AS (SELECT DISTINCT s.hash FROM shingle_index s JOIN _q USING (doc_id)),
+            firsts AS (SELECT f.hash, f.doc_id FROM _dedupe_sources f JOIN qh USING (hash)),
+            open_hashes AS (SELECT DISTINCT f.hash FROM firsts f JOIN _q USING (doc_id))
+            SELECT s.hash, s.doc_id, CAST(s.pos AS BIGINT) AS pos FROM shingle_index s JOIN open_hashes USING (hash)
+            UNION ALL
+            SELECT s.hash, s.doc_id, CAST(s.pos AS BIGINT) AS pos FROM shingle_index s
+            JOIN firsts f ON f.hash = s.hash AND f.doc_id = s.doc_id
+            WHERE f.hash NOT IN (SELECT hash FROM open_hashes)
+            ORDER BY 1, 2, 3
+            """).df()
+
+
 def write_pairs(conn: duckdb.DuckDBPyConnection, spans: pd.DataFrame, near: pd.DataFrame,
                 coverage: pd.DataFrame) -> None:
     """Store shared passages (character offsets), verified near pairs and coverage.
@@ -231,6 +281,32 @@ def all_pairs(conn: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFra
     return near, cov
 
 
+def relatable_pairs(conn: duckdb.DuckDBPyConnection, near_threshold: float,
+                    floor: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stored near pairs (``a, b, jaccard``) and coverage rows of the pairs that can
+    be related: a Jaccard of at least ``near_threshold`` or a coverage, either way
+    round, of at least ``floor``; in ``all_pairs`` order. The same filter as
+    ``pipeline.dedupe.relations.pair_can_relate``, so the duplicates are rebuilt from
+    these rows alone, and memory follows the related pairs, not every LSH candidate."""
+    conn.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _relatable AS
+        SELECT a, b FROM dedupe_near_pairs WHERE jaccard >= ?
+        UNION
+        SELECT least(doc_a, doc_b), greatest(doc_a, doc_b) FROM dedupe_coverage WHERE cov_a >= ? OR cov_b >= ?
+        """, [near_threshold, floor, floor])
+    try:
+        near = conn.execute("SELECT n.a, n.b, n.jaccard FROM dedupe_near_pairs n JOIN _relatable r USING (a, b) "
+                            "ORDER BY n.a, n.b").df()
+        cov = conn.execute(
+            "SELECT c.doc_a, c.doc_b, c.cov_a, c.cov_b, c.shared, c.gap_a FROM dedupe_coverage c "
+            "JOIN _relatable r ON r.a = least(c.doc_a, c.doc_b) AND r.b = greatest(c.doc_a, c.doc_b) "
+            "ORDER BY c.doc_a, c.doc_b").df()
+    finally:
+        conn.execute("DROP TABLE IF EXISTS _relatable")
+    return near, cov
+
+
 def replace_duplicates(conn: duckdb.DuckDBPyConnection, dups: pd.DataFrame, run_id: str | None) -> dict[str, int]:
     """Replace the duplicates table; returns how many rows were added and removed."""
     before = set(map(tuple, conn.execute(
@@ -249,4 +325,5 @@ def replace_duplicates(conn: duckdb.DuckDBPyConnection, dups: pd.DataFrame, run_
 __all__ = ["doc_order_frame", "stale_signature_keys", "reset", "docs_to_dedupe", "forget_docs",
            "write_signatures", "write_shingles", "write_blocks", "blocks_for", "doc_hashes_for", "doc_info",
            "write_bands", "bands_matching", "bands_of", "signatures_without_bands", "shingles_of", "postings_needed",
-           "write_pairs", "all_pairs", "replace_duplicates"]
+           "sources_for_run", "postings_for_chunk",
+           "write_pairs", "all_pairs", "relatable_pairs", "replace_duplicates"]

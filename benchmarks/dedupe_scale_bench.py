@@ -1,0 +1,69 @@
+"""Dedupe at scale: CPU seconds and peak memory of the dedupe stage on generated corpora
+of growing size, the growth exponent between sizes, and an incremental run with 1% new
+documents against the first run, all in the same run. The corpus is SYNTHETIC
+(benchmarks/generate.py).
+
+    python -m benchmarks dedupe_scale --comments 3000,6000,12000 [--seed 1] [--keep DIR]
+
+For each size: 99% of the corpus (the oldest documents) is ingested, cleaned and
+deduped (the first run), then the remaining 1% (an incremental run), then nothing new
+(a run with no new input). Each dedupe runs in its own process (``scale_bench.run_child``),
+so its peak RSS is its own. The last lines give ``growth N1->N2: N^e`` for the first
+runs and ``incremental +1% / first run: R`` per size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+from pathlib import Path
+
+
+def measure(comments: int, seed: int, root: Path) -> dict:
+    from benchmarks.generate import generate, write_jsonl
+    from benchmarks.scale_bench import run_child
+
+    docs = generate(comments, seed)
+    cut = len(docs) - max(1, len(docs) // 100)
+    first = [str(p) for p in write_jsonl(docs[:cut], root / "first")]
+    every = [str(p) for p in write_jsonl(docs, root / "all")]
+    db = root / "dedupe.duckdb"
+    db.unlink(missing_ok=True)
+    run_child("ingest", db, first)
+    run_child("clean", db, [])
+    full = run_child("dedupe", db, [])
+    run_child("ingest", db, every)
+    run_child("clean", db, [])
+    incr = run_child("dedupe", db, [])
+    none = run_child("dedupe", db, [])
+    return {"documents": len(docs), "first_docs": cut, "full": full, "incr": incr, "none": none}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--comments", default="1500", help="comma-separated corpus sizes, in comments")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep", type=Path, default=None, help="keep the corpora and databases here")
+    a = ap.parse_args(argv)
+    sizes = [int(x) for x in a.comments.split(",") if x]
+    root = a.keep or Path(tempfile.mkdtemp(prefix="dedupe_scale_"))
+    rows = []
+    print("SYNTHETIC corpora; dedupe stage only, CPU seconds and peak RSS per process")
+    for n in sizes:
+        r = measure(n, a.seed, root / f"c{n}")
+        rows.append(r)
+        f, i, z = r["full"], r["incr"], r["none"]
+        print(f"  {n:>7} comments: first run ({r['first_docs']} docs) {f['cpu']:8.1f} CPU-s peak {f['maxrss_mib']:6.0f} MiB"
+              f" | +1% ({i['summary'].get('hashed')} docs) {i['cpu']:6.1f} CPU-s peak {i['maxrss_mib']:6.0f} MiB"
+              f" | no new input {z['cpu']:5.1f} CPU-s", flush=True)
+    for p, q in zip(rows, rows[1:]):
+        e = math.log(q["full"]["cpu"] / p["full"]["cpu"]) / math.log(q["first_docs"] / p["first_docs"])
+        m = math.log(q["full"]["maxrss_mib"] / p["full"]["maxrss_mib"]) / math.log(q["first_docs"] / p["first_docs"])
+        print(f"growth {p['first_docs']}->{q['first_docs']} documents: CPU N^{e:.2f}, peak RSS N^{m:.2f}")
+    for r in rows:
+        print(f"incremental +1% / first run at {r['documents']} documents: {r['incr']['cpu'] / r['full']['cpu']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
