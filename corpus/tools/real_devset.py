@@ -21,8 +21,11 @@ files, which hold text and stay outside the repository):
 
     python corpus/tools/real_devset.py build --raw /work/devset/raw --out /work/devset
     python corpus/tools/real_devset.py add --raw /work/devset2/raw --out /work/devset2
+    python corpus/tools/real_devset.py add --raw /work/devset3/raw --out /work/devset3 --dry-run
+    python corpus/tools/real_devset.py add --raw /work/devset3/raw --out /work/devset3
 
-`add` (the second gathering) keeps every existing manifest row and id, numbers the new web
+`add` (the second and third gatherings; `--dry-run` checks a raw folder and writes its
+units to ``--out`` without touching the manifest) keeps every existing manifest row and id, numbers the new web
 units after the highest existing id and refuses pages already in the manifest. Its
 ``records.jsonl`` may hold only the part of each excerpt that the units use (a prefix of
 the tool's excerpt string): positions count from the excerpt's start, so `rebuild` from
@@ -358,7 +361,10 @@ def cmd_add(args) -> int:
         u["paragraphs"] = paragraphs(u["text"])
     info["report"]["first_id"] = units[0]["unit_id"] if units else None
     info["report"]["manifest_rows_before"] = len(rows)
+    info["report"]["dry_run"] = bool(getattr(args, "dry_run", False))
     _write_outputs(out, units, info)
+    if info["report"]["dry_run"]:
+        return 0
     with manifest.open("a", encoding="utf-8") as fh:
         for u in units:
             fh.write(json.dumps(manifest_row(u), ensure_ascii=False) + "\n")
@@ -496,6 +502,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--manifest", default=str(MANIFEST))
     p.add_argument("--reserve", default=str(RESERVE))
+    p.add_argument("--dry-run", action="store_true",
+                   help="check the raw folder and write units.jsonl to --out; leave the manifest as it is")
     p = sub.add_parser("build", help="(gatherer only) build units and manifest from raw records")
     p.add_argument("--raw", required=True)
     p.add_argument("--out", required=True)

@@ -297,3 +297,27 @@ def test_add_refuses_a_reserved_record(tmp_path):
         rd.main(["add", "--raw", str(raw), "--out", str(tmp_path / "o"), "--manifest", str(manifest),
                  "--reserve", str(reserve)])
     assert manifest.read_text(encoding="utf-8") == ""
+
+
+def test_add_dry_run_writes_units_but_leaves_the_manifest(tmp_path):
+    old = [dict(unit_id="w0003", url="https://example.org/old", page="example.org/old", year=2099,
+                kind="post", query="q", position=0, length=5, sha256="0" * 64)]
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in old), encoding="utf-8")
+    before = manifest.read_text(encoding="utf-8")
+    recs = [{"q": "q dry", "url": "https://example.org/dry", "kind": "article",
+             "ex": "Invented dry-run text.\nAnother invented line."}]
+    raw = _raw_folder(tmp_path, recs, [{"q": "q dry", "urls": [recs[0]["url"]]}])
+    reserve = tmp_path / "reserve.txt"
+    reserve.write_text("# none\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["add", "--raw", str(raw), "--out", str(out), "--manifest", str(manifest), "--reserve", str(reserve)]
+    assert rd.main(args + ["--dry-run"]) == 0
+    assert manifest.read_text(encoding="utf-8") == before
+    units = [json.loads(x) for x in (out / "units.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [u["unit_id"] for u in units] == ["w0004"]
+    assert json.loads((out / "build_report.json").read_text(encoding="utf-8"))["dry_run"] is True
+    # the real run then appends the same unit with the same id and hash
+    assert rd.main(args) == 0
+    rows = rd.read_manifest(manifest)
+    assert [r["unit_id"] for r in rows] == ["w0003", "w0004"] and rows[1]["sha256"] == units[0]["sha256"]
