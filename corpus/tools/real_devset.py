@@ -23,8 +23,9 @@ files, which hold text and stay outside the repository):
     python corpus/tools/real_devset.py add --raw /work/devset2/raw --out /work/devset2
     python corpus/tools/real_devset.py add --raw /work/devset3/raw --out /work/devset3 --dry-run
     python corpus/tools/real_devset.py add --raw /work/devset3/raw --out /work/devset3
+    python corpus/tools/real_devset.py add --raw /work/devset4/raw --out /work/devset4
 
-`add` (the second and third gatherings; `--dry-run` checks a raw folder and writes its
+`add` (the second, third and fourth gatherings; `--dry-run` checks a raw folder and writes its
 units to ``--out`` without touching the manifest) keeps every existing manifest row and id, numbers the new web
 units after the highest existing id and refuses pages already in the manifest. Its
 ``records.jsonl`` may hold only the part of each excerpt that the units use (a prefix of
