@@ -20,6 +20,17 @@ Commands used once, by the session that gathered the set (they read its local wo
 files, which hold text and stay outside the repository):
 
     python corpus/tools/real_devset.py build --raw /work/devset/raw --out /work/devset
+    python corpus/tools/real_devset.py add --raw /work/devset2/raw --out /work/devset2
+    python corpus/tools/real_devset.py add --raw /work/devset3/raw --out /work/devset3 --dry-run
+    python corpus/tools/real_devset.py add --raw /work/devset3/raw --out /work/devset3
+    python corpus/tools/real_devset.py add --raw /work/devset4/raw --out /work/devset4
+
+`add` (the second, third and fourth gatherings; `--dry-run` checks a raw folder and writes its
+units to ``--out`` without touching the manifest) keeps every existing manifest row and id, numbers the new web
+units after the highest existing id and refuses pages already in the manifest. Its
+``records.jsonl`` may hold only the part of each excerpt that the units use (a prefix of
+the tool's excerpt string): positions count from the excerpt's start, so `rebuild` from
+the full saved answers gives the same texts.
 """
 
 from __future__ import annotations
@@ -247,13 +258,19 @@ def seed_units(seeds_dir: Path = SEEDS) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- build (gatherer)
-def cmd_build(args) -> int:
-    raw, out = Path(args.raw), Path(args.out)
-    reserved = load_reserve(Path(args.reserve))
+def gather(raw: Path, reserved: set[str], skip_pages: set[str] = frozenset()) -> tuple[list[dict], dict]:
+    """Web units cut from a gatherer's raw folder (``queries.jsonl``: every query and the
+    URLs it returned; ``records.jsonl``: the pages used, with the tool's excerpt), without
+    ids, and a report of what the reserve filter refused. A record whose page is refused, or
+    already in ``skip_pages`` (an earlier manifest), stops the run: nothing is written."""
     excluded: Counter = Counter()
     excluded_pages: dict[str, str] = {}
     seen_candidates: set[str] = set()
+    n_queries = 0
     for line in (raw / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        n_queries += 1
         q = json.loads(line)
         for u in q["urls"]:
             ok, why = reserve_filter(u, reserved)
@@ -263,11 +280,15 @@ def cmd_build(args) -> int:
             seen_candidates.add(normalise_url(u))
     units, pages = [], set()
     for line in (raw / "records.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
         rec = json.loads(line)
         ok, why = reserve_filter(rec["url"], reserved)
         if not ok:
             raise SystemExit(f"refusing {rec['url']}: {why}")
         pid = normalise_url(rec["url"])
+        if pid in skip_pages:
+            raise SystemExit(f"refusing {rec['url']}: page {pid} is already in the manifest")
         if pid in pages:
             continue
         pages.add(pid)
@@ -278,6 +299,31 @@ def cmd_build(args) -> int:
                               title=u["title"], kind=u["kind"], query=rec["q"],
                               position=u["position"], length=u["length"], sha256=sha(text),
                               text=text))
+    report = dict(web_units=len(units), web_pages=len(pages), queries=n_queries,
+                  candidates_seen=len(seen_candidates),
+                  excluded_results=sum(excluded.values()),
+                  excluded_distinct_pages=len(excluded_pages),
+                  excluded_by_reason=dict(excluded),
+                  by_year=dict(sorted(Counter(str(u["year"]) for u in units).items())),
+                  by_kind=dict(Counter(u["kind"] for u in units)))
+    return units, dict(report=report, excluded_pages=excluded_pages)
+
+
+def _write_outputs(out: Path, units: list[dict], info: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "units.jsonl").open("w", encoding="utf-8") as fh:
+        for u in units:
+            fh.write(json.dumps(_ordered(u), ensure_ascii=False) + "\n")
+    (out / "build_report.json").write_text(json.dumps(info["report"], indent=1), encoding="utf-8")
+    (out / "excluded_pages.json").write_text(json.dumps(info["excluded_pages"], indent=1),
+                                             encoding="utf-8")
+    print(json.dumps(info["report"], indent=1))
+
+
+def cmd_build(args) -> int:
+    raw, out = Path(args.raw), Path(args.out)
+    reserved = load_reserve(Path(args.reserve))
+    units, info = gather(raw, reserved)
     for i, u in enumerate(units, 1):
         u["unit_id"] = f"w{i:04d}"
     seeds = seed_units(Path(args.seeds))
@@ -286,24 +332,43 @@ def cmd_build(args) -> int:
     allu = units + seeds
     for u in allu:
         u["paragraphs"] = paragraphs(u["text"])
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "units.jsonl").open("w", encoding="utf-8") as fh:
-        for u in allu:
-            fh.write(json.dumps(_ordered(u), ensure_ascii=False) + "\n")
+    info["report"]["seed_units"] = len(seeds)
+    _write_outputs(out, allu, info)
     MANIFEST.parent.mkdir(parents=True, exist_ok=True)
     with MANIFEST.open("w", encoding="utf-8") as fh:
         for u in allu:
             fh.write(json.dumps(manifest_row(u), ensure_ascii=False) + "\n")
-    report = dict(web_units=len(units), web_pages=len(pages), seed_units=len(seeds),
-                  candidates_seen=len(seen_candidates),
-                  excluded_results=sum(excluded.values()),
-                  excluded_distinct_pages=len(excluded_pages),
-                  excluded_by_reason=dict(excluded),
-                  by_year=dict(sorted(Counter(str(u["year"]) for u in units).items())),
-                  by_kind=dict(Counter(u["kind"] for u in units)))
-    (out / "build_report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
-    (out / "excluded_pages.json").write_text(json.dumps(excluded_pages, indent=1), encoding="utf-8")
-    print(json.dumps(report, indent=1))
+    return 0
+
+
+def next_web_number(rows: list[dict]) -> int:
+    """The number after the highest web unit id ever written in the manifest."""
+    nums = [int(r["unit_id"][1:]) for r in rows if r["unit_id"].startswith("w")]
+    return max(nums, default=0) + 1
+
+
+def cmd_add(args) -> int:
+    """Add the units of a new raw folder to an existing manifest: old rows are kept as they
+    are, new web units get ids after the highest existing one, pages already in the
+    manifest are refused. ``units.jsonl`` in ``--out`` holds the new units only."""
+    raw, out, manifest = Path(args.raw), Path(args.out), Path(args.manifest)
+    reserved = load_reserve(Path(args.reserve))
+    rows = read_manifest(manifest)
+    old_pages = {r["page"] for r in rows if "page" in r}
+    units, info = gather(raw, reserved, skip_pages=old_pages)
+    first = next_web_number(rows)
+    for i, u in enumerate(units):
+        u["unit_id"] = f"w{first + i:04d}"
+        u["paragraphs"] = paragraphs(u["text"])
+    info["report"]["first_id"] = units[0]["unit_id"] if units else None
+    info["report"]["manifest_rows_before"] = len(rows)
+    info["report"]["dry_run"] = bool(getattr(args, "dry_run", False))
+    _write_outputs(out, units, info)
+    if info["report"]["dry_run"]:
+        return 0
+    with manifest.open("a", encoding="utf-8") as fh:
+        for u in units:
+            fh.write(json.dumps(manifest_row(u), ensure_ascii=False) + "\n")
     return 0
 
 
@@ -433,6 +498,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("packet", help="write the coder packet from a units.jsonl")
     p.add_argument("--units", default=str(REPO / "corpus" / "real" / "units.jsonl"))
     p.add_argument("--out", default=str(REPO / "corpus" / "real" / "coding"))
+    p = sub.add_parser("add", help="(gatherer only) add units of a new raw folder to the manifest")
+    p.add_argument("--raw", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--manifest", default=str(MANIFEST))
+    p.add_argument("--reserve", default=str(RESERVE))
+    p.add_argument("--dry-run", action="store_true",
+                   help="check the raw folder and write units.jsonl to --out; leave the manifest as it is")
     p = sub.add_parser("build", help="(gatherer only) build units and manifest from raw records")
     p.add_argument("--raw", required=True)
     p.add_argument("--out", required=True)
@@ -440,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", default=str(SEEDS))
     args = ap.parse_args(argv)
     return {"queries": cmd_queries, "rebuild": cmd_rebuild, "packet": cmd_packet,
-            "build": cmd_build}[args.cmd](args)
+            "build": cmd_build, "add": cmd_add}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -236,3 +236,88 @@ def test_posts_a_reserved_listing_page_may_show_are_refused():
         ok, why = rd.reserve_filter(url, reserved)
         assert not ok and "listing page" in why, url
     assert rd.reserve_filter(f"http://{blog}.com/" + "2016/01/an-invented-post.html", reserved)[0]
+
+
+# ----------------------------------------------------------------- add (second gathering, synthetic)
+def _raw_folder(tmp_path, records, queries):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    (raw / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries), encoding="utf-8")
+    return raw
+
+
+def test_add_keeps_old_rows_and_numbers_new_units_after_the_highest_id(tmp_path):
+    old = [dict(unit_id="w0007", url="https://example.org/old", page="example.org/old", year=2099,
+                kind="post", query="q", position=0, length=5, sha256="0" * 64),
+           dict(unit_id="s0001", source="invented.txt", doc="post", kind="post", sha256="1" * 64)]
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in old), encoding="utf-8")
+    before = manifest.read_text(encoding="utf-8")
+    ex = ("Tuesday, 2 January 2099\n\nMade Up\n\nInvented body line one.\n\n"
+          "2 comments:\n\n  1. An invented comment.\n")
+    recs = [{"q": "q new", "url": "https://example.org/new-a", "ex": ex,
+             "comments": [{"text": "An invented comment."}]},
+            {"q": "q new", "url": "https://example.org/new-b?x=1", "kind": "article",
+             "ex": "Invented article text.\nSecond invented line."}]
+    raw = _raw_folder(tmp_path, recs, [{"q": "q new", "urls": [r["url"] for r in recs]
+                                        + [f"https://{BLOG}/search?q=x"]}])
+    reserve = tmp_path / "reserve.txt"
+    reserve.write_text("# none\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert rd.main(["add", "--raw", str(raw), "--out", str(out), "--manifest", str(manifest),
+                    "--reserve", str(reserve)]) == 0
+    rows = rd.read_manifest(manifest)
+    assert manifest.read_text(encoding="utf-8").startswith(before)  # old rows untouched
+    assert [r["unit_id"] for r in rows] == ["w0007", "s0001", "w0008", "w0009", "w0010"]
+    assert [r["kind"] for r in rows[2:]] == ["post", "comment", "article"]
+    units = [json.loads(x) for x in (out / "units.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [u["unit_id"] for u in units] == ["w0008", "w0009", "w0010"]
+    for u, r in zip(units, rows[2:]):
+        assert _sha(u["text"]) == r["sha256"] and "text" not in r
+    assert units[0]["text"] == "Invented body line one."
+    report = json.loads((out / "build_report.json").read_text(encoding="utf-8"))
+    assert report["excluded_results"] == 1 and report["queries"] == 1
+    # a second run finds its pages already in the manifest and writes nothing
+    with pytest.raises(SystemExit, match="already in the manifest"):
+        rd.main(["add", "--raw", str(raw), "--out", str(out), "--manifest", str(manifest),
+                 "--reserve", str(reserve)])
+    assert len(rd.read_manifest(manifest)) == 5
+
+
+def test_add_refuses_a_reserved_record(tmp_path):
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text("", encoding="utf-8")
+    url = f"http://{BLOG}/" + "2099/03/an-invented-reserved-post.html"
+    reserve = tmp_path / "reserve.txt"
+    reserve.write_text(url + "\n", encoding="utf-8")
+    raw = _raw_folder(tmp_path, [{"q": "q", "url": url + "?m=1", "ex": "Invented."}],
+                      [{"q": "q", "urls": [url]}])
+    with pytest.raises(SystemExit, match="refusing"):
+        rd.main(["add", "--raw", str(raw), "--out", str(tmp_path / "o"), "--manifest", str(manifest),
+                 "--reserve", str(reserve)])
+    assert manifest.read_text(encoding="utf-8") == ""
+
+
+def test_add_dry_run_writes_units_but_leaves_the_manifest(tmp_path):
+    old = [dict(unit_id="w0003", url="https://example.org/old", page="example.org/old", year=2099,
+                kind="post", query="q", position=0, length=5, sha256="0" * 64)]
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in old), encoding="utf-8")
+    before = manifest.read_text(encoding="utf-8")
+    recs = [{"q": "q dry", "url": "https://example.org/dry", "kind": "article",
+             "ex": "Invented dry-run text.\nAnother invented line."}]
+    raw = _raw_folder(tmp_path, recs, [{"q": "q dry", "urls": [recs[0]["url"]]}])
+    reserve = tmp_path / "reserve.txt"
+    reserve.write_text("# none\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["add", "--raw", str(raw), "--out", str(out), "--manifest", str(manifest), "--reserve", str(reserve)]
+    assert rd.main(args + ["--dry-run"]) == 0
+    assert manifest.read_text(encoding="utf-8") == before
+    units = [json.loads(x) for x in (out / "units.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [u["unit_id"] for u in units] == ["w0004"]
+    assert json.loads((out / "build_report.json").read_text(encoding="utf-8"))["dry_run"] is True
+    # the real run then appends the same unit with the same id and hash
+    assert rd.main(args) == 0
+    rows = rd.read_manifest(manifest)
+    assert [r["unit_id"] for r in rows] == ["w0003", "w0004"] and rows[1]["sha256"] == units[0]["sha256"]
