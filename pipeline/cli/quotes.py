@@ -62,6 +62,8 @@ def quotes(theme, stance, since, until, topic, search, min_words, max_words, min
     from pipeline.quotes.render import header_lines, to_docx, to_markdown
     from pipeline.quotes.select import publication_frame, pseudonymise_frame
 
+    if out_path and not Path(out_path).expanduser().parent.is_dir():
+        raise UserError(f"--out {out_path}: its folder does not exist; create it or choose another file")
     if fmt == "docx" and not out_path:
         raise UserError("--format docx writes a file: add --out FILE.docx")
     for name, v in (("--sample", sample), ("--per-post", per_post), ("--limit", limit)):

@@ -234,10 +234,11 @@ def test_out_may_not_name_the_key_file_and_counts_must_be_positive(tmp_path):
     key = tmp_path / "k.key"
     for args, msg in ((["--pseudonymise", "--format", "csv", "--out", str(key)], "key file"),
                       (["--sample", "0"], "--sample must be at least 1"),
-                      (["--per-post", "0"], "--per-post must be at least 1")):
+                      (["--per-post", "0"], "--per-post must be at least 1"),
+                      (["--out", str(tmp_path / "no" / "such" / "q.csv")], "its folder does not exist")):
         out = CliRunner().invoke(main, ["quotes", "--db", str(tmp_path / "none.duckdb"),
                                         "--set", f"quotes.pseudonym_key_file={key}", *args])
-        assert out.exit_code == 1 and msg in out.output, out.output
+        assert out.exit_code == 1 and msg in out.output and "Traceback" not in out.output, out.output
     assert not key.exists()
 
 
