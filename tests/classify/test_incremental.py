@@ -166,3 +166,34 @@ def test_sentences_are_embedded_once_and_cached_per_model(tmp_db, monkeypatch):
                             [model_id]).fetchone()[0] == 2
     finally:
         conn.close()
+
+
+@pytest.mark.slow
+def test_whole_flow_with_no_new_input_writes_no_classify_or_topics_rows(sample_run, tmp_path, monkeypatch):
+    """The sample corpus run again through the flow's stages: embed, topics and classify
+    find nothing new, and no classify or topics row is written (the real models)."""
+    import shutil
+    from pathlib import Path
+
+    monkeypatch.undo()  # the real encoder: the shipped models were trained on its vectors
+
+    db, _ = sample_run
+    root = Path(db).parent
+    copy = str(tmp_path / "again.duckdb")
+    shutil.copy(db, copy)
+    config = load_config(overrides={"paths": {"models_dir": str(root / "models"), "reports_dir": str(tmp_path)}})
+    tables = TABLES + ("doc_topic_rows", "topic_rows", "topic_model_rows", "topic_quote_rows", "sentence_embeddings")
+    con = duckdb.connect(copy, read_only=True)
+    before = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    con.close()
+    corpus = Corpus(copy, config)
+    for stage in ("embed", "topics", "classify"):
+        summary = corpus.run_stage(stage)
+        if stage == "classify":
+            assert summary["action"] == "unchanged" and summary["classified"] == 0
+        if stage == "topics":
+            assert summary["assigned"] == 0
+    con = duckdb.connect(copy, read_only=True)
+    after = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    con.close()
+    assert after == before and before["sentence_embeddings"] > 0
