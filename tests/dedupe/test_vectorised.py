@@ -46,8 +46,10 @@ def _random_matches(rng: np.random.Generator) -> pd.DataFrame:
     # some diagonal runs (copied passages with typos and shifts), some scattered matches
     run = rng.random(n) < 0.5
     b = np.where(run, a + rng.integers(-2, 3, n) + 7, rng.integers(0, spread, n))
-    return pd.DataFrame({"doc_a": rng.choice(list("abc"), n).astype(object), "pos_a": a,
-                         "doc_b": rng.choice(list("xyz"), n).astype(object), "pos_b": np.maximum(b, 0)}).drop_duplicates()
+    m = pd.DataFrame({"doc_a": rng.choice(list("abc"), n).astype(object), "pos_a": a,
+                         "doc_b": rng.choice(list("xyz"), n).astype(object), "pos_b": np.maximum(b, 0)})
+    # usually unique (as source_match_codes gives them), sometimes with repeated rows
+    return m if rng.random() < 0.2 else m.drop_duplicates()
 
 
 def _sorted(df: pd.DataFrame, cols) -> pd.DataFrame:
@@ -61,6 +63,14 @@ def test_vectorised_chaining_equals_the_per_pair_chaining():
         got = _sorted(align_matches(m, ALIGN), SPAN_COLUMNS)
         want = _sorted(_chain_per_pair(m, ALIGN), SPAN_COLUMNS)
         pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_repeated_match_rows_chain_as_in_the_per_pair_chaining():
+    m = pd.DataFrame({"doc_a": ["a", "a", "a", "b"], "pos_a": [3, 3, 4, 0],
+                      "doc_b": ["x", "x", "x", "y"], "pos_b": [10, 10, 11, 0]})
+    got = _sorted(align_matches(m, ALIGN), SPAN_COLUMNS)
+    pd.testing.assert_frame_equal(got, _sorted(_chain_per_pair(m, ALIGN), SPAN_COLUMNS), check_dtype=False)
+    assert len(got) == 3  # the repeated match opens a second chain
 
 
 def test_vectorised_edge_healing_and_coverage_equal_their_definitions():
