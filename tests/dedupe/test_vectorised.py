@@ -143,3 +143,34 @@ def test_incremental_run_with_one_percent_more_equals_a_full_run(tmp_path, chunk
     want, got = _tables(full), _tables(incr)
     assert want["duplicate_rows"] and want["dedupe_spans"] and want["dedupe_near_pairs"]
     assert got == want
+
+
+def test_store_reads_equal_their_references(tmp_path):
+    """``postings_for_chunk`` (sources ranked once per run) reads what ``postings_needed``
+    (ranked per chunk) reads; ``relatable_pairs`` (SQL) keeps what ``pair_can_relate``
+    (pandas) keeps of ``all_pairs``."""
+    from benchmarks.generate import generate, write_jsonl
+    from pipeline.dedupe.relations import chronological_rank as rank_of
+    from pipeline.store import dedupe as store
+
+    db = str(tmp_path / "s.duckdb")
+    run_stages(db, write_jsonl(generate(200, seed=4), tmp_path / "c"), stages=("ingest", "clean", "dedupe"))
+    conn = connect(db)
+    try:
+        rank = rank_of(store.doc_order_frame(conn))
+        ids = sorted(rank.index)
+        chunk = ids[::7]
+        with store.sources_for_run(conn, ids, rank, OPTS.max_sources):
+            got = store.postings_for_chunk(conn, chunk)
+        want = store.postings_needed(conn, chunk, rank, OPTS.max_sources)
+        assert len(want) > len(chunk)
+        pd.testing.assert_frame_equal(got, want)
+        rel = OPTS.relations
+        near, cov = store.relatable_pairs(conn, rel.near_threshold, min(rel.contain_threshold, rel.contains_min_share))
+        all_near, all_cov = store.all_pairs(conn)
+        want_near, want_cov = pair_can_relate(all_near, all_cov, rel)
+        assert 0 < len(want_cov) < len(all_cov)
+        pd.testing.assert_frame_equal(near, want_near)
+        pd.testing.assert_frame_equal(cov, want_cov)
+    finally:
+        conn.close()
