@@ -166,8 +166,9 @@ def _chain_all(key: np.ndarray, pos_a: np.ndarray, pos_b: np.ndarray,
     new_diag = new_pair | np.r_[True, sd[1:] != sd[:-1]]
     # a pair with two diagonals within max_shift of each other is chained by _chain
     near_diag = ~new_pair & new_diag & (np.r_[0, np.diff(sd)] <= opts.max_shift)
+    repeated = ~new_diag & (np.r_[1, np.diff(sa)] == 0)  # the same match twice: _chain opens a second chain
     tangled = np.zeros(int(gid[-1]) + 1, dtype=bool)
-    tangled[gid[near_diag]] = True
+    tangled[gid[near_diag | repeated]] = True
     easy = ~tangled[gid]
     o, d, a = order[easy], sd[easy], sa[easy]
     run_start = new_diag[easy] | np.r_[True, np.diff(a) > gap]

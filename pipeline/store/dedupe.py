@@ -180,7 +180,9 @@ def postings_needed(conn: duckdb.DuckDBPyConnection, query_ids: list[str], rank:
     ``max_sources`` earliest documents (by ``rank``, then doc_id), and every posting of
     a hash where a query document is among those. A common phrase held by thousands of
     documents costs ``max_sources`` documents' rows, not thousands (DuckDB does the
-    ranking, spilling to disk if it must)."""
+    ranking, spilling to disk if it must). The job reads the same rows with
+    ``sources_for_run`` and ``postings_for_chunk``, which rank once per run; this one
+    query is their reference (tests compare them)."""
     cols = {"hash": np.int64, "doc_id": object, "pos": np.int64}
     if not query_ids:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
@@ -274,7 +276,8 @@ def write_pairs(conn: duckdb.DuckDBPyConnection, spans: pd.DataFrame, near: pd.D
 
 
 def all_pairs(conn: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every stored near pair (``a, b, jaccard``) and coverage row."""
+    """Every stored near pair (``a, b, jaccard``) and coverage row (the job rebuilds from
+    ``relatable_pairs``; this is its reference)."""
     near = conn.execute("SELECT a, b, jaccard FROM dedupe_near_pairs ORDER BY a, b").df()
     cov = conn.execute("SELECT doc_a, doc_b, cov_a, cov_b, shared, gap_a FROM dedupe_coverage "
                        "ORDER BY doc_a, doc_b").df()

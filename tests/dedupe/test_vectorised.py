@@ -46,8 +46,10 @@ def _random_matches(rng: np.random.Generator) -> pd.DataFrame:
     # some diagonal runs (copied passages with typos and shifts), some scattered matches
     run = rng.random(n) < 0.5
     b = np.where(run, a + rng.integers(-2, 3, n) + 7, rng.integers(0, spread, n))
-    return pd.DataFrame({"doc_a": rng.choice(list("abc"), n).astype(object), "pos_a": a,
-                         "doc_b": rng.choice(list("xyz"), n).astype(object), "pos_b": np.maximum(b, 0)}).drop_duplicates()
+    m = pd.DataFrame({"doc_a": rng.choice(list("abc"), n).astype(object), "pos_a": a,
+                         "doc_b": rng.choice(list("xyz"), n).astype(object), "pos_b": np.maximum(b, 0)})
+    # usually unique (as source_match_codes gives them), sometimes with repeated rows
+    return m if rng.random() < 0.2 else m.drop_duplicates()
 
 
 def _sorted(df: pd.DataFrame, cols) -> pd.DataFrame:
@@ -61,6 +63,14 @@ def test_vectorised_chaining_equals_the_per_pair_chaining():
         got = _sorted(align_matches(m, ALIGN), SPAN_COLUMNS)
         want = _sorted(_chain_per_pair(m, ALIGN), SPAN_COLUMNS)
         pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_repeated_match_rows_chain_as_in_the_per_pair_chaining():
+    m = pd.DataFrame({"doc_a": ["a", "a", "a", "b"], "pos_a": [3, 3, 4, 0],
+                      "doc_b": ["x", "x", "x", "y"], "pos_b": [10, 10, 11, 0]})
+    got = _sorted(align_matches(m, ALIGN), SPAN_COLUMNS)
+    pd.testing.assert_frame_equal(got, _sorted(_chain_per_pair(m, ALIGN), SPAN_COLUMNS), check_dtype=False)
+    assert len(got) == 3  # the repeated match opens a second chain
 
 
 def test_vectorised_edge_healing_and_coverage_equal_their_definitions():
@@ -133,3 +143,34 @@ def test_incremental_run_with_one_percent_more_equals_a_full_run(tmp_path, chunk
     want, got = _tables(full), _tables(incr)
     assert want["duplicate_rows"] and want["dedupe_spans"] and want["dedupe_near_pairs"]
     assert got == want
+
+
+def test_store_reads_equal_their_references(tmp_path):
+    """``postings_for_chunk`` (sources ranked once per run) reads what ``postings_needed``
+    (ranked per chunk) reads; ``relatable_pairs`` (SQL) keeps what ``pair_can_relate``
+    (pandas) keeps of ``all_pairs``."""
+    from benchmarks.generate import generate, write_jsonl
+    from pipeline.dedupe.relations import chronological_rank as rank_of
+    from pipeline.store import dedupe as store
+
+    db = str(tmp_path / "s.duckdb")
+    run_stages(db, write_jsonl(generate(200, seed=4), tmp_path / "c"), stages=("ingest", "clean", "dedupe"))
+    conn = connect(db)
+    try:
+        rank = rank_of(store.doc_order_frame(conn))
+        ids = sorted(rank.index)
+        chunk = ids[::7]
+        with store.sources_for_run(conn, ids, rank, OPTS.max_sources):
+            got = store.postings_for_chunk(conn, chunk)
+        want = store.postings_needed(conn, chunk, rank, OPTS.max_sources)
+        assert len(want) > len(chunk)
+        pd.testing.assert_frame_equal(got, want)
+        rel = OPTS.relations
+        near, cov = store.relatable_pairs(conn, rel.near_threshold, min(rel.contain_threshold, rel.contains_min_share))
+        all_near, all_cov = store.all_pairs(conn)
+        want_near, want_cov = pair_can_relate(all_near, all_cov, rel)
+        assert 0 < len(want_cov) < len(all_cov)
+        pd.testing.assert_frame_equal(near, want_near)
+        pd.testing.assert_frame_equal(cov, want_cov)
+    finally:
+        conn.close()
