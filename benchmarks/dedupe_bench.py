@@ -441,7 +441,7 @@ def run_variants(cfg, gold_own: pd.DataFrame, bases: int, seed: int) -> None:
     base_pred = baseline_duplicates(docs, rank)
     t_base = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res = dedupe_frame(docs, DedupeOptions.from_config(cfg.section("dedupe")))
+    res = dedupe_frame(docs, DedupeOptions.of(cfg))
     t_dedupe = time.perf_counter() - t0
     t0 = time.perf_counter()
     copy_of = {r.doc_id: r.canonical_id for r in res.duplicates.itertuples() if r.relation in COPY_RELATIONS}

@@ -179,7 +179,7 @@ def segment_units(units: list[Unit], opts, frame=segment_frame, signals: tuple[s
                      "signoff_raw": so.raw if so else None, "signoff": so.name if so else None,
                      "signoff_start": so.start if so else None, "signoff_end": so.end if so else None})
     docs = pd.DataFrame(rows)
-    res = dedupe_frame(docs, DedupeOptions.from_config(load_config().section("dedupe")))
+    res = dedupe_frame(docs, DedupeOptions.of(load_config()))
     rank = chronological_rank(docs)
     copy_of = {r.doc_id: r.canonical_id for r in res.duplicates.itertuples() if r.relation in COPY_RELATIONS}
     # anonymous: the one name the published figures were measured with (segment_frame's old default)

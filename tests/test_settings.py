@@ -35,21 +35,21 @@ def test_missing_unknown_and_mistyped_keys_are_errors():
 
 
 def test_settings_key_is_stable_and_changes_with_any_setting():
-    opts = DedupeOptions.from_config(load_config().section("dedupe"))
+    opts = DedupeOptions.of(load_config())
     k = settings_key(1, *opts.stored_key_parts())
-    assert k == settings_key(1, *DedupeOptions.from_config(load_config().section("dedupe")).stored_key_parts())
-    other = DedupeOptions.from_config(load_config(overrides=["dedupe.word_shingle=6"]).section("dedupe"))
+    assert k == settings_key(1, *DedupeOptions.of(load_config()).stored_key_parts())
+    other = DedupeOptions.of(load_config(overrides=["dedupe.word_shingle=6"]))
     assert settings_key(1, *other.stored_key_parts()) != k
     assert settings_key(2, *opts.stored_key_parts()) != k
     # a threshold that only needs the duplicates rebuilt does not invalidate stored evidence
-    near = DedupeOptions.from_config(load_config(overrides=["dedupe.near_threshold=0.85"]).section("dedupe"))
+    near = DedupeOptions.of(load_config(overrides=["dedupe.near_threshold=0.85"]))
     assert settings_key(1, *near.stored_key_parts()) == k
 
 
 def test_dedupe_section_unknown_key_is_refused():
     section = dict(load_config().section("dedupe"), shingle_size=4)
     with pytest.raises(ConfigError, match="shingle_size"):
-        DedupeOptions.from_config(section)
+        DedupeOptions.from_config(section, load_config().section("segment")["separator_pattern"])
 
 
 def test_ingest_settings_read_every_key_of_the_section():

@@ -18,14 +18,14 @@ import pandas as pd
 from pipeline.dedupe.shingles import Tokens
 from pipeline.textnorm import fingerprint
 
-_SEPARATOR = re.compile(r"(?m)^[ \t]*(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){5,}|(?:~[ \t]*){5,})$")
 BLOCK_COLUMNS = ["doc_id", "start", "end", "hash", "n_words"]
 
 
-def blocks(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of the separator-delimited sections and of the paragraphs of a
-    cleaned text, trimmed, each once."""
-    cuts = [0] + [x for m in _SEPARATOR.finditer(text) for x in (m.start(), m.end())] + [len(text)]
+def blocks(text: str, separator: re.Pattern[str]) -> list[tuple[int, int]]:
+    """``(start, end)`` of the sections between ``separator`` lines (the config's
+    ``segment.separator_pattern``, compiled multi-line) and of the paragraphs of a cleaned
+    text, trimmed, each once."""
+    cuts = [0] + [x for m in separator.finditer(text) for x in (m.start(), m.end())] + [len(text)]
     out: set[tuple[int, int]] = set()
     for s, e in zip(cuts[::2], cuts[1::2]):
         for a, b in [(s, e)] + [(s + m.start(), s + m.end()) for m in re.finditer(r"[^\n](?:.|\n(?!\n))*", text[s:e])]:
@@ -37,13 +37,14 @@ def blocks(text: str) -> list[tuple[int, int]]:
     return sorted(out)
 
 
-def block_table(docs: pd.DataFrame, min_words: int) -> pd.DataFrame:
+def block_table(docs: pd.DataFrame, min_words: int, separator_pattern: str) -> pd.DataFrame:
     """``doc_id, start, end, hash, n_words`` of every block with at least ``min_words``
     words that is not the whole document (columns ``doc_id``, ``clean_text``)."""
+    separator = re.compile(separator_pattern, re.MULTILINE)
     rows = []
     for doc_id, text in zip(docs["doc_id"], docs["clean_text"]):
         whole = text.strip()
-        for s, e in blocks(text):
+        for s, e in blocks(text, separator):
             part = text[s:e]
             n = len(re.findall(r"[^\W_]+", part))
             if n >= min_words and part != whole:

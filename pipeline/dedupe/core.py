@@ -45,10 +45,17 @@ class DedupeOptions:
     max_sources: int
     min_block_words: int
     chunk_size: int
+    separator_pattern: str  # ``segment.separator_pattern``: the one regex of an anthology separator line
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> "DedupeOptions":
-        """From ``config.section("dedupe")``; a missing or unknown key is an error."""
+    def of(cls, config: Any) -> "DedupeOptions":
+        """From a loaded config: the ``[dedupe]`` section plus ``segment.separator_pattern``."""
+        return cls.from_config(config.section("dedupe"), config.section("segment")["separator_pattern"])
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any], separator_pattern: str) -> "DedupeOptions":
+        """From ``config.section("dedupe")`` and the segment stage's separator regex; a
+        missing or unknown key is an error."""
         check_section(cfg, "dedupe", MinHashOptions, AlignOptions, RelationOptions, _Limits)
         limits = settings_from(_Limits, cfg, "dedupe", partial=True)
         opts = cls(
@@ -58,6 +65,7 @@ class DedupeOptions:
             max_sources=limits.max_sources,
             min_block_words=limits.min_block_words,
             chunk_size=limits.chunk_size,
+            separator_pattern=separator_pattern,
         )
         opts.validate()
         return opts
@@ -87,7 +95,7 @@ class DedupeOptions:
     def stored_key_parts(self) -> tuple:
         """What stored signatures, shingles, blocks and passages depend on: a change
         redoes them all (the verified thresholds only need the duplicates rebuilt)."""
-        return (SCHEME, self.minhash, self.align, self.min_block_words, self.max_sources)
+        return (SCHEME, self.minhash, self.align, self.min_block_words, self.max_sources, self.separator_pattern)
 
 
 @dataclass(frozen=True)
@@ -220,7 +228,7 @@ def hash_documents(docs: pd.DataFrame, opts: DedupeOptions) -> Hashed:
         tokens=tokens,
         signatures=sigs,
         shingles=shingle_table(texts, opts.align.word_shingle),
-        blocks=block_table(texts, opts.min_block_words),
+        blocks=block_table(texts, opts.min_block_words, opts.separator_pattern),
         bands=band_table({d: s for d, s in sigs.items() if len(tokens[d])}, opts.minhash),
     )
 

@@ -23,12 +23,15 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from pipeline.errors import UserError
+
 MARKER = ".assembled"
 SKIP_NAMES = {"desktop.ini", "Thumbs.db", ".DS_Store"}
 
 
-class PartsError(ValueError):
-    """Parts that are missing or do not make the expected file; the message is one line."""
+class PartsError(UserError, ValueError):
+    """Parts that are missing or do not make the expected file; the message is one line
+    (what is wrong and how to install the parts)."""
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def dedupe_job(ctx: JobContext) -> dict:
     not change a result: a pair across two chunks is linked once, by the first; the hashing of each chunk is a shard that ``ctx.mapper`` may run
     on Dask workers, which return it for this job to write). The duplicates table is then rebuilt from all the stored pair
     evidence (cheap: no text). One transaction."""
-    opts = DedupeOptions.from_config(ctx.config.section("dedupe"))
+    opts = DedupeOptions.of(ctx.config)
     key = settings_key(LOGIC_VERSION, *opts.stored_key_parts())
     conn = connect(ctx.db_path)
     try:

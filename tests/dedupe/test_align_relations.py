@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from pipeline.config import load_config
@@ -20,7 +22,8 @@ B = ("The union reps told the branch that most members who faced a disciplinary 
 NEG = ("Our ratings have been poor as well, and no senior leader ever had to explain them; the managers who "
        "presided over it were promoted while the corridors got a fresh coat of paint.")
 
-OPTS = DedupeOptions.from_config(load_config().section("dedupe"))
+OPTS = DedupeOptions.of(load_config())
+SEPARATOR = load_config().section("segment")["separator_pattern"]
 
 
 def _docs(rows):
@@ -108,9 +111,9 @@ def test_options_validation():
     from pipeline.config import load_config
 
     cfg = load_config().section("dedupe")
-    DedupeOptions.from_config(cfg)
+    DedupeOptions.from_config(cfg, SEPARATOR)
     with pytest.raises(ValueError, match="near_threshold"):
-        DedupeOptions.from_config({**cfg, "near_threshold": 1.5})
+        DedupeOptions.from_config({**cfg, "near_threshold": 1.5}, SEPARATOR)
 
 
 def test_short_comment_copied_as_an_anthology_section_is_found():
@@ -134,5 +137,5 @@ def test_blocks_are_sections_and_paragraphs():
     from pipeline.dedupe.blocks import blocks
 
     text = "Intro line.\n*******\nFirst para.\n\nSecond para.\n******\nLast."
-    got = {text[s:e] for s, e in blocks(text)}
+    got = {text[s:e] for s, e in blocks(text, re.compile(SEPARATOR, re.MULTILINE))}
     assert {"Intro line.", "First para.\n\nSecond para.", "First para.", "Second para.", "Last."} <= got

@@ -34,7 +34,7 @@ def test_job_in_two_ingests_equals_the_stage_in_memory(tmp_db, write_dump):
     job_dups = conn.execute("SELECT doc_id, canonical_id, relation FROM duplicate_rows").df()
     job_spans = conn.execute('SELECT doc_id, start, "end", source_doc_id FROM dedupe_spans').df()
     conn.close()
-    mem = dedupe_frame(docs, DedupeOptions.from_config(load_config().section("dedupe")))
+    mem = dedupe_frame(docs, DedupeOptions.of(load_config()))
     key = ["doc_id", "canonical_id", "relation"]
     assert len(job_dups) >= 2
     pd.testing.assert_frame_equal(job_dups[key].sort_values(key).reset_index(drop=True),

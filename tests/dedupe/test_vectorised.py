@@ -27,7 +27,7 @@ from pipeline.store import connect
 from pipeline.textnorm import fingerprint
 from tests.stagekit import run_stages
 
-OPTS = DedupeOptions.from_config(load_config().section("dedupe"))
+OPTS = DedupeOptions.of(load_config())
 ALIGN = AlignOptions(word_shingle=5, max_gap=10, max_shift=3, min_match_words=0)
 
 

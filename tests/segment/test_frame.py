@@ -24,7 +24,7 @@ def _run(rows):
     clean = clean_settings()
     docs = df.merge(clean_frame(df[["doc_id", "text"]], clean.clean_options(), clean.signoff_options()).docs,
                     on="doc_id")
-    res = dedupe_frame(docs, DedupeOptions.from_config(load_config().section("dedupe")))
+    res = dedupe_frame(docs, DedupeOptions.of(load_config()))
     rank = chronological_rank(docs)
     copy_of = {r.doc_id: r.canonical_id for r in res.duplicates.itertuples() if r.relation in COPY_RELATIONS}
     segs, own = segment_frame(docs, res.spans, rank, thread_docs=docs[["doc_id", "post_id", "clean_text"]],
