@@ -8,6 +8,7 @@ inside."""
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import select
 import shutil
@@ -55,11 +56,24 @@ def _views(db: str) -> dict[str, list[tuple]]:
             cols = [r[0] for r in conn.execute(f'DESCRIBE "{view}"').fetchall()
                     if r[0] not in VOLATILE and not r[0].endswith("run_id")]
             if cols:
-                out[view] = conn.execute(
+                rows = conn.execute(
                     f"SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM \"{view}\" ORDER BY ALL").fetchall()
+                if "metrics" in cols:  # topic_models.metrics holds fit timings (two clean runs differ)
+                    i = cols.index("metrics")
+                    rows = [r[:i] + (_untimed(r[i]),) + r[i + 1:] for r in rows]
+                out[view] = rows
         return out
     finally:
         conn.close()
+
+
+def _untimed(metrics: str | None):
+    """A metrics JSON without its ``*_seconds`` timings."""
+    def strip(v):
+        if isinstance(v, dict):
+            return {k: strip(x) for k, x in v.items() if not k.endswith("_seconds")}
+        return [strip(x) for x in v] if isinstance(v, list) else v
+    return json.dumps(strip(json.loads(metrics)), sort_keys=True) if metrics else metrics
 
 
 def _lock_held(db: str) -> bool:
