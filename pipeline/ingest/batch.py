@@ -65,11 +65,12 @@ def read_inputs(paths: Iterable[str | Path], settings: IngestSettings, *, known_
         try:
             outcome = read_input(path, timezone=settings.timezone, max_bytes=settings.max_bytes,
                                  sniff_bytes=settings.sniff_bytes, forced_format=forced_format,
-                                 options=file_options, known_sha=sha)
+                                 options=file_options, known_sha=sha,
+                                 stream_min_bytes=settings.stream_min_bytes)
         except OSError as exc:
             outcome = InputOutcome(str(path), sha, size,
                                    error=InputError("unreadable", f"cannot read: {exc.strerror or exc}"))
-        if outcome.ok and (warn := name_warning(path)):
+        if outcome.ok and outcome.stream is None and (warn := name_warning(path)):  # a stream warns when written
             outcome.result.warnings.append(warn)
         batch.outcomes.append(outcome)
     progress("ingest", len(files), len(files))

@@ -6,6 +6,7 @@ one-line reason. Nothing raises past ``read_input`` for bad input.
 
 from __future__ import annotations
 
+import csv
 import errno
 import fnmatch
 import hashlib
@@ -16,9 +17,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.ingest.decode import decode_bytes, decode_head, looks_binary, sniff_encoding
+from pipeline.ingest.decode import NotUtf8, Utf8Lines, decode_bytes, decode_head, looks_binary, sniff_encoding
 from pipeline.ingest.registry import ReadContext, choose_reader
-from pipeline.records import InputError, ParseResult
+from pipeline.records import InputError, ParseResult, RawDoc
 
 CHUNK = 1 << 20
 
@@ -33,6 +34,9 @@ class InputOutcome:
     error: InputError | None = None
     head: bytes = b""
     warnings: list[str] = field(default_factory=list)
+    # Set for a streamed input: its documents, read on demand (``result.docs`` stays empty
+    # and ``result`` gets its warnings and rejects as they are read).
+    stream: Iterator[RawDoc] | None = None
 
     @property
     def ok(self) -> bool:
@@ -209,8 +213,13 @@ def read_input(
     forced_format: str | None = None,
     options: dict | None = None,
     known_sha: str | None = None,
+    stream_min_bytes: int | None = None,
 ) -> InputOutcome:
-    """Read and parse one file. Bad input gives an outcome with ``error`` set."""
+    """Read and parse one file. Bad input gives an outcome with ``error`` set.
+
+    With ``stream_min_bytes``, a UTF-8 file of that size or more whose reader has
+    ``parse_lines`` is streamed: a first pass over its lines runs here, and the outcome's
+    ``stream`` gives its documents one at a time (see ``Reader``)."""
     sha, size = (known_sha, path.stat().st_size) if known_sha else sha256_file(path)
     with path.open("rb") as fh:
         head = fh.read(sniff_bytes)
@@ -228,6 +237,9 @@ def read_input(
         reader = choose_reader(head_text, path.name, forced_format)
         out.format = reader.name
         ctx = ReadContext(name=display_path(path.name), timezone=timezone, options=options or {})
+        if (stream_min_bytes is not None and size >= stream_min_bytes and reader.parse_lines is not None
+                and encoding in (None, "utf-8") and _stream(path, reader, ctx, out)):
+            return out
         if reader.parse_stream is not None and (reader.parse is None or size > max_bytes):
             with path.open("rb") as fh:
                 result = reader.parse_stream(fh, ctx)
@@ -243,15 +255,40 @@ def read_input(
             result = reader.parse(text, ctx)  # type: ignore[misc]
         result.warnings[:0] = out.warnings
         out.result = result
-    except InputError as exc:
-        out.error = exc
-    except RecursionError:
-        out.error = InputError("parse_error", "input nests too deeply to parse")
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError, UnicodeError) as exc:
-        # A reader tripping over input it did not expect: quarantine the file, go on.
-        where = f"{out.format} reader" if out.format else "reader"
-        out.error = InputError("parse_error", f"{where} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    except Exception as exc:  # noqa: BLE001  (sorted out by reader_error; others re-raised)
+        out.error = reader_error(exc, out.format)
+        if out.error is None:
+            raise
     return out
+
+
+def reader_error(exc: BaseException, fmt: str | None) -> InputError | None:
+    """The quarantine reason for an exception a reader raised on bad input (None: a real
+    failure, not the input's fault). A reader tripping over input it did not expect
+    gets the file quarantined and the ingest goes on."""
+    if isinstance(exc, InputError):
+        return exc
+    if isinstance(exc, RecursionError):
+        return InputError("parse_error", "input nests too deeply to parse")
+    if isinstance(exc, (ValueError, KeyError, IndexError, TypeError, AttributeError, UnicodeError, NotUtf8,
+                        csv.Error)):
+        where = f"{fmt} reader" if fmt else "reader"
+        return InputError("parse_error", f"{where} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    return None
+
+
+def _stream(path: Path, reader, ctx: ReadContext, out: InputOutcome) -> bool:
+    """Stream ``path`` with ``reader.parse_lines`` (its first pass runs now). False when
+    the file is not UTF-8 after all (it is then read whole: cp1252, detection)."""
+    lines = Utf8Lines(path)
+    try:
+        result, docs = reader.parse_lines(lambda: lines, ctx)
+    except NotUtf8:
+        return False
+    out.warnings.extend(lines.warnings)
+    result.warnings[:0] = out.warnings
+    out.result, out.stream = result, docs
+    return True
 
 
 def sidecar_options(path: Path) -> dict:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import ftfy
 from charset_normalizer import from_bytes
@@ -135,9 +138,13 @@ def decode_bytes(data: bytes, repair: bool = True) -> tuple[str, list[str]]:
     return _repair(text, warnings)
 
 
+def _fix(text: str) -> str:
+    return ftfy.fix_text(text, normalization="NFC", unescape_html=False, uncurl_quotes=False,
+                         fix_line_breaks=True, fix_latin_ligatures=False, fix_character_width=False)
+
+
 def _repair(text: str, warnings: list[str]) -> tuple[str, list[str]]:
-    fixed = ftfy.fix_text(text, normalization="NFC", unescape_html=False, uncurl_quotes=False,
-                          fix_line_breaks=True, fix_latin_ligatures=False, fix_character_width=False)
+    fixed = _fix(text)
     if fixed != text:
         if ftfy.badness.is_bad(text):
             warnings.append("mojibake repaired (ftfy)")
@@ -145,3 +152,54 @@ def _repair(text: str, warnings: list[str]) -> tuple[str, list[str]]:
     if "\ufffd" in text:
         warnings.append("text contains U+FFFD replacement characters (lost bytes upstream)")
     return text, warnings
+
+
+# Printable ASCII, tabs and newlines: text ftfy leaves as it is (it repairs only other characters).
+_NEEDS_REPAIR = re.compile(r"[^\x20-\x7e\t\n]")
+
+
+class NotUtf8(Exception):
+    """A file read as lines turned out not to be UTF-8 (read it whole instead)."""
+
+
+class Utf8Lines:
+    """The lines of a UTF-8 file (with or without a BOM), decoded and repaired one line
+    at a time; iterable more than once (each pass reads the file again).
+
+    Gives exactly ``decode_bytes(data)[0].replace("\\r\\n", "\\n").replace("\\r", "\\n").split("\\n")``:
+    ftfy repairs text one ``\\n``-ended segment at a time, so repairing each line alone is
+    the same. Raises ``NotUtf8`` on the first line that is not UTF-8. After a full pass,
+    ``warnings`` holds what ``decode_bytes`` would say (the mojibake warning when a repaired
+    line is one ftfy calls bad). Memory: one line.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.warnings: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        changed = bad = lost = False
+        carry = ""
+        with open(self.path, "rb") as fh:
+            for n, raw in enumerate(fh):
+                if n == 0 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8):]
+                try:
+                    seg = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise NotUtf8(f"line {n + 1} is not UTF-8") from None
+                if _NEEDS_REPAIR.search(seg):
+                    fixed = _fix(seg)
+                    if fixed != seg:
+                        changed = True
+                        bad = bad or ftfy.badness.is_bad(seg)
+                        seg = fixed
+                    lost = lost or "\ufffd" in seg
+                    if "\r" in seg:
+                        seg = seg.replace("\r\n", "\n").replace("\r", "\n")
+                parts = (carry + seg).split("\n") if carry else seg.split("\n")
+                carry = parts.pop()
+                yield from parts
+        yield carry
+        self.warnings = (["mojibake repaired (ftfy)"] if changed and bad else []) + (
+            ["text contains U+FFFD replacement characters (lost bytes upstream)"] if lost else [])

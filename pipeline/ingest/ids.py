@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from pipeline.ingest.blogger import page_url_key
 from pipeline.records import Document, ParseResult, RawDoc
 from pipeline.textnorm import fingerprint, fold, short_hash
@@ -133,10 +135,14 @@ def _document(d: RawDoc, fp: str, ids: _Ids) -> Document:
             parent = (ids.comments.get((d.post_local, d.parent_local))
                       or ids.known.get("comment:" + d.parent_local)
                       or ids.new_keys.get("comment:" + d.parent_local))
+    return _make_document(d, doc_id, ids.posts[d.post_local if d.kind == "comment" else d.local_id], parent, fp)
+
+
+def _make_document(d: RawDoc, doc_id: str, post_id: str, parent: str | None, fp: str) -> Document:
     return Document(
         doc_id=doc_id,
         kind=d.kind,
-        post_id=ids.posts[d.post_local if d.kind == "comment" else d.local_id],
+        post_id=post_id,
         parent_id=parent,
         position=d.position,
         author=d.author,
@@ -150,3 +156,54 @@ def _document(d: RawDoc, fp: str, ids: _Ids) -> Document:
         locator=d.locator,
         fingerprint=fp,
     )
+
+
+class StreamIds:
+    """Ids for a streamed input: one post, then its comments batch by batch, equal to what
+    ``assign_ids`` gives for the whole input. For readers whose comments carry no Blogger
+    id and whose replies answer the latest top-level comment (text copies).
+
+    State held: one bit of memory per distinct comment text (its 64-bit fingerprint, in a
+    sorted array: 8 bytes a comment), the counts of repeated texts, and the latest
+    top-level comment; never the documents.
+    """
+
+    def __init__(self, post: RawDoc, tz: str, known_posts: Mapping[str, str] | None = None):
+        if post.kind != "post":
+            raise ValueError("a streamed input starts with its post")
+        docs, self.keys = assign_ids(ParseResult(format="", docs=[post]), tz, known_posts)
+        self.post = docs[0]
+        self._post_local = post.local_id
+        self._seen = np.empty(0, dtype=np.uint64)   # fingerprints seen once or more, sorted
+        self._repeats: dict[int, int] = {}           # fingerprint -> occurrences so far, when > 1
+        self._top: dict[str, str] = {}               # local id -> doc id of the latest top-level comment
+
+    def comments(self, batch: Sequence[RawDoc]) -> list[Document]:
+        """The next comments of the post, in order, as Documents."""
+        fps = [fingerprint(d.text) for d in batch]
+        keys = np.array([int(fp, 16) for fp in fps], dtype=np.uint64)
+        at = np.searchsorted(self._seen, keys)
+        old = np.zeros(len(keys), dtype=bool)
+        inside = at < len(self._seen)
+        old[inside] = self._seen[at[inside]] == keys[inside]
+        new_first: set[int] = set()
+        local_ids = dict(self._top)
+        out: list[Document] = []
+        for d, fp, key, was_seen in zip(batch, fps, keys.tolist(), old.tolist()):
+            if d.kind != "comment" or d.blogger_id or d.post_local != self._post_local:
+                raise ValueError("a streamed input holds one post and comments without Blogger ids")
+            if was_seen or key in new_first:
+                n = self._repeats.get(key, 1) + 1
+                self._repeats[key] = n
+            else:
+                new_first.add(key)
+                n = 1
+            cid = "c_" + short_hash(self.post.doc_id, fp, str(n))
+            parent = local_ids.get(d.parent_local) if d.parent_local else None
+            local_ids[d.local_id] = cid
+            if not d.parent_local:
+                self._top = {d.local_id: cid}
+            out.append(_make_document(d, cid, self.post.doc_id, parent, fp))
+        if new_first:
+            self._seen = np.union1d(self._seen, np.fromiter(new_first, dtype=np.uint64, count=len(new_first)))
+        return out

@@ -3,11 +3,11 @@ modules never import the registry that lists them)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from pipeline.records import ParseResult
+from pipeline.records import ParseResult, RawDoc
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,17 @@ class Reader:
     ``parse_stream(fh, ctx)``, when given, parses from a binary stream without reading
     it whole (used for files over ``ingest.max_file_mb``, and for XML always, so that
     the XML parser sees the raw bytes and their declared encoding).
+    ``parse_lines(lines, ctx) -> (result, documents)``, when given, parses without holding
+    the input: ``lines()`` gives the decoded lines afresh for each pass, ``documents`` is
+    an iterator consumed once (``result`` gets its warnings and rejects as it is read).
+    The ingest job uses it for files of ``ingest.stream_min_mb`` or more, and writes the
+    documents in batches (bounded memory).
     """
 
     name: str
     sniff: Callable[[str, str], float]
     parse: Callable[[str, ReadContext], ParseResult] | None = None
     parse_stream: Callable[[BinaryIO, ReadContext], ParseResult] | None = None
+    parse_lines: Callable[[Callable[[], Iterable[str]], ReadContext],
+                          tuple[ParseResult, Iterator[RawDoc]]] | None = None
     description: str = ""

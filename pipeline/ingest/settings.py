@@ -16,7 +16,20 @@ class IngestSettings:
     skip_hidden: bool
     ignore_names: tuple[str, ...]
     follow_symlinks: bool
+    stream_min_mb: float
+    batch_documents: int
+    batch_mb: float
+    stream_duckdb_mb: int
 
     @property
     def max_bytes(self) -> int:
         return int(self.max_file_mb * 2**20)
+
+    @property
+    def stream_min_bytes(self) -> int:
+        return int(self.stream_min_mb * 2**20)
+
+    @property
+    def stream_batch(self) -> tuple[int, int]:
+        """(documents, bytes of text) held at a time when a streamed input is written."""
+        return int(self.batch_documents), int(self.batch_mb * 2**20)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pipeline.ingest import assign_ids
 from pipeline.ingest.batch import edit_warnings, read_inputs
-from pipeline.ingest.core import InputOutcome, display_path
+from pipeline.ingest.core import InputOutcome, display_path, name_warning, reader_error
+from pipeline.ingest.ids import StreamIds
 from pipeline.ingest.settings import IngestSettings
 from pipeline.jobs.context import JobContext
 from pipeline.records import InputError
@@ -60,7 +61,10 @@ def ingest_job(ctx: JobContext) -> dict:
     """Ingest ``ctx.paths``. Bad files are quarantined and the run goes on.
 
     All writes of the job happen in one transaction: a failure leaves the database as
-    it was. Returns counts of each outcome.
+    it was. Files of ``ingest.stream_min_mb`` or more whose reader can stream (text
+    copies) are never held whole: their documents are read and written in batches of
+    ``ingest.batch_documents`` / ``ingest.batch_mb`` inside that transaction. Returns
+    counts of each outcome.
     """
     settings = typed(ctx.config, IngestSettings)
     conn = connect(ctx.db_path)
@@ -74,12 +78,22 @@ def ingest_job(ctx: JobContext) -> dict:
         tz, cap = settings.timezone, settings.quarantine_raw_max_bytes
 
         # Posts first, so that comments-only feeds in the same batch find their posts.
-        outcomes.sort(key=lambda o: 0 if o.ok and any(d.kind == "post" for d in o.result.docs) else 1)
+        outcomes.sort(key=lambda o: 0 if o.ok and (o.stream is not None or any(d.kind == "post" for d in o.result.docs)) else 1)
         errors: list[str] = []
         sources: list[SourceRow] = []
         items: list = []
         batch_keys: dict[str, str] = {}
+        streamed: list[tuple[InputOutcome, StreamIds, int]] = []  # written after items[:n]
         for o in outcomes:
+            if o.ok and o.stream is not None:
+                ids = _start_stream(o, tz, post_keys)
+                if ids is not None:
+                    for key, pid in ids.keys.items():
+                        post_keys.setdefault(key, pid)
+                        batch_keys.setdefault(key, pid)
+                    streamed.append((o, ids, len(items)))
+                    counts["ingested"] += 1
+                    continue
             if not o.ok:
                 counts[f"quarantined:{o.error.code}"] += 1
                 errors.append(f"{display_path(o.path)}: {o.error.message}")
@@ -103,17 +117,93 @@ def ingest_job(ctx: JobContext) -> dict:
         edits, variants = find_edits(conn, items, {s.source_id: s.format for s in sources})
         sources = _warn_edits(sources, edits, variants)
         counts["with_warnings"] = sum(bool(s.warnings) for s in sources)
+        if streamed:  # DuckDB keeps the transaction's rows in memory unless told to spill them
+            conn.execute(f"SET memory_limit = '{int(settings.stream_duckdb_mb)}MB'")
         with transaction(conn):
-            write_quarantine(conn, [r for o in outcomes for r in outcome_rows(o, cap)], ctx.run_id)
+            write_quarantine(conn, [r for o in outcomes if o.stream is None for r in outcome_rows(o, cap)],
+                             ctx.run_id)
             write_sources(conn, sources, ctx.run_id)
             write_post_keys(conn, batch_keys)
-            new_docs = write_documents(conn, items, ctx.run_id)
+            new_docs, done = 0, 0
+            for o, ids, upto in streamed:  # in the order of the batch, as one write would be
+                new_docs += write_documents(conn, items[done:upto], ctx.run_id)
+                done = upto
+                src, n = _write_stream(conn, o, ids, settings.stream_batch, ctx.run_id)
+                new_docs += n
+                write_quarantine(conn, outcome_rows(o, cap), ctx.run_id)
+                write_sources(conn, [src], ctx.run_id)
+                sources.append(src)
+                counts["partial"] += bool(o.result.rejects)
+            new_docs += write_documents(conn, items[done:], ctx.run_id)
             apply_edits(conn, edits, ctx.run_id)
+        counts["with_warnings"] = sum(bool(s.warnings) for s in sources)
     finally:
         conn.close()
     outcomes_count = {k: v for k, v in sorted(counts.items()) if v}
     return {"files": batch.found, "outcomes": outcomes_count, "new_documents": new_docs,
             "edited": len(edits), "errors": errors}
+
+
+def _start_stream(o: InputOutcome, tz: str, post_keys: dict[str, str]) -> StreamIds | None:
+    """Read a streamed input's post (its first document) and place it among the known
+    posts. A reader error here (an empty copy) makes the outcome a quarantined one."""
+    try:
+        post = next(o.stream)
+    except Exception as exc:  # noqa: BLE001  (sorted out by reader_error; others re-raised)
+        err = reader_error(exc, o.format)
+        if err is None:
+            raise
+        o.error, o.stream = err, None
+        return None
+    return StreamIds(post, tz, post_keys)
+
+
+def _read_stream(o: InputOutcome):
+    """A streamed input's remaining documents; a reader error half-way (the file changed
+    between the passes) stops the job with one line (its transaction is rolled back)."""
+    try:
+        yield from o.stream
+    except Exception as exc:  # noqa: BLE001
+        err = reader_error(exc, o.format)
+        if err is None:
+            raise
+        raise InputError("stream_failed", f"{display_path(o.path)} failed half-way through ({err}); "
+                         "nothing was stored: fix or remove the file and run again") from exc
+
+
+def _write_stream(conn, o: InputOutcome, ids: StreamIds, batch: tuple[int, int],
+                  run_id: str | None) -> tuple[SourceRow, int]:
+    """Write a streamed input's documents in batches (at most ``batch`` = (documents,
+    bytes of text) held at a time). A failure half-way stops the job; its transaction
+    is rolled back. Returns the source row (known once all is read) and new documents."""
+    max_docs, max_bytes = batch
+    source_id = "s_" + o.sha256[:16]
+    new, comments = 0, 0
+    pending: list = []
+    held = 0
+
+    def flush(head: list) -> tuple[int, int]:
+        docs = ids.comments(pending)
+        pending.clear()
+        return len(docs), write_documents(conn, head + [(d, source_id) for d in docs], run_id)
+
+    head = [(ids.post, source_id)]
+    for doc in _read_stream(o):
+        pending.append(doc)
+        held += len(doc.text)
+        if len(pending) >= max_docs or held >= max_bytes:
+            n, w = flush(head)
+            comments, new, head, held = comments + n, new + w, [], 0
+    n, w = flush(head)
+    comments, new = comments + n, new + w
+    res = o.result
+    warnings = list(res.warnings)
+    if res.declared_comments is not None and res.declared_comments != comments:
+        warnings.append(f"declared {res.declared_comments} comments, parsed {comments}")
+    if warn := name_warning(o.path):
+        warnings.append(warn)
+    return SourceRow(source_id, display_path(o.path), res.format, o.sha256, o.size,
+                     res.declared_comments, comments, warnings), new
 
 
 def _warn_edits(sources: list[SourceRow], edits: list, variants: list) -> list[SourceRow]:

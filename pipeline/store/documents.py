@@ -138,10 +138,14 @@ def write_documents(conn: duckdb.DuckDBPyConnection, items: Sequence[tuple[Docum
         # a column empty or None in all of those (flags of a 3,000-deep reply chain) became
         # type NULL and the later values failed to cast. Look at every row.
         conn.execute(f"SET pandas_analyze_sample = {max(1000, len(wave))}")
-        with registered(conn, "_docs", _frame(wave)):
-            conn.execute(_UPSERT, [run_id])
-            conn.execute("INSERT INTO document_sources SELECT doc_id, source_id, locator FROM _docs "
-                         "ON CONFLICT DO NOTHING")
+        # Read by DuckDB's replacement scan of this local variable, not ``conn.register``:
+        # a registered frame stays alive until the transaction ends, so an ingest writing
+        # a large file in batches inside one transaction would hold every batch.
+        _docs = _frame(wave)  # noqa: F841  (read by the SQL below)
+        conn.execute(_UPSERT, [run_id])
+        conn.execute("INSERT INTO document_sources SELECT doc_id, source_id, locator FROM _docs "
+                     "ON CONFLICT DO NOTHING")
+        del _docs
     return int(conn.execute("SELECT count(*) FROM document_rows").fetchone()[0] - before)
 
 
