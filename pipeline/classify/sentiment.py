@@ -7,15 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import sparse
 
-from pipeline.classify.errors import ClassifySettingError
 from pipeline.classify.features import DocFeatures
 from pipeline.classify.labels import SENTIMENTS
 from pipeline.classify.linear import SafeLogit, dense, fit_tfidf, make_tfidf, tfidf_block
-from pipeline.classify.vader import vader_predict
 
 VADER = "vader"
 DOMAIN = "domain"
-METHODS = (VADER, DOMAIN)
 STATS_WEIGHT = 3.0  # chosen by grouped cross-validation on the shipped training data
 
 
@@ -64,16 +61,3 @@ class SentimentModel:
         p = self.predict_proba(feats)
         idx = p.argmax(axis=1) if len(p) else np.zeros(0, dtype=int)
         return [SENTIMENTS[i] for i in idx], p.max(axis=1) if len(p) else np.zeros(0)
-
-
-def predict_sentiment(feats: DocFeatures, method: str, model: SentimentModel | None) -> tuple[list[str], np.ndarray]:
-    """Labels and scores (the chosen label's probability or VADER confidence) by ``method``."""
-    if method == VADER:
-        return vader_predict(feats.vader)
-    if method == DOMAIN:
-        if model is None:
-            raise ClassifySettingError("the domain sentiment model is not available",
-                                       "train one (`probation-corpus train`) or set "
-                                       "classify.sentiment_default = \"vader\"")
-        return model.predict(feats)
-    raise ValueError(f"unknown sentiment method {method!r}; methods: {', '.join(METHODS)}")
