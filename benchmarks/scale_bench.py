@@ -3,12 +3,17 @@ encoding the same texts with sentence-transformers alone, and (b) the baseline a
 researcher would otherwise write (pandas, BERTopic with defaults, VADER in a loop,
 row-by-row inserts), all in the same run.
 
-    python -m benchmarks scale --comments 6000 [--seed 1] [--skip-baseline] [--keep DIR]
+    python -m benchmarks scale --comments 6000 [--seed 1] [--skip-baseline] [--keep DIR] [--incremental]
 
 Each stage runs in its own process (as ``probation-corpus run --stage S`` would), so
 its peak memory is its own; CPU seconds count the process and its children. The last
 two lines are ``end-to-end / encode-only: R`` and ``peak RSS: M MiB``. The corpus is
 SYNTHETIC (benchmarks/generate.py).
+
+``--incremental``: the newest 1% of the generated documents are held back; after the
+full run on the other 99%, the flow runs again with only them as new input (every stage,
+as a nightly run would), then once more with no new input. Printed as ``+1% / full: R``
+and ``no new input / full: R`` (wall and CPU seconds of the whole flow).
 """
 
 from __future__ import annotations
@@ -85,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--skip-baseline", action="store_true")
     ap.add_argument("--keep", type=Path, default=None, help="keep the corpus and databases here")
+    ap.add_argument("--incremental", action="store_true",
+                    help="hold back the newest 1%% of documents; then run the flow with them, and with no new input")
     ap.add_argument("--stages", default="", help="comma-separated stages to run (default: all); "
                     "e.g. ingest,clean,dedupe to measure dedupe alone, without the encode-only limit")
     a = ap.parse_args(argv)
@@ -95,9 +102,12 @@ def main(argv: list[str] | None = None) -> None:
 
     tmp = a.keep or Path(tempfile.mkdtemp(prefix="scale_bench_"))
     docs = generate(a.comments, a.seed)
+    held = docs[len(docs) - max(1, len(docs) // 100):] if a.incremental else []
+    docs = docs[:len(docs) - len(held)]
     paths = [str(p) for p in write_jsonl(docs, tmp / "corpus")]
     n = len(docs)
-    print(f"corpus: {n} documents ({a.comments} comments), SYNTHETIC, in {tmp}")
+    print(f"corpus: {n} documents ({a.comments} comments{f', {len(held)} held back for the +1% run' if held else ''}), "
+          f"SYNTHETIC, in {tmp}")
     db = tmp / "flow.duckdb"
     db.unlink(missing_ok=True)
 
@@ -125,6 +135,15 @@ def main(argv: list[str] | None = None) -> None:
         print(f"embed / encode-only: {embed['wall'] / max(enc['wall'], 1e-9):.2f}")
     if not a.skip_baseline:
         print(f"notebook / end-to-end: {base['wall'] / max(total, 1e-9):.2f}")
+    if held:
+        new_paths = [str(p) for p in write_jsonl(held, tmp / "corpus_new")]
+        for label, inputs in ((f"+1% ({len(held)} new documents)", new_paths), ("no new input", [])):
+            step = [(stage, run_child(stage, db, inputs)) for stage in STAGES]
+            wall, cpu = sum(r["wall"] for _, r in step), sum(r["cpu"] for _, r in step)
+            print(f"{label}: {wall:.1f} s, {cpu:.1f} CPU-s; by stage (CPU-s): "
+                  + ", ".join(f"{s} {r['cpu']:.1f}" for s, r in step))
+            name = "+1%" if inputs else "no new input"
+            print(f"{name} / full: {wall / max(total, 1e-9):.3f} (wall), {cpu / max(total_cpu, 1e-9):.3f} (CPU)")
     print(f"end-to-end / encode-only: {total / max(enc['wall'], 1e-9):.2f}")
     print(f"peak RSS: {peak:.0f} MiB")
 
