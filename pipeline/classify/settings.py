@@ -47,6 +47,8 @@ class ClassifySettings:
     theme_backend: str
     batch_documents: int
     themes: tuple[Any, ...]
+    theme_thresholds: str
+    class_bias: str
 
 
 def classify_settings(section: Mapping[str, Any] | ClassifySettings) -> ClassifySettings:

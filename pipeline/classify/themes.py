@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import sparse
 
 from pipeline.classify.features import DocFeatures
-from pipeline.classify.linear import SafeLogit, dense, fit_tfidf, make_tfidf, tfidf_block
+from pipeline.classify.linear import SafeLogit, dense, fit_tfidf, make_tfidf, tfidf_block, tune_threshold
 from pipeline.classify.phrases import SeedMatcher
 from pipeline.classify.similarity import similarities
 from pipeline.classify.taxonomy import Taxonomy, taxonomy_from_list
@@ -26,6 +26,9 @@ from pipeline.classify.text import load_nlp
 SUPERVISED = "supervised"
 SIMILARITY = "similarity"
 SEED_TERMS = "seed_terms"
+GLOBAL = "global"      # classify.theme_thresholds: one threshold (classify.theme_threshold) for every theme
+INNER_CV = "inner_cv"  # one per theme, chosen on the training set's held-out calibrated probabilities
+THRESHOLD_MODES = (GLOBAL, INNER_CV)
 
 
 @dataclass(frozen=True)
@@ -50,13 +53,23 @@ class ThemeModel:
     counts, prototype similarities] of the own text and, with ``context_weight`` > 0,
     [embedding, log seed-term counts, prototype similarities] of the thread context
     scaled by that weight (a short reply is often about its thread's subject). Labels:
-    1 present, 0 absent, -1 not coded."""
+    1 present, 0 absent, -1 not coded.
+
+    With ``threshold_mode`` 'inner_cv' (needs ``calibrate``) each theme gets its own
+    decision threshold: the one with the best F1 (documents weighted as in training) on
+    the held-out probabilities of the calibration folds, i.e. chosen inside the training
+    data only; ``thresholds`` holds them (None: the caller's global threshold)."""
 
     kind = "theme"
 
     def __init__(self, taxonomy: Taxonomy, prototypes: np.ndarray, phrase_attr: str,
                  C: float, max_features: int, seed: int, context_weight: float = 0.0,
-                 calibrate: bool = False):
+                 calibrate: bool = False, threshold_mode: str = GLOBAL, threshold: float = 0.5):
+        if threshold_mode not in THRESHOLD_MODES:
+            raise ValueError(f"unknown theme threshold mode {threshold_mode!r}; modes: {', '.join(THRESHOLD_MODES)}")
+        self.threshold_mode = threshold_mode
+        self.threshold = threshold
+        self.thresholds: list[float] | None = None
         self.taxonomy_items = taxonomy.to_list()
         self.prototypes = np.asarray(prototypes, dtype=np.float32)
         self.phrase_attr = phrase_attr
@@ -119,13 +132,27 @@ class ThemeModel:
         self.vectorizer = fit_tfidf(make_tfidf(self.max_features), feats.texts)
         X = self._matrix(feats)
         self.models = []
+        tuned: list[float] = []
+        inner = getattr(self, "threshold_mode", GLOBAL) == INNER_CV
         for j in range(Y.shape[1]):
             known = np.where(Y[:, j] >= 0)[0]
             w = None if weights is None else np.asarray(weights)[known]
             g = None if groups is None else [groups[i] for i in known]
-            self.models.append(SafeLogit(self.C, self.seed, getattr(self, "calibrate", False))
-                               .fit(X[known], Y[known, j], w, g))
+            m = SafeLogit(self.C, self.seed, getattr(self, "calibrate", False)).fit(X[known], Y[known, j], w, g)
+            oof = m.take_oof([1])
+            tuned.append(tune_threshold(Y[known, j], oof[:, 0], w, self.threshold)
+                         if inner and oof is not None else float(self.threshold))
+            self.models.append(m)
+        self.thresholds = tuned if inner else None
         return self
+
+    def present(self, proba: np.ndarray, threshold: float) -> np.ndarray:
+        """Present flags of ``predict_proba``'s output: each theme's own threshold when
+        the model tuned them, else ``threshold``."""
+        th = getattr(self, "thresholds", None)
+        if th is None:
+            return np.asarray(proba) >= threshold
+        return np.asarray(proba) >= np.asarray(th)[None, :]
 
     def predict_proba(self, feats: DocFeatures) -> np.ndarray:
         """P(present) per (document, theme), shape (n, k)."""
@@ -154,6 +181,7 @@ def detect_themes(feats: DocFeatures, taxonomy: Taxonomy, prototypes: np.ndarray
     trained = set(model.theme_names) if model is not None else set()
     if trained:
         proba = model.predict_proba(feats)
+        flags_sup = model.present(proba, threshold)
         col = {t: j for j, t in enumerate(model.theme_names)}
     untrained = [t for t in names if t not in trained]
     if untrained:
@@ -169,7 +197,7 @@ def detect_themes(feats: DocFeatures, taxonomy: Taxonomy, prototypes: np.ndarray
             if t in trained:
                 p = float(proba[i, col[t]])
                 scores.append(p)
-                present.append(p >= threshold)
+                present.append(bool(flags_sup[i, col[t]]))
                 methods.append(SUPERVISED)
             else:
                 j = ucol[t]
