@@ -414,6 +414,9 @@ METHODS = {
         calibrate=True, real_weight=10.0, theme_thresholds="inner_cv", class_bias="inner_cv")),
     "calibrated, real x30, inner-CV thresholds + class bias": ("minilm", dict(
         calibrate=True, real_weight=30.0, theme_thresholds="inner_cv", class_bias="inner_cv")),
+    "calibrated, real x10, sentence max-pooling + inner-CV thresholds + class bias": ("minilm", dict(
+        calibrate=True, real_weight=10.0, theme_thresholds="inner_cv", class_bias="inner_cv",
+        theme_sentence_pooling="max")),
     "mpnet, calibrated + sentence stance, real x3": ("mpnet", dict(calibrate=True, real_weight=3.0,
                                                                    focus="sentences")),
 }
@@ -507,7 +510,7 @@ def ship(method: str, datasets: dict, results: dict, preds: dict, taxonomy, base
                        "calibrate": params.calibrate, "stance_scope": params.focus.scope,
                        "stance_focus_similarity": params.focus.min_similarity, "stance_focus_top": params.focus.top,
                        "real_weight": params.real_weight, "theme_thresholds": params.theme_thresholds,
-                       "class_bias": params.class_bias,
+                       "class_bias": params.class_bias, "theme_sentence_pooling": params.theme_sentence_pooling,
                        "theme_thresholds_tuned": (dict(zip(model.theme_names, model.thresholds))
                                                   if kind == "theme" and getattr(model, "thresholds", None) else None),
                        "class_bias_tuned": (getattr(model, "bias", None).tolist()

@@ -49,6 +49,7 @@ class ClassifySettings:
     themes: tuple[Any, ...]
     theme_thresholds: str
     class_bias: str
+    theme_sentence_pooling: str
 
 
 def classify_settings(section: Mapping[str, Any] | ClassifySettings) -> ClassifySettings:

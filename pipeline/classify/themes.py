@@ -29,6 +29,7 @@ SEED_TERMS = "seed_terms"
 GLOBAL = "global"      # classify.theme_thresholds: one threshold (classify.theme_threshold) for every theme
 INNER_CV = "inner_cv"  # one per theme, chosen on the training set's held-out calibrated probabilities
 THRESHOLD_MODES = (GLOBAL, INNER_CV)
+POOLING_MODES = ("none", "max")  # classify.theme_sentence_pooling
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,22 @@ class ThemeModel:
     With ``threshold_mode`` 'inner_cv' (needs ``calibrate``) each theme gets its own
     decision threshold: the one with the best F1 (documents weighted as in training) on
     the held-out probabilities of the calibration folds, i.e. chosen inside the training
-    data only; ``thresholds`` holds them (None: the caller's global threshold)."""
+    data only; ``thresholds`` holds them (None: the caller's global threshold).
+
+    With ``sentence_pooling`` 'max' (features built with ``sentences=True``) the own
+    text's sentences add a multiple-instance view: per theme the highest similarity of
+    any one sentence to its prototype, and the element-wise maximum of the sentence
+    embeddings (a theme is present when some sentence is about it)."""
 
     kind = "theme"
 
     def __init__(self, taxonomy: Taxonomy, prototypes: np.ndarray, phrase_attr: str,
                  C: float, max_features: int, seed: int, context_weight: float = 0.0,
-                 calibrate: bool = False, threshold_mode: str = GLOBAL, threshold: float = 0.5):
+                 calibrate: bool = False, threshold_mode: str = GLOBAL, threshold: float = 0.5,
+                 sentence_pooling: str = "none"):
+        if sentence_pooling not in POOLING_MODES:
+            raise ValueError(f"unknown sentence pooling {sentence_pooling!r}; modes: {', '.join(POOLING_MODES)}")
+        self.sentence_pooling = sentence_pooling
         if threshold_mode not in THRESHOLD_MODES:
             raise ValueError(f"unknown theme threshold mode {threshold_mode!r}; modes: {', '.join(THRESHOLD_MODES)}")
         self.threshold_mode = threshold_mode
@@ -105,10 +115,33 @@ class ThemeModel:
         """Seed-term counts and prototype similarities for this model's themes."""
         return self.matcher().counts(feats.docs), similarities(feats.embeddings, self.prototypes)
 
+    @property
+    def reads_sentences(self) -> bool:
+        """The model's features include the own text's sentences (build them with sentences=True)."""
+        return getattr(self, "sentence_pooling", "none") == "max"
+
+    def _pooled(self, feats: DocFeatures, sims: np.ndarray) -> list[sparse.csr_matrix]:
+        """Max over each row's sentences of their prototype similarities, and the
+        element-wise max of their embeddings (the whole text's when it has none)."""
+        ss = feats.sentences
+        if ss is None:
+            raise ValueError("this theme model reads sentences: build features with sentences=True")
+        best = np.array(sims, dtype=np.float32, copy=True)
+        emb = np.array(feats.embeddings, dtype=np.float32, copy=True)
+        if len(ss.texts):
+            ssims = ss.embeddings @ self.prototypes.T
+            for r, mine in enumerate(ss.by_row):
+                if mine:
+                    best[r] = ssims[mine].max(axis=0)
+                    emb[r] = ss.embeddings[mine].max(axis=0)
+        return [dense(best), dense(emb)]
+
     def _matrix(self, feats: DocFeatures) -> sparse.csr_matrix:
         hits, sims = self.signals(feats)
         blocks = [dense(feats.embeddings), tfidf_block(self.vectorizer, feats.texts), dense(np.log1p(hits)),
                   dense(sims)]
+        if self.reads_sentences:
+            blocks += self._pooled(feats, sims)
         if self.context_weight > 0:
             if feats.context is None:
                 raise ValueError("this theme model reads the thread context: build features with contexts")

@@ -55,11 +55,18 @@ class TrainParams:
     synthetic_coders: tuple[str, ...]
     theme_thresholds: str
     class_bias: str
+    theme_sentence_pooling: str
+
+    @property
+    def needs_sentences(self) -> bool:
+        """Training features must hold the own text's sentences (stance focus or pooling)."""
+        return self.focus.scope == "sentences" or self.theme_sentence_pooling != "none"
 
     @classmethod
     def from_settings(cls, s: ClassifySettings) -> "TrainParams":
         for key, value, allowed in (("theme_thresholds", s.theme_thresholds, ("global", "inner_cv")),
-                                    ("class_bias", s.class_bias, ("none", "inner_cv"))):
+                                    ("class_bias", s.class_bias, ("none", "inner_cv")),
+                                    ("theme_sentence_pooling", s.theme_sentence_pooling, ("none", "max"))):
             if value not in allowed:
                 raise ClassifySettingError(f"classify.{key} = {value!r} is not a known mode",
                                            f"set it to one of: {', '.join(allowed)}")
@@ -69,7 +76,8 @@ class TrainParams:
                    rules=rule_params(s), calibrate=s.calibrate,
                    focus=FocusParams(s.stance_scope, s.stance_focus_similarity, s.stance_focus_top),
                    real_weight=s.real_weight, synthetic_coders=s.synthetic_coders,
-                   theme_thresholds=s.theme_thresholds, class_bias=s.class_bias)
+                   theme_thresholds=s.theme_thresholds, class_bias=s.class_bias,
+                   theme_sentence_pooling=s.theme_sentence_pooling)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | ClassifySettings) -> "TrainParams":
@@ -265,7 +273,7 @@ def make_theme_model(taxonomy: Taxonomy, prototypes: np.ndarray, params: TrainPa
     """A theme model for ``taxonomy`` (its themes in order) and their ``prototypes``."""
     return ThemeModel(taxonomy, prototypes, params.rules.phrase_attr, params.regularisation, params.tfidf_max_features,
                       params.random_seed, params.context_weight, params.calibrate, params.theme_thresholds,
-                      params.theme_threshold)
+                      params.theme_threshold, params.theme_sentence_pooling)
 
 
 def make_stance_model(theme_names: Sequence[str], params: TrainParams, taxonomy: Taxonomy | None = None,

@@ -38,7 +38,7 @@ def _params(**change) -> TrainParams:
 
 def test_defaults_leave_the_decisions_as_before():
     p = _params()
-    assert p.theme_thresholds == "global" and p.class_bias == "none"
+    assert p.theme_thresholds == "global" and p.class_bias == "none" and p.theme_sentence_pooling == "none"
 
 
 def test_an_unknown_mode_is_a_setting_error():
@@ -144,3 +144,32 @@ def test_cross_validation_scores_each_folds_own_decisions(taxonomy, targets, dat
     assert len(oof["sentiment_pred"]) == len(oof["sentiment_gold"]) and set(oof["sentiment_pred"]) <= set(SENTIMENTS)
     cv_stance(data, targets, params, None, taxonomy, protos, None, oof)
     assert len(oof["stance_pred"]) == len(oof["stance_gold"]) and set(oof["stance_pred"]) <= set(STANCES)
+
+
+def test_sentence_max_pooling_reads_the_sentence_most_about_a_theme(taxonomy, targets):
+    """classify.theme_sentence_pooling = "max": a theme's best single sentence counts, and
+    classify builds the sentences the model needs."""
+    from pipeline.classify.apply import Models, classify_texts
+    from pipeline.classify.features import build_features
+    from tests.classify.conftest import config_apply_params
+
+    docs, gold = fixture_frames()
+    data = labelled_set(gold, docs, THEMES, hash_encoder, sentences=True)
+    protos = theme_prototypes(taxonomy, hash_encoder)
+    params = _params(calibrate=True, theme_sentence_pooling="max")
+    assert params.needs_sentences
+    model = fit_theme_model(data, taxonomy, protos, params)
+    assert model.reads_sentences and not fit_theme_model(data, taxonomy, protos, _params()).reads_sentences
+    text = "Nothing to say about most things today. The pay award is an insult and my salary is frozen."
+    feats = build_features([text], hash_encoder, sentences=True)
+    sims = feats.embeddings @ model.prototypes.T
+    best, emb = model._pooled(feats, sims)
+    per_sentence = feats.sentences.embeddings @ model.prototypes.T
+    assert np.allclose(best.toarray()[0], per_sentence.max(axis=0), atol=1e-6)
+    assert np.allclose(emb.toarray()[0], feats.sentences.embeddings.max(axis=0), atol=1e-6)
+    with pytest.raises(ValueError, match="sentences=True"):
+        model.predict_proba(build_features([text], hash_encoder))
+    models = Models(model, fit_sentiment_model(data, params), fit_stance_model(data, targets, params, taxonomy, protos),
+                    sentiment_default="domain")
+    out = classify_texts(["a"], [text], taxonomy, hash_encoder, models, config_apply_params())
+    assert set(THEMES) <= set(out["themes"]["theme"])
