@@ -35,7 +35,8 @@ class SentimentModel:
     def __init__(self, C: float, max_features: int, seed: int, calibrate: bool = False,
                  bias_mode: str = NO_BIAS):
         if bias_mode not in BIAS_MODES:
-            raise ValueError(f"unknown class bias mode {bias_mode!r}; modes: {', '.join(BIAS_MODES)}")
+            raise ClassifySettingError(f"unknown class bias mode {bias_mode!r}",
+                                       f"set classify.class_bias to one of: {', '.join(BIAS_MODES)}")
         self.bias_mode = bias_mode
         self.bias: np.ndarray | None = None
         self.C = C

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from pipeline.classify.errors import ClassifySettingError
 from pipeline.classify.features import DocFeatures
 from pipeline.classify.labels import STANCES
 from pipeline.classify.focus import select, sentence_hits
@@ -68,7 +69,8 @@ class StanceModel:
                  taxonomy: Taxonomy | None = None, prototypes: np.ndarray | None = None,
                  phrase_attr: str = "LEMMA", calibrate: bool = False, bias_mode: str = "none"):
         if bias_mode not in ("none", "inner_cv"):
-            raise ValueError(f"unknown class bias mode {bias_mode!r}; modes: none, inner_cv")
+            raise ClassifySettingError(f"unknown class bias mode {bias_mode!r}",
+                                       "set classify.class_bias to one of: none, inner_cv")
         self.bias_mode = bias_mode
         self.bias: np.ndarray | None = None
         self.theme_names = list(theme_names)

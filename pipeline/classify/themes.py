@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from pipeline.classify.errors import ClassifySettingError
 from pipeline.classify.features import DocFeatures
 from pipeline.classify.linear import SafeLogit, dense, fit_tfidf, make_tfidf, tfidf_block, tune_threshold
 from pipeline.classify.phrases import SeedMatcher
@@ -73,10 +74,12 @@ class ThemeModel:
                  calibrate: bool = False, threshold_mode: str = GLOBAL, threshold: float = 0.5,
                  sentence_pooling: str = "none"):
         if sentence_pooling not in POOLING_MODES:
-            raise ValueError(f"unknown sentence pooling {sentence_pooling!r}; modes: {', '.join(POOLING_MODES)}")
+            raise ClassifySettingError(f"unknown sentence pooling {sentence_pooling!r}",
+                                       f"set classify.theme_sentence_pooling to one of: {', '.join(POOLING_MODES)}")
         self.sentence_pooling = sentence_pooling
         if threshold_mode not in THRESHOLD_MODES:
-            raise ValueError(f"unknown theme threshold mode {threshold_mode!r}; modes: {', '.join(THRESHOLD_MODES)}")
+            raise ClassifySettingError(f"unknown theme threshold mode {threshold_mode!r}",
+                                       f"set classify.theme_thresholds to one of: {', '.join(THRESHOLD_MODES)}")
         self.threshold_mode = threshold_mode
         self.threshold = threshold
         self.thresholds: list[float] | None = None
