@@ -417,6 +417,9 @@ METHODS = {
     "calibrated, real x10, sentence max-pooling + inner-CV thresholds + class bias": ("minilm", dict(
         calibrate=True, real_weight=10.0, theme_thresholds="inner_cv", class_bias="inner_cv",
         theme_sentence_pooling="max")),
+    "calibrated, real x10, class bias": ("minilm", dict(calibrate=True, real_weight=10.0, class_bias="inner_cv")),
+    "calibrated, real x10, sentence max-pooling + class bias": ("minilm", dict(
+        calibrate=True, real_weight=10.0, class_bias="inner_cv", theme_sentence_pooling="max")),
     "mpnet, calibrated + sentence stance, real x3": ("mpnet", dict(calibrate=True, real_weight=3.0,
                                                                    focus="sentences")),
 }
