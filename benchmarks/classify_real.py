@@ -364,9 +364,10 @@ def cv_predictions(data, taxonomy, encoder, params: TrainParams, eval_mask: np.n
     cv_sentiment(data, params, eval_mask, oof)
     cv_stance(data, targets, params, None, taxonomy, protos, eval_mask, oof)
     names = data.theme_names
-    Yp = oof["theme_proba"] >= params.theme_threshold
+    # each fold's model decides (its own per-theme thresholds or class offsets, when tuned)
+    Yp = oof["theme_pred"]
     rowpos = {r: k for k, r in enumerate(oof["theme_rows"])}
-    sp, _ = apply_min_confidence(oof["stance_proba"], params.stance_min_confidence)
+    sp = list(oof["stance_pred"])
     e2e = [s if (r in rowpos and Yp[rowpos[r], names.index(t)]) else "NONE"
            for s, (r, t, _) in zip(sp, oof["stance_pairs"])]
     return {"theme_gold": oof["theme_gold"], "theme_pred": Yp, "theme_proba": oof["theme_proba"],
@@ -374,7 +375,7 @@ def cv_predictions(data, taxonomy, encoder, params: TrainParams, eval_mask: np.n
             "stance_proba": oof["stance_proba"],
             "stance_pairs": [(data.doc_ids[r], t) for r, t, _ in oof["stance_pairs"]],
             "sent_gold": list(oof["sentiment_gold"]),
-            "sent_pred": [SENTIMENTS[int(k)] for k in oof["sentiment_proba"].argmax(axis=1)],
+            "sent_pred": list(oof["sentiment_pred"]),
             "sent_proba": oof["sentiment_proba"],
             "groups_theme": [data.groups[r] for r in oof["theme_rows"]],
             "groups_stance": [data.groups[r] for r, _, _ in oof["stance_pairs"]],
@@ -408,6 +409,17 @@ METHODS = {
     "calibrated + sentence stance, real x3": ("minilm", dict(calibrate=True, real_weight=3.0, focus="sentences")),
     "calibrated + sentence stance, synthetic only": ("minilm", dict(calibrate=True, real_weight=0.0,
                                                                     focus="sentences")),
+    "calibrated, real x30": ("minilm", dict(calibrate=True, real_weight=30.0)),
+    "calibrated, real x10, inner-CV thresholds + class bias": ("minilm", dict(
+        calibrate=True, real_weight=10.0, theme_thresholds="inner_cv", class_bias="inner_cv")),
+    "calibrated, real x30, inner-CV thresholds + class bias": ("minilm", dict(
+        calibrate=True, real_weight=30.0, theme_thresholds="inner_cv", class_bias="inner_cv")),
+    "calibrated, real x10, sentence max-pooling + inner-CV thresholds + class bias": ("minilm", dict(
+        calibrate=True, real_weight=10.0, theme_thresholds="inner_cv", class_bias="inner_cv",
+        theme_sentence_pooling="max")),
+    "calibrated, real x10, class bias": ("minilm", dict(calibrate=True, real_weight=10.0, class_bias="inner_cv")),
+    "calibrated, real x10, sentence max-pooling + class bias": ("minilm", dict(
+        calibrate=True, real_weight=10.0, class_bias="inner_cv", theme_sentence_pooling="max")),
     "mpnet, calibrated + sentence stance, real x3": ("mpnet", dict(calibrate=True, real_weight=3.0,
                                                                    focus="sentences")),
 }
@@ -500,7 +512,12 @@ def ship(method: str, datasets: dict, results: dict, preds: dict, taxonomy, base
                        "phrase_attr": params.rules.phrase_attr, "context_weight": params.context_weight,
                        "calibrate": params.calibrate, "stance_scope": params.focus.scope,
                        "stance_focus_similarity": params.focus.min_similarity, "stance_focus_top": params.focus.top,
-                       "real_weight": params.real_weight},
+                       "real_weight": params.real_weight, "theme_thresholds": params.theme_thresholds,
+                       "class_bias": params.class_bias, "theme_sentence_pooling": params.theme_sentence_pooling,
+                       "theme_thresholds_tuned": (dict(zip(model.theme_names, model.thresholds))
+                                                  if kind == "theme" and getattr(model, "thresholds", None) else None),
+                       "class_bias_tuned": (getattr(model, "bias", None).tolist()
+                                            if getattr(model, "bias", None) is not None else None)},
             "taxonomy": taxonomy.to_list() if kind != "sentiment" else None,
             "training_data": {**counts, "coders": ["sample-author (synthetic sample)",
                                                    "real development set (two coders, adjudicated)"

@@ -112,6 +112,7 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
     encoder = cached(encoder)
     focused = models.stance is not None and getattr(models.stance, "focused", False) \
         and params.stance_backend == SUPERVISED
+    focused = focused or bool(models.theme is not None and getattr(models.theme, "reads_sentences", False))
     feats = build_features([texts[i] for i in usable], encoder, contexts=[contexts[i] for i in usable],
                            sentences=focused)
     theme_cal = bool(models.theme is not None and getattr(models.theme, "calibrated", False))

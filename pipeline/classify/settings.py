@@ -47,6 +47,9 @@ class ClassifySettings:
     theme_backend: str
     batch_documents: int
     themes: tuple[Any, ...]
+    theme_thresholds: str
+    class_bias: str
+    theme_sentence_pooling: str
 
 
 def classify_settings(section: Mapping[str, Any] | ClassifySettings) -> ClassifySettings:

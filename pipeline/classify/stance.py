@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from pipeline.classify.errors import ClassifySettingError
 from pipeline.classify.features import DocFeatures
 from pipeline.classify.labels import STANCES
 from pipeline.classify.focus import select, sentence_hits
-from pipeline.classify.linear import SafeLogit, dense, fit_tfidf, make_tfidf, tfidf_block
+from pipeline.classify.linear import SafeLogit, biased_argmax, dense, fit_tfidf, make_tfidf, tfidf_block, tune_bias
 from pipeline.classify.taxonomy import Taxonomy
 from pipeline.classify.vader import vader_scores
 
@@ -26,12 +27,14 @@ SUPERVISED = "supervised"
 NLI = "nli"
 
 
-def apply_min_confidence(proba: np.ndarray, min_confidence: float) -> tuple[list[str], np.ndarray]:
-    """Argmax label per row of ``proba`` (STANCES order); below the threshold it is NONE."""
+def apply_min_confidence(proba: np.ndarray, min_confidence: float,
+                         bias: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
+    """Argmax label per row of ``proba`` (STANCES order; after per-class log-probability
+    offsets ``bias`` when given); below the threshold it is NONE."""
     if len(proba) == 0:
         return [], np.zeros(0)
-    idx = proba.argmax(axis=1)
-    conf = proba.max(axis=1)
+    idx = biased_argmax(proba, bias)
+    conf = proba[np.arange(len(proba)), idx]
     labels = [STANCES[i] if c >= min_confidence else "NONE" for i, c in zip(idx, conf)]
     scores = np.array([c if lab == STANCES[i] else proba[r, STANCES.index("NONE")]
                        for r, (i, c, lab) in enumerate(zip(idx, conf, labels))])
@@ -55,14 +58,21 @@ class StanceModel:
     features built with ``sentences=True``) the text features of a (document, theme)
     pair are those of the sentences that speak about the theme (``pipeline.classify.focus``):
     their mean embedding, tf-idf and VADER scores, beside the whole document's VADER
-    statistics. With ``calibrate`` the probabilities are Platt-calibrated."""
+    statistics. With ``calibrate`` the probabilities are Platt-calibrated; with
+    ``bias_mode`` 'inner_cv' as well, the label is the best class after per-class offsets
+    (``bias``) chosen on the calibration folds' held-out probabilities (best macro-F1)."""
 
     kind = "stance"
 
     def __init__(self, theme_names: Sequence[str], C: float, max_features: int, seed: int,
                  min_confidence: float, focus: FocusParams | None = None,
                  taxonomy: Taxonomy | None = None, prototypes: np.ndarray | None = None,
-                 phrase_attr: str = "LEMMA", calibrate: bool = False):
+                 phrase_attr: str = "LEMMA", calibrate: bool = False, bias_mode: str = "none"):
+        if bias_mode not in ("none", "inner_cv"):
+            raise ClassifySettingError(f"unknown class bias mode {bias_mode!r}",
+                                       "set classify.class_bias to one of: none, inner_cv")
+        self.bias_mode = bias_mode
+        self.bias: np.ndarray | None = None
         self.theme_names = list(theme_names)
         self.C = C
         self.max_features = max_features
@@ -147,6 +157,10 @@ class StanceModel:
         self.vectorizer = fit_tfidf(make_tfidf(self.max_features), [feats.texts[i] for i in sorted(set(rows))])
         self.model = SafeLogit(self.C, self.seed, getattr(self, "calibrate", False)).fit(
             self._matrix(feats, rows, themes, targets), list(labels), weights, groups)
+        oof = self.model.take_oof(STANCES)
+        self.bias = None
+        if getattr(self, "bias_mode", "none") == "inner_cv" and oof is not None:
+            self.bias = tune_bias([STANCES.index(x) for x in labels], oof, weights)
         return self
 
     def predict_proba(self, feats: DocFeatures, rows: Sequence[int], themes: Sequence[str],
@@ -163,4 +177,5 @@ class StanceModel:
 
     def predict(self, feats: DocFeatures, rows: Sequence[int], themes: Sequence[str],
                 targets: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
-        return apply_min_confidence(self.predict_proba(feats, rows, themes, targets), self.min_confidence)
+        return apply_min_confidence(self.predict_proba(feats, rows, themes, targets), self.min_confidence,
+                                    getattr(self, "bias", None))

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from pipeline.classify.errors import ClassifySettingError
 from pipeline.classify.features import DocFeatures
-from pipeline.classify.linear import SafeLogit, dense, fit_tfidf, make_tfidf, tfidf_block
+from pipeline.classify.linear import SafeLogit, dense, fit_tfidf, make_tfidf, tfidf_block, tune_threshold
 from pipeline.classify.phrases import SeedMatcher
 from pipeline.classify.similarity import similarities
 from pipeline.classify.taxonomy import Taxonomy, taxonomy_from_list
@@ -26,6 +27,10 @@ from pipeline.classify.text import load_nlp
 SUPERVISED = "supervised"
 SIMILARITY = "similarity"
 SEED_TERMS = "seed_terms"
+GLOBAL = "global"      # classify.theme_thresholds: one threshold (classify.theme_threshold) for every theme
+INNER_CV = "inner_cv"  # one per theme, chosen on the training set's held-out calibrated probabilities
+THRESHOLD_MODES = (GLOBAL, INNER_CV)
+POOLING_MODES = ("none", "max")  # classify.theme_sentence_pooling
 
 
 @dataclass(frozen=True)
@@ -50,13 +55,34 @@ class ThemeModel:
     counts, prototype similarities] of the own text and, with ``context_weight`` > 0,
     [embedding, log seed-term counts, prototype similarities] of the thread context
     scaled by that weight (a short reply is often about its thread's subject). Labels:
-    1 present, 0 absent, -1 not coded."""
+    1 present, 0 absent, -1 not coded.
+
+    With ``threshold_mode`` 'inner_cv' (needs ``calibrate``) each theme gets its own
+    decision threshold: the one with the best F1 (documents weighted as in training) on
+    the held-out probabilities of the calibration folds, i.e. chosen inside the training
+    data only; ``thresholds`` holds them (None: the caller's global threshold).
+
+    With ``sentence_pooling`` 'max' (features built with ``sentences=True``) the own
+    text's sentences add a multiple-instance view: per theme the highest similarity of
+    any one sentence to its prototype, and the element-wise maximum of the sentence
+    embeddings (a theme is present when some sentence is about it)."""
 
     kind = "theme"
 
     def __init__(self, taxonomy: Taxonomy, prototypes: np.ndarray, phrase_attr: str,
                  C: float, max_features: int, seed: int, context_weight: float = 0.0,
-                 calibrate: bool = False):
+                 calibrate: bool = False, threshold_mode: str = GLOBAL, threshold: float = 0.5,
+                 sentence_pooling: str = "none"):
+        if sentence_pooling not in POOLING_MODES:
+            raise ClassifySettingError(f"unknown sentence pooling {sentence_pooling!r}",
+                                       f"set classify.theme_sentence_pooling to one of: {', '.join(POOLING_MODES)}")
+        self.sentence_pooling = sentence_pooling
+        if threshold_mode not in THRESHOLD_MODES:
+            raise ClassifySettingError(f"unknown theme threshold mode {threshold_mode!r}",
+                                       f"set classify.theme_thresholds to one of: {', '.join(THRESHOLD_MODES)}")
+        self.threshold_mode = threshold_mode
+        self.threshold = threshold
+        self.thresholds: list[float] | None = None
         self.taxonomy_items = taxonomy.to_list()
         self.prototypes = np.asarray(prototypes, dtype=np.float32)
         self.phrase_attr = phrase_attr
@@ -92,10 +118,33 @@ class ThemeModel:
         """Seed-term counts and prototype similarities for this model's themes."""
         return self.matcher().counts(feats.docs), similarities(feats.embeddings, self.prototypes)
 
+    @property
+    def reads_sentences(self) -> bool:
+        """The model's features include the own text's sentences (build them with sentences=True)."""
+        return getattr(self, "sentence_pooling", "none") == "max"
+
+    def _pooled(self, feats: DocFeatures, sims: np.ndarray) -> list[sparse.csr_matrix]:
+        """Max over each row's sentences of their prototype similarities, and the
+        element-wise max of their embeddings (the whole text's when it has none)."""
+        ss = feats.sentences
+        if ss is None:
+            raise ValueError("this theme model reads sentences: build features with sentences=True")
+        best = np.array(sims, dtype=np.float32, copy=True)
+        emb = np.array(feats.embeddings, dtype=np.float32, copy=True)
+        if len(ss.texts):
+            ssims = ss.embeddings @ self.prototypes.T
+            for r, mine in enumerate(ss.by_row):
+                if mine:
+                    best[r] = ssims[mine].max(axis=0)
+                    emb[r] = ss.embeddings[mine].max(axis=0)
+        return [dense(best), dense(emb)]
+
     def _matrix(self, feats: DocFeatures) -> sparse.csr_matrix:
         hits, sims = self.signals(feats)
         blocks = [dense(feats.embeddings), tfidf_block(self.vectorizer, feats.texts), dense(np.log1p(hits)),
                   dense(sims)]
+        if self.reads_sentences:
+            blocks += self._pooled(feats, sims)
         if self.context_weight > 0:
             if feats.context is None:
                 raise ValueError("this theme model reads the thread context: build features with contexts")
@@ -119,13 +168,27 @@ class ThemeModel:
         self.vectorizer = fit_tfidf(make_tfidf(self.max_features), feats.texts)
         X = self._matrix(feats)
         self.models = []
+        tuned: list[float] = []
+        inner = getattr(self, "threshold_mode", GLOBAL) == INNER_CV
         for j in range(Y.shape[1]):
             known = np.where(Y[:, j] >= 0)[0]
             w = None if weights is None else np.asarray(weights)[known]
             g = None if groups is None else [groups[i] for i in known]
-            self.models.append(SafeLogit(self.C, self.seed, getattr(self, "calibrate", False))
-                               .fit(X[known], Y[known, j], w, g))
+            m = SafeLogit(self.C, self.seed, getattr(self, "calibrate", False)).fit(X[known], Y[known, j], w, g)
+            oof = m.take_oof([1])
+            tuned.append(tune_threshold(Y[known, j], oof[:, 0], w, self.threshold)
+                         if inner and oof is not None else float(self.threshold))
+            self.models.append(m)
+        self.thresholds = tuned if inner else None
         return self
+
+    def present(self, proba: np.ndarray, threshold: float) -> np.ndarray:
+        """Present flags of ``predict_proba``'s output: each theme's own threshold when
+        the model tuned them, else ``threshold``."""
+        th = getattr(self, "thresholds", None)
+        if th is None:
+            return np.asarray(proba) >= threshold
+        return np.asarray(proba) >= np.asarray(th)[None, :]
 
     def predict_proba(self, feats: DocFeatures) -> np.ndarray:
         """P(present) per (document, theme), shape (n, k)."""
@@ -154,6 +217,7 @@ def detect_themes(feats: DocFeatures, taxonomy: Taxonomy, prototypes: np.ndarray
     trained = set(model.theme_names) if model is not None else set()
     if trained:
         proba = model.predict_proba(feats)
+        flags_sup = model.present(proba, threshold)
         col = {t: j for j, t in enumerate(model.theme_names)}
     untrained = [t for t in names if t not in trained]
     if untrained:
@@ -169,7 +233,7 @@ def detect_themes(feats: DocFeatures, taxonomy: Taxonomy, prototypes: np.ndarray
             if t in trained:
                 p = float(proba[i, col[t]])
                 scores.append(p)
-                present.append(p >= threshold)
+                present.append(bool(flags_sup[i, col[t]]))
                 methods.append(SUPERVISED)
             else:
                 j = ucol[t]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, KFold
 
-from pipeline.classify.errors import TrainingDataError
+from pipeline.classify.errors import ClassifySettingError, TrainingDataError
 from pipeline.classify.features import DocFeatures, build_features
 from pipeline.classify.labels import PRESENT, SENTIMENT, SENTIMENTS, STANCE, STANCES, THEME
 from pipeline.classify.metrics import multilabel_report, single_label_report
@@ -53,15 +53,31 @@ class TrainParams:
     focus: FocusParams
     real_weight: float
     synthetic_coders: tuple[str, ...]
+    theme_thresholds: str
+    class_bias: str
+    theme_sentence_pooling: str
+
+    @property
+    def needs_sentences(self) -> bool:
+        """Training features must hold the own text's sentences (stance focus or pooling)."""
+        return self.focus.scope == "sentences" or self.theme_sentence_pooling != "none"
 
     @classmethod
     def from_settings(cls, s: ClassifySettings) -> "TrainParams":
+        for key, value, allowed in (("theme_thresholds", s.theme_thresholds, ("global", "inner_cv")),
+                                    ("class_bias", s.class_bias, ("none", "inner_cv")),
+                                    ("theme_sentence_pooling", s.theme_sentence_pooling, ("none", "max"))):
+            if value not in allowed:
+                raise ClassifySettingError(f"classify.{key} = {value!r} is not a known mode",
+                                           f"set it to one of: {', '.join(allowed)}")
         return cls(regularisation=s.regularisation, tfidf_max_features=s.tfidf_max_features,
                    random_seed=s.random_seed, cv_folds=s.cv_folds, theme_threshold=s.theme_threshold,
                    stance_min_confidence=s.stance_min_confidence, context_weight=s.context_weight,
                    rules=rule_params(s), calibrate=s.calibrate,
                    focus=FocusParams(s.stance_scope, s.stance_focus_similarity, s.stance_focus_top),
-                   real_weight=s.real_weight, synthetic_coders=s.synthetic_coders)
+                   real_weight=s.real_weight, synthetic_coders=s.synthetic_coders,
+                   theme_thresholds=s.theme_thresholds, class_bias=s.class_bias,
+                   theme_sentence_pooling=s.theme_sentence_pooling)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | ClassifySettings) -> "TrainParams":
@@ -161,17 +177,18 @@ def cv_themes(data: LabelledSet, taxonomy: Taxonomy, prototypes: np.ndarray, par
         "rules": multilabel_report(Y[ev], rules[ev], names),
     }
     proba = np.zeros(Y.shape, dtype=float)
+    flags = np.zeros(Y.shape, dtype=bool)
     groups = [data.groups[i] for i in rows]
     weights = data.w(rows)
     for train, test in eval_folds(groups, em, params.cv_folds, params.random_seed):
-        model = ThemeModel(tax, protos, params.rules.phrase_attr, params.regularisation, params.tfidf_max_features, params.random_seed,
-                           params.context_weight, params.calibrate)
+        model = make_theme_model(tax, protos, params)
         model.fit(feats.subset(train), Y[train], None if weights is None else weights[train],
                   [groups[i] for i in train])
         proba[test] = model.predict_proba(feats.subset(test))
-    out["supervised"] = multilabel_report(Y[ev], proba[ev] >= params.theme_threshold, names)
+        flags[test] = model.present(proba[test], params.theme_threshold)
+    out["supervised"] = multilabel_report(Y[ev], flags[ev], names)
     if oof is not None:
-        oof.update(theme_proba=proba[ev], theme_gold=Y[ev], theme_rows=rows[ev])
+        oof.update(theme_proba=proba[ev], theme_pred=flags[ev], theme_gold=Y[ev], theme_rows=rows[ev])
     return out
 
 
@@ -191,17 +208,21 @@ def cv_sentiment(data: LabelledSet, params: TrainParams, eval_mask: np.ndarray |
     vader_labels, _ = vader_predict(feats.vader)
     out = {"vader": single_label_report([y[i] for i in ev], [vader_labels[i] for i in ev], SENTIMENTS)}
     proba = np.zeros((len(rows), len(SENTIMENTS)))
+    pred = [""] * len(rows)
     groups = [data.groups[i] for i in rows]
     weights = data.w(rows)
     for train, test in eval_folds(groups, em, params.cv_folds, params.random_seed):
-        model = SentimentModel(params.regularisation, params.tfidf_max_features, params.random_seed, params.calibrate)
+        model = SentimentModel(params.regularisation, params.tfidf_max_features, params.random_seed, params.calibrate,
+                               params.class_bias)
         model.fit(feats.subset(train), [y[i] for i in train], None if weights is None else weights[train],
                   [groups[i] for i in train])
         proba[test] = model.predict_proba(feats.subset(test))
-    pred = [SENTIMENTS[int(k)] for k in proba.argmax(axis=1)]
+        for i, lab in zip(test, model.predict(feats.subset(test))[0]):
+            pred[i] = lab
     out["domain"] = single_label_report([y[i] for i in ev], [pred[i] for i in ev], SENTIMENTS)
     if oof is not None:
-        oof.update(sentiment_proba=proba[ev], sentiment_gold=[y[i] for i in ev], sentiment_rows=rows[ev])
+        oof.update(sentiment_proba=proba[ev], sentiment_pred=[pred[i] for i in ev], sentiment_gold=[y[i] for i in ev],
+                   sentiment_rows=rows[ev])
     return out
 
 
@@ -226,6 +247,7 @@ def cv_stance(data: LabelledSet, targets: Mapping[str, np.ndarray], params: Trai
     groups = [data.groups[r] for r in rows]
     weights = data.w(rows)
     maj = [""] * len(pairs)
+    sup = [""] * len(pairs)
     proba = np.zeros((len(pairs), len(STANCES)))
     for train, test in eval_folds(groups, pm, params.cv_folds, params.random_seed):
         common = Counter(y[i] for i in train).most_common(1)[0][0]
@@ -233,17 +255,25 @@ def cv_stance(data: LabelledSet, targets: Mapping[str, np.ndarray], params: Trai
         model.fit(data.feats, [rows[i] for i in train], [themes[i] for i in train], [y[i] for i in train],
                   targets, None if weights is None else weights[train], [groups[i] for i in train])
         proba[test] = model.predict_proba(data.feats, [rows[i] for i in test], [themes[i] for i in test], targets)
-        for i in test:
+        for i, lab in zip(test, apply_min_confidence(proba[test], params.stance_min_confidence, model.bias)[0]):
             maj[i] = common
-    sup, _ = apply_min_confidence(proba, params.stance_min_confidence)
+            sup[i] = lab
     out["majority"] = single_label_report(yv, [maj[i] for i in ev], STANCES)
     out["supervised"] = single_label_report(yv, [sup[i] for i in ev], STANCES)
     if oof is not None:
-        oof.update(stance_proba=proba[ev], stance_gold=yv, stance_pairs=[pairs[i] for i in ev])
+        oof.update(stance_proba=proba[ev], stance_pred=[sup[i] for i in ev], stance_gold=yv,
+                   stance_pairs=[pairs[i] for i in ev])
     if nli is not None and taxonomy is not None:
         labels, _ = nli.predict([data.feats.texts[rows[i]] for i in ev], [taxonomy.get(themes[i]).target for i in ev])
         out["nli"] = single_label_report(yv, labels, STANCES)
     return out
+
+
+def make_theme_model(taxonomy: Taxonomy, prototypes: np.ndarray, params: TrainParams) -> ThemeModel:
+    """A theme model for ``taxonomy`` (its themes in order) and their ``prototypes``."""
+    return ThemeModel(taxonomy, prototypes, params.rules.phrase_attr, params.regularisation, params.tfidf_max_features,
+                      params.random_seed, params.context_weight, params.calibrate, params.theme_thresholds,
+                      params.theme_threshold, params.theme_sentence_pooling)
 
 
 def make_stance_model(theme_names: Sequence[str], params: TrainParams, taxonomy: Taxonomy | None = None,
@@ -254,9 +284,9 @@ def make_stance_model(theme_names: Sequence[str], params: TrainParams, taxonomy:
             raise ValueError("stance on sentences needs the taxonomy and its prototypes")
         tax = Taxonomy(tuple(taxonomy.get(t) for t in taxonomy.names))
         return StanceModel(theme_names, params.regularisation, params.tfidf_max_features, params.random_seed, params.stance_min_confidence,
-                           focus, tax, prototypes, params.rules.phrase_attr, params.calibrate)
+                           focus, tax, prototypes, params.rules.phrase_attr, params.calibrate, params.class_bias)
     return StanceModel(theme_names, params.regularisation, params.tfidf_max_features, params.random_seed, params.stance_min_confidence,
-                       focus, calibrate=params.calibrate)
+                       focus, calibrate=params.calibrate, bias_mode=params.class_bias)
 
 
 def labelled_set(gold: pd.DataFrame, docs: pd.DataFrame, theme_names: Sequence[str], encoder: Encoder,
@@ -305,8 +335,7 @@ def fit_theme_model(data: LabelledSet, taxonomy: Taxonomy, prototypes: np.ndarra
     names = data.theme_names
     tax = Taxonomy(tuple(taxonomy.get(t) for t in names))
     protos = prototypes[[taxonomy.names.index(t) for t in names]]
-    model = ThemeModel(tax, protos, params.rules.phrase_attr, params.regularisation, params.tfidf_max_features, params.random_seed,
-                       params.context_weight, params.calibrate)
+    model = make_theme_model(tax, protos, params)
     return model.fit(data.feats.subset(rows), data.Y[rows], data.w(rows), [data.groups[i] for i in rows])
 
 
@@ -314,7 +343,8 @@ def fit_sentiment_model(data: LabelledSet, params: TrainParams) -> SentimentMode
     rows = _sentiment_rows(data)
     if len(rows) < 2:
         raise TrainingDataError("the sentiment model needs at least two sentiment-coded documents", "import more codes (`probation-corpus annotate import FILE --coder NAME`)")
-    return SentimentModel(params.regularisation, params.tfidf_max_features, params.random_seed, params.calibrate).fit(
+    return SentimentModel(params.regularisation, params.tfidf_max_features, params.random_seed, params.calibrate,
+                               params.class_bias).fit(
         data.feats.subset(rows), [data.sentiment[i] for i in rows], data.w(rows), [data.groups[i] for i in rows])
 
 
@@ -330,5 +360,5 @@ def fit_stance_model(data: LabelledSet, targets: Mapping[str, np.ndarray], param
 
 __all__ = ["TrainParams", "LabelledSet", "folds_for", "cv_themes", "cv_sentiment", "cv_stance",
            "fit_theme_model", "fit_sentiment_model", "fit_stance_model", "labelled_set", "eval_folds",
-           "make_stance_model",
+           "make_stance_model", "make_theme_model",
            "VADER_AS_STANCE"]

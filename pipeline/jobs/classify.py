@@ -175,7 +175,7 @@ def _labelled(conn, config: Config, encoder: Encoder, coders: Sequence[str] | No
     synthetic = set(params.synthetic_coders)
     real_docs = set(codes.loc[~codes["coder"].isin(synthetic), "doc_id"])
     data = labelled_set(gold, docs, taxonomy.names, encoder, settings.min_chars, real_docs=real_docs,
-                        real_weight=params.real_weight, sentences=params.focus.scope == "sentences")
+                        real_weight=params.real_weight, sentences=params.needs_sentences)
     used = codes[codes["doc_id"].isin(data.doc_ids)]
     info = {"coders": sorted(used["coder"].unique().tolist()), "gold_rule": "majority vote; ties to "
             + (config.get("annotate.adjudicator") or "nobody (left out)"),

@@ -66,3 +66,39 @@ def test_bootstrap_interval_is_by_page_and_brackets_the_estimate():
     groups = ["a", "a", "b", "b", "c", "d"]
     lo, hi = bootstrap(lambda i: float(values[i].mean()), groups, n=400)
     assert 0.0 <= lo <= values.mean() <= hi <= 1.0 and hi > lo
+
+
+def test_every_method_is_a_valid_setting_of_the_config():
+    from benchmarks.classify_real import METHODS, params_for
+    from pipeline.classify.training import TrainParams
+    from pipeline.config import load_config
+
+    base = TrainParams.from_config(load_config().section("classify"))
+    for name, (_, change) in METHODS.items():
+        p = params_for(base, change)
+        assert p.theme_thresholds in ("global", "inner_cv") and p.class_bias in ("none", "inner_cv"), name
+    p = params_for(base, METHODS["calibrated, real x10, inner-CV thresholds + class bias"][1])
+    assert (p.theme_thresholds, p.class_bias, p.real_weight, p.calibrate) == ("inner_cv", "inner_cv", 10.0, True)
+
+
+def test_cv_predictions_use_each_folds_own_decisions():
+    """The harness scores what each fold's model decides (tuned thresholds and offsets)."""
+    from dataclasses import replace
+
+    from benchmarks.classify_real import METHODS, cv_predictions, params_for
+    from pipeline.classify.taxonomy import taxonomy_from_config
+    from pipeline.classify.training import TrainParams, labelled_set
+    from pipeline.config import load_config
+    from tests.classify.fixture_data import fixture_frames, hash_encoder
+
+    section = load_config().section("classify")
+    taxonomy = taxonomy_from_config(section)
+    docs, gold = fixture_frames(n_threads=8, per_thread=5)
+    real = set(docs["doc_id"][docs["post_id"].isin(["p_00", "p_01", "p_02", "p_03"])])
+    names = ["napo", "pay", "workload", "inspection"]
+    data = labelled_set(gold, docs, names, hash_encoder, real_docs=real, real_weight=10.0, sentences=True)
+    params = replace(params_for(TrainParams.from_config(section),
+                                METHODS["calibrated, real x10, inner-CV thresholds + class bias"][1]), cv_folds=2)
+    pred = cv_predictions(data, taxonomy, hash_encoder, params, data.real.copy())
+    assert pred["theme_pred"].shape == pred["theme_proba"].shape == (20, 4)
+    assert len(pred["sent_pred"]) == len(pred["sent_gold"]) and len(pred["stance_pred"]) == len(pred["stance_gold"])
