@@ -10,6 +10,7 @@ import pytest
 from pipeline.classify.models import apply_params
 from pipeline.classify.settings import ClassifySettings, classify_settings
 from pipeline.classify.training import TrainParams
+from pipeline.classify.labels import KINDS
 from pipeline.config import ConfigError, load_config, resolve_path
 from pipeline.embed.settings import EmbedSettings, embed_settings
 
@@ -39,7 +40,7 @@ def test_shipped_models_were_trained_with_the_configured_regularisation():
     """The one source (the TOML) agrees with the C the shipped models' cards record."""
     cfg = load_config()
     models_dir = resolve_path(cfg.get("paths.models_dir"))
-    cards = sorted(models_dir.glob("*/*/card.json"))
+    cards = sorted(c for kind in KINDS for c in (models_dir / kind).glob("*/card.json"))
     assert cards, "no shipped model cards"
     for card in cards:
         assert json.loads(card.read_text())["params"]["C"] == cfg.get("classify.regularisation"), card
