@@ -11,7 +11,8 @@ two lines are ``end-to-end / encode-only: R`` and ``peak RSS: M MiB``. The corpu
 SYNTHETIC (benchmarks/generate.py).
 
 ``--incremental``: the newest 1% of the generated documents are held back; after the
-full run on the other 99%, the flow runs again with only them as new input (every stage,
+full run on the other 99%, the flow runs again with only them as new input (in a file
+with their posts, which come back unchanged; every stage,
 as a nightly run would), then once more with no new input. Printed as ``+1% / full: R``
 and ``no new input / full: R`` (wall and CPU seconds of the whole flow).
 """
@@ -136,7 +137,11 @@ def main(argv: list[str] | None = None) -> None:
     if not a.skip_baseline:
         print(f"notebook / end-to-end: {base['wall'] / max(total, 1e-9):.2f}")
     if held:
-        new_paths = [str(p) for p in write_jsonl(held, tmp / "corpus_new")]
+        # the new comments with their posts (a JSON Lines file names each comment's post in
+        # it; the known posts come back unchanged, as in a feed of a post's new comments)
+        posts = {d.id: d for d in docs if d.id == d.post}
+        again = [posts[p] for p in dict.fromkeys(d.post for d in held) if p in posts]
+        new_paths = [str(p) for p in write_jsonl(again + held, tmp / "corpus_new")]
         for label, inputs in ((f"+1% ({len(held)} new documents)", new_paths), ("no new input", [])):
             step = [(stage, run_child(stage, db, inputs)) for stage in STAGES]
             wall, cpu = sum(r["wall"] for _, r in step), sum(r["cpu"] for _, r in step)

@@ -110,75 +110,97 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
     usable = [i for i, t in enumerate(texts) if len(t.strip()) >= params.min_chars]
     short = [i for i in range(len(texts)) if i not in set(usable)]
     encoder = cached(encoder)
-    focused = models.stance is not None and getattr(models.stance, "focused", False) \
-        and params.stance_backend == SUPERVISED
-    focused = focused or bool(models.theme is not None and getattr(models.theme, "reads_sentences", False))
     feats = build_features([texts[i] for i in usable], encoder, contexts=[contexts[i] for i in usable],
-                           sentences=focused)
-    theme_cal = bool(models.theme is not None and getattr(models.theme, "calibrated", False))
-    stance_cal = bool(models.stance is not None and getattr(models.stance, "calibrated", False))
-    sent_cal = bool(models.sentiment is not None and getattr(models.sentiment, "calibrated", False))
+                           sentences=_reads_sentences(models, params))
     sentiment_backends = [b for b in label_backends("sentiment").values() if b.is_available(models)]
     methods = [b.name for b in sentiment_backends]
     default = models.sentiment_default if models.sentiment_default in methods else VADER
+    usable_ids = [doc_ids[i] for i in usable]
+    return {
+        "themes": _themes_and_stance(feats, usable_ids, taxonomy, encoder, models, params),
+        "sentiment": _document_sentiment(feats, usable_ids, [doc_ids[i] for i in short], sentiment_backends,
+                                         default, models),
+        "sentences": (_sentence_sentiment(feats, usable_ids, encoder, sentiment_backends, default, models)
+                      if params.sentences and usable else pd.DataFrame(columns=SENTENCE_COLUMNS)),
+    }
 
-    # themes and stance
-    themes = pd.DataFrame(columns=THEME_COLUMNS)
-    if usable and len(taxonomy):
-        protos = theme_prototypes(taxonomy, encoder)
-        det = label_backend("theme", params.theme_backend).run(feats, taxonomy, protos, models, params)
-        det["doc_id"] = [doc_ids[usable[r]] for r in det["row"]]
-        det["stance"] = None
-        det["stance_score"] = np.nan
-        det["stance_method"] = None
-        det["confidence"] = np.where((det["method"] == "supervised") & theme_cal, det["score"], np.nan)
-        det["stance_confidence"] = np.nan
-        on = det.index[det["present"]]
-        if len(on):
-            rows = det.loc[on, "row"].tolist()
-            names = det.loc[on, "theme"].tolist()
-            labels, scores, how = label_backend("stance", params.stance_backend).run(
-                feats, rows, names, taxonomy, encoder, models)
-            det.loc[on, "stance"] = labels
-            det.loc[on, "stance_score"] = np.asarray(scores, dtype=float)
-            det.loc[on, "stance_method"] = how
-            if how == SUPERVISED and stance_cal:
-                det.loc[on, "stance_confidence"] = np.asarray(scores, dtype=float)
-        themes = det[THEME_COLUMNS].reset_index(drop=True)
 
-    # document sentiment
+def _calibrated(model) -> bool:
+    return bool(model is not None and getattr(model, "calibrated", False))
+
+
+def _reads_sentences(models: Models, params: ApplyParams) -> bool:
+    """Whether the features need each text's sentences (stance judged on the sentences
+    about a target, or a theme model reading sentence features)."""
+    focused = models.stance is not None and getattr(models.stance, "focused", False) \
+        and params.stance_backend == SUPERVISED
+    return focused or bool(models.theme is not None and getattr(models.theme, "reads_sentences", False))
+
+
+def _themes_and_stance(feats, doc_ids: list[str], taxonomy: Taxonomy, encoder: Encoder, models: Models,
+                       params: ApplyParams) -> pd.DataFrame:
+    """Every theme's score per usable text (row r of ``feats`` is ``doc_ids[r]``), with the
+    stance of each present theme."""
+    if not doc_ids or not len(taxonomy):
+        return pd.DataFrame(columns=THEME_COLUMNS)
+    protos = theme_prototypes(taxonomy, encoder)
+    det = label_backend("theme", params.theme_backend).run(feats, taxonomy, protos, models, params)
+    det["doc_id"] = [doc_ids[r] for r in det["row"]]
+    det["stance"] = None
+    det["stance_score"] = np.nan
+    det["stance_method"] = None
+    det["confidence"] = np.where((det["method"] == "supervised") & _calibrated(models.theme), det["score"], np.nan)
+    det["stance_confidence"] = np.nan
+    on = det.index[det["present"]]
+    if len(on):
+        rows = det.loc[on, "row"].tolist()
+        names = det.loc[on, "theme"].tolist()
+        labels, scores, how = label_backend("stance", params.stance_backend).run(
+            feats, rows, names, taxonomy, encoder, models)
+        det.loc[on, "stance"] = labels
+        det.loc[on, "stance_score"] = np.asarray(scores, dtype=float)
+        det.loc[on, "stance_method"] = how
+        if how == SUPERVISED and _calibrated(models.stance):
+            det.loc[on, "stance_confidence"] = np.asarray(scores, dtype=float)
+    return det[THEME_COLUMNS].reset_index(drop=True)
+
+
+def _document_sentiment(feats, doc_ids: list[str], short_ids: list[str], backends: list, default: str,
+                        models: Models) -> pd.DataFrame:
+    """Each usable text's sentiment by every available backend; texts too short to judge
+    are NEUTRAL by rule (``NO_OWN_TEXT``)."""
+    sent_cal = _calibrated(models.sentiment)
     parts = []
-    for b in sentiment_backends:
-        m = b.name
+    for b in backends:
         labels, scores = b.run(feats, models)
         sc = np.asarray(scores, dtype=float)
-        parts.append(pd.DataFrame({"doc_id": [doc_ids[i] for i in usable], "method": m, "label": labels,
-                                   "score": sc, "is_default": m == default,
-                                   "confidence": sc if (m == DOMAIN and sent_cal) else np.nan}))
-    if short:
-        parts.append(pd.DataFrame({"doc_id": [doc_ids[i] for i in short], "method": NO_OWN_TEXT,
+        parts.append(pd.DataFrame({"doc_id": doc_ids, "method": b.name, "label": labels,
+                                   "score": sc, "is_default": b.name == default,
+                                   "confidence": sc if (b.name == DOMAIN and sent_cal) else np.nan}))
+    if short_ids:
+        parts.append(pd.DataFrame({"doc_id": short_ids, "method": NO_OWN_TEXT,
                                    "label": "NEUTRAL", "score": 1.0, "is_default": True, "confidence": np.nan}))
-    sentiment = pd.concat(parts, ignore_index=True)[SENT_COLUMNS] if parts else pd.DataFrame(columns=SENT_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[SENT_COLUMNS] if parts else pd.DataFrame(columns=SENT_COLUMNS)
 
-    # sentence sentiment
-    sent_frame = pd.DataFrame(columns=SENTENCE_COLUMNS)
-    if params.sentences and usable:
-        owner, spans = [], []
-        for r, doc in enumerate(feats.docs):
-            for s in split_sentences(doc):
-                owner.append(r)
-                spans.append(s)
-        if spans:
-            sdocs = [sentence_doc(feats.docs[r], s) for r, s in zip(owner, spans)]
-            sfeats = features_of_parsed([s.text for s in spans], sdocs, encoder)
-            parts = []
-            for b in sentiment_backends:
-                m = b.name
-                labels, scores = b.run(sfeats, models)
-                parts.append(pd.DataFrame({
-                    "doc_id": [doc_ids[usable[r]] for r in owner], "sentence_no": [s.index for s in spans],
-                    "start_char": [s.start for s in spans], "end_char": [s.end for s in spans],
-                    "text": [s.text for s in spans], "method": m, "label": labels,
-                    "score": np.asarray(scores, dtype=float), "is_default": m == default}))
-            sent_frame = pd.concat(parts, ignore_index=True)[SENTENCE_COLUMNS]
-    return {"themes": themes, "sentiment": sentiment, "sentences": sent_frame}
+
+def _sentence_sentiment(feats, doc_ids: list[str], encoder: Encoder, backends: list, default: str,
+                        models: Models) -> pd.DataFrame:
+    """Sentiment of every sentence of each usable text (from the document's one parse)."""
+    owner, spans = [], []
+    for r, doc in enumerate(feats.docs):
+        for s in split_sentences(doc):
+            owner.append(r)
+            spans.append(s)
+    if not spans:
+        return pd.DataFrame(columns=SENTENCE_COLUMNS)
+    sdocs = [sentence_doc(feats.docs[r], s) for r, s in zip(owner, spans)]
+    sfeats = features_of_parsed([s.text for s in spans], sdocs, encoder)
+    parts = []
+    for b in backends:
+        labels, scores = b.run(sfeats, models)
+        parts.append(pd.DataFrame({
+            "doc_id": [doc_ids[r] for r in owner], "sentence_no": [s.index for s in spans],
+            "start_char": [s.start for s in spans], "end_char": [s.end for s in spans],
+            "text": [s.text for s in spans], "method": b.name, "label": labels,
+            "score": np.asarray(scores, dtype=float), "is_default": b.name == default}))
+    return pd.concat(parts, ignore_index=True)[SENTENCE_COLUMNS]
