@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     if held:
         # the new comments with their posts (a JSON Lines file names each comment's post in
         # it; the known posts come back unchanged, as in a feed of a post's new comments)
-        posts = {d.id: d for d in docs if d.id == d.post}
+        posts = {d.id: d for d in docs if not d.post}
         again = [posts[p] for p in dict.fromkeys(d.post for d in held) if p in posts]
         new_paths = [str(p) for p in write_jsonl(again + held, tmp / "corpus_new")]
         for label, inputs in ((f"+1% ({len(held)} new documents)", new_paths), ("no new input", [])):
