@@ -28,6 +28,7 @@ from pipeline.store.annotate import (
 )
 from pipeline.store.classify import default_sentiment, has_own_text, latest_classify_run, theme_scores
 from pipeline.store.errors import StoreError
+from pipeline.classify.settings import classify_settings
 
 
 def export_sample(db_path: str, config: Config, n: int | None = None, strategy: str | None = None,
@@ -41,7 +42,7 @@ def export_sample(db_path: str, config: Config, n: int | None = None, strategy: 
     if strategy not in STRATEGIES:
         raise UserError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
     taxonomy = taxonomy_from_config(config.section("classify"))
-    min_chars = int(config.get("classify.min_chars"))
+    min_chars = classify_settings(config.section("classify")).min_chars
     conn = connect(db_path)
     try:
         if not has_own_text(conn):
@@ -56,8 +57,8 @@ def export_sample(db_path: str, config: Config, n: int | None = None, strategy: 
     finally:
         conn.close()
     picked = pick_documents(docs, locs, coded, scores, sent, run, strategy=strategy, n=n, min_chars=min_chars,
-                            theme_threshold=float(config.get("classify.theme_threshold")),
-                            seed=int(config.get("classify.random_seed")))
+                            theme_threshold=classify_settings(config.section("classify")).theme_threshold,
+                            seed=classify_settings(config.section("classify")).random_seed)
     records = export_records(picked, taxonomy.names)
     folder = Path(out_dir) if out_dir else resolve_path(settings.export_dir)
     folder.mkdir(parents=True, exist_ok=True)

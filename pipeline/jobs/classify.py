@@ -62,6 +62,9 @@ from pipeline.store.classify import (
 from pipeline.store.documents import now_utc
 from pipeline.store.embed import embed_state, stored_vectors
 from pipeline.store.runs import add_model_versions, code_version
+from pipeline.annotate.settings import AnnotateSettings
+from pipeline.sections import PathsSettings
+from pipeline.settings import typed
 
 
 def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple[Encoder, str]:
@@ -98,7 +101,7 @@ def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple
 
 
 def _models(config: Config, embedding_model: str):
-    return load_models(config.section("classify"), resolve_path(config.get("paths.models_dir")), embedding_model)
+    return load_models(config.section("classify"), resolve_path(typed(config, PathsSettings).models_dir), embedding_model)
 
 
 def classify_job(ctx: JobContext) -> dict:
@@ -167,7 +170,7 @@ def _labelled(conn, config: Config, encoder: Encoder, coders: Sequence[str] | No
     codes = read_codes(conn)
     if codes.empty:
         raise TrainingDataError("no codes stored", "import some with `probation-corpus annotate import FILE --coder NAME`")
-    gold = consolidate(codes, str(config.get("annotate.adjudicator")), coders)
+    gold = consolidate(codes, typed(config, AnnotateSettings).adjudicator, coders)
     docs = classify_inputs(conn, gold["doc_id"].unique().tolist())
     docs["context"] = [context_text(t, o) for t, o in zip(docs["post_title"], docs["post_own_text"])]
     settings = classify_settings(section)
@@ -178,7 +181,7 @@ def _labelled(conn, config: Config, encoder: Encoder, coders: Sequence[str] | No
                         real_weight=params.real_weight, sentences=params.needs_sentences)
     used = codes[codes["doc_id"].isin(data.doc_ids)]
     info = {"coders": sorted(used["coder"].unique().tolist()), "gold_rule": "majority vote; ties to "
-            + (config.get("annotate.adjudicator") or "nobody (left out)"),
+            + (typed(config, AnnotateSettings).adjudicator or "nobody (left out)"),
             "left_out_short_or_missing": int(gold["doc_id"].nunique() - len(data.doc_ids)),
             **data.counts()}
     return data, taxonomy, info
@@ -215,7 +218,7 @@ def train_job(ctx: JobContext) -> dict:
     kinds = _kinds(ctx.options)
     section = ctx.config.section("classify")
     params = TrainParams.from_config(section)
-    models_dir = Path(ctx.options.get("models_dir") or resolve_path(ctx.config.get("paths.models_dir")))
+    models_dir = Path(ctx.options.get("models_dir") or resolve_path(typed(ctx.config, PathsSettings).models_dir))
     conn = connect(ctx.db_path)
     try:
         encoder, embedding_model = make_encoder(ctx.config, conn)
@@ -271,7 +274,7 @@ def evaluate_job(ctx: JobContext) -> dict:
             _write_evaluations(conn, ctx.run_id, results, params.cv_folds)
     finally:
         conn.close()
-    report = Path(ctx.options.get("report") or resolve_path(ctx.config.get("paths.reports_dir")) / "evaluation.md")
+    report = Path(ctx.options.get("report") or resolve_path(typed(ctx.config, PathsSettings).reports_dir) / "evaluation.md")
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(markdown_report(results, params.cv_folds, info, f"Evaluation run `{ctx.run_id}`."))
     return {"documents": len(data.doc_ids), "report": str(report), **_headline(results)}

@@ -27,6 +27,8 @@ from pipeline.store.embed import (
     write_embeddings,
 )
 from pipeline.store.runs import add_model_versions
+from pipeline.sections import ScaleSettings
+from pipeline.settings import typed
 
 
 def embed_job(ctx: JobContext) -> dict:
@@ -50,7 +52,7 @@ def embed_job(ctx: JobContext) -> dict:
         if todo:
             batch, half = encode_plan(device, cfg.batch_size, cfg.cuda_batch_size, cfg.cuda_fp16)
             texts = list(todo.values())
-            size = int(ctx.config.get("scale.shard_size"))
+            size = typed(ctx.config, ScaleSettings).shard_size
             shards = [texts[i:i + size] for i in range(0, len(texts), size)]
             encode = partial(encode_shard, model=cfg.model, batch_size=batch, device=device,
                              chunk_tokens=cfg.chunk_tokens, chunk_overlap=cfg.chunk_overlap, half=half)

