@@ -67,11 +67,14 @@ def main(argv: list[str] | None = None) -> dict:
 
         t_base, _ = timed(lambda: [decode_bytes(p.read_bytes()) for p in files])
 
+        ingest = load_config().section("ingest")
+
         def parse_all():
             total = 0
             for p in files:
-                out = read_input(p)
-                docs, _ = assign_ids(out.result, "Europe/London")
+                out = read_input(p, timezone=ingest["timezone"], max_bytes=int(ingest["max_file_mb"] * 2**20),
+                                 sniff_bytes=int(ingest["sniff_bytes"]))
+                docs, _ = assign_ids(out.result, ingest["timezone"])
                 total += len(docs)
             return total
 

@@ -241,13 +241,16 @@ def paragraphs(text: str) -> list[dict]:
 def seed_units(seeds_dir: Path = SEEDS) -> list[dict]:
     """Documents of the seed pages, read with the repository's own reader."""
     sys.path.insert(0, str(REPO))
+    from pipeline.config import load_config
     from pipeline.ingest.core import read_input
 
+    ingest = load_config().section("ingest")
     out = []
     for path in sorted(seeds_dir.glob("*.txt")):
         if path.name in SEED_EXCLUDED:
             continue
-        res = read_input(path)
+        res = read_input(path, timezone=ingest["timezone"], max_bytes=int(ingest["max_file_mb"] * 2**20),
+                         sniff_bytes=int(ingest["sniff_bytes"]))
         if not res.ok:
             raise SystemExit(f"seed {path.name} did not parse: {res.error}")
         for d in res.result.docs:

@@ -15,7 +15,7 @@ class ReadContext:
     """What a reader may know besides the input itself."""
 
     name: str                      # file name or URL, for locators and messages
-    timezone: str = "Europe/London"
+    timezone: str                  # ``ingest.timezone``: the blog's local time
     options: dict = field(default_factory=dict)  # reader options (e.g. a CSV column mapping)
 
 

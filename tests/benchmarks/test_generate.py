@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 
 from benchmarks.generate import generate, write_export, write_jsonl
-from pipeline.ingest import read_input
+from tests.readkit import read_input
 
 
 def test_shape_of_a_generated_corpus():

@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.hostile import deep_page, deep_thread
 from pipeline.api import Corpus
-from pipeline.ingest import read_bytes
+from tests.readkit import read_bytes
 from pipeline.store import connect
 
 

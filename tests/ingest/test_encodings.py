@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import read_input
+from tests.readkit import read_input
 from pipeline.ingest.decode import decode_bytes, looks_binary, sniff_encoding
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "text_dump"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.ingest.core import read_input
+from tests.readkit import read_input
 from pipeline.jobs.context import JobContext
 from pipeline.jobs.ingest import ingest_job
 from pipeline.config import load_config

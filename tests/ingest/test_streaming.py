@@ -13,7 +13,8 @@ import pytest
 
 from benchmarks.hostile import text_copy
 from pipeline.api import Corpus
-from pipeline.ingest import assign_ids, read_input
+from pipeline.ingest import assign_ids
+from tests.readkit import read_input
 from pipeline.ingest.ids import StreamIds
 from pipeline.ingest.reader import Reader
 from pipeline.ingest.readers.text_dump import sniff, stream_text_dump

@@ -3,7 +3,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pipeline.ingest.core import read_bytes
+from tests.readkit import read_bytes
 from pipeline.ingest.ids import assign_ids
 from pipeline.store import StoreError, connect, transaction
 from pipeline.store.documents import SourceRow, write_source

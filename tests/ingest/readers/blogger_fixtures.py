@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.ingest.core import InputOutcome, read_bytes, read_input
+from pipeline.ingest.core import InputOutcome
+from tests.readkit import read_bytes, read_input
 from pipeline.ingest.ids import assign_ids
 from pipeline.records import Document
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.config import load_config
 from pipeline.ingest.readers.blogger_export import parse_stream, sniff
 from pipeline.ingest.registry import ReadContext
 from pipeline.ingest.xmlsafe import CHUNK
@@ -83,7 +84,7 @@ def _big_export(n_comments: int) -> bytes:
 def test_large_export_is_streamed_in_chunks():
     data = _big_export(5_000)
     fh = _ChunkedOnly(data)
-    res = parse_stream(fh, ReadContext(name="big.atom"))
+    res = parse_stream(fh, ReadContext(name="big.atom", timezone=load_config().get("ingest.timezone")))
     assert fh.reads > len(data) // CHUNK
     assert res.parsed_comments == 4 + 5_000
     assert res.docs[-1].position == 4 + 5_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.ingest.core import read_input
+from tests.readkit import read_input
 
 EXPECTED = {
     "01_posts_feed.atom.xml": ("blogger_feed_atom", 1, 0),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest.core import read_bytes, read_input
+from tests.readkit import read_bytes, read_input
 from pipeline.ingest.readers.text_dump import parse_date_line, sniff, tidy
 from tests.ingest.golden import check_golden
 
