@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 from pipeline.config import load_config
+from pipeline.ingest.settings import IngestSettings
+from pipeline.settings import typed
 from pipeline.ingest import assign_ids, iter_input_files, read_input
 from pipeline.ingest.decode import decode_bytes
 from pipeline.jobs.context import JobContext
@@ -67,14 +69,13 @@ def main(argv: list[str] | None = None) -> dict:
 
         t_base, _ = timed(lambda: [decode_bytes(p.read_bytes()) for p in files])
 
-        ingest = load_config().section("ingest")
+        ingest = typed(load_config(), IngestSettings)
 
         def parse_all():
             total = 0
             for p in files:
-                out = read_input(p, timezone=ingest["timezone"], max_bytes=int(ingest["max_file_mb"] * 2**20),
-                                 sniff_bytes=int(ingest["sniff_bytes"]))
-                docs, _ = assign_ids(out.result, ingest["timezone"])
+                out = read_input(p, **ingest.read_limits())
+                docs, _ = assign_ids(out.result, ingest.timezone)
                 total += len(docs)
             return total
 

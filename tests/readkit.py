@@ -8,13 +8,12 @@ from pathlib import Path
 from pipeline.config import load_config
 from pipeline.ingest import core
 from pipeline.ingest.core import InputOutcome
+from pipeline.ingest.settings import IngestSettings
+from pipeline.settings import typed
 
 
 def config_kw(**kw) -> dict:
-    cfg = load_config().section("ingest")
-    base = {"timezone": cfg["timezone"], "max_bytes": int(cfg["max_file_mb"] * 2**20),
-            "sniff_bytes": int(cfg["sniff_bytes"])}
-    return {**base, **kw}
+    return {**typed(load_config(), IngestSettings).read_limits(), **kw}
 
 
 def read_input(path: Path, **kw) -> InputOutcome:

@@ -243,14 +243,15 @@ def seed_units(seeds_dir: Path = SEEDS) -> list[dict]:
     sys.path.insert(0, str(REPO))
     from pipeline.config import load_config
     from pipeline.ingest.core import read_input
+    from pipeline.ingest.settings import IngestSettings
+    from pipeline.settings import typed
 
-    ingest = load_config().section("ingest")
+    limits = typed(load_config(), IngestSettings).read_limits()
     out = []
     for path in sorted(seeds_dir.glob("*.txt")):
         if path.name in SEED_EXCLUDED:
             continue
-        res = read_input(path, timezone=ingest["timezone"], max_bytes=int(ingest["max_file_mb"] * 2**20),
-                         sniff_bytes=int(ingest["sniff_bytes"]))
+        res = read_input(path, **limits)
         if not res.ok:
             raise SystemExit(f"seed {path.name} did not parse: {res.error}")
         for d in res.result.docs:

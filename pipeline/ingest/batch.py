@@ -63,8 +63,7 @@ def read_inputs(paths: Iterable[str | Path], settings: IngestSettings, *, known_
             batch.outcomes.append(InputOutcome(str(path), sha, size, error=exc))
             continue
         try:
-            outcome = read_input(path, timezone=settings.timezone, max_bytes=settings.max_bytes,
-                                 sniff_bytes=settings.sniff_bytes, forced_format=forced_format,
+            outcome = read_input(path, **settings.read_limits(), forced_format=forced_format,
                                  options=file_options, known_sha=sha,
                                  stream_min_bytes=settings.stream_min_bytes)
         except OSError as exc:

@@ -25,6 +25,10 @@ class IngestSettings:
     def max_bytes(self) -> int:
         return int(self.max_file_mb * 2**20)
 
+    def read_limits(self) -> dict:
+        """``read_input``'s keywords from these settings (time zone, size cap, sniff bytes)."""
+        return {"timezone": self.timezone, "max_bytes": self.max_bytes, "sniff_bytes": self.sniff_bytes}
+
     @property
     def stream_min_bytes(self) -> int:
         return int(self.stream_min_mb * 2**20)

@@ -42,7 +42,7 @@ def export_sample(db_path: str, config: Config, n: int | None = None, strategy: 
     if strategy not in STRATEGIES:
         raise UserError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
     taxonomy = taxonomy_from_config(config.section("classify"))
-    min_chars = classify_settings(config.section("classify")).min_chars
+    classify = classify_settings(config.section("classify"))
     conn = connect(db_path)
     try:
         if not has_own_text(conn):
@@ -56,9 +56,9 @@ def export_sample(db_path: str, config: Config, n: int | None = None, strategy: 
         sent = default_sentiment(conn, run) if run else pd.DataFrame(columns=["doc_id", "label", "score", "method"])
     finally:
         conn.close()
-    picked = pick_documents(docs, locs, coded, scores, sent, run, strategy=strategy, n=n, min_chars=min_chars,
-                            theme_threshold=classify_settings(config.section("classify")).theme_threshold,
-                            seed=classify_settings(config.section("classify")).random_seed)
+    picked = pick_documents(docs, locs, coded, scores, sent, run, strategy=strategy, n=n, min_chars=classify.min_chars,
+                            theme_threshold=classify.theme_threshold,
+                            seed=classify.random_seed)
     records = export_records(picked, taxonomy.names)
     folder = Path(out_dir) if out_dir else resolve_path(settings.export_dir)
     folder.mkdir(parents=True, exist_ok=True)

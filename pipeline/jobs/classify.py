@@ -170,7 +170,8 @@ def _labelled(conn, config: Config, encoder: Encoder, coders: Sequence[str] | No
     codes = read_codes(conn)
     if codes.empty:
         raise TrainingDataError("no codes stored", "import some with `probation-corpus annotate import FILE --coder NAME`")
-    gold = consolidate(codes, typed(config, AnnotateSettings).adjudicator, coders)
+    adjudicator = typed(config, AnnotateSettings).adjudicator
+    gold = consolidate(codes, adjudicator, coders)
     docs = classify_inputs(conn, gold["doc_id"].unique().tolist())
     docs["context"] = [context_text(t, o) for t, o in zip(docs["post_title"], docs["post_own_text"])]
     settings = classify_settings(section)
@@ -181,7 +182,7 @@ def _labelled(conn, config: Config, encoder: Encoder, coders: Sequence[str] | No
                         real_weight=params.real_weight, sentences=params.needs_sentences)
     used = codes[codes["doc_id"].isin(data.doc_ids)]
     info = {"coders": sorted(used["coder"].unique().tolist()), "gold_rule": "majority vote; ties to "
-            + (typed(config, AnnotateSettings).adjudicator or "nobody (left out)"),
+            + (adjudicator or "nobody (left out)"),
             "left_out_short_or_missing": int(gold["doc_id"].nunique() - len(data.doc_ids)),
             **data.counts()}
     return data, taxonomy, info
