@@ -27,7 +27,8 @@ files, which hold text and stay outside the repository):
 
 `add` (the second, third and fourth gatherings; `--dry-run` checks a raw folder and writes its
 units to ``--out`` without touching the manifest) keeps every existing manifest row and id, numbers the new web
-units after the highest existing id and refuses pages already in the manifest. Its
+units after the highest existing id (or from ``--first-id``, when two gatherers work at
+once and each takes a range) and refuses pages already in the manifest. Its
 ``records.jsonl`` may hold only the part of each excerpt that the units use (a prefix of
 the tool's excerpt string): positions count from the excerpt's start, so `rebuild` from
 the full saved answers gives the same texts.
@@ -361,6 +362,10 @@ def cmd_add(args) -> int:
     old_pages = {r["page"] for r in rows if "page" in r}
     units, info = gather(raw, reserved, skip_pages=old_pages)
     first = next_web_number(rows)
+    if getattr(args, "first_id", None) is not None:
+        if args.first_id < first:
+            raise SystemExit(f"--first-id {args.first_id} is not after the highest id in the manifest (next: {first})")
+        first = args.first_id
     for i, u in enumerate(units):
         u["unit_id"] = f"w{first + i:04d}"
         u["paragraphs"] = paragraphs(u["text"])
@@ -509,6 +514,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reserve", default=str(RESERVE))
     p.add_argument("--dry-run", action="store_true",
                    help="check the raw folder and write units.jsonl to --out; leave the manifest as it is")
+    p.add_argument("--first-id", type=int, default=None,
+                   help="number the new web units from this one (two gatherers working at once each take a range)")
     p = sub.add_parser("build", help="(gatherer only) build units and manifest from raw records")
     p.add_argument("--raw", required=True)
     p.add_argument("--out", required=True)

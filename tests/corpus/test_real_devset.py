@@ -321,3 +321,22 @@ def test_add_dry_run_writes_units_but_leaves_the_manifest(tmp_path):
     assert rd.main(args) == 0
     rows = rd.read_manifest(manifest)
     assert [r["unit_id"] for r in rows] == ["w0003", "w0004"] and rows[1]["sha256"] == units[0]["sha256"]
+
+
+def test_add_first_id_numbers_a_range_and_refuses_one_already_used(tmp_path):
+    old = [dict(unit_id="w0003", url="https://example.org/old", page="example.org/old", year=2099,
+                kind="post", query="q", position=0, length=5, sha256="0" * 64)]
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in old), encoding="utf-8")
+    recs = [{"q": "q r", "url": "https://example.org/range", "kind": "article",
+             "ex": "Invented range text.\nAnother invented line."}]
+    raw = _raw_folder(tmp_path, recs, [{"q": "q r", "urls": [recs[0]["url"]]}])
+    reserve = tmp_path / "reserve.txt"
+    reserve.write_text("# none\n", encoding="utf-8")
+    args = ["add", "--raw", str(raw), "--out", str(tmp_path / "out"), "--manifest", str(manifest),
+            "--reserve", str(reserve), "--dry-run"]
+    with pytest.raises(SystemExit, match="not after the highest id"):
+        rd.main(args + ["--first-id", "3"])
+    assert rd.main(args + ["--first-id", "50"]) == 0
+    units = [json.loads(x) for x in (tmp_path / "out" / "units.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [u["unit_id"] for u in units] == ["w0050"]
