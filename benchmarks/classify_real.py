@@ -422,6 +422,7 @@ METHODS = {
         calibrate=True, real_weight=10.0, class_bias="inner_cv", theme_sentence_pooling="max")),
     "mpnet, calibrated + sentence stance, real x3": ("mpnet", dict(calibrate=True, real_weight=3.0,
                                                                    focus="sentences")),
+    "mpnet, calibrated, real x10": ("mpnet", dict(calibrate=True, real_weight=10.0)),
 }
 ENCODERS = {"minilm": "all-MiniLM-L6-v2", "mpnet": "all-mpnet-base-v2"}
 
