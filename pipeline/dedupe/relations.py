@@ -21,9 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
+# Bump when ``build_duplicates`` or ``duplicate_groups`` changes: stored duplicate groups
+# built by another version are all rebuilt on the next run.
+GROUPS_VERSION = 1
+
 DUP_COLUMNS = ["doc_id", "canonical_id", "relation", "similarity", "method"]
+GROUP_COLUMNS = ["doc_id", "group_id"]
 COPY_RELATIONS = ("exact", "near", "contained_in")
 
 
@@ -130,6 +136,46 @@ def build_duplicates(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.
         rows.append((a, b, rel, round(sim, 4), method))
     out = pd.DataFrame(rows, columns=DUP_COLUMNS)
     return out.sort_values(["doc_id", "canonical_id"]).reset_index(drop=True)
+
+
+def duplicate_groups(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.DataFrame) -> pd.DataFrame:
+    """``doc_id, group_id`` of every document in a duplicate group of two or more.
+
+    A group is a connected component of the graph whose edges are the exact-hash links
+    (documents with words and the same ``clean_hash``) and every given pair (``near_pairs``
+    ``a, b``; ``coverage`` ``doc_a, doc_b``), whatever its evidence; ``group_id`` is its
+    smallest doc_id. ``build_duplicates`` is local to groups: every row it gives links two
+    documents of one group, and a group's rows depend only on its own documents, their
+    pairs and their order among themselves. So the duplicates of a set of whole groups
+    are ``build_duplicates`` over those documents and pairs alone, with a rank of just
+    those documents (``chronological_rank`` of a subset keeps their order); this is what
+    lets a run recompute only the groups a new or changed document touches. (The groups
+    are at least as coarse as the clusters and lineage they hold, which is all that
+    locality needs.) Same columns as ``build_duplicates``' inputs; sorted by doc_id."""
+    live = docs[docs["n_tokens"] > 0]
+    live = live[live["clean_hash"].duplicated(keep=False)]
+    first = live.groupby("clean_hash", sort=False)["doc_id"].transform("first")
+    a = np.concatenate([near_pairs["a"].to_numpy(object), coverage["doc_a"].to_numpy(object),
+                        live["doc_id"].to_numpy(object)])
+    b = np.concatenate([near_pairs["b"].to_numpy(object), coverage["doc_b"].to_numpy(object),
+                        first.to_numpy(object)])
+    if not len(a):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in GROUP_COLUMNS})
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    names, codes = np.unique(np.concatenate([a, b]).astype(str), return_inverse=True)
+    names = names.astype(object)
+    ca, cb = codes[:len(a)], codes[len(a):]
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (ca, cb)), shape=(len(names), len(names)))
+    _, label = connected_components(graph, directed=False)
+    sizes = np.bincount(label)
+    # names are sorted, so the smallest code of each label is the group's smallest doc_id
+    first_of = np.full(len(sizes), len(names), dtype=np.int64)
+    np.minimum.at(first_of, label, np.arange(len(names)))
+    keep = sizes[label] >= 2
+    return pd.DataFrame({"doc_id": pd.Series(names[keep], dtype=object),
+                         "group_id": pd.Series(names[first_of[label[keep]]], dtype=object)})
 
 
 _Edges = dict[tuple[str, str], tuple[float, str]]
@@ -278,5 +324,5 @@ def _drop_shared_lineage(linked: dict[tuple[str, str], tuple[str, float]], rows:
             del linked[(a, b)]
 
 
-__all__ = ["RelationOptions", "classify_pair", "chronological_rank", "build_duplicates", "pair_can_relate",
-           "pair_evidence", "DUP_COLUMNS", "COPY_RELATIONS"]
+__all__ = ["RelationOptions", "classify_pair", "chronological_rank", "build_duplicates", "duplicate_groups",
+           "pair_can_relate", "pair_evidence", "DUP_COLUMNS", "GROUP_COLUMNS", "GROUPS_VERSION", "COPY_RELATIONS"]
