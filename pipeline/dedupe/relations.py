@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 # Bump when ``build_duplicates`` or ``duplicate_groups`` changes: stored duplicate groups
 # built by another version are all rebuilt on the next run.
@@ -161,9 +163,6 @@ def duplicate_groups(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.
                         first.to_numpy(object)])
     if not len(a):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in GROUP_COLUMNS})
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     names, codes = np.unique(np.concatenate([a, b]).astype(str), return_inverse=True)
     names = names.astype(object)
     ca, cb = codes[:len(a)], codes[len(a):]
