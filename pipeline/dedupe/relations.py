@@ -19,6 +19,7 @@ stays, and its copied passage is a quote segment, not its own words.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,6 +126,27 @@ def build_duplicates(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.
     then truncated copies, ``contains`` lineage, and lineage shared through a common
     earlier document dropped.
     """
+    return duplicates_and_groups(docs, near_pairs, coverage, rank, opts)[0]
+
+
+def duplicates_and_groups(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.DataFrame,
+                          rank: pd.Series, opts: RelationOptions,
+                          nodes: Iterable[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``build_duplicates``' rows, and the duplicate groups they were built from:
+    ``doc_id, group_id`` of every document of a given pair, of an exact-hash group, or
+    of ``nodes``, sorted by doc_id.
+
+    A group is a connected component of the links that take part in the build: exact
+    copies (documents with words and the same ``clean_hash``) and the pairs classified
+    as a relation (pairs classified as unrelated, or with a document under
+    ``min_words``, add nothing); ``group_id`` is its smallest doc_id (a document on its
+    own is its own group). ``build_duplicates`` is local to groups: every row it gives
+    links two documents of one group, and a group's rows depend only on its documents,
+    their pairs and their order among themselves. So the rows of a set of whole groups
+    are ``build_duplicates`` over those documents and their pairs alone, with a rank of
+    just those documents (``chronological_rank`` of a subset keeps their order); this
+    is what lets a run rebuild only the groups a new or changed document touches
+    (``pipeline.store.dedupe.affected_docs`` says which, and why they are whole)."""
     ntok = dict(zip(docs["doc_id"], docs["n_tokens"]))
     order = dict(zip(rank.index, rank.to_numpy().tolist()))
     uf, edge_sim = _exact_groups(docs)
@@ -137,44 +159,35 @@ def build_duplicates(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.
         method = "shingle_containment" if rel == "contained_in" else "shingle_alignment"
         rows.append((a, b, rel, round(sim, 4), method))
     out = pd.DataFrame(rows, columns=DUP_COLUMNS)
-    return out.sort_values(["doc_id", "canonical_id"]).reset_index(drop=True)
+    edges = list(edge_sim) + [(late, early) for late, early, _, _ in classified]
+    all_nodes = np.concatenate([near_pairs["a"].to_numpy(object), near_pairs["b"].to_numpy(object),
+                                coverage["doc_a"].to_numpy(object), coverage["doc_b"].to_numpy(object),
+                                np.asarray(list(nodes), dtype=object)])
+    return out.sort_values(["doc_id", "canonical_id"]).reset_index(drop=True), _components(edges, all_nodes)
 
 
-def duplicate_groups(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.DataFrame) -> pd.DataFrame:
-    """``doc_id, group_id`` of every document in a duplicate group of two or more.
+def duplicate_groups(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.DataFrame, rank: pd.Series,
+                     opts: RelationOptions, nodes: Iterable[str] = ()) -> pd.DataFrame:
+    """The groups of ``duplicates_and_groups`` alone."""
+    return duplicates_and_groups(docs, near_pairs, coverage, rank, opts, nodes)[1]
 
-    A group is a connected component of the graph whose edges are the exact-hash links
-    (documents with words and the same ``clean_hash``) and every given pair (``near_pairs``
-    ``a, b``; ``coverage`` ``doc_a, doc_b``), whatever its evidence; ``group_id`` is its
-    smallest doc_id. ``build_duplicates`` is local to groups: every row it gives links two
-    documents of one group, and a group's rows depend only on its own documents, their
-    pairs and their order among themselves. So the duplicates of a set of whole groups
-    are ``build_duplicates`` over those documents and pairs alone, with a rank of just
-    those documents (``chronological_rank`` of a subset keeps their order); this is what
-    lets a run recompute only the groups a new or changed document touches. (The groups
-    are at least as coarse as the clusters and lineage they hold, which is all that
-    locality needs.) Same columns as ``build_duplicates``' inputs; sorted by doc_id."""
-    live = docs[docs["n_tokens"] > 0]
-    live = live[live["clean_hash"].duplicated(keep=False)]
-    first = live.groupby("clean_hash", sort=False)["doc_id"].transform("first")
-    a = np.concatenate([near_pairs["a"].to_numpy(object), coverage["doc_a"].to_numpy(object),
-                        live["doc_id"].to_numpy(object)])
-    b = np.concatenate([near_pairs["b"].to_numpy(object), coverage["doc_b"].to_numpy(object),
-                        first.to_numpy(object)])
-    if not len(a):
+
+def _components(edges: list[tuple[str, str]], nodes: np.ndarray) -> pd.DataFrame:
+    """``doc_id, group_id`` (the component's smallest doc_id) of every node and edge end."""
+    ends = np.asarray([d for e in edges for d in e], dtype=object)
+    every = np.concatenate([ends, nodes])
+    if not len(every):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in GROUP_COLUMNS})
-    names, codes = np.unique(np.concatenate([a, b]).astype(str), return_inverse=True)
+    names, codes = np.unique(every.astype(str), return_inverse=True)
     names = names.astype(object)
-    ca, cb = codes[:len(a)], codes[len(a):]
-    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (ca, cb)), shape=(len(names), len(names)))
+    ca, cb = codes[:len(ends)][0::2], codes[:len(ends)][1::2]
+    graph = coo_matrix((np.ones(len(ca), dtype=np.int8), (ca, cb)), shape=(len(names), len(names)))
     _, label = connected_components(graph, directed=False)
-    sizes = np.bincount(label)
     # names are sorted, so the smallest code of each label is the group's smallest doc_id
-    first_of = np.full(len(sizes), len(names), dtype=np.int64)
+    first_of = np.full(label.max() + 1, len(names), dtype=np.int64)
     np.minimum.at(first_of, label, np.arange(len(names)))
-    keep = sizes[label] >= 2
-    return pd.DataFrame({"doc_id": pd.Series(names[keep], dtype=object),
-                         "group_id": pd.Series(names[first_of[label[keep]]], dtype=object)})
+    return pd.DataFrame({"doc_id": pd.Series(names, dtype=object),
+                         "group_id": pd.Series(names[first_of[label]], dtype=object)})
 
 
 _Edges = dict[tuple[str, str], tuple[float, str]]
@@ -324,4 +337,5 @@ def _drop_shared_lineage(linked: dict[tuple[str, str], tuple[str, float]], rows:
 
 
 __all__ = ["RelationOptions", "classify_pair", "chronological_rank", "build_duplicates", "duplicate_groups",
+           "duplicates_and_groups",
            "pair_can_relate", "pair_evidence", "DUP_COLUMNS", "GROUP_COLUMNS", "GROUPS_VERSION", "COPY_RELATIONS"]

@@ -16,9 +16,7 @@ from pipeline.dedupe import (
     DedupeOptions,
     Hashed,
     StoredIndex,
-    build_duplicates,
     chronological_rank,
-    duplicate_groups,
     from_bytes,
     hash_documents,
     link_new,
@@ -28,7 +26,7 @@ from pipeline.dedupe import (
 from pipeline.dedupe.blocks import BLOCK_COLUMNS
 from pipeline.dedupe.core import chunks
 from pipeline.dedupe.minhash import band_table
-from pipeline.dedupe.relations import GROUPS_VERSION
+from pipeline.dedupe.relations import GROUPS_VERSION, duplicates_and_groups
 from pipeline.jobs.context import JobContext
 from pipeline.settings import settings_key
 from pipeline.store import connect, transaction
@@ -54,7 +52,7 @@ def _rebuild_groups(conn, opts: DedupeOptions, new_ids: list[str], run_id: str |
     database from before m0018) or ``dedupe.full_rebuild`` is set; otherwise only the
     groups with a new or changed document (``store.affected_docs``), from their own
     pairs and ranks, leaving every other row as stored. Both give the same table
-    (``relations.duplicate_groups``: ``build_duplicates`` is local to groups)."""
+    (``relations.duplicates_and_groups``: ``build_duplicates`` is local to groups)."""
     rel = opts.relations
     floor = min(rel.contain_threshold, rel.contains_min_share)
     key = settings_key(LOGIC_VERSION, GROUPS_VERSION, rel)
@@ -64,8 +62,9 @@ def _rebuild_groups(conn, opts: DedupeOptions, new_ids: list[str], run_id: str |
         info = store.doc_info(conn, affected)
         rank = chronological_rank(store.doc_order_frame(conn, affected))
         near, cov = store.relatable_pairs(conn, rel.near_threshold, floor, affected)
-        dups = build_duplicates(info, near, cov, rank, rel)
-        store.replace_groups(conn, duplicate_groups(info, near, cov), affected)
+        nodes = store.affected_with_pairs(conn, rel.near_threshold, floor) if affected else ()
+        dups, groups = duplicates_and_groups(info, near, cov, rank, rel, nodes)
+        store.replace_groups(conn, groups, affected)
         return store.replace_duplicates(conn, dups, run_id, affected) | {"docs": len(info)}
 
     if full:

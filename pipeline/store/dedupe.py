@@ -377,34 +377,40 @@ def affected_docs(conn: duckdb.DuckDBPyConnection, new_ids: list[str], near_thre
     change, as the temporary table ``AFFECTED`` for the scoped reads and writes; yields
     how many there are. Call after the run's evidence is written.
 
-    Seeds: the new documents; the other end of every relatable pair (the same filter
-    as ``relatable_pairs``) with one of them; the documents with words sharing a new
-    document's clean hash; and every grouped document whose publication-order fields
-    changed since its group was built. Then every member of a seed's stored group.
-    Every pair a new document lost or gained has an end among the seeds, and every other
-    pair lies inside one stored group, so the result is whole groups of the current
-    pairs, and every stored group it touches is in it whole."""
+    Changed documents: the new ones, and every stored group member whose
+    publication-order fields changed since its group was built (the order decides
+    which document of a pair is the later, hence the pair's relation). Seeds: the
+    changed documents; the other end of every relatable pair (the filter of
+    ``relatable_pairs``) with one of them; the documents with words sharing a new
+    document's clean hash. Then every member of a seed's stored group. A link that
+    takes part in the build (``relations.duplicates_and_groups``) and was not there
+    before, or is gone, has an end among the seeds (its evidence, its order or a clean
+    hash changed); every other link lies inside one stored group. So the result is
+    whole groups, old and new."""
     with registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})):
         conn.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _dedupe_seeds AS
-            WITH new_hashes AS (
+            WITH changed AS (
+                SELECT doc_id FROM _new
+                UNION SELECT g.doc_id FROM dedupe_groups g
+                      LEFT JOIN document_rows d ON d.doc_id = g.doc_id
+                      LEFT JOIN document_rows p ON p.doc_id = d.post_id
+                      WHERE {_ORDER_KEY} IS DISTINCT FROM g.order_key
+            ),
+            new_hashes AS (
                 SELECT DISTINCT c.clean_hash FROM clean_docs c JOIN _new USING (doc_id)
                 JOIN dedupe_signatures s USING (doc_id) WHERE s.n_tokens > 0
             )
-            SELECT doc_id FROM _new
-            UNION SELECT a FROM dedupe_near_pairs WHERE jaccard >= $1 AND b IN (SELECT doc_id FROM _new)
-            UNION SELECT b FROM dedupe_near_pairs WHERE jaccard >= $1 AND a IN (SELECT doc_id FROM _new)
+            SELECT doc_id FROM changed
+            UNION SELECT a FROM dedupe_near_pairs WHERE jaccard >= $1 AND b IN (SELECT doc_id FROM changed)
+            UNION SELECT b FROM dedupe_near_pairs WHERE jaccard >= $1 AND a IN (SELECT doc_id FROM changed)
             UNION SELECT doc_a FROM dedupe_coverage WHERE (cov_a >= $2 OR cov_b >= $2)
-                                                      AND doc_b IN (SELECT doc_id FROM _new)
+                                                      AND doc_b IN (SELECT doc_id FROM changed)
             UNION SELECT doc_b FROM dedupe_coverage WHERE (cov_a >= $2 OR cov_b >= $2)
-                                                      AND doc_a IN (SELECT doc_id FROM _new)
+                                                      AND doc_a IN (SELECT doc_id FROM changed)
             UNION SELECT c.doc_id FROM clean_docs c JOIN dedupe_signatures s USING (doc_id)
                   WHERE s.n_tokens > 0 AND c.clean_hash IN (SELECT clean_hash FROM new_hashes)
-            UNION SELECT g.doc_id FROM dedupe_groups g
-                  LEFT JOIN document_rows d ON d.doc_id = g.doc_id
-                  LEFT JOIN document_rows p ON p.doc_id = d.post_id
-                  WHERE {_ORDER_KEY} IS DISTINCT FROM g.order_key
             """, [near_threshold, floor])
     try:
         conn.execute(
@@ -418,6 +424,20 @@ def affected_docs(conn: duckdb.DuckDBPyConnection, new_ids: list[str], near_thre
     finally:
         conn.execute("DROP TABLE IF EXISTS _dedupe_seeds")
         conn.execute(f"DROP TABLE IF EXISTS {AFFECTED}")
+
+
+def affected_with_pairs(conn: duckdb.DuckDBPyConnection, near_threshold: float, floor: float) -> list[str]:
+    """The documents of ``affected_docs`` with a relatable pair (with any document): in a
+    full rebuild they are ends of the pairs read, so they have a stored group (of their
+    own if no pair of theirs takes part), whose order is watched."""
+    return [r[0] for r in conn.execute(
+        f"""
+        SELECT a FROM dedupe_near_pairs WHERE jaccard >= $1 AND {_in_affected('a')}
+        UNION SELECT b FROM dedupe_near_pairs WHERE jaccard >= $1 AND {_in_affected('b')}
+        UNION SELECT doc_a FROM dedupe_coverage WHERE (cov_a >= $2 OR cov_b >= $2) AND {_in_affected('doc_a')}
+        UNION SELECT doc_b FROM dedupe_coverage WHERE (cov_a >= $2 OR cov_b >= $2) AND {_in_affected('doc_b')}
+        ORDER BY 1
+        """, [near_threshold, floor]).fetchall()]
 
 
 def replace_groups(conn: duckdb.DuckDBPyConnection, groups: pd.DataFrame, affected: bool = False) -> None:
@@ -443,7 +463,7 @@ def set_memory_limit(conn: duckdb.DuckDBPyConnection, megabytes: int) -> None:
         conn.execute(f"SET memory_limit = '{int(megabytes)}MB'")
 
 
-__all__ = ["AFFECTED", "affected_docs", "build_key", "write_build_key", "replace_groups", "relation_counts",
+__all__ = ["AFFECTED", "affected_docs", "affected_with_pairs", "build_key", "write_build_key", "replace_groups", "relation_counts",
            "set_memory_limit", "doc_order_frame", "stale_signature_keys", "reset", "docs_to_dedupe", "forget_docs",
            "write_signatures", "write_shingles", "write_blocks", "blocks_for", "doc_hashes_for", "doc_info",
            "write_bands", "bands_matching", "bands_of", "signatures_without_bands", "shingles_of", "postings_needed",

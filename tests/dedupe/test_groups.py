@@ -13,7 +13,7 @@ import pandas as pd
 
 from pipeline.config import load_config
 from pipeline.dedupe import DedupeOptions, chronological_rank, duplicate_groups, hash_documents, link_new, memory_index
-from pipeline.dedupe.relations import build_duplicates, pair_can_relate
+from pipeline.dedupe.relations import build_duplicates, duplicates_and_groups, pair_can_relate
 from pipeline.store import connect
 from tests.dedupe.test_vectorised import _generated_docs
 from tests.stagekit import run_stages
@@ -38,6 +38,16 @@ PAY = ("Nobody in the team has had a pay rise worth the name since the reorganis
        "take three months to come through, so the younger officers are quietly applying to the police and the "
        "council instead of waiting for a career structure that never arrives.")
 PAY_TYPO = PAY.replace("reorganisation", "reorganisaton").replace("quietly", "quietely")
+# QUOTER quotes the first 20 of QUOTED's 33 words (61%) inside far more words of its own:
+# it "contains" QUOTED when QUOTED is earlier, and is unrelated to it when QUOTED is later.
+_QUOTED = ("the new case management system logs every contact twice and still loses the notes from home visits "
+           "so the same risk assessment ends up being typed three times by three different people")
+QUOTED = _QUOTED[0].upper() + _QUOTED[1:] + "."
+QUOTER = ("Somebody on here said that " + " ".join(_QUOTED.split()[:20]) + " and that is only half of it. The "
+          "real problem is that nobody who designed it ever sat through a supervision session or a breach "
+          "hearing, so the screens follow the order a contractor imagined rather than the order in which a "
+          "probation officer actually learns things about a person, and every workaround we invent is another "
+          "place for information to hide from the next officer who picks up the case after we have gone.")
 FILLER = "The car park barrier has been stuck open since Easter and nobody seems to mind very much at all."
 
 
@@ -76,12 +86,14 @@ def test_duplicates_are_local_to_their_groups():
     ev = link_new(hashed, memory_index(docs, hashed, rank), OPTS)
     info = docs[["doc_id", "clean_hash"]].assign(n_tokens=docs["doc_id"].map(lambda d: len(hashed.tokens[d])))
     near, cov = pair_can_relate(ev.near, ev.coverage, OPTS.relations)
-    whole = build_duplicates(info, near, cov, rank, OPTS.relations)
-    groups = duplicate_groups(info, near, cov)
-    assert groups["group_id"].nunique() >= 5 and len(whole)
+    whole, groups = duplicates_and_groups(info, near, cov, rank, OPTS.relations)
+    pd.testing.assert_frame_equal(whole, build_duplicates(info, near, cov, rank, OPTS.relations))
+    sizes = groups.groupby("group_id").size()
+    assert (sizes >= 2).sum() >= 5 and (sizes == 1).sum() >= 5 and len(whole)
+    assert set(groups["doc_id"]) == set(near["a"]) | set(near["b"]) | set(cov["doc_a"]) | set(cov["doc_b"]) | set(
+        info[info["n_tokens"].gt(0) & info["clean_hash"].duplicated(keep=False)]["doc_id"])
     group_of = dict(zip(groups["doc_id"], groups["group_id"]))
     assert all(group_of[a] == group_of[b] for a, b in zip(whole["doc_id"], whole["canonical_id"]))
-    assert set(groups["group_id"]) <= set(groups["doc_id"])
     assert all(g == min(m) for g, m in groups.groupby("group_id")["doc_id"])
     parts = []
     for _, members in groups.groupby("group_id")["doc_id"]:
@@ -95,17 +107,21 @@ def test_duplicates_are_local_to_their_groups():
                                   whole, check_dtype=False)
 
 
-def test_groups_of_nothing_and_of_exact_copies():
-    info = pd.DataFrame({"doc_id": ["a", "b", "c", "d", "e"], "clean_hash": ["h1", "h1", "h2", "h0", "h0"],
-                         "n_tokens": [9, 9, 9, 0, 0]})
+def test_groups_link_only_what_takes_part():
+    """Exact copies with words and pairs classified as a relation join groups; a pair
+    classified as unrelated leaves its two documents in groups of their own."""
+    info = pd.DataFrame({"doc_id": ["a", "b", "c", "d", "e", "f"], "clean_hash": ["h1", "h1", "h2", "h0", "h0", "h3"],
+                         "n_tokens": [20, 20, 20, 0, 0, 20]})
+    rank = pd.Series(range(6), index=list("abcdef"))
     empty_near = pd.DataFrame({"a": pd.Series(dtype=object), "b": pd.Series(dtype=object), "jaccard": []})
-    empty_cov = pd.DataFrame({c: pd.Series(dtype=object) for c in ("doc_a", "doc_b")})
-    got = duplicate_groups(info, empty_near, empty_cov)
-    assert got.values.tolist() == [["a", "a"], ["b", "a"]]  # documents without words are no exact copies
-    cov = pd.DataFrame({"doc_a": ["c"], "doc_b": ["b"]})
-    got = duplicate_groups(info, empty_near, cov)
-    assert got.values.tolist() == [["a", "a"], ["b", "a"], ["c", "a"]]
-    assert duplicate_groups(info.iloc[2:], empty_near, empty_cov).empty
+    cov = pd.DataFrame({"doc_a": ["c", "b", "f", "c"], "doc_b": ["b", "c", "c", "f"], "cov_a": [0.6, 0.7, 0.55, 0.1],
+                        "cov_b": [0.7, 0.6, 0.1, 0.55], "gap_a": [6, 6, 5, 15]})
+    got = duplicate_groups(info, empty_near, cov.iloc[:0], rank, OPTS.relations, nodes=["f"])
+    assert got.values.tolist() == [["a", "a"], ["b", "a"], ["f", "f"]]  # no words: no exact copies
+    got = duplicate_groups(info, empty_near, cov, rank, OPTS.relations)
+    # c holds 70% of the earlier b: "contains" (a link); the later f holds 10% of c, and 55% of f is
+    # in c (relatable, but neither a copy nor a quotation of c): nothing
+    assert got.values.tolist() == [["a", "a"], ["b", "a"], ["c", "a"], ["f", "f"]]
 
 
 def test_increments_equal_one_full_run(tmp_path, write_dump):
@@ -192,6 +208,32 @@ def test_a_changed_date_rebuilds_its_group(tmp_path, write_dump):
     # nothing new: nothing rebuilt
     s = run_stages(db, [], stages=("dedupe",))["dedupe"]
     assert s["rebuilt_docs"] == 0 and s["duplicates_added"] == s["duplicates_removed"] == 0
+
+
+def test_a_date_that_turns_a_pair_into_a_relation_rebuilds_both(tmp_path, write_dump):
+    """A pair that took no part (the quoting text was the earlier) becomes a "contains"
+    when the quoted text's post is dated earlier: its two documents were in groups of
+    their own, and are rebuilt together."""
+    quoted = write_dump("quoted.txt", "Wednesday, 10 July 2019", "Systems", "A post.\n\nAnon", [QUOTED])
+    quoter = write_dump("quoter.txt", "Friday, 5 July 2019", "More systems", "Another post.\n\nAnon", [QUOTER])
+    db, copy = str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb")
+    run_stages(db, [quoted, quoter], stages=STAGES)
+    a, b = _doc(db, QUOTED), _doc(db, QUOTER)
+    conn = connect(db)
+    assert conn.execute("SELECT count(*) FROM duplicate_rows").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM dedupe_groups WHERE doc_id = group_id AND doc_id IN (?, ?)",
+                        [a, b]).fetchone()[0] == 2  # watched, each in a group of its own
+    conn.execute("UPDATE document_rows SET published_at = TIMESTAMP '2019-07-01 09:00:00' "
+                 "WHERE title = 'Systems'")  # what ingest does when a post's time becomes known
+    conn.close()
+    shutil.copy(db, copy)
+    s = run_stages(db, [], stages=("dedupe",))["dedupe"]
+    assert s["groups_rebuilt"] == "changed" and s["duplicates_added"] == 1
+    run_stages(copy, [], stages=("dedupe",), dedupe={"full_rebuild": True})
+    assert _rows(db) == _rows(copy)
+    conn = connect(db, read_only=True)
+    assert conn.execute("SELECT doc_id, canonical_id, relation FROM duplicate_rows").fetchall() == [(b, a, "contains")]
+    conn.close()
 
 
 def test_relation_settings_change_or_old_database_rebuilds_every_group(tmp_path, write_dump):

@@ -1,11 +1,11 @@
 """Incremental dedupe (issue 13): the duplicate groups the duplicates table was built
 from, so a run recomputes only the groups a new or changed document touches.
 
-- ``dedupe_groups``: each document in a group of two or more (a connected component of
-  the exact-hash links and the relatable pairs, ``pipeline.dedupe.relations.duplicate_groups``),
-  its group (the group's smallest doc_id), and the digest of what its publication rank
-  depends on when the group was built (a document whose date changes since is recomputed
-  with its group).
+- ``dedupe_groups``: each document with a relatable pair or an exact copy, its group
+  (a connected component of the links that took part in the build,
+  ``pipeline.dedupe.relations.duplicates_and_groups``; the group's smallest doc_id),
+  and the digest of what its publication rank depended on when the group was built (a
+  document whose date changes since is rebuilt with its group and its partners).
 - ``dedupe_build``: one row, the digest of the relation settings the stored groups and
   duplicates were built with; a different one (or none: a new database, or one from
   before this migration) rebuilds every group.
