@@ -62,7 +62,7 @@ def _rebuild_groups(conn, opts: DedupeOptions, new_ids: list[str], run_id: str |
         info = store.doc_info(conn, affected)
         rank = chronological_rank(store.doc_order_frame(conn, affected))
         near, cov = store.relatable_pairs(conn, rel.near_threshold, floor, affected)
-        nodes = store.affected_with_pairs(conn, rel.near_threshold, floor) if affected else ()
+        nodes = store.affected_with_pairs(conn) if affected else ()
         dups, groups = duplicates_and_groups(info, near, cov, rank, rel, nodes)
         store.replace_groups(conn, groups, affected)
         return store.replace_duplicates(conn, dups, run_id, affected) | {"docs": len(info)}

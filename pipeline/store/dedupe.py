@@ -14,6 +14,7 @@ from pipeline.store.connection import registered
 
 
 AFFECTED = "_dedupe_affected"  # temp table of ``affected_docs``: the documents a run's rebuild reads
+_RELATABLE = "_dedupe_relatable"  # temp table of ``affected_docs``: every relatable pair (a < b)
 
 # What a document's publication rank depends on (``relations.chronological_rank``), as one
 # digest: its time (else its post's), post, kind and position (``d``: the document's
@@ -311,16 +312,17 @@ def relatable_pairs(conn: duckdb.DuckDBPyConnection, near_threshold: float,
     these rows alone, and memory follows the related pairs, not every LSH candidate.
     With ``affected``: only the pairs between documents of ``affected_docs`` (whole
     groups: no relatable pair leaves them)."""
-    near_scope = f" AND {_in_affected('a', 'b')}" if affected else ""
-    cov_scope = f" AND {_in_affected('doc_a', 'doc_b')}" if affected else ""
-    conn.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _relatable AS
-        SELECT a, b FROM dedupe_near_pairs WHERE jaccard >= ?{near_scope}
-        UNION
-        SELECT least(doc_a, doc_b), greatest(doc_a, doc_b) FROM dedupe_coverage
-        WHERE (cov_a >= ? OR cov_b >= ?){cov_scope}
-        """, [near_threshold, floor, floor])
+    if affected:  # the relatable pairs ``affected_docs`` found, between affected documents
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE _relatable AS SELECT a, b FROM {_RELATABLE} "
+                     f"WHERE {_in_affected('a', 'b')}")
+    else:
+        conn.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _relatable AS
+            SELECT a, b FROM dedupe_near_pairs WHERE jaccard >= ?
+            UNION
+            SELECT least(doc_a, doc_b), greatest(doc_a, doc_b) FROM dedupe_coverage WHERE cov_a >= ? OR cov_b >= ?
+            """, [near_threshold, floor, floor])
     try:
         near = conn.execute("SELECT n.a, n.b, n.jaccard FROM dedupe_near_pairs n JOIN _relatable r USING (a, b) "
                             "ORDER BY n.a, n.b").df()
@@ -387,6 +389,13 @@ def affected_docs(conn: duckdb.DuckDBPyConnection, new_ids: list[str], near_thre
     before, or is gone, has an end among the seeds (its evidence, its order or a clean
     hash changed); every other link lies inside one stored group. So the result is
     whole groups, old and new."""
+    conn.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {_RELATABLE} AS
+        SELECT a, b FROM dedupe_near_pairs WHERE jaccard >= $1
+        UNION
+        SELECT least(doc_a, doc_b), greatest(doc_a, doc_b) FROM dedupe_coverage WHERE cov_a >= $2 OR cov_b >= $2
+        """, [near_threshold, floor])
     with registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})):
         conn.execute(
             f"""
@@ -403,15 +412,11 @@ def affected_docs(conn: duckdb.DuckDBPyConnection, new_ids: list[str], near_thre
                 JOIN dedupe_signatures s USING (doc_id) WHERE s.n_tokens > 0
             )
             SELECT doc_id FROM changed
-            UNION SELECT a FROM dedupe_near_pairs WHERE jaccard >= $1 AND b IN (SELECT doc_id FROM changed)
-            UNION SELECT b FROM dedupe_near_pairs WHERE jaccard >= $1 AND a IN (SELECT doc_id FROM changed)
-            UNION SELECT doc_a FROM dedupe_coverage WHERE (cov_a >= $2 OR cov_b >= $2)
-                                                      AND doc_b IN (SELECT doc_id FROM changed)
-            UNION SELECT doc_b FROM dedupe_coverage WHERE (cov_a >= $2 OR cov_b >= $2)
-                                                      AND doc_a IN (SELECT doc_id FROM changed)
+            UNION SELECT a FROM {_RELATABLE} WHERE b IN (SELECT doc_id FROM changed)
+            UNION SELECT b FROM {_RELATABLE} WHERE a IN (SELECT doc_id FROM changed)
             UNION SELECT c.doc_id FROM clean_docs c JOIN dedupe_signatures s USING (doc_id)
                   WHERE s.n_tokens > 0 AND c.clean_hash IN (SELECT clean_hash FROM new_hashes)
-            """, [near_threshold, floor])
+            """)
     try:
         conn.execute(
             f"""
@@ -422,22 +427,17 @@ def affected_docs(conn: duckdb.DuckDBPyConnection, new_ids: list[str], near_thre
             """)
         yield int(conn.execute(f"SELECT count(*) FROM {AFFECTED}").fetchone()[0])
     finally:
-        conn.execute("DROP TABLE IF EXISTS _dedupe_seeds")
-        conn.execute(f"DROP TABLE IF EXISTS {AFFECTED}")
+        for table in ("_dedupe_seeds", AFFECTED, _RELATABLE):
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def affected_with_pairs(conn: duckdb.DuckDBPyConnection, near_threshold: float, floor: float) -> list[str]:
+def affected_with_pairs(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """The documents of ``affected_docs`` with a relatable pair (with any document): in a
     full rebuild they are ends of the pairs read, so they have a stored group (of their
     own if no pair of theirs takes part), whose order is watched."""
     return [r[0] for r in conn.execute(
-        f"""
-        SELECT a FROM dedupe_near_pairs WHERE jaccard >= $1 AND {_in_affected('a')}
-        UNION SELECT b FROM dedupe_near_pairs WHERE jaccard >= $1 AND {_in_affected('b')}
-        UNION SELECT doc_a FROM dedupe_coverage WHERE (cov_a >= $2 OR cov_b >= $2) AND {_in_affected('doc_a')}
-        UNION SELECT doc_b FROM dedupe_coverage WHERE (cov_a >= $2 OR cov_b >= $2) AND {_in_affected('doc_b')}
-        ORDER BY 1
-        """, [near_threshold, floor]).fetchall()]
+        f"SELECT a FROM {_RELATABLE} WHERE {_in_affected('a')} "
+        f"UNION SELECT b FROM {_RELATABLE} WHERE {_in_affected('b')} ORDER BY 1").fetchall()]
 
 
 def replace_groups(conn: duckdb.DuckDBPyConnection, groups: pd.DataFrame, affected: bool = False) -> None:

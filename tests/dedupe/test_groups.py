@@ -253,3 +253,27 @@ def test_relation_settings_change_or_old_database_rebuilds_every_group(tmp_path,
     s = run_stages(db, [], stages=("dedupe",), dedupe={"near_threshold": 0.7})["dedupe"]
     assert s["groups_rebuilt"] == "all" and s["duplicates_added"] == s["duplicates_removed"] == 0
     assert _rows(db) == _rows(fresh)
+
+
+def test_duckdb_memory_limit_from_the_config(tmp_path, write_dump):
+    import pytest
+
+    from pipeline.config import ConfigError
+    from pipeline.store import dedupe as store
+
+    pay = write_dump("pay.txt", "Tuesday, 2 July 2019", "Pay", "A post about pay.\n\nAnon", [PAY, PAY_TYPO])
+    limited, plain = str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb")
+    s = run_stages(limited, [pay], stages=STAGES, dedupe={"duckdb_memory_mb": 300})["dedupe"]
+    run_stages(plain, [pay], stages=STAGES)
+    assert s["relations"] == {"near": 1} and _rows(limited) == _rows(plain)
+    conn = connect(plain)
+    try:
+        before = conn.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        store.set_memory_limit(conn, 0)
+        assert conn.execute("SELECT current_setting('memory_limit')").fetchone()[0] == before
+        store.set_memory_limit(conn, 300)
+        assert conn.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "286.1 MiB"  # 300 MB
+    finally:
+        conn.close()
+    with pytest.raises(ConfigError, match="duckdb_memory_mb"):
+        DedupeOptions.of(load_config(overrides={"dedupe": {"duckdb_memory_mb": -1}}))
