@@ -27,6 +27,7 @@ from pipeline.dedupe.relations import (
     RelationOptions,
     build_duplicates,
     chronological_rank,
+    duplicate_groups,
 )
 from pipeline.dedupe.shingles import Tokens, char_shingle_set, jaccard, shingle_table, tokenize, word_shingles
 
@@ -41,6 +42,6 @@ __all__ = [
     "DedupeResult", "Evidence", "Hashed", "StoredIndex", "hash_documents", "link_new", "memory_index",
     "dedupe_frame", "signatures", "spans_to_chars", "verify_near", "MinHashOptions",
     "build_lsh", "candidate_pairs", "from_bytes", "signature", "to_bytes", "COPY_RELATIONS", "DUP_COLUMNS",
-    "RelationOptions", "build_duplicates", "chronological_rank", "Tokens", "char_shingle_set", "jaccard",
+    "RelationOptions", "build_duplicates", "chronological_rank", "duplicate_groups", "Tokens", "char_shingle_set", "jaccard",
     "shingle_table", "tokenize", "word_shingles",
 ]

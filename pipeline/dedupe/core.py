@@ -46,6 +46,8 @@ class DedupeOptions:
     min_block_words: int
     chunk_size: int
     separator_pattern: str  # ``segment.separator_pattern``: the one regex of an anthology separator line
+    full_rebuild: bool  # rebuild every duplicate group each run (else: only those a change touches)
+    duckdb_memory_mb: int  # DuckDB's memory_limit for the stage's connection (0: DuckDB's own)
 
     @classmethod
     def of(cls, config: Any) -> "DedupeOptions":
@@ -66,6 +68,8 @@ class DedupeOptions:
             min_block_words=limits.min_block_words,
             chunk_size=limits.chunk_size,
             separator_pattern=separator_pattern,
+            full_rebuild=limits.full_rebuild,
+            duckdb_memory_mb=limits.duckdb_memory_mb,
         )
         opts.validate()
         return opts
@@ -85,6 +89,7 @@ class DedupeOptions:
              "dedupe.min_match_words must be >= dedupe.word_shingle"),
             (self.max_sources >= 1, "dedupe.max_sources must be at least 1"),
             (self.chunk_size >= 1, "dedupe.chunk_size must be at least 1"),
+            (self.duckdb_memory_mb >= 0, "dedupe.duckdb_memory_mb must be 0 (DuckDB's own limit) or a size in MB"),
             (0 < self.relations.contains_min_share <= 1, "dedupe.contains_min_share must be in (0, 1]"),
             (self.align.max_gap >= 0 and self.align.max_shift >= 0, "dedupe.max_gap/max_shift must be >= 0"),
         ]
@@ -103,6 +108,8 @@ class _Limits:
     max_sources: int
     min_block_words: int
     chunk_size: int
+    full_rebuild: bool
+    duckdb_memory_mb: int
 
 
 @dataclass(frozen=True)

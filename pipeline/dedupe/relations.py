@@ -19,11 +19,20 @@ stays, and its copied passage is a quote segment, not its own words.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+# Bump when ``build_duplicates`` or ``duplicate_groups`` changes: stored duplicate groups
+# built by another version are all rebuilt on the next run.
+GROUPS_VERSION = 1
 
 DUP_COLUMNS = ["doc_id", "canonical_id", "relation", "similarity", "method"]
+GROUP_COLUMNS = ["doc_id", "group_id"]
 COPY_RELATIONS = ("exact", "near", "contained_in")
 
 
@@ -117,6 +126,27 @@ def build_duplicates(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.
     then truncated copies, ``contains`` lineage, and lineage shared through a common
     earlier document dropped.
     """
+    return duplicates_and_groups(docs, near_pairs, coverage, rank, opts)[0]
+
+
+def duplicates_and_groups(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.DataFrame,
+                          rank: pd.Series, opts: RelationOptions,
+                          nodes: Iterable[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``build_duplicates``' rows, and the duplicate groups they were built from:
+    ``doc_id, group_id`` of every document of a given pair, of an exact-hash group, or
+    of ``nodes``, sorted by doc_id.
+
+    A group is a connected component of the links that take part in the build: exact
+    copies (documents with words and the same ``clean_hash``) and the pairs classified
+    as a relation (pairs classified as unrelated, or with a document under
+    ``min_words``, add nothing); ``group_id`` is its smallest doc_id (a document on its
+    own is its own group). ``build_duplicates`` is local to groups: every row it gives
+    links two documents of one group, and a group's rows depend only on its documents,
+    their pairs and their order among themselves. So the rows of a set of whole groups
+    are ``build_duplicates`` over those documents and their pairs alone, with a rank of
+    just those documents (``chronological_rank`` of a subset keeps their order); this
+    is what lets a run rebuild only the groups a new or changed document touches
+    (``pipeline.store.dedupe.affected_docs`` says which, and why they are whole)."""
     ntok = dict(zip(docs["doc_id"], docs["n_tokens"]))
     order = dict(zip(rank.index, rank.to_numpy().tolist()))
     uf, edge_sim = _exact_groups(docs)
@@ -129,7 +159,35 @@ def build_duplicates(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.
         method = "shingle_containment" if rel == "contained_in" else "shingle_alignment"
         rows.append((a, b, rel, round(sim, 4), method))
     out = pd.DataFrame(rows, columns=DUP_COLUMNS)
-    return out.sort_values(["doc_id", "canonical_id"]).reset_index(drop=True)
+    edges = list(edge_sim) + [(late, early) for late, early, _, _ in classified]
+    all_nodes = np.concatenate([near_pairs["a"].to_numpy(object), near_pairs["b"].to_numpy(object),
+                                coverage["doc_a"].to_numpy(object), coverage["doc_b"].to_numpy(object),
+                                np.asarray(list(nodes), dtype=object)])
+    return out.sort_values(["doc_id", "canonical_id"]).reset_index(drop=True), _components(edges, all_nodes)
+
+
+def duplicate_groups(docs: pd.DataFrame, near_pairs: pd.DataFrame, coverage: pd.DataFrame, rank: pd.Series,
+                     opts: RelationOptions, nodes: Iterable[str] = ()) -> pd.DataFrame:
+    """The groups of ``duplicates_and_groups`` alone."""
+    return duplicates_and_groups(docs, near_pairs, coverage, rank, opts, nodes)[1]
+
+
+def _components(edges: list[tuple[str, str]], nodes: np.ndarray) -> pd.DataFrame:
+    """``doc_id, group_id`` (the component's smallest doc_id) of every node and edge end."""
+    ends = np.asarray([d for e in edges for d in e], dtype=object)
+    every = np.concatenate([ends, nodes])
+    if not len(every):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in GROUP_COLUMNS})
+    names, codes = np.unique(every.astype(str), return_inverse=True)
+    names = names.astype(object)
+    ca, cb = codes[:len(ends)][0::2], codes[:len(ends)][1::2]
+    graph = coo_matrix((np.ones(len(ca), dtype=np.int8), (ca, cb)), shape=(len(names), len(names)))
+    _, label = connected_components(graph, directed=False)
+    # names are sorted, so the smallest code of each label is the group's smallest doc_id
+    first_of = np.full(label.max() + 1, len(names), dtype=np.int64)
+    np.minimum.at(first_of, label, np.arange(len(names)))
+    return pd.DataFrame({"doc_id": pd.Series(names, dtype=object),
+                         "group_id": pd.Series(names[first_of[label]], dtype=object)})
 
 
 _Edges = dict[tuple[str, str], tuple[float, str]]
@@ -278,5 +336,6 @@ def _drop_shared_lineage(linked: dict[tuple[str, str], tuple[str, float]], rows:
             del linked[(a, b)]
 
 
-__all__ = ["RelationOptions", "classify_pair", "chronological_rank", "build_duplicates", "pair_can_relate",
-           "pair_evidence", "DUP_COLUMNS", "COPY_RELATIONS"]
+__all__ = ["RelationOptions", "classify_pair", "chronological_rank", "build_duplicates", "duplicate_groups",
+           "duplicates_and_groups",
+           "pair_can_relate", "pair_evidence", "DUP_COLUMNS", "GROUP_COLUMNS", "GROUPS_VERSION", "COPY_RELATIONS"]

@@ -16,7 +16,6 @@ from pipeline.dedupe import (
     DedupeOptions,
     Hashed,
     StoredIndex,
-    build_duplicates,
     chronological_rank,
     from_bytes,
     hash_documents,
@@ -27,6 +26,7 @@ from pipeline.dedupe import (
 from pipeline.dedupe.blocks import BLOCK_COLUMNS
 from pipeline.dedupe.core import chunks
 from pipeline.dedupe.minhash import band_table
+from pipeline.dedupe.relations import GROUPS_VERSION, duplicates_and_groups
 from pipeline.jobs.context import JobContext
 from pipeline.settings import settings_key
 from pipeline.store import connect, transaction
@@ -46,6 +46,36 @@ def _backfill_bands(conn, opts: DedupeOptions) -> int:
         done += len(old)
 
 
+def _rebuild_groups(conn, opts: DedupeOptions, new_ids: list[str], run_id: str | None) -> tuple[dict, dict]:
+    """Rebuild the duplicates: every group when the relation settings differ from those
+    the stored groups were built with (or none are stored: a first run, a re-hash, a
+    database from before m0018) or ``dedupe.full_rebuild`` is set; otherwise only the
+    groups with a new or changed document (``store.affected_docs``), from their own
+    pairs and ranks, leaving every other row as stored. Both give the same table
+    (``relations.duplicates_and_groups``: ``build_duplicates`` is local to groups)."""
+    rel = opts.relations
+    floor = min(rel.contain_threshold, rel.contains_min_share)
+    key = settings_key(LOGIC_VERSION, GROUPS_VERSION, rel)
+    full = opts.full_rebuild or store.build_key(conn) != key
+
+    def rebuild(affected: bool) -> dict:
+        info = store.doc_info(conn, affected)
+        rank = chronological_rank(store.doc_order_frame(conn, affected))
+        near, cov = store.relatable_pairs(conn, rel.near_threshold, floor, affected)
+        nodes = store.affected_with_pairs(conn) if affected else ()
+        dups, groups = duplicates_and_groups(info, near, cov, rank, rel, nodes)
+        store.replace_groups(conn, groups, affected)
+        return store.replace_duplicates(conn, dups, run_id, affected) | {"docs": len(info)}
+
+    if full:
+        changes = rebuild(False)
+        store.write_build_key(conn, key, run_id)
+    else:
+        with store.affected_docs(conn, new_ids, rel.near_threshold, floor) as n:
+            changes = rebuild(True) if n else {"added": 0, "removed": 0, "docs": 0}
+    return {"groups_rebuilt": "all" if full else "changed", "rebuilt_docs": changes["docs"]}, changes
+
+
 def dedupe_job(ctx: JobContext) -> dict:
     """Only new or changed documents are hashed; they are linked to everything stored
     (the stored LSH bands, the stored shingle postings their hashes need, stored blocks),
@@ -53,12 +83,15 @@ def dedupe_job(ctx: JobContext) -> dict:
     or rebuilding an index. New documents are hashed, then linked, ``dedupe.chunk_size``
     at a time (every new document is indexed before any is linked, so the chunking does
     not change a result: a pair across two chunks is linked once, by the first; the hashing of each chunk is a shard that ``ctx.mapper`` may run
-    on Dask workers, which return it for this job to write). The duplicates table is then rebuilt from all the stored pair
-    evidence (cheap: no text). One transaction."""
+    on Dask workers, which return it for this job to write). The duplicate groups a new
+    or changed document touches are then rebuilt from their stored pair evidence (no
+    text), every group on a first run or when the relation settings change
+    (``_rebuild_groups``). One transaction."""
     opts = DedupeOptions.of(ctx.config)
     key = settings_key(LOGIC_VERSION, *opts.stored_key_parts())
     conn = connect(ctx.db_path)
     try:
+        store.set_memory_limit(conn, opts.duckdb_memory_mb)
         with transaction(conn):
             full = store.stale_signature_keys(conn, key)
             if full:
@@ -85,45 +118,45 @@ def dedupe_job(ctx: JobContext) -> dict:
                 kept = hashed if len(parts) == 1 else None
 
             # 2. link each chunk to everything indexed, writing its evidence as it goes
-            info = store.doc_info(conn)
-            n_tokens = dict(zip(info["doc_id"], info["n_tokens"]))
-            rank = chronological_rank(store.doc_order_frame(conn))
-            read_texts = (lambda ids: dict(clean_texts(conn, list(ids))[["doc_id", "clean_text"]]
-                                           .itertuples(index=False, name=None)))
             candidates = passages = 0
-            linked: set[str] = set()  # new documents of earlier chunks: pairs with them are done
-            with store.sources_for_run(conn, new_ids, rank, opts.max_sources):
-                for done, ids in enumerate(parts, 1):
-                    new = kept or Hashed(
-                        tokens={d: tokenize(texts.at[d, "clean_text"]) for d in ids}, signatures={},
-                        shingles=store.shingles_of(conn, ids), blocks=pd.DataFrame(columns=BLOCK_COLUMNS),
-                        bands=store.bands_of(conn, ids))
-                    blocks = store.blocks_for(conn, ids)
-                    stored = StoredIndex(
-                        bands=lambda q: store.bands_matching(conn, q),
-                        postings=lambda q, ids=ids: store.postings_for_chunk(conn, ids),
-                        blocks=blocks,
-                        doc_hashes=store.doc_hashes_for(conn, sorted(set(blocks["hash"])), ids),
-                        n_tokens=n_tokens,
-                        rank=rank,
-                        texts=read_texts,
-                    )
-                    ev = link_new(new, stored, opts, frozenset(linked))
-                    linked.update(ids)
-                    store.write_pairs(conn, ev.spans, ev.near, ev.coverage)
-                    candidates += ev.near_candidates
-                    passages += len(ev.spans)
-                    ctx.progress("dedupe", min(done * opts.chunk_size, len(todo)), len(todo))
+            if parts:
+                info = store.doc_info(conn)
+                n_tokens = dict(zip(info["doc_id"], info["n_tokens"]))
+                rank = chronological_rank(store.doc_order_frame(conn))
+                read_texts = (lambda ids: dict(clean_texts(conn, list(ids))[["doc_id", "clean_text"]]
+                                               .itertuples(index=False, name=None)))
+                linked: set[str] = set()  # new documents of earlier chunks: pairs with them are done
+                with store.sources_for_run(conn, new_ids, rank, opts.max_sources):
+                    for done, ids in enumerate(parts, 1):
+                        new = kept or Hashed(
+                            tokens={d: tokenize(texts.at[d, "clean_text"]) for d in ids}, signatures={},
+                            shingles=store.shingles_of(conn, ids), blocks=pd.DataFrame(columns=BLOCK_COLUMNS),
+                            bands=store.bands_of(conn, ids))
+                        blocks = store.blocks_for(conn, ids)
+                        stored = StoredIndex(
+                            bands=lambda q: store.bands_matching(conn, q),
+                            postings=lambda q, ids=ids: store.postings_for_chunk(conn, ids),
+                            blocks=blocks,
+                            doc_hashes=store.doc_hashes_for(conn, sorted(set(blocks["hash"])), ids),
+                            n_tokens=n_tokens,
+                            rank=rank,
+                            texts=read_texts,
+                        )
+                        ev = link_new(new, stored, opts, frozenset(linked))
+                        linked.update(ids)
+                        store.write_pairs(conn, ev.spans, ev.near, ev.coverage)
+                        candidates += ev.near_candidates
+                        passages += len(ev.spans)
+                        ctx.progress("dedupe", min(done * opts.chunk_size, len(todo)), len(todo))
+                del info, n_tokens, rank
 
-            rel = opts.relations
-            near, cov = store.relatable_pairs(conn, rel.near_threshold, min(rel.contain_threshold, rel.contains_min_share))
-            dups = build_duplicates(info, near, cov, rank, rel)
-            changes = store.replace_duplicates(conn, dups, ctx.run_id)
+            # 3. the duplicate groups: all of them, or only those a new document touches
+            rebuilt, changes = _rebuild_groups(conn, opts, new_ids, ctx.run_id)
+            counts = store.relation_counts(conn)
         ctx.progress("dedupe", len(todo), len(todo))
-        counts = dups["relation"].value_counts().to_dict() if len(dups) else {}
         return {"hashed": len(todo), "full_rehash": full, "chunks": len(parts), "bands_backfilled": backfilled,
-                "near_candidates": candidates, "new_passages": passages,
-                "relations": {k: int(v) for k, v in sorted(counts.items())},
+                "near_candidates": candidates, "new_passages": passages, **rebuilt,
+                "relations": counts,
                 "duplicates_added": changes["added"], "duplicates_removed": changes["removed"]}
     finally:
         conn.close()

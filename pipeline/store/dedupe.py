@@ -13,15 +13,32 @@ import pandas as pd
 from pipeline.store.connection import registered
 
 
-def doc_order_frame(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """What publication order needs, for every cleaned document: ``doc_id, post_id, kind,
-    position, published_at, post_published_at``."""
+AFFECTED = "_dedupe_affected"  # temp table of ``affected_docs``: the documents a run's rebuild reads
+_RELATABLE = "_dedupe_relatable"  # temp table of ``affected_docs``: every relatable pair (a < b)
+
+# What a document's publication rank depends on (``relations.chronological_rank``), as one
+# digest: its time (else its post's), post, kind and position (``d``: the document's
+# ``document_rows``, ``p``: its post's).
+_ORDER_KEY = ("md5(concat_ws('|', COALESCE(CAST(COALESCE(d.published_at, p.published_at) AS VARCHAR), ''), "
+              "COALESCE(d.post_id, ''), COALESCE(d.kind, ''), COALESCE(CAST(d.position AS VARCHAR), '')))")
+
+
+def _in_affected(*columns: str) -> str:
+    return " AND ".join(f"{c} IN (SELECT doc_id FROM {AFFECTED})" for c in columns)
+
+
+def doc_order_frame(conn: duckdb.DuckDBPyConnection, affected: bool = False) -> pd.DataFrame:
+    """What publication order needs, for every cleaned document (or, with ``affected``,
+    those of ``affected_docs``): ``doc_id, post_id, kind, position, published_at,
+    post_published_at``."""
+    where = f"WHERE {_in_affected('d.doc_id')}" if affected else ""
     return conn.execute(
-        """
+        f"""
         SELECT d.doc_id, d.post_id, d.kind, d.position, d.published_at, p.published_at AS post_published_at
         FROM document_rows d
         JOIN clean_docs c ON c.doc_id = d.doc_id
         LEFT JOIN document_rows p ON p.doc_id = d.post_id
+        {where}
         ORDER BY d.doc_id
         """
     ).df()
@@ -36,7 +53,7 @@ def stale_signature_keys(conn: duckdb.DuckDBPyConnection, options_key: str) -> b
 def reset(conn: duckdb.DuckDBPyConnection) -> None:
     """Forget every signature, shingle and pair (settings changed). Call inside ``transaction``."""
     for table in ("dedupe_signatures", "shingle_index", "dedupe_lsh_bands", "dedupe_blocks", "dedupe_spans", "dedupe_near_pairs", "dedupe_coverage",
-                  "duplicate_rows"):
+                  "duplicate_rows", "dedupe_groups", "dedupe_build"):
         conn.execute(f"DELETE FROM {table}")
 
 
@@ -158,11 +175,13 @@ def signatures_without_bands(conn: duckdb.DuckDBPyConnection, limit: int) -> dic
     return {d: bytes(b) for d, b in rows}
 
 
-def doc_info(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """``doc_id, clean_hash, n_tokens`` of every hashed document."""
+def doc_info(conn: duckdb.DuckDBPyConnection, affected: bool = False) -> pd.DataFrame:
+    """``doc_id, clean_hash, n_tokens`` of every hashed document (or, with ``affected``,
+    of those of ``affected_docs``)."""
+    where = f"WHERE {_in_affected('s.doc_id')} " if affected else ""
     return conn.execute(
         "SELECT s.doc_id, c.clean_hash, s.n_tokens FROM dedupe_signatures s JOIN clean_docs c USING (doc_id) "
-        "ORDER BY s.doc_id"
+        f"{where}ORDER BY s.doc_id"
     ).df()
 
 
@@ -285,19 +304,25 @@ def all_pairs(conn: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def relatable_pairs(conn: duckdb.DuckDBPyConnection, near_threshold: float,
-                    floor: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    floor: float, affected: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The stored near pairs (``a, b, jaccard``) and coverage rows of the pairs that can
     be related: a Jaccard of at least ``near_threshold`` or a coverage, either way
     round, of at least ``floor``; in ``all_pairs`` order. The same filter as
     ``pipeline.dedupe.relations.pair_can_relate``, so the duplicates are rebuilt from
-    these rows alone, and memory follows the related pairs, not every LSH candidate."""
-    conn.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _relatable AS
-        SELECT a, b FROM dedupe_near_pairs WHERE jaccard >= ?
-        UNION
-        SELECT least(doc_a, doc_b), greatest(doc_a, doc_b) FROM dedupe_coverage WHERE cov_a >= ? OR cov_b >= ?
-        """, [near_threshold, floor, floor])
+    these rows alone, and memory follows the related pairs, not every LSH candidate.
+    With ``affected``: only the pairs between documents of ``affected_docs`` (whole
+    groups: no relatable pair leaves them)."""
+    if affected:  # the relatable pairs ``affected_docs`` found, between affected documents
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE _relatable AS SELECT a, b FROM {_RELATABLE} "
+                     f"WHERE {_in_affected('a', 'b')}")
+    else:
+        conn.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _relatable AS
+            SELECT a, b FROM dedupe_near_pairs WHERE jaccard >= ?
+            UNION
+            SELECT least(doc_a, doc_b), greatest(doc_a, doc_b) FROM dedupe_coverage WHERE cov_a >= ? OR cov_b >= ?
+            """, [near_threshold, floor, floor])
     try:
         near = conn.execute("SELECT n.a, n.b, n.jaccard FROM dedupe_near_pairs n JOIN _relatable r USING (a, b) "
                             "ORDER BY n.a, n.b").df()
@@ -310,12 +335,16 @@ def relatable_pairs(conn: duckdb.DuckDBPyConnection, near_threshold: float,
     return near, cov
 
 
-def replace_duplicates(conn: duckdb.DuckDBPyConnection, dups: pd.DataFrame, run_id: str | None) -> dict[str, int]:
-    """Replace the duplicates table; returns how many rows were added and removed."""
+def replace_duplicates(conn: duckdb.DuckDBPyConnection, dups: pd.DataFrame, run_id: str | None,
+                       affected: bool = False) -> dict[str, int]:
+    """Replace the duplicates table (with ``affected``: only the rows of the documents of
+    ``affected_docs``; every other row stays as stored); returns how many rows were
+    added and removed."""
+    scope = f" WHERE {_in_affected('doc_id')} OR {_in_affected('canonical_id')}" if affected else ""
     before = set(map(tuple, conn.execute(
-        "SELECT doc_id, canonical_id, relation FROM duplicate_rows").fetchall()))
+        f"SELECT doc_id, canonical_id, relation FROM duplicate_rows{scope}").fetchall()))
     after = set(map(tuple, dups[["doc_id", "canonical_id", "relation"]].itertuples(index=False, name=None)))
-    conn.execute("DELETE FROM duplicate_rows")
+    conn.execute(f"DELETE FROM duplicate_rows{scope}")
     if not dups.empty:
         df = dups.copy()
         df["run_id"] = run_id
@@ -325,7 +354,117 @@ def replace_duplicates(conn: duckdb.DuckDBPyConnection, dups: pd.DataFrame, run_
     return {"added": len(after - before), "removed": len(before - after)}
 
 
-__all__ = ["doc_order_frame", "stale_signature_keys", "reset", "docs_to_dedupe", "forget_docs",
+def relation_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Stored duplicate rows per relation."""
+    return {r: int(n) for r, n in conn.execute(
+        "SELECT relation, count(*) FROM duplicate_rows GROUP BY relation ORDER BY relation").fetchall()}
+
+
+def build_key(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The relation settings the stored groups and duplicates were built with (None:
+    never built, or a database from before they were kept)."""
+    row = conn.execute("SELECT relations_key FROM dedupe_build").fetchone()
+    return row[0] if row else None
+
+
+def write_build_key(conn: duckdb.DuckDBPyConnection, key: str, run_id: str | None) -> None:
+    conn.execute("DELETE FROM dedupe_build")
+    conn.execute("INSERT INTO dedupe_build VALUES (?, ?)", [key, run_id])
+
+
+@contextmanager
+def affected_docs(conn: duckdb.DuckDBPyConnection, new_ids: list[str], near_threshold: float,
+                  floor: float) -> Iterator[int]:
+    """The documents whose duplicate rows a run with these new (re-hashed) documents may
+    change, as the temporary table ``AFFECTED`` for the scoped reads and writes; yields
+    how many there are. Call after the run's evidence is written.
+
+    Changed documents: the new ones, and every stored group member whose
+    publication-order fields changed since its group was built (the order decides
+    which document of a pair is the later, hence the pair's relation). Seeds: the
+    changed documents; the other end of every relatable pair (the filter of
+    ``relatable_pairs``) with one of them; the documents with words sharing a new
+    document's clean hash. Then every member of a seed's stored group. A link that
+    takes part in the build (``relations.duplicates_and_groups``) and was not there
+    before, or is gone, has an end among the seeds (its evidence, its order or a clean
+    hash changed); every other link lies inside one stored group. So the result is
+    whole groups, old and new."""
+    conn.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {_RELATABLE} AS
+        SELECT a, b FROM dedupe_near_pairs WHERE jaccard >= $1
+        UNION
+        SELECT least(doc_a, doc_b), greatest(doc_a, doc_b) FROM dedupe_coverage WHERE cov_a >= $2 OR cov_b >= $2
+        """, [near_threshold, floor])
+    with registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})):
+        conn.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _dedupe_seeds AS
+            WITH changed AS (
+                SELECT doc_id FROM _new
+                UNION SELECT g.doc_id FROM dedupe_groups g
+                      LEFT JOIN document_rows d ON d.doc_id = g.doc_id
+                      LEFT JOIN document_rows p ON p.doc_id = d.post_id
+                      WHERE {_ORDER_KEY} IS DISTINCT FROM g.order_key
+            ),
+            new_hashes AS (
+                SELECT DISTINCT c.clean_hash FROM clean_docs c JOIN _new USING (doc_id)
+                JOIN dedupe_signatures s USING (doc_id) WHERE s.n_tokens > 0
+            )
+            SELECT doc_id FROM changed
+            UNION SELECT a FROM {_RELATABLE} WHERE b IN (SELECT doc_id FROM changed)
+            UNION SELECT b FROM {_RELATABLE} WHERE a IN (SELECT doc_id FROM changed)
+            UNION SELECT c.doc_id FROM clean_docs c JOIN dedupe_signatures s USING (doc_id)
+                  WHERE s.n_tokens > 0 AND c.clean_hash IN (SELECT clean_hash FROM new_hashes)
+            """)
+    try:
+        conn.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {AFFECTED} AS
+            SELECT doc_id FROM _dedupe_seeds
+            UNION SELECT g.doc_id FROM dedupe_groups g
+                  WHERE g.group_id IN (SELECT g2.group_id FROM dedupe_groups g2 JOIN _dedupe_seeds USING (doc_id))
+            """)
+        yield int(conn.execute(f"SELECT count(*) FROM {AFFECTED}").fetchone()[0])
+    finally:
+        for table in ("_dedupe_seeds", AFFECTED, _RELATABLE):
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def affected_with_pairs(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """The documents of ``affected_docs`` with a relatable pair (with any document): in a
+    full rebuild they are ends of the pairs read, so they have a stored group (of their
+    own if no pair of theirs takes part), whose order is watched."""
+    return [r[0] for r in conn.execute(
+        f"SELECT a FROM {_RELATABLE} WHERE {_in_affected('a')} "
+        f"UNION SELECT b FROM {_RELATABLE} WHERE {_in_affected('b')} ORDER BY 1").fetchall()]
+
+
+def replace_groups(conn: duckdb.DuckDBPyConnection, groups: pd.DataFrame, affected: bool = False) -> None:
+    """Replace the stored groups (``doc_id, group_id``; with ``affected``: those of the
+    documents of ``affected_docs``), each with its publication-order digest."""
+    scope = f" WHERE {_in_affected('doc_id')}" if affected else ""
+    conn.execute(f"DELETE FROM dedupe_groups{scope}")
+    if groups.empty:
+        return
+    with registered(conn, "_groups", groups[["doc_id", "group_id"]]):
+        conn.execute(
+            f"""
+            INSERT INTO dedupe_groups
+            SELECT g.doc_id, g.group_id, {_ORDER_KEY} FROM _groups g
+            LEFT JOIN document_rows d ON d.doc_id = g.doc_id
+            LEFT JOIN document_rows p ON p.doc_id = d.post_id
+            """)
+
+
+def set_memory_limit(conn: duckdb.DuckDBPyConnection, megabytes: int) -> None:
+    """DuckDB's ``memory_limit`` for this connection, in MB (0: leave DuckDB's own)."""
+    if megabytes > 0:
+        conn.execute(f"SET memory_limit = '{int(megabytes)}MB'")
+
+
+__all__ = ["AFFECTED", "affected_docs", "affected_with_pairs", "build_key", "write_build_key", "replace_groups", "relation_counts",
+           "set_memory_limit", "doc_order_frame", "stale_signature_keys", "reset", "docs_to_dedupe", "forget_docs",
            "write_signatures", "write_shingles", "write_blocks", "blocks_for", "doc_hashes_for", "doc_info",
            "write_bands", "bands_matching", "bands_of", "signatures_without_bands", "shingles_of", "postings_needed",
            "sources_for_run", "postings_for_chunk",

@@ -100,7 +100,7 @@ def test_failed_stage_leaves_database_as_it_was(tmp_db, write_dump, monkeypatch)
     def boom(*a, **k):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(job, "build_duplicates", boom)
+    monkeypatch.setattr(job, "duplicates_and_groups", boom)
     with pytest.raises(RuntimeError):
         run_stages(tmp_db, [p], stages=("dedupe",))
     conn = connect(tmp_db, read_only=True)
