@@ -1,0 +1,162 @@
+"""The quotes of many documents at once, parsing only what a quote can use. Pure.
+
+The whole-text way (:func:`pipeline.quotes.sentences.analyse`) runs spaCy's parser and
+named-entity recogniser over every character of every document; most of it can never be
+quoted. Here, per document:
+
+1. **Parse windows.** The text is cut into lines (every line break ends a sentence,
+   :func:`~pipeline.quotes.sentences.sentence_spans`). A line with no non-blank character
+   of the author's own can hold no own sentence; runs of the other lines (blank lines
+   between them kept) are parsed, each run as one text, so each sentence is still parsed
+   with its whole line and its neighbours. Every skipped line stands in the sentence list
+   as one span: it is not own, so it still separates the pieces of a quote as its real
+   sentences would.
+2. **The quote** (:func:`~pipeline.quotes.build.build_quote`) and the first sentence of
+   the own words (:func:`~pipeline.quotes.build.first_sentence`). Only when a document has
+   no such sentence and its first line was skipped is that line parsed (its first
+   sentence is the context of a reply).
+3. **Names.** The recogniser runs only on the quote's pieces, each with about
+   :data:`CONTEXT` characters either side (cut at a blank), not on the whole text, and not
+   on documents without a quote. Its own token vectors do not depend on the parser's (see
+   :mod:`pipeline.nlp`), so it runs as a pass of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.nlp import pipe
+from pipeline.quotes.build import Quote, QuoteOptions, build_quote, first_own_sentence
+from pipeline.quotes.sentences import OFF, load_nlp, names_in, sentence_spans, split_lines
+
+Span = tuple[int, int]
+
+CONTEXT = 100
+"""Characters of context either side of a piece for the recogniser."""
+
+PARSE_OFF = (*OFF, "ner")
+NER_OFF = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+
+_LINE = re.compile(r"[^\n]*")
+_NONBLANK = re.compile(r"\S")
+
+
+@dataclass(frozen=True)
+class QuoteInput:
+    """A document's ``clean_text``, its own spans and its author's names."""
+
+    text: str
+    own: tuple[Span, ...]
+    handles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocQuote:
+    quote: Quote
+    names: tuple[str, ...]
+    first_sentence: str | None
+
+
+def _lines(text: str) -> list[Span]:
+    """Every line ``(start, end)`` without its line break (empty lines included)."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
+
+
+def parse_windows(text: str, own: Sequence[Span]) -> tuple[list[Span], list[Span]]:
+    """``(windows, skipped)``: runs of whole lines holding own words (blank lines between
+    them included) to parse, and the non-blank lines left out (they hold no own word)."""
+    own_at = bytearray(len(text))
+    for s, e in own:
+        s, e = max(0, s), min(e, len(text))
+        if e > s:
+            own_at[s:e] = b"\x01" * (e - s)
+    windows: list[Span] = []
+    skipped: list[Span] = []
+    run: Span | None = None
+    for s, e in _lines(text):
+        chars = [m.start() for m in _NONBLANK.finditer(text, s, e)]
+        if not chars:
+            continue  # a blank line: inside a run when own lines follow
+        if any(own_at[i] for i in chars):
+            run = (run[0], e) if run is not None else (s, e)
+        else:
+            if run is not None:
+                windows.append(run)
+                run = None
+            skipped.append((s, e))
+    if run is not None:
+        windows.append(run)
+    return windows, split_lines(text, skipped)
+
+
+def _pieces_context(text: str, pieces: Sequence[Span], context: int) -> list[Span]:
+    """Ranges to run the recogniser on: each piece with up to ``context`` characters
+    either side, cut at a blank; overlapping ranges merged."""
+    out: list[Span] = []
+    for s, e in pieces:
+        a = s
+        if s > 0:
+            lo = max(0, s - context)
+            m = re.search(r"\s", text[lo:s])
+            a = lo + m.start() + 1 if m and lo > 0 else lo
+        b = e
+        if e < len(text):
+            hi = min(len(text), e + context)
+            ms = [m.start() for m in re.finditer(r"\s", text[e:hi])]
+            b = e + ms[-1] if ms and hi < len(text) else hi
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any | None = None,
+                    batch_size: int = 64, context: int = CONTEXT) -> list[DocQuote]:
+    """The quote, flagged names and first own sentence of each document (module docstring)."""
+    if not docs:
+        return []
+    nlp = nlp or load_nlp()
+    longest = max(len(d.text) for d in docs)
+    nlp.max_length = max(nlp.max_length, longest + 1)
+    # 1. sentences of the parse windows
+    plan = [parse_windows(d.text, d.own) if d.own else ([], split_lines(d.text, [(0, len(d.text))]))
+            for d in docs]
+    jobs = [(i, w) for i, (windows, _) in enumerate(plan) for w in windows]
+    sentences: list[list[Span]] = [[] for _ in docs]
+    parsed = pipe(nlp, (docs[i].text[s:e] for i, (s, e) in jobs), PARSE_OFF, batch_size)
+    for (i, (s, _)), doc in zip(jobs, parsed):
+        sentences[i].extend((s + a.start_char, s + a.end_char) for a in doc.sents)
+    sents = [sorted(split_lines(d.text, sentences[i]) + plan[i][1]) for i, d in enumerate(docs)]
+    # 2. quotes and first sentences (a skipped first line is parsed only when needed)
+    quotes = [build_quote(d.text, d.own, sents[i], opts, d.handles) for i, d in enumerate(docs)]
+    firsts: list[str | None] = []
+    redo: list[int] = []
+    for i, d in enumerate(docs):
+        span = first_own_sentence(d.text, d.own, sents[i]) or (sents[i][0] if sents[i] else None)
+        firsts.append(d.text[span[0]:span[1]] if span else None)
+        if span and plan[i][1] and span == plan[i][1][0]:
+            redo.append(i)  # the first line, skipped: parse it for its first sentence
+    lines = [plan[i][1][0] for i in redo]
+    for i, (s, e), doc in zip(redo, lines, pipe(nlp, (docs[i].text[s:e] for i, (s, e) in zip(redo, lines)),
+                                                   PARSE_OFF, batch_size)):
+        first = sentence_spans(docs[i].text[s:e], [(a.start_char, a.end_char) for a in doc.sents])
+        firsts[i] = docs[i].text[s + first[0][0]:s + first[0][1]] if first else None
+    # 3. PERSON names inside the pieces
+    ner_jobs = [(i, r) for i, q in enumerate(quotes) for r in _pieces_context(docs[i].text, q.pieces, context)]
+    persons: list[list[Span]] = [[] for _ in docs]
+    for (i, (s, _)), doc in zip(ner_jobs, pipe(nlp, (docs[i].text[s:e] for i, (s, e) in ner_jobs), NER_OFF,
+                                                  batch_size)):
+        persons[i].extend((s + ent.start_char, s + ent.end_char) for ent in doc.ents if ent.label_ == "PERSON")
+    return [DocQuote(q, tuple(names_in(d.text, persons[i], q.pieces)), firsts[i])
+            for i, (d, q) in enumerate(zip(docs, quotes))]
+
+
+__all__ = ["CONTEXT", "DocQuote", "QuoteInput", "parse_windows", "quote_documents"]
