@@ -28,13 +28,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.nlp import pipe
+from pipeline.nlp import numpy_matmul, pipe
 from pipeline.quotes.build import Quote, QuoteOptions, build_quote, first_own_sentence
-from pipeline.quotes.sentences import OFF, load_nlp, names_in, sentence_spans, split_lines
+from pipeline.quotes.sentences import OFF, load_nlp, names_in, split_lines
 
 Span = tuple[int, int]
 
-CONTEXT = 100
+CONTEXT = 40
 """Characters of context either side of a piece for the recogniser."""
 
 PARSE_OFF = (*OFF, "ner")
@@ -42,6 +42,7 @@ NER_OFF = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "sent
 
 _LINE = re.compile(r"[^\n]*")
 _NONBLANK = re.compile(r"\S")
+_BLANK = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -96,21 +97,27 @@ def parse_windows(text: str, own: Sequence[Span]) -> tuple[list[Span], list[Span
     return windows, split_lines(text, skipped)
 
 
+def _widen(text: str, s: int, e: int, context: int) -> Span:
+    """``(s, e)`` with up to ``context`` characters either side, cut at a blank."""
+    a = s
+    if s > 0 and context > 0:
+        lo = max(0, s - context)
+        m = _BLANK.search(text, lo, s)
+        a = m.start() + 1 if m and lo > 0 else lo
+    b = e
+    if e < len(text) and context > 0:
+        hi = min(len(text), e + context)
+        ms = [m.start() for m in _BLANK.finditer(text, e, hi)]
+        b = ms[-1] if ms and hi < len(text) else hi
+    return a, b
+
+
 def _pieces_context(text: str, pieces: Sequence[Span], context: int) -> list[Span]:
     """Ranges to run the recogniser on: each piece with up to ``context`` characters
     either side, cut at a blank; overlapping ranges merged."""
     out: list[Span] = []
     for s, e in pieces:
-        a = s
-        if s > 0:
-            lo = max(0, s - context)
-            m = re.search(r"\s", text[lo:s])
-            a = lo + m.start() + 1 if m and lo > 0 else lo
-        b = e
-        if e < len(text):
-            hi = min(len(text), e + context)
-            ms = [m.start() for m in re.finditer(r"\s", text[e:hi])]
-            b = e + ms[-1] if ms and hi < len(text) else hi
+        a, b = _widen(text, s, e, context)
         if out and a <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
@@ -118,37 +125,52 @@ def _pieces_context(text: str, pieces: Sequence[Span], context: int) -> list[Spa
     return out
 
 
+def _sentences(nlp: Any, docs: Sequence[QuoteInput], jobs: Sequence[tuple[int, Span]], context: int,
+               batch_size: int) -> list[list[Span]]:
+    """Sentence spans inside each job's lines ``(doc index, (start, end))``, parsed with
+    up to ``context`` characters of the text either side (the parse near a line's edge
+    depends a little on what is next to it)."""
+    ranges = [_widen(docs[i].text, s, e, context) for i, (s, e) in jobs]
+    out: list[list[Span]] = []
+    texts = (docs[i].text[a:b] for (i, _), (a, b) in zip(jobs, ranges))
+    for (i, (s, e)), (a, _), doc in zip(jobs, ranges, pipe(nlp, texts, PARSE_OFF, batch_size)):
+        spans = split_lines(docs[i].text, [(a + x.start_char, a + x.end_char) for x in doc.sents])
+        out.append([(x, y) for x, y in spans if s <= x and y <= e])
+    return out
+
+
 def quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any | None = None,
-                    batch_size: int = 64, context: int = CONTEXT) -> list[DocQuote]:
+                    batch_size: int = 128, context: int = CONTEXT) -> list[DocQuote]:
     """The quote, flagged names and first own sentence of each document (module docstring)."""
     if not docs:
         return []
     nlp = nlp or load_nlp()
-    longest = max(len(d.text) for d in docs)
-    nlp.max_length = max(nlp.max_length, longest + 1)
-    # 1. sentences of the parse windows
-    plan = [parse_windows(d.text, d.own) if d.own else ([], split_lines(d.text, [(0, len(d.text))]))
-            for d in docs]
+    nlp.max_length = max(nlp.max_length, max(len(d.text) for d in docs) + 1)
+    with numpy_matmul(nlp, ("tok2vec", "parser", "ner")):
+        return _quote_documents(docs, opts, nlp, batch_size, context)
+
+
+def _quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any, batch_size: int,
+                     context: int) -> list[DocQuote]:
+    # 1. sentences of the parse windows; each skipped line stands as one (not own) span
+    plan = [parse_windows(d.text, d.own) for d in docs]
     jobs = [(i, w) for i, (windows, _) in enumerate(plan) for w in windows]
-    sentences: list[list[Span]] = [[] for _ in docs]
-    parsed = pipe(nlp, (docs[i].text[s:e] for i, (s, e) in jobs), PARSE_OFF, batch_size)
-    for (i, (s, _)), doc in zip(jobs, parsed):
-        sentences[i].extend((s + a.start_char, s + a.end_char) for a in doc.sents)
-    sents = [sorted(split_lines(d.text, sentences[i]) + plan[i][1]) for i, d in enumerate(docs)]
+    sents: list[list[Span]] = [list(skipped) for _, skipped in plan]
+    for (i, _), spans in zip(jobs, _sentences(nlp, docs, jobs, context, batch_size)):
+        sents[i] += spans
+    for spans in sents:
+        spans.sort()
     # 2. quotes and first sentences (a skipped first line is parsed only when needed)
     quotes = [build_quote(d.text, d.own, sents[i], opts, d.handles) for i, d in enumerate(docs)]
     firsts: list[str | None] = []
-    redo: list[int] = []
+    redo: list[tuple[int, Span]] = []
     for i, d in enumerate(docs):
         span = first_own_sentence(d.text, d.own, sents[i]) or (sents[i][0] if sents[i] else None)
         firsts.append(d.text[span[0]:span[1]] if span else None)
         if span and plan[i][1] and span == plan[i][1][0]:
-            redo.append(i)  # the first line, skipped: parse it for its first sentence
-    lines = [plan[i][1][0] for i in redo]
-    for i, (s, e), doc in zip(redo, lines, pipe(nlp, (docs[i].text[s:e] for i, (s, e) in zip(redo, lines)),
-                                                   PARSE_OFF, batch_size)):
-        first = sentence_spans(docs[i].text[s:e], [(a.start_char, a.end_char) for a in doc.sents])
-        firsts[i] = docs[i].text[s + first[0][0]:s + first[0][1]] if first else None
+            redo.append((i, span))  # the first line, skipped: parse it for its first sentence
+    for (i, _), spans in zip(redo, _sentences(nlp, docs, redo, context, batch_size)):
+        firsts[i] = docs[i].text[spans[0][0]:spans[0][1]] if spans else firsts[i]
     # 3. PERSON names inside the pieces
     ner_jobs = [(i, r) for i, q in enumerate(quotes) for r in _pieces_context(docs[i].text, q.pieces, context)]
     persons: list[list[Span]] = [[] for _ in docs]
