@@ -140,7 +140,7 @@ def _sentences(nlp: Any, docs: Sequence[QuoteInput], jobs: Sequence[tuple[int, S
 
 
 def quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any | None = None,
-                    batch_size: int = 128, context: int = CONTEXT) -> list[DocQuote]:
+                    batch_size: int = 32, context: int = CONTEXT) -> list[DocQuote]:
     """The quote, flagged names and first own sentence of each document (module docstring)."""
     if not docs:
         return []
