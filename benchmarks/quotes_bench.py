@@ -5,7 +5,8 @@
 ``whole``: spaCy's parser and recogniser over every document's whole ``clean_text``
 (:func:`pipeline.quotes.sentences.analyse`, as the stage did before), then the quote,
 names and first sentence. ``windows``: :func:`pipeline.quotes.batch.quote_documents`
-(only lines holding own words parsed, the recogniser only on the quote's pieces). Both
+(only lines holding own words parsed, the recogniser only on the quote's pieces, numpy's
+BLAS on one thread instead of BLIS: :func:`pipeline.nlp.numpy_matmul`). Both
 alternate ``--repeats`` times in one process after the model is loaded; printed: median
 CPU seconds of each, windows / whole, and how many documents differ in any stored field
 (quote, pieces, n_words, reason, names_flagged, first_sentence). ``--db`` is a database
