@@ -72,13 +72,13 @@ def _segmented_sample(folder: Path) -> str:
 
 
 def _inputs(db: str) -> list[QuoteInput]:
-    from pipeline.jobs.quotes import _inputs as rows_to_inputs
+    from pipeline.jobs.quotes import inputs_of
     from pipeline.store import connect
     from pipeline.store import quotes as store
 
     conn = connect(db, read_only=True)
     try:
-        return rows_to_inputs(store.quote_inputs(conn, "benchmark"))
+        return inputs_of(store.quote_inputs(conn, "benchmark"))
     finally:
         conn.close()
 

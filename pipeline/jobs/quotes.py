@@ -16,7 +16,8 @@ CHUNK = 256  # documents per call (progress is reported after each)
 COLUMNS = ["doc_id", "input_key", "quote", "pieces", "n_words", "reason", "names_flagged", "first_sentence"]
 
 
-def _inputs(docs: pd.DataFrame) -> list[QuoteInput]:
+def inputs_of(docs: pd.DataFrame) -> list[QuoteInput]:
+    """The documents of :func:`pipeline.store.quotes.quote_inputs` as quote inputs."""
     return [QuoteInput(text, tuple((int(s), int(e)) for s, e in (own if own is not None else ())),
                        tuple(h for h in (handles if handles is not None else ()) if h))
             for text, own, handles in zip(docs["clean_text"], docs["own_spans"], docs["handles"])]
@@ -24,7 +25,7 @@ def _inputs(docs: pd.DataFrame) -> list[QuoteInput]:
 
 def quote_rows(docs: pd.DataFrame, opts: QuoteOptions, progress=None) -> pd.DataFrame:
     """Quote rows for ``docs`` (``doc_id, clean_text, own_spans, handles, input_key``)."""
-    inputs = _inputs(docs)
+    inputs = inputs_of(docs)
     out = []
     for i in range(0, len(inputs), CHUNK):
         out += quote_documents(inputs[i:i + CHUNK], opts)

@@ -28,8 +28,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from pipeline.nlp import numpy_matmul, pipe
-from pipeline.quotes.build import Quote, QuoteOptions, build_quote, first_own_sentence
+from pipeline.quotes.build import Quote, QuoteOptions, blank_mask, build_quote, first_own_sentence
 from pipeline.quotes.sentences import OFF, load_nlp, names_in, split_lines
 
 Span = tuple[int, int]
@@ -41,7 +43,6 @@ PARSE_OFF = (*OFF, "ner")
 NER_OFF = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 
 _LINE = re.compile(r"[^\n]*")
-_NONBLANK = re.compile(r"\S")
 _BLANK = re.compile(r"\s")
 
 
@@ -73,19 +74,21 @@ def _lines(text: str) -> list[Span]:
 def parse_windows(text: str, own: Sequence[Span]) -> tuple[list[Span], list[Span]]:
     """``(windows, skipped)``: runs of whole lines holding own words (blank lines between
     them included) to parse, and the non-blank lines left out (they hold no own word)."""
-    own_at = bytearray(len(text))
+    nonblank = ~blank_mask(text)
+    own_at = np.zeros(len(text), dtype=bool)
     for s, e in own:
         s, e = max(0, s), min(e, len(text))
         if e > s:
-            own_at[s:e] = b"\x01" * (e - s)
+            own_at[s:e] = True
+    words = np.concatenate(([0], np.cumsum(nonblank)))
+    owned = np.concatenate(([0], np.cumsum(nonblank & own_at)))
     windows: list[Span] = []
     skipped: list[Span] = []
     run: Span | None = None
     for s, e in _lines(text):
-        chars = [m.start() for m in _NONBLANK.finditer(text, s, e)]
-        if not chars:
+        if words[e] == words[s]:
             continue  # a blank line: inside a run when own lines follow
-        if any(own_at[i] for i in chars):
+        if owned[e] > owned[s]:
             run = (run[0], e) if run is not None else (s, e)
         else:
             if run is not None:

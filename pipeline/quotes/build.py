@@ -90,11 +90,16 @@ def join_pieces(text: str, pieces: Iterable[Span]) -> str:
 _BLANKS = np.array(sorted(i for i in range(0x3100) if chr(i).isspace()), dtype=np.uint32)  # every str.isspace()
 
 
+def blank_mask(text: str) -> np.ndarray:
+    """Whether each character of ``text`` is blank (``str.isspace``)."""
+    return np.isin(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), _BLANKS)
+
+
 def _bad_prefix(text: str, own_spans: Iterable[Span]) -> np.ndarray:
     """Prefix counts of characters that are neither own nor blank."""
     bad = np.ones(len(text) + 1, dtype=np.int64)
     bad[0] = 0
-    bad[1:][np.isin(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), _BLANKS)] = 0
+    bad[1:][blank_mask(text)] = 0
     for s, e in own_spans:
         s, e = max(0, s), min(e, len(text))
         if e > s:
@@ -221,5 +226,6 @@ def segment_holes(text: str, own_spans: Sequence[Span], sentences: Sequence[Span
     return out
 
 
-__all__ = ["ELISION", "JOINER", "LOGIC_VERSION", "Quote", "QuoteOptions", "build_quote", "first_own_sentence",
+__all__ = ["ELISION", "JOINER", "LOGIC_VERSION", "Quote", "QuoteOptions", "blank_mask", "build_quote",
+           "first_own_sentence",
            "first_sentence", "join_pieces", "own_sentences", "quote_holes", "segment_holes", "words"]

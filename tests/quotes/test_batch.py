@@ -106,3 +106,29 @@ def _old_bad_prefix(text, own_spans):
        st.lists(st.tuples(st.integers(-3, 40), st.integers(-3, 40)), max_size=4))
 def test_bad_prefix_counts_like_the_character_loop(text, spans):
     assert list(_bad_prefix(text, spans)) == _old_bad_prefix(text, spans)
+
+
+def _naive_windows(text, own):
+    owned = {i for s, e in own for i in range(max(0, s), min(e, len(text)))}
+    windows, skipped, run, pos = [], [], None, 0
+    for line in text.split("\n"):
+        s, e = pos, pos + len(line)
+        pos = e + 1
+        chars = [i for i in range(s, e) if not text[i].isspace()]
+        if not chars:
+            continue
+        if any(i in owned for i in chars):
+            run = (run[0], e) if run else (s, e)
+        else:
+            if run:
+                windows.append(run)
+                run = None
+            skipped.append((s + len(line) - len(line.lstrip()), s + len(line.rstrip())))
+    return windows + ([run] if run else []), skipped
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab. \n\u00a0\u2003")), max_size=40),
+       st.lists(st.tuples(st.integers(-3, 40), st.integers(-3, 40)), max_size=4))
+def test_parse_windows_match_a_character_loop(text, own):
+    assert parse_windows(text, own) == _naive_windows(text, own)
