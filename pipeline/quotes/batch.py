@@ -7,10 +7,12 @@ quoted. Here, per document:
 1. **Parse windows.** The text is cut into lines (every line break ends a sentence,
    :func:`~pipeline.quotes.sentences.sentence_spans`). A line with no non-blank character
    of the author's own can hold no own sentence; runs of the other lines (blank lines
-   between them kept) are parsed, each run as one text, so each sentence is still parsed
-   with its whole line and its neighbours. Every skipped line stands in the sentence list
-   as one span: it is not own, so it still separates the pieces of a quote as its real
-   sentences would.
+   between them kept) are parsed, each run as one text with :data:`CONTEXT` characters
+   of the text either side (cut at a blank; sentences found there are dropped), so each
+   sentence is parsed with its whole line and its neighbours: without the margin, a
+   sentence after a pasted paragraph could be split elsewhere than in the whole-text
+   parse. Every skipped line stands in the sentence list as one span: it is not own, so
+   it still separates the pieces of a quote as its real sentences would.
 2. **The quote** (:func:`~pipeline.quotes.build.build_quote`) and the first sentence of
    the own words (:func:`~pipeline.quotes.build.first_sentence`). Only when a document has
    no such sentence and its first line was skipped is that line parsed (its first
@@ -37,12 +39,12 @@ from pipeline.quotes.sentences import OFF, load_nlp, names_in, split_lines
 Span = tuple[int, int]
 
 CONTEXT = 40
-"""Characters of context either side of a piece for the recogniser."""
+"""Characters of the text parsed either side of a run of lines or a piece (about eight
+tokens: more than tok2vec's reach of four tokens either side)."""
 
 PARSE_OFF = (*OFF, "ner")
 NER_OFF = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 
-_LINE = re.compile(r"[^\n]*")
 _BLANK = re.compile(r"\s")
 
 
