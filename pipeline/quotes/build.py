@@ -31,7 +31,7 @@ from pipeline.config import ConfigError
 from pipeline.quotes.settings import QuoteSettings
 from pipeline.settings import settings_from
 
-LOGIC_VERSION = "2"  # bump when a change here or in sentences.py changes stored quotes
+LOGIC_VERSION = "2"  # bump when a change here, in sentences.py or batch.py changes stored quotes
 ELISION = "[…]"
 JOINER = f" {ELISION} "
 
