@@ -6,39 +6,38 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.jobs.context import JobContext
-from pipeline.quotes import LOGIC_VERSION, QuoteOptions, build_quote, first_sentence
-from pipeline.quotes.sentences import analyse, load_nlp, names_in
+from pipeline.quotes import LOGIC_VERSION, QuoteOptions
+from pipeline.quotes.batch import QuoteInput, quote_documents
 from pipeline.settings import settings_key
 from pipeline.store import connect, transaction
 from pipeline.store import quotes as store
 
-BATCH = 64
+CHUNK = 256  # documents per call (progress is reported after each)
+COLUMNS = ["doc_id", "input_key", "quote", "pieces", "n_words", "reason", "names_flagged", "first_sentence"]
+
+
+def inputs_of(docs: pd.DataFrame) -> list[QuoteInput]:
+    """The documents of :func:`pipeline.store.quotes.quote_inputs` as quote inputs."""
+    return [QuoteInput(text, tuple((int(s), int(e)) for s, e in (own if own is not None else ())),
+                       tuple(h for h in (handles if handles is not None else ()) if h))
+            for text, own, handles in zip(docs["clean_text"], docs["own_spans"], docs["handles"])]
 
 
 def quote_rows(docs: pd.DataFrame, opts: QuoteOptions, progress=None) -> pd.DataFrame:
     """Quote rows for ``docs`` (``doc_id, clean_text, own_spans, handles, input_key``)."""
-    rows = []
-    nlp = load_nlp() if len(docs) else None
-    if nlp is not None and len(docs):
-        nlp.max_length = max(nlp.max_length, int(docs["clean_text"].str.len().max()) + 1)
-    records = docs.to_dict("records")
-    for i in range(0, len(records), BATCH):
-        batch = records[i:i + BATCH]
-        for d, a in zip(batch, analyse([d["clean_text"] for d in batch], nlp)):
-            text = d["clean_text"]
-            own = [(int(s), int(e)) for s, e in (d["own_spans"] if d["own_spans"] is not None else [])]
-            handles = [h for h in (d["handles"] if d["handles"] is not None else []) if h]
-            q = build_quote(text, own, a.sentences, opts, handles)
-            rows.append({
-                "doc_id": d["doc_id"], "input_key": d["input_key"], "quote": q.text,
-                "pieces": [{"start": s, "end": e} for s, e in q.pieces], "n_words": q.n_words, "reason": q.reason,
-                "names_flagged": names_in(text, a.persons, q.pieces),
-                "first_sentence": first_sentence(text, own, a.sentences),
-            })
+    inputs = inputs_of(docs)
+    out = []
+    for i in range(0, len(inputs), CHUNK):
+        out += quote_documents(inputs[i:i + CHUNK], opts)
         if progress:
-            progress("quotes", min(i + BATCH, len(records)), len(records))
-    return pd.DataFrame(rows, columns=["doc_id", "input_key", "quote", "pieces", "n_words", "reason",
-                                       "names_flagged", "first_sentence"])
+            progress("quotes", min(i + CHUNK, len(inputs)), len(inputs))
+    return pd.DataFrame({
+        "doc_id": docs["doc_id"].tolist(), "input_key": docs["input_key"].tolist(),
+        "quote": [r.quote.text for r in out],
+        "pieces": [[{"start": s, "end": e} for s, e in r.quote.pieces] for r in out],
+        "n_words": [r.quote.n_words for r in out], "reason": [r.quote.reason for r in out],
+        "names_flagged": [list(r.names) for r in out], "first_sentence": [r.first_sentence for r in out],
+    }, columns=COLUMNS)
 
 
 def quotes_job(ctx: JobContext) -> dict:

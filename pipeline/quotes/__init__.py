@@ -9,6 +9,7 @@ a ``(start, end)`` into ``clean_text``, so anyone can check a quote against its 
 
 Modules: :mod:`~pipeline.quotes.build` (pieces, holes, context sentence),
 :mod:`~pipeline.quotes.sentences` (spaCy sentences and PERSON names, model loaded once),
+:mod:`~pipeline.quotes.batch` (many documents at once, parsing only what a quote can use),
 :mod:`~pipeline.quotes.pseudonym` (keyed-hash pseudonyms), :mod:`~pipeline.quotes.render`
 (Markdown and docx).
 """

@@ -22,15 +22,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Any
+
+import numpy as np
 
 from pipeline.clean.text import word_count
 from pipeline.config import ConfigError
 from pipeline.quotes.settings import QuoteSettings
 from pipeline.settings import settings_from
 
-LOGIC_VERSION = "2"  # bump when a change here or in sentences.py changes stored quotes
+LOGIC_VERSION = "2"  # bump when a change here, in sentences.py or batch.py changes stored quotes
 ELISION = "[…]"
 JOINER = f" {ELISION} "
 
@@ -86,13 +87,24 @@ def join_pieces(text: str, pieces: Iterable[Span]) -> str:
     return JOINER.join(text[s:e] for s, e in pieces)
 
 
-def _bad_prefix(text: str, own_spans: Iterable[Span]) -> list[int]:
+_BLANKS = np.array(sorted(i for i in range(0x3100) if chr(i).isspace()), dtype=np.uint32)  # every str.isspace()
+
+
+def blank_mask(text: str) -> np.ndarray:
+    """Whether each character of ``text`` is blank (``str.isspace``)."""
+    return np.isin(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), _BLANKS)
+
+
+def _bad_prefix(text: str, own_spans: Iterable[Span]) -> np.ndarray:
     """Prefix counts of characters that are neither own nor blank."""
-    own = bytearray(len(text))
+    bad = np.ones(len(text) + 1, dtype=np.int64)
+    bad[0] = 0
+    bad[1:][blank_mask(text)] = 0
     for s, e in own_spans:
-        own[max(0, s):max(0, min(e, len(text)))] = b"\x01" * max(0, min(e, len(text)) - max(0, s))
-    bad = [0 if (own[i] or ch.isspace()) else 1 for i, ch in enumerate(text)]
-    return [0, *accumulate(bad)]
+        s, e = max(0, s), min(e, len(text))
+        if e > s:
+            bad[s + 1:e + 1] = 0
+    return np.cumsum(bad)
 
 
 def _strippable(line: str, handles: frozenset[str], at_end: bool) -> bool:
@@ -111,7 +123,7 @@ def _strippable(line: str, handles: frozenset[str], at_end: bool) -> bool:
 def own_sentences(text: str, own_spans: Iterable[Span], sentences: Sequence[Span]) -> list[bool]:
     """Whether each sentence is entirely the author's own words."""
     pre = _bad_prefix(text, own_spans)
-    return [pre[e] - pre[s] == 0 for s, e in sentences]
+    return [bool(pre[e] == pre[s]) for s, e in sentences]
 
 
 def build_quote(text: str, own_spans: Sequence[Span], sentences: Sequence[Span],
@@ -153,15 +165,21 @@ def build_quote(text: str, own_spans: Sequence[Span], sentences: Sequence[Span],
     return Quote(tuple(pieces), join_pieces(text, pieces), total, "ok")
 
 
+def first_own_sentence(text: str, own_spans: Sequence[Span], sentences: Sequence[Span]) -> Span | None:
+    """The first sentence of the author's own words with words of substance (no label,
+    link or sign-off line); ``None`` when there is none."""
+    flags = own_sentences(text, own_spans, sentences)
+    for (s, e), is_own in zip(sentences, flags):
+        if is_own and words(text[s:e]) > 0 and not _strippable(text[s:e], frozenset(), at_end=False):
+            return (s, e)
+    return None
+
+
 def first_sentence(text: str, own_spans: Sequence[Span], sentences: Sequence[Span]) -> str | None:
     """The first sentence of the author's own words (of the text when it has none)."""
     if not sentences:
         return None
-    flags = own_sentences(text, own_spans, sentences)
-    for (s, e), is_own in zip(sentences, flags):
-        if is_own and words(text[s:e]) > 0 and not _strippable(text[s:e], frozenset(), at_end=False):
-            return text[s:e]
-    s, e = sentences[0]
+    s, e = first_own_sentence(text, own_spans, sentences) or sentences[0]
     return text[s:e]
 
 
@@ -208,5 +226,6 @@ def segment_holes(text: str, own_spans: Sequence[Span], sentences: Sequence[Span
     return out
 
 
-__all__ = ["ELISION", "JOINER", "LOGIC_VERSION", "Quote", "QuoteOptions", "build_quote", "first_sentence",
-           "join_pieces", "own_sentences", "quote_holes", "segment_holes", "words"]
+__all__ = ["ELISION", "JOINER", "LOGIC_VERSION", "Quote", "QuoteOptions", "blank_mask", "build_quote",
+           "first_own_sentence",
+           "first_sentence", "join_pieces", "own_sentences", "quote_holes", "segment_holes", "words"]

@@ -3,9 +3,12 @@
 
 The model is the process's one shared pipeline (``pipeline.nlp.english``, loaded once
 for quotes and classify); quotes runs its dependency parser (sentence boundaries) and
-named-entity recogniser (PERSON names to flag) and turns the tagger and lemmatiser off. spaCy's sentences are then split at every line break: on this
-blog a line is a unit (a speaker label, a link, a sign-off, a list item), and a quote
-must never start inside one.
+named-entity recogniser (PERSON names to flag) and turns the tagger and lemmatiser off.
+spaCy's sentences are then split at every line break: on this blog a line is a unit (a
+speaker label, a link, a sign-off, a list item), and a quote must never start inside one.
+
+:func:`analyse` parses whole texts (the reference, used by checks and the quotes
+benchmark); the stage parses only what a quote can use (:mod:`pipeline.quotes.batch`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,189 @@
+"""The quotes of many documents at once, parsing only what a quote can use. Pure.
+
+The whole-text way (:func:`pipeline.quotes.sentences.analyse`) runs spaCy's parser and
+named-entity recogniser over every character of every document; most of it can never be
+quoted. Here, per document:
+
+1. **Parse windows.** The text is cut into lines (every line break ends a sentence,
+   :func:`~pipeline.quotes.sentences.sentence_spans`). A line with no non-blank character
+   of the author's own can hold no own sentence; runs of the other lines (blank lines
+   between them kept) are parsed, each run as one text with :data:`CONTEXT` characters
+   of the text either side (cut at a blank; sentences found there are dropped), so each
+   sentence is parsed with its whole line and its neighbours: without the margin, a
+   sentence after a pasted paragraph could be split elsewhere than in the whole-text
+   parse. Every skipped line stands in the sentence list as one span: it is not own, so
+   it still separates the pieces of a quote as its real sentences would.
+2. **The quote** (:func:`~pipeline.quotes.build.build_quote`) and the first sentence of
+   the own words (:func:`~pipeline.quotes.build.first_sentence`). Only when a document has
+   no such sentence and its first line was skipped is that line parsed (its first
+   sentence is the context of a reply).
+3. **Names.** The recogniser runs only on the quote's pieces, each with about
+   :data:`CONTEXT` characters either side (cut at a blank), not on the whole text, and not
+   on documents without a quote. Its own token vectors do not depend on the parser's (see
+   :mod:`pipeline.nlp`), so it runs as a pass of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pipeline.nlp import numpy_matmul, pipe
+from pipeline.quotes.build import Quote, QuoteOptions, blank_mask, build_quote, first_own_sentence
+from pipeline.quotes.sentences import OFF, load_nlp, names_in, split_lines
+
+Span = tuple[int, int]
+
+CONTEXT = 40
+"""Characters of the text parsed either side of a run of lines or a piece (about eight
+tokens: more than tok2vec's reach of four tokens either side)."""
+
+PARSE_OFF = (*OFF, "ner")
+NER_OFF = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+
+_BLANK = re.compile(r"\s")
+
+
+@dataclass(frozen=True)
+class QuoteInput:
+    """A document's ``clean_text``, its own spans and its author's names."""
+
+    text: str
+    own: tuple[Span, ...]
+    handles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocQuote:
+    quote: Quote
+    names: tuple[str, ...]
+    first_sentence: str | None
+
+
+def _lines(text: str) -> list[Span]:
+    """Every line ``(start, end)`` without its line break (empty lines included)."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
+
+
+def parse_windows(text: str, own: Sequence[Span]) -> tuple[list[Span], list[Span]]:
+    """``(windows, skipped)``: runs of whole lines holding own words (blank lines between
+    them included) to parse, and the non-blank lines left out (they hold no own word)."""
+    nonblank = ~blank_mask(text)
+    own_at = np.zeros(len(text), dtype=bool)
+    for s, e in own:
+        s, e = max(0, s), min(e, len(text))
+        if e > s:
+            own_at[s:e] = True
+    words = np.concatenate(([0], np.cumsum(nonblank)))
+    owned = np.concatenate(([0], np.cumsum(nonblank & own_at)))
+    windows: list[Span] = []
+    skipped: list[Span] = []
+    run: Span | None = None
+    for s, e in _lines(text):
+        if words[e] == words[s]:
+            continue  # a blank line: inside a run when own lines follow
+        if owned[e] > owned[s]:
+            run = (run[0], e) if run is not None else (s, e)
+        else:
+            if run is not None:
+                windows.append(run)
+                run = None
+            skipped.append((s, e))
+    if run is not None:
+        windows.append(run)
+    return windows, split_lines(text, skipped)
+
+
+def _widen(text: str, s: int, e: int, context: int) -> Span:
+    """``(s, e)`` with up to ``context`` characters either side, cut at a blank."""
+    a = s
+    if s > 0 and context > 0:
+        lo = max(0, s - context)
+        m = _BLANK.search(text, lo, s)
+        a = m.start() + 1 if m and lo > 0 else lo
+    b = e
+    if e < len(text) and context > 0:
+        hi = min(len(text), e + context)
+        ms = [m.start() for m in _BLANK.finditer(text, e, hi)]
+        b = ms[-1] if ms and hi < len(text) else hi
+    return a, b
+
+
+def _pieces_context(text: str, pieces: Sequence[Span], context: int) -> list[Span]:
+    """Ranges to run the recogniser on: each piece with up to ``context`` characters
+    either side, cut at a blank; overlapping ranges merged."""
+    out: list[Span] = []
+    for s, e in pieces:
+        a, b = _widen(text, s, e, context)
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _sentences(nlp: Any, docs: Sequence[QuoteInput], jobs: Sequence[tuple[int, Span]], context: int,
+               batch_size: int) -> list[list[Span]]:
+    """Sentence spans inside each job's lines ``(doc index, (start, end))``, parsed with
+    up to ``context`` characters of the text either side (the parse near a line's edge
+    depends a little on what is next to it)."""
+    ranges = [_widen(docs[i].text, s, e, context) for i, (s, e) in jobs]
+    out: list[list[Span]] = []
+    texts = (docs[i].text[a:b] for (i, _), (a, b) in zip(jobs, ranges))
+    for (i, (s, e)), (a, _), doc in zip(jobs, ranges, pipe(nlp, texts, PARSE_OFF, batch_size)):
+        spans = split_lines(docs[i].text, [(a + x.start_char, a + x.end_char) for x in doc.sents])
+        out.append([(x, y) for x, y in spans if s <= x and y <= e])
+    return out
+
+
+def quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any | None = None,
+                    batch_size: int = 32, context: int = CONTEXT) -> list[DocQuote]:
+    """The quote, flagged names and first own sentence of each document (module docstring)."""
+    if not docs:
+        return []
+    nlp = nlp or load_nlp()
+    nlp.max_length = max(nlp.max_length, max(len(d.text) for d in docs) + 1)
+    with numpy_matmul(nlp, ("tok2vec", "parser", "ner")):
+        return _quote_documents(docs, opts, nlp, batch_size, context)
+
+
+def _quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any, batch_size: int,
+                     context: int) -> list[DocQuote]:
+    # 1. sentences of the parse windows; each skipped line stands as one (not own) span
+    plan = [parse_windows(d.text, d.own) for d in docs]
+    jobs = [(i, w) for i, (windows, _) in enumerate(plan) for w in windows]
+    sents: list[list[Span]] = [list(skipped) for _, skipped in plan]
+    for (i, _), spans in zip(jobs, _sentences(nlp, docs, jobs, context, batch_size)):
+        sents[i] += spans
+    for spans in sents:
+        spans.sort()
+    # 2. quotes and first sentences (a skipped first line is parsed only when needed)
+    quotes = [build_quote(d.text, d.own, sents[i], opts, d.handles) for i, d in enumerate(docs)]
+    firsts: list[str | None] = []
+    redo: list[tuple[int, Span]] = []
+    for i, d in enumerate(docs):
+        span = first_own_sentence(d.text, d.own, sents[i]) or (sents[i][0] if sents[i] else None)
+        firsts.append(d.text[span[0]:span[1]] if span else None)
+        if span and plan[i][1] and span == plan[i][1][0]:
+            redo.append((i, span))  # the first line, skipped: parse it for its first sentence
+    for (i, _), spans in zip(redo, _sentences(nlp, docs, redo, context, batch_size)):
+        firsts[i] = docs[i].text[spans[0][0]:spans[0][1]] if spans else firsts[i]
+    # 3. PERSON names inside the pieces
+    ner_jobs = [(i, r) for i, q in enumerate(quotes) for r in _pieces_context(docs[i].text, q.pieces, context)]
+    persons: list[list[Span]] = [[] for _ in docs]
+    for (i, (s, _)), doc in zip(ner_jobs, pipe(nlp, (docs[i].text[s:e] for i, (s, e) in ner_jobs), NER_OFF,
+                                                  batch_size)):
+        persons[i].extend((s + ent.start_char, s + ent.end_char) for ent in doc.ents if ent.label_ == "PERSON")
+    return [DocQuote(q, tuple(names_in(d.text, persons[i], q.pieces)), firsts[i])
+            for i, (d, q) in enumerate(zip(docs, quotes))]
+
+
+__all__ = ["CONTEXT", "DocQuote", "QuoteInput", "parse_windows", "quote_documents"]
