@@ -102,7 +102,7 @@ def _plain_features(texts: list[str], encoder: Encoder, nlp=None) -> DocFeatures
     docs = parse(texts, nlp)
     emb = l2_normalise(np.asarray(encoder(texts), dtype=np.float32))
     split = SentenceSplit.of(docs)
-    stats = sentence_stats(docs, split.vader[:, 3], split.owner)
+    stats = sentence_stats(docs, split.vader[:, 3], split.owner, texts)
     return DocFeatures(list(texts), docs, emb, vader_scores(texts), stats, split=split)
 
 

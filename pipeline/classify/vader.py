@@ -28,25 +28,27 @@ def vader_scores(texts: Sequence[str]) -> np.ndarray:
     return out
 
 
-def sentence_stats(docs, compounds: np.ndarray | None = None, owner: np.ndarray | None = None) -> np.ndarray:
+def sentence_stats(docs, compounds: np.ndarray | None = None, owner: np.ndarray | None = None,
+                   texts: Sequence[str] | None = None) -> np.ndarray:
     """Per parsed document: min, max and mean VADER compound over its sentences, the
     shares of negative and positive sentences, '?' and '!' counts (capped at 3, scaled to
     [0, 1]) and length (capped at 2,000 characters, scaled). Shape (n, 8).
 
     ``compounds`` (with ``owner``, each sentence's document row) are the compounds of
     every document's non-blank sentences when already scored (``text.sentences``' texts:
-    VADER ignores the whitespace they are stripped of); otherwise they are scored here."""
+    VADER ignores the whitespace they are stripped of); otherwise they are scored here.
+    ``texts``: the documents' texts when at hand (a parse keeps its text exactly)."""
     if compounds is None:
         a = analyzer()
-        texts, rows = [], []
+        sents, rows = [], []
         for i, doc in enumerate(docs):
             for s in doc.sents:
                 if s.text.strip():
-                    texts.append(s.text)
+                    sents.append(s.text)
                     rows.append(i)
-        compounds = np.array([a.polarity_scores(t)["compound"] for t in texts], dtype=np.float32)
+        compounds = np.array([a.polarity_scores(t)["compound"] for t in sents], dtype=np.float32)
         owner = np.asarray(rows, dtype=int)
-    return stats_of_compounds(compounds, owner, [doc.text for doc in docs])
+    return stats_of_compounds(compounds, owner, list(texts) if texts is not None else [doc.text for doc in docs])
 
 
 def stats_of_compounds(compounds: np.ndarray, owner: np.ndarray, texts: Sequence[str]) -> np.ndarray:

@@ -91,3 +91,11 @@ def test_rule_detection_rows_in_document_then_theme_order(taxonomy):
     hit = det[(det["row"] == 0) & (det["theme"] == "napo")].iloc[0]
     assert bool(hit["present"]) and hit["method"] == "seed_terms"
     assert isinstance(det, pd.DataFrame) and not det.loc[det["row"] == 1, "present"].any()
+
+
+def test_sentence_stats_alone_equal_the_old_computation():
+    docs = parse(TEXTS)
+    from pipeline.classify.vader import sentence_stats
+
+    assert np.allclose(sentence_stats(docs), _old_stats(docs), atol=1e-6)
+    assert sentence_stats(docs).shape == (len(TEXTS), 8)
