@@ -12,14 +12,12 @@ import pandas as pd
 
 from pipeline.classify.backends import label_backend, label_backends
 from pipeline.classify.errors import ClassifySettingError
-from pipeline.classify.features import build_features, features_of_parsed
+from pipeline.classify.features import SentenceSplit, build_features, sentence_features
 from pipeline.classify.nli import NLIStance
 from pipeline.classify.sentiment import DOMAIN, VADER, SentimentModel
 from pipeline.classify.similarity import Encoder, theme_prototypes
 from pipeline.classify.stance import SUPERVISED, StanceModel
 from pipeline.classify.taxonomy import Taxonomy
-from pipeline.classify.text import sentence_doc
-from pipeline.classify.text import sentences as split_sentences
 from pipeline.classify.themes import RuleParams, ThemeModel
 
 NO_OWN_TEXT = "no_own_text"
@@ -108,7 +106,8 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
     doc_ids, texts = list(doc_ids), [t or "" for t in texts]
     contexts = list(contexts) if contexts is not None else [""] * len(texts)
     usable = [i for i, t in enumerate(texts) if len(t.strip()) >= params.min_chars]
-    short = [i for i in range(len(texts)) if i not in set(usable)]
+    usable_set = set(usable)
+    short = [i for i in range(len(texts)) if i not in usable_set]
     encoder = cached(encoder)
     feats = build_features([texts[i] for i in usable], encoder, contexts=[contexts[i] for i in usable],
                            sentences=_reads_sentences(models, params))
@@ -185,22 +184,19 @@ def _document_sentiment(feats, doc_ids: list[str], short_ids: list[str], backend
 
 def _sentence_sentiment(feats, doc_ids: list[str], encoder: Encoder, backends: list, default: str,
                         models: Models) -> pd.DataFrame:
-    """Sentiment of every sentence of each usable text (from the document's one parse)."""
-    owner, spans = [], []
-    for r, doc in enumerate(feats.docs):
-        for s in split_sentences(doc):
-            owner.append(r)
-            spans.append(s)
-    if not spans:
+    """Sentiment of every sentence of each usable text (from the document's one parse and
+    its sentences' one VADER scoring)."""
+    split = feats.split if feats.split is not None else SentenceSplit.of(feats.docs)
+    sfeats = sentence_features(feats, encoder, split)
+    if not len(sfeats):
         return pd.DataFrame(columns=SENTENCE_COLUMNS)
-    sdocs = [sentence_doc(feats.docs[r], s) for r, s in zip(owner, spans)]
-    sfeats = features_of_parsed([s.text for s in spans], sdocs, encoder)
+    spans, owner = split.sentences, split.owner
+    ids = np.asarray(doc_ids, dtype=object)[np.asarray(owner, dtype=int)]
+    base = {"doc_id": ids, "sentence_no": [x.index for x in spans], "start_char": [x.start for x in spans],
+            "end_char": [x.end for x in spans], "text": sfeats.texts}
     parts = []
     for b in backends:
         labels, scores = b.run(sfeats, models)
-        parts.append(pd.DataFrame({
-            "doc_id": [doc_ids[r] for r in owner], "sentence_no": [s.index for s in spans],
-            "start_char": [s.start for s in spans], "end_char": [s.end for s in spans],
-            "text": [s.text for s in spans], "method": b.name, "label": labels,
-            "score": np.asarray(scores, dtype=float), "is_default": b.name == default}))
+        parts.append(pd.DataFrame({**base, "method": b.name, "label": labels,
+                                   "score": np.asarray(scores, dtype=float), "is_default": b.name == default}))
     return pd.concat(parts, ignore_index=True)[SENTENCE_COLUMNS]

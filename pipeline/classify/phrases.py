@@ -51,7 +51,12 @@ class SeedMatcher:
         """Matches per (document, theme), shape (len(docs), len(themes))."""
         out = np.zeros((len(docs), len(self.names)), dtype=np.float32)
         index = {n: j for j, n in enumerate(self.names)}
+        first: dict[int, int] = {}  # a Doc repeated (one thread context for many replies) is matched once
         for i, doc in enumerate(docs):
+            seen = first.setdefault(id(doc), i)
+            if seen != i:
+                out[i] = out[seen]
+                continue
             for match_id, _s, _e in self.matcher(self._target(doc)):
                 out[i, index[self._names[match_id]]] += 1
         return out

@@ -55,3 +55,12 @@ def sentence_doc(doc: Doc, sentence: Sentence) -> Doc:
     if span is None:
         return parse([sentence.text])[0]
     return span.as_doc()
+
+
+def sentence_doc_text(doc: Doc, sentence: Sentence) -> str:
+    """The text of ``sentence_doc(doc, sentence)`` without building that Doc: the
+    sentence and its last token's trailing space (a Doc keeps it)."""
+    span = doc.char_span(sentence.start, sentence.end)
+    if span is None:
+        return sentence_doc(doc, sentence).text
+    return sentence.text + span[-1].whitespace_

@@ -213,31 +213,30 @@ def detect_themes(feats: DocFeatures, taxonomy: Taxonomy, prototypes: np.ndarray
         return pd.DataFrame({"row": pd.Series(dtype=int), "theme": pd.Series(dtype=str),
                              "score": pd.Series(dtype=float), "present": pd.Series(dtype=bool),
                              "method": pd.Series(dtype=str)})
-    rows, themes, scores, present, methods = [], [], [], [], []
-    trained = set(model.theme_names) if model is not None else set()
+    k = len(names)
+    scores = np.zeros((n, k), dtype=float)
+    present = np.zeros((n, k), dtype=bool)
+    methods = np.empty((n, k), dtype=object)
+    trained = [t for t in names if model is not None and t in set(model.theme_names)]
     if trained:
         proba = model.predict_proba(feats)
         flags_sup = model.present(proba, threshold)
         col = {t: j for j, t in enumerate(model.theme_names)}
-    untrained = [t for t in names if t not in trained]
+        at = [names.index(t) for t in trained]
+        src = [col[t] for t in trained]
+        scores[:, at] = proba[:, src]
+        present[:, at] = flags_sup[:, src]
+        methods[:, at] = SUPERVISED
+    untrained = [t for t in names if t not in set(trained)]
     if untrained:
         sub = Taxonomy(tuple(taxonomy.get(t) for t in untrained))
         hits = SeedMatcher(sub, load_nlp(), params.phrase_attr).counts(feats.docs)
         sims = similarities(feats.embeddings, prototypes[[names.index(t) for t in untrained]])
         flags, how = rule_detect(hits, sims, params)
-        ucol = {t: j for j, t in enumerate(untrained)}
-    for i in range(n):
-        for t in names:
-            rows.append(i)
-            themes.append(t)
-            if t in trained:
-                p = float(proba[i, col[t]])
-                scores.append(p)
-                present.append(bool(flags_sup[i, col[t]]))
-                methods.append(SUPERVISED)
-            else:
-                j = ucol[t]
-                scores.append(float(sims[i, j]))
-                present.append(bool(flags[i, j]))
-                methods.append(str(how[i, j]) or SIMILARITY)
-    return pd.DataFrame({"row": rows, "theme": themes, "score": scores, "present": present, "method": methods})
+        at = [names.index(t) for t in untrained]
+        scores[:, at] = sims
+        present[:, at] = flags
+        methods[:, at] = np.where(how == "", SIMILARITY, how)
+    return pd.DataFrame({"row": np.repeat(np.arange(n), k), "theme": np.tile(np.asarray(names, dtype=object), n),
+                         "score": scores.reshape(-1), "present": present.reshape(-1),
+                         "method": methods.reshape(-1)})

@@ -58,11 +58,16 @@ def pool_chunks(chunk_vectors: np.ndarray, weights: Sequence[int], owners: Seque
 
 
 def embed_with(model: Any, texts: Sequence[str], batch_size: int = 32, chunk_tokens: int = 0,
-               chunk_overlap: int = 32, progress: Progress | None = None) -> tuple[np.ndarray, list[int]]:
+               chunk_overlap: int = 32, progress: Progress | None = None,
+               batch_tokens: int = 0) -> tuple[np.ndarray, list[int]]:
     """Embed ``texts`` with an already loaded sentence-transformers ``model``.
 
     ``chunk_tokens`` = 0 uses the model's window; the overlap is capped at half the
-    window. Returns (vectors, chunks per text).
+    window. ``batch_tokens`` > 0 sizes each forward pass by padded tokens instead of a
+    fixed count: a batch (longest first) holds as many pieces as fit in ``batch_tokens``
+    padded tokens, and never fewer than ``batch_size`` (short sentences go in batches of
+    hundreds, where a fixed 32 spends most of the pass on per-batch overhead). Returns
+    (vectors, chunks per text).
     """
     texts = list(texts)
     window = model_window(model)
@@ -88,12 +93,18 @@ def embed_with(model: Any, texts: Sequence[str], batch_size: int = 32, chunk_tok
     # lengths pad little. Vectors are put back in input order before pooling.
     order = length_order(weights)
     vectors = []
-    step = max(1, batch_size) * 8
-    for start in range(0, len(pieces), step):
+    if batch_tokens > 0:
+        special = model.tokenizer.num_special_tokens_to_add(pair=False)
+        bounds = token_batches([weights[i] + special for i in order], batch_tokens, batch_size)
+    else:
+        step = max(1, batch_size) * 8
+        bounds = [(a, min(a + step, len(pieces))) for a in range(0, len(pieces), step)]
+    for start, end in bounds:
         if progress:
             progress("embed", start, len(pieces))
-        window_ = [pieces[i] for i in order[start:start + step]]
-        vectors.append(np.asarray(model.encode(window_, batch_size=batch_size,
+        window_ = [pieces[i] for i in order[start:end]]
+        size = batch_size if batch_tokens <= 0 else len(window_)
+        vectors.append(np.asarray(model.encode(window_, batch_size=size,
                                                convert_to_numpy=True, show_progress_bar=False),
                                   dtype=np.float32))
     if progress:
@@ -102,6 +113,21 @@ def embed_with(model: Any, texts: Sequence[str], batch_size: int = 32, chunk_tok
     unsorted = np.empty_like(stacked)
     unsorted[order] = stacked
     return pool_chunks(unsorted, weights, owners, len(texts)), n_chunks
+
+
+def token_batches(padded_lengths: Sequence[int], batch_tokens: int, min_size: int) -> list[tuple[int, int]]:
+    """Consecutive ``(start, end)`` ranges over pieces sorted longest first: each holds
+    as many pieces as fit in ``batch_tokens`` padded tokens (its first piece's length
+    times its size), and at least ``min_size`` (or what is left)."""
+    out: list[tuple[int, int]] = []
+    n = len(padded_lengths)
+    start = 0
+    while start < n:
+        size = max(1, int(min_size), int(batch_tokens) // max(1, int(padded_lengths[start])))
+        end = min(n, start + size)
+        out.append((start, end))
+        start = end
+    return out
 
 
 def length_order(n_tokens: Sequence[int]) -> np.ndarray:
@@ -120,12 +146,13 @@ def encode_plan(device: str, batch_size: int, cuda_batch_size: int, cuda_fp16: b
 
 def embed_texts(texts: Sequence[str], model: str | None = None, batch_size: int = 32, device: str | None = None,
                 chunk_tokens: int = 0, chunk_overlap: int = 32, progress: Progress | None = None,
-                half: bool = False) -> Embedded:
+                half: bool = False, batch_tokens: int = 0) -> Embedded:
     """Load ``model`` (registry name or local folder; cached) and embed ``texts``
-    (``half``: fp16 weights, only on CUDA; see ``encode_plan``)."""
+    (``half``: fp16 weights, only on CUDA; see ``encode_plan``; ``batch_tokens``: see
+    ``embed_with``)."""
     dev = resolve_device(device)
     st_model, model_id = load_model(model, dev, half=half and dev.startswith("cuda"))
-    vectors, n_chunks = embed_with(st_model, texts, batch_size, chunk_tokens, chunk_overlap, progress)
+    vectors, n_chunks = embed_with(st_model, texts, batch_size, chunk_tokens, chunk_overlap, progress, batch_tokens)
     return Embedded(vectors, n_chunks, model_id, dev)
 
 

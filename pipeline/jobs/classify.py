@@ -77,6 +77,7 @@ def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple
     sentence cache for later runs (inside the caller's transaction).
     """
     e = embed_settings(config.section("embed"))
+    batch_tokens = classify_settings(config.section("classify")).encode_batch_tokens
     model_id = model_id_for(e.model)
     chunking = e.chunking
     if conn is not None:
@@ -85,7 +86,8 @@ def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple
     def embed(texts: Sequence[str]):
         from pipeline.embed import embed_texts  # looked up at call time (tests replace it)
 
-        res = embed_texts(list(texts), e.model, e.batch_size, e.device, e.chunk_tokens, e.chunk_overlap)
+        res = embed_texts(list(texts), e.model, e.batch_size, e.device, e.chunk_tokens, e.chunk_overlap,
+                          batch_tokens=batch_tokens)
         return res.vectors, res.model_id
 
     lookup = store = None
