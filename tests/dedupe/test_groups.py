@@ -12,10 +12,10 @@ import shutil
 import pandas as pd
 
 from pipeline.config import load_config
-from pipeline.dedupe import DedupeOptions, chronological_rank, duplicate_groups, hash_documents, link_new, memory_index
+from pipeline.dedupe import DedupeOptions, chronological_rank, duplicate_groups
 from pipeline.dedupe.relations import build_duplicates, duplicates_and_groups, pair_can_relate
 from pipeline.store import connect
-from tests.dedupe.test_vectorised import _generated_docs
+from tests.dedupe.test_vectorised import _generated_evidence
 from tests.stagekit import run_stages
 
 OPTS = DedupeOptions.of(load_config())
@@ -80,11 +80,7 @@ def test_duplicates_are_local_to_their_groups():
     """``build_duplicates`` over each group alone (its documents, its pairs, a rank of just
     its documents) gives exactly the rows of the whole corpus's build; every row links
     two documents of one group."""
-    docs = _generated_docs(400, 3)
-    hashed = hash_documents(docs, OPTS)
-    rank = chronological_rank(docs)
-    ev = link_new(hashed, memory_index(docs, hashed, rank), OPTS)
-    info = docs[["doc_id", "clean_hash"]].assign(n_tokens=docs["doc_id"].map(lambda d: len(hashed.tokens[d])))
+    ev, info, rank, docs = _generated_evidence()
     near, cov = pair_can_relate(ev.near, ev.coverage, OPTS.relations)
     whole, groups = duplicates_and_groups(info, near, cov, rank, OPTS.relations)
     pd.testing.assert_frame_equal(whole, build_duplicates(info, near, cov, rank, OPTS.relations))

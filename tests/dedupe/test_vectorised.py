@@ -99,12 +99,18 @@ def _generated_docs(comments: int, seed: int) -> pd.DataFrame:
     return df
 
 
-def test_duplicates_from_the_relatable_pairs_equal_those_from_every_pair():
-    docs = _generated_docs(400, 3)
+def _generated_evidence(comments: int = 400, seed: int = 3):
+    """A generated corpus linked in memory: (evidence, document info, rank, documents) for the duplicates build."""
+    docs = _generated_docs(comments, seed)
     hashed = hash_documents(docs, OPTS)
     rank = chronological_rank(docs)
     ev = link_new(hashed, memory_index(docs, hashed, rank), OPTS)
     info = docs[["doc_id", "clean_hash"]].assign(n_tokens=docs["doc_id"].map(lambda d: len(hashed.tokens[d])))
+    return ev, info, rank, docs
+
+
+def test_duplicates_from_the_relatable_pairs_equal_those_from_every_pair():
+    ev, info, rank, docs = _generated_evidence()
     near, cov = pair_can_relate(ev.near, ev.coverage, OPTS.relations)
     assert len(near) < len(ev.near) and len(cov) < len(ev.coverage)  # the filter leaves pairs out
     full = build_duplicates(info, ev.near, ev.coverage, rank, OPTS.relations)
