@@ -3,8 +3,6 @@ chosen by config, no silent replacement (synthetic texts and a synthetic plugin)
 
 from __future__ import annotations
 
-import importlib
-import sys
 
 import numpy as np
 import pytest
@@ -14,6 +12,7 @@ from pipeline.classify.backends import BUILTIN_BACKENDS, label_backend, label_ba
 from pipeline.classify.models import apply_params
 from pipeline.config import ConfigError, load_config
 from tests.classify.fixture_data import hash_encoder
+from tests.pluginkit import plugin_path, write_plugin
 
 
 def test_builtins_listed_once():
@@ -50,23 +49,13 @@ SENTIMENT = LabelBackend("sentiment", "all_neutral", _all_neutral, "synthetic te
 @pytest.fixture
 def plugin(tmp_path):
     def install(stance_name: str):
-        (tmp_path / "demo_label_plugin.py").write_text(f"STANCE_NAME = {stance_name!r}\n" + PLUGIN)
-        dist = tmp_path / "demo_label_plugin-0.1.dist-info"
-        dist.mkdir(exist_ok=True)
-        (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: demo-label-plugin\nVersion: 0.1\n")
-        (dist / "entry_points.txt").write_text("[probation_corpus.label_backends]\n"
-                                              "stance = demo_label_plugin:STANCE\n"
-                                              "sentiment = demo_label_plugin:SENTIMENT\n")
-        sys.path.insert(0, str(tmp_path))
-        importlib.invalidate_caches()
+        write_plugin(tmp_path, "demo_label_plugin", f"STANCE_NAME = {stance_name!r}\n" + PLUGIN,
+                     "[probation_corpus.label_backends]\n"
+                     "stance = demo_label_plugin:STANCE\n"
+                     "sentiment = demo_label_plugin:SENTIMENT\n")
 
-    try:
+    with plugin_path(tmp_path, "demo_label_plugin"):
         yield install
-    finally:
-        if str(tmp_path) in sys.path:
-            sys.path.remove(str(tmp_path))
-        sys.modules.pop("demo_label_plugin", None)
-        importlib.invalidate_caches()
 
 
 def test_plugin_backends_are_found_and_chosen_by_config(plugin, taxonomy, fitted):

@@ -3,34 +3,23 @@ entry-point group, no silent replacement (a synthetic plugin serving a tiny loca
 
 from __future__ import annotations
 
-import importlib
-import sys
 
 import pytest
 
 from pipeline.embed import REGISTRY, encode, model_id_for
 from pipeline.embed.registry import all_embedders
+from tests.pluginkit import plugin_path, write_plugin
 
 
 @pytest.fixture
 def plugin(tmp_path):
     def install(name: str, folder):
-        (tmp_path / "demo_embedder_plugin.py").write_text(
-            f"from pathlib import Path\n\ndef folder():\n    return Path({str(folder)!r})\n")
-        dist = tmp_path / "demo_embedder_plugin-0.1.dist-info"
-        dist.mkdir(exist_ok=True)
-        (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: demo-embedder-plugin\nVersion: 0.1\n")
-        (dist / "entry_points.txt").write_text(f"[probation_corpus.embedders]\n{name} = demo_embedder_plugin:folder\n")
-        sys.path.insert(0, str(tmp_path))
-        importlib.invalidate_caches()
+        write_plugin(tmp_path, "demo_embedder_plugin",
+                     f"from pathlib import Path\n\ndef folder():\n    return Path({str(folder)!r})\n",
+                     f"[probation_corpus.embedders]\n{name} = demo_embedder_plugin:folder\n")
 
-    try:
+    with plugin_path(tmp_path, "demo_embedder_plugin"):
         yield install
-    finally:
-        if str(tmp_path) in sys.path:
-            sys.path.remove(str(tmp_path))
-        sys.modules.pop("demo_embedder_plugin", None)
-        importlib.invalidate_caches()
 
 
 def test_builtins_are_the_registry():
