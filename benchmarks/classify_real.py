@@ -54,12 +54,15 @@ SHIPPED_RUN = "bc19f5375b464eec"
 # ---- inputs ---------------------------------------------------------------------------
 
 
-def disk_cached_encoder(model: str, cache_dir: Path, batch_size: int = 32):
-    """An encoder for ``model`` whose vectors persist in ``cache_dir`` by text hash."""
-    from pipeline.embed import embed_texts, model_id_for
+def disk_cached_encoder(model: str, cache_dir: Path, batch_size: int = 32, unit: str = "text", batch_tokens: int = 0):
+    """An encoder for ``model`` whose vectors persist in ``cache_dir`` by text hash
+    (one file per model and ``embed.unit``; with ``"sentences"`` the sentences of every
+    text it embeds are kept too, so a sentence is never embedded twice)."""
+    from pipeline.embed import content_hash, embed_texts, model_id_for
 
     model_id = model_id_for(model)
-    path = cache_dir / f"vectors-{model_id.replace('@', '-')}.pkl"
+    suffix = "" if unit == "text" else f"-{unit}"
+    path = cache_dir / f"vectors-{model_id.replace('@', '-')}{suffix}.pkl"
     memo: dict[str, np.ndarray] = pickle.loads(path.read_bytes()) if path.exists() else {}
 
     def enc(texts: Sequence[str]) -> np.ndarray:
@@ -68,9 +71,11 @@ def disk_cached_encoder(model: str, cache_dir: Path, batch_size: int = 32):
         todo = list(dict.fromkeys(k for k in keys if k not in memo))
         if todo:
             first = {k: t for k, t in zip(keys, texts)}
-            vecs = embed_texts([first[k] for k in todo], model, batch_size, "auto").vectors
-            for k, v in zip(todo, vecs):
+            res = embed_texts([first[k] for k in todo], model, batch_size, "auto", unit=unit, batch_tokens=batch_tokens)
+            for k, v in zip(todo, res.vectors):
                 memo[k] = v
+            for s, v in zip(res.sentences, res.sentence_vectors if res.sentences else ()):
+                memo.setdefault(content_hash(s), v)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
             tmp.write_bytes(pickle.dumps(memo))
@@ -423,8 +428,11 @@ METHODS = {
     "mpnet, calibrated + sentence stance, real x3": ("mpnet", dict(calibrate=True, real_weight=3.0,
                                                                    focus="sentences")),
     "mpnet, calibrated, real x10": ("mpnet", dict(calibrate=True, real_weight=10.0)),
+    "sentence units, calibrated, real x10": ("minilm-sentences", dict(calibrate=True, real_weight=10.0)),
 }
-ENCODERS = {"minilm": "all-MiniLM-L6-v2", "mpnet": "all-mpnet-base-v2"}
+ENCODERS = {"minilm": ("all-MiniLM-L6-v2", "text"), "mpnet": ("all-mpnet-base-v2", "text"),
+            "minilm-sentences": ("all-MiniLM-L6-v2", "sentences")}
+"""Encoder key -> (embed.model, embed.unit)."""
 
 
 def params_for(base: TrainParams, change: dict) -> TrainParams:
@@ -507,7 +515,8 @@ def ship(method: str, datasets: dict, results: dict, preds: dict, taxonomy, base
             "kind": kind, "run_id": run_id, "created_at": now_utc().isoformat(), "summary": summary,
             "method": how, "features": features + ("; stance on the sentences about each theme"
                                                    if kind == "stance" and params.focus.scope == "sentences" else ""),
-            "embedding_model": model_id, "calibrated": bool(getattr(model, "calibrated", False)),
+            "embedding_model": model_id, "embedding_unit": ENCODERS[key][1],
+            "calibrated": bool(getattr(model, "calibrated", False)),
             "params": {"C": params.regularisation, "tfidf_max_features": params.tfidf_max_features, "seed": params.random_seed,
                        "theme_threshold": params.theme_threshold, "stance_min_confidence": params.stance_min_confidence,
                        "phrase_attr": params.rules.phrase_attr, "context_weight": params.context_weight,
@@ -604,7 +613,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     datasets = {}
     for key in encs:
         t0 = time.perf_counter()
-        encoder, model_id = disk_cached_encoder(ENCODERS[key], args.cache)
+        encoder, model_id = disk_cached_encoder(ENCODERS[key][0], args.cache, unit=ENCODERS[key][1],
+                                                batch_tokens=int(config.get("embed.batch_tokens")))
         data = labelled_set(gold, docs, names, encoder, int(section["min_chars"]), real_docs=real,
                             real_weight=1.0, sentences=True)
         datasets[key] = (data, encoder, model_id)

@@ -429,22 +429,23 @@ EXPORT_FORMATS = ("parquet", "csv", "jsonl")
 def encode_query(query: str, conn, config: Config) -> list[float]:
     """The query's vector from the embedder whose vectors are stored (refused when the
     configured embedder differs: vectors of two models are not comparable)."""
-    from pipeline.embed import chunking_key, embed_texts, model_id_for
+    from pipeline.embed import embed_texts, model_id_for
+    from pipeline.embed.settings import embed_settings
     from pipeline.store.embed import embed_state
     from pipeline.store.errors import StoreError
 
-    cfg = config.section("embed")
+    cfg = embed_settings(config.section("embed"))
     state = embed_state(conn)
     if state is None:
         raise StoreError("no stored embeddings: run `probation-corpus run` (the embed stage) first")
-    model_id = model_id_for(cfg["model"])
-    chunking = chunking_key(int(cfg["chunk_tokens"]), int(cfg["chunk_overlap"]))
+    model_id = model_id_for(cfg.model)
+    chunking = cfg.chunking
     if (model_id, chunking) != (state["model_id"], state["chunking"]):
         raise StoreError(
             f"the stored embeddings come from {state['model_id']} ({state['chunking']}) but embed.model is "
-            f"{model_id} ({chunking}): search with the same model (--set embed.model={state['model']}) "
+            f"{model_id} ({chunking}): search with the same model and unit (--set embed.model={state['model']}) "
             "or re-embed with embed.on_model_change=recompute")
-    res = embed_texts([query], cfg["model"], 1, cfg["device"], int(cfg["chunk_tokens"]), int(cfg["chunk_overlap"]))
+    res = embed_texts([query], cfg.model, 1, cfg.device, cfg.chunk_tokens, cfg.chunk_overlap, unit=cfg.unit)
     return [float(x) for x in res.vectors[0]]
 
 

@@ -58,13 +58,14 @@ def card_params(params: Any, synthetic_coders: bool = True) -> dict[str, Any]:
     return out
 
 
-def model_card(kind: str, model: Any, *, run_id: str, created_at: str, embedding_model: str, params: Any,
+def model_card(kind: str, model: Any, *, run_id: str, created_at: str, embedding_model: str, embedding_unit: str, params: Any,
                taxonomy: list | None, info: Mapping[str, Any], cv: Mapping[str, Any], versions: Mapping[str, str]
                ) -> dict[str, Any]:
     """The card of a model fitted by ``train`` on the stored codes."""
     summary, features, method = CARD_TEXT[kind]
     card = {"kind": kind, "run_id": run_id, "created_at": created_at, "summary": summary,
             "method": method, "features": features, "embedding_model": embedding_model,
+            "embedding_unit": embedding_unit,
             "params": card_params(params),
             "calibrated": bool(getattr(model, "calibrated", False)),
             "taxonomy": taxonomy if kind != "sentiment" else None,

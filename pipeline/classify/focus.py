@@ -16,6 +16,7 @@ import numpy as np
 from spacy.tokens import Doc
 
 from pipeline.classify.similarity import Encoder, l2_normalise
+from pipeline.classify.text import sentences, token_bounds
 
 
 @dataclass
@@ -51,14 +52,11 @@ def sentence_set(docs: Sequence[Doc], encoder: Encoder) -> SentenceSet:
     by_row: list[list[int]] = []
     for r, doc in enumerate(docs):
         mine = []
-        for sent in doc.sents:
-            text = sent.text.strip()
-            if not text:
-                continue
+        for sent in sentences(doc):
             mine.append(len(texts))
             owner.append(r)
-            texts.append(text)
-            bounds.append((sent.start, sent.end))
+            texts.append(sent.text)
+            bounds.append(token_bounds(doc, sent))
         by_row.append(mine)
     emb = l2_normalise(np.asarray(encoder(texts), dtype=np.float32)) if texts else np.zeros((0, 0), np.float32)
     return SentenceSet(np.asarray(owner, dtype=int), texts, bounds, emb, by_row)

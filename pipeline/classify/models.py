@@ -35,16 +35,26 @@ def load_nli(section: Mapping[str, Any] | ClassifySettings) -> NLIStance | None:
                      s.nli_batch_size, s.nli_max_length, s.stance_min_confidence)
 
 
-def load_models(section: Mapping[str, Any] | ClassifySettings, models_dir: Path, embedding_model: str
-                ) -> tuple[Models, dict[str, Any]]:
-    """The models the config names, checked against the embedding model in use.
+def card_unit(card: Mapping[str, Any]) -> str:
+    """The ``embed.unit`` a model was fitted with: its card's ``embedding_unit``; a card
+    written before units existed was fitted on whole texts (``"text"``)."""
+    return str(card.get("embedding_unit") or "text")
+
+
+def load_models(section: Mapping[str, Any] | ClassifySettings, models_dir: Path, embedding_model: str,
+                embedding_unit: str) -> tuple[Models, dict[str, Any]]:
+    """The models the config names, checked against the embedding model and unit in use
+    (``embed.model``, ``embed.unit``): a model fitted on vectors of another model, or of
+    whole texts where sentences are pooled now (or the other way), is refused.
     Returns the models and each loaded model's card by kind."""
     s = classify_settings(section)
     loaded: dict[str, Any] = {}
     cards: dict[str, Any] = {}
     versions: dict[str, str] = {}
     for kind in KINDS:
-        folder = resolve_model_dir(models_dir, kind, str(getattr(s, f"{kind}_model")))
+        folder = resolve_model_dir(models_dir, kind, str(getattr(s, f"{kind}_model")),
+                                   fits=lambda c: (c.get("embedding_model"), card_unit(c)) == (embedding_model,
+                                                                                                embedding_unit))
         if folder is None:
             continue
         model, card = load_model(folder)
@@ -52,6 +62,11 @@ def load_models(section: Mapping[str, Any] | ClassifySettings, models_dir: Path,
             raise ModelFolderError(f"the {kind} model in {folder} was trained on {card.get('embedding_model')} "
                                    f"embeddings but embed.model gives {embedding_model}",
                                    f"retrain (`probation-corpus train`) or set classify.{kind}_model = \"none\"")
+        trained_unit = card_unit(card)
+        if trained_unit != embedding_unit:
+            raise ModelFolderError(f"the {kind} model in {folder} was trained on vectors of the unit "
+                                   f"{trained_unit!r} but embed.unit is {embedding_unit!r}",
+                                   f"retrain, set embed.unit = \"{trained_unit}\", or set classify.{kind}_model = \"none\"")
         loaded[kind], cards[kind] = model, card
         versions[f"classify.{kind}"] = card.get("run_id", folder.name)
     nli = load_nli(s) if s.stance_backend.lower() == "nli" else None

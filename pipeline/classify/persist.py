@@ -7,6 +7,8 @@ you trained yourself).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import json
 from pathlib import Path
 from typing import Any
@@ -49,15 +51,18 @@ def list_models(models_dir: str | Path, kind: str) -> list[tuple[Path, dict[str,
     return found
 
 
-def resolve_model_dir(models_dir: str | Path, kind: str, spec: str) -> Path | None:
-    """``spec``: 'latest' (newest under models_dir/kind, None if there is none), 'none',
-    a run id under models_dir/kind, or a folder path."""
+def resolve_model_dir(models_dir: str | Path, kind: str, spec: str,
+                      fits: Callable[[dict[str, Any]], bool] | None = None) -> Path | None:
+    """``spec``: 'latest' (newest under models_dir/kind, None if there is none; with
+    ``fits``, the newest whose card fits, else the newest), 'none', a run id under
+    models_dir/kind, or a folder path."""
     spec = (spec or "").strip()
     if spec.lower() in ("", "none"):
         return None
     if spec.lower() == "latest":
         models = list_models(models_dir, kind)
-        return models[0][0] if models else None
+        fitting = [m for m in models if fits is None or fits(m[1])]
+        return (fitting or models)[0][0] if models else None
     for candidate in (Path(models_dir) / kind / spec, Path(spec)):
         if (candidate / MODEL_FILE).exists():
             return candidate

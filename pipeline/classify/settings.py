@@ -50,7 +50,6 @@ class ClassifySettings:
     theme_thresholds: str
     class_bias: str
     theme_sentence_pooling: str
-    encode_batch_tokens: int
 
 
 def classify_settings(section: Mapping[str, Any] | ClassifySettings) -> ClassifySettings:

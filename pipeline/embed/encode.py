@@ -12,6 +12,7 @@ import numpy as np
 from pipeline.config import ConfigError
 from pipeline.embed.chunking import chunk_text
 from pipeline.embed.registry import load_model, resolve_device
+from pipeline.sentences import sentence_spans
 
 Progress = Callable[[str, int, int], None]
 
@@ -24,6 +25,8 @@ class Embedded:
     n_chunks: list[int]
     model_id: str
     device: str
+    sentences: tuple[str, ...] = ()  # unit "sentences": each distinct sentence, once
+    sentence_vectors: np.ndarray | None = None  # row j: sentences[j]
 
 
 def content_hash(text: str) -> str:
@@ -60,34 +63,91 @@ def pool_chunks(chunk_vectors: np.ndarray, weights: Sequence[int], owners: Seque
 def embed_with(model: Any, texts: Sequence[str], batch_size: int = 32, chunk_tokens: int = 0,
                chunk_overlap: int = 32, progress: Progress | None = None,
                batch_tokens: int = 0) -> tuple[np.ndarray, list[int]]:
+    """Embed ``texts`` whole with an already loaded sentence-transformers ``model``
+    (``embed.unit = "text"``): see :func:`embed_units`. Returns (vectors, chunks per text)."""
+    res = embed_units(model, texts, "text", batch_size, chunk_tokens, chunk_overlap, progress, batch_tokens)
+    return res.vectors, res.n_chunks
+
+
+@dataclass(frozen=True)
+class UnitVectors:
+    """What :func:`embed_units` encoded: row i of ``vectors`` is text i; ``n_chunks[i]``
+    how many pieces text i was encoded as; ``sentences`` and ``sentence_vectors`` (row j is
+    sentence j, each distinct sentence once) the sentences' own vectors when the unit is
+    ``"sentences"``, else empty."""
+
+    vectors: np.ndarray
+    n_chunks: list[int]
+    sentences: list[str]
+    sentence_vectors: np.ndarray
+
+
+UNITS = ("sentences", "text")
+"""What the embed stage encodes: each sentence (``pipeline.sentences``), pooled into the
+text's vector, or each text whole (in windows when long)."""
+
+
+def check_unit(unit: str) -> str:
+    """``unit`` if it is one of :data:`UNITS`, else a ConfigError."""
+    if unit not in UNITS:
+        raise ConfigError(f"embed.unit must be one of {', '.join(UNITS)}, got {unit!r}")
+    return unit
+
+
+def text_units(text: str, unit: str) -> list[str]:
+    """The pieces of ``text`` that are encoded on their own before pooling: its sentences
+    (a text without any non-blank character is its own one piece), or the text whole."""
+    if unit == "sentences":
+        spans = sentence_spans(text)
+        if spans:
+            return [text[a:b] for a, b in spans]
+    return [text]
+
+
+def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 32, chunk_tokens: int = 0,
+                chunk_overlap: int = 32, progress: Progress | None = None,
+                batch_tokens: int = 0) -> UnitVectors:
     """Embed ``texts`` with an already loaded sentence-transformers ``model``.
+
+    Each text is cut into units (``unit``: see :func:`text_units`); each distinct unit is
+    encoded once, in windows when it is longer than the model's window (nothing is
+    truncated), and its windows' vectors pooled (weighted by tokens); a text's vector is
+    the mean of its units' vectors weighted by their tokens, re-normalised.
 
     ``chunk_tokens`` = 0 uses the model's window; the overlap is capped at half the
     window. ``batch_tokens`` > 0 sizes each forward pass by padded tokens instead of a
     fixed count: a batch (longest first) holds as many pieces as fit in ``batch_tokens``
     padded tokens, and never fewer than ``batch_size`` (short sentences go in batches of
-    hundreds, where a fixed 32 spends most of the pass on per-batch overhead). Returns
-    (vectors, chunks per text).
+    hundreds, where a fixed 32 spends most of the pass on per-batch overhead).
     """
+    check_unit(unit)
     texts = list(texts)
     window = model_window(model)
     if chunk_tokens:
         if chunk_tokens > window:
             raise ConfigError(f"embed.chunk_tokens={chunk_tokens} exceeds the model's window of {window} tokens")
         window = chunk_tokens
+    dim = embedding_dim(model)
+    if not texts:
+        return UnitVectors(np.zeros((0, dim), dtype=np.float32), [], [], np.zeros((0, dim), dtype=np.float32))
+    unit_of: dict[str, int] = {}      # distinct unit text -> its row
+    text_units_: list[list[int]] = []  # per text, its units' rows
+    for text in texts:
+        rows = []
+        for piece in text_units(text, unit):
+            rows.append(unit_of.setdefault(piece, len(unit_of)))
+        text_units_.append(rows)
     pieces: list[str] = []
     weights: list[int] = []
     owners: list[int] = []
-    n_chunks: list[int] = []
-    for i, text in enumerate(texts):
-        chunks = chunk_text(text, model.tokenizer, window, min(chunk_overlap, window // 2))
-        n_chunks.append(len(chunks))
+    unit_chunks: list[int] = []
+    for u, piece in enumerate(unit_of):
+        chunks = chunk_text(piece, model.tokenizer, window, min(chunk_overlap, window // 2))
+        unit_chunks.append(len(chunks))
         for c in chunks:
             pieces.append(c.text)
             weights.append(c.n_tokens)
-            owners.append(i)
-    if not texts:
-        return np.zeros((0, embedding_dim(model)), dtype=np.float32), []
+            owners.append(u)
     # Longest first over the whole run (sentence-transformers sorts only within one
     # encode call, and we call it a window at a time for progress): batches of like
     # lengths pad little. Vectors are put back in input order before pooling.
@@ -112,7 +172,17 @@ def embed_with(model: Any, texts: Sequence[str], batch_size: int = 32, chunk_tok
     stacked = np.vstack(vectors)
     unsorted = np.empty_like(stacked)
     unsorted[order] = stacked
-    return pool_chunks(unsorted, weights, owners, len(texts)), n_chunks
+    unit_vectors = pool_chunks(unsorted, weights, owners, len(unit_of))
+    unit_tokens = np.bincount(np.asarray(owners), weights=np.asarray(weights, dtype=np.float64),
+                              minlength=len(unit_of))
+    text_owner = [t for t, rows in enumerate(text_units_) for _ in rows]
+    text_rows = [r for rows in text_units_ for r in rows]
+    doc_vectors = pool_chunks(unit_vectors[text_rows], unit_tokens[text_rows], text_owner, len(texts))
+    n_chunks = [int(sum(unit_chunks[r] for r in rows)) for rows in text_units_]
+    if unit == "sentences":  # the sentences (a blank text is its own piece, not a sentence)
+        keep = [i for i, u in enumerate(unit_of) if u.strip()]
+        return UnitVectors(doc_vectors, n_chunks, [u for u in unit_of if u.strip()], unit_vectors[keep])
+    return UnitVectors(doc_vectors, n_chunks, [], np.zeros((0, dim), dtype=np.float32))
 
 
 def token_batches(padded_lengths: Sequence[int], batch_tokens: int, min_size: int) -> list[tuple[int, int]]:
@@ -146,14 +216,14 @@ def encode_plan(device: str, batch_size: int, cuda_batch_size: int, cuda_fp16: b
 
 def embed_texts(texts: Sequence[str], model: str | None = None, batch_size: int = 32, device: str | None = None,
                 chunk_tokens: int = 0, chunk_overlap: int = 32, progress: Progress | None = None,
-                half: bool = False, batch_tokens: int = 0) -> Embedded:
+                half: bool = False, batch_tokens: int = 0, unit: str = "text") -> Embedded:
     """Load ``model`` (registry name or local folder; cached) and embed ``texts``
-    (``half``: fp16 weights, only on CUDA; see ``encode_plan``; ``batch_tokens``: see
-    ``embed_with``)."""
+    (``half``: fp16 weights, only on CUDA; see ``encode_plan``; ``batch_tokens`` and
+    ``unit``: see ``embed_units``; the stages pass ``embed.unit``)."""
     dev = resolve_device(device)
     st_model, model_id = load_model(model, dev, half=half and dev.startswith("cuda"))
-    vectors, n_chunks = embed_with(st_model, texts, batch_size, chunk_tokens, chunk_overlap, progress, batch_tokens)
-    return Embedded(vectors, n_chunks, model_id, dev)
+    res = embed_units(st_model, texts, unit, batch_size, chunk_tokens, chunk_overlap, progress, batch_tokens)
+    return Embedded(res.vectors, res.n_chunks, model_id, dev, tuple(res.sentences), res.sentence_vectors)
 
 
 def encode(texts: list[str], model: str | None = None, batch_size: int = 32, device: str | None = None) -> np.ndarray:
@@ -161,15 +231,17 @@ def encode(texts: list[str], model: str | None = None, batch_size: int = 32, dev
 
     ``model``: ``None``/``"all-MiniLM-L6-v2"`` or a local sentence-transformers folder.
     ``device``: ``None``/``"auto"`` (GPU when present), ``"cpu"``, ``"cuda"``.
-    Uses the model's own window and an overlap of 32 tokens.
+    Uses the model's own window and an overlap of 32 tokens, each text whole.
     """
     return embed_texts(texts, model, batch_size, device).vectors
 
 
 def encode_shard(texts: Sequence[str], model: str | None, batch_size: int, device: str, chunk_tokens: int,
-                 chunk_overlap: int, half: bool) -> tuple[np.ndarray, list[int], str]:
+                 chunk_overlap: int, half: bool, unit: str, batch_tokens: int = 0
+                 ) -> tuple[np.ndarray, list[int], str, list[str], np.ndarray | None]:
     """One shard of the embed stage (what a Dask worker runs): ``(vectors, chunks per
-    text, model id)``. Pure apart from loading the model (cached per process)."""
-    res = embed_texts(list(texts), model, batch_size, device, chunk_tokens, chunk_overlap, None, half=half)
-    return res.vectors, res.n_chunks, res.model_id
-
+    text, model id, sentences, sentence vectors)``. Pure apart from loading the model
+    (cached per process)."""
+    res = embed_texts(list(texts), model, batch_size, device, chunk_tokens, chunk_overlap, None, half=half,
+                      batch_tokens=batch_tokens, unit=unit)
+    return res.vectors, res.n_chunks, res.model_id, list(res.sentences), res.sentence_vectors

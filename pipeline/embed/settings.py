@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.embed.chunking import chunking_key
+from pipeline.embed.encode import check_unit
 from pipeline.settings import settings_from
 
 
@@ -24,12 +25,16 @@ class EmbedSettings:
     cache_dir: str
     cuda_batch_size: int
     cuda_fp16: bool
+    unit: str
+    batch_tokens: int
 
     @property
     def chunking(self) -> str:
         """The chunking key stored with each vector."""
-        return chunking_key(self.chunk_tokens, self.chunk_overlap)
+        return chunking_key(self.chunk_tokens, self.chunk_overlap, self.unit)
 
 
 def embed_settings(section: Mapping[str, Any]) -> EmbedSettings:
-    return settings_from(EmbedSettings, section, "embed")
+    s = settings_from(EmbedSettings, section, "embed")
+    check_unit(s.unit)
+    return s

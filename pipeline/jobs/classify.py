@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipeline.classify.errors import ClassifySettingError, TrainingDataError
@@ -41,7 +42,7 @@ from pipeline.classify.training import (
     labelled_set,
 )
 from pipeline.config import Config, resolve_path
-from pipeline.embed import model_id_for
+from pipeline.embed import content_hash, model_id_for
 from pipeline.embed.settings import embed_settings
 from pipeline.jobs.context import JobContext
 from pipeline.store import connect, transaction
@@ -70,32 +71,41 @@ from pipeline.settings import typed
 def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple[Encoder, str]:
     """An encoder with the ``[embed]`` settings, and the model's id.
 
-    With a store connection, texts already embedded (by the embed stage, or cached by an
-    earlier classify run: same content hash, model and chunking) are read from the store,
-    and only the others are embedded here, so each text is embedded once. With ``cache``,
-    freshly embedded texts (sentences, thread contexts, prototypes) are kept in the store's
-    sentence cache for later runs (inside the caller's transaction).
+    With a store connection, texts already embedded (by the embed stage: documents and,
+    with ``embed.unit = "sentences"``, each of their sentences; or cached by an earlier
+    classify run: same content hash, model and chunking) are read from the store, and
+    only the others are embedded here, so each text is embedded once. With ``cache``,
+    freshly embedded texts (thread contexts, prototypes, sentences the embed stage did not
+    see) are kept in the store's sentence cache for later runs (inside the caller's
+    transaction). The sentences of texts embedded here are remembered for the run.
     """
     e = embed_settings(config.section("embed"))
-    batch_tokens = classify_settings(config.section("classify")).encode_batch_tokens
     model_id = model_id_for(e.model)
     chunking = e.chunking
     if conn is not None:
         check_same_embedder(embed_state(conn), model_id, chunking)
+    seen: dict[str, np.ndarray] = {}  # sentences of texts embedded in this process (unit "sentences")
 
     def embed(texts: Sequence[str]):
         from pipeline.embed import embed_texts  # looked up at call time (tests replace it)
 
         res = embed_texts(list(texts), e.model, e.batch_size, e.device, e.chunk_tokens, e.chunk_overlap,
-                          batch_tokens=batch_tokens)
+                          batch_tokens=e.batch_tokens, unit=e.unit)
+        for s, v in zip(res.sentences, res.sentence_vectors if res.sentences else ()):
+            seen.setdefault(content_hash(s), v)
         return res.vectors, res.model_id
 
-    lookup = store = None
-    if conn is not None:
-        def lookup(hashes):
-            found = stored_vectors(conn, hashes, model_id, chunking)
-            rest = [h for h in hashes if h not in found]
-            return {**found, **sentence_vectors(conn, rest, model_id, chunking)} if rest else found
+    def lookup(hashes):
+        found = {h: seen[h] for h in hashes if h in seen}
+        rest = [h for h in hashes if h not in found]
+        if conn is not None and rest:
+            found.update(stored_vectors(conn, rest, model_id, chunking))
+            rest = [h for h in rest if h not in found]
+            if rest:
+                found.update(sentence_vectors(conn, rest, model_id, chunking))
+        return found
+
+    store = None
     if conn is not None and cache:
         def store(hashes, vectors):
             write_sentence_vectors(conn, hashes, vectors, model_id, chunking)
@@ -103,7 +113,8 @@ def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple
 
 
 def _models(config: Config, embedding_model: str):
-    return load_models(config.section("classify"), resolve_path(typed(config, PathsSettings).models_dir), embedding_model)
+    return load_models(config.section("classify"), resolve_path(typed(config, PathsSettings).models_dir), embedding_model,
+                       embed_settings(config.section("embed")).unit)
 
 
 def classify_job(ctx: JobContext) -> dict:
@@ -240,6 +251,7 @@ def train_job(ctx: JobContext) -> dict:
         for kind, model in fitted.items():
             card = model_card(kind, model, run_id=ctx.run_id, created_at=now_utc().isoformat(),
                               embedding_model=embedding_model, params=params, taxonomy=taxonomy.to_list(),
+                              embedding_unit=embed_settings(ctx.config.section("embed")).unit,
                               info=info, cv=results[kind], versions=versions)
             saved[kind] = str(save_model(model, kind, ctx.run_id, models_dir, card))
         with transaction(conn):

@@ -1,5 +1,9 @@
 """Embed job: embed the own text of each canonical document once per model.
 
+With ``embed.unit = "sentences"`` each sentence is encoded (once) and a text's vector is
+the pool of its sentences'; the sentences' vectors go to the sentence cache, where
+classify finds every sentence it judges already embedded.
+
 Vectors are keyed by (content hash, model id, chunking): unchanged texts are never
 embedded again, and a change of model is refused or recomputed explicitly
 (``embed.on_model_change``).
@@ -26,6 +30,7 @@ from pipeline.store.embed import (
     write_doc_content,
     write_embeddings,
 )
+from pipeline.store.classify import write_sentence_vectors
 from pipeline.store.runs import add_model_versions
 from pipeline.sections import ScaleSettings
 from pipeline.settings import typed
@@ -49,26 +54,33 @@ def embed_job(ctx: JobContext) -> dict:
                 todo.setdefault(h, text)
         start = time.perf_counter()
         n_chunks: list[int] = []
-        if todo:
-            batch, half = encode_plan(device, cfg.batch_size, cfg.cuda_batch_size, cfg.cuda_fp16)
-            texts = list(todo.values())
-            size = typed(ctx.config, ScaleSettings).shard_size
-            shards = [texts[i:i + size] for i in range(0, len(texts), size)]
-            encode = partial(encode_shard, model=cfg.model, batch_size=batch, device=device,
-                             chunk_tokens=cfg.chunk_tokens, chunk_overlap=cfg.chunk_overlap, half=half)
-            parts = []
-            ctx.progress("embed", 0, len(texts))
-            for shard_vectors, shard_chunks, shard_model in ctx.mapper(encode, shards):
-                if shard_model != model_id:  # the folder changed while we were loading it
-                    raise EmbedError(f"embedding model changed during the run ({model_id} -> {shard_model})")
-                parts.append(shard_vectors)
-                n_chunks.extend(shard_chunks)
-                ctx.progress("embed", len(n_chunks), len(texts))
-            vectors = np.vstack(parts)
-        else:
-            ctx.progress("embed", 0, 0)
-        seconds = time.perf_counter() - start
+        n_sentences = 0
+        # One transaction from the first shard on: each shard's sentence vectors (unit
+        # "sentences") are written as it comes back, so they are never all held at once.
         with transaction(conn):
+            if todo:
+                batch, half = encode_plan(device, cfg.batch_size, cfg.cuda_batch_size, cfg.cuda_fp16)
+                texts = list(todo.values())
+                size = typed(ctx.config, ScaleSettings).shard_size
+                shards = [texts[i:i + size] for i in range(0, len(texts), size)]
+                encode = partial(encode_shard, model=cfg.model, batch_size=batch, device=device,
+                                 chunk_tokens=cfg.chunk_tokens, chunk_overlap=cfg.chunk_overlap, half=half,
+                                 unit=cfg.unit, batch_tokens=cfg.batch_tokens)
+                parts = []
+                ctx.progress("embed", 0, len(texts))
+                for shard_vectors, shard_chunks, shard_model, shard_sents, shard_sent_vectors in ctx.mapper(encode, shards):
+                    if shard_model != model_id:  # the folder changed while we were loading it
+                        raise EmbedError(f"embedding model changed during the run ({model_id} -> {shard_model})")
+                    parts.append(shard_vectors)
+                    n_chunks.extend(shard_chunks)
+                    if shard_sents:
+                        n_sentences += write_sentence_vectors(conn, [content_hash(s) for s in shard_sents],
+                                                              shard_sent_vectors, model_id, chunking)
+                    ctx.progress("embed", len(n_chunks), len(texts))
+                vectors = np.vstack(parts)
+            else:
+                ctx.progress("embed", 0, 0)
+            seconds = time.perf_counter() - start
             added = write_embeddings(conn, list(todo), vectors, n_chunks, model_id, chunking, ctx.run_id) if todo else 0
             write_doc_content(conn, list(docs.doc_id), hashes, [len(t) for t in docs.own_text])
             set_embed_state(conn, cfg.model, model_id, chunking, device, ctx.run_id)
@@ -82,6 +94,8 @@ def embed_job(ctx: JobContext) -> dict:
         "unique_texts": len(set(hashes)),
         "embedded": added,
         "reused": len(set(hashes)) - len(todo),
+        "unit": cfg.unit,
+        "sentences": n_sentences,
         "chunked": sum(1 for n in n_chunks if n > 1),
         "model_changed": changed,
         "seconds": round(seconds, 2),

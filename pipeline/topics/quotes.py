@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.topics.text import sentence_spans
+from pipeline.sentences import sentence_spans
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-from pipeline.nlp import pipe
+from pipeline.nlp import numpy_matmul, pipe
 from pipeline.topics.errors import TopicsError
 
 _TERM = re.compile(r"^[a-z][a-z0-9]*[a-z]$")
@@ -31,7 +31,6 @@ def term_form(word: str) -> str:
 def as_terms(lemma_text: str) -> str:
     """Space-separated lemmas with every term in ``term_form`` (for lemmas stored earlier)."""
     return " ".join(t for t in (term_form(w) for w in lemma_text.split()) if t)
-_SENTENCE_END = re.compile(r"[.!?]+[\"'\u2019\u201d)\]]*(?=\s+[\"'\u2018\u201c(\[]?[A-Z0-9])|\n\s*\n")
 TERM_PATTERN = r"\S+"
 
 
@@ -68,20 +67,25 @@ def lemmatize(texts: Sequence[str], stop: frozenset[str], keep_pos: Sequence[str
     nlp = nlp or spacy_pipeline()
     pos = set(keep_pos)
     out = []
-    for doc in pipe(nlp, texts, off=("parser", "ner"), batch_size=batch_size):
-        terms = []
-        for tok in doc:
-            if tok.pos_ not in pos:
-                continue
-            raw = tok.lemma_.lower().strip()
-            if raw in stop or tok.lower_ in stop:
-                continue
-            lemma = term_form(raw)
-            if len(lemma) < min_chars or not _TERM.match(lemma) or lemma in stop:
-                continue
-            terms.append(lemma)
-        out.append(" ".join(terms))
+    with numpy_matmul(nlp, ("tok2vec", "tagger")):  # numpy's BLAS: less CPU, the same tags (as classify)
+        for doc in pipe(nlp, texts, off=("parser", "ner"), batch_size=batch_size):
+            out.append(" ".join(_terms(doc, pos, stop, min_chars)))
     return out
+
+
+def _terms(doc: Any, pos: set[str], stop: frozenset[str], min_chars: int) -> list[str]:
+    terms = []
+    for tok in doc:
+        if tok.pos_ not in pos:
+            continue
+        raw = tok.lemma_.lower().strip()
+        if raw in stop or tok.lower_ in stop:
+            continue
+        lemma = term_form(raw)
+        if len(lemma) < min_chars or not _TERM.match(lemma) or lemma in stop:
+            continue
+        terms.append(lemma)
+    return terms
 
 
 def term_analyzer(ngram_max: int) -> CountVectorizer:
@@ -102,24 +106,3 @@ def build_vocabulary(lemmas: Sequence[str], ngram_max: int, min_df: int, max_df:
     except ValueError as exc:
         raise TopicsError(f"no topic terms left after stop words and min_df={min_df}: {exc}", hint="lower topics.min_df or model more documents") from exc
     return sorted(cv.vocabulary_)
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of ``text`` (punctuation and blank lines end them)."""
-    spans = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        if text[start:m.end()].strip():
-            spans.append(_strip_span(text, start, m.end()))
-        start = m.end()
-    if text[start:].strip():
-        spans.append(_strip_span(text, start, len(text)))
-    return spans
-
-
-def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    return a, b

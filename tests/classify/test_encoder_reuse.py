@@ -6,7 +6,8 @@ import numpy as np
 
 import pipeline.embed as embed
 from pipeline.config import load_config
-from pipeline.embed import Embedded, chunking_key, content_hash, model_id_for
+from pipeline.embed import Embedded, content_hash, model_id_for
+from pipeline.embed.settings import embed_settings
 from pipeline.jobs.classify import make_encoder
 from pipeline.store import connect, transaction
 from pipeline.store.embed import write_embeddings
@@ -16,7 +17,7 @@ def test_stored_vectors_are_reused(tmp_db, monkeypatch):
     cfg = load_config()
     e = cfg.section("embed")
     model_id = model_id_for(e["model"])
-    chunking = chunking_key(int(e["chunk_tokens"]), int(e["chunk_overlap"]))
+    chunking = embed_settings(e).chunking
     stored = np.eye(4, dtype=np.float32)[0]
     conn = connect(tmp_db)
     with transaction(conn):
@@ -49,7 +50,7 @@ def test_classify_refuses_to_mix_vectors_of_two_models(tmp_db):
 
     cfg = load_config()
     e = cfg.section("embed")
-    chunking = chunking_key(int(e["chunk_tokens"]), int(e["chunk_overlap"]))
+    chunking = embed_settings(e).chunking
     conn = connect(tmp_db)
     with transaction(conn):
         write_embeddings(conn, [content_hash("old text")], np.eye(8, dtype=np.float32)[:1], [1],
@@ -72,7 +73,7 @@ def test_fresh_vectors_of_another_size_are_refused(tmp_db, monkeypatch):
     cfg = load_config()
     e = cfg.section("embed")
     model_id = model_id_for(e["model"])
-    chunking = chunking_key(int(e["chunk_tokens"]), int(e["chunk_overlap"]))
+    chunking = embed_settings(e).chunking
     conn = connect(tmp_db)
     with transaction(conn):
         write_embeddings(conn, [content_hash("stored")], np.eye(4, dtype=np.float32)[:1], [1], model_id, chunking, "r")
@@ -86,3 +87,25 @@ def test_fresh_vectors_of_another_size_are_refused(tmp_db, monkeypatch):
     encoder, _ = make_encoder(cfg, conn)
     with pytest.raises(MixedEmbeddingsError, match="changed during the run"):
         encoder(["fresh"])
+
+
+def test_sentences_of_texts_embedded_here_are_not_embedded_again(tmp_db, monkeypatch):
+    """With embed.unit = "sentences", embedding a text also gives its sentences' vectors:
+    classify reads them instead of sending the sentences through the model again."""
+    cfg = load_config(overrides={"embed": {"unit": "sentences"}})
+    model_id = model_id_for(cfg.section("embed")["model"])
+    calls: list[list[str]] = []
+
+    def fake_embed(texts, *args, **kwargs):
+        assert kwargs["unit"] == "sentences"
+        calls.append(list(texts))
+        sents = ("First one.", "Second one.")
+        return Embedded(np.tile(np.eye(4, dtype=np.float32)[0], (len(texts), 1)), [2] * len(texts), model_id, "cpu",
+                        sents, np.eye(4, dtype=np.float32)[1:3])
+
+    monkeypatch.setattr(embed, "embed_texts", fake_embed)
+    encoder, _ = make_encoder(cfg, connect(tmp_db))
+    encoder(["First one. Second one."])
+    out = encoder(["Second one.", "First one."])
+    assert calls == [["First one. Second one."]]
+    assert np.array_equal(out[0], np.eye(4, dtype=np.float32)[2]) and np.array_equal(out[1], np.eye(4, dtype=np.float32)[1])

@@ -30,7 +30,7 @@ def _old_stats(docs) -> np.ndarray:
     a = analyzer()
     out = np.zeros((len(docs), 8), dtype=np.float32)
     for i, doc in enumerate(docs):
-        sents = [s.text for s in doc.sents if s.text.strip()] or [""]
+        sents = [s.text for s in sentences(doc)] or [""]
         comp = np.array([a.polarity_scores(t)["compound"] for t in sents], dtype=np.float32)
         text = doc.text
         out[i] = (comp.min(), comp.max(), comp.mean(), np.mean(comp <= -0.05), np.mean(comp >= 0.05),

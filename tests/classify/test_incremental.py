@@ -107,6 +107,7 @@ def test_changed_model_or_setting_classifies_everything_again(corpus, fitted, ta
     first = _stage(corpus)
     # a new sentiment model appears (classify.sentiment_model = "latest")
     card = {"kind": "sentiment", "run_id": "newmodel0000000", "embedding_model": "hash-test@0",
+            "embedding_unit": corpus["config"].get("embed.unit"),
             "cv": {"domain": {"macro_f1": 0.9, "micro": {"f1": 0.9}}, "vader": {"macro_f1": 0.1, "micro": {"f1": 0.1}}}}
     save_model(fitted["sentiment"], "sentiment", "newmodel0000000", corpus["config"].get("paths.models_dir"), card)
     second = _stage(corpus)

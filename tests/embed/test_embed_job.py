@@ -110,3 +110,45 @@ def test_changed_weights_in_the_same_folder_count_as_a_model_change(tmp_path, tm
         fh.write(" ")
     with pytest.raises(EmbedError, match="stored embeddings come from"):
         _run(tmp_db, config)
+
+
+def test_sentence_units_leave_every_sentence_embedded_for_classify(tmp_path, tmp_db, tiny_model_dir, monkeypatch):
+    """With embed.unit = "sentences" the embed stage stores each distinct sentence's vector
+    (the one it pooled into its text's): classify then finds every sentence of every text
+    and sends none of them through the model again. A change of unit counts as a change
+    of embedder."""
+    import numpy as np
+
+    import pipeline.embed as embed_pkg
+    from pipeline.classify.text import parse, sentences
+    from pipeline.embed import EmbedError as _EmbedError
+    from pipeline.jobs.classify import make_encoder
+    from pipeline.sentences import sentence_spans
+    from pipeline.store import connect
+
+    config = job_config(tmp_path, embed={"model": str(tiny_model_dir), "device": "cpu", "unit": "sentences"})
+    ids = [f"c{i}" for i in range(len(TEXTS))]
+    add_documents(tmp_db, ids, TEXTS)
+    first = _run(tmp_db, config)
+    distinct = {t[a:b] for t in TEXTS for a, b in sentence_spans(t)}
+    assert first["unit"] == "sentences" and first["sentences"] == len(distinct)
+    conn = duckdb.connect(tmp_db)
+    chunking = conn.execute("SELECT DISTINCT chunking FROM sentence_embeddings").fetchall()
+    assert chunking == [("sentences,tokens=model,overlap=32",)]
+    conn.close()
+
+    called: list[list[str]] = []
+    monkeypatch.setattr(embed_pkg, "embed_texts", lambda texts, *a, **k: called.append(list(texts)))
+    conn = connect(tmp_db)
+    try:
+        encoder, _ = make_encoder(config, conn)
+        wanted = [s.text for doc in parse(TEXTS) for s in sentences(doc)]
+        vectors = encoder(wanted + TEXTS)
+    finally:
+        conn.close()
+    assert called == [] and vectors.shape[0] == len(wanted) + len(TEXTS)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+    whole = job_config(tmp_path, embed={"model": str(tiny_model_dir), "device": "cpu", "unit": "text"})
+    with pytest.raises(_EmbedError):
+        _run(tmp_db, whole)

@@ -4,7 +4,7 @@ import numpy as np
 
 from pipeline.topics import topic_label
 from pipeline.topics.quotes import best_passage, mmr_select
-from pipeline.topics.text import sentence_spans
+from pipeline.sentences import sentence_spans
 
 
 def test_labels_are_readable_and_skip_repeats():
