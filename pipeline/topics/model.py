@@ -19,6 +19,7 @@ from pipeline.topics.labels import OUTLIER_LABEL, topic_label
 from pipeline.topics.metrics import doc_term_sets, npmi_coherence, topic_diversity
 from pipeline.topics.quotes import Quote, representative_quotes
 from pipeline.topics.settings import TopicSettings
+from pipeline.topics.knn import METRICS as KNN_METRICS, exact_knn
 from pipeline.topics.text import TERM_PATTERN, as_terms, build_vocabulary, lemmatize, stop_words
 
 
@@ -176,7 +177,12 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     start = time.perf_counter()
     backend = backend_for(settings)
     model = build_model(settings, vocabulary, backend)
-    first, hdb_prob = model.fit_transform(lem, embeddings=emb)
+    if backend == "cpu" and len(emb) <= settings.exact_knn_max_docs and settings.umap_metric in KNN_METRICS:
+        # UMAP's neighbours computed exactly here instead of by pynndescent (knn.py)
+        model.umap_model.precomputed_knn = (*exact_knn(emb, settings.umap_n_neighbors, settings.umap_metric), None)
+    with warnings.catch_warnings():  # without a search index UMAP cannot transform: never asked of it
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
+        first, hdb_prob = model.fit_transform(lem, embeddings=emb)
     first = np.asarray(first, dtype=int)
     final = first.copy()
     if settings.outlier_strategy != "none" and (first == -1).any() and (first != -1).any():

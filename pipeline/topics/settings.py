@@ -51,6 +51,7 @@ class TopicSettings:
     lda_max_iter: int
     lda_max_topics: int
     cluster_backend: str
+    exact_knn_max_docs: int
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> "TopicSettings":
@@ -77,6 +78,8 @@ class TopicSettings:
         if self.cluster_backend not in CLUSTER_BACKENDS:
             raise ConfigError(f"topics.cluster_backend must be one of {', '.join(CLUSTER_BACKENDS)}, "
                               f"got {self.cluster_backend!r}")
+        if self.exact_knn_max_docs < 0:
+            raise ConfigError("topics.exact_knn_max_docs must be 0 (always pynndescent) or more")
         if self.lda_max_topics < 1:
             raise ConfigError("topics.lda_max_topics must be at least 1")
         if self.ngram_max < 1 or self.top_n_words < 1 or self.label_terms < 1:
