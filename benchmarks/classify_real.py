@@ -429,6 +429,17 @@ METHODS = {
                                                                    focus="sentences")),
     "mpnet, calibrated, real x10": ("mpnet", dict(calibrate=True, real_weight=10.0)),
     "sentence units, calibrated, real x10": ("minilm-sentences", dict(calibrate=True, real_weight=10.0)),
+    "sentence units, calibrated + sentence stance, real x10": ("minilm-sentences", dict(
+        calibrate=True, real_weight=10.0, focus="sentences")),
+    "sentence units, calibrated, real x10, class bias": ("minilm-sentences", dict(
+        calibrate=True, real_weight=10.0, class_bias="inner_cv")),
+    "sentence units, calibrated, real x10, sentence max-pooling + class bias": ("minilm-sentences", dict(
+        calibrate=True, real_weight=10.0, class_bias="inner_cv", theme_sentence_pooling="max")),
+    "sentence units, calibrated, real x30": ("minilm-sentences", dict(calibrate=True, real_weight=30.0)),
+    "sentence units, calibrated, real x10, C=12": ("minilm-sentences", dict(calibrate=True, real_weight=10.0,
+                                                                            regularisation=12.0)),
+    "sentence units, calibrated, real x10, C=0.75": ("minilm-sentences", dict(calibrate=True, real_weight=10.0,
+                                                                            regularisation=0.75)),
 }
 ENCODERS = {"minilm": ("all-MiniLM-L6-v2", "text"), "mpnet": ("all-mpnet-base-v2", "text"),
             "minilm-sentences": ("all-MiniLM-L6-v2", "sentences")}
