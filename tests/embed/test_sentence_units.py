@@ -63,3 +63,11 @@ def test_unknown_unit_and_keys(model):
     # vectors of whole texts keep the key they were stored under before units existed
     assert chunking_key(0, 32, "text") == "tokens=model,overlap=32"
     assert chunking_key(0, 32, "sentences") != chunking_key(0, 32, "text")
+
+
+def test_an_unknown_unit_in_the_config_is_refused():
+    from pipeline.config import load_config
+    from pipeline.embed.settings import embed_settings
+
+    with pytest.raises(ConfigError, match="embed.unit must be one of sentences, text"):
+        embed_settings(load_config(overrides={"embed": {"unit": "paragraphs"}}).section("embed"))

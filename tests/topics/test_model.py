@@ -119,3 +119,6 @@ def test_bad_settings_are_refused(topic_settings):
     bad = {**asdict(topic_settings), "outlier_strategy": "magic"}
     with pytest.raises(ValueError, match="outlier_strategy"):
         TopicSettings.from_config(bad)
+    bad = {**asdict(topic_settings), "exact_knn_max_docs": -1}
+    with pytest.raises(ValueError, match="exact_knn_max_docs"):
+        TopicSettings.from_config(bad)
