@@ -8,13 +8,8 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline.nlp import english, numpy_matmul, pipe
+from pipeline.nlp import english, tagged
 from pipeline.sentences import sentence_spans
-
-OFF = ("parser", "ner")
-"""Components classify never needs: people's names, and the dependency parse (sentences come
-from ``pipeline.sentences``, tags and lemmas from the tagger and lemmatizer)."""
-
 
 def load_nlp() -> Language:
     """The process's one small English pipeline (``pipeline.nlp.english``)."""
@@ -32,12 +27,10 @@ class Sentence:
 
 
 def parse(texts: Sequence[str], nlp: Language | None = None, batch_size: int = 32) -> list[Doc]:
-    """Tokenise, tag and lemmatise ``texts`` (one spaCy Doc each). The matrix products go
-    through numpy's BLAS on one thread (``pipeline.nlp.numpy_matmul``): about a fifth less
-    CPU than spaCy's default on these short texts, the same tags and lemmas."""
+    """Tokenise, tag and lemmatise ``texts`` (one spaCy Doc each; ``pipeline.nlp.tagged``:
+    no dependency parse, since sentences come from ``pipeline.sentences``)."""
     nlp = nlp or load_nlp()
-    with numpy_matmul(nlp, ("tok2vec", "tagger")):
-        return list(pipe(nlp, [t or "" for t in texts], OFF, batch_size))
+    return list(tagged(nlp, [t or "" for t in texts], batch_size))
 
 
 def sentences(doc: Doc) -> list[Sentence]:

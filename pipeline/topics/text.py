@@ -10,7 +10,7 @@ from typing import Any
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-from pipeline.nlp import numpy_matmul, pipe
+from pipeline.nlp import tagged
 from pipeline.topics.errors import TopicsError
 
 _TERM = re.compile(r"^[a-z][a-z0-9]*[a-z]$")
@@ -67,9 +67,8 @@ def lemmatize(texts: Sequence[str], stop: frozenset[str], keep_pos: Sequence[str
     nlp = nlp or spacy_pipeline()
     pos = set(keep_pos)
     out = []
-    with numpy_matmul(nlp, ("tok2vec", "tagger")):  # numpy's BLAS: less CPU, the same tags (as classify)
-        for doc in pipe(nlp, texts, off=("parser", "ner"), batch_size=batch_size):
-            out.append(" ".join(_terms(doc, pos, stop, min_chars)))
+    for doc in tagged(nlp, texts, batch_size):
+        out.append(" ".join(_terms(doc, pos, stop, min_chars)))
     return out
 
 
