@@ -59,6 +59,8 @@ MAX_UNIT_CHARS = 1500
 KNOWN_COPIES = {
     "poofficer.blogspot.com/": "the practitioner's own copy of reserved 2014/05/goodbye-probation-trusts",
     BLOG_HOST + "/2015/02/guest-blog-26.html": "first publication of reserved 2023/02/a-reprise (a repost of Guest Blog 26)",
+    BLOG_HOST + "/2025/09/dear-mr-jones.html":
+        "same title as reserved 2024/10/dear-mr-jones: left out as a precaution (never compared with the reserved page)",
     "prisonersfamiliesvoices.blogspot.com/2011/06/rubbish-in-rubbish-out-by-probation.html":
         "repost of a blog post on PSRs that may be reserved 2010/10/why-are-psrs-so-bad (not verifiable without reading it)",
 }
