@@ -17,6 +17,7 @@ the same steps over documents in memory, with an index built from them.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ from pipeline.dedupe.align import AlignOptions, align_matches, pair_coverage, so
 from pipeline.dedupe.blocks import BLOCK_COLUMNS, block_hits, block_spans, block_table
 from pipeline.dedupe.minhash import SCHEME, MinHashOptions, band_candidates, band_table, signature
 from pipeline.dedupe.relations import RelationOptions, build_duplicates, chronological_rank
-from pipeline.dedupe.shingles import Tokens, char_shingle_set, shingle_table, tokenize
+from pipeline.dedupe.shingles import Tokens, char_shingle_set, pair_jaccards, shingle_table, tokenize
 from pipeline.settings import check_section, settings_from
 
 MATCH_SPAN_COLUMNS = ["doc_id", "start", "end", "source_doc_id", "src_start", "src_end", "n_tokens"]
@@ -48,6 +49,7 @@ class DedupeOptions:
     separator_pattern: str  # ``segment.separator_pattern``: the one regex of an anthology separator line
     full_rebuild: bool  # rebuild every duplicate group each run (else: only those a change touches)
     duckdb_memory_mb: int  # DuckDB's memory_limit for the stage's connection (0: DuckDB's own)
+    token_cache_docs: int  # tokenised texts kept between the chunks of a run (``TokenCache``)
 
     @classmethod
     def of(cls, config: Any) -> "DedupeOptions":
@@ -70,6 +72,7 @@ class DedupeOptions:
             separator_pattern=separator_pattern,
             full_rebuild=limits.full_rebuild,
             duckdb_memory_mb=limits.duckdb_memory_mb,
+            token_cache_docs=limits.token_cache_docs,
         )
         opts.validate()
         return opts
@@ -89,6 +92,7 @@ class DedupeOptions:
              "dedupe.min_match_words must be >= dedupe.word_shingle"),
             (self.max_sources >= 1, "dedupe.max_sources must be at least 1"),
             (self.chunk_size >= 1, "dedupe.chunk_size must be at least 1"),
+            (self.token_cache_docs >= 0, "dedupe.token_cache_docs must be 0 (no cache) or a number of documents"),
             (self.duckdb_memory_mb >= 0, "dedupe.duckdb_memory_mb must be 0 (DuckDB's own limit) or a size in MB"),
             (0 < self.relations.contains_min_share <= 1, "dedupe.contains_min_share must be in (0, 1]"),
             (self.align.max_gap >= 0 and self.align.max_shift >= 0, "dedupe.max_gap/max_shift must be >= 0"),
@@ -110,6 +114,7 @@ class _Limits:
     chunk_size: int
     full_rebuild: bool
     duckdb_memory_mb: int
+    token_cache_docs: int
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,8 @@ class StoredIndex:
     hash is a new document's ``clean_hash``; ``doc_hashes``: ``doc_id, clean_hash`` of
     documents whose clean hash is the hash of one of those blocks or who are new;
     ``n_tokens``: doc_id -> words, for every hashed document; ``rank``: chronological
-    rank of every document; ``texts``: reads clean texts by id (only those involved).
+    rank of every document; ``texts``: reads clean texts by id (only those involved);
+    ``tokens``: their tokens by id (``TokenCache``; None: tokenise what ``texts`` reads).
     """
 
     bands: Callable[[pd.DataFrame], pd.DataFrame]
@@ -153,6 +159,48 @@ class StoredIndex:
     n_tokens: Mapping[str, int]
     rank: pd.Series
     texts: Callable[[Sequence[str]], Mapping[str, str]]
+    tokens: Callable[[Sequence[str]], Mapping[str, Tokens]] | None = None
+
+
+class TokenCache:
+    """Tokens of documents by id, each text read (``read``: ids -> clean texts) and
+    tokenised once and kept for the later chunks of a run, at most ``limit`` documents
+    (the least recently used go first; 0 keeps none). The same documents' tokens come
+    back whatever the limit: it bounds memory and repeated work, not a result."""
+
+    def __init__(self, read: Callable[[Sequence[str]], Mapping[str, str]], limit: int):
+        self._read, self._limit = read, int(limit)
+        self._kept: OrderedDict[str, Tokens] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def add(self, tokens: Mapping[str, Tokens]) -> None:
+        """Keep tokens already computed (the newest are kept when over the limit)."""
+        for d, t in tokens.items():
+            self._kept[d] = t
+            self._kept.move_to_end(d)
+        while len(self._kept) > self._limit:
+            self._kept.popitem(last=False)
+
+    def __call__(self, ids: Sequence[str],
+                 read: Callable[[Sequence[str]], Mapping[str, str]] | None = None) -> dict[str, Tokens]:
+        """Tokens of ``ids`` (those ``read`` finds), reading only those not kept;
+        ``read`` replaces the cache's reader for this call (texts already in hand)."""
+        out: dict[str, Tokens] = {}
+        missing = []
+        for d in ids:
+            t = self._kept.get(d)
+            if t is None:
+                missing.append(d)
+            else:
+                self._kept.move_to_end(d)
+                out[d] = t
+        if missing:
+            fresh = {d: tokenize(t) for d, t in (read or self._read)(missing).items()}
+            out.update(fresh)
+            self.add(fresh)
+        return out
 
 
 @dataclass(frozen=True)
@@ -180,22 +228,15 @@ def signatures(docs: pd.DataFrame, opts: MinHashOptions) -> dict[str, np.ndarray
 
 def verify_near(pairs: set[tuple[str, str]], texts: Mapping[str, str], n: int) -> pd.DataFrame:
     """Exact Jaccard of character n-gram sets for LSH candidates: ``a, b, jaccard``
-    (``shingles.jaccard``, on Python sets: one C-level intersection per pair)."""
-    cache: dict[str, frozenset[int]] = {}
-
-    def sh(d: str) -> frozenset[int]:
-        if d not in cache:
-            cache[d] = frozenset(char_shingle_set(texts[d], n).tolist())
-        return cache[d]
-
-    def jac(x: frozenset[int], y: frozenset[int]) -> float:
-        if not x and not y:
-            return 1.0
-        inter = len(x & y)
-        return inter / (len(x) + len(y) - inter)
-
-    rows = [(a, b, jac(sh(a), sh(b))) for a, b in sorted(pairs)]
-    return pd.DataFrame(rows, columns=["a", "b", "jaccard"])
+    sorted by ``a, b`` (``shingles.pair_jaccards``: each text's set built once, the
+    pairs intersected in batches in C, not one Python set operation per pair)."""
+    pairs_sorted = sorted(pairs)
+    ids = sorted({d for p in pairs_sorted for d in p})
+    at = {d: i for i, d in enumerate(ids)}
+    a = np.fromiter((at[x] for x, _ in pairs_sorted), dtype=np.int64, count=len(pairs_sorted))
+    b = np.fromiter((at[y] for _, y in pairs_sorted), dtype=np.int64, count=len(pairs_sorted))
+    jac = pair_jaccards([char_shingle_set(texts[d], n) for d in ids], a, b)
+    return pd.DataFrame([(x, y, float(j)) for (x, y), j in zip(pairs_sorted, jac)], columns=["a", "b", "jaccard"])
 
 
 def spans_to_chars(spans: pd.DataFrame, tokens: Mapping[str, Tokens]) -> pd.DataFrame:
@@ -264,8 +305,10 @@ def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions,
         hits = hits[~(hits["doc_id"].isin(linked) | hits["other"].isin(linked))].reset_index(drop=True)
     in_matches = names[np.unique(np.concatenate([codes["doc_a"].to_numpy(), codes["doc_b"].to_numpy()]))]
     others = sorted((set(in_matches.tolist()) | set(hits["doc_id"]) | set(hits["other"])) - set(tokens))
-    for d, t in stored.texts(others).items():
-        tokens[d] = tokenize(t)
+    if stored.tokens is not None:
+        tokens.update(stored.tokens(others))
+    else:
+        tokens.update({d: tokenize(t) for d, t in stored.texts(others).items()})
     code_of = {d: i for i, d in enumerate(names.tolist())}
     spans = align_matches(codes, opts.align, {code_of[d]: t.words for d, t in tokens.items() if d in code_of})
     spans["doc_a"] = names[spans["doc_a"].to_numpy(np.int64)]
@@ -323,6 +366,6 @@ def dedupe_frame(docs: pd.DataFrame, opts: DedupeOptions) -> DedupeResult:
     return DedupeResult(dups, ev.spans, ev.near, ev.coverage)
 
 
-__all__ = ["chunks", "merge_evidence", "DedupeOptions", "DedupeResult", "Evidence", "Hashed", "StoredIndex", "hash_documents", "link_new",
+__all__ = ["TokenCache", "chunks", "merge_evidence", "DedupeOptions", "DedupeResult", "Evidence", "Hashed", "StoredIndex", "hash_documents", "link_new",
            "memory_index", "signatures", "verify_near", "spans_to_chars", "dedupe_frame", "merge_spans",
            "MATCH_SPAN_COLUMNS"]

@@ -16,12 +16,12 @@ from pipeline.dedupe import (
     DedupeOptions,
     Hashed,
     StoredIndex,
+    TokenCache,
     chronological_rank,
     from_bytes,
     hash_documents,
     link_new,
     to_bytes,
-    tokenize,
 )
 from pipeline.dedupe.blocks import BLOCK_COLUMNS
 from pipeline.dedupe.core import chunks
@@ -126,10 +126,13 @@ def dedupe_job(ctx: JobContext) -> dict:
                 read_texts = (lambda ids: dict(clean_texts(conn, list(ids))[["doc_id", "clean_text"]]
                                                .itertuples(index=False, name=None)))
                 linked: set[str] = set()  # new documents of earlier chunks: pairs with them are done
+                cache = TokenCache(read_texts, opts.token_cache_docs)
+                if kept is not None:
+                    cache.add(kept.tokens)
                 with store.sources_for_run(conn, new_ids, rank, opts.max_sources):
                     for done, ids in enumerate(parts, 1):
                         new = kept or Hashed(
-                            tokens={d: tokenize(texts.at[d, "clean_text"]) for d in ids}, signatures={},
+                            tokens=cache(ids, lambda m: {d: texts.at[d, "clean_text"] for d in m}), signatures={},
                             shingles=store.shingles_of(conn, ids), blocks=pd.DataFrame(columns=BLOCK_COLUMNS),
                             bands=store.bands_of(conn, ids))
                         blocks = store.blocks_for(conn, ids)
@@ -141,6 +144,7 @@ def dedupe_job(ctx: JobContext) -> dict:
                             n_tokens=n_tokens,
                             rank=rank,
                             texts=read_texts,
+                            tokens=cache,
                         )
                         ev = link_new(new, stored, opts, frozenset(linked))
                         linked.update(ids)
@@ -148,7 +152,7 @@ def dedupe_job(ctx: JobContext) -> dict:
                         candidates += ev.near_candidates
                         passages += len(ev.spans)
                         ctx.progress("dedupe", min(done * opts.chunk_size, len(todo)), len(todo))
-                del info, n_tokens, rank
+                del info, n_tokens, rank, cache
 
             # 3. the duplicate groups: all of them, or only those a new document touches
             rebuilt, changes = _rebuild_groups(conn, opts, new_ids, ctx.run_id)

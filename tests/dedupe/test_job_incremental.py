@@ -124,19 +124,23 @@ def _strip_run(rows):
 
 def test_chunked_job_equals_one_chunk(tmp_path, write_dump):
     """``dedupe.chunk_size`` bounds memory without changing a result: the job in chunks
-    of two documents stores the same evidence and duplicates as in one chunk."""
+    of two documents stores the same evidence and duplicates as in one chunk, and so it
+    does whatever ``dedupe.token_cache_docs`` keeps between chunks (none, one, all)."""
     p1 = write_dump("a.txt", "Monday, 1 July 2019", "First", ORIG, [OTHER, "Short reply here.", ORIG])
     p2 = write_dump("b.txt", "Tuesday, 2 July 2019", "Second",
                     "A reader sent this in:-\n\n" + ORIG, ["Quoting: \"" + OTHER + "\" Indeed.",
                                                           ORIG.replace("hollowed", "holowed"), OTHER + " Agreed."])
-    one, small = str(tmp_path / "one.duckdb"), str(tmp_path / "small.duckdb")
-    for db, size in ((one, 5000), (small, 2)):
-        s1 = run_stages(db, [p1], stages=("ingest", "clean", "dedupe"), dedupe={"chunk_size": size})
-        run_stages(db, [p2], stages=("ingest", "clean", "dedupe"), dedupe={"chunk_size": size})
+    runs = {"one": (5000, 50000), "small": (2, 50000), "small_no_cache": (2, 0), "small_cache_1": (2, 1)}
+    for name, (size, cache) in runs.items():
+        db = str(tmp_path / f"{name}.duckdb")
+        settings = {"chunk_size": size, "token_cache_docs": cache}
+        s1 = run_stages(db, [p1], stages=("ingest", "clean", "dedupe"), dedupe=settings)
+        run_stages(db, [p2], stages=("ingest", "clean", "dedupe"), dedupe=settings)
         assert (s1["dedupe"]["chunks"] == 1) == (size == 5000) and s1["dedupe"]["chunks"] >= 1
-    got, want = _strip_run(_evidence(small)), _strip_run(_evidence(one))
+    want = _strip_run(_evidence(str(tmp_path / "one.duckdb")))
     assert want["duplicate_rows"] and want["dedupe_spans"] and want["dedupe_near_pairs"]
-    assert got == want
+    for name in ("small", "small_no_cache", "small_cache_1"):
+        assert _strip_run(_evidence(str(tmp_path / f"{name}.duckdb"))) == want, name
 
 
 def test_bands_kept_between_runs_and_backfilled(tmp_db, write_dump):

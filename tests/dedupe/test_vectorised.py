@@ -10,7 +10,15 @@ import pandas as pd
 import pytest
 
 from pipeline.config import load_config
-from pipeline.dedupe import DedupeOptions, chronological_rank, hash_documents, link_new, memory_index
+from pipeline.dedupe import (
+    DedupeOptions,
+    TokenCache,
+    chronological_rank,
+    hash_documents,
+    link_new,
+    memory_index,
+    verify_near,
+)
 from pipeline.dedupe.align import (
     SPAN_COLUMNS,
     AlignOptions,
@@ -23,6 +31,7 @@ from pipeline.dedupe.align import (
     pair_coverage_reference,
 )
 from pipeline.dedupe.relations import build_duplicates, pair_can_relate
+from pipeline.dedupe.shingles import char_shingle_set, jaccard, pair_jaccards, tokenize
 from pipeline.store import connect
 from pipeline.textnorm import fingerprint
 from tests.stagekit import run_stages
@@ -180,3 +189,64 @@ def test_store_reads_equal_their_references(tmp_path):
         pd.testing.assert_frame_equal(cov, want_cov)
     finally:
         conn.close()
+
+
+def test_pair_jaccards_equal_the_one_pair_definition():
+    """``pair_jaccards`` (all pairs at once, in batches) gives exactly ``jaccard`` of each
+    pair, empty sets and batch edges included."""
+    rng = np.random.default_rng(3)
+    sets = [np.unique(rng.integers(0, 400, size=int(rng.integers(0, 60))).astype(np.uint64)) for _ in range(40)]
+    sets += [np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64), np.array([2**63 + 5], dtype=np.uint64)]
+    a = rng.integers(0, len(sets), size=500)
+    b = rng.integers(0, len(sets), size=500)
+    a[:3], b[:3] = [40, 40, 42], [41, 0, 42]
+    want = np.array([jaccard(sets[i], sets[j]) for i, j in zip(a, b)])
+    for batch in (1, 7, 8192):
+        got = pair_jaccards(sets, a, b, batch=batch)
+        assert got.dtype == float and np.array_equal(got, want)
+    assert got[0] == 1.0 and got[1] == 0.0 and got[2] == 1.0
+    assert pair_jaccards(sets, np.zeros(0, int), np.zeros(0, int)).size == 0
+
+
+def test_verify_near_on_generated_texts_equals_python_sets():
+    """The candidates' verified Jaccard equals the exact one of their character n-gram sets."""
+    from benchmarks.generate import generate
+
+    texts = {d.id: d.body for d in generate(300, seed=5)}
+    ids = sorted(texts)
+    pairs = {(ids[i], ids[j]) for i in range(0, 300, 3) for j in range(i + 1, min(i + 9, 300))}
+    got = verify_near(pairs, texts, 5)
+    sets = {d: set(char_shingle_set(t, 5).tolist()) for d, t in texts.items()}
+    want = [len(sets[x] & sets[y]) / len(sets[x] | sets[y]) if sets[x] | sets[y] else 1.0
+            for x, y in sorted(pairs)]
+    assert list(zip(got["a"], got["b"])) == sorted(pairs)
+    assert got["jaccard"].tolist() == want
+
+
+def _same_tokens(x, y) -> bool:
+    return x.words == y.words and np.array_equal(x.starts, y.starts) and np.array_equal(x.ends, y.ends)
+
+
+def test_token_cache_reads_each_text_once_and_keeps_at_most_its_limit():
+    reads: list[list[str]] = []
+    texts = {f"d{i}": f"Word number {i}, then some more words." for i in range(6)}
+
+    def read(ids):
+        reads.append(list(ids))
+        return {d: texts[d] for d in ids if d in texts}
+
+    cache = TokenCache(read, 3)
+    first = cache(["d0", "d1", "missing"])
+    assert set(first) == {"d0", "d1"} and _same_tokens(first["d0"], tokenize(texts["d0"]))
+    again = cache(["d1", "d0", "d2"])
+    assert reads == [["d0", "d1", "missing"], ["d2"]] and again["d1"] is first["d1"]
+    cache(["d3", "d4"])                    # over the limit: the least recently used go
+    assert len(cache) == 3
+    cache(["d0"])
+    assert reads[-1] == ["d0"]
+    none = TokenCache(read, 0)
+    got = none(["d5"])
+    assert list(got) == ["d5"] and _same_tokens(got["d5"], tokenize(texts["d5"])) and len(none) == 0
+    given = TokenCache(read, 5)
+    given(["d2"], lambda ids: {d: "other text" for d in ids})
+    assert _same_tokens(given(["d2"])["d2"], tokenize("other text")) and reads[-1] == ["d5"]
