@@ -104,7 +104,11 @@ def dedupe_job(ctx: JobContext) -> dict:
             parts = chunks(new_ids, opts.chunk_size)
             texts = todo.set_index("doc_id")
 
-            # 1. hash and index every new document, a chunk at a time
+            # 1. hash and index every new document, a chunk at a time (their tokens are
+            # kept for step 2, as far as dedupe.token_cache_docs allows)
+            read_texts = (lambda ids: dict(clean_texts(conn, list(ids))[["doc_id", "clean_text"]]
+                                           .itertuples(index=False, name=None)))
+            cache = TokenCache(read_texts, opts.token_cache_docs)
             kept: Hashed | None = None
             shards = [todo[todo["doc_id"].isin(ids)][["doc_id", "clean_text"]] for ids in parts]
             for hashed in ctx.mapper(partial(hash_documents, opts=opts), shards):
@@ -115,6 +119,7 @@ def dedupe_job(ctx: JobContext) -> dict:
                 store.write_shingles(conn, hashed.shingles)
                 store.write_blocks(conn, hashed.blocks)
                 store.write_bands(conn, hashed.bands)
+                cache.add(hashed.tokens)
                 kept = hashed if len(parts) == 1 else None
 
             # 2. link each chunk to everything indexed, writing its evidence as it goes
@@ -123,12 +128,7 @@ def dedupe_job(ctx: JobContext) -> dict:
                 info = store.doc_info(conn)
                 n_tokens = dict(zip(info["doc_id"], info["n_tokens"]))
                 rank = chronological_rank(store.doc_order_frame(conn))
-                read_texts = (lambda ids: dict(clean_texts(conn, list(ids))[["doc_id", "clean_text"]]
-                                               .itertuples(index=False, name=None)))
                 linked: set[str] = set()  # new documents of earlier chunks: pairs with them are done
-                cache = TokenCache(read_texts, opts.token_cache_docs)
-                if kept is not None:
-                    cache.add(kept.tokens)
                 with store.sources_for_run(conn, new_ids, rank, opts.max_sources):
                     for done, ids in enumerate(parts, 1):
                         new = kept or Hashed(
@@ -152,7 +152,8 @@ def dedupe_job(ctx: JobContext) -> dict:
                         candidates += ev.near_candidates
                         passages += len(ev.spans)
                         ctx.progress("dedupe", min(done * opts.chunk_size, len(todo)), len(todo))
-                del info, n_tokens, rank, cache
+                del info, n_tokens, rank
+            del cache
 
             # 3. the duplicate groups: all of them, or only those a new document touches
             rebuilt, changes = _rebuild_groups(conn, opts, new_ids, ctx.run_id)
