@@ -247,15 +247,29 @@ def quality(topics: pd.DataFrame, lemmas: Sequence[str], settings: TopicSettings
     }
 
 
+def lda_sample(n: int, max_docs: int, seed: int) -> np.ndarray:
+    """Row numbers (ascending) of the documents the LDA baseline is fitted on: all of
+    them, or ``max_docs`` drawn without replacement with ``seed`` when there are more
+    (``max_docs`` 0: all)."""
+    if max_docs <= 0 or n <= max_docs:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=max_docs, replace=False))
+
+
 def lda_metrics(lemmas: Sequence[str], vocabulary: Sequence[str], settings: TopicSettings,
                 n_topics: int) -> dict[str, Any]:
-    """The LDA baseline's NPMI, diversity and fit time on the same documents and terms."""
+    """The LDA baseline's NPMI, diversity and fit time on the same terms: fitted on the
+    documents of ``lda_sample`` (every document up to ``topics.lda_max_docs``), its
+    coherence measured over every document, as the topic model's is."""
     k = min(settings.lda_n_topics or n_topics, settings.lda_max_topics)
-    res = lda_baseline(lemmas, vocabulary, k, settings.ngram_max, settings.seed, settings.lda_max_iter,
+    rows = lda_sample(len(lemmas), settings.lda_max_docs, settings.seed)
+    fitted = lemmas if len(rows) == len(lemmas) else [lemmas[int(i)] for i in rows]
+    res = lda_baseline(fitted, vocabulary, k, settings.ngram_max, settings.seed, settings.lda_max_iter,
                        settings.npmi_top_n)
     npmi, _ = npmi_coherence(res.topic_terms, doc_term_sets(lemmas, settings.ngram_max), settings.npmi_top_n)
     return {"n_topics": k, "npmi": _r(npmi), "diversity": _r(topic_diversity(res.topic_terms, settings.npmi_top_n)),
             "outlier_share": 0.0, "fit_seconds": round(res.fit_seconds, 3),
+            "n_documents_fitted": int(len(rows)), "n_documents": int(len(lemmas)),
             "topic_terms": [t[: settings.label_terms] for t in res.topic_terms]}
 
 

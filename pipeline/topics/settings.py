@@ -50,6 +50,7 @@ class TopicSettings:
     lda_n_topics: int
     lda_max_iter: int
     lda_max_topics: int
+    lda_max_docs: int
     cluster_backend: str
     exact_knn_max_docs: int
 
@@ -82,6 +83,8 @@ class TopicSettings:
             raise ConfigError("topics.exact_knn_max_docs must be 0 (always pynndescent) or more")
         if self.lda_max_topics < 1:
             raise ConfigError("topics.lda_max_topics must be at least 1")
+        if self.lda_max_docs < 0:
+            raise ConfigError("topics.lda_max_docs must be 0 (every document) or a number of documents")
         if self.ngram_max < 1 or self.top_n_words < 1 or self.label_terms < 1:
             raise ConfigError("topics.ngram_max, top_n_words and label_terms must be at least 1")
 

@@ -45,6 +45,8 @@ def test_bad_backend_is_refused(topic_settings):
         dataclasses.replace(topic_settings, cluster_backend="gpu").validate()
     with pytest.raises(ConfigError, match="lda_max_topics"):
         dataclasses.replace(topic_settings, lda_max_topics=0).validate()
+    with pytest.raises(ConfigError, match="lda_max_docs"):
+        dataclasses.replace(topic_settings, lda_max_docs=-1).validate()
 
 
 def test_lda_topic_count_is_capped(topic_settings):
@@ -55,6 +57,25 @@ def test_lda_topic_count_is_capped(topic_settings):
     assert lda_metrics(lemmas, vocab, s, n_topics=2)["n_topics"] == 2
     s = dataclasses.replace(s, lda_n_topics=8)
     assert lda_metrics(lemmas, vocab, s, n_topics=2)["n_topics"] == 3
+
+
+def test_lda_baseline_is_fitted_on_a_seeded_sample_of_at_most_lda_max_docs():
+    from pipeline.topics.model import lda_sample
+
+    rows = lda_sample(100, 30, seed=7)
+    assert len(rows) == 30 == len(set(rows.tolist())) and list(rows) == sorted(rows) and rows.max() < 100
+    assert list(lda_sample(100, 30, seed=7)) == list(rows) and list(lda_sample(100, 30, seed=8)) != list(rows)
+    assert list(lda_sample(20, 30, seed=7)) == list(range(20)) == list(lda_sample(20, 0, seed=7))
+
+
+def test_lda_metrics_fit_on_the_sample_and_measure_every_document(topic_settings):
+    lemmas = ["rota office caseload", "pay award napo", "court report deadline", "rota caseload office"] * 5
+    vocab = sorted({w for t in lemmas for w in t.split()})
+    s = dataclasses.replace(topic_settings, lda_max_topics=3, lda_n_topics=0, lda_max_iter=2, lda_max_docs=8)
+    m = lda_metrics(lemmas, vocab, s, n_topics=2)
+    assert m["n_documents_fitted"] == 8 and m["n_documents"] == 20 and m["npmi"] is not None
+    whole = lda_metrics(lemmas, vocab, dataclasses.replace(s, lda_max_docs=0), n_topics=2)
+    assert whole["n_documents_fitted"] == 20
 
 
 def test_fit_records_backend_and_vectorised_similarities(synthetic, synthetic_fit):
