@@ -133,13 +133,22 @@ def generate(n_comments: int, seed: int = 1, comments_per_post: int = 30) -> lis
 
 
 def write_jsonl(docs: list[Doc], out: Path, per_file: int = 50_000) -> list[Path]:
+    """``docs`` as JSON Lines files of about ``per_file`` documents. A file holds whole
+    threads: it ends at the first post after ``per_file`` documents, so a comment is
+    always in its post's file (the reader resolves a comment's post within its file and
+    quarantines it otherwise)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "README.txt").write_text(SYNTHETIC_NOTE + "\n")
+    parts: list[list[Doc]] = []
+    for d in docs:
+        if not parts or (not d.post and len(parts[-1]) >= per_file):
+            parts.append([])
+        parts[-1].append(d)
     paths = []
-    for i in range(0, len(docs), per_file):
-        path = out / f"synthetic_{i // per_file:03d}.jsonl"
+    for i, part in enumerate(parts):
+        path = out / f"synthetic_{i:03d}.jsonl"
         with path.open("w", encoding="utf-8") as fh:
-            for d in docs[i:i + per_file]:
+            for d in part:
                 fh.write(json.dumps(d.__dict__, ensure_ascii=False) + "\n")
         paths.append(path)
     return paths

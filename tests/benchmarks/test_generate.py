@@ -31,3 +31,16 @@ def test_generated_files_ingest_without_rejects(tmp_path):
         res = outcome.result
         assert res is not None and not res.rejects, (path, outcome)
         assert len(res.docs) == len(docs)
+
+
+def test_jsonl_files_keep_whole_threads(tmp_path):
+    """Split into several files, every comment is in its post's file, nothing is lost,
+    and every file reads without a reject (before, a thread cut at a file boundary lost
+    its comments to quarantine as "unknown post")."""
+    docs = generate(300, seed=6)
+    paths = write_jsonl(docs, tmp_path / "jsonl", per_file=40)
+    assert len(paths) > 3
+    read = [read_input(p).result for p in paths]
+    assert all(r is not None and not r.rejects for r in read)
+    assert sum(len(r.docs) for r in read) == len(docs)
+    assert all(len(r.docs) >= 40 for r in read[:-1])
