@@ -273,3 +273,13 @@ def test_duckdb_memory_limit_from_the_config(tmp_path, write_dump):
         conn.close()
     with pytest.raises(ConfigError, match="duckdb_memory_mb"):
         DedupeOptions.of(load_config(overrides={"dedupe": {"duckdb_memory_mb": -1}}))
+
+
+def test_a_negative_token_cache_is_refused_with_its_key():
+    import pytest
+
+    from pipeline.config import ConfigError
+
+    with pytest.raises(ConfigError, match="dedupe.token_cache_docs"):
+        DedupeOptions.of(load_config(overrides={"dedupe": {"token_cache_docs": -1}}))
+    assert DedupeOptions.of(load_config(overrides={"dedupe": {"token_cache_docs": 0}})).token_cache_docs == 0
