@@ -84,6 +84,9 @@ class DedupeOptions:
         checks = [
             (0 < self.minhash.lsh_threshold < 1, "dedupe.lsh_threshold must be in (0, 1)"),
             (0 < self.relations.near_threshold <= 1, "dedupe.near_threshold must be in (0, 1]"),
+            (self.relations.near_threshold >= self.minhash.lsh_threshold,
+             "dedupe.near_threshold must be at least dedupe.lsh_threshold (verified pairs below lsh_threshold "
+             "are not kept; lower lsh_threshold too, which re-hashes every document)"),
             (0 < self.relations.contain_threshold <= 1, "dedupe.contain_threshold must be in (0, 1]"),
             (0 < self.relations.contain_max_ratio <= 1, "dedupe.contain_max_ratio must be in (0, 1]"),
             (self.minhash.num_perm >= 16, "dedupe.num_perm must be at least 16"),
@@ -226,17 +229,21 @@ def signatures(docs: pd.DataFrame, opts: MinHashOptions) -> dict[str, np.ndarray
     return {d: signature(t, opts) for d, t in zip(docs["doc_id"], docs["clean_text"])}
 
 
-def verify_near(pairs: set[tuple[str, str]], texts: Mapping[str, str], n: int) -> pd.DataFrame:
+def verify_near(pairs: set[tuple[str, str]], texts: Mapping[str, str], n: int, floor: float = 0.0) -> pd.DataFrame:
     """Exact Jaccard of character n-gram sets for LSH candidates: ``a, b, jaccard``
-    sorted by ``a, b`` (``shingles.pair_jaccards``: each text's set built once, the
-    pairs intersected in batches in C, not one Python set operation per pair)."""
+    sorted by ``a, b``, the pairs whose Jaccard is at least ``floor`` (0: every
+    candidate). ``shingles.pair_jaccards``: each text's set built once, the pairs
+    intersected in batches in C, not one Python set operation per pair."""
     pairs_sorted = sorted(pairs)
     ids = sorted({d for p in pairs_sorted for d in p})
     at = {d: i for i, d in enumerate(ids)}
     a = np.fromiter((at[x] for x, _ in pairs_sorted), dtype=np.int64, count=len(pairs_sorted))
     b = np.fromiter((at[y] for _, y in pairs_sorted), dtype=np.int64, count=len(pairs_sorted))
     jac = pair_jaccards([char_shingle_set(texts[d], n) for d in ids], a, b)
-    return pd.DataFrame([(x, y, float(j)) for (x, y), j in zip(pairs_sorted, jac)], columns=["a", "b", "jaccard"])
+    keep = jac >= floor
+    names = np.asarray(ids, dtype=object)
+    return pd.DataFrame({"a": pd.Series(names[a[keep]], dtype=object), "b": pd.Series(names[b[keep]], dtype=object),
+                         "jaccard": pd.Series(jac[keep], dtype=float)})
 
 
 def spans_to_chars(spans: pd.DataFrame, tokens: Mapping[str, Tokens]) -> pd.DataFrame:
@@ -292,7 +299,9 @@ def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions,
     cands = {p for p in band_candidates(new.bands, stored.bands(new.bands))
              if p[0] not in linked and p[1] not in linked}
     involved = sorted({d for p in cands for d in p})
-    near = verify_near(cands, stored.texts(involved), opts.minhash.char_ngram)
+    # only pairs at or above lsh_threshold are kept: below it the bands find a pair by
+    # chance, so such a pair can never be a near duplicate (near_threshold >= lsh_threshold)
+    near = verify_near(cands, stored.texts(involved), opts.minhash.char_ngram, opts.minhash.lsh_threshold)
 
     # shared passages: the new documents' shingles against the postings; whole blocks.
     # Matches keep integer document codes until they are spans (millions of rows).

@@ -236,7 +236,9 @@ def sources_for_run(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: p
     """For the whole run, once: the sources (``max_sources`` earliest holders, by
     ``rank`` then doc_id) of every hash a new document holds, in a temporary table that
     ``postings_for_chunk`` reads. Ranking the holders of the common hashes once per
-    run, not once per chunk, keeps a first run over many chunks linear."""
+    run, not once per chunk, keeps a first run over many chunks linear. Only the hashes
+    held by more than ``max_sources`` documents are ranked (most are held by one or
+    two): the window runs over their holders, not over every posting."""
     ranks = pd.DataFrame({"doc_id": pd.Series(rank.index, dtype=object), "rnk": rank.to_numpy(np.int64)})
     with (
         registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})),
@@ -246,9 +248,12 @@ def sources_for_run(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: p
             """
             CREATE OR REPLACE TEMP TABLE _dedupe_sources AS
             WITH qh AS (SELECT DISTINCT s.hash FROM shingle_index s JOIN _q USING (doc_id)),
-            holders AS (SELECT DISTINCT s.hash, s.doc_id FROM shingle_index s JOIN qh USING (hash))
-            SELECT h.hash, h.doc_id FROM holders h LEFT JOIN _rank r USING (doc_id)
-            QUALIFY row_number() OVER (PARTITION BY h.hash ORDER BY r.rnk NULLS LAST, h.doc_id) <= ?
+            holders AS MATERIALIZED (SELECT DISTINCT s.hash, s.doc_id FROM shingle_index s JOIN qh USING (hash)),
+            busy AS MATERIALIZED (SELECT hash FROM holders GROUP BY hash HAVING count(*) > $1)
+            SELECT h.hash, h.doc_id FROM holders h ANTI JOIN busy USING (hash)
+            UNION ALL
+            SELECT h.hash, h.doc_id FROM holders h SEMI JOIN busy USING (hash) LEFT JOIN _rank r USING (doc_id)
+            QUALIFY row_number() OVER (PARTITION BY h.hash ORDER BY r.rnk NULLS LAST, h.doc_id) <= $1
             """, [max_sources])
     try:
         yield

@@ -114,6 +114,10 @@ def test_options_validation():
     DedupeOptions.from_config(cfg, SEPARATOR)
     with pytest.raises(ValueError, match="near_threshold"):
         DedupeOptions.from_config({**cfg, "near_threshold": 1.5}, SEPARATOR)
+    # verified pairs below lsh_threshold are not kept, so no lower near_threshold can see them
+    with pytest.raises(ValueError, match="near_threshold must be at least dedupe.lsh_threshold"):
+        DedupeOptions.from_config({**cfg, "lsh_threshold": 0.7, "near_threshold": 0.65}, SEPARATOR)
+    DedupeOptions.from_config({**cfg, "lsh_threshold": 0.7, "near_threshold": 0.7}, SEPARATOR)
 
 
 def test_short_comment_copied_as_an_anthology_section_is_found():

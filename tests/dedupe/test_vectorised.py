@@ -175,11 +175,16 @@ def test_store_reads_equal_their_references(tmp_path):
         rank = rank_of(store.doc_order_frame(conn))
         ids = sorted(rank.index)
         chunk = ids[::7]
-        with store.sources_for_run(conn, ids, rank, OPTS.max_sources):
-            got = store.postings_for_chunk(conn, chunk)
-        want = store.postings_needed(conn, chunk, rank, OPTS.max_sources)
-        assert len(want) > len(chunk)
-        pd.testing.assert_frame_equal(got, want)
+        for max_sources in (1, OPTS.max_sources, 10_000):
+            # hashes held by more documents than max_sources are ranked, the others are not
+            busy = conn.execute("SELECT count(*) FROM (SELECT hash FROM shingle_index GROUP BY hash "
+                                "HAVING count(DISTINCT doc_id) > ?)", [max_sources]).fetchone()[0]
+            assert (busy > 0) == (max_sources < 10_000)
+            with store.sources_for_run(conn, ids, rank, max_sources):
+                got = store.postings_for_chunk(conn, chunk)
+            want = store.postings_needed(conn, chunk, rank, max_sources)
+            assert len(want) > len(chunk)
+            pd.testing.assert_frame_equal(got, want)
         rel = OPTS.relations
         near, cov = store.relatable_pairs(conn, rel.near_threshold, min(rel.contain_threshold, rel.contains_min_share))
         all_near, all_cov = store.all_pairs(conn)
@@ -221,6 +226,19 @@ def test_verify_near_on_generated_texts_equals_python_sets():
             for x, y in sorted(pairs)]
     assert list(zip(got["a"], got["b"])) == sorted(pairs)
     assert got["jaccard"].tolist() == want
+    floor = float(np.median(want))
+    kept = verify_near(pairs, texts, 5, floor)
+    pd.testing.assert_frame_equal(kept, got[got["jaccard"] >= floor].reset_index(drop=True))
+    assert 0 < len(kept) < len(got)
+
+
+def test_only_near_pairs_at_or_above_lsh_threshold_are_kept():
+    """Candidates the bands propose by chance (Jaccard under ``lsh_threshold``) are
+    verified and counted but not kept: at scale they are most candidates, and no
+    relation can use them (``near_threshold >= lsh_threshold``)."""
+    ev, *_ = _generated_evidence()
+    assert len(ev.near) and ev.near["jaccard"].min() >= OPTS.minhash.lsh_threshold
+    assert ev.near_candidates > len(ev.near)
 
 
 def _same_tokens(x, y) -> bool:
