@@ -27,7 +27,7 @@ import pandas as pd
 
 from pipeline.dedupe.align import AlignOptions, align_matches, pair_coverage, source_match_codes
 from pipeline.dedupe.blocks import BLOCK_COLUMNS, block_hits, block_spans, block_table
-from pipeline.dedupe.minhash import SCHEME, MinHashOptions, band_candidates, band_table, signature
+from pipeline.dedupe.minhash import SCHEME, MinHashOptions, band_candidates, band_table, pair_estimates, signature
 from pipeline.dedupe.relations import RelationOptions, build_duplicates, chronological_rank
 from pipeline.dedupe.shingles import Tokens, char_shingle_set, pair_jaccards, shingle_table, tokenize
 from pipeline.settings import check_section, settings_from
@@ -50,6 +50,7 @@ class DedupeOptions:
     full_rebuild: bool  # rebuild every duplicate group each run (else: only those a change touches)
     duckdb_memory_mb: int  # DuckDB's memory_limit for the stage's connection (0: DuckDB's own)
     token_cache_docs: int  # tokenised texts kept between the chunks of a run (``TokenCache``)
+    verify_min_estimate: float  # LSH candidates whose MinHash estimate is lower are not verified (``screen_candidates``)
 
     @classmethod
     def of(cls, config: Any) -> "DedupeOptions":
@@ -73,6 +74,7 @@ class DedupeOptions:
             full_rebuild=limits.full_rebuild,
             duckdb_memory_mb=limits.duckdb_memory_mb,
             token_cache_docs=limits.token_cache_docs,
+            verify_min_estimate=limits.verify_min_estimate,
         )
         opts.validate()
         return opts
@@ -95,6 +97,8 @@ class DedupeOptions:
              "dedupe.min_match_words must be >= dedupe.word_shingle"),
             (self.max_sources >= 1, "dedupe.max_sources must be at least 1"),
             (self.chunk_size >= 1, "dedupe.chunk_size must be at least 1"),
+            (0 <= self.verify_min_estimate <= self.minhash.lsh_threshold,
+             "dedupe.verify_min_estimate must be between 0 (verify every candidate) and dedupe.lsh_threshold"),
             (self.token_cache_docs >= 0, "dedupe.token_cache_docs must be 0 (no cache) or a number of documents"),
             (self.duckdb_memory_mb >= 0, "dedupe.duckdb_memory_mb must be 0 (DuckDB's own limit) or a size in MB"),
             (0 < self.relations.contains_min_share <= 1, "dedupe.contains_min_share must be in (0, 1]"),
@@ -107,7 +111,8 @@ class DedupeOptions:
     def stored_key_parts(self) -> tuple:
         """What stored signatures, shingles, blocks and passages depend on: a change
         redoes them all (the verified thresholds only need the duplicates rebuilt)."""
-        return (SCHEME, self.minhash, self.align, self.min_block_words, self.max_sources, self.separator_pattern)
+        return (SCHEME, self.minhash, self.align, self.min_block_words, self.max_sources, self.separator_pattern,
+                self.verify_min_estimate)
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,7 @@ class _Limits:
     full_rebuild: bool
     duckdb_memory_mb: int
     token_cache_docs: int
+    verify_min_estimate: float
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,8 @@ class StoredIndex:
     documents whose clean hash is the hash of one of those blocks or who are new;
     ``n_tokens``: doc_id -> words, for every hashed document; ``rank``: chronological
     rank of every document; ``texts``: reads clean texts by id (only those involved);
-    ``tokens``: their tokens by id (``TokenCache``; None: tokenise what ``texts`` reads).
+    ``tokens``: their tokens by id (``TokenCache``; None: tokenise what ``texts`` reads);
+    ``signatures``: MinHash signatures by id (of documents with words).
     """
 
     bands: Callable[[pd.DataFrame], pd.DataFrame]
@@ -163,6 +170,7 @@ class StoredIndex:
     rank: pd.Series
     texts: Callable[[Sequence[str]], Mapping[str, str]]
     tokens: Callable[[Sequence[str]], Mapping[str, Tokens]] | None = None
+    signatures: Callable[[Sequence[str]], Mapping[str, np.ndarray]] | None = None
 
 
 class TokenCache:
@@ -210,10 +218,11 @@ class TokenCache:
 class Evidence:
     """Step 2's output: the pair evidence that involves a new document."""
 
-    near: pd.DataFrame            # a, b, jaccard (verified)
+    near: pd.DataFrame            # a, b, jaccard (verified, at least lsh_threshold)
     spans: pd.DataFrame           # MATCH_SPAN_COLUMNS: shared passages in character offsets
     coverage: pd.DataFrame        # doc_a, doc_b, cov_a, cov_b, shared, gap_a
-    near_candidates: int
+    near_candidates: int          # pairs the LSH bands proposed
+    near_verified: int = 0        # of those, how many passed ``screen_candidates`` and were verified
 
 
 @dataclass(frozen=True)
@@ -244,6 +253,27 @@ def verify_near(pairs: set[tuple[str, str]], texts: Mapping[str, str], n: int, f
     names = np.asarray(ids, dtype=object)
     return pd.DataFrame({"a": pd.Series(names[a[keep]], dtype=object), "b": pd.Series(names[b[keep]], dtype=object),
                          "jaccard": pd.Series(jac[keep], dtype=float)})
+
+
+def screen_candidates(pairs: set[tuple[str, str]], signatures: Mapping[str, np.ndarray],
+                      min_estimate: float) -> set[tuple[str, str]]:
+    """The LSH candidates whose MinHash estimate of Jaccard (``minhash.pair_estimates``)
+    is at least ``min_estimate`` (0: all of them). Exact verification costs a character
+    n-gram set per document and a sparse product per pair; the estimate is one
+    comparison of two signatures. A pair below ``dedupe.verify_min_estimate`` (0.4) is
+    almost surely under ``lsh_threshold`` and so would not be kept: with 128
+    permutations, a pair of Jaccard 0.6 estimates under 0.4 with probability 3e-6, one
+    of 0.8 (``near_threshold``) with probability 4e-23."""
+    if min_estimate <= 0 or not pairs:
+        return set(pairs)
+    pairs_sorted = sorted(pairs)
+    ids = sorted({d for p in pairs_sorted for d in p})
+    at = {d: i for i, d in enumerate(ids)}
+    sigs = np.stack([np.asarray(signatures[d], dtype=np.uint64) for d in ids])
+    a = np.fromiter((at[x] for x, _ in pairs_sorted), dtype=np.int64, count=len(pairs_sorted))
+    b = np.fromiter((at[y] for _, y in pairs_sorted), dtype=np.int64, count=len(pairs_sorted))
+    est = pair_estimates(sigs, a, b)
+    return {p for p, e in zip(pairs_sorted, est.tolist()) if e >= min_estimate}
 
 
 def spans_to_chars(spans: pd.DataFrame, tokens: Mapping[str, Tokens]) -> pd.DataFrame:
@@ -296,8 +326,12 @@ def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions,
     documents were already found whole (their evidence is left out, not redone)."""
     tokens = dict(new.tokens)
     # near copies: new signatures against every indexed one, verified on character n-grams
-    cands = {p for p in band_candidates(new.bands, stored.bands(new.bands))
-             if p[0] not in linked and p[1] not in linked}
+    proposed = {p for p in band_candidates(new.bands, stored.bands(new.bands))
+                if p[0] not in linked and p[1] not in linked}
+    cands = proposed
+    if opts.verify_min_estimate > 0 and proposed and stored.signatures is not None:
+        cands = screen_candidates(proposed, stored.signatures(sorted({d for p in proposed for d in p})),
+                                  opts.verify_min_estimate)
     involved = sorted({d for p in cands for d in p})
     # only pairs at or above lsh_threshold are kept: below it the bands find a pair by
     # chance, so such a pair can never be a near duplicate (near_threshold >= lsh_threshold)
@@ -324,7 +358,7 @@ def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions,
     spans["doc_b"] = names[spans["doc_b"].to_numpy(np.int64)]
     spans = merge_spans(spans, block_spans(hits, tokens))
     cov = pair_coverage(spans, stored.n_tokens)
-    return Evidence(near, spans_to_chars(spans, tokens), cov, len(cands))
+    return Evidence(near, spans_to_chars(spans, tokens), cov, len(proposed), len(cands))
 
 
 def memory_index(docs: pd.DataFrame, hashed: Hashed, rank: pd.Series) -> StoredIndex:
@@ -338,6 +372,7 @@ def memory_index(docs: pd.DataFrame, hashed: Hashed, rank: pd.Series) -> StoredI
         n_tokens={d: len(t) for d, t in hashed.tokens.items()},
         rank=rank,
         texts=lambda ids: {d: texts[d] for d in ids},
+        signatures=lambda ids: {d: hashed.signatures[d] for d in ids},
     )
 
 
@@ -357,7 +392,7 @@ def merge_evidence(parts: Sequence[Evidence]) -> Evidence:
     spans = pd.concat([p.spans for p in parts], ignore_index=True).drop_duplicates()
     cov = pd.concat([p.coverage for p in parts], ignore_index=True).drop_duplicates(["doc_a", "doc_b"])
     return Evidence(near.sort_values(["a", "b"]).reset_index(drop=True), spans.reset_index(drop=True),
-                    cov.reset_index(drop=True), len(near))
+                    cov.reset_index(drop=True), len(near), len(near))
 
 
 def dedupe_frame(docs: pd.DataFrame, opts: DedupeOptions) -> DedupeResult:
@@ -376,5 +411,5 @@ def dedupe_frame(docs: pd.DataFrame, opts: DedupeOptions) -> DedupeResult:
 
 
 __all__ = ["TokenCache", "chunks", "merge_evidence", "DedupeOptions", "DedupeResult", "Evidence", "Hashed", "StoredIndex", "hash_documents", "link_new",
-           "memory_index", "signatures", "verify_near", "spans_to_chars", "dedupe_frame", "merge_spans",
+           "memory_index", "signatures", "screen_candidates", "verify_near", "spans_to_chars", "dedupe_frame", "merge_spans",
            "MATCH_SPAN_COLUMNS"]

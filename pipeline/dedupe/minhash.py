@@ -64,6 +64,17 @@ def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(a == b))
 
 
+def pair_estimates(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, batch: int = 16384) -> np.ndarray:
+    """The MinHash estimate (``estimate_jaccard``) of the signature rows ``sigs[a[i]]``
+    and ``sigs[b[i]]`` for every i, ``batch`` pairs at a time (bounds memory only)."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    out = np.empty(a.size, dtype=float)
+    for s in range(0, a.size, batch):
+        out[s:s + batch] = (sigs[a[s:s + batch]] == sigs[b[s:s + batch]]).mean(axis=1)
+    return out
+
+
 def lean(sig: np.ndarray, opts: MinHashOptions) -> LeanMinHash:
     return LeanMinHash(seed=opts.seed, hashvalues=sig, scheme=SCHEME)
 
@@ -153,5 +164,5 @@ def band_candidates(query: pd.DataFrame, index: pd.DataFrame) -> set[tuple[str, 
     return set(zip(lo.tolist(), hi.tolist()))
 
 
-__all__ = ["MinHashOptions", "signature", "to_bytes", "from_bytes", "estimate_jaccard", "build_lsh",
+__all__ = ["MinHashOptions", "signature", "to_bytes", "from_bytes", "estimate_jaccard", "pair_estimates", "build_lsh",
            "candidate_pairs", "SCHEME", "BAND_COLUMNS", "lsh_params", "band_keys", "band_table", "band_candidates"]

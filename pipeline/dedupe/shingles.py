@@ -122,8 +122,8 @@ def pair_jaccards(sets: Sequence[np.ndarray], a: np.ndarray, b: np.ndarray, batc
         return np.zeros(0, dtype=float)
     lens = np.fromiter((s.size for s in sets), dtype=np.int64, count=len(sets))
     values = np.concatenate([np.asarray(s) for s in sets]) if lens.sum() else np.zeros(0, dtype=np.uint64)
-    _, cols = np.unique(values, return_inverse=True)
-    cols = cols.ravel()
+    cols, _ = pd.factorize(values)  # a column per distinct value (hash table: no sort of every value)
+    cols = np.asarray(cols, dtype=np.int64).ravel()
     width = int(cols.max()) + 1 if cols.size else 1
     indptr = np.concatenate([[0], np.cumsum(lens)])
     m = sparse.csr_matrix((np.ones(cols.size, dtype=np.int32), cols, indptr), shape=(len(sets), width))

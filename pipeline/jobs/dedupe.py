@@ -123,7 +123,7 @@ def dedupe_job(ctx: JobContext) -> dict:
                 kept = hashed if len(parts) == 1 else None
 
             # 2. link each chunk to everything indexed, writing its evidence as it goes
-            candidates = passages = 0
+            candidates = verified = passages = 0
             if parts:
                 info = store.doc_info(conn)
                 n_tokens = dict(zip(info["doc_id"], info["n_tokens"]))
@@ -145,11 +145,13 @@ def dedupe_job(ctx: JobContext) -> dict:
                             rank=rank,
                             texts=read_texts,
                             tokens=cache,
+                            signatures=lambda q: {d: from_bytes(b) for d, b in store.signatures_of(conn, list(q)).items()},
                         )
                         ev = link_new(new, stored, opts, frozenset(linked))
                         linked.update(ids)
                         store.write_pairs(conn, ev.spans, ev.near, ev.coverage)
                         candidates += ev.near_candidates
+                        verified += ev.near_verified
                         passages += len(ev.spans)
                         ctx.progress("dedupe", min(done * opts.chunk_size, len(todo)), len(todo))
                 del info, n_tokens, rank
@@ -160,7 +162,7 @@ def dedupe_job(ctx: JobContext) -> dict:
             counts = store.relation_counts(conn)
         ctx.progress("dedupe", len(todo), len(todo))
         return {"hashed": len(todo), "full_rehash": full, "chunks": len(parts), "bands_backfilled": backfilled,
-                "near_candidates": candidates, "new_passages": passages, **rebuilt,
+                "near_candidates": candidates, "near_verified": verified, "new_passages": passages, **rebuilt,
                 "relations": counts,
                 "duplicates_added": changes["added"], "duplicates_removed": changes["removed"]}
     finally:

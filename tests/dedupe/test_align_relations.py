@@ -118,6 +118,10 @@ def test_options_validation():
     with pytest.raises(ValueError, match="near_threshold must be at least dedupe.lsh_threshold"):
         DedupeOptions.from_config({**cfg, "lsh_threshold": 0.7, "near_threshold": 0.65}, SEPARATOR)
     DedupeOptions.from_config({**cfg, "lsh_threshold": 0.7, "near_threshold": 0.7}, SEPARATOR)
+    with pytest.raises(ValueError, match="verify_min_estimate"):
+        DedupeOptions.from_config({**cfg, "verify_min_estimate": 0.65}, SEPARATOR)
+    with pytest.raises(ValueError, match="verify_min_estimate"):
+        DedupeOptions.from_config({**cfg, "verify_min_estimate": -0.1}, SEPARATOR)
 
 
 def test_short_comment_copied_as_an_anthology_section_is_found():

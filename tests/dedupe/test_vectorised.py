@@ -241,6 +241,42 @@ def test_only_near_pairs_at_or_above_lsh_threshold_are_kept():
     assert ev.near_candidates > len(ev.near)
 
 
+def test_screening_candidates_by_their_estimate_changes_no_evidence():
+    """Candidates whose MinHash estimate is under ``verify_min_estimate`` are left
+    unverified: fewer are verified, and every piece of evidence is what verifying all of
+    them gives."""
+    from dataclasses import replace
+
+    docs = _generated_docs(400, 3)
+    hashed = hash_documents(docs, OPTS)
+    index = memory_index(docs, hashed, chronological_rank(docs))
+    assert OPTS.verify_min_estimate > 0
+    screened = link_new(hashed, index, OPTS)
+    every = link_new(hashed, index, replace(OPTS, verify_min_estimate=0.0))
+    assert every.near_verified == every.near_candidates == screened.near_candidates
+    assert 0 < screened.near_verified < every.near_verified
+    for got, want in ((screened.near, every.near), (screened.spans, every.spans), (screened.coverage, every.coverage)):
+        pd.testing.assert_frame_equal(got, want)
+    assert len(screened.near)
+
+
+def test_pair_estimates_and_screening_equal_their_one_pair_definitions():
+    from pipeline.dedupe import screen_candidates
+    from pipeline.dedupe.minhash import estimate_jaccard, pair_estimates
+
+    rng = np.random.default_rng(5)
+    sigs = rng.integers(0, 4, size=(30, 16)).astype(np.uint64)  # few values: every estimate occurs
+    a, b = rng.integers(0, 30, size=300), rng.integers(0, 30, size=300)
+    want = np.array([estimate_jaccard(sigs[i], sigs[j]) for i, j in zip(a, b)])
+    for batch in (1, 7, 16384):
+        assert np.array_equal(pair_estimates(sigs, a, b, batch=batch), want)
+    by_id = {f"d{i:02d}": sigs[i] for i in range(30)}
+    pairs = {(f"d{min(i, j):02d}", f"d{max(i, j):02d}") for i, j in zip(a, b) if i != j}
+    kept = screen_candidates(pairs, by_id, 0.3)
+    assert kept == {(x, y) for x, y in pairs if estimate_jaccard(by_id[x], by_id[y]) >= 0.3}
+    assert 0 < len(kept) < len(pairs) and screen_candidates(pairs, by_id, 0.0) == pairs
+
+
 def _same_tokens(x, y) -> bool:
     return x.words == y.words and np.array_equal(x.starts, y.starts) and np.array_equal(x.ends, y.ends)
 
