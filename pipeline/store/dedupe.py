@@ -241,36 +241,32 @@ def postings_needed(conn: duckdb.DuckDBPyConnection, query_ids: list[str], rank:
 @contextmanager
 def sources_for_run(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: pd.Series,
                     max_sources: int) -> Iterator[None]:
-    """For the whole run, once: which hashes of the new documents are held by more than
-    ``max_sources`` documents (``_dedupe_busy``), and the sources of those (their
-    ``max_sources`` earliest holders, by ``rank`` then doc_id: ``_dedupe_busy_sources``),
-    in temporary tables that ``postings_for_chunk`` reads. Every holder of any other
-    hash is a source, so it is read where it is stored, not copied: the temporary tables
-    hold a few rows per common phrase, not a copy of the postings. Ranking the holders
-    of the common hashes once per run, not once per chunk, keeps a first run over many
-    chunks linear."""
+    """For the whole run, once: the sources (``max_sources`` earliest holders, by
+    ``rank`` then doc_id) of every hash a new document holds, in a temporary table that
+    ``postings_for_chunk`` reads. Ranking the holders of the common hashes once per
+    run, not once per chunk, keeps a first run over many chunks linear. Only the hashes
+    held by more than ``max_sources`` documents are ranked (most are held by one or
+    two): the window runs over their holders, not over every posting."""
     ranks = pd.DataFrame({"doc_id": pd.Series(rank.index, dtype=object), "rnk": rank.to_numpy(np.int64)})
+    with (
+        registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})),
+        registered(conn, "_rank", ranks),
+    ):
+        conn.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _dedupe_sources AS
+            WITH qh AS (SELECT DISTINCT s.hash FROM shingle_index s JOIN _q USING (doc_id)),
+            holders AS MATERIALIZED (SELECT DISTINCT s.hash, s.doc_id FROM shingle_index s JOIN qh USING (hash)),
+            busy AS MATERIALIZED (SELECT hash FROM holders GROUP BY hash HAVING count(*) > $1)
+            SELECT h.hash, h.doc_id FROM holders h ANTI JOIN busy USING (hash)
+            UNION ALL
+            SELECT h.hash, h.doc_id FROM holders h SEMI JOIN busy USING (hash) LEFT JOIN _rank r USING (doc_id)
+            QUALIFY row_number() OVER (PARTITION BY h.hash ORDER BY r.rnk NULLS LAST, h.doc_id) <= $1
+            """, [max_sources])
     try:
-        with registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})):
-            conn.execute(
-                """
-                CREATE OR REPLACE TEMP TABLE _dedupe_busy AS
-                WITH qh AS (SELECT DISTINCT s.hash FROM shingle_index s JOIN _q USING (doc_id)),
-                holders AS (SELECT DISTINCT s.hash, s.doc_id FROM shingle_index s SEMI JOIN qh USING (hash))
-                SELECT hash FROM holders GROUP BY hash HAVING count(*) > $1
-                """, [max_sources])
-        with registered(conn, "_rank", ranks):
-            conn.execute(
-                """
-                CREATE OR REPLACE TEMP TABLE _dedupe_busy_sources AS
-                WITH holders AS (SELECT DISTINCT s.hash, s.doc_id FROM shingle_index s SEMI JOIN _dedupe_busy USING (hash))
-                SELECT h.hash, h.doc_id FROM holders h LEFT JOIN _rank r USING (doc_id)
-                QUALIFY row_number() OVER (PARTITION BY h.hash ORDER BY r.rnk NULLS LAST, h.doc_id) <= $1
-                """, [max_sources])
         yield
     finally:
-        conn.execute("DROP TABLE IF EXISTS _dedupe_busy_sources")
-        conn.execute("DROP TABLE IF EXISTS _dedupe_busy")
+        conn.execute("DROP TABLE IF EXISTS _dedupe_sources")
 
 
 def postings_for_chunk(conn: duckdb.DuckDBPyConnection, query_ids: list[str]) -> pd.DataFrame:
@@ -283,12 +279,7 @@ def postings_for_chunk(conn: duckdb.DuckDBPyConnection, query_ids: list[str]) ->
         return conn.execute(
             """
             WITH qh AS (SELECT DISTINCT s.hash FROM shingle_index s JOIN _q USING (doc_id)),
-            firsts AS (
-                SELECT DISTINCT s.hash, s.doc_id FROM shingle_index s SEMI JOIN qh USING (hash)
-                WHERE s.hash NOT IN (SELECT hash FROM _dedupe_busy)
-                UNION ALL
-                SELECT f.hash, f.doc_id FROM _dedupe_busy_sources f SEMI JOIN qh USING (hash)
-            ),
+            firsts AS (SELECT f.hash, f.doc_id FROM _dedupe_sources f JOIN qh USING (hash)),
             open_hashes AS (SELECT DISTINCT f.hash FROM firsts f JOIN _q USING (doc_id))
             SELECT s.hash, s.doc_id, CAST(s.pos AS BIGINT) AS pos FROM shingle_index s JOIN open_hashes USING (hash)
             UNION ALL
