@@ -238,16 +238,23 @@ def signatures(docs: pd.DataFrame, opts: MinHashOptions) -> dict[str, np.ndarray
     return {d: signature(t, opts) for d, t in zip(docs["doc_id"], docs["clean_text"])}
 
 
-def verify_near(pairs: set[tuple[str, str]], texts: Mapping[str, str], n: int, floor: float = 0.0) -> pd.DataFrame:
-    """Exact Jaccard of character n-gram sets for LSH candidates: ``a, b, jaccard``
-    sorted by ``a, b``, the pairs whose Jaccard is at least ``floor`` (0: every
-    candidate). ``shingles.pair_jaccards``: each text's set built once, the pairs
-    intersected in batches in C, not one Python set operation per pair."""
+def _pair_codes(pairs: set[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[str], np.ndarray, np.ndarray]:
+    """``pairs`` sorted, the sorted ids they name, and each pair's two ids as positions in
+    those ids (``a``, ``b``): what the vectorised pair functions index by."""
     pairs_sorted = sorted(pairs)
     ids = sorted({d for p in pairs_sorted for d in p})
     at = {d: i for i, d in enumerate(ids)}
     a = np.fromiter((at[x] for x, _ in pairs_sorted), dtype=np.int64, count=len(pairs_sorted))
     b = np.fromiter((at[y] for _, y in pairs_sorted), dtype=np.int64, count=len(pairs_sorted))
+    return pairs_sorted, ids, a, b
+
+
+def verify_near(pairs: set[tuple[str, str]], texts: Mapping[str, str], n: int, floor: float = 0.0) -> pd.DataFrame:
+    """Exact Jaccard of character n-gram sets for LSH candidates: ``a, b, jaccard``
+    sorted by ``a, b``, the pairs whose Jaccard is at least ``floor`` (0: every
+    candidate). ``shingles.pair_jaccards``: each text's set built once, the pairs
+    intersected in batches in C, not one Python set operation per pair."""
+    pairs_sorted, ids, a, b = _pair_codes(pairs)
     jac = pair_jaccards([char_shingle_set(texts[d], n) for d in ids], a, b)
     keep = jac >= floor
     names = np.asarray(ids, dtype=object)
@@ -266,12 +273,8 @@ def screen_candidates(pairs: set[tuple[str, str]], signatures: Mapping[str, np.n
     of 0.8 (``near_threshold``) with probability 4e-23."""
     if min_estimate <= 0 or not pairs:
         return set(pairs)
-    pairs_sorted = sorted(pairs)
-    ids = sorted({d for p in pairs_sorted for d in p})
-    at = {d: i for i, d in enumerate(ids)}
+    pairs_sorted, ids, a, b = _pair_codes(pairs)
     sigs = np.stack([np.asarray(signatures[d], dtype=np.uint64) for d in ids])
-    a = np.fromiter((at[x] for x, _ in pairs_sorted), dtype=np.int64, count=len(pairs_sorted))
-    b = np.fromiter((at[y] for _, y in pairs_sorted), dtype=np.int64, count=len(pairs_sorted))
     est = pair_estimates(sigs, a, b)
     return {p for p, e in zip(pairs_sorted, est.tolist()) if e >= min_estimate}
 
