@@ -43,6 +43,7 @@ import random
 import re
 import sys
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -117,6 +118,19 @@ def load_reserve(path: Path = RESERVE) -> set[str]:
 ARCHIVE_COVERED = re.compile(r"^/(2015/|2024/0[47]/|2019/1[12]/|2023/1[01]/)")
 
 
+@lru_cache(maxsize=4)
+def linked_from_reserved(seeds_dir: Path = SEEDS) -> frozenset[str]:
+    """Page ids of the links in the seed files that are copies of reserved pages
+    (``SEED_EXCLUDED``): a reserved post may paste the text of a page it links to, so such
+    a page is not used either. Read from ``../shared/seeds`` (no URL of them is kept here)."""
+    out = set()
+    for name in SEED_EXCLUDED:
+        f = Path(seeds_dir) / name
+        if f.is_file():
+            out |= {normalise_url(u) for u in re.findall(r"https?://[^\s)\]>\"'<]+", f.read_text(encoding="utf-8"))}
+    return frozenset(out)
+
+
 def reserve_filter(url: str, reserved: set[str]) -> tuple[bool, str]:
     """(usable, reason). Not usable: a reserved page or another copy of one, a post that a
     reserved archive or listing page may show (``ARCHIVE_COVERED``), the blog's home,
@@ -127,6 +141,8 @@ def reserve_filter(url: str, reserved: set[str]) -> tuple[bool, str]:
         return False, "reserved"
     if pid in KNOWN_COPIES:
         return False, "copy of a reserved post"
+    if pid in linked_from_reserved():
+        return False, "linked from a reserved post (which may paste its text)"
     host, _, rest = pid.partition("/")
     if host == BLOG_HOST and ARCHIVE_COVERED.match("/" + rest):
         return False, "a post a reserved archive or listing page may show"

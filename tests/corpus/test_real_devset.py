@@ -108,6 +108,14 @@ def test_every_variant_of_every_reserved_url_is_refused(reserve_lines):
             assert not ok, (line, v)
 
 
+def test_pages_a_reserved_post_links_to_are_refused():
+    linked = rd.linked_from_reserved()
+    assert linked, "the seed copy of a reserved post links to pages"
+    page = sorted(linked)[0]
+    assert rd.reserve_filter("https://" + page, set()) == (False, "linked from a reserved post (which may paste its text)")
+    assert rd.linked_from_reserved(Path("/nonexistent")) == frozenset()
+
+
 def test_committed_manifest_names_no_reserved_page(reserve_lines):
     reserved = rd.load_reserve(RESERVE)
     rows = rd.read_manifest()
