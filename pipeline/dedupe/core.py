@@ -380,14 +380,10 @@ def memory_index(docs: pd.DataFrame, hashed: Hashed, rank: pd.Series) -> StoredI
 
 
 def chunks(ids: Sequence[str], size: int) -> list[list[str]]:
-    """``ids`` in as few chunks of at most ``size`` as hold them, each taking every n-th
-    id (the job links new documents a chunk at a time, so its memory is bounded by the
-    chunk, not by the run). Interleaved, not consecutive: ids of one kind sort together
-    (every post after every comment), and a chunk of posts alone, long texts that share
-    passages with thousands of comments, would be the run's largest by far."""
+    """``ids`` in consecutive chunks of at most ``size`` (the job links new documents a
+    chunk at a time, so its memory is bounded by the chunk, not by the run)."""
     ids = list(ids)
-    n = -(-len(ids) // size) if ids else 0
-    return [ids[i::n] for i in range(n)]
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
 def merge_evidence(parts: Sequence[Evidence]) -> Evidence:

@@ -304,16 +304,3 @@ def test_token_cache_reads_each_text_once_and_keeps_at_most_its_limit():
     given = TokenCache(read, 5)
     given(["d2"], lambda ids: {d: "other text" for d in ids})
     assert _same_tokens(given(["d2"])["d2"], tokenize("other text")) and reads[-1] == ["d5"]
-
-
-def test_chunks_hold_every_id_once_interleaved_and_at_most_size():
-    from pipeline.dedupe.core import chunks
-
-    ids = [f"c{i:03d}" for i in range(23)] + [f"p{i:03d}" for i in range(7)]
-    for size in (1, 4, 7, 30, 100):
-        parts = chunks(ids, size)
-        assert len(parts) == -(-len(ids) // size) and all(0 < len(p) <= size for p in parts)
-        assert sorted(d for p in parts for d in p) == ids
-    parts = chunks(ids, 10)  # the posts (sorted last) are spread over the chunks
-    assert [sum(d.startswith("p") for d in p) for p in parts] == [2, 2, 3]
-    assert chunks([], 5) == []
