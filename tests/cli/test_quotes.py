@@ -103,9 +103,12 @@ def test_no_quote_has_a_hole_or_text_marked_quote_or_pasted(sample_run):
 
 def test_filters_by_theme_stance_and_formats(sample_run):
     db, _ = sample_run
-    rows = as_json(db, "--theme", "napo", "--stance", "against", "--limit", "5")
+    # an explicit confidence floor: how sure the shipped models are of the synthetic sample's
+    # napo/AGAINST texts varies from one retraining to the next (at most 0.695 with b93446916e0141e9);
+    # the default floor (0.70) is checked with --theme pay below
+    rows = as_json(db, "--theme", "napo", "--stance", "against", "--limit", "5", "--min-confidence", "0.6")
     assert 0 < len(rows) <= 5 and {x["theme"] for x in rows} == {"napo"} and {x["stance"] for x in rows} == {"AGAINST"}
-    assert all(x["theme_score"] >= 0.7 and x["stance_score"] >= 0.7 for x in rows)
+    assert all(x["theme_score"] >= 0.6 and x["stance_score"] >= 0.6 for x in rows)
     out = run(db, "--theme", "pay", "--limit", "3")
     assert out.stdout.count("\n— ") == 3 and "0.70 confident" in out.stdout
     out = CliRunner().invoke(main, ["quotes", "--db", db, "--theme", "weather"])
