@@ -51,6 +51,7 @@ class DedupeOptions:
     duckdb_memory_mb: int  # DuckDB's memory_limit for the stage's connection (0: DuckDB's own)
     token_cache_docs: int  # tokenised texts kept between the chunks of a run (``TokenCache``)
     verify_min_estimate: float  # LSH candidates whose MinHash estimate is lower are not verified (``screen_candidates``)
+    link_max_postings: int  # stored postings a link step reads at most, estimated (``weighted_chunks``; 0: no limit)
 
     @classmethod
     def of(cls, config: Any) -> "DedupeOptions":
@@ -75,6 +76,7 @@ class DedupeOptions:
             duckdb_memory_mb=limits.duckdb_memory_mb,
             token_cache_docs=limits.token_cache_docs,
             verify_min_estimate=limits.verify_min_estimate,
+            link_max_postings=limits.link_max_postings,
         )
         opts.validate()
         return opts
@@ -99,6 +101,7 @@ class DedupeOptions:
             (self.chunk_size >= 1, "dedupe.chunk_size must be at least 1"),
             (0 <= self.verify_min_estimate <= self.minhash.lsh_threshold,
              "dedupe.verify_min_estimate must be between 0 (verify every candidate) and dedupe.lsh_threshold"),
+            (self.link_max_postings >= 0, "dedupe.link_max_postings must be 0 (no limit) or a number of postings"),
             (self.token_cache_docs >= 0, "dedupe.token_cache_docs must be 0 (no cache) or a number of documents"),
             (self.duckdb_memory_mb >= 0, "dedupe.duckdb_memory_mb must be 0 (DuckDB's own limit) or a size in MB"),
             (0 < self.relations.contains_min_share <= 1, "dedupe.contains_min_share must be in (0, 1]"),
@@ -124,6 +127,7 @@ class _Limits:
     duckdb_memory_mb: int
     token_cache_docs: int
     verify_min_estimate: float
+    link_max_postings: int
 
 
 @dataclass(frozen=True)
@@ -386,6 +390,32 @@ def chunks(ids: Sequence[str], size: int) -> list[list[str]]:
     return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
+def weighted_chunks(ids: Sequence[str], weights: Mapping[str, int], size: int, budget: int) -> list[list[str]]:
+    """``ids`` in consecutive chunks of at most ``size`` documents whose ``weights``
+    (missing: 0) add up to at most ``budget``; a document heavier than ``budget`` is a
+    chunk of its own; ``budget`` 0 splits by ``size`` alone (``chunks``). The job links
+    new documents in such chunks, weighted by the stored postings each one's linking
+    reads (``pipeline.store.dedupe.link_weights``): a few documents that share passages
+    with thousands of others (an anthology post, a much-quoted press release) would
+    otherwise make one chunk read many times the rows of the others. Linking does not
+    depend on how the documents are chunked."""
+    if budget <= 0:
+        return chunks(ids, size)
+    out: list[list[str]] = []
+    part: list[str] = []
+    total = 0
+    for d in ids:
+        w = int(weights.get(d, 0))
+        if part and (len(part) >= size or total + w > budget):
+            out.append(part)
+            part, total = [], 0
+        part.append(d)
+        total += w
+    if part:
+        out.append(part)
+    return out
+
+
 def merge_evidence(parts: Sequence[Evidence]) -> Evidence:
     """The evidence of several chunks as one (a pair between two chunks is found by
     both, identically: its rows appear once)."""
@@ -413,6 +443,6 @@ def dedupe_frame(docs: pd.DataFrame, opts: DedupeOptions) -> DedupeResult:
     return DedupeResult(dups, ev.spans, ev.near, ev.coverage)
 
 
-__all__ = ["TokenCache", "chunks", "merge_evidence", "DedupeOptions", "DedupeResult", "Evidence", "Hashed", "StoredIndex", "hash_documents", "link_new",
+__all__ = ["TokenCache", "chunks", "weighted_chunks", "merge_evidence", "DedupeOptions", "DedupeResult", "Evidence", "Hashed", "StoredIndex", "hash_documents", "link_new",
            "memory_index", "signatures", "screen_candidates", "verify_near", "spans_to_chars", "dedupe_frame", "merge_spans",
            "MATCH_SPAN_COLUMNS"]

@@ -24,7 +24,7 @@ from pipeline.dedupe import (
     to_bytes,
 )
 from pipeline.dedupe.blocks import BLOCK_COLUMNS
-from pipeline.dedupe.core import chunks
+from pipeline.dedupe.core import chunks, weighted_chunks
 from pipeline.dedupe.minhash import band_table
 from pipeline.dedupe.relations import GROUPS_VERSION, duplicates_and_groups
 from pipeline.jobs.context import JobContext
@@ -123,15 +123,20 @@ def dedupe_job(ctx: JobContext) -> dict:
                 kept = hashed if len(parts) == 1 else None
 
             # 2. link each chunk to everything indexed, writing its evidence as it goes
-            candidates = verified = passages = 0
+            candidates = verified = passages = link_steps = 0
             if parts:
                 info = store.doc_info(conn)
                 n_tokens = dict(zip(info["doc_id"], info["n_tokens"]))
                 rank = chronological_rank(store.doc_order_frame(conn))
                 linked: set[str] = set()  # new documents of earlier chunks: pairs with them are done
                 with store.sources_for_run(conn, new_ids, rank, opts.max_sources):
-                    for done, ids in enumerate(parts, 1):
-                        new = kept or Hashed(
+                    # link in parts of bounded reads: a chunk with a few documents that share
+                    # passages with thousands of others is split (results do not change)
+                    links = weighted_chunks(new_ids, store.link_weights(conn, new_ids, opts.max_sources)
+                                            if opts.link_max_postings else {}, opts.chunk_size, opts.link_max_postings)
+                    done, link_steps = 0, len(links)
+                    for ids in links:
+                        new = (kept if len(links) == 1 else None) or Hashed(
                             tokens=cache(ids, lambda m: {d: texts.at[d, "clean_text"] for d in m}), signatures={},
                             shingles=store.shingles_of(conn, ids), blocks=pd.DataFrame(columns=BLOCK_COLUMNS),
                             bands=store.bands_of(conn, ids))
@@ -153,7 +158,8 @@ def dedupe_job(ctx: JobContext) -> dict:
                         candidates += ev.near_candidates
                         verified += ev.near_verified
                         passages += len(ev.spans)
-                        ctx.progress("dedupe", min(done * opts.chunk_size, len(todo)), len(todo))
+                        done += len(ids)
+                        ctx.progress("dedupe", done, len(todo))
                 del info, n_tokens, rank
             del cache
 
@@ -161,7 +167,8 @@ def dedupe_job(ctx: JobContext) -> dict:
             rebuilt, changes = _rebuild_groups(conn, opts, new_ids, ctx.run_id)
             counts = store.relation_counts(conn)
         ctx.progress("dedupe", len(todo), len(todo))
-        return {"hashed": len(todo), "full_rehash": full, "chunks": len(parts), "bands_backfilled": backfilled,
+        return {"hashed": len(todo), "full_rehash": full, "chunks": len(parts), "link_steps": link_steps,
+                "bands_backfilled": backfilled,
                 "near_candidates": candidates, "near_verified": verified, "new_passages": passages, **rebuilt,
                 "relations": counts,
                 "duplicates_added": changes["added"], "duplicates_removed": changes["removed"]}

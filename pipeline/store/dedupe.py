@@ -269,6 +269,31 @@ def sources_for_run(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: p
         conn.execute("DROP TABLE IF EXISTS _dedupe_sources")
 
 
+def link_weights(conn: duckdb.DuckDBPyConnection, new_ids: list[str], max_sources: int) -> dict[str, int]:
+    """Inside ``sources_for_run``: for each new document, about how many stored postings
+    ``postings_for_chunk`` reads to link it alone. For each of its hashes: every posting
+    of the hash if the document is one of its sources (its later holders are linked to
+    it), else the sources' share of them (``max_sources`` of the hash's holders). An
+    estimate (the postings per holder are averaged; a hash two documents of a chunk
+    share is read once) that ``weighted_chunks`` splits the link steps by."""
+    if not new_ids:
+        return {}
+    with registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})):
+        rows = conn.execute(
+            """
+            WITH own AS MATERIALIZED (SELECT DISTINCT s.doc_id, s.hash FROM shingle_index s SEMI JOIN _q USING (doc_id)),
+            per_hash AS MATERIALIZED (
+                SELECT s.hash, count(*) AS n, count(DISTINCT s.doc_id) AS k FROM shingle_index s
+                SEMI JOIN (SELECT DISTINCT hash FROM own) o USING (hash) GROUP BY s.hash)
+            SELECT o.doc_id, CAST(round(sum(CASE WHEN f.doc_id IS NOT NULL THEN h.n
+                                               ELSE h.n * least(1.0, $1 / h.k) END)) AS BIGINT)
+            FROM own o JOIN per_hash h USING (hash)
+            LEFT JOIN _dedupe_sources f ON f.hash = o.hash AND f.doc_id = o.doc_id
+            GROUP BY o.doc_id
+            """, [max_sources]).fetchall()
+    return {d: int(w) for d, w in rows}
+
+
 def postings_for_chunk(conn: duckdb.DuckDBPyConnection, query_ids: list[str]) -> pd.DataFrame:
     """``postings_needed`` for a chunk of the run's new documents, from the sources
     ``sources_for_run`` ranked: the same rows, in the same order."""
@@ -480,5 +505,5 @@ __all__ = ["AFFECTED", "affected_docs", "affected_with_pairs", "build_key", "wri
            "set_memory_limit", "doc_order_frame", "stale_signature_keys", "reset", "docs_to_dedupe", "forget_docs",
            "write_signatures", "write_shingles", "write_blocks", "blocks_for", "doc_hashes_for", "doc_info",
            "write_bands", "bands_matching", "bands_of", "signatures_of", "signatures_without_bands", "shingles_of", "postings_needed",
-           "sources_for_run", "postings_for_chunk",
+           "sources_for_run", "link_weights", "postings_for_chunk",
            "write_pairs", "all_pairs", "relatable_pairs", "replace_duplicates"]

@@ -130,16 +130,22 @@ def test_chunked_job_equals_one_chunk(tmp_path, write_dump):
     p2 = write_dump("b.txt", "Tuesday, 2 July 2019", "Second",
                     "A reader sent this in:-\n\n" + ORIG, ["Quoting: \"" + OTHER + "\" Indeed.",
                                                           ORIG.replace("hollowed", "holowed"), OTHER + " Agreed."])
-    runs = {"one": (5000, 50000), "small": (2, 50000), "small_no_cache": (2, 0), "small_cache_1": (2, 1)}
-    for name, (size, cache) in runs.items():
+    # (chunk_size, token_cache_docs, link_max_postings): "postings_*" split the one hashing
+    # chunk into link steps by the postings each document's linking reads
+    runs = {"one": (5000, 50000, 0), "small": (2, 50000, 0), "small_no_cache": (2, 0, 0),
+            "small_cache_1": (2, 1, 0), "postings_1": (5000, 50000, 1), "postings_200": (5000, 50000, 200)}
+    steps = {}
+    for name, (size, cache, budget) in runs.items():
         db = str(tmp_path / f"{name}.duckdb")
-        settings = {"chunk_size": size, "token_cache_docs": cache}
+        settings = {"chunk_size": size, "token_cache_docs": cache, "link_max_postings": budget}
         s1 = run_stages(db, [p1], stages=("ingest", "clean", "dedupe"), dedupe=settings)
         run_stages(db, [p2], stages=("ingest", "clean", "dedupe"), dedupe=settings)
         assert (s1["dedupe"]["chunks"] == 1) == (size == 5000) and s1["dedupe"]["chunks"] >= 1
+        steps[name] = s1["dedupe"]["link_steps"]
+    assert steps["one"] == 1 and steps["postings_1"] == s1["dedupe"]["hashed"] >= steps["postings_200"] >= 1, steps
     want = _strip_run(_evidence(str(tmp_path / "one.duckdb")))
     assert want["duplicate_rows"] and want["dedupe_spans"] and want["dedupe_near_pairs"]
-    for name in ("small", "small_no_cache", "small_cache_1"):
+    for name in ("small", "small_no_cache", "small_cache_1", "postings_1", "postings_200"):
         assert _strip_run(_evidence(str(tmp_path / f"{name}.duckdb"))) == want, name
 
 

@@ -182,6 +182,11 @@ def test_store_reads_equal_their_references(tmp_path):
             assert (busy > 0) == (max_sources < 10_000)
             with store.sources_for_run(conn, ids, rank, max_sources):
                 got = store.postings_for_chunk(conn, chunk)
+                # link_weights estimates the rows linking one document alone reads
+                weights = store.link_weights(conn, ids, max_sources)
+                read = np.array([len(store.postings_for_chunk(conn, [d])) for d in ids[::5]], dtype=float)
+                est = np.array([weights[d] for d in ids[::5]], dtype=float)
+                assert np.corrcoef(est, read)[0, 1] > 0.99 and abs(est.sum() / read.sum() - 1) < 0.05
             want = store.postings_needed(conn, chunk, rank, max_sources)
             assert len(want) > len(chunk)
             pd.testing.assert_frame_equal(got, want)
@@ -304,3 +309,17 @@ def test_token_cache_reads_each_text_once_and_keeps_at_most_its_limit():
     given = TokenCache(read, 5)
     given(["d2"], lambda ids: {d: "other text" for d in ids})
     assert _same_tokens(given(["d2"])["d2"], tokenize("other text")) and reads[-1] == ["d5"]
+
+
+def test_weighted_chunks_bound_each_part():
+    """``weighted_chunks``: consecutive parts of at most ``size`` documents and at most
+    ``budget`` weight; a heavier document alone; budget 0 is ``chunks``."""
+    from pipeline.dedupe.core import chunks, weighted_chunks
+
+    ids = [f"d{i}" for i in range(10)]
+    w = {"d0": 5, "d1": 5, "d2": 50, "d3": 1, "d4": 1, "d5": 1, "d6": 9, "d7": 2}
+    parts = weighted_chunks(ids, w, 3, 10)
+    assert [d for p in parts for d in p] == ids
+    assert parts == [["d0", "d1"], ["d2"], ["d3", "d4", "d5"], ["d6"], ["d7", "d8", "d9"]]
+    assert weighted_chunks(ids, w, 4, 0) == chunks(ids, 4)
+    assert weighted_chunks([], w, 3, 10) == []
