@@ -323,3 +323,10 @@ def test_weighted_chunks_bound_each_part():
     assert parts == [["d0", "d1"], ["d2"], ["d3", "d4", "d5"], ["d6"], ["d7", "d8", "d9"]]
     assert weighted_chunks(ids, w, 4, 0) == chunks(ids, 4)
     assert weighted_chunks([], w, 3, 10) == []
+
+
+def test_negative_link_max_postings_is_refused():
+    from pipeline.config import ConfigError
+
+    with pytest.raises(ConfigError, match="link_max_postings"):
+        DedupeOptions.of(load_config(overrides={"dedupe": {"link_max_postings": -1}}))
