@@ -49,6 +49,7 @@ class DedupeOptions:
     separator_pattern: str  # ``segment.separator_pattern``: the one regex of an anthology separator line
     full_rebuild: bool  # rebuild every duplicate group each run (else: only those a change touches)
     duckdb_memory_mb: int  # DuckDB's memory_limit for the stage's connection (0: DuckDB's own)
+    duckdb_background_flush: bool  # DuckDB's allocator frees memory in background threads (allocator_background_threads)
     token_cache_docs: int  # tokenised texts kept between the chunks of a run (``TokenCache``)
     verify_min_estimate: float  # LSH candidates whose MinHash estimate is lower are not verified (``screen_candidates``)
     link_max_postings: int  # stored postings a link step reads at most, estimated (``weighted_chunks``; 0: no limit)
@@ -74,6 +75,7 @@ class DedupeOptions:
             separator_pattern=separator_pattern,
             full_rebuild=limits.full_rebuild,
             duckdb_memory_mb=limits.duckdb_memory_mb,
+            duckdb_background_flush=limits.duckdb_background_flush,
             token_cache_docs=limits.token_cache_docs,
             verify_min_estimate=limits.verify_min_estimate,
             link_max_postings=limits.link_max_postings,
@@ -125,6 +127,7 @@ class _Limits:
     chunk_size: int
     full_rebuild: bool
     duckdb_memory_mb: int
+    duckdb_background_flush: bool
     token_cache_docs: int
     verify_min_estimate: float
     link_max_postings: int

@@ -495,10 +495,14 @@ def replace_groups(conn: duckdb.DuckDBPyConnection, groups: pd.DataFrame, affect
             """)
 
 
-def set_memory_limit(conn: duckdb.DuckDBPyConnection, megabytes: int) -> None:
-    """DuckDB's ``memory_limit`` for this connection, in MB (0: leave DuckDB's own)."""
+def set_memory_limit(conn: duckdb.DuckDBPyConnection, megabytes: int, background_flush: bool = False) -> None:
+    """DuckDB's ``memory_limit`` for this connection, in MB (0: leave DuckDB's own), and
+    whether its allocator returns freed memory to the system in background threads
+    (``allocator_background_threads``; off: DuckDB's own default)."""
     if megabytes > 0:
         conn.execute(f"SET memory_limit = '{int(megabytes)}MB'")
+    if background_flush:
+        conn.execute("SET allocator_background_threads = true")
 
 
 __all__ = ["AFFECTED", "affected_docs", "affected_with_pairs", "build_key", "write_build_key", "replace_groups", "relation_counts",

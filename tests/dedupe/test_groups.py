@@ -260,7 +260,7 @@ def test_duckdb_memory_limit_from_the_config(tmp_path, write_dump):
     pay = write_dump("pay.txt", "Tuesday, 2 July 2019", "Pay", "A post about pay.\n\nAnon", [PAY, PAY_TYPO])
     limited, plain = str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb")
     s = run_stages(limited, [pay], stages=STAGES, dedupe={"duckdb_memory_mb": 300})["dedupe"]
-    run_stages(plain, [pay], stages=STAGES)
+    run_stages(plain, [pay], stages=STAGES, dedupe={"duckdb_background_flush": False})
     assert s["relations"] == {"near": 1} and _rows(limited) == _rows(plain)
     conn = connect(plain)
     try:
@@ -269,6 +269,8 @@ def test_duckdb_memory_limit_from_the_config(tmp_path, write_dump):
         assert conn.execute("SELECT current_setting('memory_limit')").fetchone()[0] == before
         store.set_memory_limit(conn, 300)
         assert conn.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "286.1 MiB"  # 300 MB
+        store.set_memory_limit(conn, 0, background_flush=True)
+        assert conn.execute("SELECT current_setting('allocator_background_threads')").fetchone()[0] is True
     finally:
         conn.close()
     with pytest.raises(ConfigError, match="duckdb_memory_mb"):
