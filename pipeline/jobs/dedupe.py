@@ -91,7 +91,7 @@ def dedupe_job(ctx: JobContext) -> dict:
     key = settings_key(LOGIC_VERSION, *opts.stored_key_parts())
     conn = connect(ctx.db_path)
     try:
-        store.set_memory_limit(conn, opts.duckdb_memory_mb, opts.duckdb_background_flush)
+        store.set_memory(conn, opts.duckdb_memory_mb, opts.duckdb_background_flush)
         with transaction(conn):
             full = store.stale_signature_keys(conn, key)
             if full:

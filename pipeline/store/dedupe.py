@@ -495,18 +495,18 @@ def replace_groups(conn: duckdb.DuckDBPyConnection, groups: pd.DataFrame, affect
             """)
 
 
-def set_memory_limit(conn: duckdb.DuckDBPyConnection, megabytes: int, background_flush: bool = False) -> None:
+def set_memory(conn: duckdb.DuckDBPyConnection, megabytes: int, background_flush: bool) -> None:
     """DuckDB's ``memory_limit`` for this connection, in MB (0: leave DuckDB's own), and
     whether its allocator returns freed memory to the system in background threads
-    (``allocator_background_threads``; off: DuckDB's own default)."""
+    (``allocator_background_threads``, global to the process's DuckDB; off is DuckDB's
+    default)."""
     if megabytes > 0:
         conn.execute(f"SET memory_limit = '{int(megabytes)}MB'")
-    if background_flush:
-        conn.execute("SET allocator_background_threads = true")
+    conn.execute(f"SET allocator_background_threads = {'true' if background_flush else 'false'}")
 
 
 __all__ = ["AFFECTED", "affected_docs", "affected_with_pairs", "build_key", "write_build_key", "replace_groups", "relation_counts",
-           "set_memory_limit", "doc_order_frame", "stale_signature_keys", "reset", "docs_to_dedupe", "forget_docs",
+           "set_memory", "doc_order_frame", "stale_signature_keys", "reset", "docs_to_dedupe", "forget_docs",
            "write_signatures", "write_shingles", "write_blocks", "blocks_for", "doc_hashes_for", "doc_info",
            "write_bands", "bands_matching", "bands_of", "signatures_of", "signatures_without_bands", "shingles_of", "postings_needed",
            "sources_for_run", "link_weights", "postings_for_chunk",

@@ -265,11 +265,12 @@ def test_duckdb_memory_limit_from_the_config(tmp_path, write_dump):
     conn = connect(plain)
     try:
         before = conn.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-        store.set_memory_limit(conn, 0)
+        store.set_memory(conn, 0, background_flush=False)
         assert conn.execute("SELECT current_setting('memory_limit')").fetchone()[0] == before
-        store.set_memory_limit(conn, 300)
+        store.set_memory(conn, 300, background_flush=False)
         assert conn.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "286.1 MiB"  # 300 MB
-        store.set_memory_limit(conn, 0, background_flush=True)
+        assert conn.execute("SELECT current_setting('allocator_background_threads')").fetchone()[0] is False
+        store.set_memory(conn, 0, background_flush=True)
         assert conn.execute("SELECT current_setting('allocator_background_threads')").fetchone()[0] is True
     finally:
         conn.close()
