@@ -121,15 +121,20 @@ def dedupe_job(ctx: JobContext) -> dict:
                 store.write_bands(conn, hashed.bands)
                 cache.add(hashed.tokens)
                 kept = hashed if len(parts) == 1 else None
+            del shards
 
-            # 2. link each chunk to everything indexed, writing its evidence as it goes
+            # 2. link each chunk to everything indexed, staging its evidence as it goes
             candidates = verified = passages = link_steps = 0
             if parts:
                 info = store.doc_info(conn)
                 n_tokens = dict(zip(info["doc_id"], info["n_tokens"]))
                 rank = chronological_rank(store.doc_order_frame(conn))
                 linked: set[str] = set()  # new documents of earlier chunks: pairs with them are done
-                with store.sources_for_run(conn, new_ids, rank, opts.max_sources):
+                # each step's evidence is staged on disk and inserted after the last step
+                # (``store.staged_pairs``): rows inserted in the transaction would stay in
+                # memory under every later step
+                with store.staged_pairs(conn) as staged, \
+                        store.sources_for_run(conn, new_ids, rank, opts.max_sources):
                     # link in parts of bounded reads: a chunk with a few documents that share
                     # passages with thousands of others is split (results do not change)
                     links = weighted_chunks(new_ids, store.link_weights(conn, new_ids, opts.max_sources)
@@ -154,7 +159,7 @@ def dedupe_job(ctx: JobContext) -> dict:
                         )
                         ev = link_new(new, stored, opts, frozenset(linked))
                         linked.update(ids)
-                        store.write_pairs(conn, ev.spans, ev.near, ev.coverage)
+                        staged.add(ev.spans, ev.near, ev.coverage)
                         candidates += ev.near_candidates
                         verified += ev.near_verified
                         passages += len(ev.spans)

@@ -49,11 +49,11 @@ def write_codes(conn: duckdb.DuckDBPyConnection, codes: pd.DataFrame, coder: str
     if codes.empty:
         return 0
     docs = pd.DataFrame({"doc_id": codes["doc_id"].unique()})
-    with registered(conn, "_docs", docs):
+    with registered(conn, "_docs", docs) as conn:
         conn.execute("DELETE FROM annotation_codes WHERE coder = ? AND doc_id IN (SELECT doc_id FROM _docs)", [coder])
     df = codes.assign(coder=coder, imported_at=now_utc(), source_file=source_file)
     columns = ["doc_id", "coder", "label_kind", "label", "value", "imported_at", "source_file"]
-    with registered(conn, "_codes", df[columns]):
+    with registered(conn, "_codes", df[columns]) as conn:
         conn.execute("INSERT INTO annotation_codes SELECT * FROM _codes")
     return len(df)
 

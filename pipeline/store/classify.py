@@ -31,11 +31,11 @@ def classify_inputs(conn: duckdb.DuckDBPyConnection, doc_ids: Sequence[str] | No
     sql = ("SELECT d.doc_id, d.kind, d.post_id, d.published_at, coalesce(d.own_text, '') AS own_text, "
            "p.title AS post_title, coalesce(p.own_text, '') AS post_own_text "
            "FROM documents d LEFT JOIN documents p ON p.doc_id = d.post_id")
-    want: AbstractContextManager = nullcontext()
+    want: AbstractContextManager = nullcontext(conn)
     if doc_ids is not None:
         want = registered(conn, "_want", pd.DataFrame({"doc_id": list(doc_ids)}))
         sql += " WHERE d.doc_id IN (SELECT doc_id FROM _want)"
-    with want:
+    with want as conn:
         df = conn.execute(sql + " ORDER BY d.post_id, d.position").df()
     return df
 
@@ -43,7 +43,7 @@ def classify_inputs(conn: duckdb.DuckDBPyConnection, doc_ids: Sequence[str] | No
 def _insert(conn: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, columns: Sequence[str]) -> int:
     if df.empty:
         return 0
-    with registered(conn, "_rows", df[list(columns)]):
+    with registered(conn, "_rows", df[list(columns)]) as conn:
         cols = ", ".join(columns)
         conn.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM _rows")
     return len(df)
@@ -86,7 +86,7 @@ def carry_classification(conn: duckdb.DuckDBPyConnection, run_id: str, from_run:
     out = {}
     if not len(doc_ids):
         return {"theme_rows": 0, "sentiment_rows": 0, "sentence_rows": 0}
-    with registered(conn, "_keep", pd.DataFrame({"doc_id": list(doc_ids)})):
+    with registered(conn, "_keep", pd.DataFrame({"doc_id": list(doc_ids)})) as conn:
         for table, name in zip(ROW_TABLES, ("theme_rows", "sentiment_rows", "sentence_rows")):
             cols = ROW_TABLES[table]
             rest = ", ".join(c for c in cols if c != "run_id")
@@ -148,7 +148,7 @@ def sentence_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], mod
     wanted = list(dict.fromkeys(hashes))
     if not wanted:
         return {}
-    with registered(conn, "_want_s", pd.DataFrame({"content_hash": wanted})):
+    with registered(conn, "_want_s", pd.DataFrame({"content_hash": wanted})) as conn:
         got = conn.execute(
             "SELECT e.content_hash, e.vector FROM sentence_embeddings e JOIN _want_s w USING (content_hash) "
             "WHERE e.model_id = ? AND e.chunking = ?", [model_id, chunking]).fetchnumpy()
@@ -162,7 +162,7 @@ def write_sentence_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str
         return 0
     vectors = np.asarray(vectors, dtype=np.float32)
     df = pd.DataFrame({"content_hash": list(hashes), "vector": list(vectors)})
-    with registered(conn, "_sv", df):
+    with registered(conn, "_sv", df) as conn:
         added = conn.execute(
             "INSERT INTO sentence_embeddings SELECT content_hash, ?, ?, ?, CAST(vector AS FLOAT[]), ? "
             "FROM _sv ON CONFLICT DO NOTHING RETURNING 1",

@@ -31,7 +31,7 @@ def write_clean(conn: duckdb.DuckDBPyConnection, docs: pd.DataFrame, links: pd.D
     df = docs.copy()
     df["options_key"] = options_key
     df["run_id"] = run_id
-    with registered(conn, "_clean", df):
+    with registered(conn, "_clean", df) as conn:
         conn.execute(
             """
             INSERT OR REPLACE INTO clean_docs
@@ -43,10 +43,10 @@ def write_clean(conn: duckdb.DuckDBPyConnection, docs: pd.DataFrame, links: pd.D
         conn.execute("DELETE FROM doc_links WHERE doc_id IN (SELECT doc_id FROM _clean)")
         conn.execute("DELETE FROM doc_mentions WHERE doc_id IN (SELECT doc_id FROM _clean)")
     if not links.empty:
-        with registered(conn, "_links", links):
+        with registered(conn, "_links", links) as conn:
             conn.execute('INSERT INTO doc_links SELECT doc_id, position, url, domain, start, "end" FROM _links')
     if not mentions.empty:
-        with registered(conn, "_mentions", mentions):
+        with registered(conn, "_mentions", mentions) as conn:
             conn.execute(
                 'INSERT INTO doc_mentions SELECT doc_id, seq, raw, start, "end", hour, minute, CAST("on" AS DATE), '
                 "CAST(days_back AS INTEGER), pattern, name, NULL FROM _mentions"
@@ -78,7 +78,7 @@ def write_mention_targets(conn: duckdb.DuckDBPyConnection, targets: pd.DataFrame
     """Set ``target_doc_id`` (``doc_id, seq, target_doc_id``); returns how many changed."""
     if targets.empty:
         return 0
-    with registered(conn, "_targets", targets):
+    with registered(conn, "_targets", targets) as conn:
         n = conn.execute(
             """
             UPDATE doc_mentions SET target_doc_id = t.target_doc_id FROM _targets t
@@ -94,7 +94,7 @@ def clean_texts(conn: duckdb.DuckDBPyConnection, doc_ids: list[str] | None = Non
     sql = "SELECT doc_id, clean_text, clean_hash, md5(clean_text) AS clean_md5 FROM clean_docs"
     if doc_ids is None:
         return conn.execute(sql + " ORDER BY doc_id").df()
-    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})):
+    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})) as conn:
         df = conn.execute(sql + " WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id").df()
     return df
 

@@ -91,14 +91,48 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
         conn.execute("COMMIT")
 
 
+class Scoped:
+    """A connection whose ``execute`` also reads the DataFrames of ``registered`` by their
+    names; everything else is the connection's.
+
+    The frames reach SQL through DuckDB's replacement scan (a name that is no table is
+    looked up among the variables of the Python code that runs the query), not through
+    ``register``: a registered frame stays alive until the transaction ends, even once
+    unregistered, so a stage writing in many steps inside its one transaction held every
+    step's frames (the dedupe stage at 150k documents: some 2 GiB of shingle, band and
+    pair frames)."""
+
+    __slots__ = ("_conn", "_frames")
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, frames: dict):
+        self._conn, self._frames = conn, frames
+
+    def execute(self, query: str, parameters=None):
+        if not self._frames:
+            return self._conn.execute(query, parameters)
+        scope = {**self._frames, "__conn": self._conn, "__query": query, "__params": parameters}
+        exec(_SCAN, scope)  # noqa: S102  (fixed code; the frames are its variables)
+        return scope["__result"]
+
+    def __getattr__(self, name: str):
+        return getattr(self._conn, name)
+
+
+_SCAN = compile("__result = __conn.execute(__query, __params)", "<registered>", "exec")
+
+
 @contextmanager
-def registered(conn: duckdb.DuckDBPyConnection, name: str, frame) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Expose a DataFrame to SQL as ``name`` for the duration of the block (always unregistered)."""
-    conn.register(name, frame)
+def registered(conn: duckdb.DuckDBPyConnection | Scoped, name: str, frame) -> Iterator[Scoped]:
+    """Expose a DataFrame to SQL as ``name`` for the duration of the block, through the
+    connection it yields (``with registered(conn, "_x", df) as conn:``; blocks nest). The
+    frame is released when the block ends, not when the transaction does (``Scoped``)."""
+    base, frames = (conn._conn, dict(conn._frames)) if isinstance(conn, Scoped) else (conn, {})
+    frames[name] = frame
+    scoped = Scoped(base, frames)
     try:
-        yield conn
+        yield scoped
     finally:
-        conn.unregister(name)
+        frames.clear()
 
 
 def extension_path(name: str) -> Path:

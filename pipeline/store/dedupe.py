@@ -3,8 +3,10 @@ shared passages, pair evidence and the duplicates table."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -74,7 +76,7 @@ def forget_docs(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
     """Drop the index rows and pair evidence of documents about to be re-hashed."""
     if not doc_ids:
         return
-    with registered(conn, "_forget", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})):
+    with registered(conn, "_forget", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})) as conn:
         conn.execute("DELETE FROM shingle_index WHERE doc_id IN (SELECT doc_id FROM _forget)")
         conn.execute("DELETE FROM dedupe_lsh_bands WHERE doc_id IN (SELECT doc_id FROM _forget)")
         conn.execute("DELETE FROM dedupe_blocks WHERE doc_id IN (SELECT doc_id FROM _forget)")
@@ -94,7 +96,7 @@ def write_signatures(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, option
     df = rows.copy()
     df["options_key"] = options_key
     df["run_id"] = run_id
-    with registered(conn, "_sigs", df):
+    with registered(conn, "_sigs", df) as conn:
         conn.execute(
             "INSERT OR REPLACE INTO dedupe_signatures SELECT doc_id, clean_md5, options_key, "
             "CAST(n_tokens AS INTEGER), signature, run_id FROM _sigs"
@@ -105,7 +107,7 @@ def write_shingles(conn: duckdb.DuckDBPyConnection, shingles: pd.DataFrame) -> N
     """Append ``hash, doc_id, pos`` rows (``forget_docs`` first for re-hashed documents)."""
     if shingles.empty:
         return
-    with registered(conn, "_sh", shingles):
+    with registered(conn, "_sh", shingles) as conn:
         conn.execute("INSERT INTO shingle_index SELECT CAST(hash AS BIGINT), doc_id, CAST(pos AS INTEGER) FROM _sh")
 
 
@@ -113,14 +115,14 @@ def write_blocks(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
     """Append ``doc_id, start, end, hash, n_words`` block rows."""
     if rows.empty:
         return
-    with registered(conn, "_blocks", rows):
+    with registered(conn, "_blocks", rows) as conn:
         conn.execute('INSERT OR REPLACE INTO dedupe_blocks SELECT doc_id, start, "end", hash, n_words FROM _blocks')
 
 
 def blocks_for(conn: duckdb.DuckDBPyConnection, new_ids: list[str]) -> pd.DataFrame:
     """Stored blocks (``doc_id, start, end, hash, n_words``) of the new documents, or whose
     hash is a new document's clean hash."""
-    with registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})):
+    with registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})) as conn:
         return conn.execute(
             """
             SELECT b.doc_id, b.start, b."end", b.hash, b.n_words FROM dedupe_blocks b
@@ -134,8 +136,8 @@ def blocks_for(conn: duckdb.DuckDBPyConnection, new_ids: list[str]) -> pd.DataFr
 def doc_hashes_for(conn: duckdb.DuckDBPyConnection, hashes: list[str], new_ids: list[str]) -> pd.DataFrame:
     """``doc_id, clean_hash`` of cleaned documents with one of ``hashes``, or new."""
     with (
-        registered(conn, "_h", pd.DataFrame({"hash": pd.Series(hashes, dtype=object)})),
-        registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})),
+        registered(conn, "_h", pd.DataFrame({"hash": pd.Series(hashes, dtype=object)})) as conn,
+        registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})) as conn,
     ):
         return conn.execute(
             "SELECT doc_id, clean_hash FROM clean_docs WHERE clean_hash IN (SELECT hash FROM _h) "
@@ -147,28 +149,28 @@ def write_bands(conn: duckdb.DuckDBPyConnection, bands: pd.DataFrame) -> None:
     """Append ``band, key, doc_id`` LSH band rows (``forget_docs`` first for re-hashed ones)."""
     if bands.empty:
         return
-    with registered(conn, "_bands", bands):
+    with registered(conn, "_bands", bands) as conn:
         conn.execute("INSERT INTO dedupe_lsh_bands SELECT CAST(band AS SMALLINT), CAST(key AS BIGINT), doc_id "
                      "FROM _bands")
 
 
 def bands_matching(conn: duckdb.DuckDBPyConnection, query: pd.DataFrame) -> pd.DataFrame:
     """Stored band rows (``band, key, doc_id``) that share a band key with ``query``."""
-    with registered(conn, "_qb", query[["band", "key"]].drop_duplicates()):
+    with registered(conn, "_qb", query[["band", "key"]].drop_duplicates()) as conn:
         return conn.execute("SELECT b.band, b.key, b.doc_id FROM dedupe_lsh_bands b "
                             "JOIN _qb q ON q.band = b.band AND q.key = b.key").df()
 
 
 def bands_of(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> pd.DataFrame:
     """Stored band rows of these documents."""
-    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})):
+    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})) as conn:
         return conn.execute("SELECT band, key, doc_id FROM dedupe_lsh_bands "
                             "WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id, band").df()
 
 
 def signatures_of(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> dict[str, bytes]:
     """Stored signatures (doc_id -> bytes) of these documents."""
-    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})):
+    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})) as conn:
         rows = conn.execute("SELECT doc_id, signature FROM dedupe_signatures "
                             "WHERE doc_id IN (SELECT doc_id FROM _ids)").fetchall()
     return {d: bytes(b) for d, b in rows}
@@ -195,7 +197,7 @@ def doc_info(conn: duckdb.DuckDBPyConnection, affected: bool = False) -> pd.Data
 
 def shingles_of(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> pd.DataFrame:
     """``hash, doc_id, pos`` stored for these documents."""
-    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})):
+    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})) as conn:
         return conn.execute("SELECT hash, doc_id, CAST(pos AS BIGINT) AS pos FROM shingle_index "
                             "WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id, pos").df()
 
@@ -215,8 +217,8 @@ def postings_needed(conn: duckdb.DuckDBPyConnection, query_ids: list[str], rank:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
     ranks = pd.DataFrame({"doc_id": pd.Series(rank.index, dtype=object), "rnk": rank.to_numpy(np.int64)})
     with (
-        registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(query_ids, dtype=object)})),
-        registered(conn, "_rank", ranks),
+        registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(query_ids, dtype=object)})) as conn,
+        registered(conn, "_rank", ranks) as conn,
     ):
         return conn.execute(
             """
@@ -249,8 +251,8 @@ def sources_for_run(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: p
     two): the window runs over their holders, not over every posting."""
     ranks = pd.DataFrame({"doc_id": pd.Series(rank.index, dtype=object), "rnk": rank.to_numpy(np.int64)})
     with (
-        registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})),
-        registered(conn, "_rank", ranks),
+        registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})) as conn,
+        registered(conn, "_rank", ranks) as conn,
     ):
         conn.execute(
             """
@@ -278,7 +280,7 @@ def link_weights(conn: duckdb.DuckDBPyConnection, new_ids: list[str], max_source
     share is read once) that ``weighted_chunks`` splits the link steps by."""
     if not new_ids:
         return {}
-    with registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})):
+    with registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})) as conn:
         rows = conn.execute(
             """
             WITH own AS MATERIALIZED (SELECT DISTINCT s.doc_id, s.hash FROM shingle_index s SEMI JOIN _q USING (doc_id)),
@@ -300,7 +302,7 @@ def postings_for_chunk(conn: duckdb.DuckDBPyConnection, query_ids: list[str]) ->
     cols = {"hash": np.int64, "doc_id": object, "pos": np.int64}
     if not query_ids:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
-    with registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(query_ids, dtype=object)})):
+    with registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(query_ids, dtype=object)})) as conn:
         return conn.execute(
             """
             WITH qh AS (SELECT DISTINCT s.hash FROM shingle_index s JOIN _q USING (doc_id)),
@@ -319,17 +321,72 @@ def write_pairs(conn: duckdb.DuckDBPyConnection, spans: pd.DataFrame, near: pd.D
                 coverage: pd.DataFrame) -> None:
     """Store shared passages (character offsets), verified near pairs and coverage.
     Rows for the same key are replaced."""
-    if not spans.empty:
-        with registered(conn, "_spans", spans):
-            conn.execute('INSERT OR REPLACE INTO dedupe_spans SELECT doc_id, start, "end", source_doc_id, src_start, '
-                         "src_end, n_tokens FROM _spans")
-    if not near.empty:
-        with registered(conn, "_near", near):
-            conn.execute("INSERT OR REPLACE INTO dedupe_near_pairs SELECT a, b, jaccard FROM _near")
-    if not coverage.empty:
-        with registered(conn, "_cov", coverage):
-            conn.execute("INSERT OR REPLACE INTO dedupe_coverage SELECT doc_a, doc_b, cov_a, cov_b, "
-                         "CAST(shared AS INTEGER), CAST(gap_a AS INTEGER) FROM _cov")
+    with registered(conn, "_spans", spans) as conn, registered(conn, "_near", near) as conn, \
+            registered(conn, "_cov", coverage) as conn:
+        _insert_pairs(conn, "_spans" if len(spans) else None, "_near" if len(near) else None,
+                      "_cov" if len(coverage) else None)
+
+
+def _insert_pairs(conn: duckdb.DuckDBPyConnection, spans: str | None, near: str | None, coverage: str | None) -> None:
+    """``write_pairs`` from SQL sources (a registered frame, ``read_parquet(...)``); None: none."""
+    if spans:
+        conn.execute('INSERT OR REPLACE INTO dedupe_spans SELECT doc_id, start, "end", source_doc_id, src_start, '
+                     f"src_end, n_tokens FROM {spans}")
+    if near:
+        conn.execute(f"INSERT OR REPLACE INTO dedupe_near_pairs SELECT a, b, jaccard FROM {near}")
+    if coverage:
+        conn.execute("INSERT OR REPLACE INTO dedupe_coverage SELECT doc_a, doc_b, cov_a, cov_b, "
+                     f"CAST(shared AS INTEGER), CAST(gap_a AS INTEGER) FROM {coverage}")
+
+
+class StagedPairs:
+    """Pair evidence kept in Parquet files, in order, until ``staged_pairs`` writes it.
+
+    The dedupe stage links new documents in many steps inside one transaction; rows it
+    inserted stay in memory with their key indexes until the commit, so writing each
+    step's evidence as it went grew the stage's memory by every step's rows, under the
+    later steps' own working memory (150k documents: about 2 GiB by the last step).
+    Staged on disk, the evidence is inserted once linking is done, step by step in the
+    same order, so the stored rows are those ``write_pairs`` per step would store."""
+
+    _TABLES = ("spans", "near", "coverage")
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, folder: Path):
+        self._conn, self._folder = conn, folder
+        self._steps: list[dict[str, Path]] = []
+
+    def add(self, spans: pd.DataFrame, near: pd.DataFrame, coverage: pd.DataFrame) -> None:
+        """Stage one step's evidence (``write_pairs``' arguments)."""
+        step: dict[str, Path] = {}
+        for name, frame in zip(self._TABLES, (spans, near, coverage)):
+            if len(frame):
+                path = self._folder / f"{len(self._steps):06d}_{name}.parquet"
+                with registered(self._conn, "_staged", frame) as conn:
+                    conn.execute(f"COPY (SELECT * FROM _staged) TO {_sql_path(path)} (FORMAT parquet)")
+                step[name] = path
+        self._steps.append(step)
+
+    def write(self) -> int:
+        """Insert every staged step, in order (``write_pairs``); the number of steps."""
+        for step in self._steps:
+            _insert_pairs(self._conn, *(f"read_parquet({_sql_path(step[t])})" if t in step else None
+                                        for t in self._TABLES))
+        return len(self._steps)
+
+
+def _sql_path(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+@contextmanager
+def staged_pairs(conn: duckdb.DuckDBPyConnection) -> Iterator[StagedPairs]:
+    """A ``StagedPairs`` in a temporary folder; when the block ends normally its evidence
+    is written (in the caller's transaction), and the folder is removed either way (a
+    failed block writes nothing)."""
+    with tempfile.TemporaryDirectory(prefix="probation-dedupe-") as folder:
+        stage = StagedPairs(conn, Path(folder))
+        yield stage
+        stage.write()
 
 
 def all_pairs(conn: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -386,7 +443,7 @@ def replace_duplicates(conn: duckdb.DuckDBPyConnection, dups: pd.DataFrame, run_
     if not dups.empty:
         df = dups.copy()
         df["run_id"] = run_id
-        with registered(conn, "_dups", df):
+        with registered(conn, "_dups", df) as conn:
             conn.execute("INSERT INTO duplicate_rows SELECT doc_id, canonical_id, relation, similarity, method, run_id "
                          "FROM _dups")
     return {"added": len(after - before), "removed": len(before - after)}
@@ -434,7 +491,7 @@ def affected_docs(conn: duckdb.DuckDBPyConnection, new_ids: list[str], near_thre
         UNION
         SELECT least(doc_a, doc_b), greatest(doc_a, doc_b) FROM dedupe_coverage WHERE cov_a >= $2 OR cov_b >= $2
         """, [near_threshold, floor])
-    with registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})):
+    with registered(conn, "_new", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})) as conn:
         conn.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _dedupe_seeds AS
@@ -485,7 +542,7 @@ def replace_groups(conn: duckdb.DuckDBPyConnection, groups: pd.DataFrame, affect
     conn.execute(f"DELETE FROM dedupe_groups{scope}")
     if groups.empty:
         return
-    with registered(conn, "_groups", groups[["doc_id", "group_id"]]):
+    with registered(conn, "_groups", groups[["doc_id", "group_id"]]) as conn:
         conn.execute(
             f"""
             INSERT INTO dedupe_groups
@@ -510,4 +567,4 @@ __all__ = ["AFFECTED", "affected_docs", "affected_with_pairs", "build_key", "wri
            "write_signatures", "write_shingles", "write_blocks", "blocks_for", "doc_hashes_for", "doc_info",
            "write_bands", "bands_matching", "bands_of", "signatures_of", "signatures_without_bands", "shingles_of", "postings_needed",
            "sources_for_run", "link_weights", "postings_for_chunk",
-           "write_pairs", "all_pairs", "relatable_pairs", "replace_duplicates"]
+           "write_pairs", "StagedPairs", "staged_pairs", "all_pairs", "relatable_pairs", "replace_duplicates"]

@@ -64,7 +64,7 @@ def write_post_keys(conn: duckdb.DuckDBPyConnection, post_keys: dict[str, str]) 
     if not post_keys:
         return
     kdf = pd.DataFrame({"key": list(post_keys), "doc_id": list(post_keys.values())})
-    with registered(conn, "_keys", kdf):
+    with registered(conn, "_keys", kdf) as conn:
         conn.execute("INSERT INTO post_keys SELECT key, doc_id FROM _keys ON CONFLICT (key) DO NOTHING")
 
 
@@ -183,7 +183,7 @@ def find_edits(conn: duckdb.DuckDBPyConnection, items: Sequence[tuple[Document, 
     wanted = sorted({d.doc_id for d, _ in items if d.blogger_id})
     if not wanted:
         return [], []
-    with registered(conn, "_want_edit", pd.DataFrame({"doc_id": pd.Series(wanted, dtype=object)})):
+    with registered(conn, "_want_edit", pd.DataFrame({"doc_id": pd.Series(wanted, dtype=object)})) as conn:
         rows = conn.execute(
             "SELECT d.doc_id, d.blogger_id, d.fingerprint, d.flags, "
             "  coalesce((SELECT arg_max(v.replaced_by_source_id, v.version) FROM document_version_rows v "

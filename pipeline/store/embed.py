@@ -63,7 +63,7 @@ def write_embeddings(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], vec
         return 0
     vectors = np.asarray(vectors, dtype=np.float32)
     df = pd.DataFrame({"content_hash": list(hashes), "vector": list(vectors), "n_chunks": list(n_chunks)})
-    with registered(conn, "_emb", df):
+    with registered(conn, "_emb", df) as conn:
         added = conn.execute(
             "INSERT INTO embedding_rows SELECT content_hash, ?, ?, ?, CAST(vector AS FLOAT[]), n_chunks, ?, ? "
             "FROM _emb ON CONFLICT DO NOTHING RETURNING 1",
@@ -78,7 +78,7 @@ def write_doc_content(conn: duckdb.DuckDBPyConnection, doc_ids: Sequence[str], h
     if len(doc_ids) == 0:
         return
     df = pd.DataFrame({"doc_id": list(doc_ids), "content_hash": list(hashes), "n_chars": list(n_chars)})
-    with registered(conn, "_dc", df):
+    with registered(conn, "_dc", df) as conn:
         conn.execute(
             "INSERT INTO doc_content_rows SELECT doc_id, content_hash, n_chars, ? FROM _dc "
             "ON CONFLICT (doc_id) DO UPDATE SET content_hash = excluded.content_hash, "
@@ -94,7 +94,7 @@ def stored_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], model
     wanted = list(dict.fromkeys(hashes))
     if not wanted:
         return {}
-    with registered(conn, "_want", pd.DataFrame({"content_hash": wanted})):
+    with registered(conn, "_want", pd.DataFrame({"content_hash": wanted})) as conn:
         got = conn.execute(
             "SELECT e.content_hash, e.vector FROM embedding_rows e JOIN _want w USING (content_hash) "
             "WHERE e.model_id = ? AND e.chunking = ?", [model_id, chunking]

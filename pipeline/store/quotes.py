@@ -52,7 +52,7 @@ def write_quotes(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, run_id: st
         return 0
     df = rows.assign(run_id=run_id)[["doc_id", "input_key", "quote", "pieces", "n_words", "reason",
                                       "names_flagged", "first_sentence", "run_id"]]
-    with registered(conn, "_quotes", df):
+    with registered(conn, "_quotes", df) as conn:
         conn.execute(
             """INSERT OR REPLACE INTO quote_docs
                SELECT doc_id, input_key, quote,
@@ -186,7 +186,7 @@ def handles(conn: duckdb.DuckDBPyConnection) -> list[str]:
 
 def quotes_of(conn: duckdb.DuckDBPyConnection, doc_ids: Sequence[str]) -> pd.DataFrame:
     """Stored quotes of these documents with their clean text (for checks)."""
-    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(list(doc_ids), dtype=object)})):
+    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(list(doc_ids), dtype=object)})) as conn:
         return conn.execute(
             "SELECT q.*, c.clean_text FROM quote_docs q JOIN clean_docs c USING (doc_id) "
             "WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id").df()

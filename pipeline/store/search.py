@@ -84,7 +84,7 @@ def rebuild_bm25(conn: duckdb.DuckDBPyConnection, docs: pd.DataFrame, fingerprin
             raise StoreError(f"{name} must be a plain name such as 'porter' or 'english', got {value!r}")
     load_search_extensions(conn)
     conn.execute(f"DELETE FROM {FTS_TABLE}")
-    with registered(conn, "_own", docs[["doc_id", "own_text"]]):
+    with registered(conn, "_own", docs[["doc_id", "own_text"]]) as conn:
         conn.execute(f"INSERT INTO {FTS_TABLE} SELECT doc_id, own_text FROM _own")
     conn.execute(f"PRAGMA create_fts_index('{FTS_TABLE}', 'doc_id', 'own_text', stemmer='{stemmer}', "
                  f"stopwords='{stopwords}', overwrite=1)")

@@ -48,7 +48,7 @@ def segment_inputs(conn: duckdb.DuckDBPyConnection, options_key: str) -> pd.Data
 def spans_for(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> pd.DataFrame:
     """Shared passages of these documents: ``doc_id, start, end, source_doc_id,
     src_start, src_end, n_tokens``."""
-    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})):
+    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})) as conn:
         df = conn.execute(
             'SELECT doc_id, start, "end", source_doc_id, src_start, src_end, n_tokens FROM dedupe_spans '
             "WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id, start"
@@ -83,14 +83,14 @@ def write_segments(conn: duckdb.DuckDBPyConnection, segments: pd.DataFrame, own:
         return
     df = own.copy()
     df["run_id"] = run_id
-    with registered(conn, "_own", df):
+    with registered(conn, "_own", df) as conn:
         conn.execute("DELETE FROM doc_segments WHERE doc_id IN (SELECT doc_id FROM _own)")
         conn.execute(
             "INSERT OR REPLACE INTO doc_own SELECT doc_id, own_text, post_own_intro, author_inferred, "
             "republished_from, republished_author, input_key, run_id FROM _own"
         )
     if not segments.empty:
-        with registered(conn, "_segs", segments):
+        with registered(conn, "_segs", segments) as conn:
             conn.execute('INSERT INTO doc_segments (doc_id, seg_no, start, "end", kind, source_doc_id, signal, author, '
                          'reason, score) SELECT doc_id, seg_no, start, "end", kind, source_doc_id, signal, author, '
                          "reason, score FROM _segs")

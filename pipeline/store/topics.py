@@ -50,7 +50,7 @@ def write_topics(conn: duckdb.DuckDBPyConnection, run_id: str, topics: pd.DataFr
         "fit_size": topics["size"].astype(int),
         "npmi": [npmi.get(int(t)) for t in topics.topic_id],
     })
-    with registered(conn, "_topics", df):
+    with registered(conn, "_topics", df) as conn:
         conn.execute(
             "INSERT INTO topic_rows SELECT ?, topic_id, label, CAST(top_terms AS VARCHAR[]), fit_size, "
             "CAST(npmi AS DOUBLE) FROM _topics ON CONFLICT DO NOTHING", [run_id])
@@ -61,7 +61,7 @@ def write_doc_topics(conn: duckdb.DuckDBPyConnection, run_id: str, rows: pd.Data
     """Upsert (doc_id, topic_id, probability, method, content_hash) rows under model ``run_id``."""
     if rows.empty:
         return 0
-    with registered(conn, "_dt", rows[["doc_id", "topic_id", "probability", "method", "content_hash"]]):
+    with registered(conn, "_dt", rows[["doc_id", "topic_id", "probability", "method", "content_hash"]]) as conn:
         conn.execute(
             "INSERT INTO doc_topic_rows SELECT ?, doc_id, CAST(topic_id AS INTEGER), CAST(probability AS DOUBLE), "
             "method, content_hash, ? FROM _dt ON CONFLICT (run_id, doc_id) DO UPDATE SET "
@@ -81,7 +81,7 @@ def drop_doc_topics(conn: duckdb.DuckDBPyConnection, run_id: str, doc_ids: Seque
     """Remove documents (no longer unique, or too short now) from model ``run_id``."""
     if not doc_ids:
         return 0
-    with registered(conn, "_gone", pd.DataFrame({"doc_id": list(doc_ids)})):
+    with registered(conn, "_gone", pd.DataFrame({"doc_id": list(doc_ids)})) as conn:
         return len(conn.execute(
             "DELETE FROM doc_topic_rows WHERE run_id = ? AND doc_id IN (SELECT doc_id FROM _gone) RETURNING 1",
             [run_id]).fetchall())
@@ -96,7 +96,7 @@ def write_quotes(conn: duckdb.DuckDBPyConnection, run_id: str, quotes: Sequence[
         "doc_id": [q.doc_id for q in quotes], "quote": [q.quote for q in quotes],
         "similarity": [q.similarity for q in quotes],
     })
-    with registered(conn, "_q", df):
+    with registered(conn, "_q", df) as conn:
         conn.execute("INSERT INTO topic_quote_rows SELECT ?, topic_id, rank, doc_id, quote, similarity FROM _q "
                      "ON CONFLICT DO NOTHING", [run_id])
 

@@ -167,3 +167,93 @@ def test_bands_kept_between_runs_and_backfilled(tmp_db, write_dump):
     assert s2["dedupe"]["relations"].get("near") == 1
     s3 = run_stages(tmp_db, [p2], stages=("ingest", "clean", "dedupe"))
     assert s3["dedupe"]["bands_backfilled"] == 0 and s3["dedupe"]["hashed"] == 0
+
+
+def _pair_frames(shift: int, jaccard: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    spans = pd.DataFrame({"doc_id": ["d2", "d3"], "start": [0, 5 + shift], "end": [40, 60], "source_doc_id": ["d1", "d1"],
+                          "src_start": [0, 5], "src_end": [40 + shift, 60], "n_tokens": [8, 11]})
+    near = pd.DataFrame({"a": ["d1"], "b": ["d2"], "jaccard": [jaccard]})
+    cov = pd.DataFrame({"doc_a": ["d2"], "doc_b": ["d1"], "cov_a": [jaccard], "cov_b": [0.5], "shared": [8.0],
+                        "gap_a": [0.0]})
+    return spans, near, cov
+
+
+def _pair_tables(conn) -> dict:
+    return {t: conn.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("dedupe_spans", "dedupe_near_pairs", "dedupe_coverage")}
+
+
+def test_staged_pairs_store_what_writing_each_step_stores(tmp_path, monkeypatch):
+    """Evidence staged on disk is written only when the block ends, step by step in order
+    (a later step's row replaces an earlier one's with the same key, as with
+    ``write_pairs`` per step); nothing before that; nothing, and no staging folder left,
+    when the block fails."""
+    import pytest
+
+    from pipeline.store import dedupe as store
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    steps = [_pair_frames(0, 0.9), _pair_frames(0, 0.95), _pair_frames(3, 0.7),
+             (pd.DataFrame(columns=["doc_id"]), pd.DataFrame(columns=["a"]), pd.DataFrame(columns=["doc_a"]))]
+    direct, staged = connect(str(tmp_path / "a.duckdb")), connect(str(tmp_path / "b.duckdb"))
+    try:
+        for step in steps:
+            store.write_pairs(direct, *step)
+        with store.staged_pairs(staged) as stage:
+            for step in steps:
+                stage.add(*step)
+            assert list(tmp_path.glob("probation-dedupe-*/*.parquet"))
+            assert not any(_pair_tables(staged).values())
+        assert _pair_tables(staged) == _pair_tables(direct)
+        assert len(_pair_tables(staged)["dedupe_spans"]) == 3  # the replaced row once, the shifted one added
+        assert not list(tmp_path.glob("probation-dedupe-*"))
+
+        fresh = connect(str(tmp_path / "c.duckdb"))
+        try:
+            with pytest.raises(RuntimeError), store.staged_pairs(fresh) as stage:
+                stage.add(*steps[0])
+                raise RuntimeError("linking failed")
+            assert not any(_pair_tables(fresh).values())
+        finally:
+            fresh.close()
+        assert not list(tmp_path.glob("probation-dedupe-*"))
+    finally:
+        direct.close()
+        staged.close()
+
+
+def test_failure_while_linking_leaves_database_as_it_was(tmp_path, write_dump, monkeypatch):
+    """A run that fails after some link steps were staged stores none of their evidence,
+    leaves no staging folder, and the same run again stores what one clean run stores."""
+    import pytest
+
+    import pipeline.jobs.dedupe as job
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    p = write_dump("a.txt", "Monday, 1 July 2019", "First", ORIG, [ORIG + " Quite.", OTHER, ORIG])
+    db, clean = str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb")
+    for target in (db, clean):
+        run_stages(target, [p], stages=("ingest", "clean"))
+    real, calls = job.link_new, []
+
+    def fail_third(*a, **k):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("disk on fire")
+        return real(*a, **k)
+
+    monkeypatch.setattr(job, "link_new", fail_third)
+    with pytest.raises(RuntimeError):
+        run_stages(db, [p], stages=("dedupe",), dedupe={"chunk_size": 1})
+    conn = connect(db, read_only=True)
+    try:
+        assert not any(_pair_tables(conn).values())
+        assert conn.execute("SELECT count(*) FROM dedupe_signatures").fetchone()[0] == 0
+    finally:
+        conn.close()
+    assert not list(tmp_path.glob("probation-dedupe-*"))
+    monkeypatch.setattr(job, "link_new", real)
+    run_stages(db, [p], stages=("dedupe",), dedupe={"chunk_size": 1})
+    run_stages(clean, [p], stages=("dedupe",), dedupe={"chunk_size": 1})
+    assert _strip_run(_evidence(db)) == _strip_run(_evidence(clean))
+    assert _evidence(db)["dedupe_spans"]

@@ -112,3 +112,32 @@ def test_offline_extensions_load(tmp_db):
         "SELECT extension_name FROM duckdb_extensions() WHERE loaded").fetchall()}
     assert {"fts", "vss"} <= names
     assert isinstance(conn, duckdb.DuckDBPyConnection)
+
+
+def test_a_registered_frame_is_released_when_its_block_ends_not_at_commit():
+    """``registered`` exposes frames by name to the connection it yields (blocks nest);
+    once the block ends the frame is gone from SQL and from memory, even inside an open
+    transaction (DuckDB's ``register`` kept every frame until the commit: a stage
+    writing in many steps held them all)."""
+    import gc
+    import weakref
+
+    import pandas as pd
+
+    from pipeline.store.connection import registered
+
+    conn = duckdb.connect()
+    conn.execute("CREATE TABLE t (a INTEGER)")
+    with transaction(conn):
+        frame, other = pd.DataFrame({"a": [1, 2, 3]}), pd.DataFrame({"a": [2, 3]})
+        gone = weakref.ref(frame)
+        with registered(conn, "_x", frame) as scoped, registered(scoped, "_y", other) as scoped:
+            scoped.execute("INSERT INTO t SELECT a FROM _x WHERE a IN (SELECT a FROM _y) AND a > ?", [2])
+            assert scoped.execute("SELECT count(*) FROM _x").fetchone() == (3,)
+        with pytest.raises(duckdb.CatalogException):
+            scoped.execute("SELECT * FROM _x")
+        del frame
+        gc.collect()
+        assert gone() is None  # released before the commit
+        assert scoped.execute("SELECT * FROM t").fetchall() == [(3,)]  # the yielded connection is still the connection
+    assert conn.execute("SELECT * FROM t").fetchall() == [(3,)]
