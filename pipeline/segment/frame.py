@@ -67,13 +67,24 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
     for r in spans.itertuples(index=False):
         by_doc_spans.setdefault(r.doc_id, []).append(r)
     ranks = rank.to_dict()
-    # Each thread's texts are folded and indexed once, not once per later comment.
-    threads: dict[str, ThreadIndex] = {}
+    # Each thread's texts are folded and indexed once, not once per later comment: when
+    # its first document here comes up, and dropped after its last, so that memory holds
+    # the threads in progress, not every thread of the corpus.
+    gram = max(1, opts.thread_quote_min_words - 2)
+    members: dict[str, list[tuple[str, str]]] = {}
     if thread_docs is not None:
-        gram = max(1, opts.thread_quote_min_words - 2)
-        for r in thread_docs.itertuples(index=False):
-            if r.doc_id in ranks:
-                threads.setdefault(r.post_id, ThreadIndex(gram)).add(r.doc_id, r.clean_text, ranks[r.doc_id])
+        for doc_id, post_id, text in zip(thread_docs["doc_id"], thread_docs["post_id"], thread_docs["clean_text"]):
+            if doc_id in ranks:
+                members.setdefault(post_id, []).append((doc_id, text))
+    threads: dict[str, ThreadIndex] = {}
+
+    def thread_index(post_id: str) -> ThreadIndex | None:
+        index = threads.get(post_id)
+        if index is None and post_id in members:
+            index = threads[post_id] = ThreadIndex(gram)
+            for doc_id, text in members[post_id]:
+                index.add(doc_id, text, ranks[doc_id])
+        return index
 
     def cluster(d: str) -> str:
         return copy_of.get(d, d)
@@ -87,7 +98,8 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
 
     seg_rows, own_rows = [], []
     order = todo.assign(_r=todo["doc_id"].map(rank)).sort_values(["_r", "doc_id"])
-    for row in order.itertuples(index=False):
+    last_of_thread = {p: i for i, p in enumerate(order["post_id"])}
+    for i, row in enumerate(order.itertuples(index=False)):
         me = ranks[row.doc_id]
         matches = [Match(int(s.start), int(s.end), s.source_doc_id, int(s.src_start), int(s.src_end))
                    for s in by_doc_spans.get(row.doc_id, ())
@@ -95,7 +107,7 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
                    and cluster(s.source_doc_id) != cluster(row.doc_id)
                    and cluster(origin(s.source_doc_id, int(s.src_start), int(s.src_end))) != cluster(row.doc_id)]
         matches.sort(key=lambda m: -ranks[m.source_doc_id])
-        index = threads.get(row.post_id)
+        index = thread_index(row.post_id)
         author = None if is_anonymous(row.author, anonymous) else row.author
         d = DocInput(row.doc_id, row.kind, row.clean_text, row.title if isinstance(row.title, str) else None,
                      author, _signoff(row), matches, thread=ThreadView(index, me) if index is not None else None)
@@ -109,6 +121,8 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
                              s.author if s.kind != "own" else inferred, s.reason, s.score))
         own_rows.append((row.doc_id, res.own_text, res.post_own_intro, inferred, res.republished_from,
                          res.republished_author))
+        if last_of_thread.get(row.post_id) == i:
+            threads.pop(row.post_id, None)
     return pd.DataFrame(seg_rows, columns=SEGMENT_COLUMNS), pd.DataFrame(own_rows, columns=OWN_COLUMNS)
 
 
