@@ -52,6 +52,10 @@ def write_quotes(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, run_id: st
         return 0
     df = rows.assign(run_id=run_id)[["doc_id", "input_key", "quote", "pieces", "n_words", "reason",
                                       "names_flagged", "first_sentence", "run_id"]]
+    # DuckDB types the list columns from a sample of rows: if every sampled row has no
+    # piece or no flagged name, the column becomes a list of NULL and the rare row with
+    # one fails the cast ("VARCHAR -> NULL"). Look at every row.
+    conn.execute(f"SET pandas_analyze_sample = {max(1000, len(df))}")
     with registered(conn, "_quotes", df) as conn:
         conn.execute(
             """INSERT OR REPLACE INTO quote_docs

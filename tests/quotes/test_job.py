@@ -60,3 +60,31 @@ def test_quotes_stage_keeps_only_own_sentences_verbatim(tmp_path, write_dump):
     assert run_stages(db, [src], STAGES)["quotes"]["built"] == 0
     again = run_stages(db, [src], ("quotes",), quotes={"min_words": 12})["quotes"]
     assert again["built"] == 4
+
+
+def test_write_quotes_keeps_a_rare_flagged_name_and_empty_pieces(tmp_db):
+    """DuckDB types a frame's list columns from a sample of its rows: when every sampled
+    row had no flagged name (the rule at 150k documents), the column was typed a list
+    of NULL and the one row with a name failed the whole stage ("VARCHAR -> NULL")."""
+    import pandas as pd
+
+    from pipeline.store import connect, transaction
+    from pipeline.store.quotes import write_quotes
+
+    n, rare = 20_000, 10_001
+    rows = pd.DataFrame({
+        "doc_id": [f"d{i:05d}" for i in range(n)], "input_key": ["k"] * n, "quote": [None] * n,
+        "pieces": [[] for _ in range(n)], "n_words": [0] * n, "reason": ["no_own_words"] * n,
+        "names_flagged": [[] for _ in range(n)], "first_sentence": [None] * n})
+    rows.at[rare, "names_flagged"] = ["Mr Example"]
+    rows.at[rare, "pieces"] = [{"start": 0, "end": 12}]
+    rows.at[rare, "quote"], rows.at[rare, "reason"], rows.at[rare, "n_words"] = "Synthetic quote", "ok", 2
+    conn = connect(tmp_db)
+    try:
+        with transaction(conn):
+            assert write_quotes(conn, rows, "r1") == n
+        got = conn.execute("SELECT names_flagged, pieces FROM quote_docs WHERE doc_id = ?", [f"d{rare:05d}"]).fetchone()
+        assert got == (["Mr Example"], [{"start": 0, "end": 12}])
+        assert conn.execute("SELECT count(*) FROM quote_docs WHERE len(names_flagged) = 0").fetchone()[0] == n - 1
+    finally:
+        conn.close()
