@@ -91,6 +91,13 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
         conn.execute("COMMIT")
 
 
+def type_from_every_row(conn: duckdb.DuckDBPyConnection | Scoped, rows: int) -> None:
+    """Make DuckDB type a scanned frame's object columns from all of its ``rows``, not a
+    sample of 1,000: a column that is None, or an empty list, in every sampled row is
+    typed NULL, and the rare row with a value then fails the cast ("VARCHAR -> NULL")."""
+    conn.execute(f"SET pandas_analyze_sample = {max(1000, int(rows))}")
+
+
 class Scoped:
     """A connection whose ``execute`` also reads the DataFrames of ``registered`` by their
     names; everything else is the connection's.

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.records import Document
-from pipeline.store.connection import registered
+from pipeline.store.connection import registered, type_from_every_row
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,9 @@ def write_documents(conn: duckdb.DuckDBPyConnection, items: Sequence[tuple[Docum
         waves[n].append(item)
     before = conn.execute("SELECT count(*) FROM document_rows").fetchone()[0]
     for wave in waves:
-        # DuckDB types a DataFrame's object columns from its first rows (1,000 by default):
-        # a column empty or None in all of those (flags of a 3,000-deep reply chain) became
-        # type NULL and the later values failed to cast. Look at every row.
-        conn.execute(f"SET pandas_analyze_sample = {max(1000, len(wave))}")
+        # flags are empty or None in most rows (a 3,000-deep reply chain had none in its
+        # first 1,000, and the later values failed to cast)
+        type_from_every_row(conn, len(wave))
         # Read by DuckDB's replacement scan of this local variable, not ``conn.register``:
         # a registered frame stays alive until the transaction ends, so an ingest writing
         # a large file in batches inside one transaction would hold every batch.

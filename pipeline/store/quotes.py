@@ -10,7 +10,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from pipeline.store.connection import registered
+from pipeline.store.connection import registered, type_from_every_row
 from pipeline.store.errors import StoreError
 
 
@@ -52,10 +52,7 @@ def write_quotes(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, run_id: st
         return 0
     df = rows.assign(run_id=run_id)[["doc_id", "input_key", "quote", "pieces", "n_words", "reason",
                                       "names_flagged", "first_sentence", "run_id"]]
-    # DuckDB types the list columns from a sample of rows: if every sampled row has no
-    # piece or no flagged name, the column becomes a list of NULL and the rare row with
-    # one fails the cast ("VARCHAR -> NULL"). Look at every row.
-    conn.execute(f"SET pandas_analyze_sample = {max(1000, len(df))}")
+    type_from_every_row(conn, len(df))  # most rows have no flagged name (and some no piece)
     with registered(conn, "_quotes", df) as conn:
         conn.execute(
             """INSERT OR REPLACE INTO quote_docs
