@@ -137,14 +137,11 @@ def write_documents(conn: duckdb.DuckDBPyConnection, items: Sequence[tuple[Docum
         # flags are empty or None in most rows (a 3,000-deep reply chain had none in its
         # first 1,000, and the later values failed to cast)
         type_from_every_row(conn, len(wave))
-        # Read by DuckDB's replacement scan of this local variable, not ``conn.register``:
-        # a registered frame stays alive until the transaction ends, so an ingest writing
-        # a large file in batches inside one transaction would hold every batch.
-        _docs = _frame(wave)  # noqa: F841  (read by the SQL below)
-        conn.execute(_UPSERT, [run_id])
-        conn.execute("INSERT INTO document_sources SELECT doc_id, source_id, locator FROM _docs "
-                     "ON CONFLICT DO NOTHING")
-        del _docs
+        # each batch is released when its block ends (``registered``), not at the commit
+        with registered(conn, "_docs", _frame(wave)) as scoped:
+            scoped.execute(_UPSERT, [run_id])
+            scoped.execute("INSERT INTO document_sources SELECT doc_id, source_id, locator FROM _docs "
+                           "ON CONFLICT DO NOTHING")
     return int(conn.execute("SELECT count(*) FROM document_rows").fetchone()[0] - before)
 
 
