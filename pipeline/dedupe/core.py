@@ -53,6 +53,7 @@ class DedupeOptions:
     token_cache_docs: int  # tokenised texts kept between the chunks of a run (``TokenCache``)
     verify_min_estimate: float  # LSH candidates whose MinHash estimate is lower are not verified (``screen_candidates``)
     link_max_postings: int  # stored postings a link step reads at most, estimated (``weighted_chunks``; 0: no limit)
+    staging_dir: str  # where a run stages its pair evidence on disk (``store.staged_pairs``; "": the system's temporary folder)
 
     @classmethod
     def of(cls, config: Any) -> "DedupeOptions":
@@ -79,6 +80,7 @@ class DedupeOptions:
             token_cache_docs=limits.token_cache_docs,
             verify_min_estimate=limits.verify_min_estimate,
             link_max_postings=limits.link_max_postings,
+            staging_dir=limits.staging_dir,
         )
         opts.validate()
         return opts
@@ -131,6 +133,7 @@ class _Limits:
     token_cache_docs: int
     verify_min_estimate: float
     link_max_postings: int
+    staging_dir: str
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 
 from functools import partial
+from pathlib import Path
 
 import pandas as pd
 
@@ -32,6 +33,24 @@ from pipeline.settings import settings_key
 from pipeline.store import connect, transaction
 from pipeline.store import dedupe as store
 from pipeline.store.clean import clean_texts
+
+
+def staging_folder(setting: str) -> Path | None:
+    """The folder ``dedupe.staging_dir`` names, created when missing (``None`` for "":
+    the system's temporary folder); ``ConfigError`` when it cannot be a folder. Checked
+    before the stage opens its transaction, so a bad setting costs no work."""
+    from pipeline.config import ConfigError, resolve_path
+
+    if not setting:
+        return None
+    folder = resolve_path(setting)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"dedupe.staging_dir {str(folder)!r} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"dedupe.staging_dir {str(folder)!r} cannot be created: {exc}") from exc
+    return folder
 
 
 def _backfill_bands(conn, opts: DedupeOptions) -> int:
@@ -89,6 +108,7 @@ def dedupe_job(ctx: JobContext) -> dict:
     (``_rebuild_groups``). One transaction."""
     opts = DedupeOptions.of(ctx.config)
     key = settings_key(LOGIC_VERSION, *opts.stored_key_parts())
+    staging = staging_folder(opts.staging_dir)
     conn = connect(ctx.db_path)
     try:
         store.set_memory(conn, opts.duckdb_memory_mb, opts.duckdb_background_flush)
@@ -133,7 +153,7 @@ def dedupe_job(ctx: JobContext) -> dict:
                 # each step's evidence is staged on disk and inserted after the last step
                 # (``store.staged_pairs``): rows inserted in the transaction would stay in
                 # memory under every later step
-                with store.staged_pairs(conn) as staged, \
+                with store.staged_pairs(conn, staging) as staged, \
                         store.sources_for_run(conn, new_ids, rank, opts.max_sources):
                     # link in parts of bounded reads: a chunk with a few documents that share
                     # passages with thousands of others is split (results do not change)

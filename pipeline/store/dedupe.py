@@ -379,11 +379,12 @@ def _sql_path(path: Path) -> str:
 
 
 @contextmanager
-def staged_pairs(conn: duckdb.DuckDBPyConnection) -> Iterator[StagedPairs]:
-    """A ``StagedPairs`` in a temporary folder; when the block ends normally its evidence
-    is written (in the caller's transaction), and the folder is removed either way (a
-    failed block writes nothing)."""
-    with tempfile.TemporaryDirectory(prefix="probation-dedupe-") as folder:
+def staged_pairs(conn: duckdb.DuckDBPyConnection, under: Path | None) -> Iterator[StagedPairs]:
+    """A ``StagedPairs`` in a new temporary folder inside ``under`` (``None``: the system's
+    temporary folder); when the block ends normally its evidence is written (in the
+    caller's transaction), and the folder is removed either way (a failed block writes
+    nothing)."""
+    with tempfile.TemporaryDirectory(prefix="probation-dedupe-", dir=under) as folder:
         stage = StagedPairs(conn, Path(folder))
         yield stage
         stage.write()

@@ -3,6 +3,8 @@ second ingest links new copies to old canonicals without re-hashing old texts.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from pipeline.config import load_config
@@ -199,7 +201,7 @@ def test_staged_pairs_store_what_writing_each_step_stores(tmp_path, monkeypatch)
     try:
         for step in steps:
             store.write_pairs(direct, *step)
-        with store.staged_pairs(staged) as stage:
+        with store.staged_pairs(staged, None) as stage:
             for step in steps:
                 stage.add(*step)
             assert list(tmp_path.glob("probation-dedupe-*/*.parquet"))
@@ -210,7 +212,7 @@ def test_staged_pairs_store_what_writing_each_step_stores(tmp_path, monkeypatch)
 
         fresh = connect(str(tmp_path / "c.duckdb"))
         try:
-            with pytest.raises(RuntimeError), store.staged_pairs(fresh) as stage:
+            with pytest.raises(RuntimeError), store.staged_pairs(fresh, None) as stage:
                 stage.add(*steps[0])
                 raise RuntimeError("linking failed")
             assert not any(_pair_tables(fresh).values())
@@ -257,3 +259,42 @@ def test_failure_while_linking_leaves_database_as_it_was(tmp_path, write_dump, m
     run_stages(clean, [p], stages=("dedupe",), dedupe={"chunk_size": 1})
     assert _strip_run(_evidence(db)) == _strip_run(_evidence(clean))
     assert _evidence(db)["dedupe_spans"]
+
+
+def test_staging_dir_setting_places_the_evidence_and_changes_no_result(tmp_path, write_dump, monkeypatch):
+    """``dedupe.staging_dir`` is where a run stages its pair evidence (created when
+    missing, emptied after); the stored result is the one staged in the system's
+    temporary folder; a path that is a file is refused before any work is done."""
+    import pytest
+
+    import pipeline.jobs.dedupe as job
+    from pipeline.config import ConfigError
+
+    system_tmp, mine = tmp_path / "system", tmp_path / "big disk" / "staging"
+    system_tmp.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(system_tmp))
+    p = write_dump("a.txt", "Monday, 1 July 2019", "First", ORIG, [ORIG + " Quite.", OTHER, ORIG])
+    db, plain = str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb")
+    for target in (db, plain):
+        run_stages(target, [p], stages=("ingest", "clean"))
+    seen: list[list[Path]] = []
+    real = job.link_new
+
+    def watch(*a, **k):
+        seen.append(list(mine.glob("probation-dedupe-*")) + list(system_tmp.glob("probation-dedupe-*")))
+        return real(*a, **k)
+
+    monkeypatch.setattr(job, "link_new", watch)
+    run_stages(db, [p], stages=("dedupe",), dedupe={"chunk_size": 1, "staging_dir": str(mine)})
+    assert seen and all(len(s) == 1 and s[0].parent == mine for s in seen)
+    assert mine.is_dir() and not list(mine.iterdir())
+    monkeypatch.setattr(job, "link_new", real)
+    run_stages(plain, [p], stages=("dedupe",), dedupe={"chunk_size": 1})
+    assert _strip_run(_evidence(db)) == _strip_run(_evidence(plain))
+    assert _evidence(db)["dedupe_spans"]
+
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("x")
+    with pytest.raises(ConfigError, match="dedupe.staging_dir"):
+        run_stages(str(tmp_path / "c.duckdb"), [p], stages=("ingest", "clean", "dedupe"),
+                   dedupe={"staging_dir": str(a_file)})
