@@ -65,11 +65,11 @@ def _duplicates(db: Path) -> list:
         conn.close()
 
 
-def measure(comments: int, seed: int, root: Path) -> dict:
+def measure(comments: int, seed: int, root: Path, style: str) -> dict:
     from benchmarks.generate import generate, write_jsonl
     from benchmarks.scale_bench import run_child
 
-    docs = generate(comments, seed)
+    docs = generate(comments, seed, style=style)
     cut = len(docs) - max(1, len(docs) // 100)
     first = [str(p) for p in write_jsonl(docs[:cut], root / "first")]
     every = [str(p) for p in write_jsonl(docs, root / "all")]
@@ -94,17 +94,21 @@ def measure(comments: int, seed: int, root: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from benchmarks.generate import STYLES
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--comments", default="1500", help="comma-separated corpus sizes, in comments")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", type=Path, default=None, help="keep the corpora and databases here")
+    ap.add_argument("--style", choices=list(STYLES), default="varied",
+                    help="the generator's sentences: varied (default) or phrase-stock (the worst case for dedupe)")
     a = ap.parse_args(argv)
     sizes = [int(x) for x in a.comments.split(",") if x]
     root = a.keep or Path(tempfile.mkdtemp(prefix="dedupe_scale_"))
     rows = []
     print("SYNTHETIC corpora; dedupe stage only, CPU seconds and peak RSS per process")
     for n in sizes:
-        r = measure(n, a.seed, root / f"c{n}")
+        r = measure(n, a.seed, root / f"c{n}", a.style)
         rows.append(r)
         f, i, z, ia, za = r["full"], r["incr"], r["none"], r["incr_all"], r["none_all"]
         print(f"  {n:>7} comments: first run ({r['first_docs']} docs) {f['cpu']:8.1f} CPU-s peak {f['maxrss_mib']:6.0f} MiB"

@@ -10,7 +10,7 @@ from benchmarks.dedupe_scale_bench import measure
 
 @pytest.mark.slow  # seven stage processes
 def test_first_incremental_and_no_input_runs(tmp_path):
-    r = measure(100, 2, tmp_path)
+    r = measure(100, 2, tmp_path, "varied")
     assert r["first_docs"] < r["documents"]
     assert r["full"]["summary"]["hashed"] == r["first_docs"]
     assert r["incr"]["summary"]["hashed"] == r["documents"] - r["first_docs"]

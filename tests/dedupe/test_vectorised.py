@@ -100,7 +100,7 @@ def _generated_docs(comments: int, seed: int) -> pd.DataFrame:
     from benchmarks.generate import generate
 
     rows = [(d.id, d.body, d.post or d.id, "comment" if d.post else "post", i, d.timestamp)
-            for i, d in enumerate(generate(comments, seed))]
+            for i, d in enumerate(generate(comments, seed, style="phrase-stock"))]  # shared phrasing: many pairs
     df = pd.DataFrame(rows, columns=["doc_id", "clean_text", "post_id", "kind", "position", "published_at"])
     df["published_at"] = pd.to_datetime(df["published_at"])
     df["post_published_at"] = df["post_id"].map(df.set_index("doc_id")["published_at"])
@@ -169,7 +169,7 @@ def test_store_reads_equal_their_references(tmp_path):
     from pipeline.store import dedupe as store
 
     db = str(tmp_path / "s.duckdb")
-    run_stages(db, write_jsonl(generate(200, seed=4), tmp_path / "c"), stages=("ingest", "clean", "dedupe"))
+    run_stages(db, write_jsonl(generate(200, seed=4, style="phrase-stock"), tmp_path / "c"), stages=("ingest", "clean", "dedupe"))
     conn = connect(db)
     try:
         rank = rank_of(store.doc_order_frame(conn))
