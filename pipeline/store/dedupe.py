@@ -205,7 +205,8 @@ def shingles_of(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> pd.DataF
 def postings_needed(conn: duckdb.DuckDBPyConnection, query_ids: list[str], rank: pd.Series,
                     max_sources: int) -> pd.DataFrame:
     """The stored postings (``hash, doc_id, pos``) that ``source_matches`` needs for the
-    query documents, and no others: for each of their hashes, the postings of its
+    query documents, and no others: for each of their hashes that two documents or more
+    hold (a hash of one document can link nothing), the postings of its
     ``max_sources`` earliest documents (by ``rank``, then doc_id), and every posting of
     a hash where a query document is among those. A common phrase held by thousands of
     documents costs ``max_sources`` documents' rows, not thousands (DuckDB does the
@@ -224,7 +225,8 @@ def postings_needed(conn: duckdb.DuckDBPyConnection, query_ids: list[str], rank:
             """
             WITH qh AS (SELECT DISTINCT s.hash FROM shingle_index s JOIN _q USING (doc_id)),
             holders AS (
-                SELECT DISTINCT s.hash, s.doc_id FROM shingle_index s JOIN qh USING (hash)
+                SELECT hash, doc_id FROM (SELECT DISTINCT s.hash, s.doc_id FROM shingle_index s JOIN qh USING (hash))
+                QUALIFY count(*) OVER (PARTITION BY hash) > 1
             ),
             firsts AS (
                 SELECT h.hash, h.doc_id FROM holders h LEFT JOIN _rank r USING (doc_id)
@@ -246,9 +248,10 @@ def sources_for_run(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: p
     """For the whole run, once: the sources (``max_sources`` earliest holders, by
     ``rank`` then doc_id) of every hash a new document holds, in a temporary table that
     ``postings_for_chunk`` reads. Ranking the holders of the common hashes once per
-    run, not once per chunk, keeps a first run over many chunks linear. Only the hashes
-    held by more than ``max_sources`` documents are ranked (most are held by one or
-    two): the window runs over their holders, not over every posting."""
+    run, not once per chunk, keeps a first run over many chunks linear. Hashes held by
+    one document are left out (they can link nothing; on real text most are), and only
+    those held by more than ``max_sources`` documents are ranked: the window runs over
+    their holders, not over every posting."""
     ranks = pd.DataFrame({"doc_id": pd.Series(rank.index, dtype=object), "rnk": rank.to_numpy(np.int64)})
     with (
         registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})) as conn,
@@ -258,7 +261,9 @@ def sources_for_run(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: p
             """
             CREATE OR REPLACE TEMP TABLE _dedupe_sources AS
             WITH qh AS (SELECT DISTINCT s.hash FROM shingle_index s JOIN _q USING (doc_id)),
-            holders AS MATERIALIZED (SELECT DISTINCT s.hash, s.doc_id FROM shingle_index s JOIN qh USING (hash)),
+            holders AS MATERIALIZED (
+                SELECT hash, doc_id FROM (SELECT DISTINCT s.hash, s.doc_id FROM shingle_index s JOIN qh USING (hash))
+                QUALIFY count(*) OVER (PARTITION BY hash) > 1),
             busy AS MATERIALIZED (SELECT hash FROM holders GROUP BY hash HAVING count(*) > $1)
             SELECT h.hash, h.doc_id FROM holders h ANTI JOIN busy USING (hash)
             UNION ALL
@@ -275,7 +280,8 @@ def link_weights(conn: duckdb.DuckDBPyConnection, new_ids: list[str], max_source
     """Inside ``sources_for_run``: for each new document, about how many stored postings
     ``postings_for_chunk`` reads to link it alone. For each of its hashes: every posting
     of the hash if the document is one of its sources (its later holders are linked to
-    it), else the sources' share of them (``max_sources`` of the hash's holders). An
+    it), else the sources' share of them (``max_sources`` of the hash's holders);
+    nothing for a hash it alone holds (``sources_for_run`` leaves those out). An
     estimate (the postings per holder are averaged; a hash two documents of a chunk
     share is read once) that ``weighted_chunks`` splits the link steps by."""
     if not new_ids:
@@ -291,6 +297,7 @@ def link_weights(conn: duckdb.DuckDBPyConnection, new_ids: list[str], max_source
                                                ELSE h.n * least(1.0, $1 / h.k) END)) AS BIGINT)
             FROM own o JOIN per_hash h USING (hash)
             LEFT JOIN _dedupe_sources f ON f.hash = o.hash AND f.doc_id = o.doc_id
+            WHERE h.k > 1
             GROUP BY o.doc_id
             """, [max_sources]).fetchall()
     return {d: int(w) for d, w in rows}

@@ -144,7 +144,10 @@ def test_chunked_job_equals_one_chunk(tmp_path, write_dump):
         run_stages(db, [p2], stages=("ingest", "clean", "dedupe"), dedupe=settings)
         assert (s1["dedupe"]["chunks"] == 1) == (size == 5000) and s1["dedupe"]["chunks"] >= 1
         steps[name] = s1["dedupe"]["link_steps"]
-    assert steps["one"] == 1 and steps["postings_1"] == s1["dedupe"]["hashed"] >= steps["postings_200"] >= 1, steps
+    # a budget of one posting: a step per document that reads any (a document sharing no
+    # passage with another reads nothing and joins a step)
+    assert steps["one"] == 1 and 1 < steps["postings_1"] <= s1["dedupe"]["hashed"], steps
+    assert steps["postings_1"] >= steps["postings_200"] >= 1, steps
     want = _strip_run(_evidence(str(tmp_path / "one.duckdb")))
     assert want["duplicate_rows"] and want["dedupe_spans"] and want["dedupe_near_pairs"]
     for name in ("small", "small_no_cache", "small_cache_1", "postings_1", "postings_200"):

@@ -189,6 +189,10 @@ def test_store_reads_equal_their_references(tmp_path):
                 assert np.corrcoef(est, read)[0, 1] > 0.99 and abs(est.sum() / read.sum() - 1) < 0.05
             want = store.postings_needed(conn, chunk, rank, max_sources)
             assert len(want) > len(chunk)
+            # a hash only one document holds can link nothing: its postings are not read
+            holders = conn.execute("SELECT hash, count(DISTINCT doc_id) AS k FROM shingle_index GROUP BY hash").df()
+            alone = set(holders.loc[holders["k"] == 1, "hash"])
+            assert alone and not alone & set(got["hash"])
             pd.testing.assert_frame_equal(got, want)
         rel = OPTS.relations
         near, cov = store.relatable_pairs(conn, rel.near_threshold, min(rel.contain_threshold, rel.contains_min_share))
