@@ -66,7 +66,102 @@ def tagged(nlp: Any, texts: Iterable[str], batch_size: int = 32) -> Iterator[Any
     """Tokenise, tag and lemmatise ``texts`` (one Doc each; no parse, no names; what
     classify and the topics lemmatiser need), the tagger's matrix products through
     numpy's BLAS on one thread (:func:`numpy_matmul`: about a fifth less CPU on short
-    texts, the same tags and lemmas). Consume it whole: the pipeline's own ops come back
-    when the iteration ends."""
+    texts, the same tags and lemmas), and the attribute ruler's rules looked up once per
+    (word, tag) (:class:`CachedAttributes`: the same POS, morphology and lemmas). Consume
+    it whole: the pipeline's own ops come back when the iteration ends."""
+    cached = cached_attributes(nlp)
+    off = TAG_OFF if cached is None else (*TAG_OFF, *cached.replaces)
     with numpy_matmul(nlp, ("tok2vec", "tagger")):
-        yield from pipe(nlp, texts, TAG_OFF, batch_size)
+        for doc in pipe(nlp, texts, off, batch_size):
+            yield doc if cached is None else cached(doc)
+
+
+class CachedAttributes:
+    """The attribute ruler and the lemmatiser after it, for documents without a parse,
+    with the ruler's one-token rules matched once per (lower-case word, tag).
+
+    spaCy's ``AttributeRuler`` runs its Matcher over every token for every rule (179 in
+    the small English pipeline, most mapping a tag, or a tag and a word, to a
+    part of speech and morphology); on tagged text that was about a third of the tagging
+    pass. A one-token rule can only look at the token itself (its lower-case form, tag,
+    dependency label, whether it is space), and without a parse the label is always
+    empty, so the rules a token matches are a function of (lower-case form, tag): they
+    are found once, by the ruler's own Matcher on a one-token probe, and kept. Rules of
+    several tokens run through a Matcher of their own. Matches are applied as the ruler
+    applies them (in rule order, later rules overriding), then the lemmatiser runs, so
+    every token ends with the attributes the two components give it (a test compares
+    them token by token). Built only for a pipeline whose rules and order allow it
+    (:func:`cached_attributes`)."""
+
+    _ONE_TOKEN_KEYS = frozenset({"LOWER", "TAG", "DEP", "IS_SPACE"})
+    _MAX_KEYS = 500_000  # (word, tag) pairs kept; the cache starts afresh beyond it
+
+    def __init__(self, nlp: Any):
+        from spacy.matcher import Matcher
+
+        names = [n for n in nlp.pipe_names if n not in TAG_OFF]
+        at = names.index("attribute_ruler")
+        after = names[at + 1:]
+        if after not in ([], ["lemmatizer"]):
+            raise ValueError(f"components after the attribute ruler: {after}")
+        self.replaces = ("attribute_ruler", *after)
+        self._ruler = nlp.get_pipe("attribute_ruler")
+        self._lemmatizer = nlp.get_pipe("lemmatizer") if after else None
+        self._vocab = self._ruler.vocab
+        self._one, self._many = Matcher(self._vocab), Matcher(self._vocab)
+        for rule in range(len(self._ruler.attrs)):
+            found = self._ruler.matcher.get(str(rule))
+            for pattern in (found[1] if found else []):
+                if len(pattern) == 1 and not set(pattern[0]) <= self._ONE_TOKEN_KEYS:
+                    raise ValueError(f"a one-token rule reads {sorted(pattern[0])}")
+                (self._one if len(pattern) == 1 else self._many).add(str(rule), [pattern])
+        self._rules_of: dict[tuple[str, str], tuple[int, ...]] = {}
+
+    def _one_token_rules(self, lower: str, tag: str) -> tuple[int, ...]:
+        key = (lower, tag)
+        rules = self._rules_of.get(key)
+        if rules is None:
+            from spacy.tokens import Doc
+
+            probe = Doc(self._vocab, words=[lower], spaces=[False])
+            probe[0].tag_ = tag
+            rules = tuple(sorted({int(self._vocab.strings[m]) for m, _, _ in self._one(probe, allow_missing=True)}))
+            if len(self._rules_of) >= self._MAX_KEYS:
+                self._rules_of.clear()
+            self._rules_of[key] = rules
+        return rules
+
+    def __call__(self, doc: Any) -> Any:
+        from spacy.tokens._retokenize import set_token_attrs
+
+        todo: list[tuple[int, int, int, int]] = []  # (rule, one token 0 / several 1, start, token)
+        for token in doc:
+            if token.dep_:
+                raise ValueError("CachedAttributes is for documents without a dependency parse")
+            todo.extend((rule, 0, token.i, token.i) for rule in self._one_token_rules(token.lower_, token.tag_))
+        for m, start, end in self._many(doc, allow_missing=True):
+            rule = int(self._vocab.strings[m])
+            todo.append((rule, 1, start, doc[start:end][self._ruler.indices[rule]].i))
+        todo.sort()
+        for rule, _, _, i in todo:
+            set_token_attrs(doc[i], self._ruler.attrs[rule])
+        return self._lemmatizer(doc) if self._lemmatizer is not None else doc
+
+
+_CACHED: dict[int, tuple[Any, CachedAttributes | None]] = {}
+
+
+def cached_attributes(nlp: Any) -> CachedAttributes | None:
+    """The :class:`CachedAttributes` of ``nlp`` (built once per pipeline), or None for a
+    pipeline without an attribute ruler or whose rules or order it cannot reproduce
+    (``tagged`` then runs the components themselves)."""
+    got = _CACHED.get(id(nlp))
+    if got is None or got[0] is not nlp:
+        try:
+            built = CachedAttributes(nlp) if "attribute_ruler" in nlp.pipe_names else None
+        except ValueError:
+            built = None
+        if len(_CACHED) >= 8:  # pipelines a process built and dropped (tests)
+            _CACHED.clear()
+        got = _CACHED[id(nlp)] = (nlp, built)
+    return got[1]

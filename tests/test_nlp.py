@@ -37,3 +37,58 @@ def test_numpy_matmul_parses_alike_and_restores_the_pipeline():
     after = {name: [node.ops for node in nlp.get_pipe(name).model.walk()] for name in before}
     assert after == before
     assert numpy == blis and blis[1], "the invented text has entities"
+
+
+# Invented texts that reach the attribute ruler's word rules (determiners, "that" as a
+# relative pronoun, subordinating "since"/"tho", indefinite pronouns), its rules of several
+# tokens, contractions, spaces and symbols.
+TAGGED_TEXTS = [
+    TEXT,
+    "That that is is that that is not is not. Something has to give, and nothing ever does.",
+    "We've been told we'll be 'supported' - tho since April nobody's seen the SPO, who's off sick.",
+    "I'm gon na ring Napo. Can't they see it? Won't somebody  ask   HMPPS why w/out staff it fails?",
+    "  \n\nThe 3rd inspection in 2 yrs: 45% of cases unallocated, £1,200 per head, e.g. Cardiff & Derby.\n",
+    "Whilst the PO's caseload rose, the managers' bonuses didn't; anyone who'd asked was ignored.",
+    "",
+    "Re: pay - yes!!! :-) ... ok, OK. U.K., Mr. Smith, Mrs Jones and Dr. Patel said 'no'.",
+    "The officer that I replaced left. Let's face it, y'all: it ain't gonna happen, c'mon.",
+]
+
+
+def _token_attrs(docs):
+    return [[(t.text, t.tag_, t.pos_, str(t.morph), t.lemma_) for t in d] for d in docs]
+
+
+def test_tagged_gives_the_attributes_of_the_ruler_and_lemmatiser():
+    """``tagged`` matches the attribute ruler's one-token rules once per (word, tag)
+    (``CachedAttributes``); every token gets the part of speech, morphology and lemma the
+    pipeline's own attribute ruler and lemmatiser give it, whatever was cached before."""
+    from pipeline.nlp import TAG_OFF, cached_attributes, tagged
+
+    nlp = english()
+    cached = cached_attributes(nlp)
+    assert cached is not None and cached.replaces == ("attribute_ruler", "lemmatizer")
+    want = _token_attrs(pipe(nlp, TAGGED_TEXTS, TAG_OFF))
+    assert sum(map(len, want)) > 150
+    assert _token_attrs(tagged(nlp, TAGGED_TEXTS)) == want
+    assert _token_attrs(tagged(nlp, list(reversed(TAGGED_TEXTS)))) == list(reversed(want))  # from the cache
+    # word rules and rules of several tokens both fired on these texts
+    seen = {(t[0].lower(), t[2], t[4]) for d in want for t in d}
+    assert ("that", "PRON", "that") in seen and ("something", "PRON", "something") in seen
+    assert ("gon", "VERB", "go") in seen and ("na", "PART", "to") in seen
+
+
+def test_tagged_falls_back_to_the_components_when_it_cannot_reproduce_them():
+    """A pipeline without an attribute ruler, or with a component after the lemmatiser,
+    is run by its own components."""
+    import spacy
+
+    from pipeline.nlp import cached_attributes, tagged
+
+    blank = spacy.blank("en")
+    assert cached_attributes(blank) is None
+    assert [t.text for t in next(iter(tagged(blank, ["Plain words here."])))] == ["Plain", "words", "here", "."]
+    ruled = spacy.blank("en")
+    ruled.add_pipe("attribute_ruler")
+    ruled.add_pipe("sentencizer")
+    assert cached_attributes(ruled) is None
