@@ -94,14 +94,13 @@ def measure(comments: int, seed: int, root: Path, style: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.generate import STYLES
+    from benchmarks.generate import add_style_option
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--comments", default="1500", help="comma-separated corpus sizes, in comments")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", type=Path, default=None, help="keep the corpora and databases here")
-    ap.add_argument("--style", choices=list(STYLES), default="varied",
-                    help="the generator's sentences: varied (default) or phrase-stock (the worst case for dedupe)")
+    add_style_option(ap)
     a = ap.parse_args(argv)
     sizes = [int(x) for x in a.comments.split(",") if x]
     root = a.keep or Path(tempfile.mkdtemp(prefix="dedupe_scale_"))

@@ -212,9 +212,17 @@ def varied_sentence(rng: random.Random, theme: str) -> str:
 
 
 STYLES = {"varied": varied_sentence, "phrase-stock": sentence}
+DEFAULT_STYLE = "varied"
 
 
-def comment_text(rng: random.Random, median_words: int = 60, style: str = "varied") -> str:
+def add_style_option(ap: argparse.ArgumentParser) -> None:
+    """The ``--style`` option of the benchmarks that generate a corpus."""
+    ap.add_argument("--style", choices=list(STYLES), default=DEFAULT_STYLE,
+                    help="how the generator makes sentences: varied (default) or phrase-stock "
+                         "(the first generator; the worst case for dedupe)")
+
+
+def comment_text(rng: random.Random, median_words: int = 60, style: str = DEFAULT_STYLE) -> str:
     make = STYLES[style]
     target = min(1500, max(3, int(rng.lognormvariate(math.log(median_words), 0.8))))
     themes = rng.sample(list(THEMES), k=rng.choice([1, 1, 2, 3]))
@@ -231,7 +239,7 @@ def comment_text(rng: random.Random, median_words: int = 60, style: str = "varie
     return "\n\n".join(p for p in paras if p)
 
 
-def generate(n_comments: int, seed: int = 1, comments_per_post: int = 30, style: str = "varied") -> list[Doc]:
+def generate(n_comments: int, seed: int = 1, comments_per_post: int = 30, style: str = DEFAULT_STYLE) -> list[Doc]:
     """Posts and comments, oldest first; ``n_comments`` comments exactly. ``style``: how
     sentences are made (``STYLES``): ``varied`` (the default) or ``phrase-stock`` (the
     first generator, the worst case for dedupe; the figures before the tenth pass)."""
@@ -338,8 +346,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--comments", type=int, default=6000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--format", choices=["jsonl", "export"], default="jsonl")
-    ap.add_argument("--style", choices=list(STYLES), default="varied",
-                    help="how sentences are made: varied (default) or phrase-stock (the first generator)")
+    add_style_option(ap)
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args(argv)
     docs = generate(a.comments, a.seed, style=a.style)

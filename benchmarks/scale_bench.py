@@ -94,15 +94,13 @@ def run_child(what: str, db: Path, paths: list[str]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.generate import STYLES, generate, write_jsonl
+    from benchmarks.generate import add_style_option, generate, write_jsonl
     from pipeline.jobs import STAGES
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--comments", type=int, default=6000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--style", choices=list(STYLES), default="varied",
-                    help="the generator's sentences (benchmarks/generate.py STYLES): varied (default) or "
-                         "phrase-stock (the first generator; the worst case for dedupe)")
+    add_style_option(ap)
     ap.add_argument("--skip-baseline", action="store_true")
     ap.add_argument("--keep", type=Path, default=None, help="keep the corpus and databases here")
     ap.add_argument("--incremental", action="store_true",
