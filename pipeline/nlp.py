@@ -134,10 +134,10 @@ class CachedAttributes:
     def __call__(self, doc: Any) -> Any:
         from spacy.tokens._retokenize import set_token_attrs
 
+        if len(doc) and doc.has_annotation("DEP"):  # (an empty Doc reports every annotation)
+            raise ValueError("CachedAttributes is for documents without a dependency parse")
         todo: list[tuple[int, int, int, int]] = []  # (rule, one token 0 / several 1, start, token)
         for token in doc:
-            if token.dep_:
-                raise ValueError("CachedAttributes is for documents without a dependency parse")
             todo.extend((rule, 0, token.i, token.i) for rule in self._one_token_rules(token.lower_, token.tag_))
         for m, start, end in self._many(doc, allow_missing=True):
             rule = int(self._vocab.strings[m])
