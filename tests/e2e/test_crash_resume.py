@@ -41,9 +41,14 @@ def inputs(tmp_path_factory) -> list[str]:
     return [str(FIXTURES), str(d)]
 
 
-def _run(stages, inputs, db) -> None:
+def _run(stages, inputs, db) -> dict[str, float]:
+    """Run ``stages`` in this process; the seconds each took."""
+    seconds = {}
     for stage in stages:
+        start = time.monotonic()
         Corpus(db).run_stage(stage, inputs if stage == "ingest" else [])
+        seconds[stage] = time.monotonic() - start
+    return seconds
 
 
 def _views(db: str) -> dict[str, list[tuple]]:
@@ -97,15 +102,28 @@ Corpus(sys.argv[2]).run_stage(sys.argv[1], sys.argv[3:])
 
 
 @pytest.fixture(scope="module")
-def reference(inputs, tmp_path_factory) -> dict:
+def reference_run(inputs, tmp_path_factory) -> tuple[dict, dict[str, float]]:
+    """The views after an uninterrupted run of the text stages, and each stage's seconds."""
     db = str(tmp_path_factory.mktemp("crash_ref") / "ref.duckdb")
-    _run(STAGES, inputs, db)
-    return _views(db)
+    seconds = _run(STAGES, inputs, db)
+    return _views(db), seconds
+
+
+@pytest.fixture(scope="module")
+def reference(reference_run) -> dict:
+    return reference_run[0]
+
+
+def _into_the_work(seconds: float, at_most: float) -> float:
+    """How long after a stage takes the database lock to kill it: a third of what the
+    stage took uninterrupted on this machine (a fast idle machine finishes ingest and
+    clean in a few tenths of a second), at most ``at_most``."""
+    return min(at_most, seconds / 3)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stage", STAGES)
-def test_a_run_killed_inside_a_stage_resumes_to_the_same_views(stage, inputs, reference, tmp_path):
+def test_a_run_killed_inside_a_stage_resumes_to_the_same_views(stage, inputs, reference, reference_run, tmp_path):
     db = str(tmp_path / "crash.duckdb")
     before = STAGES[: STAGES.index(stage)]
     _run(before, inputs, db)
@@ -116,7 +134,7 @@ def test_a_run_killed_inside_a_stage_resumes_to_the_same_views(stage, inputs, re
         deadline = time.monotonic() + 120
         while not _lock_held(db) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        time.sleep(0.3)  # inside the stage's work
+        time.sleep(_into_the_work(reference_run[1][stage], 0.3))  # inside the stage's work
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     finally:
@@ -240,7 +258,7 @@ def test_a_run_killed_inside_a_model_stage_resumes_to_the_same_views(stage, mode
 
 
 @pytest.mark.slow
-def test_a_streamed_ingest_killed_half_way_resumes_to_the_same_views(inputs, reference, tmp_path):
+def test_a_streamed_ingest_killed_half_way_resumes_to_the_same_views(inputs, reference, reference_run, tmp_path):
     """The 300 KB copy streamed in batches of 50 documents (./probation-corpus.toml of the
     killed run), killed, then re-run: the same views as the uninterrupted whole read."""
     (tmp_path / "probation-corpus.toml").write_text(
@@ -252,7 +270,7 @@ def test_a_streamed_ingest_killed_half_way_resumes_to_the_same_views(inputs, ref
         deadline = time.monotonic() + 120
         while not _lock_held(db) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        time.sleep(0.5)  # into the batches
+        time.sleep(_into_the_work(reference_run[1]["ingest"], 0.5))  # into the batches
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     finally:
