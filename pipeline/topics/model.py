@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.topics.baseline import lda_baseline
+from pipeline.topics.cluster import SizeGuardedHDBSCAN
 from pipeline.topics.errors import TopicsError
 from pipeline.topics.labels import OUTLIER_LABEL, topic_label
 from pipeline.topics.metrics import doc_term_sets, npmi_coherence, topic_diversity
@@ -83,20 +84,30 @@ def backend_for(settings: TopicSettings) -> str:
 
 
 def cluster_models(settings: TopicSettings, backend: str) -> tuple[Any, Any]:
-    """``(umap_model, hdbscan_model)`` of ``backend`` with the same settings."""
+    """``(umap_model, hdbscan_model)`` of ``backend`` with the same settings; the HDBSCAN
+    is wrapped in ``SizeGuardedHDBSCAN`` (``max_topic_share``, ``hdbscan_max_tries``)."""
     kw_umap = dict(n_neighbors=settings.umap_n_neighbors, n_components=settings.umap_n_components,
                    min_dist=settings.umap_min_dist, metric=settings.umap_metric, random_state=settings.seed)
-    kw_hdb = dict(min_cluster_size=settings.hdbscan_min_cluster_size, min_samples=settings.hdbscan_min_samples or None,
-                  cluster_selection_method=settings.hdbscan_selection, metric="euclidean", prediction_data=False)
+    kw_hdb = dict(min_samples=settings.hdbscan_min_samples or None, cluster_selection_method=settings.hdbscan_selection,
+                  metric="euclidean", prediction_data=False)
     if backend == "cuml":  # pragma: no cover - needs cuML and a GPU
         from cuml.cluster import HDBSCAN as CuHDBSCAN
         from cuml.manifold import UMAP as CuUMAP
 
-        return CuUMAP(**kw_umap), CuHDBSCAN(**kw_hdb)
-    from hdbscan import HDBSCAN
-    from umap import UMAP
+        umap_model = CuUMAP(**kw_umap)
 
-    return UMAP(**kw_umap, n_jobs=1, low_memory=True), HDBSCAN(**kw_hdb, core_dist_n_jobs=1)
+        def make(size: int) -> Any:
+            return CuHDBSCAN(min_cluster_size=size, **kw_hdb)
+    else:
+        from hdbscan import HDBSCAN
+        from umap import UMAP
+
+        umap_model = UMAP(**kw_umap, n_jobs=1, low_memory=True)
+
+        def make(size: int) -> Any:
+            return HDBSCAN(min_cluster_size=size, **kw_hdb, core_dist_n_jobs=1)
+    return umap_model, SizeGuardedHDBSCAN(make, settings.hdbscan_min_cluster_size, settings.max_topic_share,
+                                          settings.hdbscan_max_tries)
 
 
 def build_model(settings: TopicSettings, vocabulary: Sequence[str], backend: str = "cpu") -> Any:
@@ -224,6 +235,7 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     metrics = quality(topics, lem, settings, first, final)
     metrics["fit_seconds"] = round(fit_seconds, 3)
     metrics["cluster_backend"] = backend
+    metrics.update(model.hdbscan_model.summary())
     if settings.lda_baseline:
         metrics["lda_baseline"] = lda_metrics(lem, vocabulary, settings, max(1, metrics["n_topics"]))
     return TopicFit(model, doc_ids, assignments, topics, quotes, vocabulary, metrics)

@@ -67,6 +67,21 @@ def build_card(fit: TopicFit, run_id: str, settings: TopicSettings, embedding: M
     }
 
 
+def _guard_lines(metrics: Mapping[str, Any], params: Mapping[str, Any]) -> list[str]:
+    """The HDBSCAN size guard's fits (pipeline/topics/cluster.py), when it refitted."""
+    tries = metrics.get("hdbscan_attempts") or []
+    if len(tries) < 2:
+        return []
+    lines = [f"HDBSCAN was refitted because a topic held more than {params.get('max_topic_share')} of the "
+             "documents (topics.max_topic_share):", "", "| min_cluster_size | topics | largest topic's share |",
+             "|---|---|---|"]
+    lines += [f"| {a['min_cluster_size']} | {a['topics']} | {a['largest_share']} |" for a in tries]
+    used = metrics.get("hdbscan_min_cluster_size_used")
+    verdict = ("no fit kept every topic under the limit; the one with the smallest largest topic was kept"
+               if metrics.get("largest_topic_share_over_limit") else "the first fit under the limit was kept")
+    return lines + ["", f"Used: min_cluster_size {used} ({verdict}).", ""]
+
+
 def card_markdown(card: Mapping[str, Any]) -> str:
     """MODEL_CARD.md: what was fitted on what, how, and how good it is."""
     m = card["metrics"]
@@ -96,6 +111,7 @@ def card_markdown(card: Mapping[str, Any]) -> str:
         f"| fit seconds (ours includes numba compiling UMAP in a fresh process) | {m.get('fit_seconds')} | "
         f"{lda.get('fit_seconds', '-')} |",
         "",
+        *_guard_lines(m, card["params"]),
         "## Topics",
         "",
         "| id | label | size | top terms |",

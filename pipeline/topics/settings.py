@@ -28,6 +28,8 @@ class TopicSettings:
     hdbscan_min_cluster_size: int
     hdbscan_min_samples: int
     hdbscan_selection: str
+    max_topic_share: float
+    hdbscan_max_tries: int
     nr_topics: int
     top_n_words: int
     ctfidf_bm25: bool
@@ -70,6 +72,10 @@ class TopicSettings:
             raise ConfigError(f"topics.hdbscan_selection must be 'eom' or 'leaf', got {self.hdbscan_selection!r}")
         if self.hdbscan_min_cluster_size < 2:
             raise ConfigError("topics.hdbscan_min_cluster_size must be at least 2")
+        if not 0.0 < self.max_topic_share <= 1.0:
+            raise ConfigError("topics.max_topic_share must be a share in (0, 1] (1 = no limit)")
+        if self.hdbscan_max_tries < 1:
+            raise ConfigError("topics.hdbscan_max_tries must be at least 1 (1 = one fit, no guard)")
         if self.umap_n_neighbors < 2 or self.umap_n_components < 1:
             raise ConfigError("topics.umap_n_neighbors must be >= 2 and topics.umap_n_components >= 1")
         if not 0.0 < self.max_df <= 1.0:

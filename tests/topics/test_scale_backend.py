@@ -36,7 +36,7 @@ def test_this_machine_falls_back_to_the_cpu_libraries(topic_settings):
     backend = backend_for(topic_settings)
     assert backend == "cpu"
     umap_model, hdb = cluster_models(topic_settings, backend)
-    assert isinstance(umap_model, UMAP) and isinstance(hdb, HDBSCAN)
+    assert isinstance(umap_model, UMAP) and isinstance(hdb.make(hdb.min_cluster_size), HDBSCAN)
     assert umap_model.random_state == topic_settings.seed and hdb.min_cluster_size == topic_settings.hdbscan_min_cluster_size
 
 
