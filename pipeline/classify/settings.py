@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.config import ConfigError
 from pipeline.settings import settings_from
 
 
@@ -46,10 +47,17 @@ class ClassifySettings:
     synthetic_coders: tuple[str, ...]
     theme_backend: str
     batch_documents: int
+    duckdb_memory_mb: int
     themes: tuple[Any, ...]
     theme_thresholds: str
     class_bias: str
     theme_sentence_pooling: str
+
+    def __post_init__(self) -> None:
+        if self.batch_documents < 1:
+            raise ConfigError("classify.batch_documents must be at least 1")
+        if self.duckdb_memory_mb < 0:
+            raise ConfigError("classify.duckdb_memory_mb must be 0 (DuckDB's own limit) or a size in MB")
 
 
 def classify_settings(section: Mapping[str, Any] | ClassifySettings) -> ClassifySettings:

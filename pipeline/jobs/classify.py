@@ -45,7 +45,7 @@ from pipeline.config import Config, resolve_path
 from pipeline.embed import content_hash, model_id_for
 from pipeline.embed.settings import embed_settings
 from pipeline.jobs.context import JobContext
-from pipeline.store import connect, transaction
+from pipeline.store import connect, set_memory, transaction
 from pipeline.store.annotate import read_codes
 from pipeline.store.classify import (
     add_classification,
@@ -53,6 +53,7 @@ from pipeline.store.classify import (
     classification_counts,
     classify_inputs,
     finish_classification,
+    post_texts,
     previous_classification,
     sentence_vectors,
     start_classification,
@@ -66,6 +67,14 @@ from pipeline.store.runs import add_model_versions, code_version
 from pipeline.annotate.settings import AnnotateSettings
 from pipeline.sections import PathsSettings
 from pipeline.settings import typed
+
+
+SMALL_REQUEST = 512
+"""Requests of at most this many texts (a batch's theme prototypes, examples and thread
+contexts: the same few texts batch after batch) keep the vectors they read from the store
+for the rest of the run. Each read scans the stored vectors (1.2 million sentences at
+155,000 documents); a batch's own sentences (about eight per document) are one larger
+request each and are not kept. Results do not depend on it."""
 
 
 def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple[Encoder, str]:
@@ -95,14 +104,19 @@ def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple
             seen.setdefault(content_hash(s), v)
         return res.vectors, res.model_id
 
+    small: dict[str, np.ndarray] = {}  # store vectors of small requests, kept for the run (SMALL_REQUEST)
+
     def lookup(hashes):
-        found = {h: seen[h] for h in hashes if h in seen}
+        found = {h: seen[h] if h in seen else small[h] for h in hashes if h in seen or h in small}
         rest = [h for h in hashes if h not in found]
         if conn is not None and rest:
-            found.update(stored_vectors(conn, rest, model_id, chunking))
-            rest = [h for h in rest if h not in found]
+            got = stored_vectors(conn, rest, model_id, chunking)
+            rest = [h for h in rest if h not in got]
             if rest:
-                found.update(sentence_vectors(conn, rest, model_id, chunking))
+                got.update(sentence_vectors(conn, rest, model_id, chunking))
+            if len(hashes) <= SMALL_REQUEST:
+                small.update(got)
+            found.update(got)
         return found
 
     store = None
@@ -110,6 +124,15 @@ def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple
         def store(hashes, vectors):
             write_sentence_vectors(conn, hashes, vectors, model_id, chunking)
     return reusing_encoder(embed, model_id, lookup, store), model_id
+
+
+def thread_contexts(conn: Any, post_ids: Sequence[str | None]) -> list[str]:
+    """Each document's thread context (``context_text`` of its post's title and own
+    words), built once per post: the documents of one thread share one string."""
+    posts = post_texts(conn, [p for p in post_ids if p is not None])
+    by_post = {p: context_text(t, o) for p, t, o in zip(posts["post_id"], posts["title"], posts["own_text"])}
+    none = context_text(None, "")
+    return [by_post.get(p, none) if isinstance(p, str) else none for p in post_ids]
 
 
 def _models(config: Config, embedding_model: str):
@@ -130,11 +153,12 @@ def classify_job(ctx: JobContext) -> dict:
     chunking = embed_settings(ctx.config.section("embed")).chunking
     conn = connect(ctx.db_path)
     try:
+        set_memory(conn, settings.duckdb_memory_mb)
         encoder, embedding_model = make_encoder(ctx.config, conn, cache=True)
         models, cards = _models(ctx.config, embedding_model)
         docs = classify_inputs(conn)
         ids, texts = docs["doc_id"].tolist(), docs["own_text"].tolist()
-        contexts = [context_text(t, o) for t, o in zip(docs["post_title"], docs["post_own_text"])]
+        contexts = thread_contexts(conn, docs["post_id"].tolist())
         hashes = [input_hash(o, c) for o, c in zip(texts, contexts)]
         key = run_key(settings, models.versions, embedding_model, chunking, taxonomy.to_list())
         todo = plan(ids, hashes, key, previous_classification(conn))
@@ -186,7 +210,7 @@ def _labelled(conn, config: Config, encoder: Encoder, coders: Sequence[str] | No
     adjudicator = typed(config, AnnotateSettings).adjudicator
     gold = consolidate(codes, adjudicator, coders)
     docs = classify_inputs(conn, gold["doc_id"].unique().tolist())
-    docs["context"] = [context_text(t, o) for t, o in zip(docs["post_title"], docs["post_own_text"])]
+    docs["context"] = thread_contexts(conn, docs["post_id"].tolist())
     settings = classify_settings(section)
     params = TrainParams.from_settings(settings)
     synthetic = set(params.synthetic_coders)

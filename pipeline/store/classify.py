@@ -22,15 +22,15 @@ def has_own_text(conn: duckdb.DuckDBPyConnection) -> bool:
 
 
 def classify_inputs(conn: duckdb.DuckDBPyConnection, doc_ids: Sequence[str] | None = None) -> pd.DataFrame:
-    """doc_id, kind, post_id, published_at, own_text, post_title and post_own_text (of the
-    document's post: its thread context) of every document (or of ``doc_ids``), in
-    reading order. Classification reads the author's own words only."""
+    """doc_id, kind, post_id, published_at and own_text of every document (or of
+    ``doc_ids``), in reading order. Classification reads the author's own words only; the
+    thread context (the post's title and own words) comes once per post from
+    ``post_texts``, not once per comment (150,000 comments would carry 450 MB of copies)."""
     if not has_own_text(conn):
         raise StoreError("documents has no own_text column yet: run the clean stage first "
                          "(`probation-corpus run --stage clean`)")
-    sql = ("SELECT d.doc_id, d.kind, d.post_id, d.published_at, coalesce(d.own_text, '') AS own_text, "
-           "p.title AS post_title, coalesce(p.own_text, '') AS post_own_text "
-           "FROM documents d LEFT JOIN documents p ON p.doc_id = d.post_id")
+    sql = ("SELECT d.doc_id, d.kind, d.post_id, d.published_at, coalesce(d.own_text, '') AS own_text "
+           "FROM documents d")
     want: AbstractContextManager = nullcontext(conn)
     if doc_ids is not None:
         want = registered(conn, "_want", pd.DataFrame({"doc_id": list(doc_ids)}))
@@ -38,6 +38,15 @@ def classify_inputs(conn: duckdb.DuckDBPyConnection, doc_ids: Sequence[str] | No
     with want as conn:
         df = conn.execute(sql + " ORDER BY d.post_id, d.position").df()
     return df
+
+
+def post_texts(conn: duckdb.DuckDBPyConnection, post_ids: Sequence[str]) -> pd.DataFrame:
+    """post_id, title and own_text ('' when it has none) of the stored documents among
+    ``post_ids`` (the thread contexts of ``classify_inputs``' documents)."""
+    wanted = [p for p in dict.fromkeys(post_ids) if isinstance(p, str)]
+    with registered(conn, "_posts", pd.DataFrame({"post_id": pd.Series(wanted, dtype=object)})) as conn:
+        return conn.execute("SELECT p.doc_id AS post_id, p.title, coalesce(p.own_text, '') AS own_text "
+                            "FROM documents p WHERE p.doc_id IN (SELECT post_id FROM _posts)").df()
 
 
 def _insert(conn: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, columns: Sequence[str]) -> int:

@@ -157,3 +157,15 @@ def extension_path(name: str) -> Path:
 
 def load_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
     conn.execute(f"LOAD '{extension_path(name)}'")
+
+
+def set_memory(conn: duckdb.DuckDBPyConnection, megabytes: int, background_flush: bool | None = None) -> None:
+    """DuckDB's ``memory_limit`` for this connection's database, in MB (0: leave DuckDB's
+    own, 80% of RAM; past it DuckDB evicts cached blocks and spills), and whether its
+    allocator returns freed memory to the system in background threads
+    (``allocator_background_threads``, global to the process's DuckDB; off is DuckDB's
+    default; None leaves it as it is)."""
+    if megabytes > 0:
+        conn.execute(f"SET memory_limit = '{int(megabytes)}MB'")
+    if background_flush is not None:
+        conn.execute(f"SET allocator_background_threads = {'true' if background_flush else 'false'}")

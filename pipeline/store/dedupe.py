@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.store.connection import registered
+from pipeline.store.connection import registered, set_memory
 
 
 AFFECTED = "_dedupe_affected"  # temp table of ``affected_docs``: the documents a run's rebuild reads
@@ -558,16 +558,6 @@ def replace_groups(conn: duckdb.DuckDBPyConnection, groups: pd.DataFrame, affect
             LEFT JOIN document_rows d ON d.doc_id = g.doc_id
             LEFT JOIN document_rows p ON p.doc_id = d.post_id
             """)
-
-
-def set_memory(conn: duckdb.DuckDBPyConnection, megabytes: int, background_flush: bool) -> None:
-    """DuckDB's ``memory_limit`` for this connection, in MB (0: leave DuckDB's own), and
-    whether its allocator returns freed memory to the system in background threads
-    (``allocator_background_threads``, global to the process's DuckDB; off is DuckDB's
-    default)."""
-    if megabytes > 0:
-        conn.execute(f"SET memory_limit = '{int(megabytes)}MB'")
-    conn.execute(f"SET allocator_background_threads = {'true' if background_flush else 'false'}")
 
 
 __all__ = ["AFFECTED", "affected_docs", "affected_with_pairs", "build_key", "write_build_key", "replace_groups", "relation_counts",

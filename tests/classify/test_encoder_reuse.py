@@ -109,3 +109,38 @@ def test_sentences_of_texts_embedded_here_are_not_embedded_again(tmp_db, monkeyp
     out = encoder(["Second one.", "First one."])
     assert calls == [["First one. Second one."]]
     assert np.array_equal(out[0], np.eye(4, dtype=np.float32)[2]) and np.array_equal(out[1], np.eye(4, dtype=np.float32)[1])
+
+
+def test_small_requests_read_the_store_once_per_run(tmp_db, monkeypatch):
+    """A batch's prototypes, examples and thread contexts are the same few texts batch
+    after batch: their stored vectors are read once, not once per batch (each read scans
+    every stored vector). A batch's own sentences, a larger request, are read each time."""
+    import pipeline.jobs.classify as job
+    from pipeline.store.classify import write_sentence_vectors
+
+    cfg = load_config()
+    e = cfg.section("embed")
+    model_id = model_id_for(e["model"])
+    chunking = embed_settings(e).chunking
+    texts = [f"stored sentence {i}" for i in range(job.SMALL_REQUEST + 5)]
+    vectors = np.random.default_rng(3).normal(size=(len(texts), 4)).astype(np.float32)
+    conn = connect(tmp_db)
+    with transaction(conn):
+        write_sentence_vectors(conn, [content_hash(t) for t in texts], vectors, model_id, chunking)
+    reads: list[int] = []
+    real = job.sentence_vectors
+
+    def counted(conn, hashes, *args):
+        reads.append(len(hashes))
+        return real(conn, hashes, *args)
+
+    monkeypatch.setattr(job, "sentence_vectors", counted)
+    monkeypatch.setattr(embed, "embed_texts", lambda *a, **k: (_ for _ in ()).throw(AssertionError("embedded")))
+    encoder, _ = make_encoder(cfg, conn)
+    small, large = texts[:8], texts
+    for _ in range(3):
+        assert np.array_equal(encoder(small), vectors[:8])
+    assert reads == [8]
+    for _ in range(2):
+        assert np.array_equal(encoder(large), vectors)
+    assert reads == [8, len(texts) - 8, len(texts) - 8]  # the small ones known, the rest read each time
