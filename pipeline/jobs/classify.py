@@ -129,7 +129,7 @@ def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple
 def thread_contexts(conn: Any, post_ids: Sequence[str | None]) -> list[str]:
     """Each document's thread context (``context_text`` of its post's title and own
     words), built once per post: the documents of one thread share one string."""
-    posts = post_texts(conn, [p for p in post_ids if p is not None])
+    posts = post_texts(conn, post_ids)  # it skips missing ids (None, NaN)
     by_post = {p: context_text(t, o) for p, t, o in zip(posts["post_id"], posts["title"], posts["own_text"])}
     none = context_text(None, "")
     return [by_post.get(p, none) if isinstance(p, str) else none for p in post_ids]

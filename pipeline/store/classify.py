@@ -40,9 +40,10 @@ def classify_inputs(conn: duckdb.DuckDBPyConnection, doc_ids: Sequence[str] | No
     return df
 
 
-def post_texts(conn: duckdb.DuckDBPyConnection, post_ids: Sequence[str]) -> pd.DataFrame:
+def post_texts(conn: duckdb.DuckDBPyConnection, post_ids: Sequence[str | None]) -> pd.DataFrame:
     """post_id, title and own_text ('' when it has none) of the stored documents among
-    ``post_ids`` (the thread contexts of ``classify_inputs``' documents)."""
+    ``post_ids`` (the thread contexts of ``classify_inputs``' documents); ids that are not
+    strings (a missing post: None or NaN) are skipped."""
     wanted = [p for p in dict.fromkeys(post_ids) if isinstance(p, str)]
     with registered(conn, "_posts", pd.DataFrame({"post_id": pd.Series(wanted, dtype=object)})) as conn:
         return conn.execute("SELECT p.doc_id AS post_id, p.title, coalesce(p.own_text, '') AS own_text "
