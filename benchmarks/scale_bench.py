@@ -14,7 +14,8 @@ SYNTHETIC (benchmarks/generate.py).
 full run on the other 99%, the flow runs again with only them as new input (in a file
 with their posts, which come back unchanged; every stage,
 as a nightly run would), then once more with no new input. Printed as ``+1% / full: R``
-and ``no new input / full: R`` (wall and CPU seconds of the whole flow). Both are measured twice
+and ``no new input / full: R`` (wall and CPU seconds of the whole flow), with the
+database file's size before and after each (what a nightly run adds to it). Both are measured twice
 from the same state (a copy of the database after the full run): each stage in its own
 process (so per-stage figures), and the whole flow in ONE process through Prefect's local
 mode, as ``probation-corpus run`` does (one start-up; the second time it is given the same
@@ -158,10 +159,12 @@ def main(argv: list[str] | None = None) -> None:
         db_one = tmp / "flow_one_process.duckdb"
         shutil.copyfile(db, db_one)
         for label, inputs in ((f"+1% ({len(held)} new documents)", new_paths), ("no new input", [])):
+            size = db.stat().st_size
             step = [(stage, run_child(stage, db, inputs)) for stage in STAGES]
             wall, cpu = sum(r["wall"] for _, r in step), sum(r["cpu"] for _, r in step)
             print(f"{label}: {wall:.1f} s, {cpu:.1f} CPU-s; by stage (CPU-s): "
                   + ", ".join(f"{s} {r['cpu']:.1f}" for s, r in step))
+            print(f"{label}: database {size / 2**20:.1f} -> {db.stat().st_size / 2**20:.1f} MiB")
             name = "+1%" if inputs else "no new input"
             print(f"{name} / full: {wall / max(total, 1e-9):.3f} (wall), {cpu / max(total_cpu, 1e-9):.3f} (CPU)")
         for label in (f"+1% ({len(held)} new documents)", "no new input (the same file again)"):

@@ -64,12 +64,24 @@ THEME_ROW_COLUMNS = ["run_id", "doc_id", "theme", "score", "present", "method", 
 SENTIMENT_ROW_COLUMNS = ["run_id", "doc_id", "method", "label", "score", "is_default", "confidence"]
 SENTENCE_ROW_COLUMNS = ["run_id", "doc_id", "sentence_no", "method", "start_char", "end_char", "text", "label",
                         "score", "is_default"]
+# A run's rows are stored under the run that computed them; what a run carried from an
+# earlier one is not copied (classify_doc_inputs.rows_run_id names where its rows are).
+# Read a run's rows, carried ones included, through run_doc_theme_rows() and the other
+# macros of migration 19, never from these tables by run id.
 ROW_TABLES = {"doc_theme_rows": THEME_ROW_COLUMNS, "doc_sentiment_rows": SENTIMENT_ROW_COLUMNS,
               "sentence_sentiment_rows": SENTENCE_ROW_COLUMNS}
 
 
 def start_classification(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Remove any rows of this run (a rerun of the same run id starts afresh)."""
+    """Remove any rows of this run (a rerun of the same run id starts afresh). Refused
+    when a later run reads rows this run computed (it carried them): removing them would
+    take that run's labels away."""
+    readers = [r[0] for r in conn.execute(
+        "SELECT DISTINCT run_id FROM classify_doc_inputs WHERE rows_run_id = ? AND run_id <> ? ORDER BY 1",
+        [run_id, run_id]).fetchall()]
+    if readers:
+        raise StoreError(f"classify run {run_id} cannot be redone: run(s) {', '.join(readers)} carry its rows",
+                         "classify under a new run id (a new `probation-corpus run`)")
     for table in (*ROW_TABLES, "classify_doc_inputs"):
         conn.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
 
@@ -84,6 +96,8 @@ def add_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: pd.
     sent = sentiment.assign(run_id=run_id)
     sent["confidence"] = pd.array(sent["confidence"] if "confidence" in sent.columns else [None] * len(sent),
                                   dtype="Float64")
+    docs = pd.unique(pd.concat([themes["doc_id"], sentiment["doc_id"], sentences["doc_id"]], ignore_index=True))
+    _labels_here(conn, run_id, pd.DataFrame({"doc_id": docs, "input_hash": ""}))
     return {"theme_rows": _insert(conn, "doc_theme_rows", t, THEME_ROW_COLUMNS),
             "sentiment_rows": _insert(conn, "doc_sentiment_rows", sent, SENTIMENT_ROW_COLUMNS),
             "sentence_rows": _insert(conn, "sentence_sentiment_rows", sentences.assign(run_id=run_id),
@@ -91,26 +105,24 @@ def add_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: pd.
 
 
 def carry_classification(conn: duckdb.DuckDBPyConnection, run_id: str, from_run: str,
-                         doc_ids: Sequence[str]) -> dict[str, int]:
-    """Copy the rows ``from_run`` holds for ``doc_ids`` (unchanged documents) into this run."""
-    out = {}
+                         doc_ids: Sequence[str]) -> int:
+    """Make ``from_run``'s labels of ``doc_ids`` (unchanged documents) this run's too,
+    without copying a row: each document's ``classify_doc_inputs`` row names the run whose
+    rows hold its labels (``rows_run_id``). Returns how many documents were carried."""
     if not len(doc_ids):
-        return {"theme_rows": 0, "sentiment_rows": 0, "sentence_rows": 0}
+        return 0
     with registered(conn, "_keep", pd.DataFrame({"doc_id": list(doc_ids)})) as conn:
-        for table, name in zip(ROW_TABLES, ("theme_rows", "sentiment_rows", "sentence_rows")):
-            cols = ROW_TABLES[table]
-            rest = ", ".join(c for c in cols if c != "run_id")
-            out[name] = conn.execute(
-                f"INSERT INTO {table} ({', '.join(cols)}) SELECT ?, {rest} FROM {table} "
-                f"WHERE run_id = ? AND doc_id IN (SELECT doc_id FROM _keep) RETURNING 1",
-                [run_id, from_run]).fetchall().__len__()
-    return out
+        return len(conn.execute(
+            "INSERT INTO classify_doc_inputs (run_id, doc_id, input_hash, rows_run_id) "
+            "SELECT ?, i.doc_id, i.input_hash, i.rows_run_id FROM classify_doc_inputs i "
+            "WHERE i.run_id = ? AND i.doc_id IN (SELECT doc_id FROM _keep) RETURNING 1",
+            [run_id, from_run]).fetchall())
 
 
 def finish_classification(conn: duckdb.DuckDBPyConnection, run_id: str, info: dict,
                           inputs: pd.DataFrame | None = None) -> None:
     """Record the run (``classify_run_log``, with its settings key) and the input hash of
-    every document its rows are for (``inputs``: doc_id, input_hash)."""
+    every document it labels (``inputs``: doc_id, input_hash)."""
     conn.execute(
         "INSERT OR REPLACE INTO classify_run_log (run_id, created_at, theme_model, sentiment_model, stance_model, "
         "stance_backend, sentiment_default, embedding_model, taxonomy, documents, settings_key) "
@@ -120,7 +132,21 @@ def finish_classification(conn: duckdb.DuckDBPyConnection, run_id: str, info: di
          json.dumps(info.get("taxonomy", [])), int(info.get("documents", 0)), info.get("settings_key")],
     )
     if inputs is not None and len(inputs):
-        _insert(conn, "classify_doc_inputs", inputs.assign(run_id=run_id), ["run_id", "doc_id", "input_hash"])
+        _labels_here(conn, run_id, inputs)
+
+
+def _labels_here(conn: duckdb.DuckDBPyConnection, run_id: str, inputs: pd.DataFrame) -> None:
+    """Record that this run labels ``inputs``' documents (doc_id, input_hash): with rows
+    of its own unless it carried them (``carry_classification``); a known input hash
+    replaces an empty one ('': unknown, so the next run classifies the document again)."""
+    if not len(inputs):
+        return
+    with registered(conn, "_inputs", inputs[["doc_id", "input_hash"]]) as conn:
+        conn.execute("INSERT INTO classify_doc_inputs (run_id, doc_id, input_hash, rows_run_id) "
+                     "SELECT ?, doc_id, input_hash, ? FROM _inputs ON CONFLICT (run_id, doc_id) "
+                     "DO UPDATE SET input_hash = CASE WHEN excluded.input_hash = '' "
+                     "THEN classify_doc_inputs.input_hash ELSE excluded.input_hash END",
+                     [run_id, run_id])
 
 
 def write_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: pd.DataFrame,
@@ -133,12 +159,13 @@ def write_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: p
 
 
 def classification_counts(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, int]:
-    """Rows of one classify run, and its theme assignments (themes present)."""
+    """Rows of one classify run (those it computed and those it carried), and its theme
+    assignments (themes present)."""
     one = lambda sql: int(conn.execute(sql, [run_id]).fetchone()[0])  # noqa: E731
-    return {"theme_assignments": one("SELECT count(*) FROM doc_theme_rows WHERE run_id = ? AND present"),
-            "theme_rows": one("SELECT count(*) FROM doc_theme_rows WHERE run_id = ?"),
-            "sentiment_rows": one("SELECT count(*) FROM doc_sentiment_rows WHERE run_id = ?"),
-            "sentence_rows": one("SELECT count(*) FROM sentence_sentiment_rows WHERE run_id = ?")}
+    return {"theme_assignments": one("SELECT count(*) FROM run_doc_theme_rows() WHERE run_id = ? AND present"),
+            "theme_rows": one("SELECT count(*) FROM run_doc_theme_rows() WHERE run_id = ?"),
+            "sentiment_rows": one("SELECT count(*) FROM run_doc_sentiment_rows() WHERE run_id = ?"),
+            "sentence_rows": one("SELECT count(*) FROM run_sentence_sentiment_rows() WHERE run_id = ?")}
 
 
 def previous_classification(conn: duckdb.DuckDBPyConnection) -> dict | None:
@@ -187,13 +214,13 @@ def latest_classify_run(conn: duckdb.DuckDBPyConnection) -> str | None:
 
 def theme_scores(conn: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
     """doc_id, theme, score, present, method of one classify run."""
-    return conn.execute("SELECT doc_id, theme, score, present, method FROM doc_theme_rows WHERE run_id = ?",
+    return conn.execute("SELECT doc_id, theme, score, present, method FROM run_doc_theme_rows() WHERE run_id = ?",
                         [run_id]).df()
 
 
 def default_sentiment(conn: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
     """doc_id, label, score, method of one classify run's default sentiment."""
-    return conn.execute("SELECT doc_id, label, score, method FROM doc_sentiment_rows "
+    return conn.execute("SELECT doc_id, label, score, method FROM run_doc_sentiment_rows() "
                         "WHERE run_id = ? AND is_default", [run_id]).df()
 
 

@@ -89,6 +89,29 @@ def test_adding_one_document_classifies_only_it(corpus):
         old = _view(corpus["db"], first["run_id"], table, cols)
         new = [r for r in _view(corpus["db"], second["run_id"], table, cols) if any(r[0] == o[0] for o in old)]
         assert new == old, table
+    # nothing was copied: the new run's own rows are the two new documents', and its
+    # other documents point at the first run's rows
+    con = duckdb.connect(corpus["db"], read_only=True)
+    try:
+        own = {t: con.execute(f"SELECT count(DISTINCT doc_id) FROM {t} WHERE run_id = ?", [second["run_id"]]
+                              ).fetchone()[0] for t in ("doc_theme_rows", "doc_sentiment_rows")}
+        where = dict(con.execute("SELECT rows_run_id, count(*) FROM classify_doc_inputs WHERE run_id = ? "
+                                 "GROUP BY 1", [second["run_id"]]).fetchall())
+    finally:
+        con.close()
+    assert own == {"doc_theme_rows": 2, "doc_sentiment_rows": 2}
+    assert where == {first["run_id"]: n, second["run_id"]: 2}
+    # a run whose rows a later run carries cannot be redone under its id
+    from pipeline.store import connect, transaction
+    from pipeline.store.classify import start_classification
+    from pipeline.store.errors import StoreError
+    conn = connect(corpus["db"])
+    try:
+        with pytest.raises(StoreError, match="carry its rows"):
+            with transaction(conn):
+                start_classification(conn, first["run_id"])
+    finally:
+        conn.close()
     # and the new run holds what a full run on all the inputs gives
     fresh = Corpus(corpus["db"] + ".fresh", corpus["config"])
     for stage in ("ingest", "clean", "dedupe", "segment"):
