@@ -352,6 +352,33 @@ class Corpus:
             raise StoreError(f"no document {doc_id!r} in the database")
         return df
 
+    # ---- housekeeping ------------------------------------------------------------------
+
+    def prune(self, keep_classify_runs: int | None = None, keep_topic_models: int | None = None,
+              apply: bool = False) -> dict:
+        """Old classify runs (beyond the newest ``keep_classify_runs``), old topic models
+        (beyond the newest ``keep_topic_models``, never the current one) and vectors of
+        other embedders or of texts no document holds: what would go (``apply=False``,
+        read-only), or remove them in one transaction of its own run, recorded in
+        ``prune_log`` (``apply=True``). Defaults: ``[prune]``."""
+        from pipeline.jobs.prune import preview, prune_job, prune_settings
+
+        options = {"keep_classify_runs": keep_classify_runs, "keep_topic_models": keep_topic_models}
+        prune_settings(self.config, options)  # bad counts are refused before anything is opened
+        if apply:
+            return self._recorded_job("prune", prune_job, options)
+        from pipeline.store.migrations import latest_version
+
+        conn = self._reader()
+        if conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] < latest_version():  # a database of an older version: bring it up first
+            conn.close()
+            connect(self.db).close()
+            conn = self._reader()
+        try:
+            return preview(conn, self.config, options)
+        finally:
+            conn.close()
+
     # ---- topics ------------------------------------------------------------------------
 
     def topics_refit(self) -> dict:

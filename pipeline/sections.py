@@ -1,6 +1,6 @@
 """Typed settings of the config sections that belong to the shell, not to one stage:
-``[paths]``, ``[schedule]``, ``[store]``, ``[flows]``, ``[progress]``, ``[serve]`` and
-``[scale]``. Field names are the TOML keys of ``pipeline/defaults.toml`` (their one
+``[paths]``, ``[schedule]``, ``[store]``, ``[flows]``, ``[progress]``, ``[serve]``,
+``[scale]`` and ``[prune]``. Field names are the TOML keys of ``pipeline/defaults.toml`` (their one
 source); read them with ``pipeline.settings.typed(config, PathsSettings)``."""
 
 from __future__ import annotations
@@ -71,3 +71,15 @@ class ScaleSettings:
             raise ConfigError(f"scale.runner must be one of {', '.join(RUNNERS)}, got {self.runner!r}")
         if self.n_workers < 1 or self.shard_size < 1:
             raise ConfigError("scale.n_workers and scale.shard_size must be at least 1")
+
+
+@dataclass(frozen=True)
+class PruneSettings:
+    SECTION: ClassVar[str] = "prune"
+    keep_classify_runs: int
+    keep_topic_models: int
+
+    def __post_init__(self) -> None:
+        if self.keep_classify_runs < 1 or self.keep_topic_models < 1:
+            raise ConfigError("prune.keep_classify_runs and prune.keep_topic_models must be at least 1 "
+                              "(the latest classify run and the current topic model are always kept)")

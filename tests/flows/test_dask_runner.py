@@ -84,3 +84,74 @@ def test_dask_runner_gives_the_same_views_as_the_default(tmp_path):
     assert len(default["documents"]) > 160 and len(default["duplicates"]) and len(default["doc_topics"])
     for name in default:
         pd.testing.assert_frame_equal(dask[name], default[name], check_exact=True, obj=name)
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """A Dask scheduler and two worker processes started apart from the flow, as on a real
+    cluster (`dask scheduler`, `dask worker`; on this machine's loopback), stopped at the
+    end, also when the test fails. Yields the scheduler's address."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from distributed import Client
+
+    dask = Path(sys.executable).with_name("dask")
+    info = tmp_path / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(Path(__file__).resolve().parents[2]),
+                                                                    os.environ.get("PYTHONPATH")) if p)}
+    common = dict(cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "dask.log", "w"),
+                  start_new_session=True)
+    procs = [subprocess.Popen([str(dask), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                               "--scheduler-file", str(info)], **common)]
+    try:
+        deadline = time.monotonic() + 120
+        while not info.exists() or not info.read_text().strip():
+            assert procs[0].poll() is None and time.monotonic() < deadline, (tmp_path / "dask.log").read_text()
+            time.sleep(0.2)
+        address = json.loads(info.read_text())["address"]
+        procs.append(subprocess.Popen([str(dask), "worker", address, "--nworkers", "2", "--nthreads", "1",
+                                       "--no-dashboard", "--local-directory", str(tmp_path / "workers")], **common))
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=180)
+        yield address
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_a_cluster_at_an_address_gives_the_same_views(tmp_path, cluster):
+    """`scale.address`: the sharded stages (dedupe's hashing, embed's encoding) run on a
+    cluster the flow did not start, and the views equal the default runner's."""
+    paths = [str(p) for p in write_jsonl(generate(120, seed=5), tmp_path / "corpus")]
+    stages = ["ingest", "clean", "dedupe", "segment", "embed"]
+    small = {"dedupe": {"chunk_size": 40}, "embed": {"device": "cpu"}}
+    dbs = {}
+    for runner in ("default", "dask"):
+        db = str(tmp_path / f"{runner}.duckdb")
+        scale = {"runner": runner, "shard_size": 40, **({"address": cluster} if runner == "dask" else {})}
+        summary = Corpus(db, overrides={**small, "scale": scale,
+                                        "paths": {"models_dir": str(tmp_path / f"models_{runner}")}}).run(paths, stages=stages)
+        assert summary["stages"]["dedupe"]["chunks"] >= 3
+        dbs[runner] = db
+    from distributed import Client
+
+    with Client(cluster, timeout=60) as client:  # the workers did the encoding: they hold the model's code
+        loaded = client.run(lambda: __import__("sys").modules.get("pipeline.embed.encode") is not None)
+    assert list(loaded.values()) == [True, True]
+    default, dask = _views(dbs["default"]), _views(dbs["dask"])
+    assert default.keys() == dask.keys() and len(default["doc_embeddings"]) >= 100
+    for name in default:
+        pd.testing.assert_frame_equal(dask[name], default[name], check_exact=True, obj=name)

@@ -1,0 +1,80 @@
+"""Prune job: remove old classify runs, old topic models (with their folders) and vectors
+nothing current can use, in one transaction, and record each thing removed in
+``prune_log``. Without ``apply`` it only says what it would remove (a reader: no lock, no
+run row)."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Config, resolve_path
+from pipeline.jobs.context import JobContext
+from pipeline.sections import PathsSettings, PruneSettings
+from pipeline.settings import typed
+from pipeline.store import connect, transaction
+from pipeline.store.prune import Item, database_bytes, old_classify_runs, old_topic_models, remove, unused_vectors
+from pipeline.topics.persist import model_dir
+
+
+def prune_settings(config: Config, options: dict) -> PruneSettings:
+    """``[prune]``, with ``keep_classify_runs`` / ``keep_topic_models`` from ``options``
+    where given (checked the same way)."""
+    base = typed(config, PruneSettings)
+    given = {k: int(options[k]) for k in ("keep_classify_runs", "keep_topic_models") if options.get(k) is not None}
+    return replace(base, **given)
+
+
+def plan(conn: Any, settings: PruneSettings) -> list[Item]:
+    """Everything ``prune`` would remove under ``settings``."""
+    return (old_classify_runs(conn, settings.keep_classify_runs) + old_topic_models(conn, settings.keep_topic_models)
+            + unused_vectors(conn))
+
+
+def _summary(items: list[Item], used: int, free: int) -> dict:
+    return {"items": [{**{k: v for k, v in asdict(i).items() if k != "created_at"},
+                       "created_at": str(i.created_at) if i.created_at is not None else None, "n_rows": i.n_rows}
+                      for i in items],
+            "rows": sum(i.n_rows for i in items), "database_used_mib": round(used / 2**20, 1),
+            "database_free_mib": round(free / 2**20, 1)}
+
+
+def preview(conn: Any, config: Config, options: dict) -> dict:
+    """What ``prune_job`` would remove, read from ``conn`` (read-only is enough)."""
+    settings = prune_settings(config, options)
+    items = plan(conn, settings)
+    return {"applied": False, **asdict(settings), **_summary(items, *database_bytes(conn))}
+
+
+def topic_folder(config: Config, run_id: str) -> Path:
+    """Where the topic model of ``run_id`` was saved (``topics`` job: the same rule)."""
+    return model_dir(resolve_path(typed(config, PathsSettings).models_dir), run_id).resolve()
+
+
+def prune_job(ctx: JobContext) -> dict:
+    """Remove what :func:`plan` finds, record it, then delete the removed topic models'
+    folders (after the commit: a failed run leaves both the rows and the folders)."""
+    settings = prune_settings(ctx.config, ctx.options)
+    conn = connect(ctx.db_path)
+    try:
+        with transaction(conn):
+            items = plan(conn, settings)
+            removed = remove(conn, items, ctx.run_id)
+        conn.execute("CHECKPOINT")  # freed blocks become reusable (the file does not shrink)
+        used, free = database_bytes(conn)
+    finally:
+        conn.close()
+    folders, left = [], []
+    for i in items:
+        if i.kind == "topic_model":
+            folder = topic_folder(ctx.config, i.item)
+            if folder.is_dir():
+                try:
+                    shutil.rmtree(folder)
+                    folders.append(str(folder))
+                except OSError as exc:
+                    left.append(f"{folder}: {exc}")
+    return {"applied": True, **asdict(settings), **_summary(items, used, free), "removed": removed,
+            "folders_removed": folders, "folders_left": left}
