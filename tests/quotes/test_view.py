@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import duckdb
+import pytest
 
 from pipeline.store import connect
 from pipeline.store.migrations import all_migrations
@@ -33,3 +34,31 @@ def test_quotes_view_keeps_its_columns_and_gains_offsets(tmp_path):
                               "WHERE table_name = 'quote_docs'").fetchall())
     assert types["pieces"] == 'STRUCT("start" INTEGER, "end" INTEGER)[]'
     conn.close()
+
+
+@pytest.mark.slow
+def test_the_context_join_is_hashed_and_gives_the_same_rows(sample_run, tmp_path):
+    """m0021: the quotes view's context join is one equality (a hash join, not a nested
+    loop over every document), and gives the rows the old condition gave, on the sample
+    corpus (comments answering comments, comments on posts, posts)."""
+    import shutil
+
+    from pipeline.store.migrations.m0021_quotes_context_join import OLD, STORED
+
+    db = str(tmp_path / "copy.duckdb")
+    shutil.copy(sample_run[0], db)
+    conn = duckdb.connect(db)
+    try:
+        plan = conn.execute("EXPLAIN SELECT count(*) FROM quotes").fetchall()[0][1]
+        assert "NL_JOIN" not in plan and "NESTED_LOOP" not in plan and "HASH_JOIN" in plan
+        new = conn.execute("SELECT * FROM quotes ORDER BY ALL").fetchall()
+        sql = conn.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'quotes'").fetchone()[0]
+        assert STORED in sql
+        old_body = sql.strip().rstrip(";").replace(STORED, OLD)
+        conn.execute("CREATE OR REPLACE VIEW quotes" + old_body[old_body.upper().index(" AS "):])
+        old = conn.execute("SELECT * FROM quotes ORDER BY ALL").fetchall()
+    finally:
+        conn.close()
+    kinds = {r[M0006.index("kind")] for r in new} | {r[len(M0006) + M0011.index("context_kind")] for r in new}
+    assert new == old and len(new) > 100
+    assert {"post", "comment", None} <= kinds  # posts (no context), comments on posts and on comments
