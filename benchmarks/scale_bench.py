@@ -160,11 +160,16 @@ def main(argv: list[str] | None = None) -> None:
         shutil.copyfile(db, db_one)
         for label, inputs in ((f"+1% ({len(held)} new documents)", new_paths), ("no new input", [])):
             size = db.stat().st_size
-            step = [(stage, run_child(stage, db, inputs)) for stage in STAGES]
+            step, grew = [], []
+            for stage in STAGES:
+                before = db.stat().st_size
+                step.append((stage, run_child(stage, db, inputs)))
+                grew.append((stage, (db.stat().st_size - before) / 2**20))
             wall, cpu = sum(r["wall"] for _, r in step), sum(r["cpu"] for _, r in step)
             print(f"{label}: {wall:.1f} s, {cpu:.1f} CPU-s; by stage (CPU-s): "
                   + ", ".join(f"{s} {r['cpu']:.1f}" for s, r in step))
-            print(f"{label}: database {size / 2**20:.1f} -> {db.stat().st_size / 2**20:.1f} MiB")
+            print(f"{label}: database {size / 2**20:.1f} -> {db.stat().st_size / 2**20:.1f} MiB; by stage (MiB): "
+                  + ", ".join(f"{s} {g:+.1f}" for s, g in grew))
             name = "+1%" if inputs else "no new input"
             print(f"{name} / full: {wall / max(total, 1e-9):.3f} (wall), {cpu / max(total_cpu, 1e-9):.3f} (CPU)")
         for label in (f"+1% ({len(held)} new documents)", "no new input (the same file again)"):

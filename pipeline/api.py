@@ -379,6 +379,14 @@ class Corpus:
         finally:
             conn.close()
 
+    def compact(self) -> dict:
+        """Rewrite the database file densely, in its own run (``pipeline.store.compact``):
+        the space earlier runs left empty goes back to the file system. Every table's rows
+        are checked before the new file replaces the old one."""
+        from pipeline.jobs.prune import compact_job
+
+        return self._recorded_job("compact", compact_job, {})
+
     # ---- topics ------------------------------------------------------------------------
 
     def topics_refit(self) -> dict:

@@ -28,6 +28,7 @@ class ScheduleSettings:
     sync_paths: tuple[str, ...]
     sync_stages: tuple[str, ...]
     after_refit: tuple[str, ...]
+    compact_after_refit: bool
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pipeline.cli.export import export
 from pipeline.cli.kwic import kwic
 from pipeline.cli.output import emit, format_option
 from pipeline.cli.progress import stage_progress
-from pipeline.cli.prune import prune
+from pipeline.cli.prune import compact, prune
 from pipeline.cli.quotes import quotes
 from pipeline.cli.report import report
 from pipeline.cli.schedule import schedule
@@ -132,7 +132,7 @@ def _print_run(summary: dict, db: str) -> None:
 
 # Commands that live in their own modules.
 for command in (schedule, annotate, train, evaluate, topics, quotes, search, kwic, export,
-                sync, report, serve, prune):
+                sync, report, serve, prune, compact):
     main.add_command(command)
 
 

@@ -114,7 +114,9 @@ def weekly_refit(db_path: str | None = None, config_path: str | None = None,
 
     Runs the ``topics`` stage in refit mode (a new model, made current), then the
     stages in ``then`` (default ``schedule.after_refit``), which must come after
-    ``topics`` in run order: the stages that read the topics.
+    ``topics`` in run order: the stages that read the topics. Then, with
+    ``schedule.compact_after_refit``, rewrites the database file without the space the
+    week's runs left empty (``probation-corpus compact``).
     """
     config = _config(config_path, overrides)
     after = list(then) if then is not None else list(typed(config, ScheduleSettings).after_refit)
@@ -125,9 +127,26 @@ def weekly_refit(db_path: str | None = None, config_path: str | None = None,
     if early:
         raise ConfigError(f"schedule.after_refit: {', '.join(early)} do not follow {REFIT_STAGE!r} "
                           f"(stages in order: {', '.join(order)})")
-    return main_flow(paths=[], db_path=_db(config, db_path), config_json=config.to_json(),
-                     stages=[REFIT_STAGE, *after], options={REFIT_STAGE: {"refit": True}},
-                     run_label="weekly-refit")
+    db = _db(config, db_path)
+    summary = main_flow(paths=[], db_path=db, config_json=config.to_json(),
+                        stages=[REFIT_STAGE, *after], options={REFIT_STAGE: {"refit": True}},
+                        run_label="weekly-refit")
+    if typed(config, ScheduleSettings).compact_after_refit:
+        summary["compact"] = compact_database(db, config.to_json())
+    return summary
+
+
+@task(name="compact", cache_policy=NO_CACHE, retries=0)
+def compact_database(db_path: str, config_json: str) -> dict:
+    """Rewrite the database file without the space the week's runs left empty
+    (``pipeline.jobs.prune.compact_job``), recorded in ``runs`` as ``weekly-refit:compact``."""
+    from pipeline.jobs.prune import compact_job
+
+    config = Config(json.loads(config_json))
+    with recorded_run(db_path, "weekly-refit:compact", {}, config) as (run_id, summary):
+        summary.update(compact_job(JobContext(db_path, config, run_id)))
+        summary["run_id"] = run_id
+    return summary
 
 
 @flow(name="run-stage", log_prints=True)

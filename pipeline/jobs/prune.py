@@ -1,7 +1,7 @@
-"""Prune job: remove old classify runs, old topic models (with their folders) and vectors
-nothing current can use, in one transaction, and record each thing removed in
-``prune_log``. Without ``apply`` it only says what it would remove (a reader: no lock, no
-run row)."""
+"""Housekeeping jobs. Prune: remove old classify runs, old topic models (with their
+folders) and vectors nothing current can use, in one transaction, and record each thing
+removed in ``prune_log``; without ``apply`` it only says what it would remove (a reader: no
+lock, no run row). Compact: rewrite the database file without its empty space."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pipeline.jobs.context import JobContext
 from pipeline.sections import PathsSettings, PruneSettings
 from pipeline.settings import typed
 from pipeline.store import connect, transaction
+from pipeline.store.compact import compact
 from pipeline.store.prune import Item, database_bytes, old_classify_runs, old_topic_models, remove, unused_vectors
 from pipeline.topics.persist import model_dir
 
@@ -78,3 +79,11 @@ def prune_job(ctx: JobContext) -> dict:
                     left.append(f"{folder}: {exc}")
     return {"applied": True, **asdict(settings), **_summary(items, used, free), "removed": removed,
             "folders_removed": folders, "folders_left": left}
+
+
+def compact_job(ctx: JobContext) -> dict:
+    """Rewrite the database file densely (``pipeline.store.compact``); sizes in MiB."""
+    out = compact(ctx.db_path)
+    return {"mib_before": round(out["bytes_before"] / 2**20, 1), "mib_free_before": round(out["free_before"] / 2**20, 1),
+            "mib_after": round(out["bytes_after"] / 2**20, 1), "tables": out["tables"], "rows": out["rows"],
+            "seconds": out["seconds"]}

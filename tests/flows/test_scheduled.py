@@ -86,3 +86,18 @@ def test_weekly_refit_refuses_stages_that_do_not_follow_topics(project):
     with pytest.raises(Exception, match="after_refit: ingest"):
         weekly_refit(overrides=['schedule.after_refit=["ingest"]'])
     assert not (project / "out").exists()
+
+
+def test_weekly_refit_then_compacts_the_database(project, sample_run, tmp_path):
+    """A successful refit (the sample's database, which has embeddings) is followed by
+    the compaction of the file (schedule.compact_after_refit), recorded as its own run;
+    with the setting off, none."""
+    db = tmp_path / "refit.duckdb"
+    shutil.copy(sample_run[0], db)
+    models = f'paths.models_dir="{tmp_path / "models"}"'
+    summary = weekly_refit(db_path=str(db), overrides=[models])
+    assert summary["stages"]["topics"]["action"] == "fit"
+    assert summary["compact"]["mib_after"] <= summary["compact"]["mib_before"]
+    assert [r[:2] for r in _runs(db)[-2:]] == [("weekly-refit", "completed"), ("weekly-refit:compact", "completed")]
+    weekly_refit(db_path=str(db), overrides=[models, "schedule.compact_after_refit=false"])
+    assert _runs(db)[-1][:2] == ("weekly-refit", "completed")
