@@ -1,9 +1,9 @@
 """Classify rows are stored once, not copied into every run (issue 13, scale).
 
 Before, a classify run that found a few new documents copied every unchanged
-document's rows from the previous run into its own (``carry_classification``): at
-155,000 documents some 4.1 million rows, about 400 MB of database per nightly run with
-anything new. Now:
+document's rows from the previous run into its own (``carry_classification``): 817,352
+rows and 80 MB of database per nightly run with anything new at 31,000 documents (4.1
+million rows at 155,000). Now:
 
 - ``doc_theme_rows``, ``doc_sentiment_rows`` and ``sentence_sentiment_rows`` hold rows
   only under the run that computed them;
