@@ -81,6 +81,39 @@ print("RESULT " + json.dumps({"wall": time.perf_counter() - t0, "cpu": time.proc
 """
 
 
+def token_counts(db: Path, paths: list[str]) -> dict[str, int]:
+    """Word pieces each side encodes: the encode-only limit (every body, cut at the model's
+    window, plus its two special tokens), the unique own texts whole, and what the embed
+    stage encodes with ``embed.unit = "sentences"`` (each distinct sentence of those texts,
+    plus two special tokens each). Tokenising only: a few seconds."""
+    import duckdb
+    from transformers import AutoTokenizer
+
+    from pipeline.config import load_config
+    from pipeline.embed.registry import resolve_model
+    from pipeline.sentences import sentence_spans
+
+    _, folder = resolve_model(load_config().get("embed.model"))
+    tok = AutoTokenizer.from_pretrained(str(folder))
+    window = tok.model_max_length if tok.model_max_length < 10**6 else 512
+    window = min(window, 256) - 2  # sentence-transformers' max_seq_length for MiniLM, less [CLS] and [SEP]
+
+    def pieces(texts: list[str]) -> list[int]:
+        return [len(ids) for ids in tok(texts, add_special_tokens=False, verbose=False)["input_ids"]] if texts else []
+
+    bodies = [json.loads(line)["body"] for p in paths for line in open(p, encoding="utf-8")]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        own = [r[0] for r in con.execute("SELECT DISTINCT own_text FROM documents_unique "
+                                         "WHERE own_text IS NOT NULL AND length(trim(own_text)) > 0").fetchall()]
+    finally:
+        con.close()
+    sentences = list(dict.fromkeys(t[a:b] for t in own for a, b in sentence_spans(t)))
+    return {"limit": sum(min(n, window) + 2 for n in pieces(bodies)),
+            "own_texts_whole": sum(n + 2 for n in pieces(own)),
+            "sentences": sum(n + 2 for n in pieces(sentences))}
+
+
 def run_child(what: str, db: Path, paths: list[str]) -> dict:
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", CHILD, what, str(db), json.dumps(paths)],
@@ -147,6 +180,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"whole flow: {total:.1f} s, {total_cpu:.1f} CPU-s ({total_cpu / max(enc['cpu'], 1e-9):.2f}x encode-only CPU)")
     if embed:
         print(f"embed / encode-only: {embed['wall'] / max(enc['wall'], 1e-9):.2f}")
+        t = token_counts(db, paths)
+        print(f"word pieces encoded: encode-only {t['limit']:,} (bodies cut at the model's window); embed "
+              f"{t['sentences']:,} = {t['sentences'] / max(t['limit'], 1):.2f}x (own texts whole: "
+              f"{t['own_texts_whole'] / max(t['limit'], 1):.2f}x; the rest is two special tokens per sentence)")
     if not a.skip_baseline:
         print(f"notebook / end-to-end: {base['wall'] / max(total, 1e-9):.2f}")
     if held:

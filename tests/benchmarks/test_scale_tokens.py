@@ -1,0 +1,23 @@
+"""The scale benchmark's word-piece count (what the encode-only limit and the embed stage
+each encode), on a tiny SYNTHETIC corpus (benchmarks/generate.py)."""
+
+from __future__ import annotations
+
+from benchmarks.generate import generate, write_jsonl
+from benchmarks.scale_bench import token_counts
+from pipeline.api import Corpus
+
+
+def test_token_counts_compare_the_limit_with_what_embed_encodes(tmp_path):
+    docs = generate(60, seed=4)
+    paths = [str(p) for p in write_jsonl(docs, tmp_path / "corpus")]
+    db = tmp_path / "t.duckdb"
+    for stage in ("ingest", "clean", "dedupe", "segment"):
+        Corpus(str(db)).run_stage(stage, paths if stage == "ingest" else [])
+    t = token_counts(db, paths)
+    # the limit cuts long bodies at the window; own texts are whole; sentences add two
+    # special tokens each, so they hold more pieces than the own texts
+    assert 0 < t["limit"] and t["own_texts_whole"] < t["sentences"]
+    assert t["sentences"] > 0.9 * t["limit"]
+    long = [d for d in docs if len(d.body.split()) > 300]
+    assert long, "the generator's long tail gives texts longer than the window"
