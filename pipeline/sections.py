@@ -36,6 +36,11 @@ class StoreSettings:
     SECTION: ClassVar[str] = "store"
     lock_wait_s: float
     reader_retry_s: float
+    compact_memory_mb: int
+
+    def __post_init__(self) -> None:
+        if self.compact_memory_mb < 0:
+            raise ConfigError("store.compact_memory_mb must be 0 (DuckDB's own limit) or more")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline.config import Config, resolve_path
 from pipeline.jobs.context import JobContext
-from pipeline.sections import PathsSettings, PruneSettings
+from pipeline.sections import PathsSettings, PruneSettings, StoreSettings
 from pipeline.settings import typed
 from pipeline.store import connect, transaction
 from pipeline.store.compact import compact
@@ -83,7 +83,7 @@ def prune_job(ctx: JobContext) -> dict:
 
 def compact_job(ctx: JobContext) -> dict:
     """Rewrite the database file densely (``pipeline.store.compact``); sizes in MiB."""
-    out = compact(ctx.db_path)
+    out = compact(ctx.db_path, typed(ctx.config, StoreSettings).compact_memory_mb)
     return {"mib_before": round(out["bytes_before"] / 2**20, 1), "mib_free_before": round(out["free_before"] / 2**20, 1),
             "mib_after": round(out["bytes_after"] / 2**20, 1), "tables": out["tables"], "rows": out["rows"],
             "seconds": out["seconds"]}
