@@ -108,13 +108,14 @@ def carry_classification(conn: duckdb.DuckDBPyConnection, run_id: str, from_run:
                          doc_ids: Sequence[str]) -> int:
     """Make ``from_run``'s labels of ``doc_ids`` (unchanged documents) this run's too,
     without copying a row: each document's ``classify_doc_inputs`` row names the run whose
-    rows hold its labels (``rows_run_id``). Returns how many documents were carried."""
+    rows hold its labels (``rows_run_id``) and leaves the input hash to that run's row
+    (``INPUT_HASHES``). Returns how many documents were carried."""
     if not len(doc_ids):
         return 0
     with registered(conn, "_keep", pd.DataFrame({"doc_id": list(doc_ids)})) as conn:
         return len(conn.execute(
             "INSERT INTO classify_doc_inputs (run_id, doc_id, input_hash, rows_run_id) "
-            "SELECT ?, i.doc_id, i.input_hash, i.rows_run_id FROM classify_doc_inputs i "
+            "SELECT ?, i.doc_id, NULL, i.rows_run_id FROM classify_doc_inputs i "
             "WHERE i.run_id = ? AND i.doc_id IN (SELECT doc_id FROM _keep) RETURNING 1",
             [run_id, from_run]).fetchall())
 
@@ -137,15 +138,17 @@ def finish_classification(conn: duckdb.DuckDBPyConnection, run_id: str, info: di
 
 def _labels_here(conn: duckdb.DuckDBPyConnection, run_id: str, inputs: pd.DataFrame) -> None:
     """Record that this run labels ``inputs``' documents (doc_id, input_hash): with rows
-    of its own unless it carried them (``carry_classification``); a known input hash
-    replaces an empty one ('': unknown, so the next run classifies the document again)."""
+    of its own unless it carried them (``carry_classification``: their hash stays on the
+    computing run's row); a known input hash replaces an empty one ('': unknown, so the
+    next run classifies the document again)."""
     if not len(inputs):
         return
     with registered(conn, "_inputs", inputs[["doc_id", "input_hash"]]) as conn:
         conn.execute("INSERT INTO classify_doc_inputs (run_id, doc_id, input_hash, rows_run_id) "
                      "SELECT ?, doc_id, input_hash, ? FROM _inputs ON CONFLICT (run_id, doc_id) "
                      "DO UPDATE SET input_hash = CASE WHEN excluded.input_hash = '' "
-                     "THEN classify_doc_inputs.input_hash ELSE excluded.input_hash END",
+                     "THEN classify_doc_inputs.input_hash ELSE excluded.input_hash END "
+                     "WHERE classify_doc_inputs.rows_run_id = classify_doc_inputs.run_id",
                      [run_id, run_id])
 
 
@@ -168,6 +171,12 @@ def classification_counts(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[
             "sentence_rows": one("SELECT count(*) FROM run_sentence_sentiment_rows() WHERE run_id = ?")}
 
 
+INPUT_HASHES = ("SELECT i.doc_id, COALESCE(i.input_hash, c.input_hash) AS input_hash FROM classify_doc_inputs i "
+                "LEFT JOIN classify_doc_inputs c ON c.run_id = i.rows_run_id AND c.doc_id = i.doc_id")
+"""Each (run, document)'s input hash: a carried document's is stored once, on the row of
+the run that computed its labels (``i.input_hash`` is NULL on the carrying runs' rows)."""
+
+
 def previous_classification(conn: duckdb.DuckDBPyConnection) -> dict | None:
     """The latest classify run: run_id, settings_key (None before incremental classify)
     and inputs (doc_id -> input hash of the documents its rows are for)."""
@@ -175,7 +184,7 @@ def previous_classification(conn: duckdb.DuckDBPyConnection) -> dict | None:
                        ).fetchone()
     if row is None:
         return None
-    got = conn.execute("SELECT doc_id, input_hash FROM classify_doc_inputs WHERE run_id = ?", [row[0]]).fetchall()
+    got = conn.execute(INPUT_HASHES + " WHERE i.run_id = ?", [row[0]]).fetchall()
     return {"run_id": row[0], "settings_key": row[1], "inputs": dict(got)}
 
 

@@ -112,6 +112,11 @@ def remove(conn: duckdb.DuckDBPyConnection, items: list[Item], run_id: str) -> d
     runs = [i.item for i in items if i.kind == "classify_run"]
     if runs:
         with registered(conn, "_drop", pd.DataFrame({"run_id": runs})) as c:
+            # a kept run that carries a removed run's labels takes over their input hash
+            # (stored once, on the computing run's row: pipeline.store.classify.INPUT_HASHES)
+            c.execute("UPDATE classify_doc_inputs k SET input_hash = d.input_hash FROM classify_doc_inputs d "
+                      "WHERE d.run_id = k.rows_run_id AND d.doc_id = k.doc_id AND k.input_hash IS NULL "
+                      "AND d.run_id IN (SELECT run_id FROM _drop) AND k.run_id NOT IN (SELECT run_id FROM _drop)")
             gone("classify_doc_inputs", len(c.execute("DELETE FROM classify_doc_inputs WHERE run_id IN "
                                                       "(SELECT run_id FROM _drop) RETURNING 1").fetchall()))
             gone("classify_run_log", len(c.execute("DELETE FROM classify_run_log WHERE run_id IN "

@@ -97,10 +97,13 @@ def test_adding_one_document_classifies_only_it(corpus):
                               ).fetchone()[0] for t in ("doc_theme_rows", "doc_sentiment_rows")}
         where = dict(con.execute("SELECT rows_run_id, count(*) FROM classify_doc_inputs WHERE run_id = ? "
                                  "GROUP BY 1", [second["run_id"]]).fetchall())
+        hashes = con.execute("SELECT count(input_hash) FROM classify_doc_inputs WHERE run_id = ?",
+                             [second["run_id"]]).fetchone()[0]
     finally:
         con.close()
     assert own == {"doc_theme_rows": 2, "doc_sentiment_rows": 2}
     assert where == {first["run_id"]: n, second["run_id"]: 2}
+    assert hashes == 2  # a carried document's input hash stays on the first run's row only
     # a run whose rows a later run carries cannot be redone under its id
     from pipeline.store import connect, transaction
     from pipeline.store.classify import start_classification

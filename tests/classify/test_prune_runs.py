@@ -57,6 +57,8 @@ def test_old_runs_go_and_the_latest_labels_stay(corpus):  # noqa: F811
     assert _latest(db) == latest
     assert _one(db, "SELECT count(*) FROM doc_theme_rows")[0][0] == stored
     assert [r[0] for r in _one(db, "SELECT run_id FROM classify_runs")] == [runs[2]]
+    # the latest run's input hashes survive the runs that held them: nothing is redone
+    assert _stage(corpus)["action"] == "unchanged"
     logged = _one(db, "SELECT kind, item, rows > 0 FROM prune_log ORDER BY item")
     assert sorted(logged) == sorted([("classify_run", runs[0], True), ("classify_run", runs[1], True)])
 
