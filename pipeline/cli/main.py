@@ -91,18 +91,20 @@ def sql(query, fmt, config, db):
 @config_options
 @user_errors
 def status(fmt, config, db):
-    """Counts by kind and source, quarantine, and the last runs."""
+    """Counts by kind and source, quarantine, the last runs, and the file's size."""
     corpus = Corpus(db, config)
     st = corpus.status()
     if fmt == "json":
-        emit(["database", "schema_version", "by_kind", "quarantine_total", "quarantine", "sources", "runs"],
-             [(corpus.db, st["schema_version"], st["by_kind"], st["quarantine_total"],
+        emit(["database", "schema_version", "size", "by_kind", "quarantine_total", "quarantine", "sources", "runs"],
+             [(corpus.db, st["schema_version"], st["size"], st["by_kind"], st["quarantine_total"],
                dict(st["quarantine"]),
                [dict(zip(["source", "format", "documents", "declared_comments", "parsed_comments"], r))
                 for r in st["by_source"]],
                [dict(zip(["run", "flow", "started", "finished", "status"], r)) for r in st["runs"]])], "json")
         return
-    click.echo(f"database {corpus.db} (schema v{st['schema_version']})")
+    size = st["size"]
+    click.echo(f"database {corpus.db} (schema v{st['schema_version']}; {size['bytes'] / 2**20:.1f} MiB, "
+               f"{size['free_bytes'] / 2**20:.1f} MiB in free blocks; `compact` also packs part-filled ones)")
     click.echo("documents: " + (", ".join(f"{k}={v}" for k, v in st["by_kind"].items()) or "none"))
     emit(["format", "documents", "declared comments", "parsed comments", "source"],
          [(*counts, path) for path, *counts in st["by_source"]], fmt)

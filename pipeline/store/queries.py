@@ -83,4 +83,7 @@ def status(conn: duckdb.DuckDBPyConnection, last_runs: int = 5) -> dict:
             f"ORDER BY started_at DESC LIMIT {int(last_runs)}"
         ),
         "schema_version": q("SELECT max(version) FROM schema_version")[0][0],
+        "size": dict(zip(("bytes", "free_bytes"), q(
+            "SELECT block_size * total_blocks, block_size * free_blocks FROM pragma_database_size() "
+            "WHERE database_name = current_database()")[0])),
     }

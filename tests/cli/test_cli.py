@@ -54,6 +54,10 @@ def test_status(db):
     out = CliRunner().invoke(main, ["status", "--db", db])
     assert out.exit_code == 0
     assert "documents: comment=" in out.output and "quarantine: 2 unplaced_fragment=2" in out.output
+    assert "MiB in free blocks" in out.output
+    data = json.loads(CliRunner().invoke(main, ["status", "--db", db, "--format", "json"]).output)[0]
+    from pathlib import Path
+    assert 0 < data["size"]["bytes"] <= Path(db).stat().st_size and 0 <= data["size"]["free_bytes"] < data["size"]["bytes"]
 
 
 def test_errors_are_one_line(tmp_path):
