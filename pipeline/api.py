@@ -370,8 +370,8 @@ class Corpus:
         from pipeline.store.migrations import latest_version
 
         conn = self._reader()
-        if conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] < latest_version():  # a database of an older version: bring it up first
-            conn.close()
+        if conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] < latest_version():
+            conn.close()  # a database of an older version: bring its schema up first
             connect(self.db).close()
             conn = self._reader()
         try:
