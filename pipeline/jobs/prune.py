@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import asdict, replace
-from pathlib import Path
 from typing import Any
 
-from pipeline.config import Config, resolve_path
+from pipeline.config import Config
 from pipeline.jobs.context import JobContext
 from pipeline.sections import PathsSettings, PruneSettings, StoreSettings
 from pipeline.settings import typed
-from pipeline.store import connect, transaction
+from pipeline.store import connect, database_size, transaction
 from pipeline.store.compact import compact
-from pipeline.store.prune import Item, database_bytes, old_classify_runs, old_topic_models, remove, unused_vectors
-from pipeline.topics.persist import model_dir
+from pipeline.store.prune import Item, old_classify_runs, old_topic_models, remove, unused_vectors
+from pipeline.topics.persist import saved_model_dir
 
 
 def prune_settings(config: Config, options: dict) -> PruneSettings:
@@ -34,24 +33,19 @@ def plan(conn: Any, settings: PruneSettings) -> list[Item]:
             + unused_vectors(conn))
 
 
-def _summary(items: list[Item], used: int, free: int) -> dict:
+def _summary(items: list[Item], size: dict[str, int]) -> dict:
     return {"items": [{**{k: v for k, v in asdict(i).items() if k != "created_at"},
                        "created_at": str(i.created_at) if i.created_at is not None else None, "n_rows": i.n_rows}
                       for i in items],
-            "rows": sum(i.n_rows for i in items), "database_used_mib": round(used / 2**20, 1),
-            "database_free_mib": round(free / 2**20, 1)}
+            "rows": sum(i.n_rows for i in items), "database_used_mib": round(size["used_bytes"] / 2**20, 1),
+            "database_free_mib": round(size["free_bytes"] / 2**20, 1)}
 
 
 def preview(conn: Any, config: Config, options: dict) -> dict:
     """What ``prune_job`` would remove, read from ``conn`` (read-only is enough)."""
     settings = prune_settings(config, options)
     items = plan(conn, settings)
-    return {"applied": False, **asdict(settings), **_summary(items, *database_bytes(conn))}
-
-
-def topic_folder(config: Config, run_id: str) -> Path:
-    """Where the topic model of ``run_id`` was saved (``topics`` job: the same rule)."""
-    return model_dir(resolve_path(typed(config, PathsSettings).models_dir), run_id).resolve()
+    return {"applied": False, **asdict(settings), **_summary(items, database_size(conn))}
 
 
 def prune_job(ctx: JobContext) -> dict:
@@ -64,20 +58,20 @@ def prune_job(ctx: JobContext) -> dict:
             items = plan(conn, settings)
             removed = remove(conn, items, ctx.run_id)
         conn.execute("CHECKPOINT")  # freed blocks become reusable (the file does not shrink)
-        used, free = database_bytes(conn)
+        size = database_size(conn)
     finally:
         conn.close()
     folders, left = [], []
     for i in items:
         if i.kind == "topic_model":
-            folder = topic_folder(ctx.config, i.item)
+            folder = saved_model_dir(typed(ctx.config, PathsSettings).models_dir, i.item)
             if folder.is_dir():
                 try:
                     shutil.rmtree(folder)
                     folders.append(str(folder))
                 except OSError as exc:
                     left.append(f"{folder}: {exc}")
-    return {"applied": True, **asdict(settings), **_summary(items, used, free), "removed": removed,
+    return {"applied": True, **asdict(settings), **_summary(items, size), "removed": removed,
             "folders_removed": folders, "folders_left": left}
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.config import resolve_path
 from pipeline.embed import content_hash
 from pipeline.jobs.context import JobContext
 from pipeline.sections import PathsSettings
@@ -32,7 +31,7 @@ from pipeline.store.topics import (
     write_topics,
 )
 from pipeline.topics import TopicSettings, TopicsError, assign_topics, fit_topics
-from pipeline.topics.persist import build_card, input_hash, load_fitted, model_dir, save_fit
+from pipeline.topics.persist import build_card, input_hash, load_fitted, save_fit, saved_model_dir
 
 
 def _inputs(conn, settings: TopicSettings) -> tuple[pd.DataFrame, dict]:
@@ -114,7 +113,7 @@ def refit_job(ctx: JobContext) -> dict:
         conn.close()
     ctx.progress("topics", 0, len(docs))
     fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings)
-    folder = model_dir(resolve_path(typed(ctx.config, PathsSettings).models_dir), ctx.run_id).resolve()
+    folder = saved_model_dir(typed(ctx.config, PathsSettings).models_dir, ctx.run_id)
     in_hash = input_hash(list(docs.doc_id), list(docs.content_hash), f"{state['model_id']}|{state['chunking']}")
     embedding = {"model": state["model"], "model_id": state["model_id"], "chunking": state["chunking"],
                  "device": state["device"]}

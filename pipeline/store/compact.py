@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.store.connection import set_memory
+from pipeline.store.connection import database_size, set_memory
 from pipeline.store.errors import StoreError
 
 
@@ -37,12 +37,6 @@ def _objects(conn: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple]:
     return sorted(views + macros)
 
 
-def _size(conn: duckdb.DuckDBPyConnection, catalog: str) -> tuple[int, int]:
-    row = conn.execute("SELECT block_size, total_blocks, free_blocks FROM pragma_database_size() "
-                       "WHERE database_name = ?", [catalog]).fetchone()
-    return int(row[0]) * int(row[1]), int(row[0]) * int(row[2])
-
-
 def compact(db_path: str | Path, memory_mb: int = 0) -> dict:
     """Rewrite ``db_path`` densely (module docstring), with DuckDB's memory limit at
     ``memory_mb`` (0: DuckDB's own, 80% of RAM; past the limit it spills to disk). Returns
@@ -59,7 +53,7 @@ def compact(db_path: str | Path, memory_mb: int = 0) -> dict:
         set_memory(conn, memory_mb)
         old = conn.execute("SELECT current_database()").fetchone()[0]
         conn.execute("CHECKPOINT")
-        before, free = _size(conn, old)
+        before = database_size(conn, old)
         conn.execute(f"ATTACH '{tmp}' AS compacted")
         try:
             conn.execute(f'COPY FROM DATABASE "{old}" TO compacted')
@@ -70,7 +64,7 @@ def compact(db_path: str | Path, memory_mb: int = 0) -> dict:
                 raise StoreError(f"compaction copied different rows for {', '.join(bad[:5])}: nothing was replaced")
             if _objects(conn, old) != _objects(conn, "compacted"):
                 raise StoreError("compaction did not copy every view and macro: nothing was replaced")
-            after, _ = _size(conn, "compacted")
+            after = database_size(conn, "compacted")["bytes"]
         finally:
             conn.execute("DETACH compacted")
     except BaseException:
@@ -79,7 +73,7 @@ def compact(db_path: str | Path, memory_mb: int = 0) -> dict:
         raise
     conn.close()
     os.replace(tmp, path)
-    return {"bytes_before": before, "free_before": free, "bytes_after": after, "tables": len(rows),
+    return {"bytes_before": before["bytes"], "free_before": before["free_bytes"], "bytes_after": after, "tables": len(rows),
             "rows": sum(rows.values()), "seconds": round(time.perf_counter() - start, 2)}
 
 

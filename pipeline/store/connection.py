@@ -159,6 +159,15 @@ def load_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
     conn.execute(f"LOAD '{extension_path(name)}'")
 
 
+def database_size(conn: duckdb.DuckDBPyConnection, catalog: str | None = None) -> dict[str, int]:
+    """Bytes of the database file's blocks (``catalog``, default the connection's own):
+    ``bytes`` (the whole file), ``used_bytes`` and ``free_bytes``."""
+    row = conn.execute("SELECT block_size, total_blocks, used_blocks, free_blocks FROM pragma_database_size() "
+                       "WHERE database_name = coalesce(?, current_database())", [catalog]).fetchone()
+    size = int(row[0])
+    return {"bytes": size * int(row[1]), "used_bytes": size * int(row[2]), "free_bytes": size * int(row[3])}
+
+
 def set_memory(conn: duckdb.DuckDBPyConnection, megabytes: int, background_flush: bool | None = None) -> None:
     """DuckDB's ``memory_limit`` for this connection's database, in MB (0: leave DuckDB's
     own, 80% of RAM; past it DuckDB evicts cached blocks and spills), and whether its

@@ -13,6 +13,7 @@ import pandas as pd
 from pipeline.store.classify import ROW_TABLES
 from pipeline.store.connection import registered
 from pipeline.store.documents import now_utc
+from pipeline.store.embed import embed_state
 
 TOPIC_TABLES = ("topic_quote_rows", "topic_rows", "doc_topic_rows")
 
@@ -80,10 +81,10 @@ def unused_vectors(conn: duckdb.DuckDBPyConnection) -> list[Item]:
     (``doc_content_rows``), and sentence vectors of another embedder. Nothing before the
     embed stage has run (no current embedder). Sentence vectors of the current embedder
     stay: classify reads them, and thread contexts and prototypes are cached there too."""
-    state = conn.execute("SELECT model_id, chunking FROM embed_state WHERE key = 'current'").fetchone()
+    state = embed_state(conn)
     if state is None:
         return []
-    model_id, chunking = state
+    model_id, chunking = state["model_id"], state["chunking"]
     out = []
     for mid, chk, n in conn.execute(
             "SELECT model_id, chunking, count(*) FROM embedding_rows WHERE model_id <> ? OR chunking <> ? "
@@ -129,9 +130,9 @@ def remove(conn: duckdb.DuckDBPyConnection, items: list[Item], run_id: str) -> d
         if i.kind == "topic_model":
             for table in (*TOPIC_TABLES, "topic_model_rows"):
                 gone(table, len(conn.execute(f"DELETE FROM {table} WHERE run_id = ? RETURNING 1", [i.item]).fetchall()))
-    state = conn.execute("SELECT model_id, chunking FROM embed_state WHERE key = 'current'").fetchone()
+    state = embed_state(conn)
     if state is not None and any(i.kind in ("doc_vectors", "sentence_vectors") for i in items):
-        model_id, chunking = state
+        model_id, chunking = state["model_id"], state["chunking"]
         if any(i.kind == "doc_vectors" for i in items):
             gone("embedding_rows", len(conn.execute(
                 "DELETE FROM embedding_rows e WHERE e.model_id <> ? OR e.chunking <> ? OR e.content_hash NOT IN "
@@ -148,10 +149,4 @@ def remove(conn: duckdb.DuckDBPyConnection, items: list[Item], run_id: str) -> d
     return removed
 
 
-def database_bytes(conn: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """(used, free) bytes of the database file's blocks."""
-    row = conn.execute("SELECT block_size, used_blocks, free_blocks FROM pragma_database_size()").fetchone()
-    return int(row[0]) * int(row[1]), int(row[0]) * int(row[2])
-
-
-__all__ = ["Item", "database_bytes", "old_classify_runs", "old_topic_models", "remove", "unused_vectors"]
+__all__ = ["Item", "old_classify_runs", "old_topic_models", "remove", "unused_vectors"]

@@ -6,6 +6,7 @@ import re
 
 import duckdb
 
+from pipeline.store.connection import database_size
 from pipeline.store.errors import StoreError
 
 READ_ONLY_MESSAGE = (
@@ -83,7 +84,5 @@ def status(conn: duckdb.DuckDBPyConnection, last_runs: int = 5) -> dict:
             f"ORDER BY started_at DESC LIMIT {int(last_runs)}"
         ),
         "schema_version": q("SELECT max(version) FROM schema_version")[0][0],
-        "size": dict(zip(("bytes", "free_bytes"), q(
-            "SELECT block_size * total_blocks, block_size * free_blocks FROM pragma_database_size() "
-            "WHERE database_name = current_database()")[0])),
+        "size": {k: v for k, v in database_size(conn).items() if k != "used_bytes"},
     }

@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from pipeline.config import resolve_path
 from pipeline.topics.model import TopicFit, TopicsError
 from pipeline.topics.settings import TopicSettings
 
@@ -45,6 +46,12 @@ def input_hash(doc_ids: Sequence[str], content_hashes: Sequence[str], embedding_
 
 def model_dir(models_dir: str | Path, run_id: str) -> Path:
     return Path(models_dir) / "topics" / run_id
+
+
+def saved_model_dir(models_dir: str | Path, run_id: str) -> Path:
+    """Where the topic model fitted by ``run_id`` is saved and looked for: ``model_dir``
+    under ``paths.models_dir`` resolved as every configured path is, made absolute."""
+    return model_dir(resolve_path(models_dir), run_id).resolve()
 
 
 def build_card(fit: TopicFit, run_id: str, settings: TopicSettings, embedding: Mapping[str, Any],

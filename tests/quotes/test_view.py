@@ -43,6 +43,7 @@ def test_the_context_join_is_hashed_and_gives_the_same_rows(sample_run, tmp_path
     corpus (comments answering comments, comments on posts, posts)."""
     import shutil
 
+    from pipeline.store.migrations import view_body
     from pipeline.store.migrations.m0021_quotes_context_join import OLD, STORED
 
     db = str(tmp_path / "copy.duckdb")
@@ -54,8 +55,7 @@ def test_the_context_join_is_hashed_and_gives_the_same_rows(sample_run, tmp_path
         new = conn.execute("SELECT * FROM quotes ORDER BY ALL").fetchall()
         sql = conn.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'quotes'").fetchone()[0]
         assert STORED in sql
-        old_body = sql.strip().rstrip(";").replace(STORED, OLD)
-        conn.execute("CREATE OR REPLACE VIEW quotes" + old_body[old_body.upper().index(" AS "):])
+        conn.execute("CREATE OR REPLACE VIEW quotes AS " + view_body(sql).replace(STORED, OLD))
         old = conn.execute("SELECT * FROM quotes ORDER BY ALL").fetchall()
     finally:
         conn.close()

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from datetime import datetime, timezone
 from types import ModuleType
 
 import duckdb
+
+
+def view_body(sql: str) -> str:
+    """The query of a view, from its ``CREATE VIEW name AS ...`` statement as
+    ``duckdb_views().sql`` holds it (what a migration rewrites and creates again)."""
+    return re.sub(r"^CREATE (OR REPLACE )?VIEW\s+\S+\s+AS\s+", "", sql.strip().rstrip(";"), flags=re.I | re.S)
 
 
 def all_migrations() -> list[ModuleType]:

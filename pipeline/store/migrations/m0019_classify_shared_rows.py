@@ -26,6 +26,8 @@ are (each run still owns its copies); ``probation-corpus prune`` removes old run
 
 import re
 
+from pipeline.store.migrations import view_body
+
 VERSION = 19
 NAME = "classify_shared_rows"
 
@@ -61,9 +63,7 @@ def up(conn) -> None:
         for table, macro in MACROS.items():
             new = re.sub(rf"\b(FROM|JOIN)\s+{table}\b", rf"\1 {macro}()", new)
         if new != sql:
-            body = new.strip().rstrip(";")
-            body = re.sub(r"^CREATE (OR REPLACE )?VIEW\s+\S+\s+AS\s+", "", body, flags=re.I | re.S)
-            conn.execute(f'CREATE OR REPLACE VIEW "{name}" AS {body}')
+            conn.execute(f'CREATE OR REPLACE VIEW "{name}" AS {view_body(new)}')
     left = [n for n, s in conn.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal "
                                         "AND schema_name = 'main'").fetchall()
             if any(_reads(s, t) for t in TABLES)]

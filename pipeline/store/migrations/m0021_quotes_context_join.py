@@ -7,6 +7,8 @@ The same condition as one equality: ``ctx.doc_id = CASE WHEN u.kind = 'comment' 
 COALESCE(u.parent_id, u.post_id) END`` (NULL for a post: no context, as before). Same rows,
 same columns."""
 
+from pipeline.store.migrations import view_body
+
 VERSION = 21
 NAME = "quotes_context_join"
 
@@ -20,6 +22,4 @@ def up(conn) -> None:
     row = conn.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'quotes' AND NOT internal").fetchone()
     if row is None or OLD not in row[0]:
         return  # not the view this migration knows: leave it as it is (correct, only slower)
-    body = row[0].strip().rstrip(";").replace(OLD, NEW, 1)
-    body = body[body.upper().index(" AS ") + 4:]  # after "CREATE VIEW quotes AS"
-    conn.execute(f"CREATE OR REPLACE VIEW quotes AS {body}")
+    conn.execute(f"CREATE OR REPLACE VIEW quotes AS {view_body(row[0]).replace(OLD, NEW, 1)}")
