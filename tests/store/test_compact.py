@@ -124,3 +124,15 @@ def test_the_memory_limit_is_set_for_the_copy(tmp_path, monkeypatch):
     monkeypatch.setattr(compact_module, "set_memory", recording)
     Corpus(db, overrides={"store": {"compact_memory_mb": 64}}).compact()
     assert seen[0] == 64 and seen[1].replace(" ", "").lower() in ("61.0mib", "64.0mb", "61mib")
+
+
+def test_a_bad_memory_limit_is_refused_before_anything_is_touched(tmp_path):
+    from pipeline.config import ConfigError
+
+    db, models = str(tmp_path / "c.duckdb"), tmp_path / "models"
+    _fill(db, models)
+    before, size = _snapshot(db), (tmp_path / "c.duckdb").stat().st_size
+    with pytest.raises(ConfigError, match="compact_memory_mb"):
+        Corpus(db, overrides={"store": {"compact_memory_mb": -1}}).compact()
+    assert _snapshot(db) == before and (tmp_path / "c.duckdb").stat().st_size == size
+    assert not list(tmp_path.glob("*.compact-tmp*"))
