@@ -56,6 +56,13 @@ class ParseResult:
     declared_comments: int | None = None
     warnings: list[str] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    table_ids: bool = False
+    """The local ids are the input's own row ids (a table): rows of other table inputs may
+    name its posts and comments by them."""
+    outside_rows: dict[str, str] = field(default_factory=dict)
+    """Comments whose post or parent is not in the input (local id -> the raw row): placed
+    against what is stored or read earlier, else rejected
+    (:func:`pipeline.ingest.ids.resolve_outside`)."""
 
     @property
     def parsed_comments(self) -> int:

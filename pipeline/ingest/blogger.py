@@ -76,6 +76,10 @@ def show_comment_time(url: str | None) -> datetime | None:
     return datetime.fromtimestamp(int(m.group(1)) / 1000, tz=timezone.utc).replace(tzinfo=None)
 
 
+BLOGGER_ID = re.compile(r"^\d{15,20}$")
+"""A Blogger post or comment id."""
+
+
 def page_url_key(url: str) -> str:
     """A post URL reduced to what identifies the page: host (blogspot country domains
     folded to .com, ``www.`` dropped) and path, no scheme, query or fragment."""

@@ -7,8 +7,9 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from pipeline.ingest import assign_ids
+from pipeline.ingest import assign_ids, post_keys_of, resolve_outside
 from pipeline.ingest.batch import edit_warnings, read_inputs
+from pipeline.ingest.blogger import number_positions
 from pipeline.ingest.core import InputOutcome, display_path, name_warning, reader_error
 from pipeline.ingest.ids import StreamIds
 from pipeline.ingest.settings import IngestSettings
@@ -20,9 +21,11 @@ from pipeline.store.documents import (
     QuarantineRow,
     SourceRow,
     apply_edits,
+    clear_unplaced,
     find_edits,
     known_post_keys,
     known_shas,
+    last_positions,
     write_documents,
     write_post_keys,
     write_quarantine,
@@ -79,10 +82,15 @@ def ingest_job(ctx: JobContext) -> dict:
 
         # Posts first, so that comments-only feeds in the same batch find their posts.
         outcomes.sort(key=lambda o: 0 if o.ok and (o.stream is not None or any(d.kind == "post" for d in o.result.docs)) else 1)
+        for o in outcomes:  # a table's comments find their post in any file of the batch
+            if o.ok and o.stream is None and o.result.table_ids:
+                for key, pid in post_keys_of(o.result, tz, post_keys).items():
+                    post_keys.setdefault(key, pid)
         errors: list[str] = []
         sources: list[SourceRow] = []
         items: list = []
         batch_keys: dict[str, str] = {}
+        batch_last: dict[str, int] = {}  # post doc id -> highest comment position read in this batch
         streamed: list[tuple[InputOutcome, StreamIds, int]] = []  # written after items[:n]
         for o in outcomes:
             if o.ok and o.stream is not None:
@@ -98,8 +106,9 @@ def ingest_job(ctx: JobContext) -> dict:
                 counts[f"quarantined:{o.error.code}"] += 1
                 errors.append(f"{display_path(o.path)}: {o.error.message}")
                 continue
-            res = o.result
-            docs, keys = assign_ids(res, tz, post_keys)
+            res, outside = _place_outside(conn, o.result, tz, post_keys, batch_last)
+            o.result = res  # its rejects are quarantined with the file's
+            docs, keys = assign_ids(res, tz, post_keys, outside=outside)
             for key, pid in keys.items():
                 post_keys.setdefault(key, pid)  # first form seen wins, as in the store
                 batch_keys.setdefault(key, pid)
@@ -110,6 +119,9 @@ def ingest_job(ctx: JobContext) -> dict:
                             res.declared_comments, res.parsed_comments, warnings)
             sources.append(src)
             items.extend((d, src.source_id) for d in docs)
+            for d in docs:
+                if d.kind == "comment":
+                    batch_last[d.post_id] = max(batch_last.get(d.post_id, 0), d.position)
             counts["ingested"] += 1
             counts["partial"] += bool(res.rejects)
             counts["with_warnings"] += bool(warnings)
@@ -120,6 +132,7 @@ def ingest_job(ctx: JobContext) -> dict:
         if streamed:  # DuckDB keeps the transaction's rows in memory unless told to spill them
             conn.execute(f"SET memory_limit = '{int(settings.stream_duckdb_mb)}MB'")
         with transaction(conn):
+            clear_unplaced(conn, [o.sha256 for o in outcomes if o.ok])
             write_quarantine(conn, [r for o in outcomes if o.stream is None for r in outcome_rows(o, cap)],
                              ctx.run_id)
             write_sources(conn, sources, ctx.run_id)
@@ -142,6 +155,19 @@ def ingest_job(ctx: JobContext) -> dict:
     outcomes_count = {k: v for k, v in sorted(counts.items()) if v}
     return {"files": batch.found, "outcomes": outcomes_count, "new_documents": new_docs,
             "edited": len(edits), "errors": errors}
+
+
+def _place_outside(conn, res, tz: str, post_keys: dict[str, str], batch_last: dict[str, int]):
+    """A table's comments on posts (or replies to comments) of other inputs: placed
+    against the posts stored and read earlier in this batch, or rejected with the reason
+    (:func:`pipeline.ingest.resolve_outside`); a post's new comments are numbered after
+    the highest position it has, stored or read in this batch."""
+    res, outside = resolve_outside(res, tz, post_keys)
+    if outside:
+        stored = last_positions(conn, outside.values())
+        res.docs = number_positions(res.docs, {ref: max(stored.get(pid, 0), batch_last.get(pid, 0))
+                                               for ref, pid in outside.items()})
+    return res, outside
 
 
 def _start_stream(o: InputOutcome, tz: str, post_keys: dict[str, str]) -> StreamIds | None:

@@ -41,11 +41,34 @@ def now_utc() -> datetime:
 
 
 def known_shas(conn: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT sha256 FROM source_files").fetchall()}
+    """Inputs already read, except those with rows still waiting for their post or parent
+    (quarantined ``unplaced_row``): those are read again."""
+    return {r[0] for r in conn.execute(
+        "SELECT sha256 FROM source_files WHERE sha256 NOT IN "
+        "(SELECT sha256 FROM quarantine_rows WHERE code = 'unplaced_row')").fetchall()}
+
+
+def clear_unplaced(conn: duckdb.DuckDBPyConnection, shas: Iterable[str]) -> None:
+    """Forget the ``unplaced_row`` quarantine rows of inputs read again (those still
+    unplaced are quarantined anew by the same run)."""
+    shas = sorted(set(shas))
+    if shas:
+        conn.execute("DELETE FROM quarantine_rows WHERE code = 'unplaced_row' AND list_contains(?, sha256)", [shas])
 
 
 def known_post_keys(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(conn.execute("SELECT key, doc_id FROM post_keys").fetchall())
+
+
+def last_positions(conn: duckdb.DuckDBPyConnection, post_ids: Iterable[str]) -> dict[str, int]:
+    """The highest position stored among each post's documents (posts with none left out)."""
+    ids = sorted(set(post_ids))
+    if not ids:
+        return {}
+    with registered(conn, "_posts", pd.DataFrame({"post_id": pd.Series(ids, dtype=object)})) as conn:
+        rows = conn.execute("SELECT post_id, max(position) FROM document_rows "
+                            "WHERE post_id IN (SELECT post_id FROM _posts) GROUP BY post_id").fetchall()
+    return {pid: int(n) for pid, n in rows}
 
 
 def write_sources(conn: duckdb.DuckDBPyConnection, sources: Sequence[SourceRow], run_id: str | None) -> None:
@@ -53,7 +76,8 @@ def write_sources(conn: duckdb.DuckDBPyConnection, sources: Sequence[SourceRow],
     ts = now_utc()
     for s in sources:
         conn.execute(
-            "INSERT INTO source_files VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (sha256) DO NOTHING",
+            "INSERT INTO source_files VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (sha256) DO UPDATE SET "
+            "parsed_comments = excluded.parsed_comments",  # read again: more of its rows placed
             [s.source_id, s.path_or_url, s.format, s.sha256, s.size_bytes, ts, s.declared_comments,
              s.parsed_comments, s.warnings, run_id],
         )

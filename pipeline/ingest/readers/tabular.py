@@ -4,9 +4,12 @@ Columns (canonical names): ``id``, ``body`` (required), ``post``, ``parent``, ``
 ``timestamp``, ``title``, ``url`` (optional). ``ctx.options["columns"]`` maps canonical
 names to the file's own, e.g. ``{"body": "comment_text"}``. A row whose ``post`` is empty
 or its own id is a post; any other row is a comment of that post, and ``parent`` names
-its parent comment (empty or the post's id: top level). Each bad row becomes a Reject
-(locator ``row N`` for CSV, counting the header as row 1; ``line N`` for JSON Lines) and
-the good rows are kept.
+its parent comment (empty or the post's id: top level). A ``post`` or ``parent`` that is
+no row of the file names one of another input (a comments file beside a posts file, or a
+later file of comments on stored posts): such rows are kept in ``outside_rows`` and placed
+by :func:`pipeline.ingest.ids.resolve_outside` when ids are assigned. Each bad row becomes
+a Reject (locator ``row N`` for CSV, counting the header as row 1; ``line N`` for JSON
+Lines) and the good rows are kept.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import islice
 
-from pipeline.ingest.blogger import local_to_utc, number_positions
+from pipeline.ingest.blogger import BLOGGER_ID, local_to_utc, number_positions
 from pipeline.ingest.reader import ReadContext, Reader
 from pipeline.records import InputError, ParseResult, RawDoc, Reject
 
@@ -27,7 +30,6 @@ FORMAT = "tabular"
 COLUMNS = ("id", "post", "parent", "author", "timestamp", "body", "title", "url")
 REQUIRED = ("id", "body")
 DELIMITERS = ",\t;|"
-_BLOGGER_ID = re.compile(r"^\d{15,20}$")
 _EPOCH = re.compile(r"^\d{10}(\d{3})?$")
 _UK_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
 
@@ -201,28 +203,35 @@ def build(rows: list[Row], rejects: list[Reject], tz: str) -> ParseResult:
         return rid if not p or p == rid else p
 
     posts = {rid for rid in good if post_of(rid) == rid}
+    in_file = {row.values.get("id", "") for row in rows}  # every row id, kept or not
+    outside: dict[str, str] = {}  # comments naming a post or parent of another input
     parents: dict[str, str | None] = {}
     for rid in good:
         if rid in posts:
             continue
-        post, parent = post_of(rid), good[rid][0].values.get("parent", "")
-        if post not in posts and not _BLOGGER_ID.match(post):
-            rejects.append(Reject(good[rid][0].locator, f"unknown post {post!r} (not a post row in this file)",
-                                  good[rid][0].raw, "bad_row"))
+        row = good[rid][0]
+        post, parent = post_of(rid), row.values.get("parent", "")
+        if post not in posts and post in in_file:
+            rejects.append(Reject(row.locator, f"unknown post {post!r} (its row in this file is not a kept post)",
+                                  row.raw, "bad_row"))
             continue
         parents[rid] = None if not parent or parent == post else parent
-    # a reply needs a kept parent comment of the same post; drop rows until that holds
+        if post not in posts or (parents[rid] and parents[rid] not in in_file):
+            outside[rid] = row.raw
+    # a reply needs a kept parent comment of the same post (or one outside the file,
+    # placed later); drop rows until that holds
     changed = True
     while changed:
         changed = False
         for rid, parent in list(parents.items()):
-            if parent is not None and (parent not in parents or post_of(parent) != post_of(rid)
-                                       or _in_cycle(rid, parents)):
+            if parent is not None and parent in in_file and (
+                    parent not in parents or post_of(parent) != post_of(rid) or _in_cycle(rid, parents)):
                 row = good[rid][0]
                 reason = f"reply cycle through {parent!r}" if parent in parents and _in_cycle(rid, parents) \
                     else f"unknown parent {parent!r} (no kept comment of post {post_of(rid)!r} has that id)"
                 rejects.append(Reject(row.locator, reason, row.raw, "bad_row"))
                 del parents[rid]
+                outside.pop(rid, None)
                 changed = True
 
     docs: list[RawDoc] = []
@@ -235,9 +244,10 @@ def build(rows: list[Row], rejects: list[Reject], tz: str) -> ParseResult:
             local_id=rid, kind="post" if is_post else "comment", post_local=post_of(rid), text=v["body"],
             parent_local=None if is_post else parents[rid], author=v.get("author") or None,
             published_at=ts, date_only=date_only, title=(v.get("title") or None) if is_post else None,
-            url=v.get("url") or None, blogger_id=rid if _BLOGGER_ID.match(rid) else None, locator=row.locator))
+            url=v.get("url") or None, blogger_id=rid if BLOGGER_ID.match(rid) else None, locator=row.locator))
     rejects.sort(key=lambda r: int(r.locator.split()[-1]))
-    return ParseResult(format=FORMAT, docs=number_positions(docs), rejects=rejects)
+    return ParseResult(format=FORMAT, docs=number_positions(docs), rejects=rejects, table_ids=True,
+                       outside_rows=outside)
 
 
 def _in_cycle(rid: str, parents: dict[str, str | None]) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.ingest.ids import resolve_outside
 from pipeline.ingest.readers.tabular import parse_timestamp, sniff
 from pipeline.records import InputError
 from tests.ingest.golden import check_golden
@@ -21,17 +22,22 @@ def test_golden(name):
 
 
 def test_csv_with_mapping_keeps_good_rows_and_rejects_each_bad_row():
-    res = read_ok("comments_mapped.csv", "tabular", options=CASES["comments_mapped.csv"])
-    assert [(r.locator, r.reason.split(" (")[0]) for r in res.rejects] == [
+    read = read_ok("comments_mapped.csv", "tabular", options=CASES["comments_mapped.csv"])
+    assert [(r.locator, r.reason.split(" (")[0]) for r in read.rejects] == [
         ("row 8", "empty body"),
         ("row 9", "unreadable timestamp 'yesterday'"),
         ("row 10", "unknown parent 'C7'"),          # its parent was rejected
-        ("row 11", "unknown parent 'C99'"),
-        ("row 12", "unknown post 'P9'"),
         ("row 13", "row has 8 fields, the header has 7"),
         ("row 14", "duplicate id 'C1'"),
     ]
-    assert all(r.code == "bad_row" and r.raw for r in res.rejects)
+    assert all(r.code == "bad_row" and r.raw for r in read.rejects)
+    # a parent and a post in no row of the file: kept with their raw rows, to be placed
+    # against what is stored (nothing here: they become unplaced rows)
+    assert read.table_ids and set(read.outside_rows) == {"C9", "C10"}
+    res, outside = resolve_outside(read, "Europe/London", {})
+    assert outside == {} and [(r.locator, r.reason.split(" (")[0], r.code) for r in res.rejects[-2:]] == [
+        ("row 11", "unknown parent 'C99'", "unplaced_row"), ("row 12", "unknown post 'P9'", "unplaced_row")]
+    assert res.rejects[-1].raw == read.outside_rows["C10"] and "P9" in res.rejects[-1].raw
     docs = {d.local_id: d for d in res.docs}
     assert docs["P1"].kind == "post" and docs["P1"].title == "Rota chaos (CSV copy)"
     assert docs["P1"].text == "An invented post body.\n\nIts second paragraph."
