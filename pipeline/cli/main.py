@@ -118,6 +118,9 @@ def _print_ingest(summary: dict) -> None:
                + f"; {summary.get('new_documents', 0)} new documents")
     for err in summary.get("errors", []):
         click.echo(f"  quarantined {err}", err=True)
+    if summary.get("unplaced_rows"):
+        click.echo(f"  {summary['unplaced_rows']} table rows wait for a post or parent comment not read yet "
+                   "(quarantine code unplaced_row): ingest their files again once it is", err=True)
 
 
 def _print_run(summary: dict, db: str) -> None:

@@ -108,6 +108,7 @@ def test_unplaced_rows_wait_in_quarantine_and_are_placed_by_a_later_ingest(tmp_p
     comments = _write(tmp_path / "comments.jsonl", COMMENTS)
     summary = corpus.ingest([comments])
     assert summary["outcomes"] == {"ingested": 1, "partial": 1} and summary["new_documents"] == 0
+    assert summary["unplaced_rows"] == 3
     q = _rows(db, "SELECT locator, code, reason, raw FROM quarantine ORDER BY locator")
     assert [(loc, code) for loc, code, _, _ in q] == [
         ("line 1", "unplaced_row"), ("line 2", "unplaced_row"), ("line 3", "unplaced_row")]
@@ -118,6 +119,7 @@ def test_unplaced_rows_wait_in_quarantine_and_are_placed_by_a_later_ingest(tmp_p
     corpus.ingest([_write(tmp_path / "posts.jsonl", POSTS)])
     summary = corpus.ingest([comments])  # read again: it has rows waiting
     assert summary["outcomes"] == {"ingested": 1} and summary["new_documents"] == 3
+    assert summary["unplaced_rows"] == 0
     assert _rows(db, "SELECT count(*) FROM quarantine")[0][0] == 0
     assert _docs(db)["An invented reply to the first."][2] == "First invented comment on the rota."
     assert _rows(db, "SELECT parsed_comments FROM source_files WHERE path_or_url LIKE '%comments.jsonl'") == [(3,)]
@@ -182,3 +184,15 @@ def test_other_readers_are_unchanged_by_table_keys():
     post = RawDoc(local_id="post", kind="post", post_local="post", text="An invented body.", title="T")
     res = ParseResult(format="text_dump", docs=[post])
     assert not res.table_ids and resolve_outside(res, "Europe/London", {}) == (res, {})
+
+
+def test_the_cli_says_rows_wait(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli.main import main
+
+    db = str(tmp_path / "c.duckdb")
+    out = CliRunner().invoke(main, ["ingest", _write(tmp_path / "comments.jsonl", COMMENTS), "--db", db])
+    assert out.exit_code == 0, out.output
+    assert "1 files: ingested 1, partial 1; 0 new documents" in out.output
+    assert "3 table rows wait for a post or parent comment not read yet" in out.output
