@@ -37,6 +37,11 @@ class RawDoc:
     locator: str = ""
 
 
+UNPLACED_ROW = "unplaced_row"
+"""Quarantine code of a table row whose post or parent is not known (yet): its input is
+read again by the next ingest given it, and what is placed then leaves the quarantine."""
+
+
 @dataclass(frozen=True)
 class Reject:
     """A fragment of an input that could not be used; goes to quarantine."""

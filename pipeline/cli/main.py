@@ -22,6 +22,7 @@ from pipeline.cli.search import search
 from pipeline.cli.serve import serve
 from pipeline.cli.sync import sync
 from pipeline.cli.topics import topics
+from pipeline.records import UNPLACED_ROW
 from pipeline.sections import ProgressSettings
 from pipeline.settings import typed
 
@@ -120,7 +121,7 @@ def _print_ingest(summary: dict) -> None:
         click.echo(f"  quarantined {err}", err=True)
     if summary.get("unplaced_rows"):
         click.echo(f"  {summary['unplaced_rows']} table rows wait for a post or parent comment not read yet "
-                   "(quarantine code unplaced_row): ingest their files again once it is", err=True)
+                   f"(quarantine code {UNPLACED_ROW}): ingest their files again once it is", err=True)
 
 
 def _print_run(summary: dict, db: str) -> None:

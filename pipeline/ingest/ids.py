@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from pipeline.ingest.blogger import BLOGGER_ID, number_positions, page_url_key
-from pipeline.records import Document, ParseResult, RawDoc, Reject
+from pipeline.records import UNPLACED_ROW, Document, ParseResult, RawDoc, Reject
 from pipeline.textnorm import fingerprint, fold, short_hash
 
 
@@ -48,10 +48,6 @@ TABLE_POST = "table:post:"
 """Key prefix: a table's post by its row id (``table:post:<id>`` -> doc id)."""
 TABLE_AMBIGUOUS = "table:ambiguous:"
 """Key prefix: a row id that two different posts of tables have had (never resolved)."""
-UNPLACED = "unplaced_row"
-"""Quarantine code of a table row whose post or parent is not known (yet): an input with
-such rows is read again by the next ingest given it, and what is placed then leaves the
-quarantine."""
 _URL = re.compile(r"(?i)^https?://")
 
 
@@ -164,7 +160,7 @@ def resolve_outside(result: ParseResult, tz: str, known: Mapping[str, str]) -> t
                 moved[d.local_id] = f"unknown parent {d.parent_local!r} (its row cannot be placed)"
                 changed = True
     raw_of = result.outside_rows
-    rejects = [Reject(d.locator, moved[d.local_id], raw_of.get(d.local_id) or _raw_of(d), UNPLACED)
+    rejects = [Reject(d.locator, moved[d.local_id], raw_of.get(d.local_id) or _raw_of(d), UNPLACED_ROW)
                for d in docs if d.kind == "comment" and d.local_id in moved]
     kept = [d for d in docs if not (d.kind == "comment" and d.local_id in moved)]
     if moved:  # the rows left keep positions without gaps, as the reader numbers them

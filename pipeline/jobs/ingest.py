@@ -11,10 +11,10 @@ from pipeline.ingest import assign_ids, post_keys_of, resolve_outside
 from pipeline.ingest.batch import edit_warnings, read_inputs
 from pipeline.ingest.blogger import number_positions
 from pipeline.ingest.core import InputOutcome, display_path, name_warning, reader_error
-from pipeline.ingest.ids import UNPLACED, StreamIds
+from pipeline.ingest.ids import StreamIds
 from pipeline.ingest.settings import IngestSettings
 from pipeline.jobs.context import JobContext
-from pipeline.records import InputError
+from pipeline.records import UNPLACED_ROW, InputError
 from pipeline.settings import typed
 from pipeline.store import connect, transaction
 from pipeline.store.documents import (
@@ -153,7 +153,7 @@ def ingest_job(ctx: JobContext) -> dict:
     finally:
         conn.close()
     outcomes_count = {k: v for k, v in sorted(counts.items()) if v}
-    unplaced = sum(r.code == UNPLACED for o in outcomes if o.ok for r in o.result.rejects)
+    unplaced = sum(r.code == UNPLACED_ROW for o in outcomes if o.ok for r in o.result.rejects)
     return {"files": batch.found, "outcomes": outcomes_count, "new_documents": new_docs,
             "edited": len(edits), "unplaced_rows": unplaced, "errors": errors}
 

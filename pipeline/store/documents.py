@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import duckdb
 import pandas as pd
 
-from pipeline.records import Document
+from pipeline.records import UNPLACED_ROW, Document
 from pipeline.store.connection import registered, type_from_every_row
 
 
@@ -45,7 +45,7 @@ def known_shas(conn: duckdb.DuckDBPyConnection) -> set[str]:
     (quarantined ``unplaced_row``): those are read again."""
     return {r[0] for r in conn.execute(
         "SELECT sha256 FROM source_files WHERE sha256 NOT IN "
-        "(SELECT sha256 FROM quarantine_rows WHERE code = 'unplaced_row')").fetchall()}
+        "(SELECT sha256 FROM quarantine_rows WHERE code = ?)", [UNPLACED_ROW]).fetchall()}
 
 
 def clear_unplaced(conn: duckdb.DuckDBPyConnection, shas: Iterable[str]) -> None:
@@ -53,7 +53,7 @@ def clear_unplaced(conn: duckdb.DuckDBPyConnection, shas: Iterable[str]) -> None
     unplaced are quarantined anew by the same run)."""
     shas = sorted(set(shas))
     if shas:
-        conn.execute("DELETE FROM quarantine_rows WHERE code = 'unplaced_row' AND list_contains(?, sha256)", [shas])
+        conn.execute("DELETE FROM quarantine_rows WHERE code = ? AND list_contains(?, sha256)", [UNPLACED_ROW, shas])
 
 
 def known_post_keys(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
