@@ -292,8 +292,8 @@ def generate(n_comments: int, seed: int = 1, comments_per_post: int = 30, style:
 def write_jsonl(docs: list[Doc], out: Path, per_file: int = 50_000) -> list[Path]:
     """``docs`` as JSON Lines files of about ``per_file`` documents. A file holds whole
     threads: it ends at the first post after ``per_file`` documents, so a comment is
-    always in its post's file (the reader resolves a comment's post within its file and
-    quarantines it otherwise)."""
+    always in its post's file (each file is read on its own, as an export would be; the
+    reader also places comments on posts of other files)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "README.txt").write_text(SYNTHETIC_NOTE + "\n")
     parts: list[list[Doc]] = []

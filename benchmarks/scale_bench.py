@@ -12,8 +12,8 @@ SYNTHETIC (benchmarks/generate.py).
 
 ``--incremental``: the newest 1% of the generated documents are held back; after the
 full run on the other 99%, the flow runs again with only them as new input (in a file
-with their posts, which come back unchanged; every stage,
-as a nightly run would), then once more with no new input. Printed as ``+1% / full: R``
+of their own, naming their stored posts and parents by id; every stage, as a nightly run
+would), then once more with no new input. Printed as ``+1% / full: R``
 and ``no new input / full: R`` (wall and CPU seconds of the whole flow), with the
 database file's size before and after each (what a nightly run adds to it). Both are measured twice
 from the same state (a copy of the database after the full run): each stage in its own
@@ -187,11 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     if not a.skip_baseline:
         print(f"notebook / end-to-end: {base['wall'] / max(total, 1e-9):.2f}")
     if held:
-        # the new comments with their posts (a JSON Lines file names each comment's post in
-        # it; the known posts come back unchanged, as in a feed of a post's new comments)
-        posts = {d.id: d for d in docs if not d.post}
-        again = [posts[p] for p in dict.fromkeys(d.post for d in held) if p in posts]
-        new_paths = [str(p) for p in write_jsonl(again + held, tmp / "corpus_new")]
+        # the new documents alone, as a nightly export of new comments: each names its post
+        # (and parent) by id, stored by the full run, and ingest places it there
+        new_paths = [str(p) for p in write_jsonl(held, tmp / "corpus_new")]
         import shutil
         db_one = tmp / "flow_one_process.duckdb"
         shutil.copyfile(db, db_one)

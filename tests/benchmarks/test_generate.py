@@ -35,13 +35,12 @@ def test_generated_files_ingest_without_rejects(tmp_path):
 
 def test_jsonl_files_keep_whole_threads(tmp_path):
     """Split into several files, every comment is in its post's file, nothing is lost,
-    and every file reads without a reject (before, a thread cut at a file boundary lost
-    its comments to quarantine as "unknown post")."""
+    and every file reads on its own, with no row naming another file."""
     docs = generate(300, seed=6)
     paths = write_jsonl(docs, tmp_path / "jsonl", per_file=40)
     assert len(paths) > 3
     read = [read_input(p).result for p in paths]
-    assert all(r is not None and not r.rejects for r in read)
+    assert all(r is not None and not r.rejects and not r.outside_rows for r in read)
     assert sum(len(r.docs) for r in read) == len(docs)
     assert all(len(r.docs) >= 40 for r in read[:-1])
 
