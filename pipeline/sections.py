@@ -71,12 +71,13 @@ class ScaleSettings:
     address: str
     n_workers: int
     shard_size: int
+    quotes_shard_size: int
 
     def __post_init__(self) -> None:
         if self.runner not in RUNNERS:
             raise ConfigError(f"scale.runner must be one of {', '.join(RUNNERS)}, got {self.runner!r}")
-        if self.n_workers < 1 or self.shard_size < 1:
-            raise ConfigError("scale.n_workers and scale.shard_size must be at least 1")
+        if self.n_workers < 1 or self.shard_size < 1 or self.quotes_shard_size < 1:
+            raise ConfigError("scale.n_workers, scale.shard_size and scale.quotes_shard_size must be at least 1")
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,18 @@ for documents whose text, own segments, author or settings changed."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
-from pipeline.jobs.context import JobContext
+from pipeline.jobs.context import JobContext, Mapper, serial_map
 from pipeline.quotes import LOGIC_VERSION, QuoteOptions
 from pipeline.quotes.batch import QuoteInput, quote_documents
-from pipeline.settings import settings_key
+from pipeline.sections import ScaleSettings
+from pipeline.settings import settings_key, typed
 from pipeline.store import connect, transaction
 from pipeline.store import quotes as store
 
-CHUNK = 256  # documents per call (progress is reported after each)
 COLUMNS = ["doc_id", "input_key", "quote", "pieces", "n_words", "reason", "names_flagged", "first_sentence"]
 
 
@@ -23,14 +25,18 @@ def inputs_of(docs: pd.DataFrame) -> list[QuoteInput]:
             for text, own, handles in zip(docs["clean_text"], docs["own_spans"], docs["handles"])]
 
 
-def quote_rows(docs: pd.DataFrame, opts: QuoteOptions, progress=None) -> pd.DataFrame:
-    """Quote rows for ``docs`` (``doc_id, clean_text, own_spans, handles, input_key``)."""
+def quote_rows(docs: pd.DataFrame, opts: QuoteOptions, shard_size: int, progress=None,
+               mapper: Mapper = serial_map) -> pd.DataFrame:
+    """Quote rows for ``docs`` (``doc_id, clean_text, own_spans, handles, input_key``),
+    ``shard_size`` documents per shard, the shards run by ``mapper`` (in this process, or
+    on a Dask cluster's workers: the quotes of a document depend on it alone)."""
     inputs = inputs_of(docs)
-    out = []
-    for i in range(0, len(inputs), CHUNK):
-        out += quote_documents(inputs[i:i + CHUNK], opts)
+    shards = [inputs[i:i + shard_size] for i in range(0, len(inputs), shard_size)]
+    out: list = []
+    for shard in mapper(partial(quote_documents, opts=opts), shards):
+        out += shard
         if progress:
-            progress("quotes", min(i + CHUNK, len(inputs)), len(inputs))
+            progress("quotes", len(out), len(inputs))
     return pd.DataFrame({
         "doc_id": docs["doc_id"].tolist(), "input_key": docs["input_key"].tolist(),
         "quote": [r.quote.text for r in out],
@@ -49,7 +55,7 @@ def quotes_job(ctx: JobContext) -> dict:
         docs = store.quote_inputs(conn, key)
         todo = docs[docs["stale"]]
         ctx.progress("quotes", 0, len(todo))
-        rows = quote_rows(todo, opts, ctx.progress)
+        rows = quote_rows(todo, opts, typed(ctx.config, ScaleSettings).quotes_shard_size, ctx.progress, ctx.mapper)
         with transaction(conn):
             store.write_quotes(conn, rows, ctx.run_id)
         ok = rows[rows["reason"] == "ok"] if len(rows) else rows

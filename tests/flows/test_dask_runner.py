@@ -17,7 +17,7 @@ from pipeline.flows.dask import mapper_for, runner_settings
 from pipeline.jobs.context import serial_map
 from pipeline.store import connect
 
-STAGES = ["ingest", "clean", "dedupe", "segment", "embed", "topics", "index"]
+STAGES = ["ingest", "clean", "dedupe", "segment", "quotes", "embed", "topics", "index"]
 # Columns that record when or in which run something happened, or where a run's model
 # was saved: they differ between any two runs, whatever the runner.
 RUN_COLUMNS = ("run_id", "first_run_id", "last_run_id", "model_run", "created_at", "started_at", "finished_at",
@@ -62,6 +62,8 @@ def test_scale_settings_are_checked():
         runner_settings(load_config(overrides={"scale": {"runner": "spark"}}))
     with pytest.raises(ConfigError, match="n_workers"):
         runner_settings(load_config(overrides={"scale": {"n_workers": 0}}))
+    with pytest.raises(ConfigError, match="quotes_shard_size"):
+        runner_settings(load_config(overrides={"scale": {"quotes_shard_size": 0}}))
     assert mapper_for("no-such-run") is None
     assert list(serial_map(lambda x: x * 2, [1, 2, 3])) == [2, 4, 6]
 
@@ -73,7 +75,8 @@ def test_dask_runner_gives_the_same_views_as_the_default(tmp_path):
     dbs = {}
     for runner in ("default", "dask"):
         db = str(tmp_path / f"{runner}.duckdb")
-        overrides = {**small, "scale": {"runner": runner, "n_workers": 2, "shard_size": 50},
+        overrides = {**small, "scale": {"runner": runner, "n_workers": 2, "shard_size": 50,
+                                              "quotes_shard_size": 50},
                      "paths": {"models_dir": str(tmp_path / f"models_{runner}")}}
         summary = Corpus(db, overrides=overrides).run(paths, stages=STAGES)
         assert summary["stages"]["dedupe"]["chunks"] >= 4
@@ -133,24 +136,25 @@ def cluster(tmp_path):
 
 @pytest.mark.slow
 def test_a_cluster_at_an_address_gives_the_same_views(tmp_path, cluster):
-    """`scale.address`: the sharded stages (dedupe's hashing, embed's encoding) run on a
-    cluster the flow did not start, and the views equal the default runner's."""
+    """`scale.address`: the sharded stages (dedupe's hashing, quotes, embed's encoding) run
+    on a cluster the flow did not start, and the views equal the default runner's."""
     paths = [str(p) for p in write_jsonl(generate(120, seed=5), tmp_path / "corpus")]
-    stages = ["ingest", "clean", "dedupe", "segment", "embed"]
+    stages = ["ingest", "clean", "dedupe", "segment", "quotes", "embed"]
     small = {"dedupe": {"chunk_size": 40}, "embed": {"device": "cpu"}}
     dbs = {}
     for runner in ("default", "dask"):
         db = str(tmp_path / f"{runner}.duckdb")
-        scale = {"runner": runner, "shard_size": 40, **({"address": cluster} if runner == "dask" else {})}
+        scale = {"runner": runner, "shard_size": 40, "quotes_shard_size": 40, **({"address": cluster} if runner == "dask" else {})}
         summary = Corpus(db, overrides={**small, "scale": scale,
                                         "paths": {"models_dir": str(tmp_path / f"models_{runner}")}}).run(paths, stages=stages)
         assert summary["stages"]["dedupe"]["chunks"] >= 3
         dbs[runner] = db
     from distributed import Client
 
-    with Client(cluster, timeout=60) as client:  # the workers did the encoding: they hold the model's code
-        loaded = client.run(lambda: __import__("sys").modules.get("pipeline.embed.encode") is not None)
-    assert list(loaded.values()) == [True, True]
+    with Client(cluster, timeout=60) as client:  # the workers did the work: they hold its code
+        loaded = client.run(lambda: [m in __import__("sys").modules for m in ("pipeline.embed.encode",
+                                                                              "pipeline.quotes.batch")])
+    assert [e for e, _ in loaded.values()] == [True, True] and any(q for _, q in loaded.values())
     default, dask = _views(dbs["default"]), _views(dbs["dask"])
     assert default.keys() == dask.keys() and len(default["doc_embeddings"]) >= 100
     for name in default:

@@ -132,3 +132,28 @@ def _naive_windows(text, own):
        st.lists(st.tuples(st.integers(-3, 40), st.integers(-3, 40)), max_size=4))
 def test_parse_windows_match_a_character_loop(text, own):
     assert parse_windows(text, own) == _naive_windows(text, own)
+
+
+def test_the_job_runs_its_shards_through_the_mapper_with_the_same_rows():
+    """Quotes are shards of documents (``scale.shard_size``), run by the job's mapper (in
+    process, or on Dask workers); any shard size gives the same rows."""
+    import pandas as pd
+
+    from pipeline.jobs.quotes import quote_rows
+
+    docs = _docs()
+    frame = pd.DataFrame({"doc_id": [f"d{i}" for i in range(len(docs))], "clean_text": [d.text for d in docs],
+                          "own_spans": [[list(s) for s in d.own] for d in docs],
+                          "handles": [list(d.handles) for d in docs], "input_key": ["k"] * len(docs)})
+    seen: list[int] = []
+
+    def recording(fn, items):
+        for item in items:
+            seen.append(len(item))
+            yield fn(item)
+
+    whole = quote_rows(frame, OPTS, shard_size=100)
+    sharded = quote_rows(frame, OPTS, shard_size=3, mapper=recording)
+    assert seen == [3, 3, 1]
+    pd.testing.assert_frame_equal(sharded, whole)
+    assert whole["quote"].notna().sum() >= 3
