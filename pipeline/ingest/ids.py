@@ -132,6 +132,7 @@ def resolve_outside(result: ParseResult, tz: str, known: Mapping[str, str]) -> t
     outside: dict[str, str] = {}
     canonical: dict[str, str] = {}  # doc id of a post outside -> the first name it was given
     moved: dict[str, str] = {}  # local id of a comment -> why it cannot be placed
+    renamed = False
     docs = list(result.docs)
     for i, d in enumerate(docs):
         if d.kind != "comment" or d.local_id not in result.outside_rows:
@@ -143,6 +144,7 @@ def resolve_outside(result: ParseResult, tz: str, known: Mapping[str, str]) -> t
                 ref = local_of.get(pid) or canonical.setdefault(pid, d.post_local)
                 if ref != d.post_local:
                     docs[i] = d = replace(d, post_local=ref)
+                    renamed = True
                 if pid not in local_of:
                     outside[ref] = pid
         if why:
@@ -163,7 +165,7 @@ def resolve_outside(result: ParseResult, tz: str, known: Mapping[str, str]) -> t
     rejects = [Reject(d.locator, moved[d.local_id], raw_of.get(d.local_id) or _raw_of(d), UNPLACED_ROW)
                for d in docs if d.kind == "comment" and d.local_id in moved]
     kept = [d for d in docs if not (d.kind == "comment" and d.local_id in moved)]
-    if moved:  # the rows left keep positions without gaps, as the reader numbers them
+    if moved or renamed:  # numbered as the reader numbers a post's comments: no gaps, one thread
         kept = number_positions(kept)
     used = {d.post_local for d in kept if d.kind == "comment"}
     return (replace(result, docs=kept, rejects=[*result.rejects, *rejects], outside_rows={}),

@@ -196,3 +196,16 @@ def test_the_cli_says_rows_wait(tmp_path):
     assert out.exit_code == 0, out.output
     assert "1 files: ingested 1, partial 1; 0 new documents" in out.output
     assert "3 table rows wait for a post or parent comment not read yet" in out.output
+
+
+def test_a_comment_may_name_a_post_of_its_own_file_by_url(tmp_path):
+    db = str(tmp_path / "c.duckdb")
+    rows = [POSTS[0], COMMENTS[0],
+            {"id": "u1", "post": "https://example.blogspot.com/2021/03/rota.html#comments",
+             "body": "Naming the post by its address.", "timestamp": "2021-03-01T12:00:00Z"}]
+    summary = Corpus(db).ingest([_write(tmp_path / "mixed.jsonl", rows)])
+    assert summary["outcomes"] == {"ingested": 1} and summary["unplaced_rows"] == 0
+    docs = _docs(db)
+    # one thread: numbered together with the comment naming the post by its row id
+    assert docs["First invented comment on the rota."][1:] == ("Rota (synthetic)", None, 1)
+    assert docs["Naming the post by its address."][1:] == ("Rota (synthetic)", None, 2)
