@@ -2,10 +2,11 @@
 
 With ``[scale] runner = "dask"`` the main flow starts (or connects to) a Dask cluster for
 the run; each stage job gets a mapper (``JobContext.mapper``) that submits its shards to
-that cluster through the runner's Dask client and yields their results in order. Workers run pure
-functions (hash a chunk of texts, encode a shard of texts) and never open the database:
-the stage job in the flow's process writes what they return, so DuckDB keeps its one
-writer. prefect-dask is an optional extra (``probation-corpus[dask]``).
+that cluster through the runner's Dask client and yields their results in order. Workers
+run pure functions (hash a chunk of texts, quote a shard of documents, encode a shard of
+texts) and never open the database: the stage job in the flow's process writes what they
+return, so DuckDB keeps its one writer. prefect-dask is an optional extra
+(``probation-corpus[dask]``).
 """
 
 from __future__ import annotations
