@@ -49,7 +49,7 @@ def quote_rows(docs: pd.DataFrame, opts: QuoteOptions, shard_size: int, progress
 def quotes_job(ctx: JobContext) -> dict:
     """Build the quotes of stale documents and write them in one transaction."""
     opts = QuoteOptions.from_config(ctx.config.section("quotes"))
-    key = settings_key(LOGIC_VERSION, opts)
+    key = settings_key(LOGIC_VERSION, opts.stored_key())
     conn = connect(ctx.db_path)
     try:
         docs = store.quote_inputs(conn, key)

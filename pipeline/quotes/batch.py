@@ -13,6 +13,8 @@ quoted. Here, per document:
    sentence after a pasted paragraph could be split elsewhere than in the whole-text
    parse. Every skipped line stands in the sentence list as one span: it is not own, so
    it still separates the pieces of a quote as its real sentences would.
+   The parser ends the sentences, or with ``quotes.sentences = "senter"`` the
+   pipeline's sentence recogniser (:func:`enabled` for the pass only).
 2. **The quote** (:func:`~pipeline.quotes.build.build_quote`) and the first sentence of
    the own words (:func:`~pipeline.quotes.build.first_sentence`). Only when a document has
    no such sentence and its first line was skipped is that line parsed (its first
@@ -26,7 +28,8 @@ quoted. Here, per document:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +45,9 @@ CONTEXT = 40
 """Characters of the text parsed either side of a run of lines or a piece (about eight
 tokens: more than tok2vec's reach of four tokens either side)."""
 
-PARSE_OFF = (*OFF, "ner")
+PARSE_OFF = {"parser": (*OFF, "ner", "senter"),              # the dependency parse ends sentences
+             "senter": (*OFF, "ner", "parser", "tok2vec")}     # the sentence recogniser (its own tok2vec)
+"""What the pass that finds sentences leaves out, by ``quotes.sentences``."""
 NER_OFF = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 
 _BLANK = re.compile(r"\s")
@@ -131,14 +136,14 @@ def _pieces_context(text: str, pieces: Sequence[Span], context: int) -> list[Spa
 
 
 def _sentences(nlp: Any, docs: Sequence[QuoteInput], jobs: Sequence[tuple[int, Span]], context: int,
-               batch_size: int) -> list[list[Span]]:
+               batch_size: int, off: Sequence[str]) -> list[list[Span]]:
     """Sentence spans inside each job's lines ``(doc index, (start, end))``, parsed with
     up to ``context`` characters of the text either side (the parse near a line's edge
     depends a little on what is next to it)."""
     ranges = [_widen(docs[i].text, s, e, context) for i, (s, e) in jobs]
     out: list[list[Span]] = []
     texts = (docs[i].text[a:b] for (i, _), (a, b) in zip(jobs, ranges))
-    for (i, (s, e)), (a, _), doc in zip(jobs, ranges, pipe(nlp, texts, PARSE_OFF, batch_size)):
+    for (i, (s, e)), (a, _), doc in zip(jobs, ranges, pipe(nlp, texts, off, batch_size)):
         spans = split_lines(docs[i].text, [(a + x.start_char, a + x.end_char) for x in doc.sents])
         out.append([(x, y) for x, y in spans if s <= x and y <= e])
     return out
@@ -151,17 +156,33 @@ def quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any | N
         return []
     nlp = nlp or load_nlp()
     nlp.max_length = max(nlp.max_length, max(len(d.text) for d in docs) + 1)
-    with numpy_matmul(nlp, ("tok2vec", "parser", "ner")):
+    with enabled(nlp, opts.sentences), numpy_matmul(nlp, ("tok2vec", opts.sentences, "ner")):
         return _quote_documents(docs, opts, nlp, batch_size, context)
+
+
+@contextmanager
+def enabled(nlp: Any, name: str) -> Iterator[None]:
+    """Inside the block, the component ``name`` runs even if the pipeline ships it
+    disabled (``senter`` in the small English pipeline); disabled again on leaving, so
+    other users of the shared pipeline are untouched. Not for use from two threads."""
+    was_off = name in nlp.disabled
+    if was_off:
+        nlp.enable_pipe(name)
+    try:
+        yield
+    finally:
+        if was_off:
+            nlp.disable_pipe(name)
 
 
 def _quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any, batch_size: int,
                      context: int) -> list[DocQuote]:
     # 1. sentences of the parse windows; each skipped line stands as one (not own) span
+    off = PARSE_OFF[opts.sentences]
     plan = [parse_windows(d.text, d.own) for d in docs]
     jobs = [(i, w) for i, (windows, _) in enumerate(plan) for w in windows]
     sents: list[list[Span]] = [list(skipped) for _, skipped in plan]
-    for (i, _), spans in zip(jobs, _sentences(nlp, docs, jobs, context, batch_size)):
+    for (i, _), spans in zip(jobs, _sentences(nlp, docs, jobs, context, batch_size, off)):
         sents[i] += spans
     for spans in sents:
         spans.sort()
@@ -174,7 +195,7 @@ def _quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any, b
         firsts.append(d.text[span[0]:span[1]] if span else None)
         if span and plan[i][1] and span == plan[i][1][0]:
             redo.append((i, span))  # the first line, skipped: parse it for its first sentence
-    for (i, _), spans in zip(redo, _sentences(nlp, docs, redo, context, batch_size)):
+    for (i, _), spans in zip(redo, _sentences(nlp, docs, redo, context, batch_size, off)):
         firsts[i] = docs[i].text[spans[0][0]:spans[0][1]] if spans else firsts[i]
     # 3. PERSON names inside the pieces
     ner_jobs = [(i, r) for i, q in enumerate(quotes) for r in _pieces_context(docs[i].text, q.pieces, context)]

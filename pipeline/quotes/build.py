@@ -32,6 +32,8 @@ from pipeline.quotes.settings import QuoteSettings
 from pipeline.settings import settings_from
 
 LOGIC_VERSION = "2"  # bump when a change here, in sentences.py or batch.py changes stored quotes
+SENTENCE_COMPONENTS = ("parser", "senter")
+"""spaCy components that can end the quotes' sentences (``quotes.sentences``)."""
 ELISION = "[…]"
 JOINER = f" {ELISION} "
 
@@ -49,16 +51,28 @@ class QuoteOptions:
     """``[quotes]`` settings the quote of a document depends on (its stored key)."""
 
     min_words: int
+    sentences: str  # the spaCy component that ends sentences (SENTENCE_COMPONENTS)
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> "QuoteOptions":
-        """From the ``[quotes]`` section (all its keys are checked, this reads ``min_words``)."""
+        """From the ``[quotes]`` section (all its keys are checked, this reads ``min_words``
+        and ``sentences``)."""
         settings = settings_from(QuoteSettings, cfg, "quotes")
-        return cls(min_words=settings.min_words)
+        return cls(min_words=settings.min_words, sentences=settings.sentences)
 
     def __post_init__(self) -> None:
         if self.min_words < 1:
             raise ConfigError("quotes.min_words must be at least 1: set it to 1 or more")
+        if self.sentences not in SENTENCE_COMPONENTS:
+            raise ConfigError(f"quotes.sentences must be one of {', '.join(SENTENCE_COMPONENTS)}, "
+                              f"got {self.sentences!r}")
+
+    def stored_key(self) -> dict:
+        """What stored quotes depend on (for :func:`pipeline.settings.settings_key`). The
+        parser, the only way before ``sentences`` existed, leaves the key as it was then,
+        so the quotes already stored stay current."""
+        key = {"min_words": self.min_words}
+        return key if self.sentences == "parser" else {**key, "sentences": self.sentences}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import ClassVar
 class QuoteSettings:
     SECTION: ClassVar[str] = "quotes"
     min_words: int
+    sentences: str
     min_confidence: float
     citable_only: bool
     pseudonym_key_file: str

@@ -157,3 +157,18 @@ def test_the_job_runs_its_shards_through_the_mapper_with_the_same_rows():
     assert seen == [3, 3, 1]
     pd.testing.assert_frame_equal(sharded, whole)
     assert whole["quote"].notna().sum() >= 3
+
+
+def test_the_sentence_recogniser_leaves_the_shared_pipeline_as_it_was():
+    """`quotes.sentences = "senter"` turns spaCy's `senter` on for the quotes' pass only;
+    the process's one pipeline (also classify's) keeps it off afterwards. On the invented
+    documents its quotes are the parser's."""
+    from pipeline.nlp import english
+
+    nlp = english()
+    before = (list(nlp.pipe_names), list(nlp.disabled))
+    parser = quote_documents(_docs(), OPTS, nlp)
+    senter = quote_documents(_docs(), QuoteOptions(min_words=OPTS.min_words, sentences="senter"), nlp)
+    assert (list(nlp.pipe_names), list(nlp.disabled)) == before and "senter" in before[1]
+    assert [r.quote for r in senter] == [r.quote for r in parser]
+    assert [r.names for r in senter] == [r.names for r in parser]

@@ -93,7 +93,7 @@ def test_eight_words_is_the_floor_for_a_quote_and_for_each_piece():
     text = f"{long1}\n\nPASTED WORDS HERE.\n\nQuite right.\n\nMORE PASTED WORDS."
     q = build_quote(text, spans_of(text, long1, "Quite right."), sents(text), OPTS)
     assert q.text == long1 and len(q.pieces) == 1
-    assert build_quote(eight, own_all(eight), sents(eight), QuoteOptions(min_words=9)).text is None
+    assert build_quote(eight, own_all(eight), sents(eight), QuoteOptions(min_words=9, sentences="parser")).text is None
 
 
 def test_labels_intro_lines_and_signoff_are_trimmed_from_the_edges():

@@ -62,6 +62,39 @@ def test_quotes_stage_keeps_only_own_sentences_verbatim(tmp_path, write_dump):
     assert again["built"] == 4
 
 
+def test_the_sentence_recogniser_option_keeps_every_rule(tmp_path, write_dump):
+    """`quotes.sentences = "senter"`: spaCy's sentence recogniser ends the sentences. The
+    quotes keep every rule (verbatim pieces, nothing pasted or quoted, the sign-off out);
+    switching rebuilds every quote, and the parser's key is the one it had before the
+    option existed, so stored quotes stay current."""
+    from pipeline.config import ConfigError
+    from pipeline.quotes import LOGIC_VERSION, QuoteOptions
+    from pipeline.settings import settings_key
+
+    src = write_dump("thread.txt", "Monday, 3 March 2025", "Letters from on high",
+                     "A post about what the letters from on high say this month, and what they leave out.",
+                     [LETTER, REPORTED, PLAIN])
+    db = str(tmp_path / "q.duckdb")
+    run_stages(db, [src], STAGES)
+    senter = run_stages(db, [src], ("quotes",), quotes={"sentences": "senter"})["quotes"]
+    assert senter["built"] == 4 and senter["with_quote"] >= 3
+    conn = connect(db, read_only=True)
+    rows = conn.execute("SELECT q.quote, q.pieces, c.clean_text FROM quote_docs q JOIN clean_docs c USING (doc_id)"
+                        " WHERE q.quote IS NOT NULL").fetchall()
+    conn.close()
+    for quote, pieces, text in rows:
+        assert join_pieces(text, [(p["start"], p["end"]) for p in pieces]) == quote
+    by_text = {t: q for q, _, t in rows}
+    assert by_text[next(t for t in by_text if "MP about caseloads" in t)] == LETTER.split("\n\n")[-1]
+    assert by_text[next(t for t in by_text if "Easter" in t)] == PLAIN.split("\n\n")[0]
+    assert run_stages(db, [src], ("quotes",))["quotes"]["built"] == 4  # back to the parser: rebuilt
+    # the parser's key: the options as they were before `sentences` existed
+    assert settings_key(LOGIC_VERSION, QuoteOptions(8, "parser").stored_key()) == settings_key(LOGIC_VERSION,
+                                                                                              {"min_words": 8})
+    with pytest.raises(ConfigError, match="quotes.sentences must be one of parser, senter"):
+        QuoteOptions(8, "regex")
+
+
 def test_write_quotes_keeps_a_rare_flagged_name_and_empty_pieces(tmp_db):
     """DuckDB types a frame's list columns from a sample of its rows: when every sampled
     row had no flagged name (the rule at 150k documents), the column was typed a list
