@@ -65,9 +65,9 @@ class ParseResult:
     """The local ids are the input's own row ids (a table): rows of other table inputs may
     name its posts and comments by them."""
     outside_rows: dict[str, str] = field(default_factory=dict)
-    """Comments whose post or parent is not in the input (local id -> the raw row): placed
-    against what is stored or read earlier, else rejected
-    (:func:`pipeline.ingest.ids.resolve_outside`)."""
+    """Comments whose post or parent is not in the input, and the replies below them
+    (local id -> the raw row): placed against what is stored or read earlier, else
+    rejected with their raw rows (:func:`pipeline.ingest.ids.resolve_outside`)."""
 
     @property
     def parsed_comments(self) -> int:

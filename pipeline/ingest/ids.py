@@ -107,9 +107,14 @@ def post_keys_of(result: ParseResult, tz: str, known: Mapping[str, str]) -> dict
     """The keys :func:`assign_ids` will learn for the posts of ``result``: learnt before
     any input of a batch is placed, a table's comments find a post whichever file of the
     batch holds it."""
+    return _post_ids(result, tz, known).new_keys
+
+
+def _post_ids(result: ParseResult, tz: str, known: Mapping[str, str]) -> _Ids:
+    """The ids and keys of ``result``'s posts alone (its comments untouched)."""
     ids = _Ids(known, table=result.table_ids)
     _assign_post_ids(result.docs, tz, ids)
-    return ids.new_keys
+    return ids
 
 
 def resolve_outside(result: ParseResult, tz: str, known: Mapping[str, str]) -> tuple[ParseResult, dict[str, str]]:
@@ -124,8 +129,7 @@ def resolve_outside(result: ParseResult, tz: str, known: Mapping[str, str]) -> t
     the input to their doc ids (for :func:`assign_ids` and for numbering positions)."""
     if not result.outside_rows:
         return result, {}
-    scratch = _Ids(known, table=True)
-    _assign_post_ids(result.docs, tz, scratch)
+    scratch = _post_ids(result, tz, known)
     keys = ChainMap(scratch.new_keys, known)
     local_of = {pid: local for local, pid in scratch.posts.items()}
     in_input = {d.local_id for d in result.docs if d.kind == "comment"}  # row ids are unique in a table
@@ -162,7 +166,7 @@ def resolve_outside(result: ParseResult, tz: str, known: Mapping[str, str]) -> t
                 moved[d.local_id] = f"unknown parent {d.parent_local!r} (its row cannot be placed)"
                 changed = True
     raw_of = result.outside_rows
-    rejects = [Reject(d.locator, moved[d.local_id], raw_of.get(d.local_id) or _raw_of(d), UNPLACED_ROW)
+    rejects = [Reject(d.locator, moved[d.local_id], raw_of[d.local_id], UNPLACED_ROW)
                for d in docs if d.kind == "comment" and d.local_id in moved]
     kept = [d for d in docs if not (d.kind == "comment" and d.local_id in moved)]
     if moved or renamed:  # numbered as the reader numbers a post's comments: no gaps, one thread
@@ -187,11 +191,6 @@ def _outside_post(ref: str, keys: Mapping[str, str]) -> tuple[str | None, str]:
     pid = keys.get(TABLE_POST + ref)
     return (pid, "") if pid else (None, f"unknown post {ref!r} (not a post row in this file, nor a post "
                                         "stored or read earlier in this run)")
-
-
-def _raw_of(d: RawDoc) -> str:
-    """A row kept without its raw text (never for a table reader's rows): its fields."""
-    return f"id={d.local_id} post={d.post_local} parent={d.parent_local or ''}\n{d.text}"
 
 
 def _assign_post_ids(docs: Sequence[RawDoc], tz: str, ids: _Ids) -> None:

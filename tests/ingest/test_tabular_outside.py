@@ -139,6 +139,9 @@ def test_a_reply_below_an_unplaced_comment_waits_with_it(tmp_path):
     assert q["line 1"].startswith("unknown parent 'gone' (no comment of post '10'")
     assert q["line 2"].startswith("unknown parent 'x1' (its row cannot be placed)")
     assert set(q) == {"line 1", "line 2"}
+    # the reply below keeps its own raw row too (nothing lost: every column as written)
+    raw = dict(_rows(db, "SELECT locator, raw FROM quarantine WHERE code = 'unplaced_row'"))
+    assert [json.loads(bytes(raw[k]).decode()) for k in ("line 1", "line 2")] == rows[:2]
     assert _docs(db)["A comment that is placed."] == ("comment", "Rota (synthetic)", None, 1)
 
 
@@ -209,3 +212,17 @@ def test_a_comment_may_name_a_post_of_its_own_file_by_url(tmp_path):
     # one thread: numbered together with the comment naming the post by its row id
     assert docs["First invented comment on the rota."][1:] == ("Rota (synthetic)", None, 1)
     assert docs["Naming the post by its address."][1:] == ("Rota (synthetic)", None, 2)
+
+
+def test_a_reply_below_an_unplaced_comment_keeps_its_raw_row_when_its_post_is_in_the_file(tmp_path):
+    db = str(tmp_path / "c.duckdb")
+    rows = [{**POSTS[1], "extra": "kept"},
+            {"id": "y1", "post": "11", "parent": "gone", "body": "A reply to a comment never seen.", "extra": 1},
+            {"id": "y2", "post": "11", "parent": "y1", "body": "A reply below it.", "extra": 2},
+            {"id": "y3", "post": "11", "body": "A comment that is placed.", "extra": 3}]
+    summary = Corpus(db).ingest([_write(tmp_path / "thread.jsonl", rows)])
+    assert summary["unplaced_rows"] == 2 and summary["new_documents"] == 2
+    raw = dict(_rows(db, "SELECT locator, raw FROM quarantine WHERE code = 'unplaced_row'"))
+    # both raw rows as written, with the column no reader maps
+    assert [json.loads(bytes(raw[k]).decode()) for k in ("line 2", "line 3")] == rows[1:3]
+    assert _docs(db)["A comment that is placed."] == ("comment", "Pay (synthetic)", None, 1)

@@ -6,8 +6,9 @@ names to the file's own, e.g. ``{"body": "comment_text"}``. A row whose ``post``
 or its own id is a post; any other row is a comment of that post, and ``parent`` names
 its parent comment (empty or the post's id: top level). A ``post`` or ``parent`` that is
 no row of the file names one of another input (a comments file beside a posts file, or a
-later file of comments on stored posts): such rows are kept in ``outside_rows`` and placed
-by :func:`pipeline.ingest.ids.resolve_outside` when ids are assigned. Each bad row becomes
+later file of comments on stored posts): such rows, and the replies below them, are kept
+with their raw rows in ``outside_rows`` and placed by
+:func:`pipeline.ingest.ids.resolve_outside` when ids are assigned. Each bad row becomes
 a Reject (locator ``row N`` for CSV, counting the header as row 1; ``line N`` for JSON
 Lines) and the good rows are kept.
 """
@@ -232,6 +233,14 @@ def build(rows: list[Row], rejects: list[Reject], tz: str) -> ParseResult:
                 rejects.append(Reject(row.locator, reason, row.raw, "bad_row"))
                 del parents[rid]
                 outside.pop(rid, None)
+                changed = True
+    # a reply below such a row goes with it if it cannot be placed: keep its raw row too
+    changed = True
+    while changed:
+        changed = False
+        for rid, parent in parents.items():
+            if rid not in outside and parent in outside:
+                outside[rid] = good[rid][0].raw
                 changed = True
 
     docs: list[RawDoc] = []
