@@ -29,9 +29,69 @@ def english() -> Any:
 
 
 def pipe(nlp: Any, texts: Iterable[str], off: Sequence[str] = (), batch_size: int = 32) -> Iterator[Any]:
-    """``nlp.pipe`` with the components in ``off`` turned off (those it has)."""
+    """``nlp.pipe`` with the components in ``off`` turned off (those it has), the
+    greedy transition-based ones (parser, recogniser) decoding step by step
+    (:func:`stepwise_pipe`)."""
     present = set(nlp.pipe_names)
-    return nlp.pipe(texts, batch_size=batch_size, disable=[c for c in off if c in present])
+    disable = [c for c in off if c in present]
+    run = [(name, proc) for name, proc in nlp.pipeline if name not in disable]
+    if not any(_greedy_transition(proc) for _, proc in run):
+        return nlp.pipe(texts, batch_size=batch_size, disable=disable)
+    docs: Iterable[Any] = (t if not isinstance(t, str) else nlp.make_doc(t) for t in texts)
+    for _, proc in run:
+        if _greedy_transition(proc):
+            docs = stepwise_pipe(proc, docs, batch_size)
+        elif hasattr(proc, "pipe"):
+            docs = proc.pipe(docs, batch_size=batch_size)
+        else:
+            docs = map(proc, docs)
+    return iter(docs)
+
+
+def _greedy_transition(proc: Any) -> bool:
+    from spacy.pipeline.transition_parser import Parser
+
+    return isinstance(proc, Parser) and proc.cfg.get("beam_width", 1) == 1
+
+
+def stepwise_pipe(proc: Any, docs: Iterable[Any], batch_size: int = 32) -> Iterator[Any]:
+    """A greedy transition-based component (spaCy's parser or recogniser) over ``docs``,
+    as its own ``pipe`` runs it (batches of ``batch_size``, each sorted by length into
+    sub-batches of a quarter), but decoding one step at a time from Python, holding the
+    GIL, instead of in spaCy's ``nogil`` loop.
+
+    The spaCy 3.8 wheels for Python 3.11 are built with Cython's profiling hooks, and a
+    hook in a ``nogil`` function takes the GIL each time it runs: the validity check of
+    every move of every state at every step (74 moves for the recogniser) took and
+    dropped it, most of the recogniser's decoding time (``docs/performance.md``,
+    fourteenth pass). Holding the GIL makes each hook cheap. The steps are spaCy's own
+    (``moves.init_batch``, the step model's scores, ``transition_states``,
+    ``set_annotations``); the scores' last matrix product goes through the component's
+    ops (numpy's BLAS under :func:`numpy_matmul`) instead of BLIS, so a score may differ
+    in its last bits (no parse or name differed on the corpora measured there)."""
+    from spacy.util import minibatch
+
+    for batch in minibatch(docs, size=batch_size):
+        batch = list(batch)
+        for sub in minibatch(sorted(batch, key=len), size=max(batch_size // 4, 2)):
+            sub = list(sub)
+            proc.set_annotations(sub, _decode(proc, sub))
+        yield from batch
+
+
+def _decode(proc: Any, docs: list[Any]) -> list[Any]:
+    """The final states of greedy decoding of ``docs`` (``Parser.greedy_parse``'s
+    steps, from Python)."""
+    if not any(len(doc) for doc in docs):
+        return proc.moves.init_batch(docs)
+    proc._ensure_labels_are_added(docs)
+    states = proc.moves.init_batch(docs)
+    model = proc.model.predict(docs)
+    todo = [state for state in states if not state.is_final()]
+    while todo:
+        todo = proc.transition_states(todo, model.predict(todo))
+    model.clear_memory()
+    return states
 
 
 @contextmanager

@@ -92,3 +92,62 @@ def test_tagged_falls_back_to_the_components_when_it_cannot_reproduce_them():
     ruled.add_pipe("attribute_ruler")
     ruled.add_pipe("sentencizer")
     assert cached_attributes(ruled) is None
+
+
+# Invented texts of several lengths (so that a batch sorted by length differs from the
+# order given), with names, pasted quotation marks, lists and line breaks.
+STEP_TEXTS = TAGGED_TEXTS + [
+    "Sorry Jim, but Sarah Whitfield at the NPS told me the same in 2014. Nothing changed.",
+    "\"The Probation Service will be reformed,\" said Chris Grayling. Mr Grayling was wrong.\n\n- item one\n- item two",
+    "A.",
+    "Anon at 10:42 wrote: we all know who signs off the OASys. Ask Julie in Bristol, or Tom.",
+]
+
+
+def _everything(docs):
+    return [([(s.start_char, s.end_char) for s in d.sents] if d.has_annotation("SENT_START") else None,
+             [(e.start_char, e.end_char, e.label_) for e in d.ents],
+             [(t.text, t.dep_, t.head.i, t.tag_, t.lemma_, t.ent_iob_) for t in d]) for d in docs]
+
+
+@pytest.mark.parametrize("off", [(), OFF, ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"),
+                                 ("tagger", "attribute_ruler", "lemmatizer", "ner")])
+def test_stepwise_decoding_gives_what_spacys_own_loop_gives(off):
+    """``pipe`` decodes the parser and the recogniser step by step from Python
+    (``stepwise_pipe``); every sentence, head, label, tag, lemma and entity is the one
+    spaCy's own ``nlp.pipe`` gives, in the order given, with BLIS and inside
+    ``numpy_matmul``, for any batch size."""
+    nlp = english()
+    disable = [c for c in off if c in nlp.pipe_names]
+    texts = STEP_TEXTS * 2
+    want = _everything(nlp.pipe(texts, batch_size=32, disable=disable))
+    assert any(w[1] for w in want) or "ner" in off
+    for batch_size in (1, 3, 32):
+        assert _everything(pipe(nlp, texts, off, batch_size)) == want
+    with numpy_matmul(nlp, ("tok2vec", "parser", "ner")):
+        assert _everything(pipe(nlp, iter(texts), off, 5)) == want
+
+
+def test_stepwise_pipe_takes_docs_and_is_used_only_for_greedy_transition_components():
+    """Docs made beforehand go through as they are; the pipeline's components are not
+    changed; a beam recogniser or a pipeline without a parser or recogniser goes through
+    ``nlp.pipe`` itself."""
+    import spacy
+
+    from pipeline.nlp import _greedy_transition, stepwise_pipe
+
+    nlp = english()
+    assert _greedy_transition(nlp.get_pipe("parser")) and _greedy_transition(nlp.get_pipe("ner"))
+    assert not _greedy_transition(nlp.get_pipe("tagger"))
+    beam = spacy.blank("en")
+    assert not _greedy_transition(beam.add_pipe("beam_ner", config={"beam_width": 4}))
+    made = [nlp.make_doc(t) for t in STEP_TEXTS]
+    ner = nlp.get_pipe("ner")
+    got = list(stepwise_pipe(ner, made, 4))
+    assert [d is m for d, m in zip(got, made)] == [True] * len(made)
+    want = [[(e.start_char, e.end_char, e.label_) for e in d.ents]
+            for d in ner.pipe([nlp.make_doc(t) for t in STEP_TEXTS], batch_size=4)]
+    assert [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in got] == want and any(want)
+    plain = spacy.blank("en")
+    plain.add_pipe("sentencizer")
+    assert [len(list(d.sents)) for d in pipe(plain, ["One. Two.", "Three."])] == [2, 1]
