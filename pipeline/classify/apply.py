@@ -102,7 +102,19 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
     per text, ``features.context_text``) is the thread context the theme model may read;
     empty when not given. Returns frames 'themes', 'sentiment', 'sentences' with
     ``THEME_COLUMNS``, ``SENT_COLUMNS``, ``SENTENCE_COLUMNS``.
+
+    Matrix products run on one BLAS thread: a product split over several threads may
+    round differently, and the scores must not depend on the machine's cores or the
+    runner (a Dask worker has one thread).
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _classify_texts(doc_ids, texts, taxonomy, encoder, models, params, contexts)
+
+
+def _classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxonomy, encoder: Encoder,
+                    models: Models, params: ApplyParams, contexts: Sequence[str] | None) -> dict[str, pd.DataFrame]:
     doc_ids, texts = list(doc_ids), [t or "" for t in texts]
     contexts = list(contexts) if contexts is not None else [""] * len(texts)
     usable = [i for i, t in enumerate(texts) if len(t.strip()) >= params.min_chars]

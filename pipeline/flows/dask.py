@@ -12,7 +12,8 @@ return, so DuckDB keeps its one writer. prefect-dask is an optional extra
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -68,18 +69,32 @@ def mapper_for(run_id: str):
     if runner is None:
         return None
 
-    def dask_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
+    def dask_map(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         # Plain Dask functions through the runner's client (not Prefect task runs): a
         # worker then needs no Prefect API (on a busy machine, each worker starting its
-        # own ephemeral API server timed out), only this package and its models.
-        futures = runner.client.map(fn, list(items), pure=False)
+        # own ephemeral API server timed out), only this package and its models. At most
+        # ``window`` shards are sent ahead of the one awaited, so shards made lazily
+        # (classify's carry their vectors) are never all held at once.
+        client = runner.client
+        window = max(2, 2 * _workers(client))
+        pending: deque = deque()
+        source = iter(items)
         try:
-            for f in futures:
-                yield f.result()
+            for item in source:
+                pending.append(client.submit(fn, item, pure=False))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
         finally:
-            runner.client.cancel(futures)
+            client.cancel(list(pending))
 
     return dask_map
+
+
+def _workers(client: Any) -> int:
+    """How many workers the cluster has now (at least 1)."""
+    return max(1, len(client.scheduler_info().get("workers", {})))
 
 
 __all__ = ["RUNNERS", "dask_for_run", "mapper_for", "runner_settings", "task_runner"]

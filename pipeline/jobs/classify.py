@@ -9,6 +9,7 @@ method and baseline, and (train) fit and save the models with model cards.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.classify.errors import ClassifySettingError, TrainingDataError
-from pipeline.annotate.gold import consolidate
 from pipeline.classify.apply import classify_texts
+from pipeline.annotate.gold import consolidate
 from pipeline.classify.cards import label_quality_frame, library_versions, model_card
 from pipeline.classify.encoder import check_same_embedder, reusing_encoder
 from pipeline.classify.features import context_text
@@ -28,6 +29,7 @@ from pipeline.classify.settings import classify_settings
 from pipeline.classify.nli import NLIStance
 from pipeline.classify.persist import save_model
 from pipeline.classify.report import evaluation_rows, markdown_report
+from pipeline.classify.shard import ClassifyShard, classify_shard, sentence_embedder, shard_requests
 from pipeline.classify.similarity import Encoder, theme_vectors
 from pipeline.classify.taxonomy import Taxonomy, taxonomy_from_config
 from pipeline.classify.training import (
@@ -44,7 +46,7 @@ from pipeline.classify.training import (
 from pipeline.config import Config, resolve_path
 from pipeline.embed import content_hash, model_id_for
 from pipeline.embed.settings import embed_settings
-from pipeline.jobs.context import JobContext
+from pipeline.jobs.context import JobContext, serial_map
 from pipeline.store import connect, set_memory, transaction
 from pipeline.store.annotate import read_codes
 from pipeline.store.classify import (
@@ -88,22 +90,19 @@ def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple
     see) are kept in the store's sentence cache for later runs (inside the caller's
     transaction). The sentences of texts embedded here are remembered for the run.
     """
+    encoder, model_id, _ = _encoder_and_lookup(config, conn, cache)
+    return encoder, model_id
+
+
+def _encoder_and_lookup(config: Config, conn: Any, cache: bool):
+    """``make_encoder``'s encoder and model id, and its lookup of stored vectors
+    (``lookup(hashes) -> {hash: vector}``)."""
     e = embed_settings(config.section("embed"))
     model_id = model_id_for(e.model)
     chunking = e.chunking
     if conn is not None:
         check_same_embedder(embed_state(conn), model_id, chunking)
-    seen: dict[str, np.ndarray] = {}  # sentences of texts embedded in this process (unit "sentences")
-
-    def embed(texts: Sequence[str]):
-        from pipeline.embed import embed_texts  # looked up at call time (tests replace it)
-
-        res = embed_texts(list(texts), e.model, e.batch_size, e.device, e.chunk_tokens, e.chunk_overlap,
-                          batch_tokens=e.batch_tokens, unit=e.unit)
-        for s, v in zip(res.sentences, res.sentence_vectors if res.sentences else ()):
-            seen.setdefault(content_hash(s), v)
-        return res.vectors, res.model_id
-
+    embed, seen = sentence_embedder(e)  # seen: sentences of texts embedded in this process (unit "sentences")
     small: dict[str, np.ndarray] = {}  # store vectors of small requests, kept for the run (SMALL_REQUEST)
 
     def lookup(hashes):
@@ -123,7 +122,26 @@ def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple
     if conn is not None and cache:
         def store(hashes, vectors):
             write_sentence_vectors(conn, hashes, vectors, model_id, chunking)
-    return reusing_encoder(embed, model_id, lookup, store), model_id
+    return reusing_encoder(embed, model_id, lookup, store), model_id, lookup
+
+
+def _run_vectors(encoder: Encoder, taxonomy: Taxonomy, contexts: Sequence[str]) -> dict[str, np.ndarray]:
+    """What every shard of a run reads: the theme prototypes' and stance targets' vectors
+    (content hash -> vector), embedded here once if not stored. The distinct thread
+    contexts are embedded here too when not stored (and cached), so a shard finds its
+    contexts stored whatever ran the shards before it."""
+    shared: dict[str, np.ndarray] = {}
+
+    def recording(batch: Sequence[str]) -> np.ndarray:
+        vectors = encoder(batch)
+        shared.update(zip((content_hash(t) for t in batch), vectors))
+        return vectors
+
+    theme_vectors(taxonomy, recording)
+    distinct = sorted({c or "" for c in contexts})
+    for i in range(0, len(distinct), SMALL_REQUEST):
+        encoder(distinct[i:i + SMALL_REQUEST])
+    return shared
 
 
 def thread_contexts(conn: Any, post_ids: Sequence[str | None]) -> list[str]:
@@ -145,7 +163,9 @@ def classify_job(ctx: JobContext) -> dict:
     settings, models or embedder changed since the latest classify run); the rows of
     unchanged documents are carried into this run. A run with nothing new writes nothing.
     All of a run's rows are written in one transaction, batch by batch
-    (``classify.batch_documents``)."""
+    (``classify.batch_documents``). With the default runner the batches are classified
+    in this process; with another (``scale.runner = "dask"``) each batch is a shard run
+    by ``ctx.mapper`` (``_classify_in_shards``), with the same labels."""
     section = ctx.config.section("classify")
     settings = classify_settings(section)
     taxonomy = taxonomy_from_config(section)
@@ -154,7 +174,11 @@ def classify_job(ctx: JobContext) -> dict:
     conn = connect(ctx.db_path)
     try:
         set_memory(conn, settings.duckdb_memory_mb)
-        encoder, embedding_model = make_encoder(ctx.config, conn, cache=True)
+        here = ctx.mapper is serial_map  # the default runner: classified in this process
+        if here:
+            encoder, embedding_model = make_encoder(ctx.config, conn, cache=True)
+        else:
+            encoder, embedding_model, lookup = _encoder_and_lookup(ctx.config, conn, cache=True)
         models, cards = _models(ctx.config, embedding_model)
         docs = classify_inputs(conn)
         ids, texts = docs["doc_id"].tolist(), docs["own_text"].tolist()
@@ -180,13 +204,12 @@ def classify_job(ctx: JobContext) -> dict:
             start_classification(conn, ctx.run_id)
             if todo.keep:
                 carry_classification(conn, ctx.run_id, todo.carry_from, todo.keep)
-            done = 0
-            for batch in batches(rows, settings.batch_documents):
-                out = classify_texts([ids[i] for i in batch], [texts[i] for i in batch], taxonomy, encoder, models,
-                                     params, [contexts[i] for i in batch])
-                add_classification(conn, ctx.run_id, out["themes"], out["sentiment"], out["sentences"])
-                done += len(batch)
-                ctx.progress("classify", done, len(rows))
+            if here:
+                _classify_here(conn, ctx, rows, ids, texts, contexts, settings.batch_documents, taxonomy, models, params,
+                               encoder)
+            else:
+                _classify_in_shards(conn, ctx, rows, ids, texts, contexts, settings.batch_documents, taxonomy, models,
+                                    params, encoder, lookup, embedding_model)
             finish_classification(conn, ctx.run_id, info, pd.DataFrame({"doc_id": ids, "input_hash": hashes}))
             counts = classification_counts(conn, ctx.run_id)
             add_model_versions(conn, ctx.run_id, {**models.versions, "embed": embedding_model})
@@ -196,6 +219,48 @@ def classify_job(ctx: JobContext) -> dict:
     return {"action": "full" if todo.full else "incremental", "documents": len(docs), "classified": len(rows),
             "carried": len(todo.keep), "removed": len(todo.gone), "sentiment_default": models.sentiment_default,
             **counts}
+
+
+def _classify_here(conn: Any, ctx: JobContext, rows: list[int], ids: list[str], texts: list[str],
+                   contexts: list[str], batch_documents: int, taxonomy: Taxonomy, models, params, encoder: Encoder) -> None:
+    """The default runner: each batch classified in this process, the encoder reading
+    the store as it goes."""
+    done = 0
+    for batch in batches(rows, batch_documents):
+        out = classify_texts([ids[i] for i in batch], [texts[i] for i in batch], taxonomy, encoder, models,
+                             params, [contexts[i] for i in batch])
+        add_classification(conn, ctx.run_id, out["themes"], out["sentiment"], out["sentences"])
+        done += len(batch)
+        ctx.progress("classify", done, len(rows))
+
+
+def _classify_in_shards(conn: Any, ctx: JobContext, rows: list[int], ids: list[str], texts: list[str],
+                        contexts: list[str], batch_documents: int, taxonomy: Taxonomy, models, params,
+                        encoder: Encoder, lookup, embedding_model: str) -> None:
+    """Another runner (Dask): each batch is a shard (``pipeline.classify.shard``) sent
+    with the stored vectors it reads; vectors a shard had to embed come back and are
+    cached here. Shards are made as the mapper takes them. ``lookup``: the stored
+    vectors of content hashes (``_encoder_and_lookup``)."""
+    shared = _run_vectors(encoder, taxonomy, [contexts[i] for i in rows])
+
+    def shards():
+        for batch in batches(rows, batch_documents):
+            part, ctxs = [texts[i] for i in batch], [contexts[i] for i in batch]
+            vectors = lookup([content_hash(t) for t in shard_requests(part, ctxs)])
+            yield ClassifyShard([ids[i] for i in batch], part, ctxs, {**shared, **vectors})
+
+    e = embed_settings(ctx.config.section("embed"))
+    work = partial(classify_shard, taxonomy=taxonomy, models=models, params=params, embed=e,
+                   model_id=embedding_model)
+    done = 0
+    sizes = [len(batch) for batch in batches(rows, batch_documents)]
+    for size, res in zip(sizes, ctx.mapper(work, shards())):
+        if res.fresh:
+            write_sentence_vectors(conn, list(res.fresh), np.stack(list(res.fresh.values())), embedding_model,
+                                   e.chunking)
+        add_classification(conn, ctx.run_id, res.frames["themes"], res.frames["sentiment"], res.frames["sentences"])
+        done += size
+        ctx.progress("classify", done, len(rows))
 
 
 # ---- training and evaluation -------------------------------------------------------

@@ -17,7 +17,7 @@ from pipeline.flows.dask import mapper_for, runner_settings
 from pipeline.jobs.context import serial_map
 from pipeline.store import connect
 
-STAGES = ["ingest", "clean", "dedupe", "segment", "quotes", "embed", "topics", "index"]
+STAGES = ["ingest", "clean", "dedupe", "segment", "quotes", "embed", "topics", "classify", "index"]
 # Columns that record when or in which run something happened, or where a run's model
 # was saved: they differ between any two runs, whatever the runner.
 RUN_COLUMNS = ("run_id", "first_run_id", "last_run_id", "model_run", "created_at", "started_at", "finished_at",
@@ -71,7 +71,7 @@ def test_scale_settings_are_checked():
 @pytest.mark.slow
 def test_dask_runner_gives_the_same_views_as_the_default(tmp_path):
     paths = [str(p) for p in write_jsonl(generate(160, seed=3), tmp_path / "corpus")]
-    small = {"dedupe": {"chunk_size": 40}, "embed": {"device": "cpu"}}
+    small = {"dedupe": {"chunk_size": 40}, "embed": {"device": "cpu"}, "classify": {"batch_documents": 60}}
     dbs = {}
     for runner in ("default", "dask"):
         db = str(tmp_path / f"{runner}.duckdb")
@@ -81,10 +81,12 @@ def test_dask_runner_gives_the_same_views_as_the_default(tmp_path):
         summary = Corpus(db, overrides=overrides).run(paths, stages=STAGES)
         assert summary["stages"]["dedupe"]["chunks"] >= 4
         assert summary["stages"]["topics"]["action"] == "fit"
+        assert summary["stages"]["classify"]["classified"] > 120  # three shards or more
         dbs[runner] = db
     default, dask = _views(dbs["default"]), _views(dbs["dask"])
     assert default.keys() == dask.keys()
     assert len(default["documents"]) > 160 and len(default["duplicates"]) and len(default["doc_topics"])
+    assert len(default["doc_themes"]) and len(default["sentence_sentiment"])
     for name in default:
         pd.testing.assert_frame_equal(dask[name], default[name], check_exact=True, obj=name)
 
@@ -136,11 +138,12 @@ def cluster(tmp_path):
 
 @pytest.mark.slow
 def test_a_cluster_at_an_address_gives_the_same_views(tmp_path, cluster):
-    """`scale.address`: the sharded stages (dedupe's hashing, quotes, embed's encoding) run
-    on a cluster the flow did not start, and the views equal the default runner's."""
+    """`scale.address`: the sharded stages (dedupe's hashing, quotes, embed's encoding,
+    classify) run on a cluster the flow did not start, and the views equal the default
+    runner's."""
     paths = [str(p) for p in write_jsonl(generate(120, seed=5), tmp_path / "corpus")]
-    stages = ["ingest", "clean", "dedupe", "segment", "quotes", "embed"]
-    small = {"dedupe": {"chunk_size": 40}, "embed": {"device": "cpu"}}
+    stages = ["ingest", "clean", "dedupe", "segment", "quotes", "embed", "classify"]
+    small = {"dedupe": {"chunk_size": 40}, "embed": {"device": "cpu"}, "classify": {"batch_documents": 40}}
     dbs = {}
     for runner in ("default", "dask"):
         db = str(tmp_path / f"{runner}.duckdb")
@@ -153,8 +156,10 @@ def test_a_cluster_at_an_address_gives_the_same_views(tmp_path, cluster):
 
     with Client(cluster, timeout=60) as client:  # the workers did the work: they hold its code
         loaded = client.run(lambda: [m in __import__("sys").modules for m in ("pipeline.embed.encode",
-                                                                              "pipeline.quotes.batch")])
-    assert [e for e, _ in loaded.values()] == [True, True] and any(q for _, q in loaded.values())
+                                                                              "pipeline.quotes.batch",
+                                                                              "pipeline.classify.shard")])
+    assert [e for e, _, _ in loaded.values()] == [True, True] and any(q for _, q, _ in loaded.values())
+    assert any(c for _, _, c in loaded.values())
     default, dask = _views(dbs["default"]), _views(dbs["dask"])
     assert default.keys() == dask.keys() and len(default["doc_embeddings"]) >= 100
     for name in default:
