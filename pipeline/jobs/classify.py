@@ -126,10 +126,11 @@ def _encoder_and_lookup(config: Config, conn: Any, cache: bool):
 
 
 def _run_vectors(encoder: Encoder, taxonomy: Taxonomy, contexts: Sequence[str]) -> dict[str, np.ndarray]:
-    """What every shard of a run reads: the theme prototypes' and stance targets' vectors
-    (content hash -> vector), embedded here once if not stored. The distinct thread
-    contexts are embedded here too when not stored (and cached), so a shard finds its
-    contexts stored whatever ran the shards before it."""
+    """What every batch of a run reads: the theme prototypes' and stance targets' vectors
+    (content hash -> vector), embedded here once if not stored. The run's distinct
+    thread contexts are embedded here too when not stored (and cached), before any
+    batch, so that whatever runs the batches (in process or as shards) finds each
+    context's one vector stored."""
     shared: dict[str, np.ndarray] = {}
 
     def recording(batch: Sequence[str]) -> np.ndarray:
@@ -204,12 +205,13 @@ def classify_job(ctx: JobContext) -> dict:
             start_classification(conn, ctx.run_id)
             if todo.keep:
                 carry_classification(conn, ctx.run_id, todo.carry_from, todo.keep)
+            shared = _run_vectors(encoder, taxonomy, [contexts[i] for i in rows])
             if here:
                 _classify_here(conn, ctx, rows, ids, texts, contexts, settings.batch_documents, taxonomy, models, params,
                                encoder)
             else:
                 _classify_in_shards(conn, ctx, rows, ids, texts, contexts, settings.batch_documents, taxonomy, models,
-                                    params, encoder, lookup, embedding_model)
+                                    params, shared, lookup, embedding_model)
             finish_classification(conn, ctx.run_id, info, pd.DataFrame({"doc_id": ids, "input_hash": hashes}))
             counts = classification_counts(conn, ctx.run_id)
             add_model_versions(conn, ctx.run_id, {**models.versions, "embed": embedding_model})
@@ -236,12 +238,11 @@ def _classify_here(conn: Any, ctx: JobContext, rows: list[int], ids: list[str], 
 
 def _classify_in_shards(conn: Any, ctx: JobContext, rows: list[int], ids: list[str], texts: list[str],
                         contexts: list[str], batch_documents: int, taxonomy: Taxonomy, models, params,
-                        encoder: Encoder, lookup, embedding_model: str) -> None:
+                        shared: dict[str, np.ndarray], lookup, embedding_model: str) -> None:
     """Another runner (Dask): each batch is a shard (``pipeline.classify.shard``) sent
-    with the stored vectors it reads; vectors a shard had to embed come back and are
-    cached here. Shards are made as the mapper takes them. ``lookup``: the stored
-    vectors of content hashes (``_encoder_and_lookup``)."""
-    shared = _run_vectors(encoder, taxonomy, [contexts[i] for i in rows])
+    with the stored vectors it reads and ``shared`` (``_run_vectors``); vectors a shard
+    had to embed come back and are cached here. Shards are made as the mapper takes
+    them. ``lookup``: the stored vectors of content hashes (``_encoder_and_lookup``)."""
 
     def shards():
         for batch in batches(rows, batch_documents):
