@@ -164,3 +164,56 @@ def test_a_cluster_at_an_address_gives_the_same_views(tmp_path, cluster):
     assert default.keys() == dask.keys() and len(default["doc_embeddings"]) >= 100
     for name in default:
         pd.testing.assert_frame_equal(dask[name], default[name], check_exact=True, obj=name)
+
+
+def test_the_dask_mapper_sends_a_bounded_window_of_shards_ahead():
+    """Shards made lazily (classify's carry their vectors) are pulled from their generator
+    only as results are taken: at most two per worker ahead of the one awaited, results
+    in order, and what is still pending is cancelled when the reader stops."""
+    import pipeline.flows.dask as dask_module
+
+    class Done:
+        def __init__(self, value):
+            self.value = value
+
+        def result(self):
+            return self.value
+
+    class FakeClient:
+        def __init__(self):
+            self.cancelled = []
+
+        def scheduler_info(self):
+            return {"workers": {"a": {}, "b": {}}}
+
+        def submit(self, fn, item, pure=False):
+            return Done(fn(item))
+
+        def cancel(self, futures):
+            self.cancelled.extend(futures)
+
+    class FakeRunner:
+        client = FakeClient()
+
+    made: list[int] = []
+
+    def shards():
+        for i in range(10):
+            made.append(i)
+            yield i
+
+    dask_module._ACTIVE["bounded-test"] = FakeRunner()
+    try:
+        mapper = mapper_for("bounded-test")
+        results = mapper(lambda x: x * 10, shards())
+        taken = []
+        for value in results:
+            taken.append(value)
+            assert len(made) - len(taken) <= 4  # 2 workers: a window of 4
+        assert taken == [i * 10 for i in range(10)]
+        partial = mapper(lambda x: x, iter(range(10)))
+        assert next(partial) == 0
+        partial.close()
+        assert len(FakeRunner.client.cancelled) == 3  # the rest of the window, never awaited
+    finally:
+        dask_module._ACTIVE.pop("bounded-test", None)
