@@ -60,7 +60,7 @@ def stepwise_pipe(proc: Any, docs: Iterable[Any], batch_size: int = 32) -> Itera
     sub-batches of a quarter), but decoding one step at a time from Python, holding the
     GIL, instead of in spaCy's ``nogil`` loop.
 
-    The spaCy 3.8 wheels for Python 3.11 are built with Cython's profiling hooks, and a
+    The spaCy 3.8 wheel installed here (CPython 3.11) is built with Cython's profiling hooks, and a
     hook in a ``nogil`` function takes the GIL each time it runs: the validity check of
     every move of every state at every step (74 moves for the recogniser) took and
     dropped it, most of the recogniser's decoding time (``docs/performance.md``,
