@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.classify.errors import ClassifySettingError, TrainingDataError
-from pipeline.classify.apply import classify_texts
 from pipeline.annotate.gold import consolidate
+from pipeline.classify.apply import classify_texts
 from pipeline.classify.cards import label_quality_frame, library_versions, model_card
 from pipeline.classify.encoder import check_same_embedder, reusing_encoder
 from pipeline.classify.features import context_text
@@ -243,9 +243,10 @@ def _classify_in_shards(conn: Any, ctx: JobContext, rows: list[int], ids: list[s
     with the stored vectors it reads and ``shared`` (``_run_vectors``); vectors a shard
     had to embed come back and are cached here. Shards are made as the mapper takes
     them. ``lookup``: the stored vectors of content hashes (``_encoder_and_lookup``)."""
+    parts = batches(rows, batch_documents)
 
     def shards():
-        for batch in batches(rows, batch_documents):
+        for batch in parts:
             part, ctxs = [texts[i] for i in batch], [contexts[i] for i in batch]
             vectors = lookup([content_hash(t) for t in shard_requests(part, ctxs)])
             yield ClassifyShard([ids[i] for i in batch], part, ctxs, {**shared, **vectors})
@@ -254,13 +255,12 @@ def _classify_in_shards(conn: Any, ctx: JobContext, rows: list[int], ids: list[s
     work = partial(classify_shard, taxonomy=taxonomy, models=models, params=params, embed=e,
                    model_id=embedding_model)
     done = 0
-    sizes = [len(batch) for batch in batches(rows, batch_documents)]
-    for size, res in zip(sizes, ctx.mapper(work, shards())):
+    for batch, res in zip(parts, ctx.mapper(work, shards())):
         if res.fresh:
             write_sentence_vectors(conn, list(res.fresh), np.stack(list(res.fresh.values())), embedding_model,
                                    e.chunking)
         add_classification(conn, ctx.run_id, res.frames["themes"], res.frames["sentiment"], res.frames["sentences"])
-        done += size
+        done += len(batch)
         ctx.progress("classify", done, len(rows))
 
 
