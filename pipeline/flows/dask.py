@@ -74,22 +74,29 @@ def mapper_for(run_id: str):
         # worker then needs no Prefect API (on a busy machine, each worker starting its
         # own ephemeral API server timed out), only this package and its models. At most
         # ``window`` shards are sent ahead of the one awaited, so shards made lazily
-        # (classify's carry their vectors) are never all held at once.
+        # (classify's carry their vectors) are never all held at once. ``fn`` (classify's
+        # carries the models, megabytes) is sent to every worker once, not with each shard.
         client = runner.client
         window = max(2, 2 * _workers(client))
+        shared = client.scatter(fn, broadcast=True, hash=False)
         pending: deque = deque()
         source = iter(items)
         try:
             for item in source:
-                pending.append(client.submit(fn, item, pure=False))
+                pending.append(client.submit(_call, shared, item, pure=False))
                 if len(pending) >= window:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
         finally:
-            client.cancel(list(pending))
+            client.cancel([*pending, shared])
 
     return dask_map
+
+
+def _call(fn: Callable[[Any], Any], item: Any) -> Any:
+    """``fn(item)`` on a worker (``fn`` arrives as the scattered function's data)."""
+    return fn(item)
 
 
 def _workers(client: Any) -> int:

@@ -169,7 +169,9 @@ def test_a_cluster_at_an_address_gives_the_same_views(tmp_path, cluster):
 def test_the_dask_mapper_sends_a_bounded_window_of_shards_ahead():
     """Shards made lazily (classify's carry their vectors) are pulled from their generator
     only as results are taken: at most two per worker ahead of the one awaited, results
-    in order, and what is still pending is cancelled when the reader stops."""
+    in order, and what is still pending is cancelled when the reader stops. The shard
+    function (classify's carries its models) goes to the workers once per map, not with
+    every shard, and is released when the map ends."""
     import pipeline.flows.dask as dask_module
 
     class Done:
@@ -179,15 +181,27 @@ def test_the_dask_mapper_sends_a_bounded_window_of_shards_ahead():
         def result(self):
             return self.value
 
+    class Scattered:
+        def __init__(self, value):
+            self.value = value
+
     class FakeClient:
         def __init__(self):
             self.cancelled = []
+            self.scattered = []
 
         def scheduler_info(self):
             return {"workers": {"a": {}, "b": {}}}
 
-        def submit(self, fn, item, pure=False):
-            return Done(fn(item))
+        def scatter(self, data, broadcast=False, hash=True):
+            assert broadcast and callable(data)
+            self.scattered.append(Scattered(data))
+            return self.scattered[-1]
+
+        def submit(self, fn, *args, pure=False):
+            # the shard's function is sent once (scattered), never with each shard
+            assert not any(callable(a) for a in args) and isinstance(args[0], Scattered)
+            return Done(fn(*(a.value if isinstance(a, Scattered) else a for a in args)))
 
         def cancel(self, futures):
             self.cancelled.extend(futures)
@@ -211,9 +225,14 @@ def test_the_dask_mapper_sends_a_bounded_window_of_shards_ahead():
             taken.append(value)
             assert len(made) - len(taken) <= 4  # 2 workers: a window of 4
         assert taken == [i * 10 for i in range(10)]
+        client = FakeRunner.client
+        assert len(client.scattered) == 1 and client.cancelled == [client.scattered[0]]  # released after
         partial = mapper(lambda x: x, iter(range(10)))
         assert next(partial) == 0
         partial.close()
-        assert len(FakeRunner.client.cancelled) == 3  # the rest of the window, never awaited
+        # the rest of the window, never awaited, and the function sent to the workers
+        rest = client.cancelled[1:]
+        assert len(client.scattered) == 2 and len(rest) == 4
+        assert all(isinstance(f, Done) for f in rest[:3]) and rest[3] is client.scattered[1]
     finally:
         dask_module._ACTIVE.pop("bounded-test", None)
