@@ -78,12 +78,24 @@ def connect_query(db_path: str | Path, retry_s: float = 0.0) -> duckdb.DuckDBPyC
     return conn
 
 
+MEMORY_HINT = ("raise the stage's DuckDB memory limit (classify.duckdb_memory_mb or dedupe.duckdb_memory_mb; "
+               "0: DuckDB's own, 80% of RAM) and run the stage again")
+
+
 @contextmanager
 def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """All or nothing: a failure rolls back every write made inside."""
+    """All or nothing: a failure rolls back every write made inside. DuckDB running out
+    of its ``memory_limit`` (what a transaction has written but not committed, and its
+    key indexes, stay in memory until the commit) becomes a :class:`StoreError` that
+    names the limit and how to raise it."""
     conn.execute("BEGIN TRANSACTION")
     try:
         yield conn
+    except duckdb.OutOfMemoryException as exc:
+        conn.execute("ROLLBACK")
+        limit = conn.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        raise StoreError(f"DuckDB ran out of memory (memory_limit {limit}) inside one transaction; it was rolled "
+                         "back and nothing was written", MEMORY_HINT) from exc
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -97,6 +97,28 @@ def test_transaction_rolls_back(tmp_db):
     assert conn.execute("SELECT count(*) FROM document_rows").fetchone()[0] == 0
 
 
+def test_running_out_of_memory_in_a_transaction_is_a_clear_error_and_writes_nothing(tmp_db):
+    """DuckDB keeps a transaction's uncommitted key indexes in memory: past ``memory_limit``
+    the stage gets a StoreError naming the limit and the setting, and nothing of the
+    transaction is kept (the classify stage at 150,000 documents hit this)."""
+    conn = connect(tmp_db)
+    conn.execute("CREATE TABLE scratch_keys (k VARCHAR PRIMARY KEY)")
+    conn.execute("SET memory_limit = '20MB'")
+    src, docs, keys = _doc_rows(PAGE)
+    with pytest.raises(StoreError, match=r"ran out of memory \(memory_limit \d") as err:
+        with transaction(conn):
+            write_source(conn, src, docs, keys, "r1")
+            conn.execute("INSERT INTO scratch_keys SELECT 'key-' || i::VARCHAR || '-padding-padding' "
+                         "FROM range(1000000) r(i)")
+    assert "duckdb_memory_mb" in err.value.one_line() and isinstance(err.value.__cause__, duckdb.OutOfMemoryException)
+    assert conn.execute("SELECT count(*) FROM document_rows").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM scratch_keys").fetchone()[0] == 0
+    conn.execute("RESET memory_limit")
+    with transaction(conn):  # the connection is usable again
+        write_source(conn, src, docs, keys, "r1")
+    assert conn.execute("SELECT count(*) FROM document_rows").fetchone()[0] > 0
+
+
 def test_read_only_connection_needs_an_existing_database(tmp_path):
     with pytest.raises(StoreError, match="no database"):
         connect(tmp_path / "nope.duckdb", read_only=True)
