@@ -4,6 +4,7 @@ researcher would otherwise write (pandas, BERTopic with defaults, VADER in a loo
 row-by-row inserts), all in the same run.
 
     python -m benchmarks scale --comments 6000 [--seed 1] [--skip-baseline] [--keep DIR] [--incremental]
+    python -m benchmarks scale --limit-only --keep DIR     # the limit alone, of an earlier run's corpus
 
 Each stage runs in its own process (as ``probation-corpus run --stage S`` would), so
 its peak memory is its own; CPU seconds count the process and its children. The last
@@ -127,6 +128,19 @@ def run_child(what: str, db: Path, paths: list[str]) -> dict:
     return res
 
 
+def limit_only(keep: Path | None) -> None:
+    """The encode-only limit alone, of the corpus in ``keep/corpus`` (an earlier run's
+    ``--keep DIR``): compare it with that run's stage figures only when both ran on an
+    idle machine."""
+    paths = sorted(str(p) for p in (keep / "corpus").glob("*.jsonl")) if keep else []
+    if not paths:
+        raise SystemExit("--limit-only needs --keep DIR holding an earlier run's corpus (DIR/corpus/*.jsonl)")
+    n = sum(1 for p in paths for _ in open(p, encoding="utf-8"))
+    enc = run_child("encode-only", keep / "unused.duckdb", paths)
+    print(f"  {'encode-only':<10} {enc['wall']:8.1f} s  {enc['cpu']:8.1f} CPU-s  {n / max(enc['wall'], 1e-9):8.0f} docs/s  "
+          f"peak {enc['maxrss_mib']:7.0f} MiB   (the limit, {n} documents of {keep / 'corpus'})")
+
+
 def main(argv: list[str] | None = None) -> None:
     from benchmarks.generate import add_style_option, generate, write_jsonl
     from pipeline.jobs import STAGES
@@ -141,7 +155,13 @@ def main(argv: list[str] | None = None) -> None:
                     help="hold back the newest 1%% of documents; then run the flow with them, and with no new input")
     ap.add_argument("--stages", default="", help="comma-separated stages to run (default: all); "
                     "e.g. ingest,clean,dedupe to measure dedupe alone, without the encode-only limit")
+    ap.add_argument("--limit-only", action="store_true",
+                    help="only the encode-only limit, of the corpus an earlier run left in --keep DIR (a 150k "
+                         "whole flow and its limit take longer together than one sitting allows)")
     a = ap.parse_args(argv)
+    if a.limit_only:
+        limit_only(a.keep)
+        return
     only = [s for s in a.stages.split(",") if s]
     unknown = sorted(set(only) - set(STAGES))
     if unknown:

@@ -60,6 +60,9 @@ def test_ingest_settings_read_every_key_of_the_section():
     assert s.max_bytes == int(section["max_file_mb"] * 2**20) and s.ignore_names == tuple(section["ignore_names"])
     with pytest.raises(ConfigError, match=r"\[ingest\] lacks sniff_bytes"):
         settings_from(IngestSettings, {k: v for k, v in section.items() if k != "sniff_bytes"}, "ingest")
+    with pytest.raises(ConfigError, match="stream_duckdb_mb must be 0"):
+        settings_from(IngestSettings, {**section, "stream_duckdb_mb": -1}, "ingest")
+    assert settings_from(IngestSettings, {**section, "stream_duckdb_mb": 0}, "ingest").stream_duckdb_mb == 0
 
 
 def _records():

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pipeline.config import ConfigError
+
 
 @dataclass(frozen=True)
 class IngestSettings:
@@ -20,6 +22,10 @@ class IngestSettings:
     batch_documents: int
     batch_mb: float
     stream_duckdb_mb: int
+
+    def __post_init__(self) -> None:
+        if self.stream_duckdb_mb < 0:
+            raise ConfigError("ingest.stream_duckdb_mb must be 0 (DuckDB's own limit) or a size in MB")
 
     @property
     def max_bytes(self) -> int:

@@ -16,7 +16,7 @@ from pipeline.ingest.settings import IngestSettings
 from pipeline.jobs.context import JobContext
 from pipeline.records import UNPLACED_ROW, InputError
 from pipeline.settings import typed
-from pipeline.store import connect, transaction
+from pipeline.store import connect, set_memory, transaction
 from pipeline.store.documents import (
     QuarantineRow,
     SourceRow,
@@ -130,7 +130,7 @@ def ingest_job(ctx: JobContext) -> dict:
         sources = _warn_edits(sources, edits, variants)
         counts["with_warnings"] = sum(bool(s.warnings) for s in sources)
         if streamed:  # DuckDB keeps the transaction's rows in memory unless told to spill them
-            conn.execute(f"SET memory_limit = '{int(settings.stream_duckdb_mb)}MB'")
+            set_memory(conn, settings.stream_duckdb_mb)
         with transaction(conn):
             clear_unplaced(conn, [o.sha256 for o in outcomes if o.ok])
             write_quarantine(conn, [r for o in outcomes if o.stream is None for r in outcome_rows(o, cap)],

@@ -50,12 +50,13 @@ def post_texts(conn: duckdb.DuckDBPyConnection, post_ids: Sequence[str | None]) 
                             "FROM documents p WHERE p.doc_id IN (SELECT post_id FROM _posts)").df()
 
 
-def _insert(conn: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, columns: Sequence[str]) -> int:
+def _insert(conn: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, columns: Sequence[str],
+            verb: str = "INSERT OR REPLACE") -> int:
     if df.empty:
         return 0
     with registered(conn, "_rows", df[list(columns)]) as conn:
         cols = ", ".join(columns)
-        conn.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM _rows")
+        conn.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM _rows")
     return len(df)
 
 
@@ -70,6 +71,11 @@ SENTENCE_ROW_COLUMNS = ["run_id", "doc_id", "sentence_no", "method", "start_char
 # macros of migration 19, never from these tables by run id.
 ROW_TABLES = {"doc_theme_rows": THEME_ROW_COLUMNS, "doc_sentiment_rows": SENTIMENT_ROW_COLUMNS,
               "sentence_sentiment_rows": SENTENCE_ROW_COLUMNS}
+ROW_KEYS = {"doc_theme_rows": ["doc_id", "theme"], "doc_sentiment_rows": ["doc_id", "method"],
+            "sentence_sentiment_rows": ["doc_id", "sentence_no", "method"]}
+"""What makes a row unique within its run. The tables have no primary key (migration 22:
+DuckDB held a keyed table's uncommitted rows and their index in memory until the commit,
+in proportion to the run); ``add_classification`` keeps the rows unique instead."""
 
 
 def start_classification(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
@@ -88,7 +94,10 @@ def start_classification(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
 
 def add_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: pd.DataFrame,
                        sentiment: pd.DataFrame, sentences: pd.DataFrame) -> dict[str, int]:
-    """Add one batch of this run's output rows (call inside ``transaction``)."""
+    """Add one batch of this run's output rows (call inside ``transaction``). Refused
+    (``StoreError``, nothing of the batch written) when the batch repeats a row
+    (``ROW_KEYS``) or holds a document this run already labels: the tables have no
+    primary key to refuse it."""
     t = themes.assign(run_id=run_id)
     t["stance"] = t["stance"].astype(object).where(t["stance"].notna(), None)
     for col in ("confidence", "stance_confidence"):
@@ -96,12 +105,25 @@ def add_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: pd.
     sent = sentiment.assign(run_id=run_id)
     sent["confidence"] = pd.array(sent["confidence"] if "confidence" in sent.columns else [None] * len(sent),
                                   dtype="Float64")
+    frames = {"doc_theme_rows": t, "doc_sentiment_rows": sent,
+              "sentence_sentiment_rows": sentences.assign(run_id=run_id)}
+    for table, frame in frames.items():
+        repeated = frame[frame.duplicated(ROW_KEYS[table], keep=False)]
+        if len(repeated):
+            first = repeated.iloc[0]
+            raise StoreError(f"classify run {run_id}: a batch repeats a row of {table} "
+                             f"({', '.join(f'{k}={first[k]!r}' for k in ROW_KEYS[table])}); nothing of it was written")
     docs = pd.unique(pd.concat([themes["doc_id"], sentiment["doc_id"], sentences["doc_id"]], ignore_index=True))
+    with registered(conn, "_batch_docs", pd.DataFrame({"doc_id": docs})) as scoped:
+        again = scoped.execute("SELECT i.doc_id FROM classify_doc_inputs i JOIN _batch_docs b USING (doc_id) "
+                             "WHERE i.run_id = ? ORDER BY 1 LIMIT 3", [run_id]).fetchall()
+    if again:
+        raise StoreError(f"classify run {run_id} already labels {', '.join(r[0] for r in again)}: "
+                         "a document is classified once per run; nothing of this batch was written")
     _labels_here(conn, run_id, pd.DataFrame({"doc_id": docs, "input_hash": ""}))
-    return {"theme_rows": _insert(conn, "doc_theme_rows", t, THEME_ROW_COLUMNS),
-            "sentiment_rows": _insert(conn, "doc_sentiment_rows", sent, SENTIMENT_ROW_COLUMNS),
-            "sentence_rows": _insert(conn, "sentence_sentiment_rows", sentences.assign(run_id=run_id),
-                                     SENTENCE_ROW_COLUMNS)}
+    return {f"{key}_rows": _insert(conn, table, frames[table], ROW_TABLES[table], "INSERT")
+            for key, table in (("theme", "doc_theme_rows"), ("sentiment", "doc_sentiment_rows"),
+                               ("sentence", "sentence_sentiment_rows"))}
 
 
 def carry_classification(conn: duckdb.DuckDBPyConnection, run_id: str, from_run: str,

@@ -85,22 +85,33 @@ MEMORY_HINT = ("raise the stage's DuckDB memory limit (classify.duckdb_memory_mb
 @contextmanager
 def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """All or nothing: a failure rolls back every write made inside. DuckDB running out
-    of its ``memory_limit`` (what a transaction has written but not committed, and its
-    key indexes, stay in memory until the commit) becomes a :class:`StoreError` that
-    names the limit and how to raise it."""
+    of its ``memory_limit`` inside the transaction or while committing it (what a
+    transaction has written to a table with a key, and its key index, stays in memory
+    until the commit, which merges it into the table's whole index) becomes a
+    :class:`StoreError` that names the limit and how to raise it."""
     conn.execute("BEGIN TRANSACTION")
     try:
         yield conn
     except duckdb.OutOfMemoryException as exc:
         conn.execute("ROLLBACK")
-        limit = conn.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-        raise StoreError(f"DuckDB ran out of memory (memory_limit {limit}) inside one transaction; it was rolled "
-                         "back and nothing was written", MEMORY_HINT) from exc
+        raise _out_of_memory(conn, "inside one transaction") from exc
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    else:
+    try:
         conn.execute("COMMIT")
+    except duckdb.TransactionException as exc:
+        # DuckDB reports running out of memory at the commit as a failed commit; the
+        # transaction is rolled back by then
+        if "failed to allocate" not in str(exc) and "failed to pin" not in str(exc):
+            raise
+        raise _out_of_memory(conn, "committing one transaction") from exc
+
+
+def _out_of_memory(conn: duckdb.DuckDBPyConnection, where: str) -> StoreError:
+    limit = conn.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    return StoreError(f"DuckDB ran out of memory (memory_limit {limit}) {where}; it was rolled back and nothing "
+                      "was written", MEMORY_HINT)
 
 
 def type_from_every_row(conn: duckdb.DuckDBPyConnection | Scoped, rows: int) -> None:

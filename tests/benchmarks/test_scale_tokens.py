@@ -21,3 +21,17 @@ def test_token_counts_compare_the_limit_with_what_embed_encodes(tmp_path):
     assert t["sentences"] > 0.9 * t["limit"]
     long = [d for d in docs if len(d.body.split()) > 300]
     assert long, "the generator's long tail gives texts longer than the window"
+
+
+def test_the_limit_alone_encodes_an_earlier_runs_corpus(tmp_path, capsys):
+    import pytest
+
+    from benchmarks.scale_bench import main
+
+    with pytest.raises(SystemExit, match="needs --keep DIR"):
+        main(["--limit-only", "--keep", str(tmp_path)])
+    write_jsonl(generate(12, seed=5), tmp_path / "corpus")
+    main(["--limit-only", "--keep", str(tmp_path)])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.split()[0] == "encode-only" and "CPU-s" in line
+    assert f"{len(generate(12, seed=5))} documents of {tmp_path / 'corpus'}" in line
