@@ -116,7 +116,7 @@ def add_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: pd.
     docs = pd.unique(pd.concat([themes["doc_id"], sentiment["doc_id"], sentences["doc_id"]], ignore_index=True))
     with registered(conn, "_batch_docs", pd.DataFrame({"doc_id": docs})) as scoped:
         again = scoped.execute("SELECT i.doc_id FROM classify_doc_inputs i JOIN _batch_docs b USING (doc_id) "
-                             "WHERE i.run_id = ? ORDER BY 1 LIMIT 3", [run_id]).fetchall()
+                               "WHERE i.run_id = ? ORDER BY 1 LIMIT 3", [run_id]).fetchall()
     if again:
         raise StoreError(f"classify run {run_id} already labels {', '.join(r[0] for r in again)}: "
                          "a document is classified once per run; nothing of this batch was written")
