@@ -30,8 +30,9 @@ def test_the_limit_alone_encodes_an_earlier_runs_corpus(tmp_path, capsys):
 
     with pytest.raises(SystemExit, match="needs --keep DIR"):
         main(["--limit-only", "--keep", str(tmp_path)])
-    write_jsonl(generate(12, seed=5), tmp_path / "corpus")
+    docs = generate(12, seed=5)
+    write_jsonl(docs, tmp_path / "corpus")
     main(["--limit-only", "--keep", str(tmp_path)])
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.split()[0] == "encode-only" and "CPU-s" in line
-    assert f"{len(generate(12, seed=5))} documents of {tmp_path / 'corpus'}" in line
+    assert f"{len(docs)} documents of {tmp_path / 'corpus'}" in line

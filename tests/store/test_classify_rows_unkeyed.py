@@ -6,8 +6,6 @@ docs/performance.md). Rows are made up for the test."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import duckdb
 import pandas as pd
 import pytest
@@ -15,7 +13,7 @@ import pytest
 from pipeline.store import connect, set_memory, transaction
 from pipeline.store.classify import ROW_KEYS, ROW_TABLES, add_classification, start_classification
 from pipeline.store.errors import StoreError
-from tests.store.test_classify_shared_rows import _at_version, _rows, _views
+from tests.store.test_classify_shared_rows import _at_version, _log_runs, _rows, _views
 
 
 def _keyed(conn) -> set[str]:
@@ -32,9 +30,7 @@ def test_the_migration_keeps_rows_columns_and_views(tmp_path):
     path = str(tmp_path / "old.duckdb")
     _at_version(path, 21)
     conn = duckdb.connect(path)
-    for run, day in (("r1", 1), ("r2", 2)):
-        conn.execute("INSERT INTO classify_run_log (run_id, created_at, documents) VALUES (?, ?, 2)",
-                     [run, datetime(2026, 1, day)])
+    _log_runs(conn, documents=2)
     _rows(conn, "r1", ["a"])
     _rows(conn, "r2", ["b"])
     conn.execute("INSERT INTO classify_doc_inputs VALUES ('r1', 'a', 'h-a', 'r1'), ('r2', 'a', NULL, 'r1'), "

@@ -23,6 +23,13 @@ def _at_version(path: str, version: int) -> None:
     conn.close()
 
 
+def _log_runs(conn, documents: int) -> None:
+    """Classify runs r1 and r2 (1 and 2 January 2026) in the run log, each of ``documents``."""
+    for run, day in (("r1", 1), ("r2", 2)):
+        conn.execute("INSERT INTO classify_run_log (run_id, created_at, documents) VALUES (?, ?, ?)",
+                     [run, datetime(2026, 1, day), documents])
+
+
 def _rows(conn, run: str, docs: list[str]) -> None:
     for d in docs:
         for theme, present in (("pay", True), ("workload", d == "b")):
@@ -43,9 +50,7 @@ def test_a_database_from_before_shows_the_same_views(tmp_path):
     path = str(tmp_path / "old.duckdb")
     _at_version(path, 18)
     conn = duckdb.connect(path)
-    for run, day in (("r1", 1), ("r2", 2)):
-        conn.execute("INSERT INTO classify_run_log (run_id, created_at, documents) VALUES (?, ?, 2)",
-                     [run, datetime(2026, 1, day)])
+    _log_runs(conn, documents=2)
     _rows(conn, "r1", ["a"])
     _rows(conn, "r2", ["a", "b"])  # "a" carried (copied), "b" new
     conn.execute("INSERT INTO classify_doc_inputs VALUES ('r2', 'a', 'h-a'), ('r2', 'b', 'h-b')")
@@ -76,9 +81,7 @@ def test_a_database_from_before_shows_the_same_views(tmp_path):
 def test_a_carried_document_is_read_from_the_run_that_computed_it(tmp_db):
     conn = connect(tmp_db)
     try:
-        for run, day in (("r1", 1), ("r2", 2)):
-            conn.execute("INSERT INTO classify_run_log (run_id, created_at, documents) VALUES (?, ?, 1)",
-                         [run, datetime(2026, 1, day)])
+        _log_runs(conn, documents=1)
         _rows(conn, "r1", ["a"])
         conn.execute("INSERT INTO classify_doc_inputs VALUES ('r1', 'a', 'h', 'r1'), ('r2', 'a', 'h', 'r1')")
         got = conn.execute("SELECT run_id, doc_id, theme FROM doc_themes ORDER BY ALL").fetchall()
