@@ -5,7 +5,7 @@ Pure: hashes and keys in, a plan out."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from pipeline.embed import content_hash
@@ -21,9 +21,19 @@ def input_hash(own_text: str, context: str) -> str:
     return content_hash(f"{own_text or ''}\x1f{context or ''}")
 
 
+RUN_ONLY = frozenset({"duckdb_memory_mb", "lookup_batches"})
+"""``[classify]`` keys that change how a run uses memory and reads the store, never a row
+it writes: left out of :func:`run_key`, so changing one classifies nothing again."""
+
+
 def run_key(settings: Any, versions: Mapping[str, str], embedding_model: str, chunking: str,
             taxonomy: Sequence[Mapping[str, Any]]) -> str:
-    """The digest of everything besides its input that a classify result depends on."""
+    """The digest of everything besides its input that a classify result depends on
+    (every setting but :data:`RUN_ONLY`)."""
+    if is_dataclass(settings):
+        settings = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name not in RUN_ONLY}
+    else:
+        settings = {k: v for k, v in dict(settings).items() if k not in RUN_ONLY}
     return settings_key(LOGIC_VERSION, settings, dict(versions), embedding_model, chunking, list(taxonomy))
 
 

@@ -48,6 +48,7 @@ class ClassifySettings:
     theme_backend: str
     batch_documents: int
     duckdb_memory_mb: int
+    lookup_batches: int
     themes: tuple[Any, ...]
     theme_thresholds: str
     class_bias: str
@@ -56,6 +57,8 @@ class ClassifySettings:
     def __post_init__(self) -> None:
         if self.batch_documents < 1:
             raise ConfigError("classify.batch_documents must be at least 1")
+        if self.lookup_batches < 1:
+            raise ConfigError("classify.lookup_batches must be at least 1")
         if self.duckdb_memory_mb < 0:
             raise ConfigError("classify.duckdb_memory_mb must be 0 (DuckDB's own limit) or a size in MB")
 

@@ -8,7 +8,8 @@ method and baseline, and (train) fit and save the models with model cards.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -90,13 +91,24 @@ def make_encoder(config: Config, conn: Any = None, cache: bool = False) -> tuple
     see) are kept in the store's sentence cache for later runs (inside the caller's
     transaction). The sentences of texts embedded here are remembered for the run.
     """
-    encoder, model_id, _ = _encoder_and_lookup(config, conn, cache)
-    return encoder, model_id
+    reader = vector_reader(config, conn, cache)
+    return reader.encoder, reader.model_id
 
 
-def _encoder_and_lookup(config: Config, conn: Any, cache: bool):
-    """``make_encoder``'s encoder and model id, and its lookup of stored vectors
-    (``lookup(hashes) -> {hash: vector}``)."""
+@dataclass(frozen=True)
+class VectorReader:
+    """``make_encoder``'s encoder and model id; ``lookup(hashes) -> {hash: vector}``, the
+    stored vectors it reads; and ``read_ahead(hashes)``, which reads the stored vectors of
+    the coming batches in one lookup (replacing those read ahead before), so that the
+    encoder's requests for them do not each scan the store."""
+
+    encoder: Encoder
+    model_id: str
+    lookup: Callable[[Sequence[str]], dict[str, np.ndarray]]
+    read_ahead: Callable[[Sequence[str]], None]
+
+
+def vector_reader(config: Config, conn: Any, cache: bool) -> VectorReader:
     e = embed_settings(config.section("embed"))
     model_id = model_id_for(e.model)
     chunking = e.chunking
@@ -104,25 +116,55 @@ def _encoder_and_lookup(config: Config, conn: Any, cache: bool):
         check_same_embedder(embed_state(conn), model_id, chunking)
     embed, seen = sentence_embedder(e)  # seen: sentences of texts embedded in this process (unit "sentences")
     small: dict[str, np.ndarray] = {}  # store vectors of small requests, kept for the run (SMALL_REQUEST)
+    ahead: dict[str, np.ndarray] = {}  # store vectors read ahead for the coming batches (read_ahead)
+    absent: set[str] = set()  # hashes read ahead and not stored: not looked for again
+
+    def from_store(hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        got = stored_vectors(conn, hashes, model_id, chunking)
+        rest = [h for h in hashes if h not in got]
+        if rest:
+            got.update(sentence_vectors(conn, rest, model_id, chunking))
+        return got
+
+    def known(h: str) -> np.ndarray | None:
+        v = seen.get(h)
+        if v is None:
+            v = small.get(h)
+        if v is None:
+            v = ahead.get(h)
+        return v
 
     def lookup(hashes):
-        found = {h: seen[h] if h in seen else small[h] for h in hashes if h in seen or h in small}
-        rest = [h for h in hashes if h not in found]
+        found: dict[str, np.ndarray] = {}
+        rest: list[str] = []
+        for h in hashes:
+            v = known(h)
+            if v is not None:
+                found[h] = v
+            elif h not in absent:
+                rest.append(h)
         if conn is not None and rest:
-            got = stored_vectors(conn, rest, model_id, chunking)
-            rest = [h for h in rest if h not in got]
-            if rest:
-                got.update(sentence_vectors(conn, rest, model_id, chunking))
+            got = from_store(rest)
             if len(hashes) <= SMALL_REQUEST:
                 small.update(got)
             found.update(got)
         return found
 
+    def read_ahead(hashes):
+        ahead.clear()
+        absent.clear()
+        want = [h for h in dict.fromkeys(hashes) if known(h) is None]
+        if conn is not None and want:
+            ahead.update(from_store(want))
+            absent.update(h for h in want if h not in ahead)
+
     store = None
     if conn is not None and cache:
         def store(hashes, vectors):
             write_sentence_vectors(conn, hashes, vectors, model_id, chunking)
-    return reusing_encoder(embed, model_id, lookup, store), model_id, lookup
+            ahead.update(zip(hashes, vectors))  # stored now: what a lookup of the store would return
+            absent.difference_update(hashes)
+    return VectorReader(reusing_encoder(embed, model_id, lookup, store), model_id, lookup, read_ahead)
 
 
 def _run_vectors(encoder: Encoder, taxonomy: Taxonomy, contexts: Sequence[str]) -> dict[str, np.ndarray]:
@@ -176,10 +218,8 @@ def classify_job(ctx: JobContext) -> dict:
     try:
         set_memory(conn, settings.duckdb_memory_mb)
         here = ctx.mapper is serial_map  # the default runner: classified in this process
-        if here:
-            encoder, embedding_model = make_encoder(ctx.config, conn, cache=True)
-        else:
-            encoder, embedding_model, lookup = _encoder_and_lookup(ctx.config, conn, cache=True)
+        reader = vector_reader(ctx.config, conn, cache=True)
+        encoder, embedding_model = reader.encoder, reader.model_id
         models, cards = _models(ctx.config, embedding_model)
         docs = classify_inputs(conn)
         ids, texts = docs["doc_id"].tolist(), docs["own_text"].tolist()
@@ -206,12 +246,13 @@ def classify_job(ctx: JobContext) -> dict:
             if todo.keep:
                 carry_classification(conn, ctx.run_id, todo.carry_from, todo.keep)
             shared = _run_vectors(encoder, taxonomy, [contexts[i] for i in rows])
+            groups = [batches(group, settings.batch_documents)
+                      for group in batches(rows, settings.batch_documents * settings.lookup_batches)]
             if here:
-                _classify_here(conn, ctx, rows, ids, texts, contexts, settings.batch_documents, taxonomy, models, params,
-                               encoder)
+                _classify_here(conn, ctx, groups, ids, texts, contexts, taxonomy, models, params, reader)
             else:
-                _classify_in_shards(conn, ctx, rows, ids, texts, contexts, settings.batch_documents, taxonomy, models,
-                                    params, shared, lookup, embedding_model)
+                _classify_in_shards(conn, ctx, groups, ids, texts, contexts, taxonomy, models, params, shared,
+                                    reader.lookup, embedding_model)
             finish_classification(conn, ctx.run_id, info, pd.DataFrame({"doc_id": ids, "input_hash": hashes}))
             counts = classification_counts(conn, ctx.run_id)
             add_model_versions(conn, ctx.run_id, {**models.versions, "embed": embedding_model})
@@ -223,45 +264,58 @@ def classify_job(ctx: JobContext) -> dict:
             **counts}
 
 
-def _classify_here(conn: Any, ctx: JobContext, rows: list[int], ids: list[str], texts: list[str],
-                   contexts: list[str], batch_documents: int, taxonomy: Taxonomy, models, params, encoder: Encoder) -> None:
-    """The default runner: each batch classified in this process, the encoder reading
-    the store as it goes."""
-    done = 0
-    for batch in batches(rows, batch_documents):
-        out = classify_texts([ids[i] for i in batch], [texts[i] for i in batch], taxonomy, encoder, models,
-                             params, [contexts[i] for i in batch])
-        add_classification(conn, ctx.run_id, out["themes"], out["sentiment"], out["sentences"])
-        done += len(batch)
-        ctx.progress("classify", done, len(rows))
+def _request_hashes(batch: Sequence[int], texts: list[str], contexts: list[str]) -> list[str]:
+    """The content hashes of what a batch's encoder reads whatever the models
+    (``shard_requests``: own texts, their sentences, thread contexts)."""
+    return [content_hash(t) for t in shard_requests([texts[i] for i in batch], [contexts[i] for i in batch])]
 
 
-def _classify_in_shards(conn: Any, ctx: JobContext, rows: list[int], ids: list[str], texts: list[str],
-                        contexts: list[str], batch_documents: int, taxonomy: Taxonomy, models, params,
+def _classify_here(conn: Any, ctx: JobContext, groups: list[list[Sequence[int]]], ids: list[str], texts: list[str],
+                   contexts: list[str], taxonomy: Taxonomy, models, params, reader: VectorReader) -> None:
+    """The default runner: each batch classified in this process. The stored vectors of a
+    group of batches (``classify.lookup_batches``) are read in one lookup before its first
+    batch; the encoder reads those, and the store only for what was not there."""
+    done, total = 0, sum(len(b) for group in groups for b in group)
+    for group in groups:
+        reader.read_ahead([h for batch in group for h in _request_hashes(batch, texts, contexts)])
+        for batch in group:
+            out = classify_texts([ids[i] for i in batch], [texts[i] for i in batch], taxonomy, reader.encoder, models,
+                                 params, [contexts[i] for i in batch])
+            add_classification(conn, ctx.run_id, out["themes"], out["sentiment"], out["sentences"])
+            done += len(batch)
+            ctx.progress("classify", done, total)
+
+
+def _classify_in_shards(conn: Any, ctx: JobContext, groups: list[list[Sequence[int]]], ids: list[str],
+                        texts: list[str], contexts: list[str], taxonomy: Taxonomy, models, params,
                         shared: dict[str, np.ndarray], lookup, embedding_model: str) -> None:
     """Another runner (Dask): each batch is a shard (``pipeline.classify.shard``) sent
     with the stored vectors it reads and ``shared`` (``_run_vectors``); vectors a shard
-    had to embed come back and are cached here. Shards are made as the mapper takes
-    them. ``lookup``: the stored vectors of content hashes (``_encoder_and_lookup``)."""
-    parts = batches(rows, batch_documents)
+    had to embed come back and are cached here. The stored vectors of a group of batches
+    (``classify.lookup_batches``) are read in one lookup, as the mapper takes the group's
+    first shard. ``lookup``: the stored vectors of content hashes (``vector_reader``)."""
+    parts = [batch for group in groups for batch in group]
 
     def shards():
-        for batch in parts:
-            part, ctxs = [texts[i] for i in batch], [contexts[i] for i in batch]
-            vectors = lookup([content_hash(t) for t in shard_requests(part, ctxs)])
-            yield ClassifyShard([ids[i] for i in batch], part, ctxs, {**shared, **vectors})
+        for group in groups:
+            wanted = [_request_hashes(batch, texts, contexts) for batch in group]
+            vectors = lookup(list(dict.fromkeys(h for hashes in wanted for h in hashes)))
+            for batch, hashes in zip(group, wanted):
+                own = {h: vectors[h] for h in hashes if h in vectors}
+                yield ClassifyShard([ids[i] for i in batch], [texts[i] for i in batch], [contexts[i] for i in batch],
+                                    {**shared, **own})
 
     e = embed_settings(ctx.config.section("embed"))
     work = partial(classify_shard, taxonomy=taxonomy, models=models, params=params, embed=e,
                    model_id=embedding_model)
-    done = 0
+    done, total = 0, len([i for batch in parts for i in batch])
     for batch, res in zip(parts, ctx.mapper(work, shards())):
         if res.fresh:
             write_sentence_vectors(conn, list(res.fresh), np.stack(list(res.fresh.values())), embedding_model,
                                    e.chunking)
         add_classification(conn, ctx.run_id, res.frames["themes"], res.frames["sentiment"], res.frames["sentences"])
         done += len(batch)
-        ctx.progress("classify", done, len(rows))
+        ctx.progress("classify", done, total)
 
 
 # ---- training and evaluation -------------------------------------------------------

@@ -20,6 +20,18 @@ def hash_encoder(texts: Sequence[str]) -> np.ndarray:
     return x / np.where(n == 0, 1.0, n)
 
 
+def use_hash_encoder(monkeypatch) -> None:
+    """Make the classify jobs (classify, train, evaluate) embed with :func:`hash_encoder`
+    (model id ``hash-test@0``), reading nothing from the store's vectors."""
+    from pipeline.jobs.classify import VectorReader
+
+    monkeypatch.setattr("pipeline.jobs.classify.make_encoder",
+                        lambda config, conn=None, cache=False: (hash_encoder, "hash-test@0"))
+    monkeypatch.setattr("pipeline.jobs.classify.vector_reader",
+                        lambda config, conn=None, cache=False: VectorReader(hash_encoder, "hash-test@0",
+                                                                            lambda hashes: {}, lambda hashes: None))
+
+
 TEMPLATES = [
     # (themes -> stance, sentiment, sentences to draw from)
     ({"pay": "AGAINST"}, "NEGATIVE", ["The pay award is an insult.", "My salary has not moved in years.",

@@ -16,7 +16,7 @@ from pipeline.classify.features import context_text
 from pipeline.config import ConfigError, load_config
 from pipeline.store import connect
 from pipeline.store.classify import classify_inputs
-from tests.classify.fixture_data import hash_encoder
+from tests.classify.fixture_data import use_hash_encoder
 from tests.classify.test_jobs import _thread
 
 ROWS = {"doc_theme_rows": "doc_id, theme, score, present, method, stance, stance_score, confidence",
@@ -26,8 +26,7 @@ ROWS = {"doc_theme_rows": "doc_id, theme, score, present, method, stance, stance
 
 @pytest.fixture(autouse=True)
 def _hash_encoder(monkeypatch):
-    monkeypatch.setattr("pipeline.jobs.classify.make_encoder",
-                        lambda config, conn=None, cache=False: (hash_encoder, "hash-test@0"))
+    use_hash_encoder(monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 from pipeline.api import Corpus
 from pipeline.classify.incremental import input_hash, plan
 from pipeline.config import load_config
-from tests.classify.fixture_data import hash_encoder
+from tests.classify.fixture_data import use_hash_encoder
 from tests.classify.test_jobs import _thread
 
 TABLES = ("doc_theme_rows", "doc_sentiment_rows", "sentence_sentiment_rows", "classify_run_log",
@@ -23,8 +23,7 @@ TABLES = ("doc_theme_rows", "doc_sentiment_rows", "sentence_sentiment_rows", "cl
 
 @pytest.fixture(autouse=True)
 def _hash_encoder(monkeypatch):
-    monkeypatch.setattr("pipeline.jobs.classify.make_encoder",
-                        lambda config, conn=None, cache=False: (hash_encoder, "hash-test@0"))
+    use_hash_encoder(monkeypatch)
 
 
 @pytest.fixture

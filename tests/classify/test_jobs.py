@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.api import Corpus
 from pipeline.config import load_config
-from tests.classify.fixture_data import TEMPLATES, hash_encoder
+from tests.classify.fixture_data import TEMPLATES, use_hash_encoder
 
 OWN = "The union did nothing for me again and the pay award is an insult."
 PRESS = ("The Ministry of Justice today announced a generous new pay award for probation staff, with thanks to "
@@ -63,7 +63,7 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _hash_encoder(monkeypatch):
-    monkeypatch.setattr("pipeline.jobs.classify.make_encoder", lambda config, conn=None, cache=False: (hash_encoder, "hash-test@0"))
+    use_hash_encoder(monkeypatch)
 
 
 def test_import_agreement_train_evaluate_classify(corpus):

@@ -71,7 +71,7 @@ def test_scale_settings_are_checked():
 @pytest.mark.slow
 def test_dask_runner_gives_the_same_views_as_the_default(tmp_path):
     paths = [str(p) for p in write_jsonl(generate(160, seed=3), tmp_path / "corpus")]
-    small = {"dedupe": {"chunk_size": 40}, "embed": {"device": "cpu"}, "classify": {"batch_documents": 60}}
+    small = {"dedupe": {"chunk_size": 40}, "embed": {"device": "cpu"}, "classify": {"batch_documents": 60, "lookup_batches": 2}}
     dbs = {}
     for runner in ("default", "dask"):
         db = str(tmp_path / f"{runner}.duckdb")
