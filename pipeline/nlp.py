@@ -136,9 +136,13 @@ def tagged(nlp: Any, texts: Iterable[str], batch_size: int = 32) -> Iterator[Any
             yield doc if cached is None else cached(doc)
 
 
+_UNSEEN = object()
+
+
 class CachedAttributes:
     """The attribute ruler and the lemmatiser after it, for documents without a parse,
-    with the ruler's one-token rules matched once per (lower-case word, tag).
+    with the ruler's one-token rules matched once per (lower-case word, tag), and the
+    finished attributes of a token kept per (word, tag).
 
     spaCy's ``AttributeRuler`` runs its Matcher over every token for every rule (179 in
     the small English pipeline, most mapping a tag, or a tag and a word, to a
@@ -151,7 +155,18 @@ class CachedAttributes:
     applies them (in rule order, later rules overriding), then the lemmatiser runs, so
     every token ends with the attributes the two components give it (a test compares
     them token by token). Built only for a pipeline whose rules and order allow it
-    (:func:`cached_attributes`)."""
+    (:func:`cached_attributes`).
+
+    **Whole tokens at once.** spaCy's rule lemmatiser gives a token's lemma from its
+    word, part of speech and morphology alone (its own cache is keyed so), and those come
+    from the one-token rules, so a token that no rule of several tokens touches ends with
+    attributes (tag, part of speech, morphology, lemma) that are a function of its (word,
+    tag): they are worked out once, by the steps above on a one-token probe, kept, and
+    written into each document as arrays (``Doc.from_array``), with no per-token Python
+    object. A document where some token could begin a rule of several tokens (its
+    (lower-case word, tag) matches that rule's first token) goes through the steps above
+    token by token; with the small English pipeline those are a few words ("gon", "got",
+    "let", "y'", "ai", "c'm")."""
 
     _ONE_TOKEN_KEYS = frozenset({"LOWER", "TAG", "DEP", "IS_SPACE"})
     _MAX_KEYS = 500_000  # (word, tag) pairs kept; the cache starts afresh beyond it
@@ -169,13 +184,19 @@ class CachedAttributes:
         self._lemmatizer = nlp.get_pipe("lemmatizer") if after else None
         self._vocab = self._ruler.vocab
         self._one, self._many = Matcher(self._vocab), Matcher(self._vocab)
+        self._starts = Matcher(self._vocab)  # the first token of each rule of several tokens, alone
         for rule in range(len(self._ruler.attrs)):
             found = self._ruler.matcher.get(str(rule))
             for pattern in (found[1] if found else []):
                 if len(pattern) == 1 and not set(pattern[0]) <= self._ONE_TOKEN_KEYS:
                     raise ValueError(f"a one-token rule reads {sorted(pattern[0])}")
                 (self._one if len(pattern) == 1 else self._many).add(str(rule), [pattern])
+                if len(pattern) > 1:
+                    if any("OP" in spec for spec in pattern):
+                        raise ValueError(f"a rule of several tokens has an operator: {pattern}")
+                    self._starts.add(str(rule), [[pattern[0]]])
         self._rules_of: dict[tuple[str, str], tuple[int, ...]] = {}
+        self._finished: dict[tuple[int, int], tuple[int, ...] | None] = {}  # (orth, tag) -> FINISHED values
 
     def _one_token_rules(self, lower: str, tag: str) -> tuple[int, ...]:
         key = (lower, tag)
@@ -191,7 +212,53 @@ class CachedAttributes:
             self._rules_of[key] = rules
         return rules
 
+    FINISHED = ("TAG", "POS", "MORPH", "LEMMA")
+    """The attributes the ruler and the lemmatiser give a token (the ruler's rules set
+    these and, for a rule that needs a parse, DEP)."""
+
+    def _finish(self, orth: int, tag: int) -> tuple[int, ...] | None:
+        """The :data:`FINISHED` values of a token (word ``orth``, tag ``tag``) that no
+        rule of several tokens touches, or None when the token could begin such a rule
+        (or a rule gives it a dependency label): those documents go token by token."""
+        key = (orth, tag)
+        if key in self._finished:
+            return self._finished[key]
+        from spacy.attrs import DEP, LEMMA, MORPH, POS, TAG
+        from spacy.tokens import Doc
+
+        probe = Doc(self._vocab, words=[self._vocab.strings[orth]], spaces=[False])
+        probe[0].tag = tag
+        if self._starts(probe, allow_missing=True):
+            got = None
+        else:
+            self._token_by_token(probe)
+            row = probe.to_array([TAG, POS, MORPH, LEMMA, DEP])[0]
+            got = None if row[4] else tuple(int(v) for v in row[:4])
+        if len(self._finished) >= self._MAX_KEYS:
+            self._finished.clear()
+        self._finished[key] = got
+        return got
+
     def __call__(self, doc: Any) -> Any:
+        import numpy as np
+        from spacy.attrs import ORTH, TAG
+
+        if not len(doc):
+            return self._token_by_token(doc)
+        if doc.has_annotation("DEP"):
+            raise ValueError("CachedAttributes is for documents without a dependency parse")
+        finished, rows = self._finished, []
+        for orth, tag in doc.to_array([ORTH, TAG]).tolist():
+            row = finished.get((orth, tag), _UNSEEN)
+            if row is _UNSEEN:
+                row = self._finish(orth, tag)
+            if row is None:
+                return self._token_by_token(doc)
+            rows.append(row)
+        doc.from_array(list(self.FINISHED), np.asarray(rows, dtype=np.uint64))
+        return doc
+
+    def _token_by_token(self, doc: Any) -> Any:
         from spacy.tokens._retokenize import set_token_attrs
 
         if len(doc) and doc.has_annotation("DEP"):  # (an empty Doc reports every annotation)

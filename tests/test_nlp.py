@@ -78,6 +78,36 @@ def test_tagged_gives_the_attributes_of_the_ruler_and_lemmatiser():
     assert ("gon", "VERB", "go") in seen and ("na", "PART", "to") in seen
 
 
+def test_documents_without_a_rule_of_several_tokens_get_their_attributes_as_arrays(monkeypatch):
+    """A document none of whose tokens could begin a rule of several tokens gets each
+    token's finished attributes from the (word, tag) cache, written as arrays; the others
+    go token by token; both give what the pipeline's components give, annotation flags
+    included, also when the cache starts afresh between documents."""
+    from pipeline.nlp import TAG_OFF, CachedAttributes, cached_attributes, tagged
+
+    nlp = english()
+    cached = cached_attributes(nlp)
+    flags = ("TAG", "POS", "MORPH", "LEMMA", "DEP", "SENT_START")
+    want = list(pipe(nlp, TAGGED_TEXTS, TAG_OFF))
+    slow: list[str] = []
+    real = cached._token_by_token
+
+    def spy(doc):
+        if len(doc) > 1:  # not a one-token probe
+            slow.append(doc.text)
+        return real(doc)
+
+    monkeypatch.setattr(cached, "_token_by_token", spy)
+    for limit in (CachedAttributes._MAX_KEYS, 3):
+        monkeypatch.setattr(CachedAttributes, "_MAX_KEYS", limit)
+        slow.clear()
+        got = list(tagged(nlp, TAGGED_TEXTS))
+        assert _token_attrs(got) == _token_attrs(want)
+        assert [[d.has_annotation(f) for f in flags] for d in got] == [[d.has_annotation(f) for f in flags]
+                                                                       for d in want]
+        assert slow == [t for t in TAGGED_TEXTS if "gon na" in t or "Let's" in t]  # "gon", "let": rule starts
+
+
 def test_tagged_falls_back_to_the_components_when_it_cannot_reproduce_them():
     """A pipeline without an attribute ruler, or with a component after the lemmatiser,
     is run by its own components."""
