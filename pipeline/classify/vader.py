@@ -16,19 +16,28 @@ NEGATIVE_AT = -0.05
 
 
 class Analyzer(SentimentIntensityAnalyzer):
-    """VADER's analyser with the same scores, without its quadratic step.
+    """VADER's analyser with the same scores, without its quadratic steps.
 
     For every sentiment word of a text VADER's ``_negation_check`` lower-cases *all* the
     text's words, then reads at most the three before the word (indices ``i - 3`` to
     ``i - 1``, never below 0: its caller checks ``i > start_i``). Handing it only those
     words gives the same valence; on whole comments (613 characters on average) it
-    scores in about 55% of the CPU time. A test compares both analysers' scores.
+    scores in about 55% of the CPU time. ``_special_idioms_check`` does the same and
+    reads the words from ``i - 3`` to ``i + 2`` (its caller calls it only for ``i >= 3``;
+    it looks past ``i`` only when the text has the words), so it is handed those six
+    (fewer at the end of the text). A test compares both analysers' scores.
     """
 
     @staticmethod
     def _negation_check(valence, words_and_emoticons, start_i, i):
         lo = max(0, i - 3)
         return SentimentIntensityAnalyzer._negation_check(valence, words_and_emoticons[lo:i + 1], start_i, i - lo)
+
+    @staticmethod
+    def _special_idioms_check(valence, words_and_emoticons, i):
+        if i < 3:  # never called so (see above); VADER's own would read from the text's end
+            return SentimentIntensityAnalyzer._special_idioms_check(valence, words_and_emoticons, i)
+        return SentimentIntensityAnalyzer._special_idioms_check(valence, words_and_emoticons[i - 3:i + 3], 3)
 
 
 @lru_cache(maxsize=1)

@@ -20,6 +20,12 @@ WRITTEN = [
     "At least it was not the least helpful meeting; the least said the better :)",
     " ".join(["Workloads are awful and nobody listens."] * 40 + ["Still, I am not unhappy."]),
     "",
+    # idioms and booster pairs around a sentiment word, before it, after it, at the end
+    "The new system is the bomb, yeah right, and a good kiss of death for honest staff.",
+    "We are in the red and under the weather, kind of sad, sort of good, to die for.",
+    "Morale is great, the seniors have the upper hand and cut the mustard, good luck",
+    "I was so happy to break a leg and be on the ball, the bad ass good",
+    " ".join(["Targets are the shit and we are in the black."] * 30),
 ]
 
 
@@ -27,8 +33,12 @@ def test_the_fast_analyser_scores_exactly_as_vader():
     plain, fast = SentimentIntensityAnalyzer(), Analyzer()
     texts = WRITTEN + [d.body for d in generate(400, seed=11)]
     assert [fast.polarity_scores(t) for t in texts] == [plain.polarity_scores(t) for t in texts]
-    # the texts do exercise negation: some score differently once "not" is removed
+    # the texts do exercise negation and idioms: some score differently once "not", or an
+    # idiom's first word, is removed
     assert any(plain.polarity_scores(t) != plain.polarity_scores(t.replace("not ", "")) for t in WRITTEN)
+    for word in ("kind ", "the bomb", "in the red", "the shit"):
+        assert any(word in t and plain.polarity_scores(t) != plain.polarity_scores(t.replace(word, "x "))
+                   for t in WRITTEN), word
 
 
 def test_the_pipeline_uses_it():
