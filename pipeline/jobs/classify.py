@@ -308,7 +308,7 @@ def _classify_in_shards(conn: Any, ctx: JobContext, groups: list[list[Sequence[i
     e = embed_settings(ctx.config.section("embed"))
     work = partial(classify_shard, taxonomy=taxonomy, models=models, params=params, embed=e,
                    model_id=embedding_model)
-    done, total = 0, len([i for batch in parts for i in batch])
+    done, total = 0, sum(len(batch) for batch in parts)
     for batch, res in zip(parts, ctx.mapper(work, shards())):
         if res.fresh:
             write_sentence_vectors(conn, list(res.fresh), np.stack(list(res.fresh.values())), embedding_model,
