@@ -5,9 +5,10 @@ Pure: hashes and keys in, a plan out."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
+from pipeline.classify.settings import ClassifySettings
 from pipeline.embed import content_hash
 from pipeline.settings import settings_key
 
@@ -26,15 +27,12 @@ RUN_ONLY = frozenset({"duckdb_memory_mb", "lookup_batches"})
 it writes: left out of :func:`run_key`, so changing one classifies nothing again."""
 
 
-def run_key(settings: Any, versions: Mapping[str, str], embedding_model: str, chunking: str,
+def run_key(settings: ClassifySettings, versions: Mapping[str, str], embedding_model: str, chunking: str,
             taxonomy: Sequence[Mapping[str, Any]]) -> str:
     """The digest of everything besides its input that a classify result depends on
     (every setting but :data:`RUN_ONLY`)."""
-    if is_dataclass(settings):
-        settings = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name not in RUN_ONLY}
-    else:
-        settings = {k: v for k, v in dict(settings).items() if k not in RUN_ONLY}
-    return settings_key(LOGIC_VERSION, settings, dict(versions), embedding_model, chunking, list(taxonomy))
+    kept = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name not in RUN_ONLY}
+    return settings_key(LOGIC_VERSION, kept, dict(versions), embedding_model, chunking, list(taxonomy))
 
 
 @dataclass(frozen=True)
