@@ -20,7 +20,9 @@ database file's size before and after each (what a nightly run adds to it). Both
 from the same state (a copy of the database after the full run): each stage in its own
 process (so per-stage figures), and the whole flow in ONE process through Prefect's local
 mode, as ``probation-corpus run`` does (one start-up; the second time it is given the same
-file again, which holds nothing new).
+file again, which holds nothing new). With the notebook baseline as well, one more line
+compares a night's work: the notebook keeps nothing, so it runs on the whole corpus again
+(``nightly, 1% new: notebook ... / flow ...: R``).
 """
 
 from __future__ import annotations
@@ -128,6 +130,15 @@ def run_child(what: str, db: Path, paths: list[str]) -> dict:
     return res
 
 
+def nightly_line(notebook: dict, plus: dict) -> str:
+    """The nightly sync's comparison: the notebook keeps nothing between runs, so a night
+    with 1% new comments costs it a whole run again (here its run on the 99% before them,
+    which flatters it), against the flow's +1% run in one process."""
+    return (f"nightly, 1% new: notebook (the whole corpus again) / flow (+1%, one process): "
+            f"{notebook['wall'] / max(plus['wall'], 1e-9):.1f}x (wall), "
+            f"{notebook['cpu'] / max(plus['cpu'], 1e-9):.1f}x (CPU)")
+
+
 def limit_only(keep: Path | None) -> None:
     """The encode-only limit alone, of the corpus in ``keep/corpus`` (an earlier run's
     ``--keep DIR``): compare it with that run's stage figures only when both ran on an
@@ -230,10 +241,14 @@ def main(argv: list[str] | None = None) -> None:
         for label in (f"+1% ({len(held)} new documents)", "no new input (the same file again)"):
             r = run_child("flow", db_one, new_paths)
             name = "+1%" if label.startswith("+1%") else "no new input"
+            if name == "+1%":
+                plus_one = r
             print(f"{label}, whole flow in one process: {r['wall']:.1f} s, {r['cpu']:.1f} CPU-s "
                   f"({r['wall_with_startup']:.1f} s with the interpreter's start-up), peak {r['maxrss_mib']:.0f} MiB")
             print(f"{name} / full (one process): {r['wall'] / max(total, 1e-9):.3f} (wall), "
                   f"{r['cpu'] / max(total_cpu, 1e-9):.3f} (CPU)")
+        if not a.skip_baseline:
+            print(nightly_line(base, plus_one))
     print(f"end-to-end / encode-only: {total / max(enc['wall'], 1e-9):.2f}")
     print(f"peak RSS: {peak:.0f} MiB")
 

@@ -36,3 +36,11 @@ def test_the_limit_alone_encodes_an_earlier_runs_corpus(tmp_path, capsys):
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.split()[0] == "encode-only" and "CPU-s" in line
     assert f"{len(docs)} documents of {tmp_path / 'corpus'}" in line
+
+
+def test_the_nightly_line_divides_the_notebooks_whole_run_by_the_flows_plus_one_percent():
+    from benchmarks.scale_bench import nightly_line
+
+    line = nightly_line({"wall": 300.0, "cpu": 500.0}, {"wall": 20.0, "cpu": 25.0})
+    assert line.startswith("nightly, 1% new: notebook")
+    assert line.endswith("15.0x (wall), 20.0x (CPU)")
