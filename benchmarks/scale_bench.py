@@ -5,6 +5,7 @@ row-by-row inserts), all in the same run.
 
     python -m benchmarks scale --comments 6000 [--seed 1] [--skip-baseline] [--keep DIR] [--incremental]
     python -m benchmarks scale --limit-only --keep DIR     # the limit alone, of an earlier run's corpus
+    python -m benchmarks scale --baseline-only --keep DIR  # the notebook baseline alone, likewise
 
 Each stage runs in its own process (as ``probation-corpus run --stage S`` would), so
 its peak memory is its own; CPU seconds count the process and its children. The last
@@ -139,17 +140,21 @@ def nightly_line(notebook: dict, plus: dict) -> str:
             f"{notebook['cpu'] / max(plus['cpu'], 1e-9):.1f}x (CPU)")
 
 
-def limit_only(keep: Path | None) -> None:
-    """The encode-only limit alone, of the corpus in ``keep/corpus`` (an earlier run's
-    ``--keep DIR``): compare it with that run's stage figures only when both ran on an
-    idle machine."""
+def alone(what: str, keep: Path | None) -> None:
+    """The encode-only limit (``what = "encode-only"``) or the notebook baseline
+    (``"baseline"``) alone, of the corpus in ``keep/corpus`` (an earlier run's ``--keep
+    DIR``): compare it with that run's stage figures only when both ran on an idle
+    machine."""
+    flag = "--limit-only" if what == "encode-only" else "--baseline-only"
     paths = sorted(str(p) for p in (keep / "corpus").glob("*.jsonl")) if keep else []
     if not paths:
-        raise SystemExit("--limit-only needs --keep DIR holding an earlier run's corpus (DIR/corpus/*.jsonl)")
+        raise SystemExit(f"{flag} needs --keep DIR holding an earlier run's corpus (DIR/corpus/*.jsonl)")
     n = sum(1 for p in paths for _ in open(p, encoding="utf-8"))
-    enc = run_child("encode-only", keep / "unused.duckdb", paths)
-    print(f"  {'encode-only':<10} {enc['wall']:8.1f} s  {enc['cpu']:8.1f} CPU-s  {n / max(enc['wall'], 1e-9):8.0f} docs/s  "
-          f"peak {enc['maxrss_mib']:7.0f} MiB   (the limit, {n} documents of {keep / 'corpus'})")
+    with tempfile.TemporaryDirectory(prefix="scale_bench_alone_") as scratch:
+        r = run_child(what, Path(scratch) / f"{what}.duckdb", paths)
+    name, role = ("encode-only", "the limit") if what == "encode-only" else ("notebook", "the baseline")
+    print(f"  {name:<10} {r['wall']:8.1f} s  {r['cpu']:8.1f} CPU-s  {n / max(r['wall'], 1e-9):8.0f} docs/s  "
+          f"peak {r['maxrss_mib']:7.0f} MiB   ({role}, {n} documents of {keep / 'corpus'})")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -169,9 +174,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit-only", action="store_true",
                     help="only the encode-only limit, of the corpus an earlier run left in --keep DIR (a 150k "
                          "whole flow and its limit take longer together than one sitting allows)")
+    ap.add_argument("--baseline-only", action="store_true",
+                    help="only the notebook baseline, of the corpus an earlier run left in --keep DIR")
     a = ap.parse_args(argv)
-    if a.limit_only:
-        limit_only(a.keep)
+    if a.limit_only or a.baseline_only:
+        if a.limit_only and a.baseline_only:
+            raise SystemExit("--limit-only and --baseline-only: one at a time (each is one process of its own)")
+        alone("encode-only" if a.limit_only else "baseline", a.keep)
         return
     only = [s for s in a.stages.split(",") if s]
     unknown = sorted(set(only) - set(STAGES))

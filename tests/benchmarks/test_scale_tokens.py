@@ -30,6 +30,10 @@ def test_the_limit_alone_encodes_an_earlier_runs_corpus(tmp_path, capsys):
 
     with pytest.raises(SystemExit, match="needs --keep DIR"):
         main(["--limit-only", "--keep", str(tmp_path)])
+    with pytest.raises(SystemExit, match="--baseline-only needs --keep DIR"):
+        main(["--baseline-only", "--keep", str(tmp_path)])
+    with pytest.raises(SystemExit, match="one at a time"):
+        main(["--limit-only", "--baseline-only", "--keep", str(tmp_path)])
     docs = generate(12, seed=5)
     write_jsonl(docs, tmp_path / "corpus")
     main(["--limit-only", "--keep", str(tmp_path)])
