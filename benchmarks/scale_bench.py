@@ -140,21 +140,30 @@ def nightly_line(notebook: dict, plus: dict) -> str:
             f"{notebook['cpu'] / max(plus['cpu'], 1e-9):.1f}x (CPU)")
 
 
+def row(name: str, r: dict, n: int, tail: str) -> str:
+    """One printed row: a stage's (or the limit's, or the notebook's) seconds, CPU
+    seconds, documents per second and peak memory, then ``tail``."""
+    return (f"  {name:<10} {r['wall']:8.1f} s  {r['cpu']:8.1f} CPU-s  {n / max(r['wall'], 1e-9):8.0f} docs/s  "
+            f"peak {r['maxrss_mib']:7.0f} MiB   {tail}")
+
+
+ALONE = {"encode-only": ("--limit-only", "encode-only", "the limit"),
+         "baseline": ("--baseline-only", "notebook", "the baseline")}
+
+
 def alone(what: str, keep: Path | None) -> None:
     """The encode-only limit (``what = "encode-only"``) or the notebook baseline
     (``"baseline"``) alone, of the corpus in ``keep/corpus`` (an earlier run's ``--keep
     DIR``): compare it with that run's stage figures only when both ran on an idle
     machine."""
-    flag = "--limit-only" if what == "encode-only" else "--baseline-only"
+    flag, name, role = ALONE[what]
     paths = sorted(str(p) for p in (keep / "corpus").glob("*.jsonl")) if keep else []
     if not paths:
         raise SystemExit(f"{flag} needs --keep DIR holding an earlier run's corpus (DIR/corpus/*.jsonl)")
     n = sum(1 for p in paths for _ in open(p, encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="scale_bench_alone_") as scratch:
         r = run_child(what, Path(scratch) / f"{what}.duckdb", paths)
-    name, role = ("encode-only", "the limit") if what == "encode-only" else ("notebook", "the baseline")
-    print(f"  {name:<10} {r['wall']:8.1f} s  {r['cpu']:8.1f} CPU-s  {n / max(r['wall'], 1e-9):8.0f} docs/s  "
-          f"peak {r['maxrss_mib']:7.0f} MiB   ({role}, {n} documents of {keep / 'corpus'})")
+    print(row(name, r, n, f"({role}, {n} documents of {keep / 'corpus'})"))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -202,17 +211,14 @@ def main(argv: list[str] | None = None) -> None:
     for stage in [s for s in STAGES if not only or s in only]:
         r = run_child(stage, db, paths)
         rows.append((stage, r))
-        print(f"  {stage:<10} {r['wall']:8.1f} s  {r['cpu']:8.1f} CPU-s  {n / max(r['wall'], 1e-9):8.0f} docs/s  "
-              f"peak {r['maxrss_mib']:7.0f} MiB   {json.dumps(r['summary'])[:100]}", flush=True)
+        print(row(stage, r, n, json.dumps(r['summary'])[:100]), flush=True)
     if only:
         return
     enc = run_child("encode-only", tmp / "unused.duckdb", paths)
-    print(f"  {'encode-only':<10} {enc['wall']:8.1f} s  {enc['cpu']:8.1f} CPU-s  {n / max(enc['wall'], 1e-9):8.0f} docs/s  "
-          f"peak {enc['maxrss_mib']:7.0f} MiB   (the limit)")
+    print(row("encode-only", enc, n, "(the limit)"))
     if not a.skip_baseline:
         base = run_child("baseline", tmp / "baseline.duckdb", paths)
-        print(f"  {'notebook':<10} {base['wall']:8.1f} s  {base['cpu']:8.1f} CPU-s  "
-              f"{n / max(base['wall'], 1e-9):8.0f} docs/s  peak {base['maxrss_mib']:7.0f} MiB   (the baseline)")
+        print(row("notebook", base, n, "(the baseline)"))
     total = sum(r["wall"] for _, r in rows)
     total_cpu = sum(r["cpu"] for _, r in rows)
     peak = max(r["maxrss_mib"] for _, r in rows)
