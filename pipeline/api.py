@@ -78,12 +78,20 @@ class Corpus:
 
     def run_stage(self, stage: str, paths: Sequence[str] = (), options: dict | None = None,
                   progress: Progress = _no_progress) -> dict:
-        """Run one stage without Prefect (used by ``ingest`` and to re-run a stage)."""
+        """Run one stage without Prefect's flow (used by ``ingest`` and to re-run a stage).
+
+        Its shards run where ``scale.runner`` says, as in a flow run: with ``"dask"`` on a
+        Dask cluster, started (or connected to) only when the stage first hands out a shard."""
         if stage not in STAGES:
             raise UserError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+        from pipeline.flows.dask import dask_for_run, mapper_for  # prefect-dask only when configured
+
         params = {"paths": list(paths), "stage": stage, "options": options or {}}
-        with recorded_run(self.db, stage, params, self.config) as (run_id, summary):
-            ctx = JobContext(self.db, self.config, run_id, tuple(paths), options or {}, progress)
+        with recorded_run(self.db, stage, params, self.config) as (run_id, summary), \
+                dask_for_run(run_id, self.config):
+            mapper = mapper_for(run_id)
+            ctx = JobContext(self.db, self.config, run_id, tuple(paths), options or {}, progress,
+                             **({"mapper": mapper} if mapper else {}))
             summary.update(STAGES[stage](ctx))
             summary["run_id"] = run_id
         return summary

@@ -166,6 +166,41 @@ def test_a_cluster_at_an_address_gives_the_same_views(tmp_path, cluster):
         pd.testing.assert_frame_equal(dask[name], default[name], check_exact=True, obj=name)
 
 
+@pytest.mark.slow
+def test_a_stage_run_alone_hands_its_shards_to_the_configured_runner(tmp_path, cluster):
+    """`Corpus.run_stage` (a stage re-run from Python; each stage of the scale benchmark)
+    uses `scale.runner` as a flow run does: the quotes stage alone, on a cluster at an
+    address, gives the default runner's rows, and the cluster's workers built them."""
+    import shutil
+
+    from distributed import Client
+
+    paths = [str(p) for p in write_jsonl(generate(120, seed=7), tmp_path / "corpus")]
+    small = {"dedupe": {"chunk_size": 40}, "paths": {"models_dir": str(tmp_path / "models")}}
+    default_db, dask_db = str(tmp_path / "default.duckdb"), str(tmp_path / "dask.duckdb")
+    for stage in ("ingest", "clean", "dedupe", "segment"):
+        Corpus(default_db, overrides=small).run_stage(stage, paths if stage == "ingest" else ())
+    shutil.copyfile(default_db, dask_db)
+    built = {}
+    for db, scale in ((default_db, {"quotes_shard_size": 30}),
+                      (dask_db, {"quotes_shard_size": 30, "runner": "dask", "address": cluster})):
+        built[db] = Corpus(db, overrides={**small, "scale": scale}).run_stage("quotes")["built"]
+    assert built[dask_db] == built[default_db] > 100  # four shards or more
+    with Client(cluster, timeout=60) as client:
+        loaded = client.run(lambda: "pipeline.quotes.batch" in __import__("sys").modules)
+    assert any(loaded.values()), loaded
+    rows = {}
+    for db in (default_db, dask_db):
+        conn = connect(db, read_only=True)
+        try:  # the stage's own table (the public `quotes` view needs classify's labels)
+            rows[db] = conn.execute("SELECT doc_id, input_key, quote, pieces::VARCHAR AS pieces, n_words, reason, "
+                                    "names_flagged::VARCHAR AS names, first_sentence FROM quote_docs ORDER BY doc_id").df()
+        finally:
+            conn.close()
+    assert len(rows[default_db]) == built[default_db] and (rows[default_db]["reason"] == "ok").sum() > 100
+    pd.testing.assert_frame_equal(rows[dask_db], rows[default_db], check_exact=True)
+
+
 def test_the_dask_mapper_sends_a_bounded_window_of_shards_ahead():
     """Shards made lazily (classify's carry their vectors) are pulled from their generator
     only as results are taken: at most two per worker ahead of the one awaited, results
