@@ -8,7 +8,10 @@ row-by-row inserts), all in the same run.
     python -m benchmarks scale --baseline-only --keep DIR  # the notebook baseline alone, likewise
 
 Each stage runs in its own process (as ``probation-corpus run --stage S`` would), so
-its peak memory is its own; CPU seconds count the process and its children. The last
+its peak memory is its own; CPU seconds count the process and the child processes it
+started and waited for (a local Dask cluster's workers with ``scale.runner = "dask"``, read
+from ``./probation-corpus.toml``: their share and the largest one's peak are printed in the
+row; a cluster at an address is not counted). The last
 two lines are ``end-to-end / encode-only: R`` and ``peak RSS: M MiB``. The corpus is
 SYNTHETIC (benchmarks/generate.py).
 
@@ -80,7 +83,12 @@ else:
     s = Corpus(db).run_stage(what, paths if what == "ingest" else ())
     out = {k: v for k, v in s.items() if isinstance(v, (int, float, str))}
 ru = resource.getrusage(resource.RUSAGE_SELF)
-print("RESULT " + json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
+# child processes that ended (a local Dask cluster's workers, Prefect's local server):
+# their CPU is part of the stage's; their peak memory is each one's own
+ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("RESULT " + json.dumps({"wall": time.perf_counter() - t0,
+                              "cpu": time.process_time() - c0 + ch.ru_utime + ch.ru_stime,
+                              "children_cpu": ch.ru_utime + ch.ru_stime, "children_maxrss_mib": ch.ru_maxrss / 1024,
                               "maxrss_mib": ru.ru_maxrss / 1024, "summary": out}))
 """
 
@@ -140,11 +148,23 @@ def nightly_line(notebook: dict, plus: dict) -> str:
             f"{notebook['cpu'] / max(plus['cpu'], 1e-9):.1f}x (CPU)")
 
 
+def runner_line(scale: dict) -> str:
+    """Where the stages' shards run, from the ``[scale]`` section the stage processes load
+    (the defaults, or ``./probation-corpus.toml``)."""
+    if scale["runner"] != "dask":
+        return "runner: default (each stage's shards in the stage's own process, one after another)"
+    where = (f"the cluster at {scale['address']}" if scale["address"] else
+             f"a local cluster of {scale['n_workers']} worker processes, started by each stage that hands out shards")
+    return f"runner: dask, {where}"
+
+
 def row(name: str, r: dict, n: int, tail: str) -> str:
     """One printed row: a stage's (or the limit's, or the notebook's) seconds, CPU
     seconds, documents per second and peak memory, then ``tail``."""
+    children = (f"[{r['children_cpu']:.1f} CPU-s of it in child processes, the largest peaking at "
+                f"{r['children_maxrss_mib']:.0f} MiB] " if r.get("children_cpu", 0) >= 0.05 else "")
     return (f"  {name:<10} {r['wall']:8.1f} s  {r['cpu']:8.1f} CPU-s  {n / max(r['wall'], 1e-9):8.0f} docs/s  "
-            f"peak {r['maxrss_mib']:7.0f} MiB   {tail}")
+            f"peak {r['maxrss_mib']:7.0f} MiB   {children}{tail}")
 
 
 ALONE = {"encode-only": ("--limit-only", "encode-only", "the limit"),
@@ -168,6 +188,7 @@ def alone(what: str, keep: Path | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     from benchmarks.generate import add_style_option, generate, write_jsonl
+    from pipeline.config import load_config
     from pipeline.jobs import STAGES
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -204,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     n = len(docs)
     print(f"corpus: {n} documents ({a.comments} comments{f', {len(held)} held back for the +1% run' if held else ''}), "
           f"SYNTHETIC, in {tmp}")
+    print(runner_line(load_config().section("scale")))
     db = tmp / "flow.duckdb"
     db.unlink(missing_ok=True)
 
@@ -213,6 +235,8 @@ def main(argv: list[str] | None = None) -> None:
         rows.append((stage, r))
         print(row(stage, r, n, json.dumps(r['summary'])[:100]), flush=True)
     if only:
+        print(f"stages run: {sum(r['wall'] for _, r in rows):.1f} s, {sum(r['cpu'] for _, r in rows):.1f} CPU-s; "
+              f"peak RSS: {max(r['maxrss_mib'] for _, r in rows):.0f} MiB")
         return
     enc = run_child("encode-only", tmp / "unused.duckdb", paths)
     print(row("encode-only", enc, n, "(the limit)"))

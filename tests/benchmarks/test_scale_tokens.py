@@ -3,6 +3,8 @@ each encode), on a tiny SYNTHETIC corpus (benchmarks/generate.py)."""
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.generate import generate, write_jsonl
 from benchmarks.scale_bench import token_counts
 from pipeline.api import Corpus
@@ -24,8 +26,6 @@ def test_token_counts_compare_the_limit_with_what_embed_encodes(tmp_path):
 
 
 def test_the_limit_alone_encodes_an_earlier_runs_corpus(tmp_path, capsys):
-    import pytest
-
     from benchmarks.scale_bench import main
 
     with pytest.raises(SystemExit, match="needs --keep DIR"):
@@ -48,3 +48,34 @@ def test_the_nightly_line_divides_the_notebooks_whole_run_by_the_flows_plus_one_
     line = nightly_line({"wall": 300.0, "cpu": 500.0}, {"wall": 20.0, "cpu": 25.0})
     assert line.startswith("nightly, 1% new: notebook")
     assert line.endswith("15.0x (wall), 20.0x (CPU)")
+
+
+def test_the_runner_line_says_where_the_shards_ran():
+    from benchmarks.scale_bench import runner_line
+    from pipeline.config import load_config
+
+    assert runner_line(load_config().section("scale")).startswith("runner: default")
+    local = load_config(overrides={"scale": {"runner": "dask", "n_workers": 3}}).section("scale")
+    assert runner_line(local) == ("runner: dask, a local cluster of 3 worker processes, started by each stage "
+                                  "that hands out shards")
+    remote = load_config(overrides={"scale": {"runner": "dask", "address": "tcp://10.0.0.5:8786"}}).section("scale")
+    assert runner_line(remote) == "runner: dask, the cluster at tcp://10.0.0.5:8786"
+
+
+@pytest.mark.slow
+def test_a_stage_on_a_local_dask_cluster_counts_its_workers_cpu(tmp_path, monkeypatch):
+    """With `scale.runner = "dask"` (a local cluster, from ./probation-corpus.toml as a
+    user would set it) a stage's CPU seconds include its worker processes', and the row
+    says how much; with the default runner no child process runs."""
+    from benchmarks.scale_bench import row, run_child
+
+    paths = [str(p) for p in write_jsonl(generate(40, seed=6), tmp_path / "corpus")]
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "s.duckdb"
+    for stage in ("ingest", "clean", "dedupe", "segment"):
+        assert run_child(stage, db, paths if stage == "ingest" else [])["children_cpu"] < 0.05
+    (tmp_path / "probation-corpus.toml").write_text('[scale]\nrunner = "dask"\nn_workers = 2\nquotes_shard_size = 10\n')
+    r = run_child("quotes", db, [])
+    assert r["summary"]["built"] >= 40
+    assert r["children_cpu"] > 1.0 and r["cpu"] > r["children_cpu"] and r["children_maxrss_mib"] > 50
+    assert "CPU-s of it in child processes" in row("quotes", r, 40, "")
