@@ -83,8 +83,8 @@ else:
     s = Corpus(db).run_stage(what, paths if what == "ingest" else ())
     out = {k: v for k, v in s.items() if isinstance(v, (int, float, str))}
 ru = resource.getrusage(resource.RUSAGE_SELF)
-# child processes that ended (a local Dask cluster's workers, Prefect's local server):
-# their CPU is part of the stage's; their peak memory is each one's own
+# child processes that ended and were waited for (a local Dask cluster's workers): their
+# CPU is part of the stage's; their peak memory is each one's own
 ch = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("RESULT " + json.dumps({"wall": time.perf_counter() - t0,
                               "cpu": time.process_time() - c0 + ch.ru_utime + ch.ru_stime,
