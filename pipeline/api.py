@@ -84,14 +84,12 @@ class Corpus:
         Dask cluster, started (or connected to) only when the stage first hands out a shard."""
         if stage not in STAGES:
             raise UserError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
-        from pipeline.flows.dask import dask_for_run, mapper_for  # prefect-dask only when configured
+        from pipeline.flows.dask import dask_for_run, run_mapper  # prefect-dask only when configured
 
         params = {"paths": list(paths), "stage": stage, "options": options or {}}
         with recorded_run(self.db, stage, params, self.config) as (run_id, summary), \
                 dask_for_run(run_id, self.config):
-            mapper = mapper_for(run_id)
-            ctx = JobContext(self.db, self.config, run_id, tuple(paths), options or {}, progress,
-                             **({"mapper": mapper} if mapper else {}))
+            ctx = JobContext(self.db, self.config, run_id, tuple(paths), options or {}, progress, run_mapper(run_id))
             summary.update(STAGES[stage](ctx))
             summary["run_id"] = run_id
         return summary

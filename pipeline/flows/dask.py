@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from pipeline.config import Config, ConfigError
+from pipeline.jobs.context import Mapper, serial_map
 from pipeline.sections import RUNNERS, ScaleSettings
 from pipeline.settings import typed
 
@@ -94,6 +95,12 @@ def mapper_for(run_id: str):
     return dask_map
 
 
+def run_mapper(run_id: str) -> Mapper:
+    """The mapper a stage job of ``run_id`` gets: its Dask cluster's when one is active
+    (``dask_for_run``), else the default runner's (``serial_map``, in the job's process)."""
+    return mapper_for(run_id) or serial_map
+
+
 def _call(fn: Callable[[Any], Any], item: Any) -> Any:
     """``fn(item)`` on a worker (``fn`` arrives as the scattered function's data)."""
     return fn(item)
@@ -104,4 +111,4 @@ def _workers(client: Any) -> int:
     return max(1, len(client.scheduler_info().get("workers", {})))
 
 
-__all__ = ["RUNNERS", "dask_for_run", "mapper_for", "runner_settings", "task_runner"]
+__all__ = ["RUNNERS", "dask_for_run", "mapper_for", "run_mapper", "runner_settings", "task_runner"]

@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 
 from pipeline.config import Config
 from pipeline.errors import UserError
-from pipeline.flows.dask import dask_for_run, mapper_for
+from pipeline.flows.dask import dask_for_run, run_mapper
 from pipeline.jobs import STAGES, JobContext
 from pipeline.jobs.context import Progress
 from pipeline.jobs.progress import LineProgress
@@ -66,9 +66,7 @@ def _stage_task(name: str, job):
     def run_stage(db_path: str, config_json: str, run_id: str, paths: list[str], options: dict) -> dict:
         config = Config(json.loads(config_json))
         progress = _stage_progress(typed(config, ProgressSettings).log_interval)
-        mapper = mapper_for(run_id)
-        ctx = JobContext(db_path, config, run_id, tuple(paths), options, progress,
-                         **({"mapper": mapper} if mapper else {}))
+        ctx = JobContext(db_path, config, run_id, tuple(paths), options, progress, run_mapper(run_id))
         return job(ctx)
 
     return run_stage

@@ -13,7 +13,7 @@ import pytest
 from benchmarks.generate import generate, write_jsonl
 from pipeline.api import Corpus
 from pipeline.config import ConfigError, load_config
-from pipeline.flows.dask import mapper_for, runner_settings
+from pipeline.flows.dask import mapper_for, run_mapper, runner_settings
 from pipeline.jobs.context import serial_map
 from pipeline.store import connect
 
@@ -65,6 +65,7 @@ def test_scale_settings_are_checked():
     with pytest.raises(ConfigError, match="quotes_shard_size"):
         runner_settings(load_config(overrides={"scale": {"quotes_shard_size": 0}}))
     assert mapper_for("no-such-run") is None
+    assert run_mapper("no-such-run") is serial_map  # the default runner's
     assert list(serial_map(lambda x: x * 2, [1, 2, 3])) == [2, 4, 6]
 
 
