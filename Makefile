@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/probation-corpus run
 
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The browser tests (report, explorer) drive Debian's chromium through Playwright; they never
 # download a browser. Installed here when missing (CI runs as root); no apt-get: a clear error.

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,14 @@ SAMPLE = REPO / "corpus" / "sample"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+# Under pytest-xdist (``make test`` runs two workers) each worker gets a Prefect home of
+# its own, before anything imports Prefect: two local-mode servers on one SQLite file
+# would wait on each other's locks. Removed when the worker's session ends.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+_PREFECT_HOME = Path(tempfile.mkdtemp(prefix=f"prefect-{_XDIST_WORKER}-")) if _XDIST_WORKER else None
+if _PREFECT_HOME is not None:
+    os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
 
 
 @pytest.fixture
@@ -47,8 +57,6 @@ def sample_run(tmp_path_factory):
     from pipeline.api import Corpus
     from pipeline.config import load_config
 
-    import shutil
-
     root = tmp_path_factory.mktemp("sample_run")
     # the shipped classifiers, so the run uses them; new artefacts go to the temp copy
     for kind in ("theme", "sentiment", "stance"):
@@ -66,8 +74,6 @@ def sample_evaluated(sample_run, tmp_path_factory):
     """A copy of the sample database with the sample's answer key imported as one coder's
     codes and the sentiment models evaluated, so that ``model_evaluations`` has rows:
     (db_path, config). Shared by the report and explorer tests; they only read it."""
-    import shutil
-
     from pipeline.api import Corpus
     from pipeline.config import load_config
 
@@ -91,3 +97,5 @@ def _stop_prefect_local_servers():
     if server_mod is not None:
         for server in list(server_mod.SubprocessASGIServer._instances.values()):
             server.stop()
+    if _PREFECT_HOME is not None:
+        shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
