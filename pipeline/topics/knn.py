@@ -1,9 +1,11 @@
 """Exact nearest neighbours for UMAP, by blocked matrix products.
 
 UMAP finds each point's neighbours with pynndescent, whose numba functions are compiled
-anew in every process (about 20 CPU-s before any work) and which only approximates them.
-Up to some tens of thousands of documents, the exact neighbours by one BLAS product per
-block of rows cost less than that compilation; UMAP takes them as ``precomputed_knn``.
+anew in every process (about 55 CPU-s at 30,000 documents before any work, on the 2-core
+machine of ``docs/performance.md``) and which only approximates them. Up to some tens of
+thousands of documents (``topics.exact_knn_max_docs``), the exact neighbours by one BLAS
+product per block of rows cost less than that compilation; UMAP takes them as
+``precomputed_knn``.
 """
 
 from __future__ import annotations
