@@ -202,6 +202,42 @@ def test_a_stage_run_alone_hands_its_shards_to_the_configured_runner(tmp_path, c
     pd.testing.assert_frame_equal(rows[dask_db], rows[default_db], check_exact=True)
 
 
+# A stand-in for a Dask client: results at once, the scattered function kept.
+class Done:
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class Scattered:
+    def __init__(self, value):
+        self.value = value
+
+
+class FakeClient:
+    def __init__(self):
+        self.cancelled = []
+        self.scattered = []
+
+    def scheduler_info(self):
+        return {"workers": {"a": {}, "b": {}}}
+
+    def scatter(self, data, broadcast=False, hash=True):
+        assert broadcast and callable(data)
+        self.scattered.append(Scattered(data))
+        return self.scattered[-1]
+
+    def submit(self, fn, *args, pure=False):
+        # the shard's function is sent once (scattered), never with each shard
+        assert not any(callable(a) for a in args) and isinstance(args[0], Scattered)
+        return Done(fn(*(a.value if isinstance(a, Scattered) else a for a in args)))
+
+    def cancel(self, futures):
+        self.cancelled.extend(futures)
+
+
 def test_the_dask_mapper_sends_a_bounded_window_of_shards_ahead():
     """Shards made lazily (classify's carry their vectors) are pulled from their generator
     only as results are taken: at most two per worker ahead of the one awaited, results
@@ -209,38 +245,6 @@ def test_the_dask_mapper_sends_a_bounded_window_of_shards_ahead():
     function (classify's carries its models) goes to the workers once per map, not with
     every shard, and is released when the map ends."""
     import pipeline.flows.dask as dask_module
-
-    class Done:
-        def __init__(self, value):
-            self.value = value
-
-        def result(self):
-            return self.value
-
-    class Scattered:
-        def __init__(self, value):
-            self.value = value
-
-    class FakeClient:
-        def __init__(self):
-            self.cancelled = []
-            self.scattered = []
-
-        def scheduler_info(self):
-            return {"workers": {"a": {}, "b": {}}}
-
-        def scatter(self, data, broadcast=False, hash=True):
-            assert broadcast and callable(data)
-            self.scattered.append(Scattered(data))
-            return self.scattered[-1]
-
-        def submit(self, fn, *args, pure=False):
-            # the shard's function is sent once (scattered), never with each shard
-            assert not any(callable(a) for a in args) and isinstance(args[0], Scattered)
-            return Done(fn(*(a.value if isinstance(a, Scattered) else a for a in args)))
-
-        def cancel(self, futures):
-            self.cancelled.extend(futures)
 
     class FakeRunner:
         client = FakeClient()
@@ -252,7 +256,7 @@ def test_the_dask_mapper_sends_a_bounded_window_of_shards_ahead():
             made.append(i)
             yield i
 
-    dask_module._ACTIVE["bounded-test"] = FakeRunner()
+    dask_module._ACTIVE["bounded-test"] = dask_module._RunCluster(FakeRunner)
     try:
         mapper = mapper_for("bounded-test")
         results = mapper(lambda x: x * 10, shards())
@@ -272,3 +276,42 @@ def test_the_dask_mapper_sends_a_bounded_window_of_shards_ahead():
         assert all(isinstance(f, Done) for f in rest[:3]) and rest[3] is client.scattered[1]
     finally:
         dask_module._ACTIVE.pop("bounded-test", None)
+
+
+def test_a_dask_run_makes_its_runner_only_when_a_stage_hands_out_a_shard(monkeypatch):
+    """With ``scale.runner = "dask"``, a stage that hands out no shard never makes the
+    runner (no prefect-dask import, no cluster); the first shard makes and enters it, once
+    for the run, and the run's end stops it."""
+    import pipeline.flows.dask as dask_module
+
+    made: list[object] = []
+
+    class Runner:
+        def __init__(self, settings):
+            self.client, self.entered, self.exited = FakeClient(), False, False
+            made.append(self)
+
+        def __enter__(self):
+            self.entered = True
+            return self
+
+        def __exit__(self, *exc):
+            self.exited = True
+
+    monkeypatch.setattr(dask_module, "task_runner", Runner)
+    config = load_config(overrides={"scale": {"runner": "dask"}})
+    with dask_module.dask_for_run("lazy-test", config) as on:
+        assert on
+        mapper = run_mapper("lazy-test")
+        assert mapper is not serial_map
+        assert list(mapper(lambda x: x + 1, [])) == [] and not made  # no shard: no runner
+        assert list(mapper(lambda x: x + 1, [1, 2])) == [2, 3]
+        assert list(mapper(lambda x: x * 2, iter([3]))) == [6]
+        assert len(made) == 1 and made[0].entered and not made[0].exited
+    assert made[0].exited and mapper_for("lazy-test") is None
+    with pytest.raises(ConfigError, match="needs prefect-dask"):
+        real = dask_module.importlib.util.find_spec
+        monkeypatch.setattr(dask_module.importlib.util, "find_spec",
+                            lambda name, *a: None if name == "prefect_dask" else real(name, *a))
+        with dask_module.dask_for_run("lazy-test", config):
+            pass
