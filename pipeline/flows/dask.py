@@ -2,12 +2,12 @@
 
 With ``[scale] runner = "dask"`` a run (the main flow, or one stage through
 ``Corpus.run_stage``) starts (or connects to) a Dask cluster when a stage first hands out a
-shard, and stops it at the run's end; each stage job gets a mapper (``JobContext.mapper``) that submits its shards to
-that cluster through the runner's Dask client and yields their results in order. Workers
-run pure functions (hash a chunk of texts, quote a shard of documents, encode a shard of
-texts) and never open the database: the stage job in the flow's process writes what they
-return, so DuckDB keeps its one writer. prefect-dask is an optional extra
-(``probation-corpus[dask]``).
+shard, and stops it at the run's end; each stage job gets a mapper (``JobContext.mapper``)
+that submits its shards to that cluster through the runner's Dask client and yields their
+results in order. Workers run pure functions (hash a chunk of texts, quote a shard of
+documents, encode a shard of texts) and never open the database: the stage job in the
+flow's process writes what they return, so DuckDB keeps its one writer. prefect-dask is an
+optional extra (``probation-corpus[dask]``).
 """
 
 from __future__ import annotations
@@ -61,10 +61,6 @@ class _RunCluster:
         self._runner: Any = None
         self._stack = ExitStack()
         self._lock = threading.Lock()
-
-    @property
-    def started(self) -> bool:
-        return self._runner is not None
 
     def client(self) -> Any:
         """The runner's Dask client (the runner made and entered on the first call)."""
