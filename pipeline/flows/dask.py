@@ -66,8 +66,7 @@ class _RunCluster:
         """The runner's Dask client (the runner made and entered on the first call)."""
         with self._lock:
             if self._runner is None:
-                runner = self._make()
-                self._runner = self._stack.enter_context(runner) if hasattr(runner, "__enter__") else runner
+                self._runner = self._stack.enter_context(self._make())
             return self._runner.client
 
     def __enter__(self) -> "_RunCluster":

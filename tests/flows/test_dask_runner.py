@@ -249,6 +249,12 @@ def test_the_dask_mapper_sends_a_bounded_window_of_shards_ahead():
     class FakeRunner:
         client = FakeClient()
 
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
     made: list[int] = []
 
     def shards():
