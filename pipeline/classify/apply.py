@@ -19,6 +19,7 @@ from pipeline.classify.similarity import Encoder, theme_prototypes
 from pipeline.classify.stance import SUPERVISED, StanceModel
 from pipeline.classify.taxonomy import Taxonomy
 from pipeline.classify.themes import RuleParams, ThemeModel
+from pipeline.nlp import Tagger
 
 NO_OWN_TEXT = "no_own_text"
 
@@ -96,11 +97,12 @@ SENTENCE_COLUMNS = ["doc_id", "sentence_no", "start_char", "end_char", "text", "
 
 def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxonomy, encoder: Encoder,
                    models: Models, params: ApplyParams,
-                   contexts: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+                   contexts: Sequence[str] | None = None, tagger: Tagger | None = None) -> dict[str, pd.DataFrame]:
     """Themes (every theme's score, with stance for present ones), document sentiment by
     every available method, and sentence sentiment of each own text. ``contexts`` (one
     per text, ``features.context_text``) is the thread context the theme model may read;
-    empty when not given. Returns frames 'themes', 'sentiment', 'sentences' with
+    empty when not given. ``tagger`` (``pipeline.nlp.reusing_tagger``) tags the texts and
+    contexts when set (stored tags reused: the same labels). Returns frames 'themes', 'sentiment', 'sentences' with
     ``THEME_COLUMNS``, ``SENT_COLUMNS``, ``SENTENCE_COLUMNS``.
 
     Matrix products run on one BLAS thread: a product split over several threads may
@@ -110,11 +112,12 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
-        return _classify_texts(doc_ids, texts, taxonomy, encoder, models, params, contexts)
+        return _classify_texts(doc_ids, texts, taxonomy, encoder, models, params, contexts, tagger)
 
 
 def _classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxonomy, encoder: Encoder,
-                    models: Models, params: ApplyParams, contexts: Sequence[str] | None) -> dict[str, pd.DataFrame]:
+                    models: Models, params: ApplyParams, contexts: Sequence[str] | None,
+                    tagger: Tagger | None = None) -> dict[str, pd.DataFrame]:
     doc_ids, texts = list(doc_ids), [t or "" for t in texts]
     contexts = list(contexts) if contexts is not None else [""] * len(texts)
     usable = [i for i, t in enumerate(texts) if len(t.strip()) >= params.min_chars]
@@ -122,7 +125,7 @@ def _classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxo
     short = [i for i in range(len(texts)) if i not in usable_set]
     encoder = cached(encoder)
     feats = build_features([texts[i] for i in usable], encoder, contexts=[contexts[i] for i in usable],
-                           sentences=_reads_sentences(models, params))
+                           sentences=_reads_sentences(models, params), tagger=tagger)
     sentiment_backends = [b for b in label_backends("sentiment").values() if b.is_available(models)]
     methods = [b.name for b in sentiment_backends]
     default = models.sentiment_default if models.sentiment_default in methods else VADER

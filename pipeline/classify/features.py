@@ -14,6 +14,7 @@ from pipeline.classify.similarity import Encoder, l2_normalise
 from pipeline.classify.text import Sentence, parse, sentence_doc, sentence_doc_text
 from pipeline.classify.text import sentences as split_sentences
 from pipeline.classify.vader import sentence_stats, stats_of_compounds, vader_scores
+from pipeline.nlp import Tagger
 
 
 @dataclass
@@ -95,11 +96,11 @@ class DocFeatures:
                            self.split.subset(idx) if self.split is not None else None)
 
 
-def _plain_features(texts: list[str], encoder: Encoder, nlp=None) -> DocFeatures:
+def _plain_features(texts: list[str], encoder: Encoder, nlp=None, tagger: Tagger | None = None) -> DocFeatures:
     if not texts:
         return DocFeatures([], [], np.zeros((0, 0), dtype=np.float32), np.zeros((0, 4), dtype=np.float32),
                            np.zeros((0, 8), dtype=np.float32))
-    docs = parse(texts, nlp)
+    docs = parse(texts, nlp, tagger=tagger)
     emb = l2_normalise(np.asarray(encoder(texts), dtype=np.float32))
     split = SentenceSplit.of(docs)
     stats = sentence_stats(docs, split.vader[:, 3], split.owner, texts)
@@ -132,18 +133,21 @@ def sentence_features(feats: DocFeatures, encoder: Encoder, split: SentenceSplit
 
 
 def build_features(texts: Sequence[str], encoder: Encoder, nlp=None,
-                   contexts: Sequence[str] | None = None, sentences: bool = False) -> DocFeatures:
+                   contexts: Sequence[str] | None = None, sentences: bool = False,
+                   tagger: Tagger | None = None) -> DocFeatures:
     """Parse, embed and VADER-score ``texts``; with ``contexts`` (one per text: the
     thread's title and opening words, see ``context_text``) also each distinct context;
-    with ``sentences`` also each text's sentences, embedded (``focus.SentenceSet``)."""
-    feats = _plain_features([t or "" for t in texts], encoder, nlp)
+    with ``sentences`` also each text's sentences, embedded (``focus.SentenceSet``).
+    ``tagger`` (``pipeline.nlp.reusing_tagger``) gives the parses when set: stored tags
+    reused, the same Docs."""
+    feats = _plain_features([t or "" for t in texts], encoder, nlp, tagger)
     if sentences:
         feats.sentences = sentence_set(feats.docs, encoder)
     if contexts is not None:
         if len(contexts) != len(texts):
             raise ValueError("one context per text is needed")
         distinct = sorted({c or "" for c in contexts})
-        cf = _plain_features(distinct, encoder, nlp)
+        cf = _plain_features(distinct, encoder, nlp, tagger)
         where = {c: i for i, c in enumerate(distinct)}
         feats.context = cf.subset([where[c or ""] for c in contexts]) if len(distinct) else None
     return feats

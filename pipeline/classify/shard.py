@@ -7,7 +7,9 @@ text, each of its sentences as the embed stage split them, each thread context) 
 sends them with the texts. The shard's encoder reads those; anything else it is asked
 for (a vector not stored yet) is embedded where the shard runs, with ``[embed]``'s
 settings, and comes back in :attr:`ShardResult.fresh` for the job to keep in the
-store's sentence cache, as the in-process encoder did.
+store's sentence cache, as the in-process encoder did. Stored tags go the same way: the
+job sends those of the shard's texts and contexts (``token_tags``), the shard tags only
+the others (``pipeline.nlp.reusing_tagger``) and sends their tags back.
 """
 
 from __future__ import annotations
@@ -23,27 +25,35 @@ from pipeline.classify.encoder import EmbedFn, reusing_encoder
 from pipeline.classify.taxonomy import Taxonomy
 from pipeline.embed import content_hash
 from pipeline.embed.settings import EmbedSettings
+from pipeline.classify.text import load_nlp
+from pipeline.nlp import reusing_tagger, tagger_key
 from pipeline.sentences import sentence_spans
 
 
 @dataclass(frozen=True)
 class ClassifyShard:
-    """Documents to classify (``doc_ids``, own ``texts``, thread ``contexts``) and the
-    stored vectors they read, by content hash."""
+    """Documents to classify (``doc_ids``, own ``texts``, thread ``contexts``), the
+    stored vectors they read and the stored tags of the texts and contexts, by content
+    hash; ``tagger``: the ``pipeline.nlp.tagger_key`` the tags are for."""
 
     doc_ids: list[str]
     texts: list[str]
     contexts: list[str]
     vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
+    tags: Mapping[str, bytes] = field(default_factory=dict)
+    tagger: str | None = None
 
 
 @dataclass(frozen=True)
 class ShardResult:
-    """``classify_texts``' frames for the shard, and the vectors embedded for it
-    (content hash -> vector) that were not sent."""
+    """``classify_texts``' frames for the shard, the vectors embedded for it (content
+    hash -> vector) that were not sent, and the tags of the texts it tagged (content hash
+    -> tags, under the worker's ``tagger`` key)."""
 
     frames: dict[str, pd.DataFrame]
     fresh: dict[str, np.ndarray]
+    fresh_tags: dict[str, bytes] = field(default_factory=dict)
+    tagger: str | None = None
 
 
 def shard_requests(texts: Sequence[str], contexts: Sequence[str]) -> list[str]:
@@ -103,8 +113,14 @@ def classify_shard(shard: ClassifyShard, taxonomy: Taxonomy, models: Models, par
         fresh.update(zip(hashes, vectors))
 
     encoder = reusing_encoder(embed_fn, model_id, lookup, store)
-    frames = classify_texts(shard.doc_ids, shard.texts, taxonomy, encoder, models, params, shard.contexts)
-    return ShardResult(frames, fresh)
+    nlp = load_nlp()
+    key = tagger_key(nlp)
+    sent_tags = shard.tags if key is not None and key == shard.tagger else {}
+    fresh_tags: dict[str, bytes] = {}
+    tagger = reusing_tagger(nlp, lambda hashes: {h: sent_tags[h] for h in hashes if h in sent_tags},
+                            fresh_tags.update, key=content_hash)
+    frames = classify_texts(shard.doc_ids, shard.texts, taxonomy, encoder, models, params, shard.contexts, tagger)
+    return ShardResult(frames, fresh, fresh_tags, key)
 
 
 __all__ = ["ClassifyShard", "ShardResult", "classify_shard", "sentence_embedder", "shard_requests"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline.nlp import english, tagged
+from pipeline.nlp import Tagger, english, tagged
 from pipeline.sentences import sentence_spans
 
 def load_nlp() -> Language:
@@ -26,11 +26,15 @@ class Sentence:
     text: str
 
 
-def parse(texts: Sequence[str], nlp: Language | None = None, batch_size: int = 32) -> list[Doc]:
+def parse(texts: Sequence[str], nlp: Language | None = None, batch_size: int = 32,
+          tagger: Tagger | None = None) -> list[Doc]:
     """Tokenise, tag and lemmatise ``texts`` (one spaCy Doc each; ``pipeline.nlp.tagged``:
-    no dependency parse, since sentences come from ``pipeline.sentences``)."""
-    nlp = nlp or load_nlp()
-    return list(tagged(nlp, [t or "" for t in texts], batch_size))
+    no dependency parse, since sentences come from ``pipeline.sentences``), or with
+    ``tagger`` (``pipeline.nlp.reusing_tagger``: stored tags reused) the same Docs from it."""
+    texts = [t or "" for t in texts]
+    if tagger is not None:
+        return list(tagger(texts))
+    return list(tagged(nlp or load_nlp(), texts, batch_size))
 
 
 def sentences(doc: Doc) -> list[Sentence]:

@@ -33,6 +33,7 @@ from pipeline.classify.report import evaluation_rows, markdown_report
 from pipeline.classify.shard import ClassifyShard, classify_shard, sentence_embedder, shard_requests
 from pipeline.classify.similarity import Encoder, theme_vectors
 from pipeline.classify.taxonomy import Taxonomy, taxonomy_from_config
+from pipeline.classify.text import load_nlp
 from pipeline.classify.training import (
     LabelledSet,
     TrainParams,
@@ -48,6 +49,8 @@ from pipeline.config import Config, resolve_path
 from pipeline.embed import content_hash, model_id_for
 from pipeline.embed.settings import embed_settings
 from pipeline.jobs.context import JobContext, serial_map
+from pipeline.jobs.tagging import read_tags, store_tagger
+from pipeline.nlp import Tagger, tagger_key
 from pipeline.store import connect, set_memory, transaction
 from pipeline.store.annotate import read_codes
 from pipeline.store.classify import (
@@ -67,6 +70,7 @@ from pipeline.store.classify import (
 from pipeline.store.documents import now_utc
 from pipeline.store.embed import embed_state, stored_vectors
 from pipeline.store.runs import add_model_versions, code_version
+from pipeline.store.tags import write_tags
 from pipeline.annotate.settings import AnnotateSettings
 from pipeline.sections import PathsSettings
 from pipeline.settings import typed
@@ -249,7 +253,8 @@ def classify_job(ctx: JobContext) -> dict:
             groups = [batches(group, settings.batch_documents)
                       for group in batches(rows, settings.batch_documents * settings.lookup_batches)]
             if here:
-                _classify_here(conn, ctx, groups, ids, texts, contexts, taxonomy, models, params, reader)
+                _classify_here(conn, ctx, groups, ids, texts, contexts, taxonomy, models, params, reader,
+                               store_tagger(conn, load_nlp()))
             else:
                 _classify_in_shards(conn, ctx, groups, ids, texts, contexts, taxonomy, models, params, shared,
                                     reader.lookup, embedding_model)
@@ -271,16 +276,18 @@ def _request_hashes(batch: Sequence[int], texts: list[str], contexts: list[str])
 
 
 def _classify_here(conn: Any, ctx: JobContext, groups: list[list[Sequence[int]]], ids: list[str], texts: list[str],
-                   contexts: list[str], taxonomy: Taxonomy, models, params, reader: VectorReader) -> None:
+                   contexts: list[str], taxonomy: Taxonomy, models, params, reader: VectorReader,
+                   tagger: Tagger) -> None:
     """The default runner: each batch classified in this process. The stored vectors of a
     group of batches (``classify.lookup_batches``) are read in one lookup before its first
-    batch; the encoder reads those, and the store only for what was not there."""
+    batch; the encoder reads those, and the store only for what was not there. ``tagger``
+    reads and keeps the stored tags (``pipeline.jobs.tagging``)."""
     done, total = 0, sum(len(b) for group in groups for b in group)
     for group in groups:
         reader.read_ahead([h for batch in group for h in _request_hashes(batch, texts, contexts)])
         for batch in group:
             out = classify_texts([ids[i] for i in batch], [texts[i] for i in batch], taxonomy, reader.encoder, models,
-                                 params, [contexts[i] for i in batch])
+                                 params, [contexts[i] for i in batch], tagger)
             add_classification(conn, ctx.run_id, out["themes"], out["sentiment"], out["sentences"])
             done += len(batch)
             ctx.progress("classify", done, total)
@@ -293,17 +300,24 @@ def _classify_in_shards(conn: Any, ctx: JobContext, groups: list[list[Sequence[i
     with the stored vectors it reads and ``shared`` (``_run_vectors``); vectors a shard
     had to embed come back and are cached here. The stored vectors of a group of batches
     (``classify.lookup_batches``) are read in one lookup, as the mapper takes the group's
-    first shard. ``lookup``: the stored vectors of content hashes (``vector_reader``)."""
+    first shard. ``lookup``: the stored vectors of content hashes (``vector_reader``).
+    Each shard also carries the stored tags of its texts and contexts, and the tags of
+    what it tagged come back and are stored here."""
     parts = [batch for group in groups for batch in group]
+    nlp = load_nlp()
+    key = tagger_key(nlp)
 
     def shards():
         for group in groups:
             wanted = [_request_hashes(batch, texts, contexts) for batch in group]
             vectors = lookup(list(dict.fromkeys(h for hashes in wanted for h in hashes)))
-            for batch, hashes in zip(group, wanted):
+            tagged = [[content_hash(t or "") for t in [*(texts[i] for i in batch), *(contexts[i] for i in batch)]]
+                      for batch in group]
+            tags = read_tags(conn, nlp, list(dict.fromkeys(h for hashes in tagged for h in hashes)))
+            for batch, hashes, tag_hashes in zip(group, wanted, tagged):
                 own = {h: vectors[h] for h in hashes if h in vectors}
                 yield ClassifyShard([ids[i] for i in batch], [texts[i] for i in batch], [contexts[i] for i in batch],
-                                    {**shared, **own})
+                                    {**shared, **own}, {h: tags[h] for h in tag_hashes if h in tags}, key)
 
     e = embed_settings(ctx.config.section("embed"))
     work = partial(classify_shard, taxonomy=taxonomy, models=models, params=params, embed=e,
@@ -313,6 +327,8 @@ def _classify_in_shards(conn: Any, ctx: JobContext, groups: list[list[Sequence[i
         if res.fresh:
             write_sentence_vectors(conn, list(res.fresh), np.stack(list(res.fresh.values())), embedding_model,
                                    e.chunking)
+        if res.fresh_tags and res.tagger is not None:
+            write_tags(conn, res.fresh_tags, res.tagger)
         add_classification(conn, ctx.run_id, res.frames["themes"], res.frames["sentiment"], res.frames["sentences"])
         done += len(batch)
         ctx.progress("classify", done, total)

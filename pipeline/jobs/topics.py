@@ -15,6 +15,7 @@ import pandas as pd
 
 from pipeline.embed import content_hash
 from pipeline.jobs.context import JobContext
+from pipeline.jobs.tagging import held_tagger, keep_tags, read_tags
 from pipeline.sections import PathsSettings
 from pipeline.settings import typed
 from pipeline.store import connect, transaction
@@ -31,6 +32,7 @@ from pipeline.store.topics import (
     write_topics,
 )
 from pipeline.topics import TopicSettings, TopicsError, assign_topics, fit_topics
+from pipeline.topics.text import spacy_pipeline
 from pipeline.topics.persist import build_card, input_hash, load_fitted, save_fit, saved_model_dir
 
 
@@ -101,6 +103,10 @@ def topics_job(ctx: JobContext) -> dict:
 def refit_job(ctx: JobContext) -> dict:
     """Fit a new topic model on every eligible unique own text; save it and make it current.
 
+    The documents are tagged for their lemmas once: texts tagged before (by classify, an
+    earlier fit) are rebuilt from their stored tags, and the tags of the others are
+    stored with the fit (``pipeline.jobs.tagging``).
+
     The model folder is written first; if the database write then fails, the folder
     is removed, so a failed run leaves both as they were.
     """
@@ -109,10 +115,12 @@ def refit_job(ctx: JobContext) -> dict:
     try:
         docs, state = _inputs(conn, settings)
         vectors = load_vectors(conn, list(docs.content_hash), state["model_id"], state["chunking"])
+        nlp = spacy_pipeline()
+        tagger, fresh_tags = held_tagger(nlp, read_tags(conn, nlp, list(docs.content_hash)))
     finally:
         conn.close()
     ctx.progress("topics", 0, len(docs))
-    fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings)
+    fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings, tagger=tagger)
     folder = saved_model_dir(typed(ctx.config, PathsSettings).models_dir, ctx.run_id)
     in_hash = input_hash(list(docs.doc_id), list(docs.content_hash), f"{state['model_id']}|{state['chunking']}")
     embedding = {"model": state["model"], "model_id": state["model_id"], "chunking": state["chunking"],
@@ -130,6 +138,7 @@ def refit_job(ctx: JobContext) -> dict:
             write_topics(conn, ctx.run_id, fit.topics, fit.metrics.get("npmi_per_topic", {}))
             write_doc_topics(conn, ctx.run_id, rows, ctx.run_id)
             write_quotes(conn, ctx.run_id, fit.quotes)
+            keep_tags(conn, nlp, fresh_tags)
             add_model_versions(conn, ctx.run_id, {"topic_model": ctx.run_id})
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

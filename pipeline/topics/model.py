@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.nlp import Tagger
 from pipeline.topics.baseline import lda_baseline
 from pipeline.topics.cluster import SizeGuardedHDBSCAN
 from pipeline.topics.errors import TopicsError
@@ -141,12 +142,13 @@ def _vectorizer(settings: TopicSettings, vocabulary: Sequence[str]):
                            vocabulary=list(vocabulary))
 
 
-def lemmatizer(settings: TopicSettings):
-    """The function that turns texts into topic terms under ``settings``."""
+def lemmatizer(settings: TopicSettings, tagger: Tagger | None = None):
+    """The function that turns texts into topic terms under ``settings`` (tagged by
+    ``tagger`` when given, see ``text.lemmatize``)."""
     stop = stop_words(settings.domain_stop_words)
 
     def run(texts: list[str]) -> list[str]:
-        return lemmatize(texts, stop, settings.keep_pos, settings.min_term_chars)
+        return lemmatize(texts, stop, settings.keep_pos, settings.min_term_chars, tagger=tagger)
 
     return run
 
@@ -161,13 +163,14 @@ def centroids(topics: np.ndarray, embeddings: np.ndarray) -> dict[int, np.ndarra
 
 
 def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndarray, settings: TopicSettings,
-               lemmas: Sequence[str] | None = None) -> TopicFit:
+               lemmas: Sequence[str] | None = None, tagger: Tagger | None = None) -> TopicFit:
     """Fit topics on documents (sorted by id for a stable order) and their embeddings.
 
     Steps: lemmas -> vocabulary (min_df/max_df over documents) -> BERTopic fit on the
     given embeddings -> outlier reduction (``outlier_strategy``/``outlier_threshold``)
     -> topic terms updated -> centroids become the topic embeddings (used to assign new
-    documents) -> labels, quotes, NPMI, diversity, and the LDA baseline.
+    documents) -> labels, quotes, NPMI, diversity, and the LDA baseline. ``tagger``
+    (``pipeline.nlp.reusing_tagger``) tags the documents for their lemmas when given.
     """
     _quiet()
     if len(doc_ids) != len(texts) or len(texts) != len(embeddings):
@@ -181,8 +184,8 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     doc_ids = [doc_ids[i] for i in order]
     texts = [texts[i] for i in order]
     emb = np.ascontiguousarray(np.asarray(embeddings, dtype=np.float32)[order])
+    lem = [as_terms(lemmas[i]) for i in order] if lemmas is not None else lemmatizer(settings, tagger)(list(texts))
     lemmatize_fn = lemmatizer(settings)
-    lem = [as_terms(lemmas[i]) for i in order] if lemmas is not None else lemmatize_fn(list(texts))
     vocabulary = build_vocabulary(lem, settings.ngram_max, settings.min_df, settings.max_df)
 
     start = time.perf_counter()

@@ -10,7 +10,7 @@ from typing import Any
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-from pipeline.nlp import tagged
+from pipeline.nlp import Tagger, tagged
 from pipeline.topics.errors import TopicsError
 
 _TERM = re.compile(r"^[a-z][a-z0-9]*[a-z]$")
@@ -56,18 +56,19 @@ def stop_words(domain: Iterable[str] = ()) -> frozenset[str]:
 
 
 def lemmatize(texts: Sequence[str], stop: frozenset[str], keep_pos: Sequence[str], min_chars: int,
-              batch_size: int = 64, nlp: Any = None) -> list[str]:
-    """Each text as space-separated lower-case lemmas.
+              batch_size: int = 64, nlp: Any = None, tagger: Tagger | None = None) -> list[str]:
+    """Each text as space-separated lower-case lemmas (tagged by ``tagger`` when given:
+    ``pipeline.nlp.reusing_tagger``, stored tags reused; else by ``pipeline.nlp.tagged``).
 
     Kept: lemmas in ``term_form`` (letters and digits only, as BERTopic counts them),
     starting and ending with a letter, of at least
     ``min_chars`` characters, whose part of speech is in ``keep_pos`` and which are not
     stop words (checked on the word and on its lemma).
     """
-    nlp = nlp or spacy_pipeline()
     pos = set(keep_pos)
     out = []
-    for doc in tagged(nlp, texts, batch_size):
+    docs = tagger(texts) if tagger is not None else tagged(nlp or spacy_pipeline(), texts, batch_size)
+    for doc in docs:
         out.append(" ".join(_terms(doc, pos, stop, min_chars)))
     return out
 

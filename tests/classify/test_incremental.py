@@ -145,6 +145,39 @@ def test_changed_model_or_setting_classifies_everything_again(corpus, fitted, ta
     assert _stage(corpus, changed)["action"] == "full"
 
 
+def test_stored_tags_are_reused_and_give_the_same_labels(corpus, monkeypatch):
+    """Classify keeps the tags of what it tags (own texts and thread contexts, by content
+    hash: ``token_tags``); a later full run (another setting, then the first setting again)
+    runs the tagger on none of them and gives the labels the first run gave."""
+    import pipeline.nlp as nlp_module
+
+    real, tagged_texts = nlp_module.tagged, []
+
+    def counting(nlp, texts, batch_size=32):
+        texts = list(texts)
+        tagged_texts.extend(texts)
+        return real(nlp, texts, batch_size)
+
+    monkeypatch.setattr(nlp_module, "tagged", counting)
+    first = _stage(corpus)
+    assert first["action"] == "full" and tagged_texts
+    con = duckdb.connect(corpus["db"], read_only=True)
+    try:
+        stored = con.execute("SELECT count(*), count(DISTINCT content_hash) FROM token_tags").fetchone()
+    finally:
+        con.close()
+    assert stored[0] == stored[1] == len(set(tagged_texts))
+    tagged_texts.clear()
+    changed = load_config(overrides={"paths": corpus["config"].get("paths"), "classify": {"theme_threshold": 0.9}})
+    assert _stage(corpus, changed)["action"] == "full"
+    third = _stage(corpus)
+    assert third["action"] == "full" and tagged_texts == []
+    for table, cols in (("doc_themes", "doc_id, theme, score, stance, stance_score, method"),
+                        ("doc_sentiment_all", "doc_id, label, score, method, is_default"),
+                        ("sentence_sentiment_all", "doc_id, sentence_no, text, label, score, method")):
+        assert _view(corpus["db"], third["run_id"], table, cols) == _view(corpus["db"], first["run_id"], table, cols)
+
+
 def test_plan_is_pure_and_exact():
     prev = {"run_id": "r1", "settings_key": "k", "inputs": {"a": "1", "b": "2", "c": "3"}}
     p = plan(["a", "b", "d"], ["1", "changed", "4"], "k", prev)

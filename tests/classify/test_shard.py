@@ -85,3 +85,34 @@ def test_what_was_not_sent_is_embedded_once_and_handed_back(monkeypatch):
     assert not set(map(content_hash, embedded)) & set(sent)  # nothing that was sent
     assert set(res.fresh) == set(map(content_hash, embedded))
     assert all(np.array_equal(res.fresh[content_hash(t)], _vector(t)) for t in embedded)
+
+
+def test_a_shard_tags_only_what_was_not_sent_and_hands_the_tags_back(monkeypatch):
+    """Tags go like vectors: a shard sent no tags tags its usable texts and contexts and
+    hands their tags back under its tagger key; sent those, it runs the tagger on none
+    and labels alike; tags sent under another tagger key are not used."""
+    import pipeline.nlp as nlp_module
+    from pipeline.classify.text import load_nlp
+    from pipeline.nlp import tagger_key
+
+    taxonomy, models, params, e, model_id = _setup()
+    monkeypatch.setattr(embed, "embed_texts", lambda texts, *a, **k: Embedded(
+        np.stack([_vector(t) for t in texts]), [1] * len(texts), model_id, "cpu"))
+    sent = {content_hash(t): _vector(t) for t in shard_requests(TEXTS, CONTEXTS)}
+    key = tagger_key(load_nlp())
+    first = classify_shard(ClassifyShard(["a", "b", "c"], TEXTS, CONTEXTS, sent, {}, key), taxonomy, models, params,
+                           e, model_id)
+    assert first.tagger == key
+    usable = [t for t in TEXTS if len(t.strip()) >= params.min_chars]
+    assert set(first.fresh_tags) == {content_hash(t) for t in usable + CONTEXTS[:len(usable)]}
+    tagged_texts: list[str] = []
+    real = nlp_module.tagged
+    monkeypatch.setattr(nlp_module, "tagged", lambda nlp, ts, *a: real(nlp, tagged_texts.extend(ts) or ts, *a))
+    again = classify_shard(ClassifyShard(["a", "b", "c"], TEXTS, CONTEXTS, sent, first.fresh_tags, key), taxonomy,
+                           models, params, e, model_id)
+    assert tagged_texts == [] and again.fresh_tags == {}
+    for name, frame in first.frames.items():
+        pd.testing.assert_frame_equal(again.frames[name], frame, check_exact=True, obj=name)
+    other = classify_shard(ClassifyShard(["a", "b", "c"], TEXTS, CONTEXTS, sent, first.fresh_tags, "another-tagger"),
+                           taxonomy, models, params, e, model_id)
+    assert tagged_texts and other.fresh_tags == first.fresh_tags

@@ -139,9 +139,19 @@ def test_topics_over_time_by_month(fitted_db, synthetic):
     assert (view.groupby("period").share.sum().round(9) == 1).all()
 
 
-def test_refit_is_explicit_and_reproducible(fitted_db):
+def test_refit_is_explicit_and_reproducible(fitted_db, monkeypatch):
+    """A refit gives the first fit's topics; the documents' tags stored by the first fit
+    (``token_tags``) are reused, so the tagger runs on none of them."""
+    import pipeline.nlp as nlp_module
+
     db, config, first = fitted_db
+    texts = _q(db, "SELECT count(DISTINCT own_text) AS n FROM doc_own").n[0]
+    assert _q(db, "SELECT count(*) AS n FROM token_tags").n[0] == texts > 0
+    tagged_texts: list[str] = []
+    real = nlp_module.tagged
+    monkeypatch.setattr(nlp_module, "tagged", lambda nlp, ts, *a: real(nlp, tagged_texts.extend(ts) or ts, *a))
     second = _run(db, config, topics_jobs.refit_job)
+    assert tagged_texts == []
     assert second["action"] == "fit" and second["model_run"] != first["model_run"]
     models = _q(db, "SELECT run_id, is_current FROM topic_models").set_index("run_id").is_current
     assert models[second["model_run"]] and not models[first["model_run"]]
