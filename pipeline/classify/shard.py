@@ -23,9 +23,9 @@ import pandas as pd
 from pipeline.classify.apply import ApplyParams, Models, classify_texts
 from pipeline.classify.encoder import EmbedFn, reusing_encoder
 from pipeline.classify.taxonomy import Taxonomy
+from pipeline.classify.text import load_nlp
 from pipeline.embed import content_hash
 from pipeline.embed.settings import EmbedSettings
-from pipeline.classify.text import load_nlp
 from pipeline.nlp import reusing_tagger, tagger_key
 from pipeline.sentences import sentence_spans
 

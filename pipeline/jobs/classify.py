@@ -49,7 +49,7 @@ from pipeline.config import Config, resolve_path
 from pipeline.embed import content_hash, model_id_for
 from pipeline.embed.settings import embed_settings
 from pipeline.jobs.context import JobContext, serial_map
-from pipeline.jobs.tagging import read_tags, store_tagger
+from pipeline.jobs.tagging import store_tagger
 from pipeline.nlp import Tagger, tagger_key
 from pipeline.store import connect, set_memory, transaction
 from pipeline.store.annotate import read_codes
@@ -70,7 +70,7 @@ from pipeline.store.classify import (
 from pipeline.store.documents import now_utc
 from pipeline.store.embed import embed_state, stored_vectors
 from pipeline.store.runs import add_model_versions, code_version
-from pipeline.store.tags import write_tags
+from pipeline.store.tags import stored_tags, write_tags
 from pipeline.annotate.settings import AnnotateSettings
 from pipeline.sections import PathsSettings
 from pipeline.settings import typed
@@ -304,17 +304,16 @@ def _classify_in_shards(conn: Any, ctx: JobContext, groups: list[list[Sequence[i
     Each shard also carries the stored tags of its texts and contexts, and the tags of
     what it tagged come back and are stored here."""
     parts = [batch for group in groups for batch in group]
-    nlp = load_nlp()
-    key = tagger_key(nlp)
+    key = tagger_key(load_nlp())
 
     def shards():
         for group in groups:
             wanted = [_request_hashes(batch, texts, contexts) for batch in group]
             vectors = lookup(list(dict.fromkeys(h for hashes in wanted for h in hashes)))
-            tagged = [[content_hash(t or "") for t in [*(texts[i] for i in batch), *(contexts[i] for i in batch)]]
+            to_tag = [[content_hash(t or "") for t in [*(texts[i] for i in batch), *(contexts[i] for i in batch)]]
                       for batch in group]
-            tags = read_tags(conn, nlp, list(dict.fromkeys(h for hashes in tagged for h in hashes)))
-            for batch, hashes, tag_hashes in zip(group, wanted, tagged):
+            tags = stored_tags(conn, list(dict.fromkeys(h for hashes in to_tag for h in hashes)), key) if key else {}
+            for batch, hashes, tag_hashes in zip(group, wanted, to_tag):
                 own = {h: vectors[h] for h in hashes if h in vectors}
                 yield ClassifyShard([ids[i] for i in batch], [texts[i] for i in batch], [contexts[i] for i in batch],
                                     {**shared, **own}, {h: tags[h] for h in tag_hashes if h in tags}, key)
