@@ -1,5 +1,5 @@
 """Housekeeping jobs. Prune: remove old classify runs, old topic models (with their
-folders) and vectors nothing current can use, in one transaction, and record each thing
+folders), and vectors and stored tags nothing current can use, in one transaction, and record each thing
 removed in ``prune_log``; without ``apply`` it only says what it would remove (a reader: no
 lock, no run row). Compact: rewrite the database file without its empty space."""
 
@@ -15,7 +15,8 @@ from pipeline.sections import PathsSettings, PruneSettings, StoreSettings
 from pipeline.settings import typed
 from pipeline.store import connect, database_size, transaction
 from pipeline.store.compact import compact
-from pipeline.store.prune import Item, old_classify_runs, old_topic_models, remove, unused_vectors
+from pipeline.nlp import english, tagger_key
+from pipeline.store.prune import Item, old_classify_runs, old_topic_models, remove, unused_tags, unused_vectors
 from pipeline.topics.persist import saved_model_dir
 
 
@@ -28,9 +29,10 @@ def prune_settings(config: Config, options: dict) -> PruneSettings:
 
 
 def plan(conn: Any, settings: PruneSettings) -> list[Item]:
-    """Everything ``prune`` would remove under ``settings``."""
+    """Everything ``prune`` would remove under ``settings`` (stored tags: of another spaCy
+    pipeline than the one the stages load, ``pipeline.nlp.english``)."""
     return (old_classify_runs(conn, settings.keep_classify_runs) + old_topic_models(conn, settings.keep_topic_models)
-            + unused_vectors(conn))
+            + unused_vectors(conn) + unused_tags(conn, tagger_key(english())))
 
 
 def _summary(items: list[Item], size: dict[str, int]) -> dict:

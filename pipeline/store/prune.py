@@ -1,5 +1,5 @@
-"""What ``prune`` may remove, and removing it: old classify runs, old topic models, and
-vectors no current setting or text can use. Every plan keeps the latest classify run, the
+"""What ``prune`` may remove, and removing it: old classify runs, old topic models,
+vectors no current setting or text can use, and stored tags of another spaCy pipeline. Every plan keeps the latest classify run, the
 current topic model and the current embedder's vectors of current texts."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ TOPIC_TABLES = ("topic_quote_rows", "topic_rows", "doc_topic_rows")
 class Item:
     """One thing to remove: its kind, its key, when it was made and its rows per table."""
 
-    kind: str  # classify_run | topic_model | doc_vectors | sentence_vectors
+    kind: str  # classify_run | topic_model | doc_vectors | sentence_vectors | token_tags
     item: str
     created_at: object = None
     rows: dict[str, int] = field(default_factory=dict)
@@ -102,6 +102,15 @@ def unused_vectors(conn: duckdb.DuckDBPyConnection) -> list[Item]:
     return out
 
 
+def unused_tags(conn: duckdb.DuckDBPyConnection, tagger: str | None) -> list[Item]:
+    """Stored tags (``token_tags``) of another spaCy pipeline than ``tagger``, the current
+    one (``pipeline.nlp.tagger_key``): no stage reads them. Nothing when it is None."""
+    if tagger is None:
+        return []
+    return [Item("token_tags", t, None, {"token_tags": int(n)}) for t, n in conn.execute(
+        "SELECT tagger, count(*) FROM token_tags WHERE tagger <> ? GROUP BY 1 ORDER BY 1", [tagger]).fetchall()]
+
+
 def remove(conn: duckdb.DuckDBPyConnection, items: list[Item], run_id: str) -> dict[str, int]:
     """Remove ``items`` (call inside ``transaction``) and record each in ``prune_log``;
     returns the rows removed per table."""
@@ -141,6 +150,10 @@ def remove(conn: duckdb.DuckDBPyConnection, items: list[Item], run_id: str) -> d
             gone("sentence_embeddings", len(conn.execute(
                 "DELETE FROM sentence_embeddings WHERE model_id <> ? OR chunking <> ? RETURNING 1",
                 [model_id, chunking]).fetchall()))
+    for i in items:
+        if i.kind == "token_tags":
+            gone("token_tags", len(conn.execute("DELETE FROM token_tags WHERE tagger = ? RETURNING 1",
+                                                [i.item]).fetchall()))
     now = now_utc()
     for i in items:
         detail = {"rows": i.rows, **({"folder": i.folder} if i.folder else {})}
@@ -149,4 +162,4 @@ def remove(conn: duckdb.DuckDBPyConnection, items: list[Item], run_id: str) -> d
     return removed
 
 
-__all__ = ["Item", "old_classify_runs", "old_topic_models", "remove", "unused_vectors"]
+__all__ = ["Item", "old_classify_runs", "old_topic_models", "remove", "unused_tags", "unused_vectors"]

@@ -93,3 +93,28 @@ def test_cli_lists_then_removes(tmp_path):
     assert "would remove: 0 item(s)" in again.output
     bad = runner.invoke(main, ["prune", "--db", db, "--keep-classify-runs", "0"])
     assert bad.exit_code != 0 and "0" in bad.output
+
+
+def test_tags_of_another_spacy_pipeline_go(tmp_path):
+    """Stored tags under another tagger key than the pipeline the stages load are listed
+    and removed; the current pipeline's stay."""
+    from pipeline.nlp import english, tagger_key
+    from pipeline.store.tags import write_tags
+
+    db = str(tmp_path / "t.duckdb")
+    current = tagger_key(english())
+    conn = connect(db)
+    try:
+        write_tags(conn, {"h1": b"\x01", "h2": b"\x02"}, current)
+        write_tags(conn, {"h1": b"\x03", "h3": b"\x04"}, "en_core_web_sm-3.7.0/spacy-3.7.5/0123456789abcdef")
+    finally:
+        conn.close()
+    api = Corpus(db, load_config(overrides={"paths": {"models_dir": str(tmp_path / "models")}}))
+    plan = api.prune()
+    assert [(i["kind"], i["item"], i["n_rows"]) for i in plan["items"]] == [
+        ("token_tags", "en_core_web_sm-3.7.0/spacy-3.7.5/0123456789abcdef", 2)]
+    done = api.prune(apply=True)
+    assert done["removed"] == {"token_tags": 2}
+    assert _count(db, "SELECT content_hash, tagger FROM token_tags ORDER BY 1") == [("h1", current), ("h2", current)]
+    assert _count(db, "SELECT kind, item, rows FROM prune_log") == [
+        ("token_tags", "en_core_web_sm-3.7.0/spacy-3.7.5/0123456789abcdef", 2)]
