@@ -102,8 +102,8 @@ def classify_texts(doc_ids: Sequence[str], texts: Sequence[str], taxonomy: Taxon
     every available method, and sentence sentiment of each own text. ``contexts`` (one
     per text, ``features.context_text``) is the thread context the theme model may read;
     empty when not given. ``tagger`` (``pipeline.nlp.reusing_tagger``) tags the texts and
-    contexts when set (stored tags reused: the same labels). Returns frames 'themes', 'sentiment', 'sentences' with
-    ``THEME_COLUMNS``, ``SENT_COLUMNS``, ``SENTENCE_COLUMNS``.
+    contexts when set (stored tags reused: the same labels). Returns frames 'themes',
+    'sentiment', 'sentences' with ``THEME_COLUMNS``, ``SENT_COLUMNS``, ``SENTENCE_COLUMNS``.
 
     Matrix products run on one BLAS thread: a product split over several threads may
     round differently, and the scores must not depend on the machine's cores or the

@@ -1,7 +1,8 @@
 """Housekeeping jobs. Prune: remove old classify runs, old topic models (with their
-folders), and vectors and stored tags nothing current can use, in one transaction, and record each thing
-removed in ``prune_log``; without ``apply`` it only says what it would remove (a reader: no
-lock, no run row). Compact: rewrite the database file without its empty space."""
+folders), and vectors and stored tags nothing current can use, in one transaction, and
+record each thing removed in ``prune_log``; without ``apply`` it only says what it would
+remove (a reader: no lock, no run row). Compact: rewrite the database file without its
+empty space."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.jobs.context import JobContext
+from pipeline.nlp import english, tagger_key
 from pipeline.sections import PathsSettings, PruneSettings, StoreSettings
 from pipeline.settings import typed
 from pipeline.store import connect, database_size, transaction
 from pipeline.store.compact import compact
-from pipeline.nlp import english, tagger_key
 from pipeline.store.prune import Item, old_classify_runs, old_topic_models, remove, unused_tags, unused_vectors
 from pipeline.topics.persist import saved_model_dir
 

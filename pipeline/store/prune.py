@@ -1,6 +1,7 @@
 """What ``prune`` may remove, and removing it: old classify runs, old topic models,
-vectors no current setting or text can use, and stored tags of another spaCy pipeline. Every plan keeps the latest classify run, the
-current topic model and the current embedder's vectors of current texts."""
+vectors no current setting or text can use, and stored tags of another spaCy pipeline.
+Every plan keeps the latest classify run, the current topic model and the current
+embedder's vectors of current texts."""
 
 from __future__ import annotations
 
