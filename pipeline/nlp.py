@@ -425,3 +425,13 @@ def reusing_tagger(nlp: Any, lookup: TagLookup | None = None, store: TagStore | 
                 seen.add(t)
 
     return tagger
+
+
+def held_tagger(nlp: Any, known: Mapping[str, bytes], key: Callable[[str], str] = str
+                ) -> tuple[Tagger, dict[str, bytes]]:
+    """A :func:`reusing_tagger` over tags already at hand (``known``: key -> tags, read
+    before the database was closed, or sent with a shard); the tags of the texts it had
+    to tag are collected in the dict it returns, for the caller to store."""
+    fresh: dict[str, bytes] = {}
+    return reusing_tagger(nlp, lambda keys: {k: known[k] for k in keys if k in known}, fresh.update,
+                          key=key), fresh

@@ -26,7 +26,7 @@ from pipeline.classify.taxonomy import Taxonomy
 from pipeline.classify.text import load_nlp
 from pipeline.embed import content_hash
 from pipeline.embed.settings import EmbedSettings
-from pipeline.nlp import reusing_tagger, tagger_key
+from pipeline.nlp import held_tagger, tagger_key
 from pipeline.sentences import sentence_spans
 
 
@@ -115,10 +115,8 @@ def classify_shard(shard: ClassifyShard, taxonomy: Taxonomy, models: Models, par
     encoder = reusing_encoder(embed_fn, model_id, lookup, store)
     nlp = load_nlp()
     key = tagger_key(nlp)
-    sent_tags = shard.tags if key is not None and key == shard.tagger else {}
-    fresh_tags: dict[str, bytes] = {}
-    tagger = reusing_tagger(nlp, lambda hashes: {h: sent_tags[h] for h in hashes if h in sent_tags},
-                            fresh_tags.update, key=content_hash)
+    tagger, fresh_tags = held_tagger(nlp, shard.tags if key is not None and key == shard.tagger else {},
+                                     content_hash)
     frames = classify_texts(shard.doc_ids, shard.texts, taxonomy, encoder, models, params, shard.contexts, tagger)
     return ShardResult(frames, fresh, fresh_tags, key)
 

@@ -22,22 +22,14 @@ def store_tagger(conn: Any, nlp: Any) -> Tagger:
                           lambda tags: write_tags(conn, tags, key), key=content_hash)
 
 
-def held_tagger(nlp: Any, known: Mapping[str, bytes]) -> tuple[Tagger, dict[str, bytes]]:
-    """A tagger over tags read before (``known``: content hash -> tags, from
-    :func:`read_tags`), for a stage that runs with the database closed; the tags of texts
-    it tags are collected in the dict it returns, for :func:`keep_tags` afterwards."""
-    fresh: dict[str, bytes] = {}
-    return reusing_tagger(nlp, lambda hashes: {h: known[h] for h in hashes if h in known}, fresh.update,
-                          key=content_hash), fresh
-
-
 def read_tags(conn: Any, nlp: Any, hashes: Sequence[str]) -> dict[str, bytes]:
-    """The stored tags of these content hashes for ``nlp``'s tagger (none without a tagger key)."""
+    """The stored tags of these content hashes for ``nlp``'s tagger (none without a tagger
+    key), for ``pipeline.nlp.held_tagger`` in a stage that runs with the database closed."""
     key = tagger_key(nlp)
     return stored_tags(conn, hashes, key) if key is not None else {}
 
 
 def keep_tags(conn: Any, nlp: Any, tags: Mapping[str, bytes]) -> int:
-    """Store tags collected by :func:`held_tagger`; returns the rows added."""
+    """Store tags collected by ``pipeline.nlp.held_tagger``; returns the rows added."""
     key = tagger_key(nlp)
     return write_tags(conn, tags, key) if key is not None and tags else 0

@@ -15,7 +15,8 @@ import pandas as pd
 
 from pipeline.embed import content_hash
 from pipeline.jobs.context import JobContext
-from pipeline.jobs.tagging import held_tagger, keep_tags, read_tags
+from pipeline.nlp import held_tagger
+from pipeline.jobs.tagging import keep_tags, read_tags
 from pipeline.sections import PathsSettings
 from pipeline.settings import typed
 from pipeline.store import connect, transaction
@@ -116,7 +117,7 @@ def refit_job(ctx: JobContext) -> dict:
         docs, state = _inputs(conn, settings)
         vectors = load_vectors(conn, list(docs.content_hash), state["model_id"], state["chunking"])
         nlp = spacy_pipeline()
-        tagger, fresh_tags = held_tagger(nlp, read_tags(conn, nlp, list(docs.content_hash)))
+        tagger, fresh_tags = held_tagger(nlp, read_tags(conn, nlp, list(docs.content_hash)), content_hash)
     finally:
         conn.close()
     ctx.progress("topics", 0, len(docs))
