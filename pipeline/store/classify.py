@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.classify.cards import LABEL_QUALITY_COLUMNS
-from pipeline.store.connection import registered
+from pipeline.store.connection import registered, upsert
 from pipeline.store.documents import now_utc
 from pipeline.store.errors import StoreError
 
@@ -51,12 +51,17 @@ def post_texts(conn: duckdb.DuckDBPyConnection, post_ids: Sequence[str | None]) 
 
 
 def _insert(conn: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, columns: Sequence[str],
-            verb: str = "INSERT OR REPLACE") -> int:
+            replace: bool = True) -> int:
+    """Write ``df``'s ``columns`` into ``table``: replacing rows with the same key, or
+    (``replace`` False) appended to a table without one."""
     if df.empty:
         return 0
     with registered(conn, "_rows", df[list(columns)]) as conn:
         cols = ", ".join(columns)
-        conn.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM _rows")
+        if replace:
+            upsert(conn, table, f"SELECT {cols} FROM _rows", columns=columns)
+        else:
+            conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _rows")
     return len(df)
 
 
@@ -121,7 +126,7 @@ def add_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: pd.
         raise StoreError(f"classify run {run_id} already labels {', '.join(r[0] for r in again)}: "
                          "a document is classified once per run; nothing of this batch was written")
     _labels_here(conn, run_id, pd.DataFrame({"doc_id": docs, "input_hash": ""}))
-    return {f"{key}_rows": _insert(conn, table, frames[table], ROW_TABLES[table], "INSERT")
+    return {f"{key}_rows": _insert(conn, table, frames[table], ROW_TABLES[table], replace=False)
             for key, table in (("theme", "doc_theme_rows"), ("sentiment", "doc_sentiment_rows"),
                                ("sentence", "sentence_sentiment_rows"))}
 
@@ -166,12 +171,11 @@ def _labels_here(conn: duckdb.DuckDBPyConnection, run_id: str, inputs: pd.DataFr
     if not len(inputs):
         return
     with registered(conn, "_inputs", inputs[["doc_id", "input_hash"]]) as conn:
-        conn.execute("INSERT INTO classify_doc_inputs (run_id, doc_id, input_hash, rows_run_id) "
-                     "SELECT ?, doc_id, input_hash, ? FROM _inputs ON CONFLICT (run_id, doc_id) "
-                     "DO UPDATE SET input_hash = CASE WHEN excluded.input_hash = '' "
-                     "THEN classify_doc_inputs.input_hash ELSE excluded.input_hash END "
-                     "WHERE classify_doc_inputs.rows_run_id = classify_doc_inputs.run_id",
-                     [run_id, run_id])
+        upsert(conn, "classify_doc_inputs",
+               "SELECT ? AS run_id, doc_id, input_hash, ? AS rows_run_id FROM _inputs", [run_id, run_id],
+               columns=("run_id", "doc_id", "input_hash", "rows_run_id"),
+               update="input_hash = CASE WHEN excluded.input_hash = '' THEN classify_doc_inputs.input_hash "
+                      "ELSE excluded.input_hash END WHERE classify_doc_inputs.rows_run_id = classify_doc_inputs.run_id")
 
 
 def write_classification(conn: duckdb.DuckDBPyConnection, run_id: str, themes: pd.DataFrame,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipeline.store.connection import registered
+from pipeline.store.connection import registered, upsert
 
 
 def docs_to_clean(conn: duckdb.DuckDBPyConnection, options_key: str) -> pd.DataFrame:
@@ -32,14 +32,8 @@ def write_clean(conn: duckdb.DuckDBPyConnection, docs: pd.DataFrame, links: pd.D
     df["options_key"] = options_key
     df["run_id"] = run_id
     with registered(conn, "_clean", df) as conn:
-        conn.execute(
-            """
-            INSERT OR REPLACE INTO clean_docs
-            SELECT doc_id, text_md5, options_key, clean_text, clean_hash, signoff_raw, signoff,
-                   CAST(signoff_start AS INTEGER), CAST(signoff_end AS INTEGER), run_id
-            FROM _clean
-            """
-        )
+        upsert(conn, "clean_docs", "SELECT doc_id, text_md5, options_key, clean_text, clean_hash, signoff_raw, "
+               "signoff, CAST(signoff_start AS INTEGER), CAST(signoff_end AS INTEGER), run_id FROM _clean")
         conn.execute("DELETE FROM doc_links WHERE doc_id IN (SELECT doc_id FROM _clean)")
         conn.execute("DELETE FROM doc_mentions WHERE doc_id IN (SELECT doc_id FROM _clean)")
     if not links.empty:

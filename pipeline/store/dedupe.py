@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.store.connection import registered, set_memory
+from pipeline.store.connection import registered, set_memory, upsert
 
 
 AFFECTED = "_dedupe_affected"  # temp table of ``affected_docs``: the documents a run's rebuild reads
@@ -97,10 +97,8 @@ def write_signatures(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, option
     df["options_key"] = options_key
     df["run_id"] = run_id
     with registered(conn, "_sigs", df) as conn:
-        conn.execute(
-            "INSERT OR REPLACE INTO dedupe_signatures SELECT doc_id, clean_md5, options_key, "
-            "CAST(n_tokens AS INTEGER), signature, run_id FROM _sigs"
-        )
+        upsert(conn, "dedupe_signatures", "SELECT doc_id, clean_md5, options_key, CAST(n_tokens AS INTEGER), "
+               "signature, run_id FROM _sigs")
 
 
 def write_shingles(conn: duckdb.DuckDBPyConnection, shingles: pd.DataFrame) -> None:
@@ -116,7 +114,7 @@ def write_blocks(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
     if rows.empty:
         return
     with registered(conn, "_blocks", rows) as conn:
-        conn.execute('INSERT OR REPLACE INTO dedupe_blocks SELECT doc_id, start, "end", hash, n_words FROM _blocks')
+        upsert(conn, "dedupe_blocks", 'SELECT doc_id, start, "end", hash, n_words FROM _blocks')
 
 
 def blocks_for(conn: duckdb.DuckDBPyConnection, new_ids: list[str]) -> pd.DataFrame:
@@ -337,13 +335,13 @@ def write_pairs(conn: duckdb.DuckDBPyConnection, spans: pd.DataFrame, near: pd.D
 def _insert_pairs(conn: duckdb.DuckDBPyConnection, spans: str | None, near: str | None, coverage: str | None) -> None:
     """``write_pairs`` from SQL sources (a registered frame, ``read_parquet(...)``); None: none."""
     if spans:
-        conn.execute('INSERT OR REPLACE INTO dedupe_spans SELECT doc_id, start, "end", source_doc_id, src_start, '
-                     f"src_end, n_tokens FROM {spans}")
+        upsert(conn, "dedupe_spans", 'SELECT doc_id, start, "end", source_doc_id, src_start, src_end, n_tokens '
+               f"FROM {spans}")
     if near:
-        conn.execute(f"INSERT OR REPLACE INTO dedupe_near_pairs SELECT a, b, jaccard FROM {near}")
+        upsert(conn, "dedupe_near_pairs", f"SELECT a, b, jaccard FROM {near}")
     if coverage:
-        conn.execute("INSERT OR REPLACE INTO dedupe_coverage SELECT doc_a, doc_b, cov_a, cov_b, "
-                     f"CAST(shared AS INTEGER), CAST(gap_a AS INTEGER) FROM {coverage}")
+        upsert(conn, "dedupe_coverage", "SELECT doc_a, doc_b, cov_a, cov_b, CAST(shared AS INTEGER), "
+               f"CAST(gap_a AS INTEGER) FROM {coverage}")
 
 
 class StagedPairs:

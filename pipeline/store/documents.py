@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.records import UNPLACED_ROW, Document
-from pipeline.store.connection import registered, type_from_every_row
+from pipeline.store.connection import registered, type_from_every_row, upsert
 
 
 @dataclass(frozen=True)
@@ -92,12 +92,13 @@ def write_post_keys(conn: duckdb.DuckDBPyConnection, post_keys: dict[str, str]) 
         conn.execute("INSERT INTO post_keys SELECT key, doc_id FROM _keys ON CONFLICT (key) DO NOTHING")
 
 
-_UPSERT = """
-INSERT INTO document_rows
+_ROWS = """
 SELECT doc_id, kind, post_id, parent_id, position, author, published_at, date_only, title, url, text,
        blogger_id, CAST(flags AS VARCHAR[]), fingerprint, source_id, locator, ?
 FROM _docs
-ON CONFLICT (doc_id) DO UPDATE SET
+"""
+
+_MERGE = """
     parent_id = COALESCE(document_rows.parent_id, excluded.parent_id),
     author = COALESCE(document_rows.author, excluded.author),
     published_at = CASE
@@ -163,7 +164,7 @@ def write_documents(conn: duckdb.DuckDBPyConnection, items: Sequence[tuple[Docum
         type_from_every_row(conn, len(wave))
         # each batch is released when its block ends (``registered``), not at the commit
         with registered(conn, "_docs", _frame(wave)) as scoped:
-            scoped.execute(_UPSERT, [run_id])
+            upsert(scoped, "document_rows", _ROWS, [run_id], update=_MERGE)
             scoped.execute("INSERT INTO document_sources SELECT doc_id, source_id, locator FROM _docs "
                            "ON CONFLICT DO NOTHING")
     return int(conn.execute("SELECT count(*) FROM document_rows").fetchone()[0] - before)

@@ -8,7 +8,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.store.connection import registered
+from pipeline.store.connection import registered, upsert
 from pipeline.store.documents import now_utc
 from pipeline.store.errors import StoreError
 
@@ -79,13 +79,9 @@ def write_doc_content(conn: duckdb.DuckDBPyConnection, doc_ids: Sequence[str], h
         return
     df = pd.DataFrame({"doc_id": list(doc_ids), "content_hash": list(hashes), "n_chars": list(n_chars)})
     with registered(conn, "_dc", df) as conn:
-        conn.execute(
-            "INSERT INTO doc_content_rows SELECT doc_id, content_hash, n_chars, ? FROM _dc "
-            "ON CONFLICT (doc_id) DO UPDATE SET content_hash = excluded.content_hash, "
-            "n_chars = excluded.n_chars, updated_at = excluded.updated_at "
-            "WHERE doc_content_rows.content_hash <> excluded.content_hash",
-            [now_utc()],
-        )
+        upsert(conn, "doc_content_rows", "SELECT doc_id, content_hash, n_chars, ? FROM _dc", [now_utc()],
+               update="content_hash = excluded.content_hash, n_chars = excluded.n_chars, "
+                      "updated_at = excluded.updated_at WHERE doc_content_rows.content_hash <> excluded.content_hash")
 
 
 def stored_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], model_id: str,

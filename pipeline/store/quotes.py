@@ -10,7 +10,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from pipeline.store.connection import registered, type_from_every_row
+from pipeline.store.connection import registered, type_from_every_row, upsert
 from pipeline.store.errors import StoreError
 
 
@@ -54,13 +54,10 @@ def write_quotes(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, run_id: st
                                       "names_flagged", "first_sentence", "run_id"]]
     type_from_every_row(conn, len(df))  # most rows have no flagged name (and some no piece)
     with registered(conn, "_quotes", df) as conn:
-        conn.execute(
-            """INSERT OR REPLACE INTO quote_docs
-               SELECT doc_id, input_key, quote,
-                      CAST(pieces AS STRUCT(start INTEGER, "end" INTEGER)[]), n_words, reason,
-                      CAST(names_flagged AS VARCHAR[]), first_sentence, run_id
-               FROM _quotes"""
-        )
+        upsert(conn, "quote_docs",
+               """SELECT doc_id, input_key, quote, CAST(pieces AS STRUCT(start INTEGER, "end" INTEGER)[]), n_words,
+                         reason, CAST(names_flagged AS VARCHAR[]), first_sentence, run_id
+                  FROM _quotes""")
     return len(df)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipeline.store.connection import registered
+from pipeline.store.connection import registered, upsert
 
 
 def segment_inputs(conn: duckdb.DuckDBPyConnection, options_key: str) -> pd.DataFrame:
@@ -85,10 +85,8 @@ def write_segments(conn: duckdb.DuckDBPyConnection, segments: pd.DataFrame, own:
     df["run_id"] = run_id
     with registered(conn, "_own", df) as conn:
         conn.execute("DELETE FROM doc_segments WHERE doc_id IN (SELECT doc_id FROM _own)")
-        conn.execute(
-            "INSERT OR REPLACE INTO doc_own SELECT doc_id, own_text, post_own_intro, author_inferred, "
-            "republished_from, republished_author, input_key, run_id FROM _own"
-        )
+        upsert(conn, "doc_own", "SELECT doc_id, own_text, post_own_intro, author_inferred, republished_from, "
+               "republished_author, input_key, run_id FROM _own")
     if not segments.empty:
         with registered(conn, "_segs", segments) as conn:
             conn.execute('INSERT INTO doc_segments (doc_id, seg_no, start, "end", kind, source_doc_id, signal, author, '

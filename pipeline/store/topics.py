@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipeline.store.connection import registered
+from pipeline.store.connection import registered, upsert
 from pipeline.store.documents import now_utc
 
 
@@ -62,12 +62,8 @@ def write_doc_topics(conn: duckdb.DuckDBPyConnection, run_id: str, rows: pd.Data
     if rows.empty:
         return 0
     with registered(conn, "_dt", rows[["doc_id", "topic_id", "probability", "method", "content_hash"]]) as conn:
-        conn.execute(
-            "INSERT INTO doc_topic_rows SELECT ?, doc_id, CAST(topic_id AS INTEGER), CAST(probability AS DOUBLE), "
-            "method, content_hash, ? FROM _dt ON CONFLICT (run_id, doc_id) DO UPDATE SET "
-            "topic_id = excluded.topic_id, probability = excluded.probability, method = excluded.method, "
-            "content_hash = excluded.content_hash, assigned_run_id = excluded.assigned_run_id",
-            [run_id, assigned_run_id])
+        upsert(conn, "doc_topic_rows", "SELECT ? AS run_id, doc_id, CAST(topic_id AS INTEGER), "
+               "CAST(probability AS DOUBLE), method, content_hash, ? FROM _dt", [run_id, assigned_run_id])
     return len(rows)
 
 
