@@ -93,10 +93,10 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
     try:
         yield conn
     except duckdb.OutOfMemoryException as exc:
-        conn.execute("ROLLBACK")
+        _roll_back(conn, exc)
         raise _out_of_memory(conn, "inside one transaction") from exc
-    except BaseException:
-        conn.execute("ROLLBACK")
+    except BaseException as exc:
+        _roll_back(conn, exc)
         raise
     try:
         conn.execute("COMMIT")
@@ -106,6 +106,20 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
         if "failed to allocate" not in str(exc) and "failed to pin" not in str(exc):
             raise
         raise _out_of_memory(conn, "committing one transaction") from exc
+
+
+def _roll_back(conn: duckdb.DuckDBPyConnection, exc: BaseException) -> None:
+    """Roll back after ``exc``. When DuckDB has invalidated the database instead (an internal
+    error inside the transaction, such as the upsert race ``upsert`` avoids), nothing of the
+    transaction reached the file: a :class:`StoreError` says so, and names the error, in place
+    of DuckDB's "database has been invalidated"."""
+    try:
+        conn.execute("ROLLBACK")
+    except duckdb.FatalException:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StoreError(f"DuckDB stopped with an error inside one transaction ({first}) and closed the "
+                         "database; nothing of the transaction was written",
+                         "run the stage again: a new run opens the database afresh") from exc
 
 
 def _out_of_memory(conn: duckdb.DuckDBPyConnection, where: str) -> StoreError:
