@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from pipeline.config import ConfigError
+from pipeline.settings import check_memory_mb
 
 RUNNERS = ("default", "dask")
 
@@ -39,8 +40,7 @@ class StoreSettings:
     compact_memory_mb: int
 
     def __post_init__(self) -> None:
-        if self.compact_memory_mb < 0:
-            raise ConfigError("store.compact_memory_mb must be 0 (DuckDB's own limit) or more")
+        check_memory_mb("store.compact_memory_mb", self.compact_memory_mb)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,13 @@ def settings_from(cls: type[T], section: Mapping[str, Any], name: str, *, partia
     return cls(**values)
 
 
+def check_memory_mb(where: str, value: int) -> None:
+    """A DuckDB memory setting (``where``: its config key) is 0 (DuckDB's own limit) or a
+    size in MB; anything else is a ConfigError. The one copy of this rule."""
+    if value < 0:
+        raise ConfigError(f"{where} must be 0 (DuckDB's own limit) or a size in MB, got {value!r}")
+
+
 class _Section(Protocol):
     SECTION: typing.ClassVar[str]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -123,3 +124,20 @@ def test_a_missing_or_unknown_key_of_a_typed_section_is_a_config_error():
         TopicSettings.from_config({**data["topics"], "colour": "red"})
     with pytest.raises(ConfigError, match="'serve.port' must be int"):
         typed(Config({**data, "serve": {**data["serve"], "port": "80"}}), ServeSettings)
+
+
+@pytest.mark.parametrize("key", ["ingest.stream_duckdb_mb", "store.compact_memory_mb", "classify.duckdb_memory_mb",
+                                 "dedupe.duckdb_memory_mb"])
+def test_every_duckdb_memory_key_refuses_a_negative_size_with_one_message(key):
+    from pipeline.classify.settings import classify_settings
+    from pipeline.dedupe.core import DedupeOptions
+    from pipeline.ingest.settings import IngestSettings
+    from pipeline.sections import StoreSettings
+    from pipeline.settings import typed
+
+    build = {"ingest": lambda c: typed(c, IngestSettings), "store": lambda c: typed(c, StoreSettings),
+             "classify": lambda c: classify_settings(c.section("classify")), "dedupe": DedupeOptions.of}
+    section = key.split(".")[0]
+    assert build[section](load_config(overrides=[f"{key}=0"])) is not None
+    with pytest.raises(ConfigError, match=rf"^{re.escape(key)} must be 0 \(DuckDB's own limit\) or a size in MB, got -5$"):
+        build[section](load_config(overrides=[f"{key}=-5"]))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import ConfigError
-from pipeline.settings import settings_from
+from pipeline.settings import check_memory_mb, settings_from
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,7 @@ class ClassifySettings:
             raise ConfigError("classify.batch_documents must be at least 1")
         if self.lookup_batches < 1:
             raise ConfigError("classify.lookup_batches must be at least 1")
-        if self.duckdb_memory_mb < 0:
-            raise ConfigError("classify.duckdb_memory_mb must be 0 (DuckDB's own limit) or a size in MB")
+        check_memory_mb("classify.duckdb_memory_mb", self.duckdb_memory_mb)
 
 
 def classify_settings(section: Mapping[str, Any] | ClassifySettings) -> ClassifySettings:

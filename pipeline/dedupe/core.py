@@ -30,7 +30,7 @@ from pipeline.dedupe.blocks import BLOCK_COLUMNS, block_hits, block_spans, block
 from pipeline.dedupe.minhash import SCHEME, MinHashOptions, band_candidates, band_table, pair_estimates, signature
 from pipeline.dedupe.relations import RelationOptions, build_duplicates, chronological_rank
 from pipeline.dedupe.shingles import Tokens, char_shingle_set, pair_jaccards, shingle_table, tokenize
-from pipeline.settings import check_section, settings_from
+from pipeline.settings import check_memory_mb, check_section, settings_from
 
 MATCH_SPAN_COLUMNS = ["doc_id", "start", "end", "source_doc_id", "src_start", "src_end", "n_tokens"]
 
@@ -107,10 +107,10 @@ class DedupeOptions:
              "dedupe.verify_min_estimate must be between 0 (verify every candidate) and dedupe.lsh_threshold"),
             (self.link_max_postings >= 0, "dedupe.link_max_postings must be 0 (no limit) or a number of postings"),
             (self.token_cache_docs >= 0, "dedupe.token_cache_docs must be 0 (no cache) or a number of documents"),
-            (self.duckdb_memory_mb >= 0, "dedupe.duckdb_memory_mb must be 0 (DuckDB's own limit) or a size in MB"),
             (0 < self.relations.contains_min_share <= 1, "dedupe.contains_min_share must be in (0, 1]"),
             (self.align.max_gap >= 0 and self.align.max_shift >= 0, "dedupe.max_gap/max_shift must be >= 0"),
         ]
+        check_memory_mb("dedupe.duckdb_memory_mb", self.duckdb_memory_mb)
         for ok, msg in checks:
             if not ok:
                 raise ConfigError(msg)

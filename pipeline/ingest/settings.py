@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from pipeline.config import ConfigError
+from pipeline.settings import check_memory_mb
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,7 @@ class IngestSettings:
     stream_duckdb_mb: int
 
     def __post_init__(self) -> None:
-        if self.stream_duckdb_mb < 0:
-            raise ConfigError("ingest.stream_duckdb_mb must be 0 (DuckDB's own limit) or a size in MB")
+        check_memory_mb("ingest.stream_duckdb_mb", self.stream_duckdb_mb)
 
     @property
     def max_bytes(self) -> int:
