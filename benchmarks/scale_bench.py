@@ -9,9 +9,10 @@ row-by-row inserts), all in the same run.
 
 Each stage runs in its own process (as ``probation-corpus run --stage S`` would), so
 its peak memory is its own; CPU seconds count the process and the child processes it
-started and waited for (a local Dask cluster's workers with ``scale.runner = "dask"``, read
-from ``./probation-corpus.toml``: their share and the largest one's peak are printed in the
-row; a cluster at an address is not counted). The last
+started and waited for (the quotes stage's worker processes, ``scale.processes``, or a local
+Dask cluster's workers with ``scale.runner = "dask"``, read from ``./probation-corpus.toml``:
+their share and the largest one's peak are printed in the row, and the row's peak is that of
+the process and its workers together, sampled; a cluster at an address is not counted). The last
 two lines are ``end-to-end / encode-only: R`` and ``peak RSS: M MiB``. The corpus is
 SYNTHETIC (benchmarks/generate.py).
 
@@ -40,8 +41,22 @@ import time
 from pathlib import Path
 
 CHILD = r"""
-import json, resource, sys, time
+import json, resource, sys, threading, time
+import psutil
 t0 = time.perf_counter(); c0 = time.process_time()
+# the peak of this process and its children together (worker processes run side by side:
+# each one's own peak, from rusage, would understate it), sampled every 0.2 s
+_me, _tree = psutil.Process(), [0]
+def _rss(p):
+    try:
+        return p.memory_info().rss
+    except psutil.Error:  # a worker that ended between listing and reading
+        return 0
+def _sample():
+    while True:
+        _tree[0] = max(_tree[0], _rss(_me) + sum(_rss(c) for c in _me.children(recursive=True)))
+        time.sleep(0.2)
+threading.Thread(target=_sample, daemon=True).start()
 what, db, paths = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 out = {}
 if what == "encode-only":
@@ -89,7 +104,8 @@ ch = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("RESULT " + json.dumps({"wall": time.perf_counter() - t0,
                               "cpu": time.process_time() - c0 + ch.ru_utime + ch.ru_stime,
                               "children_cpu": ch.ru_utime + ch.ru_stime, "children_maxrss_mib": ch.ru_maxrss / 1024,
-                              "maxrss_mib": ru.ru_maxrss / 1024, "summary": out}))
+                              "maxrss_mib": ru.ru_maxrss / 1024,
+                              "tree_peak_mib": _tree[0] / 2**20, "summary": out}))
 """
 
 
@@ -158,13 +174,20 @@ def runner_line(scale: dict) -> str:
     return f"runner: dask, {where}"
 
 
+def peak(r: dict) -> float:
+    """A run's peak memory in MiB: its process's own, or, when worker processes ran beside
+    it, the sampled peak of the process and its workers together, if larger."""
+    return max(r["maxrss_mib"], r.get("tree_peak_mib", 0.0))
+
+
 def row(name: str, r: dict, n: int, tail: str) -> str:
     """One printed row: a stage's (or the limit's, or the notebook's) seconds, CPU
     seconds, documents per second and peak memory, then ``tail``."""
     children = (f"[{r['children_cpu']:.1f} CPU-s of it in child processes, the largest peaking at "
-                f"{r['children_maxrss_mib']:.0f} MiB] " if r.get("children_cpu", 0) >= 0.05 else "")
+                f"{r['children_maxrss_mib']:.0f} MiB; the stage's own process "
+                f"{r['maxrss_mib']:.0f} MiB] " if r.get("children_cpu", 0) >= 0.05 else "")
     return (f"  {name:<10} {r['wall']:8.1f} s  {r['cpu']:8.1f} CPU-s  {n / max(r['wall'], 1e-9):8.0f} docs/s  "
-            f"peak {r['maxrss_mib']:7.0f} MiB   {children}{tail}")
+            f"peak {peak(r):7.0f} MiB   {children}{tail}")
 
 
 ALONE = {"encode-only": ("--limit-only", "encode-only", "the limit"),
@@ -236,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
         print(row(stage, r, n, json.dumps(r['summary'])[:100]), flush=True)
     if only:
         print(f"stages run: {sum(r['wall'] for _, r in rows):.1f} s, {sum(r['cpu'] for _, r in rows):.1f} CPU-s; "
-              f"peak RSS: {max(r['maxrss_mib'] for _, r in rows):.0f} MiB")
+              f"peak RSS: {max(peak(r) for _, r in rows):.0f} MiB")
         return
     enc = run_child("encode-only", tmp / "unused.duckdb", paths)
     print(row("encode-only", enc, n, "(the limit)"))
@@ -245,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
         print(row("notebook", base, n, "(the baseline)"))
     total = sum(r["wall"] for _, r in rows)
     total_cpu = sum(r["cpu"] for _, r in rows)
-    peak = max(r["maxrss_mib"] for _, r in rows)
+    top = max(peak(r) for _, r in rows)
     embed = next((r for s, r in rows if s == "embed"), None)
     print(f"whole flow: {total:.1f} s, {total_cpu:.1f} CPU-s ({total_cpu / max(enc['cpu'], 1e-9):.2f}x encode-only CPU)")
     if embed:
@@ -283,13 +306,13 @@ def main(argv: list[str] | None = None) -> None:
             if name == "+1%":
                 plus_one = r
             print(f"{label}, whole flow in one process: {r['wall']:.1f} s, {r['cpu']:.1f} CPU-s "
-                  f"({r['wall_with_startup']:.1f} s with the interpreter's start-up), peak {r['maxrss_mib']:.0f} MiB")
+                  f"({r['wall_with_startup']:.1f} s with the interpreter's start-up), peak {peak(r):.0f} MiB")
             print(f"{name} / full (one process): {r['wall'] / max(total, 1e-9):.3f} (wall), "
                   f"{r['cpu'] / max(total_cpu, 1e-9):.3f} (CPU)")
         if not a.skip_baseline:
             print(nightly_line(base, plus_one))
     print(f"end-to-end / encode-only: {total / max(enc['wall'], 1e-9):.2f}")
-    print(f"peak RSS: {peak:.0f} MiB")
+    print(f"peak RSS: {top:.0f} MiB")
 
 
 if __name__ == "__main__":

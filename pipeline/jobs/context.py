@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from typing import Any
 
 from pipeline.config import Config
+from pipeline.errors import UserError
+from pipeline.sections import ScaleSettings
+from pipeline.settings import typed
 
 Progress = Callable[[str, int, int], None]  # (label, done, total)
 
@@ -39,6 +48,77 @@ class JobContext:
     options: dict = field(default_factory=dict)
     progress: Progress = _no_progress
     mapper: Mapper = serial_map
+
+
+class WorkerStopped(UserError, RuntimeError):
+    """A local worker process stopped without an answer (killed: most often out of memory)."""
+
+
+def cores() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class ProcessMap:
+    """A mapper that runs the shards in up to ``processes`` worker processes side by side
+    (0: one per CPU core), for work that runs on one thread (spaCy's parse).
+
+    The results come back in order, as each is taken; at most two shards per process are
+    handed out ahead of the one awaited. Fewer than two shards, or one process, run here
+    (a worker costs a second or two to start: it imports the package and loads its models
+    afresh). The workers are spawned, not forked: the stages run in threads of a flow, and a
+    fork copies locks held by other threads. ``fn`` and the shards must pickle; an exception
+    in a worker is raised here as it was raised there, and a worker that dies (out of memory)
+    is a :class:`WorkerStopped`. Nothing of the stage is written when that happens: its job
+    writes after the mapper has returned every shard. ``started`` counts the worker
+    processes its maps have handed shards to (a stage reports it)."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes if processes > 0 else cores()
+        self.started = 0
+
+    def __call__(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        source = iter(items)
+        head = list(islice(source, 2))
+        if self.processes < 2 or len(head) < 2:
+            for item in chain(head, source):
+                yield fn(item)
+            return
+        pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+        pending: deque = deque()
+        submitted = 0
+        try:
+            for item in chain(head, source):
+                pending.append(pool.submit(fn, item))
+                submitted += 1
+                if len(pending) >= 2 * self.processes:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        except BrokenProcessPool as exc:
+            raise WorkerStopped(
+                f"a worker process stopped without an answer ({exc}); most often it ran out of memory: "
+                "lower scale.processes (1 runs everything in the stage's own process) and run the stage again"
+            ) from exc
+        finally:
+            self.started += min(self.processes, submitted)
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def process_map(processes: int) -> ProcessMap:
+    """A :class:`ProcessMap` of ``processes`` workers (0: one per CPU core)."""
+    return ProcessMap(processes)
+
+
+def single_threaded_mapper(ctx: JobContext) -> Mapper:
+    """The mapper for shards of single-threaded work: the run's own (a Dask cluster's) when
+    it has one, else local worker processes (``scale.processes``)."""
+    if ctx.mapper is not serial_map:
+        return ctx.mapper
+    return process_map(typed(ctx.config, ScaleSettings).processes)
 
 
 # A stage job: read from the store, call the stage, write back; returns a small summary.

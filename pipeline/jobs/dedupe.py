@@ -28,7 +28,7 @@ from pipeline.dedupe.blocks import BLOCK_COLUMNS
 from pipeline.dedupe.core import chunks, weighted_chunks
 from pipeline.dedupe.minhash import band_table
 from pipeline.dedupe.relations import GROUPS_VERSION, duplicates_and_groups
-from pipeline.jobs.context import JobContext
+from pipeline.jobs.context import JobContext, single_threaded_mapper
 from pipeline.settings import settings_key
 from pipeline.store import connect, transaction
 from pipeline.store import dedupe as store
@@ -101,8 +101,9 @@ def dedupe_job(ctx: JobContext) -> dict:
     so a second ingest links new copies to old canonicals without re-hashing the corpus
     or rebuilding an index. New documents are hashed, then linked, ``dedupe.chunk_size``
     at a time (every new document is indexed before any is linked, so the chunking does
-    not change a result: a pair across two chunks is linked once, by the first; the hashing of each chunk is a shard that ``ctx.mapper`` may run
-    on Dask workers, which return it for this job to write). The duplicate groups a new
+    not change a result: a pair across two chunks is linked once, by the first; the hashing of each chunk is a
+    shard that local worker processes (``scale.processes``) or Dask workers may run, which
+    return it for this job to write). The duplicate groups a new
     or changed document touches are then rebuilt from their stored pair evidence (no
     text), every group on a first run or when the relation settings change
     (``_rebuild_groups``). One transaction."""
@@ -131,7 +132,8 @@ def dedupe_job(ctx: JobContext) -> dict:
             cache = TokenCache(read_texts, opts.token_cache_docs)
             kept: Hashed | None = None
             shards = [todo[todo["doc_id"].isin(ids)][["doc_id", "clean_text"]] for ids in parts]
-            for hashed in ctx.mapper(partial(hash_documents, opts=opts), shards):
+            mapper = single_threaded_mapper(ctx)
+            for hashed in mapper(partial(hash_documents, opts=opts), shards):
                 sig_rows = hashed.signature_rows()
                 sig_rows["signature"] = [to_bytes(s) for s in sig_rows["signature"]]
                 store.write_signatures(conn, sig_rows.merge(todo[["doc_id", "clean_md5"]], on="doc_id"), key,
@@ -196,7 +198,8 @@ def dedupe_job(ctx: JobContext) -> dict:
                 "bands_backfilled": backfilled,
                 "near_candidates": candidates, "near_verified": verified, "new_passages": passages, **rebuilt,
                 "relations": counts,
-                "duplicates_added": changes["added"], "duplicates_removed": changes["removed"]}
+                "duplicates_added": changes["added"], "duplicates_removed": changes["removed"],
+                "worker_processes": getattr(mapper, "started", 0)}
     finally:
         conn.close()
 

@@ -7,7 +7,7 @@ from functools import partial
 
 import pandas as pd
 
-from pipeline.jobs.context import JobContext, Mapper, serial_map
+from pipeline.jobs.context import JobContext, Mapper, serial_map, single_threaded_mapper
 from pipeline.quotes import LOGIC_VERSION, QuoteOptions
 from pipeline.quotes.batch import QuoteInput, quote_documents
 from pipeline.sections import ScaleSettings
@@ -28,8 +28,9 @@ def inputs_of(docs: pd.DataFrame) -> list[QuoteInput]:
 def quote_rows(docs: pd.DataFrame, opts: QuoteOptions, shard_size: int, progress=None,
                mapper: Mapper = serial_map) -> pd.DataFrame:
     """Quote rows for ``docs`` (``doc_id, clean_text, own_spans, handles, input_key``),
-    ``shard_size`` documents per shard, the shards run by ``mapper`` (in this process, or
-    on a Dask cluster's workers: the quotes of a document depend on it alone)."""
+    ``shard_size`` documents per shard, the shards run by ``mapper`` (in this process, in
+    local worker processes, or on a Dask cluster's workers: the quotes of a document depend
+    on it alone)."""
     inputs = inputs_of(docs)
     shards = [inputs[i:i + shard_size] for i in range(0, len(inputs), shard_size)]
     out: list = []
@@ -55,13 +56,15 @@ def quotes_job(ctx: JobContext) -> dict:
         docs = store.quote_inputs(conn, key)
         todo = docs[docs["stale"]]
         ctx.progress("quotes", 0, len(todo))
-        rows = quote_rows(todo, opts, typed(ctx.config, ScaleSettings).quotes_shard_size, ctx.progress, ctx.mapper)
+        mapper = single_threaded_mapper(ctx)
+        rows = quote_rows(todo, opts, typed(ctx.config, ScaleSettings).quotes_shard_size, ctx.progress, mapper)
         with transaction(conn):
             store.write_quotes(conn, rows, ctx.run_id)
         ok = rows[rows["reason"] == "ok"] if len(rows) else rows
         return {"built": len(rows), "with_quote": len(ok),
                 "elided": int((ok["pieces"].map(len) > 1).sum()) if len(ok) else 0,
                 "too_short": int((rows["reason"] == "too_short").sum()) if len(rows) else 0,
-                "no_own_words": int((rows["reason"] == "no_own_words").sum()) if len(rows) else 0}
+                "no_own_words": int((rows["reason"] == "no_own_words").sum()) if len(rows) else 0,
+                "worker_processes": getattr(mapper, "started", 0)}
     finally:
         conn.close()

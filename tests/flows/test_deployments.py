@@ -336,6 +336,51 @@ def test_worker_runs_the_deployments(server, worker, tmp_path):
     assert shown["weekly-refit"].last_run is None
 
 
+@pytest.mark.slow
+def test_a_worker_run_parses_quotes_in_worker_processes(server, worker, tmp_path):
+    """A flow run of the process worker (`python -m prefect.engine`, stage tasks in threads)
+    hands the quotes shards to spawned worker processes (`scale.processes`, 2 by default)
+    and stores what the stage builds in one process."""
+    from benchmarks.generate import generate, write_jsonl
+    from pipeline.api import Corpus
+
+    corpus = write_jsonl(generate(100, seed=13), tmp_path / "corpus")
+    stages = ["ingest", "clean", "dedupe", "segment", "quotes"]
+    flow_db, here_db = tmp_path / "worker.duckdb", tmp_path / "here.duckdb"
+    run = deployments.trigger("nightly-sync", {
+        "inputs": [str(p) for p in corpus], "db_path": str(flow_db), "stages": stages, "blogs": [],
+        "overrides": ["scale.quotes_shard_size=25"]})
+    deadline = time.monotonic() + RUN_WAIT_S
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(run.id)
+        while not run.state.is_final() and time.monotonic() < deadline:
+            time.sleep(1)
+            run = client.read_flow_run(run.id)
+    assert run.state.is_completed(), f"nightly-sync ended {run.state!r}\nworker log:\n{_tail(worker)}"
+    Corpus(str(here_db), overrides={"scale": {"quotes_shard_size": 25, "processes": 1}}).run(
+        [str(p) for p in corpus], stages=stages)
+
+    def quotes(db: Path) -> list[tuple]:
+        conn = connect(db, read_only=True)
+        try:
+            return conn.execute("SELECT doc_id, quote, pieces::VARCHAR, reason, first_sentence FROM quote_docs ORDER BY 1").fetchall()
+        finally:
+            conn.close()
+
+    got = quotes(flow_db)
+    assert len(got) >= 100 and got == quotes(here_db)  # at least four shards
+    (summary,), = _runs_summaries(flow_db)
+    assert json.loads(summary)["stages"]["quotes"]["worker_processes"] == 2
+
+
+def _runs_summaries(db: Path) -> list[tuple]:
+    conn = connect(db, read_only=True)
+    try:
+        return conn.execute("SELECT summary FROM runs").fetchall()
+    finally:
+        conn.close()
+
+
 def _worker_below(pid: int) -> int | None:
     for child in _descendants(pid):
         try:
