@@ -168,7 +168,12 @@ def runner_line(scale: dict) -> str:
     """Where the stages' shards run, from the ``[scale]`` section the stage processes load
     (the defaults, or ``./probation-corpus.toml``)."""
     if scale["runner"] != "dask":
-        return "runner: default (each stage's shards in the stage's own process, one after another)"
+        from pipeline.jobs.context import cores
+
+        n = scale["processes"] or cores()
+        where = "in the stage's own process" if n == 1 else f"in {n} worker processes"
+        return (f"runner: default (quotes' and dedupe's hashing shards {where}; the other stages' shards in "
+                "each stage's own process, one after another)")
     where = (f"the cluster at {scale['address']}" if scale["address"] else
              f"a local cluster of {scale['n_workers']} worker processes, started by each stage that hands out shards")
     return f"runner: dask, {where}"
