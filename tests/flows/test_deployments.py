@@ -301,6 +301,18 @@ def test_server_schedules_the_next_runs(server, deployed):
             deployment_id=FlowRunFilterDeploymentId(any_=[by_name["run-stage"].id])))
 
 
+def _completed(run_id: UUID, worker: Path):
+    """The flow run once final (within RUN_WAIT_S); it must have completed."""
+    deadline = time.monotonic() + RUN_WAIT_S
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(run_id)
+        while not run.state.is_final() and time.monotonic() < deadline:
+            time.sleep(1)
+            run = client.read_flow_run(run_id)
+    assert run.state.is_completed(), f"nightly-sync ended {run.state!r}\nworker log:\n{_tail(worker)}"
+    return run
+
+
 @pytest.mark.slow
 def test_worker_runs_the_deployments(server, worker, tmp_path):
     sync_db, stage_db = tmp_path / "nightly.duckdb", tmp_path / "stage.duckdb"
@@ -312,13 +324,7 @@ def test_worker_runs_the_deployments(server, worker, tmp_path):
     assert rerun.exit_code == 0, f"{rerun.output}\nworker log:\n{_tail(worker)}"
     assert "Completed" in rerun.output
 
-    deadline = time.monotonic() + RUN_WAIT_S
-    with get_client(sync_client=True) as client:
-        run = client.read_flow_run(nightly.id)
-        while not run.state.is_final() and time.monotonic() < deadline:
-            time.sleep(1)
-            run = client.read_flow_run(nightly.id)
-    assert run.state.is_completed(), f"nightly-sync ended {run.state!r}\nworker log:\n{_tail(worker)}"
+    run = _completed(nightly.id, worker)
     # the pool runs one flow run at a time (DuckDB has one writer): the two did not overlap
     with get_client(sync_client=True) as client:
         first, second = sorted([run, client.read_flow_run(_run_id(rerun.output))], key=lambda r: r.start_time)
@@ -350,33 +356,21 @@ def test_a_worker_run_parses_quotes_in_worker_processes(server, worker, tmp_path
     run = deployments.trigger("nightly-sync", {
         "inputs": [str(p) for p in corpus], "db_path": str(flow_db), "stages": stages, "blogs": [],
         "overrides": ["scale.quotes_shard_size=25"]})
-    deadline = time.monotonic() + RUN_WAIT_S
-    with get_client(sync_client=True) as client:
-        run = client.read_flow_run(run.id)
-        while not run.state.is_final() and time.monotonic() < deadline:
-            time.sleep(1)
-            run = client.read_flow_run(run.id)
-    assert run.state.is_completed(), f"nightly-sync ended {run.state!r}\nworker log:\n{_tail(worker)}"
+    _completed(run.id, worker)
     Corpus(str(here_db), overrides={"scale": {"quotes_shard_size": 25, "processes": 1}}).run(
         [str(p) for p in corpus], stages=stages)
 
-    def quotes(db: Path) -> list[tuple]:
-        conn = connect(db, read_only=True)
-        try:
-            return conn.execute("SELECT doc_id, quote, pieces::VARCHAR, reason, first_sentence FROM quote_docs ORDER BY 1").fetchall()
-        finally:
-            conn.close()
-
-    got = quotes(flow_db)
-    assert len(got) >= 100 and got == quotes(here_db)  # at least four shards
-    (summary,), = _runs_summaries(flow_db)
+    quotes = "SELECT doc_id, quote, pieces::VARCHAR, reason, first_sentence FROM quote_docs ORDER BY 1"
+    got = _rows(flow_db, quotes)
+    assert len(got) >= 100 and got == _rows(here_db, quotes)  # at least four shards
+    (summary,), = _rows(flow_db, "SELECT summary FROM runs")
     assert json.loads(summary)["stages"]["quotes"]["worker_processes"] == 2
 
 
-def _runs_summaries(db: Path) -> list[tuple]:
+def _rows(db: Path, sql: str) -> list[tuple]:
     conn = connect(db, read_only=True)
     try:
-        return conn.execute("SELECT summary FROM runs").fetchall()
+        return conn.execute(sql).fetchall()
     finally:
         conn.close()
 
