@@ -66,7 +66,7 @@ def cores() -> int:
 
 class ProcessMap:
     """A mapper that runs the shards in up to ``processes`` worker processes side by side
-    (0: one per CPU core), for work that runs on one thread (spaCy's parse).
+    (0: one per CPU core), for work that runs on one thread (spaCy's parse, dedupe's hashing).
 
     The results come back in order, as each is taken; at most two shards per process are
     handed out ahead of the one awaited. Fewer than two shards, or one process, run here
@@ -74,8 +74,9 @@ class ProcessMap:
     afresh). The workers are spawned, not forked: the stages run in threads of a flow, and a
     fork copies locks held by other threads. ``fn`` and the shards must pickle; an exception
     in a worker is raised here as it was raised there, and a worker that dies (out of memory)
-    is a :class:`WorkerStopped`. Nothing of the stage is written when that happens: its job
-    writes after the mapper has returned every shard. ``started`` counts the worker
+    is a :class:`WorkerStopped`. Nothing of the stage is kept when that happens: the quotes
+    job writes after the mapper has returned every shard, and dedupe writes inside the one
+    transaction that the error rolls back. ``started`` counts the worker
     processes its maps have handed shards to (a stage reports it)."""
 
     def __init__(self, processes: int) -> None:
