@@ -111,17 +111,12 @@ class ProcessMap:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def process_map(processes: int) -> ProcessMap:
-    """A :class:`ProcessMap` of ``processes`` workers (0: one per CPU core)."""
-    return ProcessMap(processes)
-
-
 def single_threaded_mapper(ctx: JobContext) -> Mapper:
     """The mapper for shards of single-threaded work: the run's own (a Dask cluster's) when
     it has one, else local worker processes (``scale.processes``)."""
     if ctx.mapper is not serial_map:
         return ctx.mapper
-    return process_map(typed(ctx.config, ScaleSettings).processes)
+    return ProcessMap(typed(ctx.config, ScaleSettings).processes)
 
 
 # A stage job: read from the store, call the stage, write back; returns a small summary.

@@ -13,7 +13,7 @@ import pytest
 from benchmarks.generate import generate, write_jsonl
 from pipeline.api import Corpus
 from pipeline.config import ConfigError, load_config
-from pipeline.jobs.context import JobContext, WorkerStopped, cores, process_map, serial_map, single_threaded_mapper
+from pipeline.jobs.context import JobContext, ProcessMap, WorkerStopped, cores, serial_map, single_threaded_mapper
 from pipeline.sections import ScaleSettings
 from pipeline.settings import typed
 from pipeline.store import connect
@@ -43,7 +43,7 @@ def dies_on_two(x: int) -> int:
 
 
 def test_shards_run_in_worker_processes_and_come_back_in_order():
-    mapper = process_map(2)
+    mapper = ProcessMap(2)
     got = list(mapper(pid_and_square, iter(range(9))))  # a generator, as the stages hand them out
     assert mapper.started == 2
     assert [sq for _, sq in got] == [x * x for x in range(9)]
@@ -53,26 +53,26 @@ def test_shards_run_in_worker_processes_and_come_back_in_order():
 
 
 def test_one_shard_or_one_process_runs_here():
-    mapper = process_map(2)
+    mapper = ProcessMap(2)
     assert list(mapper(pid_and_square, [5])) == [(os.getpid(), 25)] and mapper.started == 0
-    assert list(process_map(1)(pid_and_square, range(3))) == [(os.getpid(), x * x) for x in range(3)]
-    assert list(process_map(2)(pid_and_square, [])) == []
+    assert list(ProcessMap(1)(pid_and_square, range(3))) == [(os.getpid(), x * x) for x in range(3)]
+    assert list(ProcessMap(2)(pid_and_square, [])) == []
 
 
 def test_an_error_in_a_worker_is_raised_as_it_was_and_the_pool_closes():
     with pytest.raises(ValueError, match="shard 3 is bad"):
-        list(process_map(2)(fails_on_three, range(6)))
+        list(ProcessMap(2)(fails_on_three, range(6)))
     assert not _workers()
 
 
 def test_a_worker_that_dies_is_a_clear_error():
     with pytest.raises(WorkerStopped, match=r"worker process stopped without an answer.*lower scale\.processes"):
-        list(process_map(2)(dies_on_two, range(6)))
+        list(ProcessMap(2)(dies_on_two, range(6)))
     assert not _workers()
 
 
 def test_a_map_left_half_way_stops_its_workers():
-    results = process_map(2)(pid_and_square, range(20))
+    results = ProcessMap(2)(pid_and_square, range(20))
     assert next(results)[1] == 0
     assert _workers()  # running now
     results.close()
