@@ -48,7 +48,7 @@ from pipeline.classify.training import (
 from pipeline.config import Config, resolve_path
 from pipeline.embed import content_hash, model_id_for
 from pipeline.embed.settings import embed_settings
-from pipeline.jobs.context import JobContext, serial_map
+from pipeline.jobs.context import JobContext, Mapper, ProcessMap, single_threaded_mapper
 from pipeline.jobs.tagging import store_tagger
 from pipeline.nlp import Tagger, tagger_key
 from pipeline.store import connect, set_memory, transaction
@@ -210,9 +210,11 @@ def classify_job(ctx: JobContext) -> dict:
     settings, models or embedder changed since the latest classify run); the rows of
     unchanged documents are carried into this run. A run with nothing new writes nothing.
     All of a run's rows are written in one transaction, batch by batch
-    (``classify.batch_documents``). With the default runner the batches are classified
-    in this process; with another (``scale.runner = "dask"``) each batch is a shard run
-    by ``ctx.mapper`` (``_classify_in_shards``), with the same labels."""
+    (``classify.batch_documents``). Each batch is a shard (``_classify_in_shards``) run
+    by the mapper for single-threaded work (``single_threaded_mapper``): the default
+    runner's worker processes (``scale.processes``), or a Dask cluster's workers
+    (``scale.runner = "dask"``). With one batch, or ``scale.processes = 1``, the batches
+    are classified in this process instead (``_classify_here``), with the same labels."""
     section = ctx.config.section("classify")
     settings = classify_settings(section)
     taxonomy = taxonomy_from_config(section)
@@ -221,7 +223,7 @@ def classify_job(ctx: JobContext) -> dict:
     conn = connect(ctx.db_path)
     try:
         set_memory(conn, settings.duckdb_memory_mb)
-        here = ctx.mapper is serial_map  # the default runner: classified in this process
+        mapper = single_threaded_mapper(ctx)
         reader = vector_reader(ctx.config, conn, cache=True)
         encoder, embedding_model = reader.encoder, reader.model_id
         models, cards = _models(ctx.config, embedding_model)
@@ -237,6 +239,7 @@ def classify_job(ctx: JobContext) -> dict:
                     "classify_run": todo.carry_from}
         where = {d: i for i, d in enumerate(ids)}
         rows = [where[d] for d in todo.todo]
+        here = isinstance(mapper, ProcessMap) and (mapper.processes < 2 or len(rows) <= settings.batch_documents)
         info = {"theme_model": models.versions.get("classify.theme"),
                 "sentiment_model": models.versions.get("classify.sentiment"),
                 "stance_model": models.versions.get("classify.stance_nli" if params.stance_backend == "nli"
@@ -256,8 +259,8 @@ def classify_job(ctx: JobContext) -> dict:
                 _classify_here(conn, ctx, groups, ids, texts, contexts, taxonomy, models, params, reader,
                                store_tagger(conn, load_nlp()))
             else:
-                _classify_in_shards(conn, ctx, groups, ids, texts, contexts, taxonomy, models, params, shared,
-                                    reader.lookup, embedding_model)
+                _classify_in_shards(conn, ctx, mapper, groups, ids, texts, contexts, taxonomy, models, params,
+                                    shared, reader.lookup, embedding_model)
             finish_classification(conn, ctx.run_id, info, pd.DataFrame({"doc_id": ids, "input_hash": hashes}))
             counts = classification_counts(conn, ctx.run_id)
             add_model_versions(conn, ctx.run_id, {**models.versions, "embed": embedding_model})
@@ -266,7 +269,7 @@ def classify_job(ctx: JobContext) -> dict:
         conn.close()
     return {"action": "full" if todo.full else "incremental", "documents": len(docs), "classified": len(rows),
             "carried": len(todo.keep), "removed": len(todo.gone), "sentiment_default": models.sentiment_default,
-            **counts}
+            "worker_processes": getattr(mapper, "started", 0), **counts}
 
 
 def _request_hashes(batch: Sequence[int], texts: list[str], contexts: list[str]) -> list[str]:
@@ -278,10 +281,11 @@ def _request_hashes(batch: Sequence[int], texts: list[str], contexts: list[str])
 def _classify_here(conn: Any, ctx: JobContext, groups: list[list[Sequence[int]]], ids: list[str], texts: list[str],
                    contexts: list[str], taxonomy: Taxonomy, models, params, reader: VectorReader,
                    tagger: Tagger) -> None:
-    """The default runner: each batch classified in this process. The stored vectors of a
-    group of batches (``classify.lookup_batches``) are read in one lookup before its first
-    batch; the encoder reads those, and the store only for what was not there. ``tagger``
-    reads and keeps the stored tags (``pipeline.jobs.tagging``)."""
+    """Each batch classified in this process (one batch, or ``scale.processes = 1``).
+    The stored vectors of a group of batches (``classify.lookup_batches``) are read in
+    one lookup before its first batch; the encoder reads those, and the store only for
+    what was not there. ``tagger`` reads and keeps the stored tags
+    (``pipeline.jobs.tagging``)."""
     done, total = 0, sum(len(b) for group in groups for b in group)
     for group in groups:
         reader.read_ahead([h for batch in group for h in _request_hashes(batch, texts, contexts)])
@@ -293,10 +297,10 @@ def _classify_here(conn: Any, ctx: JobContext, groups: list[list[Sequence[int]]]
             ctx.progress("classify", done, total)
 
 
-def _classify_in_shards(conn: Any, ctx: JobContext, groups: list[list[Sequence[int]]], ids: list[str],
-                        texts: list[str], contexts: list[str], taxonomy: Taxonomy, models, params,
+def _classify_in_shards(conn: Any, ctx: JobContext, mapper: Mapper, groups: list[list[Sequence[int]]],
+                        ids: list[str], texts: list[str], contexts: list[str], taxonomy: Taxonomy, models, params,
                         shared: dict[str, np.ndarray], lookup, embedding_model: str) -> None:
-    """Another runner (Dask): each batch is a shard (``pipeline.classify.shard``) sent
+    """Each batch is a shard (``pipeline.classify.shard``), run by ``mapper``, sent
     with the stored vectors it reads and ``shared`` (``_run_vectors``); vectors a shard
     had to embed come back and are cached here. The stored vectors of a group of batches
     (``classify.lookup_batches``) are read in one lookup, as the mapper takes the group's
@@ -322,7 +326,7 @@ def _classify_in_shards(conn: Any, ctx: JobContext, groups: list[list[Sequence[i
     work = partial(classify_shard, taxonomy=taxonomy, models=models, params=params, embed=e,
                    model_id=embedding_model)
     done, total = 0, sum(len(batch) for batch in parts)
-    for batch, res in zip(parts, ctx.mapper(work, shards())):
+    for batch, res in zip(parts, mapper(work, shards())):
         if res.fresh:
             write_sentence_vectors(conn, list(res.fresh), np.stack(list(res.fresh.values())), embedding_model,
                                    e.chunking)

@@ -66,7 +66,8 @@ def cores() -> int:
 
 class ProcessMap:
     """A mapper that runs the shards in up to ``processes`` worker processes side by side
-    (0: one per CPU core), for work that runs on one thread (spaCy's parse, dedupe's hashing).
+    (0: one per CPU core), for work that runs on one thread (spaCy's parse and tagger,
+    dedupe's hashing, classify's batches).
 
     The results come back in order, as each is taken; at most two shards per process are
     handed out ahead of the one awaited. Fewer than two shards, or one process, run here
@@ -75,8 +76,8 @@ class ProcessMap:
     fork copies locks held by other threads. ``fn`` and the shards must pickle; an exception
     in a worker is raised here as it was raised there, and a worker that dies (out of memory)
     is a :class:`WorkerStopped`. Nothing of the stage is kept when that happens: the quotes
-    job writes after the mapper has returned every shard, and dedupe writes inside the one
-    transaction that the error rolls back. ``started`` counts the worker
+    and topics jobs write after the mapper has returned every shard, and dedupe and
+    classify write inside the one transaction that the error rolls back. ``started`` counts the worker
     processes its maps have handed shards to (a stage reports it)."""
 
     def __init__(self, processes: int) -> None:

@@ -8,16 +8,17 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipeline.embed import content_hash
-from pipeline.jobs.context import JobContext
-from pipeline.nlp import held_tagger
+from pipeline.jobs.context import JobContext, Mapper, single_threaded_mapper
 from pipeline.jobs.tagging import keep_tags, read_tags
-from pipeline.sections import PathsSettings
+from pipeline.nlp import tagger_key
+from pipeline.sections import PathsSettings, ScaleSettings
 from pipeline.settings import typed
 from pipeline.store import connect, transaction
 from pipeline.store.documents import now_utc
@@ -32,7 +33,7 @@ from pipeline.store.topics import (
     write_quotes,
     write_topics,
 )
-from pipeline.topics import TopicSettings, TopicsError, assign_topics, fit_topics
+from pipeline.topics import LemmaShard, TopicSettings, TopicsError, assign_topics, fit_topics, lemmatize_shard
 from pipeline.topics.text import spacy_pipeline
 from pipeline.topics.persist import build_card, input_hash, load_fitted, save_fit, saved_model_dir
 
@@ -106,7 +107,9 @@ def refit_job(ctx: JobContext) -> dict:
 
     The documents are tagged for their lemmas once: texts tagged before (by classify, an
     earlier fit) are rebuilt from their stored tags, and the tags of the others are
-    stored with the fit (``pipeline.jobs.tagging``).
+    stored with the fit (``pipeline.jobs.tagging``). The lemmas are made in shards of
+    ``scale.shard_size`` texts by the mapper for single-threaded work (the default
+    runner's worker processes, ``scale.processes``, or a Dask cluster's workers).
 
     The model folder is written first; if the database write then fails, the folder
     is removed, so a failed run leaves both as they were.
@@ -117,11 +120,14 @@ def refit_job(ctx: JobContext) -> dict:
         docs, state = _inputs(conn, settings)
         vectors = load_vectors(conn, list(docs.content_hash), state["model_id"], state["chunking"])
         nlp = spacy_pipeline()
-        tagger, fresh_tags = held_tagger(nlp, read_tags(conn, nlp, list(docs.content_hash)), content_hash)
+        known = read_tags(conn, nlp, list(docs.content_hash))
     finally:
         conn.close()
     ctx.progress("topics", 0, len(docs))
-    fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings, tagger=tagger)
+    mapper = single_threaded_mapper(ctx)
+    lemmas, fresh_tags = _lemmas(list(docs.own_text), list(docs.content_hash), known, tagger_key(nlp), settings,
+                                 typed(ctx.config, ScaleSettings).shard_size, mapper)
+    fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings, lemmas=lemmas)
     folder = saved_model_dir(typed(ctx.config, PathsSettings).models_dir, ctx.run_id)
     in_hash = input_hash(list(docs.doc_id), list(docs.content_hash), f"{state['model_id']}|{state['chunking']}")
     embedding = {"model": state["model"], "model_id": state["model_id"], "chunking": state["chunking"],
@@ -151,4 +157,22 @@ def refit_job(ctx: JobContext) -> dict:
     return {"action": "fit", "model_run": ctx.run_id, "documents": len(docs), "topics": m["n_topics"],
             "npmi": m["npmi"], "diversity": m["diversity"], "outlier_share_before": m["outlier_share_before"],
             "outlier_share_after": m["outlier_share_after"], "model_path": str(folder),
-            "lda_npmi": (m.get("lda_baseline") or {}).get("npmi"), "metrics": json.loads(json.dumps(m))}
+            "lda_npmi": (m.get("lda_baseline") or {}).get("npmi"), "worker_processes": getattr(mapper, "started", 0),
+            "metrics": json.loads(json.dumps(m))}
+
+
+def _lemmas(texts: list[str], hashes: list[str], known: dict[str, bytes], key: str | None, settings: TopicSettings,
+            shard_size: int, mapper: Mapper) -> tuple[list[str], dict[str, bytes]]:
+    """The topic terms of ``texts`` (content hashes ``hashes``), ``shard_size`` texts per
+    shard run by ``mapper``, each shard sent with the stored tags it has (``known``, made
+    by tagger ``key``); and the tags of the texts the shards tagged, for the job to store
+    (only those made by the same tagger)."""
+    shards = (LemmaShard(texts[at:at + shard_size], {h: known[h] for h in hashes[at:at + shard_size] if h in known},
+                         key) for at in range(0, len(texts), shard_size))
+    lemmas: list[str] = []
+    fresh: dict[str, bytes] = {}
+    for terms, tags, tagger in mapper(partial(lemmatize_shard, settings=settings), shards):
+        lemmas += terms
+        if tagger is not None and tagger == key:
+            fresh.update(tags)
+    return lemmas, fresh

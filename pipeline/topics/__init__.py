@@ -4,10 +4,20 @@ and topic diversity, and a scikit-learn LDA baseline. No database code here."""
 
 from pipeline.topics.labels import OUTLIER_LABEL, topic_label
 from pipeline.topics.metrics import doc_term_sets, npmi_coherence, npmi_pair, topic_diversity
-from pipeline.topics.model import TopicFit, TopicsError, assign_topics, centroids, fit_topics, lemmatizer
+from pipeline.topics.model import (
+    LemmaShard,
+    TopicFit,
+    TopicsError,
+    assign_topics,
+    centroids,
+    fit_topics,
+    lemmatize_shard,
+    lemmatizer,
+)
 from pipeline.topics.settings import TopicSettings
 
 __all__ = [
-    "OUTLIER_LABEL", "TopicFit", "TopicSettings", "TopicsError", "assign_topics", "centroids", "doc_term_sets",
-    "fit_topics", "lemmatizer", "npmi_coherence", "npmi_pair", "topic_diversity", "topic_label",
+    "OUTLIER_LABEL", "LemmaShard", "TopicFit", "TopicSettings", "TopicsError", "assign_topics", "centroids",
+    "doc_term_sets", "fit_topics", "lemmatize_shard", "lemmatizer", "npmi_coherence", "npmi_pair", "topic_diversity",
+    "topic_label",
 ]

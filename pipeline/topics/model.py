@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pipeline.nlp import Tagger
+from pipeline.embed import content_hash
+from pipeline.nlp import Tagger, held_tagger, tagger_key
 from pipeline.topics.baseline import lda_baseline
 from pipeline.topics.cluster import SizeGuardedHDBSCAN
 from pipeline.topics.errors import TopicsError
@@ -22,7 +23,7 @@ from pipeline.topics.metrics import doc_term_sets, npmi_coherence, topic_diversi
 from pipeline.topics.quotes import Quote, representative_quotes
 from pipeline.topics.settings import TopicSettings
 from pipeline.topics.knn import METRICS as KNN_METRICS, exact_knn
-from pipeline.topics.text import TERM_PATTERN, as_terms, build_vocabulary, lemmatize, stop_words
+from pipeline.topics.text import TERM_PATTERN, as_terms, build_vocabulary, lemmatize, spacy_pipeline, stop_words
 
 
 @dataclass
@@ -151,6 +152,27 @@ def lemmatizer(settings: TopicSettings, tagger: Tagger | None = None):
         return lemmatize(texts, stop, settings.keep_pos, settings.min_term_chars, tagger=tagger)
 
     return run
+
+
+@dataclass(frozen=True)
+class LemmaShard:
+    """Texts to turn into topic terms, and the stored tags of those tagged before (content
+    hash -> tags) for ``tagger`` (the ``pipeline.nlp.tagger_key`` they were made by)."""
+
+    texts: list[str]
+    tags: Mapping[str, bytes] = field(default_factory=dict)
+    tagger: str | None = None
+
+
+def lemmatize_shard(shard: LemmaShard, settings: TopicSettings) -> tuple[list[str], dict[str, bytes], str | None]:
+    """The shard's texts as topic terms (``lemmatizer``): texts whose tags were sent are
+    rebuilt from them, the others tagged. Returns the terms, the tags of the texts it
+    tagged (content hash -> tags, for the caller to store) and the tagger key they are
+    for. Pure apart from loading spaCy's pipeline: a worker process can run it."""
+    nlp = spacy_pipeline()
+    key = tagger_key(nlp)
+    tagger, fresh = held_tagger(nlp, shard.tags if key is not None and key == shard.tagger else {}, content_hash)
+    return lemmatizer(settings, tagger)(list(shard.texts)), fresh, key
 
 
 def centroids(topics: np.ndarray, embeddings: np.ndarray) -> dict[int, np.ndarray]:

@@ -70,26 +70,35 @@ def test_scale_settings_are_checked():
 
 
 @pytest.mark.slow
-def test_dask_runner_gives_the_same_views_as_the_default(tmp_path):
+def test_worker_processes_and_dask_give_the_same_views_as_one_process(tmp_path):
+    """The flow with every shard in the stage's own process (``scale.processes = 1``),
+    with the default runner's local worker processes (2) and on a local Dask cluster:
+    the same public views, cell for cell."""
     paths = [str(p) for p in write_jsonl(generate(160, seed=3), tmp_path / "corpus")]
     small = {"dedupe": {"chunk_size": 40}, "embed": {"device": "cpu"}, "classify": {"batch_documents": 60, "lookup_batches": 2}}
     dbs = {}
-    for runner in ("default", "dask"):
-        db = str(tmp_path / f"{runner}.duckdb")
+    for name, runner, processes in (("one process", "default", 1), ("workers", "default", 2), ("dask", "dask", 2)):
+        db = str(tmp_path / f"{runner}{processes}.duckdb")
         overrides = {**small, "scale": {"runner": runner, "n_workers": 2, "shard_size": 50,
-                                              "quotes_shard_size": 50},
-                     "paths": {"models_dir": str(tmp_path / f"models_{runner}")}}
+                                        "quotes_shard_size": 50, "processes": processes},
+                     "paths": {"models_dir": str(tmp_path / f"models_{runner}{processes}")}}
         summary = Corpus(db, overrides=overrides).run(paths, stages=STAGES)
-        assert summary["stages"]["dedupe"]["chunks"] >= 4
-        assert summary["stages"]["topics"]["action"] == "fit"
-        assert summary["stages"]["classify"]["classified"] > 120  # three shards or more
-        dbs[runner] = db
-    default, dask = _views(dbs["default"]), _views(dbs["dask"])
-    assert default.keys() == dask.keys()
-    assert len(default["documents"]) > 160 and len(default["duplicates"]) and len(default["doc_topics"])
-    assert len(default["doc_themes"]) and len(default["sentence_sentiment"])
-    for name in default:
-        pd.testing.assert_frame_equal(dask[name], default[name], check_exact=True, obj=name)
+        stages = summary["stages"]
+        assert stages["dedupe"]["chunks"] >= 4
+        assert stages["topics"]["action"] == "fit" and stages["topics"]["documents"] > 100  # three shards or more
+        assert stages["classify"]["classified"] > 120  # three shards or more
+        if runner == "default":  # local workers ran every stage of single-threaded shards, or none did
+            started = {s: stages[s]["worker_processes"] for s in ("dedupe", "quotes", "topics", "classify")}
+            assert started == dict.fromkeys(started, 0 if processes == 1 else 2), started
+        dbs[name] = db
+    views = {name: _views(db) for name, db in dbs.items()}
+    one = views["one process"]
+    assert len(one["documents"]) > 160 and len(one["duplicates"]) and len(one["doc_topics"])
+    assert len(one["doc_themes"]) and len(one["sentence_sentiment"])
+    for other in ("workers", "dask"):
+        assert views[other].keys() == one.keys()
+        for name in one:
+            pd.testing.assert_frame_equal(views[other][name], one[name], check_exact=True, obj=f"{other}: {name}")
 
 
 @pytest.fixture
