@@ -172,8 +172,8 @@ def runner_line(scale: dict) -> str:
 
         n = ProcessMap(scale["processes"]).processes
         where = "in the stage's own process" if n == 1 else f"in {n} worker processes"
-        return (f"runner: default (quotes' and dedupe's hashing shards {where}; the other stages' shards in "
-                "each stage's own process, one after another)")
+        return (f"runner: default (the shards of quotes, dedupe's hashing, the topics fit's tagging and classify "
+                f"{where}; embed's shards in its own process, one after another)")
     where = (f"the cluster at {scale['address']}" if scale["address"] else
              f"a local cluster of {scale['n_workers']} worker processes, started by each stage that hands out shards")
     return f"runner: dask, {where}"

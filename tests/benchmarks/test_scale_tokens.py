@@ -55,10 +55,10 @@ def test_the_runner_line_says_where_the_shards_ran():
     from pipeline.config import load_config
 
     assert runner_line(load_config().section("scale")) == (
-        "runner: default (quotes' and dedupe's hashing shards in 2 worker processes; the other stages' shards in "
-        "each stage's own process, one after another)")
+        "runner: default (the shards of quotes, dedupe's hashing, the topics fit's tagging and classify in 2 worker "
+        "processes; embed's shards in its own process, one after another)")
     one = load_config(overrides={"scale": {"processes": 1}}).section("scale")
-    assert "hashing shards in the stage's own process;" in runner_line(one)
+    assert "and classify in the stage's own process;" in runner_line(one)
     local = load_config(overrides={"scale": {"runner": "dask", "n_workers": 3}}).section("scale")
     assert runner_line(local) == ("runner: dask, a local cluster of 3 worker processes, started by each stage "
                                   "that hands out shards")
