@@ -77,8 +77,8 @@ class ProcessMap:
     in a worker is raised here as it was raised there, and a worker that dies (out of memory)
     is a :class:`WorkerStopped`. Nothing of the stage is kept when that happens: the quotes
     and topics jobs write after the mapper has returned every shard, and dedupe and
-    classify write inside the one transaction that the error rolls back. ``started`` counts the worker
-    processes its maps have handed shards to (a stage reports it)."""
+    classify write inside the one transaction that the error rolls back. ``started``
+    counts the worker processes its maps have handed shards to (a stage reports it)."""
 
     def __init__(self, processes: int) -> None:
         self.processes = processes if processes > 0 else cores()

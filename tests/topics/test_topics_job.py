@@ -170,6 +170,25 @@ def test_refit_is_explicit_and_reproducible(fitted_db, monkeypatch):
     assert len(hashes) == 1
 
 
+def test_a_refit_tags_in_worker_processes_and_stores_the_same_tags(fitted_db, tmp_path):
+    """With the stored tags gone, a refit whose texts make three shards tags them in two
+    worker processes (``scale.processes``); the tags they send back are stored, byte for
+    byte those of the first fit (made in process), and the fit is the first fit's."""
+    db, _, first = fitted_db
+    tags = "SELECT content_hash, tagger, tags FROM token_tags ORDER BY ALL"
+    before = _q(db, tags)
+    conn = duckdb.connect(db)
+    conn.execute("DELETE FROM token_tags")
+    conn.close()
+    n = first["documents"]
+    config = job_config(tmp_path, scale={"processes": 2, "shard_size": n // 3 + 1})
+    second = _run(db, config, topics_jobs.refit_job)
+    assert second["worker_processes"] == 2 and second["documents"] == n
+    assert len(before) == n and _q(db, tags).equals(before)
+    docs = "SELECT doc_id, topic_id, probability, method FROM doc_topics WHERE run_id = ? ORDER BY doc_id"
+    assert _q(db, docs, [second["model_run"]]).equals(_q(db, docs, [first["model_run"]]))
+
+
 def test_embedding_model_change_needs_a_refit(fitted_db, synthetic):
     db, config, _ = fitted_db
     ids, texts, emb, _ = synthetic
