@@ -45,8 +45,10 @@ import json, resource, sys, threading, time
 import psutil
 t0 = time.perf_counter(); c0 = time.process_time()
 # the peak of this process and its children together (worker processes run side by side:
-# each one's own peak, from rusage, would understate it), sampled every 0.2 s
-_me, _tree = psutil.Process(), [0]
+# each one's own peak, from rusage, would understate it), and each child's own, sampled
+# every 0.2 s (rusage's peak of a spawned child counts the copy of this process it was
+# forked as before it ran Python afresh: the stage's memory, not the worker's)
+_me, _tree, _each = psutil.Process(), [0], {}
 def _rss(p):
     try:
         return p.memory_info().rss
@@ -54,7 +56,10 @@ def _rss(p):
         return 0
 def _sample():
     while True:
-        _tree[0] = max(_tree[0], _rss(_me) + sum(_rss(c) for c in _me.children(recursive=True)))
+        sizes = [(c.pid, _rss(c)) for c in _me.children(recursive=True)]
+        for pid, size in sizes:
+            _each[pid] = max(_each.get(pid, 0), size)
+        _tree[0] = max(_tree[0], _rss(_me) + sum(size for _, size in sizes))
         time.sleep(0.2)
 threading.Thread(target=_sample, daemon=True).start()
 what, db, paths = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -98,12 +103,12 @@ else:
     s = Corpus(db).run_stage(what, paths if what == "ingest" else ())
     out = {k: v for k, v in s.items() if isinstance(v, (int, float, str))}
 ru = resource.getrusage(resource.RUSAGE_SELF)
-# child processes that ended and were waited for (a local Dask cluster's workers): their
-# CPU is part of the stage's; their peak memory is each one's own
+# child processes that ended and were waited for (worker processes): their CPU is part of
+# the stage's
 ch = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("RESULT " + json.dumps({"wall": time.perf_counter() - t0,
                               "cpu": time.process_time() - c0 + ch.ru_utime + ch.ru_stime,
-                              "children_cpu": ch.ru_utime + ch.ru_stime, "children_maxrss_mib": ch.ru_maxrss / 1024,
+                              "children_cpu": ch.ru_utime + ch.ru_stime, "children_peak_mib": max(_each.values(), default=0) / 2**20,
                               "maxrss_mib": ru.ru_maxrss / 1024,
                               "tree_peak_mib": _tree[0] / 2**20, "summary": out}))
 """
@@ -189,7 +194,7 @@ def row(name: str, r: dict, n: int, tail: str) -> str:
     """One printed row: a stage's (or the limit's, or the notebook's) seconds, CPU
     seconds, documents per second and peak memory, then ``tail``."""
     children = (f"[{r['children_cpu']:.1f} CPU-s of it in child processes, the largest peaking at "
-                f"{r['children_maxrss_mib']:.0f} MiB; the stage's own process "
+                f"{r['children_peak_mib']:.0f} MiB; the stage's own process "
                 f"{r['maxrss_mib']:.0f} MiB] " if r.get("children_cpu", 0) >= 0.05 else "")
     return (f"  {name:<10} {r['wall']:8.1f} s  {r['cpu']:8.1f} CPU-s  {n / max(r['wall'], 1e-9):8.0f} docs/s  "
             f"peak {peak(r):7.0f} MiB   {children}{tail}")

@@ -103,9 +103,14 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
     except duckdb.TransactionException as exc:
         # DuckDB reports running out of memory at the commit as a failed commit; the
         # transaction is rolled back by then
-        if "failed to allocate" not in str(exc) and "failed to pin" not in str(exc):
+        if not any(words in str(exc) for words in COMMIT_OUT_OF_MEMORY):
             raise
         raise _out_of_memory(conn, "committing one transaction") from exc
+
+
+COMMIT_OUT_OF_MEMORY = ("failed to allocate", "failed to pin", "could not allocate")
+"""How DuckDB's "Failed to commit" says it ran out of memory (the wording depends on where
+the commit needed the memory: a block to pin, a new block, an allocation)."""
 
 
 def _roll_back(conn: duckdb.DuckDBPyConnection, exc: BaseException) -> None:

@@ -81,5 +81,5 @@ def test_a_stage_on_a_local_dask_cluster_counts_its_workers_cpu(tmp_path, monkey
     (tmp_path / "probation-corpus.toml").write_text('[scale]\nrunner = "dask"\nn_workers = 2\nquotes_shard_size = 10\n')
     r = run_child("quotes", db, [])
     assert r["summary"]["built"] >= 40
-    assert r["children_cpu"] > 1.0 and r["cpu"] > r["children_cpu"] and r["children_maxrss_mib"] > 50
+    assert r["children_cpu"] > 1.0 and r["cpu"] > r["children_cpu"] and r["children_peak_mib"] > 50
     assert "CPU-s of it in child processes" in row("quotes", r, 40, "")

@@ -97,6 +97,41 @@ def test_transaction_rolls_back(tmp_db):
     assert conn.execute("SELECT count(*) FROM document_rows").fetchone()[0] == 0
 
 
+class _CommitFails:
+    """A connection whose COMMIT fails as DuckDB's does (the transaction rolled back first)."""
+
+    def __init__(self, conn, message: str):
+        self._conn, self._message = conn, message
+
+    def execute(self, sql: str, *args):
+        if sql == "COMMIT":
+            self._conn.execute("ROLLBACK")
+            raise duckdb.TransactionException(self._message)
+        return self._conn.execute(sql, *args)
+
+
+@pytest.mark.parametrize("words", [
+    "could not allocate block of size 256.0 KiB (45.5 MiB/45.7 MiB used)",  # seen in CI, 3 December 2026
+    "failed to allocate data of size 2.0 MiB (46.1 MiB/47.6 MiB used)",
+    "failed to pin block of size 256.0 KiB (47.5 MiB/47.6 MiB used)",
+])
+def test_running_out_of_memory_at_the_commit_is_the_same_clear_error(tmp_db, words):
+    conn = connect(tmp_db)
+    try:
+        conn.execute("CREATE TABLE t (x INTEGER)")
+        failing = _CommitFails(conn, f"TransactionContext Error: Failed to commit: {words}")
+        with pytest.raises(StoreError, match=r"ran out of memory \(memory_limit .*\) committing one transaction"):
+            with transaction(failing):
+                conn.execute("INSERT INTO t VALUES (1)")
+        assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+        other = _CommitFails(conn, "TransactionContext Error: Failed to commit: a conflict")
+        with pytest.raises(duckdb.TransactionException, match="a conflict"):  # not memory: raised as it was
+            with transaction(other):
+                conn.execute("INSERT INTO t VALUES (1)")
+    finally:
+        conn.close()
+
+
 def test_running_out_of_memory_in_a_transaction_is_a_clear_error_and_writes_nothing(tmp_db):
     """DuckDB keeps a transaction's uncommitted key indexes in memory: past ``memory_limit``
     the stage gets a StoreError naming the limit and the setting, and nothing of the
