@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 
 from pipeline.classify.apply import ApplyParams, Models, classify_texts
-from pipeline.classify.encoder import EmbedFn, reusing_encoder
+from pipeline.classify.encoder import EmbedFn, Lookup, reusing_encoder
 from pipeline.classify.taxonomy import Taxonomy
 from pipeline.classify.text import load_nlp
 from pipeline.embed import content_hash
+from pipeline.embed.encode import text_units
 from pipeline.embed.settings import EmbedSettings
 from pipeline.nlp import held_tagger, tagger_key
 from pipeline.sentences import sentence_spans
@@ -71,17 +72,30 @@ def shard_requests(texts: Sequence[str], contexts: Sequence[str]) -> list[str]:
     return list(out)
 
 
-def sentence_embedder(e: EmbedSettings) -> tuple[EmbedFn, dict[str, np.ndarray]]:
+def sentence_embedder(e: EmbedSettings, lookup: Lookup | None = None) -> tuple[EmbedFn, dict[str, np.ndarray]]:
     """``embed(texts) -> (vectors, model id)`` with ``[embed]``'s settings, and the
     vectors of the sentences of every text it embedded (by content hash; filled as it
-    runs, with ``embed.unit = "sentences"``), which a lookup may read."""
+    runs, with ``embed.unit = "sentences"``), which a lookup may read.
+
+    With ``embed.unit = "sentences"`` and a ``lookup`` (content hashes -> vectors), the
+    sentences of a text that already have a vector (stored by the embed stage: a thread
+    context is its post's title and the start of the post's own words, whose sentences
+    the embed stage encoded) are not encoded again; only the others are
+    (``pipeline.embed.encode.embed_units``' ``known``)."""
     seen: dict[str, np.ndarray] = {}
 
     def embed(texts: Sequence[str]):
         from pipeline import embed as embedding  # looked up at call time (tests replace embed_texts)
 
+        known: dict[str, np.ndarray] = {}
+        if lookup is not None and e.unit == "sentences":
+            whole = set(texts)  # looked up already, and not found: that is why they are embedded
+            units = list(dict.fromkeys(u for t in texts for u in text_units(t, e.unit) if u.strip() and u not in whole))
+            hashes = [content_hash(u) for u in units]
+            found = lookup(hashes) if units else {}
+            known = {u: found[h] for u, h in zip(units, hashes) if h in found}
         res = embedding.embed_texts(list(texts), e.model, e.batch_size, e.device, e.chunk_tokens, e.chunk_overlap,
-                                    batch_tokens=e.batch_tokens, unit=e.unit)
+                                    batch_tokens=e.batch_tokens, unit=e.unit, known=known or None)
         for s, v in zip(res.sentences, res.sentence_vectors if res.sentences else ()):
             seen.setdefault(content_hash(s), v)
         return res.vectors, res.model_id
@@ -93,7 +107,6 @@ def classify_shard(shard: ClassifyShard, taxonomy: Taxonomy, models: Models, par
                    embed: EmbedSettings, model_id: str) -> ShardResult:
     """``classify_texts`` over the shard, reading the vectors sent with it; a text whose
     vector was not sent is embedded here (once) and returned in ``fresh``."""
-    embed_fn, seen = sentence_embedder(embed)
     fresh: dict[str, np.ndarray] = {}
     sent = shard.vectors
 
@@ -111,6 +124,8 @@ def classify_shard(shard: ClassifyShard, taxonomy: Taxonomy, models: Models, par
 
     def store(hashes: Sequence[str], vectors: np.ndarray) -> None:
         fresh.update(zip(hashes, vectors))
+
+    embed_fn, seen = sentence_embedder(embed, lookup)
 
     encoder = reusing_encoder(embed_fn, model_id, lookup, store)
     nlp = load_nlp()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +56,7 @@ def pool_chunks(chunk_vectors: np.ndarray, weights: Sequence[int], owners: Seque
     vecs = _normalise(np.asarray(chunk_vectors, dtype=np.float32))
     w = np.maximum(np.asarray(weights, dtype=np.float64), 1.0)
     out = np.zeros((n_texts, vecs.shape[1]), dtype=np.float64)
-    np.add.at(out, np.asarray(owners), vecs * w[:, None])
+    np.add.at(out, np.asarray(owners, dtype=np.intp), vecs * w[:, None])
     return _normalise(out)
 
 
@@ -106,7 +106,7 @@ def text_units(text: str, unit: str) -> list[str]:
 
 def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 32, chunk_tokens: int = 0,
                 chunk_overlap: int = 32, progress: Progress | None = None,
-                batch_tokens: int = 0) -> UnitVectors:
+                batch_tokens: int = 0, known: Mapping[str, np.ndarray] | None = None) -> UnitVectors:
     """Embed ``texts`` with an already loaded sentence-transformers ``model``.
 
     Each text is cut into units (``unit``: see :func:`text_units`); each distinct unit is
@@ -119,8 +119,13 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
     fixed count: a batch (longest first) holds as many pieces as fit in ``batch_tokens``
     padded tokens, and never fewer than ``batch_size`` (short sentences go in batches of
     hundreds, where a fixed 32 spends most of the pass on per-batch overhead).
+
+    ``known`` (unit text -> its vector, as an earlier call gave it: a stored sentence
+    vector) gives units that are not encoded again: they are only tokenised, for their
+    weight in their texts' vectors.
     """
     check_unit(unit)
+    known = known or {}
     texts = list(texts)
     window = model_window(model)
     if chunk_tokens:
@@ -141,9 +146,13 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
     weights: list[int] = []
     owners: list[int] = []
     unit_chunks: list[int] = []
+    unit_tokens = np.zeros(len(unit_of), dtype=np.float64)
     for u, piece in enumerate(unit_of):
         chunks = chunk_text(piece, model.tokenizer, window, min(chunk_overlap, window // 2))
         unit_chunks.append(len(chunks))
+        unit_tokens[u] = sum(c.n_tokens for c in chunks)
+        if piece in known:
+            continue
         for c in chunks:
             pieces.append(c.text)
             weights.append(c.n_tokens)
@@ -169,12 +178,13 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
                                   dtype=np.float32))
     if progress:
         progress("embed", len(pieces), len(pieces))
-    stacked = np.vstack(vectors)
+    stacked = np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
     unsorted = np.empty_like(stacked)
     unsorted[order] = stacked
     unit_vectors = pool_chunks(unsorted, weights, owners, len(unit_of))
-    unit_tokens = np.bincount(np.asarray(owners), weights=np.asarray(weights, dtype=np.float64),
-                              minlength=len(unit_of))
+    for u, piece in enumerate(unit_of):
+        if piece in known:
+            unit_vectors[u] = np.asarray(known[piece], dtype=np.float32)
     text_owner = [t for t, rows in enumerate(text_units_) for _ in rows]
     text_rows = [r for rows in text_units_ for r in rows]
     doc_vectors = pool_chunks(unit_vectors[text_rows], unit_tokens[text_rows], text_owner, len(texts))
@@ -216,13 +226,14 @@ def encode_plan(device: str, batch_size: int, cuda_batch_size: int, cuda_fp16: b
 
 def embed_texts(texts: Sequence[str], model: str | None = None, batch_size: int = 32, device: str | None = None,
                 chunk_tokens: int = 0, chunk_overlap: int = 32, progress: Progress | None = None,
-                half: bool = False, batch_tokens: int = 0, unit: str = "text") -> Embedded:
+                half: bool = False, batch_tokens: int = 0, unit: str = "text",
+                known: Mapping[str, np.ndarray] | None = None) -> Embedded:
     """Load ``model`` (registry name or local folder; cached) and embed ``texts``
-    (``half``: fp16 weights, only on CUDA; see ``encode_plan``; ``batch_tokens`` and
-    ``unit``: see ``embed_units``; the stages pass ``embed.unit``)."""
+    (``half``: fp16 weights, only on CUDA; see ``encode_plan``; ``batch_tokens``,
+    ``unit`` and ``known``: see ``embed_units``; the stages pass ``embed.unit``)."""
     dev = resolve_device(device)
     st_model, model_id = load_model(model, dev, half=half and dev.startswith("cuda"))
-    res = embed_units(st_model, texts, unit, batch_size, chunk_tokens, chunk_overlap, progress, batch_tokens)
+    res = embed_units(st_model, texts, unit, batch_size, chunk_tokens, chunk_overlap, progress, batch_tokens, known)
     return Embedded(res.vectors, res.n_chunks, model_id, dev, tuple(res.sentences), res.sentence_vectors)
 
 

@@ -118,7 +118,9 @@ def vector_reader(config: Config, conn: Any, cache: bool) -> VectorReader:
     chunking = e.chunking
     if conn is not None:
         check_same_embedder(embed_state(conn), model_id, chunking)
-    embed, seen = sentence_embedder(e)  # seen: sentences of texts embedded in this process (unit "sentences")
+    # seen: sentences of texts embedded in this process (unit "sentences"); the sentences of
+    # a text to embed that are stored already (``lookup``, below) are not encoded again
+    embed, seen = sentence_embedder(e, lambda hashes: lookup(hashes))
     small: dict[str, np.ndarray] = {}  # store vectors of small requests, kept for the run (SMALL_REQUEST)
     ahead: dict[str, np.ndarray] = {}  # store vectors read ahead for the coming batches (read_ahead)
     absent: set[str] = set()  # hashes read ahead and not stored: not looked for again

@@ -32,6 +32,39 @@ def _counting(monkeypatch, job):
     return calls
 
 
+def test_a_text_to_embed_reuses_its_stored_sentences(tmp_db, monkeypatch):
+    """A text classify must embed (a thread context: its post's title and the start of the
+    post's own words) is pooled from its sentences; those stored already (by the embed
+    stage) are handed to the embedder as known, and only the others are encoded."""
+    import pipeline.jobs.classify as job
+    from pipeline.store.classify import write_sentence_vectors
+
+    cfg = load_config()
+    e = cfg.section("embed")
+    model_id, chunking = model_id_for(e["model"]), embed_settings(e).chunking
+    assert embed_settings(e).unit == "sentences"  # pipeline/defaults.toml
+    stored = ["The inspection was damning.", "Napo balloted members over pay!"]
+    vectors = np.random.default_rng(7).normal(size=(2, 4)).astype(np.float32)
+    conn = connect(tmp_db)
+    with transaction(conn):
+        write_sentence_vectors(conn, [content_hash(t) for t in stored], vectors, model_id, chunking)
+    given: list[tuple[list[str], dict]] = []
+
+    def fake_embed(batch, *args, known=None, **kwargs):
+        given.append((list(batch), dict(known or {})))
+        return Embedded(np.full((len(batch), 4), 7.0, dtype=np.float32), [1] * len(batch), model_id, "cpu")
+
+    monkeypatch.setattr(embed, "embed_texts", fake_embed)
+    reader = job.vector_reader(cfg, conn, cache=False)
+    context = "A title about pay\nThe inspection was damning. Napo balloted members over pay! Then a cut sen"
+    reader.encoder([context, "Napo balloted members over pay!"])
+    (texts, known), = given  # one call: the stored sentence itself is read, not embedded
+    assert texts == [context]
+    assert sorted(known) == sorted(stored)
+    assert all(np.array_equal(known[t], v) for t, v in zip(stored, vectors))
+    conn.close()
+
+
 def test_read_ahead_serves_the_encoder_without_scanning_the_store_again(tmp_db, monkeypatch):
     import pipeline.jobs.classify as job
     from pipeline.store.classify import write_sentence_vectors

@@ -43,6 +43,25 @@ def test_sentence_vectors_are_each_sentence_alone_and_texts_pool_them(model):
     assert np.allclose(np.linalg.norm(res.vectors, axis=1), 1.0, atol=1e-5)
 
 
+def test_known_sentences_are_not_encoded_again(model, monkeypatch):
+    """``known`` sentences (as stored by the embed stage) are only tokenised, for their
+    weight: the texts' vectors are those of encoding everything; nothing is encoded when
+    every sentence is known (what classify does for a thread context)."""
+    full = embed_units(model, TEXTS, "sentences", batch_size=4)
+    known = dict(zip(full.sentences[:2], full.sentence_vectors[:2]))
+    encoded: list[str] = []
+    real = model.encode
+    monkeypatch.setattr(model, "encode", lambda pieces, **kw: real(encoded.extend(pieces) or pieces, **kw))
+    part = embed_units(model, TEXTS, "sentences", batch_size=4, known=known)
+    assert sorted(encoded) == sorted([*full.sentences[2:], ""])  # the blank text is its own piece
+    assert np.allclose(part.vectors, full.vectors, atol=1e-6) and part.n_chunks == full.n_chunks
+    assert part.sentences == full.sentences and np.allclose(part.sentence_vectors, full.sentence_vectors, atol=1e-6)
+    encoded.clear()
+    every = dict(zip(full.sentences, full.sentence_vectors))
+    again = embed_units(model, TEXTS[:3], "sentences", batch_size=4, known=every)
+    assert encoded == [] and np.allclose(again.vectors, full.vectors[:3], atol=1e-6)
+
+
 def test_text_unit_is_the_whole_text_and_gives_no_sentences(model):
     res = embed_units(model, TEXTS, "text", batch_size=4)
     whole, _ = embed_with(model, TEXTS, batch_size=4)
