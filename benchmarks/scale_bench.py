@@ -9,7 +9,7 @@ row-by-row inserts), all in the same run.
 
 Each stage runs in its own process (as ``probation-corpus run --stage S`` would), so
 its peak memory is its own; CPU seconds count the process and the child processes it
-started and waited for (the quotes and dedupe stages' worker processes, ``scale.processes``, or a local
+started and waited for (a stage's worker processes, ``scale.processes``, or a local
 Dask cluster's workers with ``scale.runner = "dask"``, read from ``./probation-corpus.toml``:
 their share and the largest one's peak are printed in the row, and the row's peak is that of
 the process and its workers together, sampled; a cluster at an address is not counted). The last

@@ -435,3 +435,14 @@ def held_tagger(nlp: Any, known: Mapping[str, bytes], key: Callable[[str], str] 
     fresh: dict[str, bytes] = {}
     return reusing_tagger(nlp, lambda keys: {k: known[k] for k in keys if k in known}, fresh.update,
                           key=key), fresh
+
+
+def sent_tagger(nlp: Any, tags: Mapping[str, bytes], made_by: str | None, key: Callable[[str], str] = str
+                ) -> tuple[Tagger, dict[str, bytes], str | None]:
+    """A :func:`held_tagger` over the stored tags sent with a shard (``tags``, made by the
+    tagger ``made_by``), used only when ``nlp``'s own :func:`tagger_key` is the same (a
+    worker may run another spaCy pipeline). Returns the tagger, the dict of the tags it
+    makes, and the key those are for (``nlp``'s, None without one)."""
+    own = tagger_key(nlp)
+    tagger, fresh = held_tagger(nlp, tags if own is not None and own == made_by else {}, key)
+    return tagger, fresh, own

@@ -27,7 +27,7 @@ from pipeline.classify.text import load_nlp
 from pipeline.embed import content_hash
 from pipeline.embed.encode import text_units
 from pipeline.embed.settings import EmbedSettings
-from pipeline.nlp import held_tagger, tagger_key
+from pipeline.nlp import sent_tagger
 from pipeline.sentences import sentence_spans
 
 
@@ -128,10 +128,7 @@ def classify_shard(shard: ClassifyShard, taxonomy: Taxonomy, models: Models, par
     embed_fn, seen = sentence_embedder(embed, lookup)
 
     encoder = reusing_encoder(embed_fn, model_id, lookup, store)
-    nlp = load_nlp()
-    key = tagger_key(nlp)
-    tagger, fresh_tags = held_tagger(nlp, shard.tags if key is not None and key == shard.tagger else {},
-                                     content_hash)
+    tagger, fresh_tags, key = sent_tagger(load_nlp(), shard.tags, shard.tagger, content_hash)
     frames = classify_texts(shard.doc_ids, shard.texts, taxonomy, encoder, models, params, shard.contexts, tagger)
     return ShardResult(frames, fresh, fresh_tags, key)
 

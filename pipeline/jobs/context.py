@@ -27,9 +27,8 @@ def _no_progress(label: str, done: int, total: int) -> None:
 # them here, one at a time (lazily, so memory holds one shard and its result);
 # ``ProcessMap`` runs them in local worker processes (the single-threaded stages' shards,
 # ``single_threaded_mapper``); the Dask runner (``pipeline.flows.dask``) runs them on a
-# cluster's workers. ``fn``
-# must be a pure, picklable function: workers never touch the database; the job that
-# called the mapper writes what they return.
+# cluster's workers. ``fn`` must be a pure, picklable function: workers never touch the
+# database; the job that called the mapper writes what they return.
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.embed import content_hash
-from pipeline.nlp import Tagger, held_tagger, tagger_key
+from pipeline.nlp import Tagger, sent_tagger
 from pipeline.topics.baseline import lda_baseline
 from pipeline.topics.cluster import SizeGuardedHDBSCAN
 from pipeline.topics.errors import TopicsError
@@ -169,9 +169,7 @@ def lemmatize_shard(shard: LemmaShard, settings: TopicSettings) -> tuple[list[st
     rebuilt from them, the others tagged. Returns the terms, the tags of the texts it
     tagged (content hash -> tags, for the caller to store) and the tagger key they are
     for. Pure apart from loading spaCy's pipeline: a worker process can run it."""
-    nlp = spacy_pipeline()
-    key = tagger_key(nlp)
-    tagger, fresh = held_tagger(nlp, shard.tags if key is not None and key == shard.tagger else {}, content_hash)
+    tagger, fresh, key = sent_tagger(spacy_pipeline(), shard.tags, shard.tagger, content_hash)
     return lemmatizer(settings, tagger)(list(shard.texts)), fresh, key
 
 
