@@ -28,6 +28,8 @@ from pipeline.config import load_config
 from pipeline.quotes import QuoteOptions, build_quote, first_sentence
 from pipeline.quotes.batch import DocQuote, QuoteInput, quote_documents
 from pipeline.quotes.sentences import analyse, load_nlp, names_in
+from pipeline.sections import ScaleSettings
+from pipeline.settings import typed
 
 FIELDS = ("quote", "pieces", "n_words", "reason", "names", "first_sentence")
 SAMPLE = Path(__file__).resolve().parent.parent / "corpus" / "sample"
@@ -88,7 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--db", help="a segmented database (default: the sample corpus, segmented in a temp folder)")
     ap.add_argument("--repeats", type=int, default=2)
     args = ap.parse_args(argv)
-    opts = QuoteOptions.from_config(load_config().section("quotes"))
+    config = load_config()
+    opts = QuoteOptions.from_config(config.section("quotes"))
+    batch_tokens = typed(config, ScaleSettings).parse_batch_tokens
     with tempfile.TemporaryDirectory() as tmp:
         docs = _inputs(args.db or _segmented_sample(Path(tmp)))
     nlp = load_nlp()
@@ -97,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = {}
     for _ in range(max(1, args.repeats)):
         for name, fn in (("whole", lambda: whole_text(docs, opts, nlp)),
-                         ("windows", lambda: quote_documents(docs, opts, nlp))):
+                         ("windows", lambda: quote_documents(docs, opts, nlp, batch_tokens=batch_tokens))):
             c0 = time.process_time()
             results[name] = fn()
             times[name].append(time.process_time() - c0)

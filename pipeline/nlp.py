@@ -52,6 +52,53 @@ def pipe(nlp: Any, texts: Iterable[str], off: Sequence[str] = (), batch_size: in
     return iter(docs)
 
 
+def pipe_by_length(nlp: Any, texts: Sequence[str], off: Sequence[str], batch_tokens: int) -> list[Any]:
+    """:func:`pipe` over ``texts`` taken shortest first, in batches of at most
+    ``batch_tokens`` tokens (a longer text alone), each batch run through every component
+    and decoded as one; the Docs are returned in the texts' order.
+
+    The greedy decoding steps a batch as many times as its longest text needs, and each
+    step costs about the same whatever the number of texts in it, so batches of texts of
+    one length, as many as the token budget holds, take the fewest steps: quotes' parse
+    of 3,000 generated documents took 38% less CPU than with :func:`pipe`'s batches of 32
+    texts, and the quotes stage at 31,000 documents 22% less (``docs/performance.md``,
+    twenty-fourth pass). The budget bounds the memory a batch holds (its token vectors and
+    the decoder's precomputed features). The Docs are those :func:`pipe` gives: no text's
+    annotation depends on the others in its batch."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    run = [proc for name, proc in nlp.pipeline if name not in off]
+    out: list[Any] = [None] * len(texts)
+    docs = (nlp.make_doc(texts[i]) for i in order)
+    done = 0
+    for batch in token_batches(docs, batch_tokens):
+        for proc in run:
+            if _greedy_transition(proc):
+                proc.set_annotations(batch, _decode(proc, batch))
+            elif hasattr(proc, "pipe"):
+                batch = list(proc.pipe(batch, batch_size=len(batch)))
+            else:
+                batch = [proc(doc) for doc in batch]
+        for doc in batch:
+            out[order[done]] = doc
+            done += 1
+    return out
+
+
+def token_batches(docs: Iterable[Any], tokens: int) -> Iterator[list[Any]]:
+    """``docs`` in order, in batches holding at most ``tokens`` tokens together (a longer
+    doc alone)."""
+    batch: list[Any] = []
+    held = 0
+    for doc in docs:
+        if batch and held + len(doc) > tokens:
+            yield batch
+            batch, held = [], 0
+        batch.append(doc)
+        held += len(doc)
+    if batch:
+        yield batch
+
+
 def _greedy_transition(proc: Any) -> bool:
     from spacy.pipeline.transition_parser import Parser
 

@@ -72,13 +72,15 @@ class ScaleSettings:
     n_workers: int
     shard_size: int
     quotes_shard_size: int
+    parse_batch_tokens: int
     processes: int
 
     def __post_init__(self) -> None:
         if self.runner not in RUNNERS:
             raise ConfigError(f"scale.runner must be one of {', '.join(RUNNERS)}, got {self.runner!r}")
-        if self.n_workers < 1 or self.shard_size < 1 or self.quotes_shard_size < 1:
-            raise ConfigError("scale.n_workers, scale.shard_size and scale.quotes_shard_size must be at least 1")
+        if min(self.n_workers, self.shard_size, self.quotes_shard_size, self.parse_batch_tokens) < 1:
+            raise ConfigError("scale.n_workers, scale.shard_size, scale.quotes_shard_size and scale.parse_batch_tokens "
+                              "must be at least 1")
         if self.processes < 0:
             raise ConfigError(f"scale.processes must be 0 (one per CPU core) or a number of processes, got {self.processes!r}")
 

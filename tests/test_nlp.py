@@ -158,6 +158,35 @@ def test_stepwise_decoding_gives_what_spacys_own_loop_gives(off):
         assert _everything(pipe(nlp, iter(texts), off, 5)) == want
 
 
+@pytest.mark.parametrize("off", [OFF, ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")])
+def test_parsing_by_length_gives_what_spacys_own_loop_gives_in_the_texts_order(off):
+    """``pipe_by_length`` (quotes' parse and recogniser) takes the texts shortest first in
+    batches of a token budget; every sentence, head, label and entity is the one spaCy's
+    own ``nlp.pipe`` gives, returned in the texts' order, whatever the budget: each text
+    alone (1), a few together, or all in one batch."""
+    from pipeline.nlp import pipe_by_length
+
+    nlp = english()
+    disable = [c for c in off if c in nlp.pipe_names]
+    texts = [STEP_TEXTS[i % len(STEP_TEXTS)] * (1 + i % 3) for i in range(2 * len(STEP_TEXTS))] + [""]
+    want = _everything(nlp.pipe(texts, batch_size=32, disable=disable))
+    assert any(w[1] for w in want) or "ner" in off
+    for budget in (1, 40, 10_000):
+        assert _everything(pipe_by_length(nlp, texts, off, budget)) == want
+    with numpy_matmul(nlp, ("tok2vec", "parser", "ner")):
+        assert _everything(pipe_by_length(nlp, texts, off, 60)) == want
+    assert pipe_by_length(nlp, [], off, 10) == []
+
+
+def test_token_batches_hold_at_most_the_budget_and_a_longer_doc_alone():
+    from pipeline.nlp import token_batches
+
+    docs = ["ab", "abc", "a", "abcdefgh", "ab", "a"]  # anything with a length
+    assert list(token_batches(docs, 5)) == [["ab", "abc"], ["a"], ["abcdefgh"], ["ab", "a"]]
+    assert list(token_batches(docs, 100)) == [docs]
+    assert list(token_batches([], 5)) == []
+
+
 def test_stepwise_pipe_takes_docs_and_is_used_only_for_greedy_transition_components():
     """Docs made beforehand go through as they are; the pipeline's components are not
     changed; a beam recogniser or a pipeline without a parser or recogniser goes through

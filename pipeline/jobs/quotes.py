@@ -25,16 +25,17 @@ def inputs_of(docs: pd.DataFrame) -> list[QuoteInput]:
             for text, own, handles in zip(docs["clean_text"], docs["own_spans"], docs["handles"])]
 
 
-def quote_rows(docs: pd.DataFrame, opts: QuoteOptions, shard_size: int, progress=None,
+def quote_rows(docs: pd.DataFrame, opts: QuoteOptions, scale: ScaleSettings, progress=None,
                mapper: Mapper = serial_map) -> pd.DataFrame:
     """Quote rows for ``docs`` (``doc_id, clean_text, own_spans, handles, input_key``),
-    ``shard_size`` documents per shard, the shards run by ``mapper`` (in this process, in
+    ``scale.quotes_shard_size`` documents per shard, the shards run by ``mapper`` (in this process, in
     local worker processes, or on a Dask cluster's workers: the quotes of a document depend
     on it alone)."""
     inputs = inputs_of(docs)
-    shards = [inputs[i:i + shard_size] for i in range(0, len(inputs), shard_size)]
+    size = scale.quotes_shard_size
+    shards = [inputs[i:i + size] for i in range(0, len(inputs), size)]
     out: list = []
-    for shard in mapper(partial(quote_documents, opts=opts), shards):
+    for shard in mapper(partial(quote_documents, opts=opts, batch_tokens=scale.parse_batch_tokens), shards):
         out += shard
         if progress:
             progress("quotes", len(out), len(inputs))
@@ -57,7 +58,7 @@ def quotes_job(ctx: JobContext) -> dict:
         todo = docs[docs["stale"]]
         ctx.progress("quotes", 0, len(todo))
         mapper = single_threaded_mapper(ctx)
-        rows = quote_rows(todo, opts, typed(ctx.config, ScaleSettings).quotes_shard_size, ctx.progress, mapper)
+        rows = quote_rows(todo, opts, typed(ctx.config, ScaleSettings), ctx.progress, mapper)
         with transaction(conn):
             store.write_quotes(conn, rows, ctx.run_id)
         ok = rows[rows["reason"] == "ok"] if len(rows) else rows

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.nlp import numpy_matmul, pipe
+from pipeline.nlp import numpy_matmul, pipe_by_length
 from pipeline.quotes.build import Quote, QuoteOptions, blank_mask, build_quote, first_own_sentence
 from pipeline.quotes.sentences import OFF, load_nlp, names_in, split_lines
 
@@ -136,28 +136,30 @@ def _pieces_context(text: str, pieces: Sequence[Span], context: int) -> list[Spa
 
 
 def _sentences(nlp: Any, docs: Sequence[QuoteInput], jobs: Sequence[tuple[int, Span]], context: int,
-               batch_size: int, off: Sequence[str]) -> list[list[Span]]:
+               batch_tokens: int, off: Sequence[str]) -> list[list[Span]]:
     """Sentence spans inside each job's lines ``(doc index, (start, end))``, parsed with
     up to ``context`` characters of the text either side (the parse near a line's edge
     depends a little on what is next to it)."""
     ranges = [_widen(docs[i].text, s, e, context) for i, (s, e) in jobs]
+    texts = [docs[i].text[a:b] for (i, _), (a, b) in zip(jobs, ranges)]
     out: list[list[Span]] = []
-    texts = (docs[i].text[a:b] for (i, _), (a, b) in zip(jobs, ranges))
-    for (i, (s, e)), (a, _), doc in zip(jobs, ranges, pipe(nlp, texts, off, batch_size)):
+    for (i, (s, e)), (a, _), doc in zip(jobs, ranges, pipe_by_length(nlp, texts, off, batch_tokens)):
         spans = split_lines(docs[i].text, [(a + x.start_char, a + x.end_char) for x in doc.sents])
         out.append([(x, y) for x, y in spans if s <= x and y <= e])
     return out
 
 
-def quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any | None = None,
-                    batch_size: int = 32, context: int = CONTEXT) -> list[DocQuote]:
-    """The quote, flagged names and first own sentence of each document (module docstring)."""
+def quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any | None = None, *,
+                    batch_tokens: int, context: int = CONTEXT) -> list[DocQuote]:
+    """The quote, flagged names and first own sentence of each document (module docstring);
+    spaCy parses and recognises in batches of at most ``batch_tokens`` tokens
+    (``scale.parse_batch_tokens``, :func:`pipeline.nlp.pipe_by_length`)."""
     if not docs:
         return []
     nlp = nlp or load_nlp()
     nlp.max_length = max(nlp.max_length, max(len(d.text) for d in docs) + 1)
     with enabled(nlp, opts.sentences), numpy_matmul(nlp, ("tok2vec", opts.sentences, "ner")):
-        return _quote_documents(docs, opts, nlp, batch_size, context)
+        return _quote_documents(docs, opts, nlp, batch_tokens, context)
 
 
 @contextmanager
@@ -175,14 +177,14 @@ def enabled(nlp: Any, name: str) -> Iterator[None]:
             nlp.disable_pipe(name)
 
 
-def _quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any, batch_size: int,
+def _quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any, batch_tokens: int,
                      context: int) -> list[DocQuote]:
     # 1. sentences of the parse windows; each skipped line stands as one (not own) span
     off = PARSE_OFF[opts.sentences]
     plan = [parse_windows(d.text, d.own) for d in docs]
     jobs = [(i, w) for i, (windows, _) in enumerate(plan) for w in windows]
     sents: list[list[Span]] = [list(skipped) for _, skipped in plan]
-    for (i, _), spans in zip(jobs, _sentences(nlp, docs, jobs, context, batch_size, off)):
+    for (i, _), spans in zip(jobs, _sentences(nlp, docs, jobs, context, batch_tokens, off)):
         sents[i] += spans
     for spans in sents:
         spans.sort()
@@ -195,13 +197,13 @@ def _quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any, b
         firsts.append(d.text[span[0]:span[1]] if span else None)
         if span and plan[i][1] and span == plan[i][1][0]:
             redo.append((i, span))  # the first line, skipped: parse it for its first sentence
-    for (i, _), spans in zip(redo, _sentences(nlp, docs, redo, context, batch_size, off)):
+    for (i, _), spans in zip(redo, _sentences(nlp, docs, redo, context, batch_tokens, off)):
         firsts[i] = docs[i].text[spans[0][0]:spans[0][1]] if spans else firsts[i]
     # 3. PERSON names inside the pieces
     ner_jobs = [(i, r) for i, q in enumerate(quotes) for r in _pieces_context(docs[i].text, q.pieces, context)]
     persons: list[list[Span]] = [[] for _ in docs]
-    for (i, (s, _)), doc in zip(ner_jobs, pipe(nlp, (docs[i].text[s:e] for i, (s, e) in ner_jobs), NER_OFF,
-                                                  batch_size)):
+    ner_texts = [docs[i].text[s:e] for i, (s, e) in ner_jobs]
+    for (i, (s, _)), doc in zip(ner_jobs, pipe_by_length(nlp, ner_texts, NER_OFF, batch_tokens)):
         persons[i].extend((s + ent.start_char, s + ent.end_char) for ent in doc.ents if ent.label_ == "PERSON")
     return [DocQuote(q, tuple(names_in(d.text, persons[i], q.pieces)), firsts[i])
             for i, (d, q) in enumerate(zip(docs, quotes))]

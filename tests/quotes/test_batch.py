@@ -4,6 +4,7 @@ recogniser on the pieces) give what the whole-text parse gives. Invented texts o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import accumulate
 
 import pytest
@@ -15,8 +16,15 @@ from pipeline.quotes import QuoteOptions, build_quote, first_sentence
 from pipeline.quotes.batch import QuoteInput, _pieces_context, parse_windows, quote_documents
 from pipeline.quotes.build import _bad_prefix
 from pipeline.quotes.sentences import analyse, names_in
+from pipeline.sections import ScaleSettings
+from pipeline.settings import typed
 
 OPTS = QuoteOptions.from_config(load_config().section("quotes"))
+BATCH_TOKENS = typed(load_config(), ScaleSettings).parse_batch_tokens
+
+
+def _scale(**changed) -> ScaleSettings:
+    return replace(typed(load_config(), ScaleSettings), **changed)
 
 PASTED = ("THE SECRETARY OF STATE, Mr Desmond Farthing, said today that the reforms would be completed "
           "on time and within budget. He thanked every member of staff for their hard work.")
@@ -56,7 +64,7 @@ def _docs() -> list[QuoteInput]:
 @pytest.mark.slow
 def test_windows_give_what_the_whole_text_parse_gives():
     docs = _docs()
-    got = quote_documents(docs, OPTS, batch_size=2)
+    got = quote_documents(docs, OPTS, batch_tokens=2)
     whole = analyse([d.text for d in docs])
     for d, g, a in zip(docs, got, whole):
         q = build_quote(d.text, d.own, a.sentences, OPTS, d.handles)
@@ -135,8 +143,9 @@ def test_parse_windows_match_a_character_loop(text, own):
 
 
 def test_the_job_runs_its_shards_through_the_mapper_with_the_same_rows():
-    """Quotes are shards of documents (``scale.shard_size``), run by the job's mapper (in
-    process, or on Dask workers); any shard size gives the same rows."""
+    """Quotes are shards of documents (``scale.quotes_shard_size``), run by the job's mapper
+    (in process, or on Dask workers); any shard size, and any parse batch, gives the same
+    rows."""
     import pandas as pd
 
     from pipeline.jobs.quotes import quote_rows
@@ -152,8 +161,8 @@ def test_the_job_runs_its_shards_through_the_mapper_with_the_same_rows():
             seen.append(len(item))
             yield fn(item)
 
-    whole = quote_rows(frame, OPTS, shard_size=100)
-    sharded = quote_rows(frame, OPTS, shard_size=3, mapper=recording)
+    whole = quote_rows(frame, OPTS, _scale(quotes_shard_size=100))
+    sharded = quote_rows(frame, OPTS, _scale(quotes_shard_size=3, parse_batch_tokens=7), mapper=recording)
     assert seen == [3, 3, 1]
     pd.testing.assert_frame_equal(sharded, whole)
     assert whole["quote"].notna().sum() >= 3
@@ -167,8 +176,9 @@ def test_the_sentence_recogniser_leaves_the_shared_pipeline_as_it_was():
 
     nlp = english()
     before = (list(nlp.pipe_names), list(nlp.disabled))
-    parser = quote_documents(_docs(), OPTS, nlp)
-    senter = quote_documents(_docs(), QuoteOptions(min_words=OPTS.min_words, sentences="senter"), nlp)
+    parser = quote_documents(_docs(), OPTS, nlp, batch_tokens=BATCH_TOKENS)
+    senter = quote_documents(_docs(), QuoteOptions(min_words=OPTS.min_words, sentences="senter"), nlp,
+                             batch_tokens=BATCH_TOKENS)
     assert (list(nlp.pipe_names), list(nlp.disabled)) == before and "senter" in before[1]
     assert [r.quote for r in senter] == [r.quote for r in parser]
     assert [r.names for r in senter] == [r.names for r in parser]
