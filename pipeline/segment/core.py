@@ -494,22 +494,29 @@ class ThreadIndex:
         self.gram = max(1, gram)
         self.ids: list[str] = []
         self.ranks: list[float] = []
+        self.texts: list[str] = []
         self.folded: list[str] = []
         self.grams: dict[tuple[str, ...], list[int]] = {}
 
     def add(self, doc_id: str, text: str, rank: float) -> None:
-        i = len(self.ids)
-        folded = _fold(text)
+        """Add a document; it is folded and indexed at the first lookup after (most
+        threads are never looked up: nothing in them quotes enough words)."""
         self.ids.append(doc_id)
         self.ranks.append(rank)
-        self.folded.append(folded)
-        words = folded.split()
-        for g in {tuple(words[k:k + self.gram]) for k in range(len(words) - self.gram + 1)}:
-            self.grams.setdefault(g, []).append(i)
+        self.texts.append(text)
+
+    def _index_new(self) -> None:
+        for i in range(len(self.folded), len(self.ids)):
+            folded = _fold(self.texts[i])
+            self.folded.append(folded)
+            words = folded.split()
+            for g in {tuple(words[k:k + self.gram]) for k in range(len(words) - self.gram + 1)}:
+                self.grams.setdefault(g, []).append(i)
 
     def latest_containing(self, needle: str, before_rank: float) -> str | None:
         """The last added document ranked before ``before_rank`` whose folded text
         contains the folded ``needle`` (a substring, as ``needle in text``)."""
+        self._index_new()
         words = needle.split()
         # the inner words of a substring are whole words of the text (its first and last
         # may be cut), so its inner n-gram finds every candidate

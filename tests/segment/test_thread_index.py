@@ -55,6 +55,18 @@ def test_rank_limits_the_lookup_to_earlier_documents():
     assert index.latest_containing(_fold("reps have stood beside dozens"), 1) is None
 
 
+def test_documents_added_after_a_lookup_are_indexed_for_the_next():
+    """Texts are folded and indexed at the first lookup (most threads never have one);
+    a document added after a lookup is found by the next."""
+    index = ThreadIndex(2)
+    index.add("c1", "Our reps have stood beside dozens of members", 1)
+    assert index.latest_containing(_fold("stood beside dozens"), 9) == "c1"
+    index.add("c2", "and our reps have stood beside dozens of members since", 2)
+    assert index.latest_containing(_fold("stood beside dozens"), 9) == "c2"
+    assert index.latest_containing(_fold("dozens of members since"), 9) == "c2"
+    assert index.latest_containing(_fold("dozens of members since"), 2) is None
+
+
 def _thread(n: int, seed: int = 3) -> pd.DataFrame:
     rng = random.Random(seed)
     rows = []
