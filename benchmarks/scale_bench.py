@@ -108,9 +108,9 @@ ru = resource.getrusage(resource.RUSAGE_SELF)
 ch = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("RESULT " + json.dumps({"wall": time.perf_counter() - t0,
                               "cpu": time.process_time() - c0 + ch.ru_utime + ch.ru_stime,
-                              "children_cpu": ch.ru_utime + ch.ru_stime, "children_peak_mib": max(_each.values(), default=0) / 2**20,
+                              "children_cpu": ch.ru_utime + ch.ru_stime, "children_peak_mib": max(dict(_each).values(), default=0) / 2**20,
                               "maxrss_mib": ru.ru_maxrss / 1024,
-                              "tree_peak_mib": _tree[0] / 2**20, "summary": out}))
+                              "tree_peak_mib": _tree[0] / 2**20, "summary": out}), flush=True)
 """
 
 
@@ -154,7 +154,8 @@ def run_child(what: str, db: Path, paths: list[str]) -> dict:
     wall_total = time.perf_counter() - t0
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if proc.returncode != 0 or line is None:
-        raise SystemExit(f"{what} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"{what} failed ({proc.returncode}), no RESULT line:\nstdout: {proc.stdout[-1500:]}\n"
+                         f"stderr: {proc.stderr[-3000:]}")
     res = json.loads(line[len("RESULT "):])
     res["wall_with_startup"] = wall_total
     return res
