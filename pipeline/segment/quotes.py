@@ -74,32 +74,40 @@ def _pair(text: str, marks: list[tuple[int, str]]) -> list[QuoteSpan]:
     return spans
 
 
-def quote_spans(text: str) -> list[QuoteSpan]:
-    """Double-quoted spans (straight or typographic), typographic single-quoted spans
-    (‘…’), and straight single quotes opened after a colon (``said: '…'``)."""
-    spans: list[QuoteSpan] = []
-    for family in _FAMILY_MARKS:
-        marks = [(m.start(), r) for m in family.finditer(text)
-                 for r in [_role(text, m.start(), _OPEN_GLYPH, _CLOSE_GLYPH)] if r]
-        spans.extend(_pair(text, marks))
-    singles: list[tuple[int, str]] = []
-    for m in _SINGLE_MARKS.finditer(text):
-        i, ch = m.start(), m.group()
-        if ch == "‘" and _role(text, i, "‘", "") == "open":
-            singles.append((i, "open"))
-        elif ch in "’'":
-            nxt = text[i + 1] if i + 1 < len(text) else " "
-            if ch == "'" and re.search(r":\s?$", text[max(0, i - 2):i]) and not nxt.isspace():
-                singles.append((i, "open"))
-            elif not nxt.isalnum() and _role(text, i, "", "’'") == "close":
-                singles.append((i, "close"))
-    spans.extend(_pair(text, singles))
+def _single_role(text: str, i: int, ch: str) -> str | None:
+    """The role of the single-quote mark ``ch`` (‘, ’ or ') at ``i``: a typographic ‘
+    opens by its context, a straight ' opens after a colon, ’ and ' close by their
+    context when no letter or digit follows (not an apostrophe)."""
+    if ch == "‘":
+        return "open" if _role(text, i, "‘", "") == "open" else None
+    nxt = text[i + 1] if i + 1 < len(text) else " "
+    if ch == "'" and re.search(r":\s?$", text[max(0, i - 2):i]) and not nxt.isspace():
+        return "open"
+    if not nxt.isalnum() and _role(text, i, "", "’'") == "close":
+        return "close"
+    return None
+
+
+def _outermost(text: str, families: list[list[tuple[int, str]]], singles: list[tuple[int, str]]) -> list[QuoteSpan]:
+    """The spans of each family's marks and of the single marks, paired separately; of
+    nested quotations the outermost, of crossing ones the first."""
+    spans = [s for marks in (*families, singles) for s in _pair(text, marks)]
     spans.sort(key=lambda s: (s.start, -s.end))
     kept: list[QuoteSpan] = []
-    for s in spans:  # the outermost of nested quotations; of crossing ones, the first
+    for s in spans:
         if not any(s.start < o.end and o.start < s.end for o in kept):
             kept.append(s)
     return kept
+
+
+def quote_spans(text: str) -> list[QuoteSpan]:
+    """Double-quoted spans (straight or typographic), typographic single-quoted spans
+    (‘…’), and straight single quotes opened after a colon (``said: '…'``)."""
+    families = [[(m.start(), r) for m in family.finditer(text)
+                 for r in [_role(text, m.start(), _OPEN_GLYPH, _CLOSE_GLYPH)] if r] for family in _FAMILY_MARKS]
+    singles = [(m.start(), r) for m in _SINGLE_MARKS.finditer(text)
+               for r in [_single_role(text, m.start(), m.group())] if r]
+    return _outermost(text, families, singles)
 
 
 __all__ = ["QuoteSpan", "quote_spans"]

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import re
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,37 +46,15 @@ def test_spans_are_well_formed(text):
         assert a.end <= b.start  # outermost only, no overlap
 
 
-def _marks_char_by_char(text):
-    """The marks as the stage first found them, one character at a time (the reference
-    for the regex search that replaced it)."""
-    from pipeline.segment.quotes import _CLOSE_GLYPH, _FAMILIES, _OPEN_GLYPH, _role
+def _spans_char_by_char(text):
+    """The spans with the marks found as the stage first found them, one character at a
+    time (the reference for the regex search that replaced that pass)."""
+    from pipeline.segment.quotes import _CLOSE_GLYPH, _FAMILIES, _OPEN_GLYPH, _outermost, _role, _single_role
 
     families = [[(i, r) for i, ch in enumerate(text) if ch in family
                  for r in [_role(text, i, _OPEN_GLYPH, _CLOSE_GLYPH)] if r] for family in _FAMILIES]
-    singles = []
-    for i, ch in enumerate(text):
-        if ch == "‘" and _role(text, i, "‘", "") == "open":
-            singles.append((i, "open"))
-        elif ch in "’'":
-            nxt = text[i + 1] if i + 1 < len(text) else " "
-            if ch == "'" and re.search(r":\s?$", text[max(0, i - 2):i]) and not nxt.isspace():
-                singles.append((i, "open"))
-            elif not nxt.isalnum() and _role(text, i, "", "’'") == "close":
-                singles.append((i, "close"))
-    return families, singles
-
-
-def _spans_char_by_char(text):
-    from pipeline.segment.quotes import _pair
-
-    families, singles = _marks_char_by_char(text)
-    spans = [s for marks in families for s in _pair(text, marks)] + _pair(text, singles)
-    spans.sort(key=lambda s: (s.start, -s.end))
-    kept = []
-    for s in spans:
-        if not any(s.start < o.end and o.start < s.end for o in kept):
-            kept.append(s)
-    return kept
+    singles = [(i, r) for i, ch in enumerate(text) if ch in "‘’'" for r in [_single_role(text, i, ch)] if r]
+    return _outermost(text, families, singles)
 
 
 @settings(max_examples=400, deadline=None)
