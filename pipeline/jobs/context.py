@@ -83,10 +83,14 @@ class ProcessMap:
         self.processes = processes if processes > 0 else cores()
         self.started = 0
 
+    def runs_here(self, n_items: int) -> bool:
+        """Whether a map of ``n_items`` shards runs in this process (see the class)."""
+        return self.processes < 2 or n_items < 2
+
     def __call__(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         source = iter(items)
         head = list(islice(source, 2))
-        if self.processes < 2 or len(head) < 2:
+        if self.runs_here(len(head)):
             for item in chain(head, source):
                 yield fn(item)
             return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.embed import content_hash
-from pipeline.jobs.context import JobContext, Mapper, single_threaded_mapper
+from pipeline.jobs.context import JobContext, Mapper, ProcessMap, single_threaded_mapper
 from pipeline.jobs.tagging import keep_tags, read_tags
 from pipeline.nlp import tagger_key
 from pipeline.sections import PathsSettings, ScaleSettings
@@ -33,7 +34,15 @@ from pipeline.store.topics import (
     write_quotes,
     write_topics,
 )
-from pipeline.topics import LemmaShard, TopicSettings, TopicsError, assign_topics, fit_topics, lemmatize_shard
+from pipeline.topics import (
+    LemmaShard,
+    TopicSettings,
+    TopicsError,
+    assign_topics,
+    cluster_embeddings,
+    fit_topics,
+    lemmatize_shard,
+)
 from pipeline.topics.text import spacy_pipeline
 from pipeline.topics.persist import build_card, input_hash, load_fitted, save_fit, saved_model_dir
 
@@ -109,7 +118,10 @@ def refit_job(ctx: JobContext) -> dict:
     earlier fit) are rebuilt from their stored tags, and the tags of the others are
     stored with the fit (``pipeline.jobs.tagging``). The lemmas are made in shards of
     ``scale.shard_size`` texts by the mapper for single-threaded work (the default
-    runner's worker processes, ``scale.processes``, or a Dask cluster's workers).
+    runner's worker processes, ``scale.processes``, or a Dask cluster's workers); while
+    they are, this process reduces and clusters the embeddings (UMAP and HDBSCAN, which
+    read only the vectors and run on one thread). When the shards run here (one process,
+    or one shard), one is done after the other.
 
     The model folder is written first; if the database write then fails, the folder
     is removed, so a failed run leaves both as they were.
@@ -125,9 +137,19 @@ def refit_job(ctx: JobContext) -> dict:
         conn.close()
     ctx.progress("topics", 0, len(docs))
     mapper = single_threaded_mapper(ctx)
-    lemmas, fresh_tags = _lemmas(list(docs.own_text), list(docs.content_hash), known, tagger_key(nlp), settings,
-                                 typed(ctx.config, ScaleSettings).shard_size, mapper)
-    fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings, lemmas=lemmas)
+    shard_size = typed(ctx.config, ScaleSettings).shard_size
+    make_lemmas = partial(_lemmas, list(docs.own_text), list(docs.content_hash), known, tagger_key(nlp), settings,
+                          shard_size, mapper)
+    cluster = partial(cluster_embeddings, list(docs.doc_id), vectors, settings)
+    if isinstance(mapper, ProcessMap) and mapper.runs_here(-(-len(docs) // shard_size)):
+        clustering = cluster()  # first: it refuses too few documents
+        lemmas, fresh_tags = make_lemmas()
+    else:  # the shards run elsewhere: UMAP and HDBSCAN (one thread) run here meanwhile
+        with ThreadPoolExecutor(1, thread_name_prefix="topic-terms") as pool:
+            pending = pool.submit(make_lemmas)
+            clustering = cluster()
+            lemmas, fresh_tags = pending.result()
+    fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings, lemmas=lemmas, clustering=clustering)
     folder = saved_model_dir(typed(ctx.config, PathsSettings).models_dir, ctx.run_id)
     in_hash = input_hash(list(docs.doc_id), list(docs.content_hash), f"{state['model_id']}|{state['chunking']}")
     embedding = {"model": state["model"], "model_id": state["model_id"], "chunking": state["chunking"],

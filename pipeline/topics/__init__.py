@@ -5,11 +5,13 @@ and topic diversity, and a scikit-learn LDA baseline. No database code here."""
 from pipeline.topics.labels import OUTLIER_LABEL, topic_label
 from pipeline.topics.metrics import doc_term_sets, npmi_coherence, npmi_pair, topic_diversity
 from pipeline.topics.model import (
+    Clustering,
     LemmaShard,
     TopicFit,
     TopicsError,
     assign_topics,
     centroids,
+    cluster_embeddings,
     fit_topics,
     lemmatize_shard,
     lemmatizer,
@@ -17,7 +19,7 @@ from pipeline.topics.model import (
 from pipeline.topics.settings import TopicSettings
 
 __all__ = [
-    "OUTLIER_LABEL", "LemmaShard", "TopicFit", "TopicSettings", "TopicsError", "assign_topics", "centroids",
-    "doc_term_sets", "fit_topics", "lemmatize_shard", "lemmatizer", "npmi_coherence", "npmi_pair", "topic_diversity",
+    "OUTLIER_LABEL", "Clustering", "LemmaShard", "TopicFit", "TopicSettings", "TopicsError", "assign_topics", "centroids",
+    "cluster_embeddings", "doc_term_sets", "fit_topics", "lemmatize_shard", "lemmatizer", "npmi_coherence", "npmi_pair", "topic_diversity",
     "topic_label",
 ]

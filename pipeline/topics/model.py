@@ -112,18 +112,102 @@ def cluster_models(settings: TopicSettings, backend: str) -> tuple[Any, Any]:
                                           settings.hdbscan_max_tries)
 
 
-def build_model(settings: TopicSettings, vocabulary: Sequence[str], backend: str = "cpu") -> Any:
-    """An unfitted BERTopic with fixed seeds: UMAP(random_state, n_jobs=1), HDBSCAN (of
-    ``backend``: ``cpu`` or ``cuml``), our vectorizer."""
+@dataclass(frozen=True)
+class Clustering:
+    """The embeddings of a fit reduced by UMAP and clustered by the size-guarded HDBSCAN,
+    made before (or while) the documents' terms are: these steps read only the vectors.
+    ``doc_ids`` are in the fit's order (sorted), ``seconds`` is the time they took."""
+
+    doc_ids: tuple[str, ...]
+    umap: Any
+    reduced: np.ndarray
+    hdbscan: SizeGuardedHDBSCAN
+    backend: str
+    seconds: float
+
+
+class _Reduced:
+    """BERTopic's ``umap_model`` for a fit whose reduction was made beforehand
+    (:class:`Clustering`): fitting hands back the reduced vectors; ``model`` is the
+    fitted reducer."""
+
+    def __init__(self, model: Any, reduced: np.ndarray):
+        self.model = model
+        self.reduced = reduced
+
+    def fit(self, X: Any, y: Any = None) -> "_Reduced":
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        return self.reduced
+
+
+class _Clustered:
+    """BERTopic's ``hdbscan_model`` for a fit clustered beforehand: fitting keeps the
+    labels and probabilities the guard found; ``guard`` is the fitted guard."""
+
+    def __init__(self, guard: SizeGuardedHDBSCAN):
+        self.guard = guard
+        self.labels_ = guard.labels_
+        self.probabilities_ = guard.probabilities_
+
+    def fit(self, X: Any, y: Any = None) -> "_Clustered":
+        return self
+
+    def summary(self) -> dict[str, Any]:
+        return self.guard.summary()
+
+
+def fit_order(doc_ids: Sequence[str]) -> np.ndarray:
+    """The order of a fit's documents: by id (stable), whatever order they came in."""
+    return np.argsort(np.asarray(doc_ids, dtype=object), kind="stable")
+
+
+def check_documents(doc_ids: Sequence[str], embeddings: np.ndarray, settings: TopicSettings) -> None:
+    """A :class:`TopicsError` unless there is one embedding per document id, the ids are
+    distinct, and there are enough documents for the ``[topics]`` settings."""
+    if len(doc_ids) != len(embeddings):
+        raise TopicsError("doc_ids, texts and embeddings differ in length")
+    if len(set(doc_ids)) != len(doc_ids):
+        raise TopicsError("doc_ids are not unique")
+    if len(doc_ids) < settings.min_documents():
+        raise TopicsError(f"too few documents to fit topics: {len(doc_ids)} (need at least "
+                          f"{settings.min_documents()} with the [topics] settings)")
+
+
+def cluster_embeddings(doc_ids: Sequence[str], embeddings: np.ndarray, settings: TopicSettings) -> Clustering:
+    """UMAP (exact neighbours up to ``topics.exact_knn_max_docs`` documents on the CPU)
+    and the size-guarded HDBSCAN over ``embeddings``, taken in the fit's order. The topics
+    job runs this while the terms are made in worker processes; ``fit_topics`` runs it
+    itself when given none."""
+    check_documents(doc_ids, embeddings, settings)
+    start = time.perf_counter()
+    order = fit_order(doc_ids)
+    emb = np.ascontiguousarray(np.asarray(embeddings, dtype=np.float32)[order])
+    backend = backend_for(settings)
+    umap_model, hdbscan_model = cluster_models(settings, backend)
+    if backend == "cpu" and len(emb) <= settings.exact_knn_max_docs and settings.umap_metric in KNN_METRICS:
+        # UMAP's neighbours computed exactly here instead of by pynndescent (knn.py)
+        umap_model.precomputed_knn = (*exact_knn(emb, settings.umap_n_neighbors, settings.umap_metric), None)
+    with warnings.catch_warnings():  # without a search index UMAP cannot transform: never asked of it
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
+        reduced = np.asarray(umap_model.fit_transform(emb))
+    hdbscan_model.fit(reduced)
+    return Clustering(tuple(doc_ids[i] for i in order), umap_model, reduced, hdbscan_model, backend,
+                      time.perf_counter() - start)
+
+
+def build_model(settings: TopicSettings, vocabulary: Sequence[str], clustering: Clustering) -> Any:
+    """An unfitted BERTopic with fixed seeds over ``clustering`` (UMAP with random_state
+    and n_jobs=1, HDBSCAN of its backend, already fitted) and our vectorizer."""
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
 
     _quiet()
-    umap_model, hdbscan_model = cluster_models(settings, backend)
     model = BERTopic(
         embedding_model=None,
-        umap_model=umap_model,
-        hdbscan_model=hdbscan_model,
+        umap_model=_Reduced(clustering.umap, clustering.reduced),
+        hdbscan_model=_Clustered(clustering.hdbscan),
         vectorizer_model=_vectorizer(settings, vocabulary),
         ctfidf_model=ClassTfidfTransformer(bm25_weighting=settings.ctfidf_bm25,
                                            reduce_frequent_words=settings.ctfidf_reduce_frequent),
@@ -183,25 +267,27 @@ def centroids(topics: np.ndarray, embeddings: np.ndarray) -> dict[int, np.ndarra
 
 
 def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndarray, settings: TopicSettings,
-               lemmas: Sequence[str] | None = None, tagger: Tagger | None = None) -> TopicFit:
+               lemmas: Sequence[str] | None = None, tagger: Tagger | None = None,
+               clustering: Clustering | None = None) -> TopicFit:
     """Fit topics on documents (sorted by id for a stable order) and their embeddings.
 
     Steps: lemmas -> vocabulary (min_df/max_df over documents) -> BERTopic fit on the
-    given embeddings -> outlier reduction (``outlier_strategy``/``outlier_threshold``)
-    -> topic terms updated -> centroids become the topic embeddings (used to assign new
-    documents) -> labels, quotes, NPMI, diversity, and the LDA baseline. ``tagger``
-    (``pipeline.nlp.reusing_tagger``) tags the documents for their lemmas when given.
+    given embeddings, reduced and clustered by ``clustering`` (:func:`cluster_embeddings`
+    of the same documents and embeddings; made here when not given) -> outlier reduction
+    (``outlier_strategy``/``outlier_threshold``) -> topic terms updated -> centroids become
+    the topic embeddings (used to assign new documents) -> labels, quotes, NPMI, diversity,
+    and the LDA baseline. ``tagger`` (``pipeline.nlp.reusing_tagger``) tags the documents
+    for their lemmas when given.
     """
     _quiet()
-    if len(doc_ids) != len(texts) or len(texts) != len(embeddings):
+    if len(doc_ids) != len(texts):
         raise TopicsError("doc_ids, texts and embeddings differ in length")
-    if len(set(doc_ids)) != len(doc_ids):
-        raise TopicsError("doc_ids are not unique")
-    if len(doc_ids) < settings.min_documents():
-        raise TopicsError(f"too few documents to fit topics: {len(doc_ids)} (need at least "
-                          f"{settings.min_documents()} with the [topics] settings)")
-    order = np.argsort(np.asarray(doc_ids, dtype=object), kind="stable")
+    check_documents(doc_ids, embeddings, settings)
+    clustering = clustering or cluster_embeddings(doc_ids, embeddings, settings)
+    order = fit_order(doc_ids)
     doc_ids = [doc_ids[i] for i in order]
+    if tuple(doc_ids) != clustering.doc_ids:
+        raise TopicsError("the clustering given is of other documents than the fit's")
     texts = [texts[i] for i in order]
     emb = np.ascontiguousarray(np.asarray(embeddings, dtype=np.float32)[order])
     lem = [as_terms(lemmas[i]) for i in order] if lemmas is not None else lemmatizer(settings, tagger)(list(texts))
@@ -209,14 +295,8 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     vocabulary = build_vocabulary(lem, settings.ngram_max, settings.min_df, settings.max_df)
 
     start = time.perf_counter()
-    backend = backend_for(settings)
-    model = build_model(settings, vocabulary, backend)
-    if backend == "cpu" and len(emb) <= settings.exact_knn_max_docs and settings.umap_metric in KNN_METRICS:
-        # UMAP's neighbours computed exactly here instead of by pynndescent (knn.py)
-        model.umap_model.precomputed_knn = (*exact_knn(emb, settings.umap_n_neighbors, settings.umap_metric), None)
-    with warnings.catch_warnings():  # without a search index UMAP cannot transform: never asked of it
-        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
-        first, hdb_prob = model.fit_transform(lem, embeddings=emb)
+    model = build_model(settings, vocabulary, clustering)
+    first, hdb_prob = model.fit_transform(lem, embeddings=emb)
     first = np.asarray(first, dtype=int)
     final = first.copy()
     if settings.outlier_strategy != "none" and (first == -1).any() and (first != -1).any():
@@ -229,7 +309,7 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     cents = centroids(final, emb)
     # Topic embeddings = centroids of the final topics, in BERTopic's order (-1 first).
     model.topic_embeddings_ = np.stack([cents[t] for t in sorted(cents)])
-    fit_seconds = time.perf_counter() - start
+    fit_seconds = clustering.seconds + time.perf_counter() - start
 
     ids = sorted(cents)
     cmat = np.stack([cents[t] for t in ids])
@@ -257,8 +337,8 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
                                    settings.quote_max_chars, settings.quote_diversity)
     metrics = quality(topics, lem, settings, first, final)
     metrics["fit_seconds"] = round(fit_seconds, 3)
-    metrics["cluster_backend"] = backend
-    metrics.update(model.hdbscan_model.summary())
+    metrics["cluster_backend"] = clustering.backend
+    metrics.update(clustering.hdbscan.summary())
     if settings.lda_baseline:
         metrics["lda_baseline"] = lda_metrics(lem, vocabulary, settings, max(1, metrics["n_topics"]))
     return TopicFit(model, doc_ids, assignments, topics, quotes, vocabulary, metrics)

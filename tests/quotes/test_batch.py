@@ -144,11 +144,11 @@ def test_parse_windows_match_a_character_loop(text, own):
 
 def test_the_job_runs_its_shards_through_the_mapper_with_the_same_rows():
     """Quotes are shards of documents (``scale.quotes_shard_size``), run by the job's mapper
-    (in process, or on Dask workers); any shard size, and any parse batch, gives the same
-    rows."""
+    (in process, or on Dask workers), the documents taken longest own words first; any
+    shard size, and any parse batch, gives the same rows, in the documents' order."""
     import pandas as pd
 
-    from pipeline.jobs.quotes import quote_rows
+    from pipeline.jobs.quotes import own_chars, quote_rows
 
     docs = _docs()
     frame = pd.DataFrame({"doc_id": [f"d{i}" for i in range(len(docs))], "clean_text": [d.text for d in docs],
@@ -156,15 +156,22 @@ def test_the_job_runs_its_shards_through_the_mapper_with_the_same_rows():
                           "handles": [list(d.handles) for d in docs], "input_key": ["k"] * len(docs)})
     seen: list[int] = []
 
+    lengths: list[int] = []
+
     def recording(fn, items):
         for item in items:
             seen.append(len(item))
+            lengths.extend(own_chars(d) for d in item)
             yield fn(item)
 
     whole = quote_rows(frame, OPTS, _scale(quotes_shard_size=100))
     sharded = quote_rows(frame, OPTS, _scale(quotes_shard_size=3, parse_batch_tokens=7), mapper=recording)
     assert seen == [3, 3, 1]
+    assert lengths == sorted((own_chars(d) for d in docs), reverse=True) != [own_chars(d) for d in docs]
     pd.testing.assert_frame_equal(sharded, whole)
+    alone = [quote_documents([d], OPTS, batch_tokens=BATCH_TOKENS)[0] for d in docs]
+    for column, values in (("quote", [r.quote.text for r in alone]), ("first_sentence", [r.first_sentence for r in alone])):
+        assert [None if pd.isna(x) else x for x in whole[column]] == values
     assert whole["quote"].notna().sum() >= 3
 
 

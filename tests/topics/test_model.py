@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from pipeline.topics import TopicSettings, TopicsError, assign_topics, fit_topics
+from pipeline.topics import TopicSettings, TopicsError, assign_topics, cluster_embeddings, fit_topics
 from pipeline.topics.persist import build_card, load_card, load_fitted, save_fit
 from tests.topics.synthetic import THEMES, synthetic_corpus
 
@@ -73,6 +73,21 @@ def test_two_fits_give_identical_assignments(synthetic, synthetic_fit, topic_set
     assert again.topics.equals(synthetic_fit.topics)
     assert [(q.topic_id, q.doc_id, q.quote) for q in again.quotes] == \
            [(q.topic_id, q.doc_id, q.quote) for q in synthetic_fit.quotes]
+
+
+def test_a_clustering_made_beforehand_gives_the_same_fit(synthetic, synthetic_fit, topic_settings):
+    """``cluster_embeddings`` run apart (the topics job runs it while the terms are made,
+    on the documents in any order) gives ``fit_topics`` the fit it makes by itself; a
+    clustering of other documents is refused."""
+    ids, texts, emb, _ = synthetic
+    perm = np.random.default_rng(5).permutation(len(ids))
+    clustering = cluster_embeddings([ids[i] for i in perm], emb[perm], topic_settings)
+    fit = fit_topics(ids, texts, emb, topic_settings, clustering=clustering)
+    assert fit.assignments.equals(synthetic_fit.assignments)
+    assert fit.topics.equals(synthetic_fit.topics)
+    assert fit.metrics["hdbscan_attempts"] == synthetic_fit.metrics["hdbscan_attempts"]
+    with pytest.raises(TopicsError, match="other documents"):
+        fit_topics(ids[1:], texts[1:], emb[1:], topic_settings, clustering=clustering)
 
 
 def test_new_documents_are_assigned_without_refit(synthetic, synthetic_fit, topic_settings, tmp_path):

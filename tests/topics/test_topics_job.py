@@ -189,6 +189,36 @@ def test_a_refit_tags_in_worker_processes_and_stores_the_same_tags(fitted_db, tm
     assert _q(db, docs, [second["model_run"]]).equals(_q(db, docs, [first["model_run"]]))
 
 
+def test_a_refit_clusters_while_its_shards_run_elsewhere(fitted_db, monkeypatch):
+    """With the shards on another mapper (a Dask cluster's), UMAP and HDBSCAN run in the
+    stage's process while the terms are made: the mapper's first shard waits until the
+    clustering has started (it would wait in vain if the two ran one after the other),
+    and the fit is the first fit's."""
+    import threading
+
+    db, config, first = fitted_db
+    started = threading.Event()
+    waited: list[bool] = []
+    real = topics_jobs.cluster_embeddings
+
+    def cluster(*a, **k):
+        started.set()
+        return real(*a, **k)
+
+    def elsewhere(fn, items):
+        for item in items:
+            if not waited:
+                waited.append(started.wait(timeout=120))
+            yield fn(item)
+
+    monkeypatch.setattr(topics_jobs, "cluster_embeddings", cluster)
+    with recorded_run(db, "topics", {}, config) as (run_id, summary):
+        summary.update(topics_jobs.refit_job(JobContext(db, config, run_id, mapper=elsewhere)))
+    assert waited == [True]
+    docs = "SELECT doc_id, topic_id, probability, method FROM doc_topics WHERE run_id = ? ORDER BY doc_id"
+    assert _q(db, docs, [summary["model_run"]]).equals(_q(db, docs, [first["model_run"]]))
+
+
 def test_embedding_model_change_needs_a_refit(fitted_db, synthetic):
     db, config, _ = fitted_db
     ids, texts, emb, _ = synthetic
