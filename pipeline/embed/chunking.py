@@ -7,6 +7,7 @@ windows are cut back to character spans of the original text.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,18 @@ def chunk_text(text: str, tokenizer: Any, window: int, overlap: int) -> list[Chu
         start, end = offsets[a][0], offsets[b - 1][1]
         chunks.append(Chunk(text[start:end], b - a, start, end))
     return chunks
+
+
+def chunk_texts(texts: Sequence[str], tokenizer: Any, window: int, overlap: int) -> list[list[Chunk]]:
+    """:func:`chunk_text` of each text. A fast tokenizer counts the tokens of all of them
+    in one call (a call per text costs more than the counting, on hundreds of thousands
+    of sentences); only the texts longer than ``window`` are then cut into windows."""
+    texts = list(texts)
+    if not getattr(tokenizer, "is_fast", False) or not texts:
+        return [chunk_text(t, tokenizer, window, overlap) for t in texts]
+    ids = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+    return [[Chunk(t, len(n), 0, len(t))] if len(n) <= window else chunk_text(t, tokenizer, window, overlap)
+            for t, n in zip(texts, ids)]
 
 
 def chunking_key(chunk_tokens: int, chunk_overlap: int, unit: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import ConfigError
-from pipeline.embed.chunking import chunk_text
+from pipeline.embed.chunking import chunk_texts
 from pipeline.embed.registry import load_model, resolve_device
 from pipeline.sentences import sentence_spans
 
@@ -147,8 +147,8 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
     owners: list[int] = []
     unit_chunks: list[int] = []
     unit_tokens = np.zeros(len(unit_of), dtype=np.float64)
-    for u, piece in enumerate(unit_of):
-        chunks = chunk_text(piece, model.tokenizer, window, min(chunk_overlap, window // 2))
+    for u, (piece, chunks) in enumerate(zip(unit_of, chunk_texts(list(unit_of), model.tokenizer, window,
+                                                              min(chunk_overlap, window // 2)))):
         unit_chunks.append(len(chunks))
         unit_tokens[u] = sum(c.n_tokens for c in chunks)
         if piece in known:

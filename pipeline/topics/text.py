@@ -20,9 +20,12 @@ _TERM = re.compile(r"^[a-z][a-z0-9]*[a-z]$")
 _NOT_BERTOPIC = re.compile(r"[^A-Za-z0-9]+")
 
 
+@lru_cache(maxsize=1 << 18)
 def term_form(word: str) -> str:
     """A word as BERTopic's vectoriser sees it: accents folded (café -> cafe), then every
-    character but ASCII letters and digits removed (o'clock -> oclock, well-being -> wellbeing)."""
+    character but ASCII letters and digits removed (o'clock -> oclock, well-being -> wellbeing).
+    Cached: a corpus repeats its words millions of times (2.8 million calls for 30,000
+    documents)."""
     folded = unicodedata.normalize("NFKD", word)
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return _NOT_BERTOPIC.sub("", folded).lower()

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from pipeline.embed import chunk_text, embed_texts, load_model, pool_chunks, token_windows
+from pipeline.embed.chunking import chunk_texts
 
 
 def test_token_windows_hand_examples():
@@ -41,6 +42,19 @@ def test_chunk_text_keeps_the_whole_text(tiny_model_dir):
     assert all(c.n_tokens <= 20 for c in chunks)
     short = chunk_text("the union", model.tokenizer, 20, 5)
     assert [c.text for c in short] == ["the union"]
+
+
+def test_chunk_texts_is_chunk_text_of_each(tiny_model_dir):
+    """Counting all the texts' tokens in one call cuts them as one call each does: the
+    short ones whole (with their token counts), the long ones in the same windows."""
+    model, _ = load_model(str(tiny_model_dir))
+    assert model.tokenizer.is_fast
+    texts = ["the union", "", "  ", "café o'clock well-being", " ".join(f"officer report {i % 7}" for i in range(30)),
+             "Napo said no.", "x" * 300]
+    for window in (1, 5, 20, 200):
+        assert chunk_texts(texts, model.tokenizer, window, window // 4) == \
+            [chunk_text(t, model.tokenizer, window, window // 4) for t in texts]
+    assert chunk_texts([], model.tokenizer, 20, 5) == []
 
 
 def test_pool_chunks_is_length_weighted_mean():
