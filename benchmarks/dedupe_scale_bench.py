@@ -35,7 +35,7 @@ c1 = time.process_time()
 s = corpus.run_stage("dedupe", ())
 c2 = time.process_time()
 ru = resource.getrusage(resource.RUSAGE_SELF)
-print("RESULT " + json.dumps({"cpu": c2 - c0, "job_cpu": c2 - c1, "maxrss_mib": ru.ru_maxrss / 1024,
+print("\nRESULT " + json.dumps({"cpu": c2 - c0, "job_cpu": c2 - c1, "maxrss_mib": ru.ru_maxrss / 1024,
                               "summary": {k: v for k, v in s.items() if isinstance(v, (int, float, str))}}))
 """
 
@@ -49,10 +49,12 @@ def dedupe_child(db: Path, overrides: list[str]) -> dict:
 
     proc = subprocess.run([sys.executable, "-c", JOB_CHILD, str(db), json.dumps(overrides)],
                           capture_output=True, text=True, check=False)
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if proc.returncode != 0 or line is None:
+    from benchmarks.child import find_result
+
+    res = find_result(proc.stdout)
+    if proc.returncode != 0 or res is None:
         raise SystemExit(f"dedupe failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return json.loads(line[len("RESULT "):])
+    return res
 
 
 def _duplicates(db: Path) -> list:

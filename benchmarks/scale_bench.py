@@ -40,6 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.child import find_result
+
 CHILD = r"""
 import json, resource, sys, threading, time
 import psutil
@@ -106,7 +108,7 @@ ru = resource.getrusage(resource.RUSAGE_SELF)
 # child processes that ended and were waited for (worker processes): their CPU is part of
 # the stage's
 ch = resource.getrusage(resource.RUSAGE_CHILDREN)
-print("RESULT " + json.dumps({"wall": time.perf_counter() - t0,
+print("\nRESULT " + json.dumps({"wall": time.perf_counter() - t0,
                               "cpu": time.process_time() - c0 + ch.ru_utime + ch.ru_stime,
                               "children_cpu": ch.ru_utime + ch.ru_stime, "children_peak_mib": max(dict(_each).values(), default=0) / 2**20,
                               "maxrss_mib": ru.ru_maxrss / 1024,
@@ -152,11 +154,10 @@ def run_child(what: str, db: Path, paths: list[str]) -> dict:
     proc = subprocess.run([sys.executable, "-c", CHILD, what, str(db), json.dumps(paths)],
                           capture_output=True, text=True, check=False)
     wall_total = time.perf_counter() - t0
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if proc.returncode != 0 or line is None:
+    res = find_result(proc.stdout)
+    if proc.returncode != 0 or res is None:
         raise SystemExit(f"{what} failed ({proc.returncode}), no RESULT line:\nstdout: {proc.stdout[-1500:]}\n"
                          f"stderr: {proc.stderr[-3000:]}")
-    res = json.loads(line[len("RESULT "):])
     res["wall_with_startup"] = wall_total
     return res
 
