@@ -241,7 +241,7 @@ def classify_job(ctx: JobContext) -> dict:
                     "classify_run": todo.carry_from}
         where = {d: i for i, d in enumerate(ids)}
         rows = [where[d] for d in todo.todo]
-        here = isinstance(mapper, ProcessMap) and (mapper.processes < 2 or len(rows) <= settings.batch_documents)
+        here = isinstance(mapper, ProcessMap) and mapper.runs_here(-(-len(rows) // settings.batch_documents))
         info = {"theme_model": models.versions.get("classify.theme"),
                 "sentiment_model": models.versions.get("classify.sentiment"),
                 "stance_model": models.versions.get("classify.stance_nli" if params.stance_backend == "nli"
