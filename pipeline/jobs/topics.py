@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from functools import partial
@@ -145,9 +146,14 @@ def refit_job(ctx: JobContext) -> dict:
         clustering = cluster()  # first: it refuses too few documents
         lemmas, fresh_tags = make_lemmas()
     else:  # the shards run elsewhere: UMAP and HDBSCAN (one thread) run here meanwhile
+        stop = threading.Event()
         with ThreadPoolExecutor(1, thread_name_prefix="topic-terms") as pool:
-            pending = pool.submit(make_lemmas)
-            clustering = cluster()
+            pending = pool.submit(make_lemmas, stop=stop)
+            try:
+                clustering = cluster()
+            except BaseException:  # an error or an interrupt: hand out no more shards
+                stop.set()
+                raise
             lemmas, fresh_tags = pending.result()
     fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings, lemmas=lemmas, clustering=clustering)
     folder = saved_model_dir(typed(ctx.config, PathsSettings).models_dir, ctx.run_id)
@@ -184,11 +190,12 @@ def refit_job(ctx: JobContext) -> dict:
 
 
 def _lemmas(texts: list[str], hashes: list[str], known: dict[str, bytes], key: str | None, settings: TopicSettings,
-            shard_size: int, mapper: Mapper) -> tuple[list[str], dict[str, bytes]]:
+            shard_size: int, mapper: Mapper, stop: threading.Event | None = None) -> tuple[list[str], dict[str, bytes]]:
     """The topic terms of ``texts`` (content hashes ``hashes``), ``shard_size`` texts per
     shard run by ``mapper``, each shard sent with the stored tags it has (``known``, made
     by tagger ``key``); and the tags of the texts the shards tagged, for the job to store
-    (only those made by the same tagger)."""
+    (only those made by the same tagger). Once ``stop`` is set, no further shard is taken
+    (what was made so far is returned, for a caller that is failing anyway)."""
     shards = (LemmaShard(texts[at:at + shard_size], {h: known[h] for h in hashes[at:at + shard_size] if h in known},
                          key) for at in range(0, len(texts), shard_size))
     lemmas: list[str] = []
@@ -197,4 +204,6 @@ def _lemmas(texts: list[str], hashes: list[str], known: dict[str, bytes], key: s
         lemmas += terms
         if tagger is not None and tagger == key:
             fresh.update(tags)
+        if stop is not None and stop.is_set():
+            break
     return lemmas, fresh

@@ -219,6 +219,34 @@ def test_a_refit_clusters_while_its_shards_run_elsewhere(fitted_db, monkeypatch)
     assert _q(db, docs, [summary["model_run"]]).equals(_q(db, docs, [first["model_run"]]))
 
 
+def test_a_refit_whose_clustering_fails_takes_no_more_shards(fitted_db, tmp_path, monkeypatch):
+    """An error (or an interrupt) while clustering stops the terms' shards being handed
+    out: the stage fails after the shard in hand, not after tagging every text."""
+    import threading
+
+    db, _, first = fitted_db
+    config = job_config(tmp_path, scale={"shard_size": first["documents"] // 3 + 1})
+    failed = threading.Event()
+    taken: list[int] = []
+
+    def cluster(*a, **k):
+        failed.set()
+        raise RuntimeError("clustering failed")
+
+    def elsewhere(fn, items):
+        for item in items:
+            if taken:
+                failed.wait(timeout=120)
+            taken.append(len(item.texts))
+            yield fn(item)
+
+    monkeypatch.setattr(topics_jobs, "cluster_embeddings", cluster)
+    with pytest.raises(RuntimeError, match="clustering failed"):
+        with recorded_run(db, "topics", {}, config) as (run_id, _):
+            topics_jobs.refit_job(JobContext(db, config, run_id, mapper=elsewhere))
+    assert len(taken) < 3  # of three shards (one or two, as the threads meet)
+
+
 def test_embedding_model_change_needs_a_refit(fitted_db, synthetic):
     db, config, _ = fitted_db
     ids, texts, emb, _ = synthetic
