@@ -119,7 +119,6 @@ class Clustering:
     ``doc_ids`` are in the fit's order (sorted), ``seconds`` is the time they took."""
 
     doc_ids: tuple[str, ...]
-    umap: Any
     reduced: np.ndarray
     hdbscan: SizeGuardedHDBSCAN
     backend: str
@@ -128,11 +127,9 @@ class Clustering:
 
 class _Reduced:
     """BERTopic's ``umap_model`` for a fit whose reduction was made beforehand
-    (:class:`Clustering`): fitting hands back the reduced vectors; ``model`` is the
-    fitted reducer."""
+    (:class:`Clustering`): fitting hands back the reduced vectors."""
 
-    def __init__(self, model: Any, reduced: np.ndarray):
-        self.model = model
+    def __init__(self, reduced: np.ndarray):
         self.reduced = reduced
 
     def fit(self, X: Any, y: Any = None) -> "_Reduced":
@@ -144,18 +141,14 @@ class _Reduced:
 
 class _Clustered:
     """BERTopic's ``hdbscan_model`` for a fit clustered beforehand: fitting keeps the
-    labels and probabilities the guard found; ``guard`` is the fitted guard."""
+    labels and probabilities the fitted guard found."""
 
     def __init__(self, guard: SizeGuardedHDBSCAN):
-        self.guard = guard
         self.labels_ = guard.labels_
         self.probabilities_ = guard.probabilities_
 
     def fit(self, X: Any, y: Any = None) -> "_Clustered":
         return self
-
-    def summary(self) -> dict[str, Any]:
-        return self.guard.summary()
 
 
 def fit_order(doc_ids: Sequence[str]) -> np.ndarray:
@@ -193,8 +186,7 @@ def cluster_embeddings(doc_ids: Sequence[str], embeddings: np.ndarray, settings:
         warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
         reduced = np.asarray(umap_model.fit_transform(emb))
     hdbscan_model.fit(reduced)
-    return Clustering(tuple(doc_ids[i] for i in order), umap_model, reduced, hdbscan_model, backend,
-                      time.perf_counter() - start)
+    return Clustering(tuple(doc_ids[i] for i in order), reduced, hdbscan_model, backend, time.perf_counter() - start)
 
 
 def build_model(settings: TopicSettings, vocabulary: Sequence[str], clustering: Clustering) -> Any:
@@ -206,7 +198,7 @@ def build_model(settings: TopicSettings, vocabulary: Sequence[str], clustering: 
     _quiet()
     model = BERTopic(
         embedding_model=None,
-        umap_model=_Reduced(clustering.umap, clustering.reduced),
+        umap_model=_Reduced(clustering.reduced),
         hdbscan_model=_Clustered(clustering.hdbscan),
         vectorizer_model=_vectorizer(settings, vocabulary),
         ctfidf_model=ClassTfidfTransformer(bm25_weighting=settings.ctfidf_bm25,
@@ -282,8 +274,10 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     _quiet()
     if len(doc_ids) != len(texts):
         raise TopicsError("doc_ids, texts and embeddings differ in length")
-    check_documents(doc_ids, embeddings, settings)
-    clustering = clustering or cluster_embeddings(doc_ids, embeddings, settings)
+    if clustering is None:
+        clustering = cluster_embeddings(doc_ids, embeddings, settings)  # checks the documents
+    else:
+        check_documents(doc_ids, embeddings, settings)
     order = fit_order(doc_ids)
     doc_ids = [doc_ids[i] for i in order]
     if tuple(doc_ids) != clustering.doc_ids:
