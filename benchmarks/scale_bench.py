@@ -162,6 +162,17 @@ def run_child(what: str, db: Path, paths: list[str]) -> dict:
     return res
 
 
+def record(keep: Path | None, run: str, r: dict) -> None:
+    """Append a child's whole result to ``keep/results.jsonl`` (nothing without ``--keep``),
+    named ``run`` and stamped with the time, so that a long run's figures outlive its
+    printed rows."""
+    if keep is None:
+        return
+    keep.mkdir(parents=True, exist_ok=True)
+    with (keep / "results.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"run": run, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **r}) + "\n")
+
+
 def nightly_line(notebook: dict, plus: dict) -> str:
     """The nightly sync's comparison: the notebook keeps nothing between runs, so a night
     with 1% new comments costs it a whole run again (here its run on the 99% before them,
@@ -218,6 +229,7 @@ def alone(what: str, keep: Path | None) -> None:
     n = sum(1 for p in paths for _ in open(p, encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="scale_bench_alone_") as scratch:
         r = run_child(what, Path(scratch) / f"{what}.duckdb", paths)
+    record(keep, what, r)
     print(row(name, r, n, f"({role}, {n} documents of {keep / 'corpus'})"))
 
 
@@ -267,6 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for stage in [s for s in STAGES if not only or s in only]:
         r = run_child(stage, db, paths)
+        record(a.keep, stage, r)
         rows.append((stage, r))
         print(row(stage, r, n, json.dumps(r['summary'])[:100]), flush=True)
     if only:
@@ -274,9 +287,11 @@ def main(argv: list[str] | None = None) -> None:
               f"peak RSS: {max(peak(r) for _, r in rows):.0f} MiB")
         return
     enc = run_child("encode-only", tmp / "unused.duckdb", paths)
+    record(a.keep, "encode-only", enc)
     print(row("encode-only", enc, n, "(the limit)"))
     if not a.skip_baseline:
         base = run_child("baseline", tmp / "baseline.duckdb", paths)
+        record(a.keep, "baseline", base)
         print(row("notebook", base, n, "(the baseline)"))
     total = sum(r["wall"] for _, r in rows)
     total_cpu = sum(r["cpu"] for _, r in rows)
@@ -304,6 +319,7 @@ def main(argv: list[str] | None = None) -> None:
             for stage in STAGES:
                 before = db.stat().st_size
                 step.append((stage, run_child(stage, db, inputs)))
+                record(a.keep, f"{'+1%' if inputs else 'no new input'}: {stage}", step[-1][1])
                 grew.append((stage, (db.stat().st_size - before) / 2**20))
             wall, cpu = sum(r["wall"] for _, r in step), sum(r["cpu"] for _, r in step)
             print(f"{label}: {wall:.1f} s, {cpu:.1f} CPU-s; by stage (CPU-s): "
@@ -314,6 +330,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name} / full: {wall / max(total, 1e-9):.3f} (wall), {cpu / max(total_cpu, 1e-9):.3f} (CPU)")
         for label in (f"+1% ({len(held)} new documents)", "no new input (the same file again)"):
             r = run_child("flow", db_one, new_paths)
+            record(a.keep, f"{label}, whole flow in one process", r)
             name = "+1%" if label.startswith("+1%") else "no new input"
             if name == "+1%":
                 plus_one = r

@@ -3,6 +3,8 @@ each encode), on a tiny SYNTHETIC corpus (benchmarks/generate.py)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from benchmarks.generate import generate, write_jsonl
@@ -40,6 +42,10 @@ def test_the_limit_alone_encodes_an_earlier_runs_corpus(tmp_path, capsys):
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.split()[0] == "encode-only" and "CPU-s" in line
     assert f"{len(docs)} documents of {tmp_path / 'corpus'}" in line
+    # the whole result is kept beside the corpus, one object a line
+    kept = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [k["run"] for k in kept] == ["encode-only"]
+    assert kept[0]["summary"] == {"documents": len(docs)} and kept[0]["cpu"] > 0 and kept[0]["wall"] > 0
 
 
 def test_the_nightly_line_divides_the_notebooks_whole_run_by_the_flows_plus_one_percent():
