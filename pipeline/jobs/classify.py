@@ -48,7 +48,7 @@ from pipeline.classify.training import (
 from pipeline.config import Config, resolve_path
 from pipeline.embed import content_hash, model_id_for
 from pipeline.embed.settings import embed_settings
-from pipeline.jobs.context import JobContext, Mapper, ProcessMap, single_threaded_mapper
+from pipeline.jobs.context import JobContext, Mapper, shards_run_here, single_threaded_mapper
 from pipeline.jobs.tagging import store_tagger
 from pipeline.nlp import Tagger, tagger_key
 from pipeline.store import connect, set_memory, transaction
@@ -241,7 +241,7 @@ def classify_job(ctx: JobContext) -> dict:
                     "classify_run": todo.carry_from}
         where = {d: i for i, d in enumerate(ids)}
         rows = [where[d] for d in todo.todo]
-        here = isinstance(mapper, ProcessMap) and mapper.runs_here(-(-len(rows) // settings.batch_documents))
+        here = shards_run_here(mapper, len(rows), settings.batch_documents)
         info = {"theme_model": models.versions.get("classify.theme"),
                 "sentiment_model": models.versions.get("classify.sentiment"),
                 "stance_model": models.versions.get("classify.stance_nli" if params.stance_backend == "nli"

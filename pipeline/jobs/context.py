@@ -115,6 +115,14 @@ class ProcessMap:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def shards_run_here(mapper: Any, n_items: int, shard_size: int) -> bool:
+    """Whether ``mapper`` runs the shards of ``n_items`` items, ``shard_size`` a shard, in
+    the stage's own process: a :class:`ProcessMap` that would not hand them to workers
+    (``ProcessMap.runs_here``). Any other mapper (a Dask runner, a test's) runs them
+    elsewhere."""
+    return isinstance(mapper, ProcessMap) and mapper.runs_here(-(-n_items // shard_size))
+
+
 def single_threaded_mapper(ctx: JobContext) -> Mapper:
     """The mapper for shards of single-threaded work: the run's own (a Dask cluster's) when
     it has one, else local worker processes (``scale.processes``)."""

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.embed import content_hash
-from pipeline.jobs.context import JobContext, Mapper, ProcessMap, single_threaded_mapper
+from pipeline.jobs.context import JobContext, Mapper, shards_run_here, single_threaded_mapper
 from pipeline.jobs.tagging import keep_tags, read_tags
 from pipeline.nlp import tagger_key
 from pipeline.sections import PathsSettings, ScaleSettings
@@ -142,7 +142,7 @@ def refit_job(ctx: JobContext) -> dict:
     make_lemmas = partial(_lemmas, list(docs.own_text), list(docs.content_hash), known, tagger_key(nlp), settings,
                           shard_size, mapper)
     cluster = partial(cluster_embeddings, list(docs.doc_id), vectors, settings)
-    if isinstance(mapper, ProcessMap) and mapper.runs_here(-(-len(docs) // shard_size)):
+    if shards_run_here(mapper, len(docs), shard_size):
         clustering = cluster()  # first: it refuses too few documents
         lemmas, fresh_tags = make_lemmas()
     else:  # the shards run elsewhere: UMAP and HDBSCAN (one thread) run here meanwhile

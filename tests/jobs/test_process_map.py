@@ -13,7 +13,7 @@ import pytest
 from benchmarks.generate import generate, write_jsonl
 from pipeline.api import Corpus
 from pipeline.config import ConfigError, load_config
-from pipeline.jobs.context import JobContext, ProcessMap, WorkerStopped, cores, serial_map, single_threaded_mapper
+from pipeline.jobs.context import JobContext, ProcessMap, WorkerStopped, cores, serial_map, shards_run_here, single_threaded_mapper
 from pipeline.sections import ScaleSettings
 from pipeline.settings import typed
 from pipeline.store import connect
@@ -57,6 +57,14 @@ def test_one_shard_or_one_process_runs_here():
     assert list(mapper(pid_and_square, [5])) == [(os.getpid(), 25)] and mapper.started == 0
     assert list(ProcessMap(1)(pid_and_square, range(3))) == [(os.getpid(), x * x) for x in range(3)]
     assert list(ProcessMap(2)(pid_and_square, [])) == []
+
+
+def test_shards_run_here_counts_the_shards_the_items_make():
+    two = ProcessMap(2)
+    assert shards_run_here(two, 0, 10) and shards_run_here(two, 10, 10)  # no shard, one shard
+    assert not shards_run_here(two, 11, 10)  # two shards: workers
+    assert shards_run_here(ProcessMap(1), 1000, 10)  # one process
+    assert not shards_run_here(serial_map, 1, 10)  # another mapper runs them elsewhere
 
 
 def test_an_error_in_a_worker_is_raised_as_it_was_and_the_pool_closes():
