@@ -165,7 +165,7 @@ def dedupe_job(ctx: JobContext) -> dict:
                     for ids in links:
                         new = (kept if len(links) == 1 else None) or Hashed(
                             tokens=cache(ids, lambda m: {d: texts.at[d, "clean_text"] for d in m}), signatures={},
-                            shingles=store.shingles_of(conn, ids), blocks=pd.DataFrame(columns=BLOCK_COLUMNS),
+                            shingles=store.linkable_shingles(conn, ids), blocks=pd.DataFrame(columns=BLOCK_COLUMNS),
                             bands=store.bands_of(conn, ids))
                         blocks = store.blocks_for(conn, ids)
                         stored = StoredIndex(

@@ -193,13 +193,6 @@ def doc_info(conn: duckdb.DuckDBPyConnection, affected: bool = False) -> pd.Data
     ).df()
 
 
-def shingles_of(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> pd.DataFrame:
-    """``hash, doc_id, pos`` stored for these documents."""
-    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})) as conn:
-        return conn.execute("SELECT hash, doc_id, CAST(pos AS BIGINT) AS pos FROM shingle_index "
-                            "WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id, pos").df()
-
-
 def postings_needed(conn: duckdb.DuckDBPyConnection, query_ids: list[str], rank: pd.Series,
                     max_sources: int) -> pd.DataFrame:
     """The stored postings (``hash, doc_id, pos``) that ``source_matches`` needs for the
@@ -243,13 +236,20 @@ def postings_needed(conn: duckdb.DuckDBPyConnection, query_ids: list[str], rank:
 @contextmanager
 def sources_for_run(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: pd.Series,
                     max_sources: int) -> Iterator[None]:
-    """For the whole run, once: the sources (``max_sources`` earliest holders, by
-    ``rank`` then doc_id) of every hash a new document holds, in a temporary table that
-    ``postings_for_chunk`` reads. Ranking the holders of the common hashes once per
-    run, not once per chunk, keeps a first run over many chunks linear. Hashes held by
-    one document are left out (they can link nothing; on real text most are), and only
-    those held by more than ``max_sources`` documents are ranked: the window runs over
-    their holders, not over every posting."""
+    """For the whole run, once, two temporary tables that the link steps read
+    (``link_weights``, ``linkable_shingles``, ``postings_for_chunk``):
+
+    - ``_dedupe_shared``: every posting of each hash a new document holds that two
+      documents or more hold. A hash held by one document can link nothing; on real
+      text most are (150k documents: 14.1 million postings, 2.0 million of them shared).
+      The steps read this table, not the whole shingle index: at 150k a step's reads
+      of the index were 3.7 s, and with one step per ``chunk_size`` documents that
+      was quadratic in the run.
+    - ``_dedupe_sources``: the sources (``max_sources`` earliest holders, by ``rank``
+      then doc_id) of each of those hashes. Ranking the holders of the common hashes
+      once per run, not once per chunk, keeps a first run over many chunks linear;
+      only hashes held by more than ``max_sources`` documents are ranked (the window
+      runs over their holders, not over every posting)."""
     ranks = pd.DataFrame({"doc_id": pd.Series(rank.index, dtype=object), "rnk": rank.to_numpy(np.int64)})
     with (
         registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})) as conn,
@@ -257,11 +257,17 @@ def sources_for_run(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: p
     ):
         conn.execute(
             """
-            CREATE OR REPLACE TEMP TABLE _dedupe_sources AS
+            CREATE OR REPLACE TEMP TABLE _dedupe_shared AS
             WITH qh AS (SELECT DISTINCT s.hash FROM shingle_index s JOIN _q USING (doc_id)),
-            holders AS MATERIALIZED (
-                SELECT hash, doc_id FROM (SELECT DISTINCT s.hash, s.doc_id FROM shingle_index s JOIN qh USING (hash))
-                QUALIFY count(*) OVER (PARTITION BY hash) > 1),
+            shared AS (SELECT s.hash FROM shingle_index s SEMI JOIN qh USING (hash)
+                       GROUP BY s.hash HAVING count(DISTINCT s.doc_id) > 1)
+            SELECT s.hash, s.doc_id, CAST(s.pos AS BIGINT) AS pos FROM shingle_index s SEMI JOIN shared USING (hash)
+            ORDER BY s.doc_id, s.pos
+            """)
+        conn.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _dedupe_sources AS
+            WITH holders AS MATERIALIZED (SELECT DISTINCT hash, doc_id FROM _dedupe_shared),
             busy AS MATERIALIZED (SELECT hash FROM holders GROUP BY hash HAVING count(*) > $1)
             SELECT h.hash, h.doc_id FROM holders h ANTI JOIN busy USING (hash)
             UNION ALL
@@ -272,6 +278,7 @@ def sources_for_run(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: p
         yield
     finally:
         conn.execute("DROP TABLE IF EXISTS _dedupe_sources")
+        conn.execute("DROP TABLE IF EXISTS _dedupe_shared")
 
 
 def link_weights(conn: duckdb.DuckDBPyConnection, new_ids: list[str], max_sources: int) -> dict[str, int]:
@@ -287,35 +294,44 @@ def link_weights(conn: duckdb.DuckDBPyConnection, new_ids: list[str], max_source
     with registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(new_ids, dtype=object)})) as conn:
         rows = conn.execute(
             """
-            WITH own AS MATERIALIZED (SELECT DISTINCT s.doc_id, s.hash FROM shingle_index s SEMI JOIN _q USING (doc_id)),
+            WITH own AS MATERIALIZED (SELECT DISTINCT s.doc_id, s.hash FROM _dedupe_shared s SEMI JOIN _q USING (doc_id)),
             per_hash AS MATERIALIZED (
-                SELECT s.hash, count(*) AS n, count(DISTINCT s.doc_id) AS k FROM shingle_index s
+                SELECT s.hash, count(*) AS n, count(DISTINCT s.doc_id) AS k FROM _dedupe_shared s
                 SEMI JOIN (SELECT DISTINCT hash FROM own) o USING (hash) GROUP BY s.hash)
             SELECT o.doc_id, CAST(round(sum(CASE WHEN f.doc_id IS NOT NULL THEN h.n
                                                ELSE h.n * least(1.0, $1 / h.k) END)) AS BIGINT)
             FROM own o JOIN per_hash h USING (hash)
             LEFT JOIN _dedupe_sources f ON f.hash = o.hash AND f.doc_id = o.doc_id
-            WHERE h.k > 1
             GROUP BY o.doc_id
             """, [max_sources]).fetchall()
     return {d: int(w) for d, w in rows}
 
 
+def linkable_shingles(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> pd.DataFrame:
+    """Inside ``sources_for_run``: ``hash, doc_id, pos`` of these new documents' hashes
+    that another document holds, by ``doc_id, pos``. These are all the
+    postings of theirs that linking can match (``align.source_match_codes`` pairs a
+    query posting only with another document's posting of its hash)."""
+    with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})) as conn:
+        return conn.execute("SELECT hash, doc_id, pos FROM _dedupe_shared "
+                            "WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id, pos").df()
+
+
 def postings_for_chunk(conn: duckdb.DuckDBPyConnection, query_ids: list[str]) -> pd.DataFrame:
-    """``postings_needed`` for a chunk of the run's new documents, from the sources
-    ``sources_for_run`` ranked: the same rows, in the same order."""
+    """``postings_needed`` for a chunk of the run's new documents, from the tables
+    ``sources_for_run`` made: the same rows, in the same order."""
     cols = {"hash": np.int64, "doc_id": object, "pos": np.int64}
     if not query_ids:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
     with registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(query_ids, dtype=object)})) as conn:
         return conn.execute(
             """
-            WITH qh AS (SELECT DISTINCT s.hash FROM shingle_index s JOIN _q USING (doc_id)),
+            WITH qh AS (SELECT DISTINCT s.hash FROM _dedupe_shared s JOIN _q USING (doc_id)),
             firsts AS (SELECT f.hash, f.doc_id FROM _dedupe_sources f JOIN qh USING (hash)),
             open_hashes AS (SELECT DISTINCT f.hash FROM firsts f JOIN _q USING (doc_id))
-            SELECT s.hash, s.doc_id, CAST(s.pos AS BIGINT) AS pos FROM shingle_index s JOIN open_hashes USING (hash)
+            SELECT s.hash, s.doc_id, s.pos FROM _dedupe_shared s JOIN open_hashes USING (hash)
             UNION ALL
-            SELECT s.hash, s.doc_id, CAST(s.pos AS BIGINT) AS pos FROM shingle_index s
+            SELECT s.hash, s.doc_id, s.pos FROM _dedupe_shared s
             JOIN firsts f ON f.hash = s.hash AND f.doc_id = s.doc_id
             WHERE f.hash NOT IN (SELECT hash FROM open_hashes)
             ORDER BY 1, 2, 3
@@ -561,6 +577,6 @@ def replace_groups(conn: duckdb.DuckDBPyConnection, groups: pd.DataFrame, affect
 __all__ = ["AFFECTED", "affected_docs", "affected_with_pairs", "build_key", "write_build_key", "replace_groups", "relation_counts",
            "set_memory", "doc_order_frame", "stale_signature_keys", "reset", "docs_to_dedupe", "forget_docs",
            "write_signatures", "write_shingles", "write_blocks", "blocks_for", "doc_hashes_for", "doc_info",
-           "write_bands", "bands_matching", "bands_of", "signatures_of", "signatures_without_bands", "shingles_of", "postings_needed",
-           "sources_for_run", "link_weights", "postings_for_chunk",
+           "write_bands", "bands_matching", "bands_of", "signatures_of", "signatures_without_bands", "postings_needed",
+           "sources_for_run", "link_weights", "linkable_shingles", "postings_for_chunk",
            "write_pairs", "StagedPairs", "staged_pairs", "all_pairs", "relatable_pairs", "replace_duplicates"]

@@ -162,7 +162,7 @@ def test_incremental_run_with_one_percent_more_equals_a_full_run(tmp_path, chunk
 
 def test_store_reads_equal_their_references(tmp_path):
     """``postings_for_chunk`` (sources ranked once per run) reads what ``postings_needed``
-    (ranked per chunk) reads; ``relatable_pairs`` (SQL) keeps what ``pair_can_relate``
+    (ranked per chunk) reads; ``linkable_shingles`` reads a chunk's shared postings; ``relatable_pairs`` (SQL) keeps what ``pair_can_relate``
     (pandas) keeps of ``all_pairs``."""
     from benchmarks.generate import generate, write_jsonl
     from pipeline.dedupe.relations import chronological_rank as rank_of
@@ -182,6 +182,16 @@ def test_store_reads_equal_their_references(tmp_path):
             assert (busy > 0) == (max_sources < 10_000)
             with store.sources_for_run(conn, ids, rank, max_sources):
                 got = store.postings_for_chunk(conn, chunk)
+                # a chunk's own postings that linking can match: those of hashes another
+                # document holds, every one of them, in (doc_id, pos) order
+                own = store.linkable_shingles(conn, chunk)
+                every = conn.execute("SELECT hash, doc_id, CAST(pos AS BIGINT) AS pos FROM shingle_index "
+                                     "WHERE hash IN (SELECT hash FROM shingle_index GROUP BY hash "
+                                     "HAVING count(DISTINCT doc_id) > 1) ORDER BY doc_id, pos").df()
+                mine = every[every["doc_id"].isin(chunk)].reset_index(drop=True)
+                assert 0 < len(mine) < conn.execute("SELECT count(*) FROM shingle_index WHERE doc_id IN "
+                                                    "(SELECT UNNEST(?))", [chunk]).fetchone()[0]
+                pd.testing.assert_frame_equal(own, mine)
                 # link_weights estimates the rows linking one document alone reads
                 weights = store.link_weights(conn, ids, max_sources)
                 read = np.array([len(store.postings_for_chunk(conn, [d])) for d in ids[::5]], dtype=float)
