@@ -1,61 +1,86 @@
 """Embed: the stage's encoding against bare sentence-transformers, in one run.
 
-Three ways over the same generated (SYNTHETIC) comments, CPU seconds:
+Over the same generated (SYNTHETIC) comments, in one process:
 
-* ``encode-only``: ``model.encode(texts)`` in one call (the limit; sentence-transformers
-  sorts by length inside one call);
-* ``windowed``: what the embed stage did before: chunking, then ``encode`` a window of
-  ``8 x batch_size`` pieces at a time in input order (sorted only inside each window);
-* ``stage``: ``embed_with`` now: chunking, then the pieces longest first over the whole
-  shard, in the same windows.
+* ``encode-only``: ``model.encode(texts)`` in one call (the limit: sentence-transformers
+  sorts by length inside one call, and cuts each text at the model's window);
+* ``stage``: what the embed stage encodes (``embed_units`` with the config's
+  ``embed.unit``, chunking and ``embed.batch_size``), once for each ``embed.batch_tokens``
+  value asked for.
 
-Usage: ``python -m benchmarks embed [--comments N]``. Prints ratios to encode-only.
+With ``--repeat N`` the whole round (the limit, then each value) runs N times, so
+the values are interleaved and a machine that drifts affects them alike. Prints wall
+and CPU seconds of every run, then each value's mean against the limit's mean.
+
+Usage: ``python -m benchmarks embed [--comments N] [--batch-tokens 4096,8192] [--repeat 3]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from statistics import mean
 
-import numpy as np
+
+def batch_values(arg: str, default: int) -> list[int]:
+    """The ``embed.batch_tokens`` values of ``--batch-tokens`` ("4096,8192"; "": the
+    config's ``default``); a value that is not a whole number >= 0 is refused."""
+    if not arg.strip():
+        return [default]
+    out = []
+    for part in arg.split(","):
+        try:
+            v = int(part)
+        except ValueError:
+            raise SystemExit(f"--batch-tokens: {part!r} is not a whole number") from None
+        if v < 0:
+            raise SystemExit(f"--batch-tokens: {v} is negative (0: embed.batch_size pieces a batch)")
+        out.append(v)
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
     from benchmarks.generate import generate
     from pipeline.config import load_config
-    from pipeline.embed.chunking import chunk_text
-    from pipeline.embed.encode import embed_with, model_window
+    from pipeline.embed.encode import embed_units
     from pipeline.embed.registry import load_model
+    from pipeline.embed.settings import embed_settings
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--comments", type=int, default=800)
+    ap.add_argument("--batch-tokens", default="", help="embed.batch_tokens values to compare, comma-separated "
+                                                        "(default: the config's)")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds, each value interleaved with the others")
     a = ap.parse_args(argv)
+    cfg = embed_settings(load_config().section("embed"))
+    values = batch_values(a.batch_tokens, cfg.batch_tokens)
     texts = [d.body for d in generate(a.comments, seed=2)]
-    cfg = load_config().section("embed")
-    batch = int(cfg["batch_size"])
-    model, _ = load_model(cfg["model"], "cpu")
-    model.encode(texts[:8], batch_size=batch)  # warm up
+    model, _ = load_model(cfg.model, "cpu")
+    model.encode(texts[:8], batch_size=cfg.batch_size)  # warm up
 
-    def timed(fn):
-        c0 = time.process_time()
-        out = fn()
-        return time.process_time() - c0, out
+    def timed(fn) -> tuple[float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        return time.perf_counter() - t0, time.process_time() - c0
 
-    def windowed():
-        window = model_window(model)
-        pieces = [c.text for t in texts for c in chunk_text(t, model.tokenizer, window, min(32, window // 2))]
-        step = batch * 8
-        return np.vstack([model.encode(pieces[i:i + step], batch_size=batch, convert_to_numpy=True)
-                          for i in range(0, len(pieces), step)])
-
-    enc, _ = timed(lambda: model.encode(texts, batch_size=batch, convert_to_numpy=True))
-    old, _ = timed(windowed)
-    new, _ = timed(lambda: embed_with(model, texts, batch_size=batch))
-    print(f"{len(texts)} texts (SYNTHETIC), batch {batch}, CPU seconds:")
-    print(f"  encode-only  {enc:7.1f}")
-    print(f"  windowed     {old:7.1f}  ({old / enc:.2f}x encode-only)  the embed stage before")
-    print(f"  stage        {new:7.1f}  ({new / enc:.2f}x encode-only)  length-sorted over the shard")
-    print(f"stage / windowed: {new / old:.2f}")
+    print(f"{len(texts)} texts (SYNTHETIC), unit {cfg.unit!r}, batch_size {cfg.batch_size}, {max(1, a.repeat)} round(s)")
+    runs: dict[str, list[tuple[float, float]]] = {"encode-only": []}
+    for _ in range(max(1, a.repeat)):
+        r = timed(lambda: model.encode(texts, batch_size=cfg.batch_size, convert_to_numpy=True))
+        runs["encode-only"].append(r)
+        print(f"  encode-only              wall {r[0]:7.2f} s  CPU {r[1]:7.2f} s")
+        for v in values:
+            r = timed(lambda v=v: embed_units(model, texts, cfg.unit, cfg.batch_size, cfg.chunk_tokens,
+                                              cfg.chunk_overlap, None, v))
+            runs.setdefault(f"batch_tokens {v}", []).append(r)
+            print(f"  stage, batch_tokens {v:<5} wall {r[0]:7.2f} s  CPU {r[1]:7.2f} s")
+    limit_wall = mean(w for w, _ in runs["encode-only"])
+    limit_cpu = mean(c for _, c in runs["encode-only"])
+    for name, rs in runs.items():
+        if name == "encode-only":
+            continue
+        wall, cpu = mean(w for w, _ in rs), mean(c for _, c in rs)
+        print(f"stage ({name}) / encode-only: {wall / limit_wall:.2f} wall, {cpu / limit_cpu:.2f} CPU")
 
 
 if __name__ == "__main__":
