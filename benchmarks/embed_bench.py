@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> None:
                                                         "(default: the config's)")
     ap.add_argument("--repeat", type=int, default=1, help="rounds, each value interleaved with the others")
     a = ap.parse_args(argv)
+    rounds = max(1, a.repeat)
     cfg = embed_settings(load_config().section("embed"))
     values = batch_values(a.batch_tokens, cfg.batch_tokens)
     texts = [d.body for d in generate(a.comments, seed=2)]
@@ -63,9 +64,9 @@ def main(argv: list[str] | None = None) -> None:
         fn()
         return time.perf_counter() - t0, time.process_time() - c0
 
-    print(f"{len(texts)} texts (SYNTHETIC), unit {cfg.unit!r}, batch_size {cfg.batch_size}, {max(1, a.repeat)} round(s)")
+    print(f"{len(texts)} texts (SYNTHETIC), unit {cfg.unit!r}, batch_size {cfg.batch_size}, {rounds} round(s)")
     runs: dict[str, list[tuple[float, float]]] = {"encode-only": []}
-    for _ in range(max(1, a.repeat)):
+    for _ in range(rounds):
         r = timed(lambda: model.encode(texts, batch_size=cfg.batch_size, convert_to_numpy=True))
         runs["encode-only"].append(r)
         print(f"  encode-only              wall {r[0]:7.2f} s  CPU {r[1]:7.2f} s")

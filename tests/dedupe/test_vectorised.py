@@ -162,8 +162,9 @@ def test_incremental_run_with_one_percent_more_equals_a_full_run(tmp_path, chunk
 
 def test_store_reads_equal_their_references(tmp_path):
     """``postings_for_chunk`` (sources ranked once per run) reads what ``postings_needed``
-    (ranked per chunk) reads; ``linkable_shingles`` reads a chunk's shared postings; ``relatable_pairs`` (SQL) keeps what ``pair_can_relate``
-    (pandas) keeps of ``all_pairs``."""
+    (ranked per chunk) reads; ``linkable_shingles`` reads a chunk's shared postings;
+    ``relatable_pairs`` (SQL) keeps what ``pair_can_relate`` (pandas) keeps of
+    ``all_pairs``."""
     from benchmarks.generate import generate, write_jsonl
     from pipeline.dedupe.relations import chronological_rank as rank_of
     from pipeline.store import dedupe as store
