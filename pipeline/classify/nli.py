@@ -32,6 +32,9 @@ class NLIStance:
         if not (path / "config.json").exists():
             raise ModelFolderError(f"{path} has no config.json: not a transformers model folder",
                                    "point classify.nli_model_dir at a saved transformers model")
+        from pipeline.embed.registry import reproducible_cpu_math
+
+        reproducible_cpu_math()  # before torch's first product (see the function)
         import torch  # heavy imports only when the backend is used
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 

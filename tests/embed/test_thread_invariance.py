@@ -1,0 +1,59 @@
+"""Vectors do not depend on how many threads encode them: the default runner's stage
+process encodes on every core, a Dask worker on one thread, and the issue asks for
+identical outputs. Loading a model sets MKL's strict reproducibility (``MKL_CBWR``)
+before torch's first matrix product; without it, batches of ``embed.batch_tokens`` 4096
+gave about 1% of these sentences other vectors at float precision (twenty-eighth pass of
+docs/performance.md). The corpus is SYNTHETIC (benchmarks/generate.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.embed import registry
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Run in a fresh interpreter: MKL reads MKL_CBWR once, at the process's first product.
+SCRIPT = """
+import json, os, sys
+import numpy as np, torch
+from benchmarks.generate import generate
+from pipeline.embed.encode import embed_units
+from pipeline.embed.registry import load_model
+texts = [d.body for d in generate(400, seed=3)]
+model, _ = load_model(None, "cpu")
+got = {}
+for threads in (1, 2):
+    torch.set_num_threads(threads)
+    got[threads] = embed_units(model, texts, "sentences", 32, batch_tokens=4096).sentence_vectors
+same = np.all(got[1] == got[2], axis=1)
+print(json.dumps({"cbwr": os.environ.get("MKL_CBWR"), "sentences": int(len(same)), "same": int(same.sum())}))
+"""
+
+
+def test_loading_a_model_asks_mkl_for_strict_reproducibility(tiny_model_dir, monkeypatch):
+    monkeypatch.delenv("MKL_CBWR", raising=False)
+    registry.load_model(str(tiny_model_dir), "cpu")
+    assert os.environ["MKL_CBWR"] == registry.MKL_REPRODUCIBLE == "AUTO,STRICT"
+    monkeypatch.setenv("MKL_CBWR", "AUTO")  # the environment's own choice is left alone
+    registry.reproducible_cpu_math()
+    assert os.environ["MKL_CBWR"] == "AUTO"
+
+
+@pytest.mark.slow
+def test_one_thread_and_two_give_identical_vectors():
+    env = {k: v for k, v in os.environ.items() if k != "MKL_CBWR"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["cbwr"] == "AUTO,STRICT"
+    assert got["sentences"] > 3000
+    assert got["same"] == got["sentences"], got
