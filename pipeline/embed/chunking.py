@@ -82,12 +82,21 @@ def chunk_texts(texts: Sequence[str], tokenizer: Any, window: int, overlap: int)
     """:func:`chunk_text` of each text. A fast tokenizer counts the tokens of all of them
     in one call (a call per text costs more than the counting, on hundreds of thousands
     of sentences); only the texts longer than ``window`` are then cut into windows."""
+    return [chunks for chunks, _ in tokenized_chunks(texts, tokenizer, window, overlap)]
+
+
+def tokenized_chunks(texts: Sequence[str], tokenizer: Any, window: int,
+                     overlap: int) -> list[tuple[list[Chunk], list[int] | None]]:
+    """:func:`chunk_texts`, each text's chunks with the token ids (no special tokens) that
+    counted them when the text is one chunk: a text is tokenised once, for its count and
+    its encoding (:func:`pipeline.embed.encode.embed_units`). ``None`` for a text cut into
+    windows, and for every text with a slow tokenizer."""
     texts = list(texts)
     if not getattr(tokenizer, "is_fast", False) or not texts:
-        return [chunk_text(t, tokenizer, window, overlap) for t in texts]
+        return [(chunk_text(t, tokenizer, window, overlap), None) for t in texts]
     ids = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
-    return [[Chunk(t, len(n), 0, len(t))] if len(n) <= window else chunk_text(t, tokenizer, window, overlap)
-            for t, n in zip(texts, ids)]
+    return [([Chunk(t, len(n), 0, len(t))], n) if len(n) <= window
+            else (chunk_text(t, tokenizer, window, overlap), None) for t, n in zip(texts, ids)]
 
 
 def chunking_key(chunk_tokens: int, chunk_overlap: int, unit: str) -> str:

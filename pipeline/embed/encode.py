@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import ConfigError
-from pipeline.embed.chunking import chunk_texts
+from pipeline.embed.chunking import tokenized_chunks
+from pipeline.embed.features import encode_ids, feature_template
 from pipeline.embed.registry import load_model, resolve_device
 from pipeline.sentences import sentence_spans
 
@@ -143,20 +144,32 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
             rows.append(unit_of.setdefault(piece, len(unit_of)))
         text_units_.append(rows)
     pieces: list[str] = []
+    piece_ids: list[list[int] | None] = []  # the ids that counted a piece (one tokenisation)
     weights: list[int] = []
     owners: list[int] = []
     unit_chunks: list[int] = []
     unit_tokens = np.zeros(len(unit_of), dtype=np.float64)
-    for u, (piece, chunks) in enumerate(zip(unit_of, chunk_texts(list(unit_of), model.tokenizer, window,
-                                                              min(chunk_overlap, window // 2)))):
+    for u, (piece, (chunks, ids)) in enumerate(zip(unit_of, tokenized_chunks(
+            list(unit_of), model.tokenizer, window, min(chunk_overlap, window // 2)))):
         unit_chunks.append(len(chunks))
         unit_tokens[u] = sum(c.n_tokens for c in chunks)
         if piece in known:
             continue
         for c in chunks:
             pieces.append(c.text)
+            piece_ids.append(ids)
             weights.append(c.n_tokens)
             owners.append(u)
+    # The counted ids go to the model as they are when it takes them that way (features.py);
+    # the windows of a long piece are tokenised here (their edges may split words).
+    template = feature_template(model, model_window(model)) if pieces and batch_tokens > 0 else None
+    if template is not None:
+        cut = [i for i, ids in enumerate(piece_ids) if ids is None]
+        if cut:
+            again = model.tokenizer([pieces[i] for i in cut], add_special_tokens=False, truncation=False,
+                                    verbose=False)["input_ids"]
+            for i, ids in zip(cut, again):
+                piece_ids[i] = ids
     # Longest first over the whole run (sentence-transformers sorts only within one
     # encode call, and we call it a window at a time for progress): batches of like
     # lengths pad little. Vectors are put back in input order before pooling.
@@ -171,6 +184,9 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
     for start, end in bounds:
         if progress:
             progress("embed", start, len(pieces))
+        if template is not None:
+            vectors.append(encode_ids(model, template, [piece_ids[i] for i in order[start:end]]))
+            continue
         window_ = [pieces[i] for i in order[start:end]]
         size = batch_size if batch_tokens <= 0 else len(window_)
         vectors.append(np.asarray(model.encode(window_, batch_size=size,

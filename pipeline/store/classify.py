@@ -13,6 +13,7 @@ import pandas as pd
 from pipeline.classify.cards import LABEL_QUALITY_COLUMNS
 from pipeline.store.connection import registered, upsert
 from pipeline.store.documents import now_utc
+from pipeline.store.embed import vector_frame
 from pipeline.store.errors import StoreError
 
 
@@ -232,13 +233,12 @@ def write_sentence_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str
     """Cache freshly embedded texts; an existing (hash, model, chunking) is kept."""
     if len(hashes) == 0:
         return 0
-    vectors = np.asarray(vectors, dtype=np.float32)
-    df = pd.DataFrame({"content_hash": list(hashes), "vector": list(vectors)})
+    df, vector = vector_frame({"content_hash": hashes}, vectors)
     with registered(conn, "_sv", df) as conn:
         added = conn.execute(
-            "INSERT INTO sentence_embeddings SELECT content_hash, ?, ?, ?, CAST(vector AS FLOAT[]), ? "
+            f"INSERT INTO sentence_embeddings SELECT content_hash, ?, ?, ?, {vector}, ? "
             "FROM _sv ON CONFLICT DO NOTHING RETURNING 1",
-            [model_id, chunking, int(vectors.shape[1]), now_utc()]).fetchall()
+            [model_id, chunking, int(df.shape[1] - 1), now_utc()]).fetchall()
     return len(added)
 
 
