@@ -238,7 +238,7 @@ def write_sentence_vectors(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str
         added = conn.execute(
             f"INSERT INTO sentence_embeddings SELECT content_hash, ?, ?, ?, {vector}, ? "
             "FROM _sv ON CONFLICT DO NOTHING RETURNING 1",
-            [model_id, chunking, int(df.shape[1] - 1), now_utc()]).fetchall()
+            [model_id, chunking, int(np.shape(vectors)[1]), now_utc()]).fetchall()
     return len(added)
 
 

@@ -87,7 +87,7 @@ def write_embeddings(conn: duckdb.DuckDBPyConnection, hashes: Sequence[str], vec
         added = conn.execute(
             f"INSERT INTO embedding_rows SELECT content_hash, ?, ?, ?, {vector}, n_chunks, ?, ? "
             "FROM _emb ON CONFLICT DO NOTHING RETURNING 1",
-            [model_id, chunking, int(df.shape[1] - 2), now_utc(), run_id],
+            [model_id, chunking, int(np.shape(vectors)[1]), now_utc(), run_id],
         ).fetchall()
     return len(added)
 
