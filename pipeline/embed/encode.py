@@ -162,7 +162,7 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
             owners.append(u)
     # The counted ids go to the model as they are when it takes them that way (features.py);
     # the windows of a long piece are tokenised here (their edges may split words).
-    template = feature_template(model, model_window(model)) if pieces and batch_tokens > 0 else None
+    template = feature_template(model) if pieces and batch_tokens > 0 else None
     if template is not None:
         cut = [i for i, ids in enumerate(piece_ids) if ids is None]
         if cut:

@@ -47,7 +47,7 @@ class FeatureTemplate:
 
     prefix: tuple[int, ...]  # special tokens before the piece
     suffix: tuple[int, ...]  # and after it
-    max_tokens: int  # a piece's ids are cut to this many (the model's window)
+    max_tokens: int  # a piece's ids are cut to this many (the model's window less the special tokens)
     pad_id: int
     pad_left: bool
     token_types: bool  # the model takes token_type_ids (all 0 for one text)
@@ -92,7 +92,7 @@ def encode_ids(model: Any, template: FeatureTemplate, ids: Sequence[Sequence[int
 _TEMPLATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def feature_template(model: Any, max_tokens: int) -> FeatureTemplate | None:
+def feature_template(model: Any) -> FeatureTemplate | None:
     """The model's :class:`FeatureTemplate` if it reproduces the model's own features and
     vectors on :data:`PROBES`, else ``None`` (module docstring). Checked once per model
     object."""
@@ -101,13 +101,13 @@ def feature_template(model: Any, max_tokens: int) -> FeatureTemplate | None:
     except KeyError:
         pass
     except TypeError:  # not weak-referenceable: derive every time
-        return _derive(model, max_tokens)
-    template = _derive(model, max_tokens)
+        return _derive(model)
+    template = _derive(model)
     _TEMPLATES[model] = template
     return template
 
 
-def _derive(model: Any, max_tokens: int) -> FeatureTemplate | None:
+def _derive(model: Any) -> FeatureTemplate | None:
     import torch
 
     tok = getattr(model, "tokenizer", None)
@@ -127,7 +127,8 @@ def _derive(model: Any, max_tokens: int) -> FeatureTemplate | None:
                 extra = tuple((k, v) for k, v in theirs.items() if not isinstance(v, torch.Tensor))
                 if not all(isinstance(v, (str, int, float, bool, type(None))) for _, v in extra):
                     return None
-                template = FeatureTemplate(tuple(full[:at]), tuple(full[at + len(bare):]), int(max_tokens),
+                window = int(model.max_seq_length) - (len(full) - len(bare))  # the probe past it checks this
+                template = FeatureTemplate(tuple(full[:at]), tuple(full[at + len(bare):]), window,
                                            int(tok.pad_token_id), getattr(tok, "padding_side", "right") == "left",
                                            "token_type_ids" in theirs, extra)
             ids = tok(list(probes), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]

@@ -45,8 +45,9 @@ def test_features_pad_cut_and_mark_like_a_tokenizer():
 
 def test_tokenised_once_gives_the_vectors_of_encoding_texts(tiny_model_dir, monkeypatch):
     model, _ = load_model(str(tiny_model_dir), "cpu")
-    template = feature_template(model, model_window(model))
+    template = feature_template(model)
     assert template is not None and template.prefix and template.suffix
+    assert template.max_tokens == model_window(model)
     texts = _texts(60, 3)
     calls = []
     original = model.preprocess
@@ -56,7 +57,7 @@ def test_tokenised_once_gives_the_vectors_of_encoding_texts(tiny_model_dir, monk
     known_text = once.sentences[3]
     with_known = embed_units(model, texts, "sentences", 4, 0, 8, batch_tokens=200,
                              known={known_text: np.ones(32, dtype=np.float32)})
-    monkeypatch.setattr(ENCODE, "feature_template", lambda m, w: None)
+    monkeypatch.setattr(ENCODE, "feature_template", lambda m: None)
     twice = embed_units(model, texts, "sentences", 4, 0, 8, batch_tokens=200)
     assert calls  # the way before: model.encode tokenised every piece again
     assert once.sentences == twice.sentences and once.n_chunks == twice.n_chunks
@@ -74,7 +75,7 @@ def test_a_model_that_preprocesses_otherwise_encodes_texts(tiny_model_dir):
     model = SentenceTransformer(str(tiny_model_dir), device="cpu")
     original = model.preprocess
     model.preprocess = lambda inputs, **k: original([f"napo {x}" for x in inputs], **k)  # a prompt of its own
-    assert feature_template(model, model_window(model)) is None
+    assert feature_template(model) is None
     texts = _texts(10, 4)
     res = embed_units(model, texts, "sentences", 4, 0, 8, batch_tokens=200)
     alone = np.vstack([np.asarray(model.encode([s]), dtype=np.float32) for s in res.sentences[:5]])
@@ -93,9 +94,9 @@ def test_a_slow_tokenizer_or_no_pad_token_gets_no_template():
         def preprocess(self, inputs):
             raise AssertionError("not reached")
 
-    assert feature_template(Model(), 10) is None
+    assert feature_template(Model()) is None
     Tok.is_fast, Tok.pad_token_id = True, None
-    assert feature_template(Model(), 10) is None
+    assert feature_template(Model()) is None
 
 
 @pytest.mark.slow
@@ -105,5 +106,5 @@ def test_the_default_model_takes_the_counted_ids():
     from pipeline.config import load_config
 
     model, _ = load_model(load_config().section("embed")["model"], "cpu")
-    assert feature_template(model, model_window(model)) is not None
+    assert feature_template(model) is not None
     assert len(PROBES[-1][0].split()) > model_window(model)
