@@ -15,6 +15,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+# MKL's strict reproducibility, as a stage process has it: MKL reads MKL_CBWR once, at the
+# process's first matrix product, and a test that builds a tiny model (tests/embed) makes
+# one before any model is loaded. Without this, the test process encoded on every thread
+# without strict mode and the Dask equality test (single-threaded workers) failed when it
+# ran after such a test in the same process.
+from pipeline.embed.registry import reproducible_cpu_math  # noqa: E402
+
+reproducible_cpu_math()
+
 # Under pytest-xdist (``make test`` runs two workers) each worker gets a Prefect home of
 # its own, before anything imports Prefect: two local-mode servers on one SQLite file
 # would wait on each other's locks. Removed when the worker's session ends.
