@@ -8,12 +8,15 @@ the largest holding 99.9% of the documents; 76 or more gave 14 to 22 topics, non
 11%; the stage with this guard tried 10, 20, 40 and kept 80: 22 topics, the largest
 10% (docs/performance.md). The guard below refits on the same reduced vectors with the
 smallest topic size doubled while the largest topic holds more than
-``topics.max_topic_share`` of the documents. Each refit is HDBSCAN alone (about 6 CPU-s
-at that size); UMAP runs once.
+``topics.max_topic_share`` of the documents. Each refit is HDBSCAN alone; UMAP runs once.
+The refits share one minimum spanning tree: it depends on the vectors and ``min_samples``,
+not on ``min_cluster_size``, so it is built once (about 6 CPU-s at 151k documents) and only
+the condensed tree is made again (:class:`TreeMemo`, HDBSCAN's own ``memory`` hook).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -52,11 +55,44 @@ def _host(values: Any) -> np.ndarray:
     return np.asarray(values)
 
 
+def _key(value: Any) -> Any:
+    """A hashable stand-in for one argument: an array by its shape, type and a digest of its
+    bytes; anything else by its ``repr``."""
+    if isinstance(value, np.ndarray):
+        data = np.ascontiguousarray(value)
+        return ("ndarray", data.shape, data.dtype.str, hashlib.blake2b(data.view(np.uint8).ravel(), digest_size=16).hexdigest())
+    return repr(value)
+
+
+class TreeMemo:
+    """What HDBSCAN's ``memory`` argument needs (``cache(func)``), in memory: each call of a
+    wrapped function is computed once for the same arguments (arrays compared by content)
+    and its result handed back again after. HDBSCAN wraps only its tree-building step
+    with it (the minimum spanning tree and single-linkage tree: from the vectors and
+    ``min_samples``), so the guard's refits with other ``min_cluster_size`` values reuse the
+    first fit's tree. Held for one guard fit; ``computed`` counts the calls that ran."""
+
+    def __init__(self) -> None:
+        self._results: dict[Any, Any] = {}
+        self.computed = 0
+
+    def cache(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        def cached(*args: Any, **kwargs: Any) -> Any:
+            key = (func.__module__, func.__qualname__, tuple(_key(a) for a in args),
+                   tuple(sorted((k, _key(v)) for k, v in kwargs.items())))
+            if key not in self._results:
+                self._results[key] = func(*args, **kwargs)
+                self.computed += 1
+            return self._results[key]
+        return cached
+
+
 class SizeGuardedHDBSCAN:
     """What BERTopic calls as its ``hdbscan_model``: ``fit(X)`` sets ``labels_`` and
     ``probabilities_``.
 
-    ``make(min_cluster_size)`` builds one unfitted HDBSCAN (CPU or cuML). The first fit
+    ``make(min_cluster_size, memory)`` builds one unfitted HDBSCAN (CPU or cuML); ``memory``
+    is the fit's :class:`TreeMemo`, for HDBSCAN's ``memory`` argument (cuML has none). The first fit
     uses ``min_cluster_size``; while its largest topic holds more than ``max_share`` of
     the documents, it is refitted with the size doubled, at most ``max_tries`` fits in
     all and never above half the documents. When no fit passes, the one whose largest
@@ -65,7 +101,8 @@ class SizeGuardedHDBSCAN:
     every fit (the model card keeps them).
     """
 
-    def __init__(self, make: Callable[[int], Any], min_cluster_size: int, max_share: float, max_tries: int):
+    def __init__(self, make: Callable[[int, TreeMemo], Any], min_cluster_size: int, max_share: float,
+                 max_tries: int):
         self.make = make
         self.min_cluster_size = min_cluster_size
         self.max_share = max_share
@@ -75,8 +112,9 @@ class SizeGuardedHDBSCAN:
         n = len(X)
         size = self.min_cluster_size
         fits: list[tuple[Attempt, np.ndarray, np.ndarray]] = []
+        memo = TreeMemo()  # the refits' shared tree, dropped with the fit
         while True:
-            model = self.make(size)
+            model = self.make(size, memo)
             model.fit(X)
             labels = _host(model.labels_).astype(int)
             probs = _host(model.probabilities_).astype(float) if hasattr(model, "probabilities_") \
@@ -91,6 +129,7 @@ class SizeGuardedHDBSCAN:
         self.min_cluster_size_ = chosen.min_cluster_size
         self.collapsed_ = chosen.largest_share > self.max_share
         self.attempts_ = [asdict(a) for a, _, _ in fits]
+        self.trees_built_ = memo.computed
         return self
 
     def summary(self) -> dict[str, Any]:

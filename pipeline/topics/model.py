@@ -16,7 +16,7 @@ import pandas as pd
 from pipeline.embed import content_hash
 from pipeline.nlp import Tagger, sent_tagger
 from pipeline.topics.baseline import lda_baseline
-from pipeline.topics.cluster import SizeGuardedHDBSCAN
+from pipeline.topics.cluster import SizeGuardedHDBSCAN, TreeMemo
 from pipeline.topics.errors import TopicsError
 from pipeline.topics.labels import OUTLIER_LABEL, topic_label
 from pipeline.topics.metrics import doc_term_sets, npmi_coherence, topic_diversity
@@ -98,7 +98,7 @@ def cluster_models(settings: TopicSettings, backend: str) -> tuple[Any, Any]:
 
         umap_model = CuUMAP(**kw_umap)
 
-        def make(size: int) -> Any:
+        def make(size: int, memory: TreeMemo) -> Any:
             return CuHDBSCAN(min_cluster_size=size, **kw_hdb)
     else:
         from hdbscan import HDBSCAN
@@ -106,8 +106,8 @@ def cluster_models(settings: TopicSettings, backend: str) -> tuple[Any, Any]:
 
         umap_model = UMAP(**kw_umap, n_jobs=1, low_memory=True)
 
-        def make(size: int) -> Any:
-            return HDBSCAN(min_cluster_size=size, **kw_hdb, core_dist_n_jobs=1)
+        def make(size: int, memory: TreeMemo) -> Any:
+            return HDBSCAN(min_cluster_size=size, **kw_hdb, core_dist_n_jobs=1, memory=memory)
     return umap_model, SizeGuardedHDBSCAN(make, settings.hdbscan_min_cluster_size, settings.max_topic_share,
                                           settings.hdbscan_max_tries)
 

@@ -10,7 +10,7 @@ import pytest
 from hdbscan import HDBSCAN
 
 from pipeline.config import ConfigError
-from pipeline.topics.cluster import SizeGuardedHDBSCAN, largest_share, n_clusters
+from pipeline.topics.cluster import SizeGuardedHDBSCAN, TreeMemo, largest_share, n_clusters
 from pipeline.topics.model import cluster_models
 from pipeline.topics.persist import card_markdown
 
@@ -25,8 +25,9 @@ def blobs_with_island(seed: int, sep: float) -> np.ndarray:
     return np.vstack(groups)
 
 
-def make(size: int) -> HDBSCAN:
-    return HDBSCAN(min_cluster_size=size, min_samples=5, core_dist_n_jobs=1)
+def make(size: int, memory: TreeMemo | None = None) -> HDBSCAN:
+    """HDBSCAN as the stage makes it; without ``memory``, plain (each fit builds its tree)."""
+    return HDBSCAN(min_cluster_size=size, min_samples=5, core_dist_n_jobs=1, **({"memory": memory} if memory else {}))
 
 
 def test_plain_hdbscan_collapses_on_these_points():
@@ -43,6 +44,31 @@ def test_the_guard_doubles_the_size_until_no_topic_holds_half():
     assert n_clusters(guard.labels_) >= 3 and largest_share(guard.labels_) <= 0.5
     assert np.array_equal(guard.labels_, make(40).fit(X).labels_)  # the kept fit is that HDBSCAN's own
     assert len(guard.probabilities_) == len(X)
+
+
+def test_the_refits_share_one_tree_and_give_what_plain_fits_give():
+    """The guard's three fits build the spanning tree once (it does not depend on
+    min_cluster_size); each fit's labels and probabilities equal a plain HDBSCAN's."""
+    X = blobs_with_island(2, 2.0)
+    seen = []
+
+    def recording(size: int, memory: TreeMemo) -> HDBSCAN:
+        seen.append(memory)
+        return make(size, memory)
+
+    guard = SizeGuardedHDBSCAN(recording, 10, 0.5, 6).fit(X)
+    assert [a["min_cluster_size"] for a in guard.attempts_] == [10, 20, 40]
+    assert guard.trees_built_ == 1 and len(seen) == 3 and all(m is seen[0] for m in seen)
+    for size in (10, 20, 40):
+        memo = seen[0]
+        again, plain = make(size, memo).fit(X), make(size).fit(X)
+        assert np.array_equal(again.labels_, plain.labels_) and np.array_equal(again.probabilities_, plain.probabilities_)
+    assert seen[0].computed == 1
+    fresh = TreeMemo()  # other vectors or another min_samples: a tree of their own
+    make(10, fresh).fit(X)
+    make(10, fresh).fit(X + 1e-3)
+    HDBSCAN(min_cluster_size=10, min_samples=7, core_dist_n_jobs=1, memory=fresh).fit(X)
+    assert fresh.computed == 3
 
 
 def test_no_limit_or_one_try_is_plain_hdbscan():
@@ -73,7 +99,7 @@ def test_cluster_models_wraps_hdbscan_with_the_settings(topic_settings):
     assert isinstance(hdb, SizeGuardedHDBSCAN)
     assert (hdb.min_cluster_size, hdb.max_share, hdb.max_tries) == (
         topic_settings.hdbscan_min_cluster_size, topic_settings.max_topic_share, topic_settings.hdbscan_max_tries)
-    inner = hdb.make(20)
+    inner = hdb.make(20, TreeMemo())
     assert isinstance(inner, HDBSCAN) and inner.min_cluster_size == 20
     assert inner.cluster_selection_method == topic_settings.hdbscan_selection
 

@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.config import ConfigError
 from pipeline.topics import TopicsError
+from pipeline.topics.cluster import TreeMemo
 from pipeline.topics.model import backend_for, choose_backend, cluster_models, lda_metrics
 
 
@@ -36,7 +37,7 @@ def test_this_machine_falls_back_to_the_cpu_libraries(topic_settings):
     backend = backend_for(topic_settings)
     assert backend == "cpu"
     umap_model, hdb = cluster_models(topic_settings, backend)
-    assert isinstance(umap_model, UMAP) and isinstance(hdb.make(hdb.min_cluster_size), HDBSCAN)
+    assert isinstance(umap_model, UMAP) and isinstance(hdb.make(hdb.min_cluster_size, TreeMemo()), HDBSCAN)
     assert umap_model.random_state == topic_settings.seed and hdb.min_cluster_size == topic_settings.hdbscan_min_cluster_size
 
 
