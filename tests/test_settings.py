@@ -127,15 +127,16 @@ def test_a_missing_or_unknown_key_of_a_typed_section_is_a_config_error():
 
 
 @pytest.mark.parametrize("key", ["ingest.stream_duckdb_mb", "store.compact_memory_mb", "classify.duckdb_memory_mb",
-                                 "dedupe.duckdb_memory_mb"])
+                                 "dedupe.duckdb_memory_mb", "embed.duckdb_memory_mb"])
 def test_every_duckdb_memory_key_refuses_a_negative_size_with_one_message(key):
     from pipeline.classify.settings import classify_settings
     from pipeline.dedupe.core import DedupeOptions
+    from pipeline.embed.settings import embed_settings
     from pipeline.ingest.settings import IngestSettings
     from pipeline.sections import StoreSettings
     from pipeline.settings import typed
 
-    build = {"ingest": lambda c: typed(c, IngestSettings), "store": lambda c: typed(c, StoreSettings),
+    build = {"embed": lambda c: embed_settings(c.section("embed")), "ingest": lambda c: typed(c, IngestSettings), "store": lambda c: typed(c, StoreSettings),
              "classify": lambda c: classify_settings(c.section("classify")), "dedupe": DedupeOptions.of}
     section = key.split(".")[0]
     assert build[section](load_config(overrides=[f"{key}=0"])) is not None

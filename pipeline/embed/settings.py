@@ -9,7 +9,7 @@ from typing import Any
 
 from pipeline.embed.chunking import chunking_key
 from pipeline.embed.encode import check_unit
-from pipeline.settings import settings_from
+from pipeline.settings import check_memory_mb, settings_from
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class EmbedSettings:
     cuda_fp16: bool
     unit: str
     batch_tokens: int
+    duckdb_memory_mb: int
 
     @property
     def chunking(self) -> str:
@@ -37,4 +38,5 @@ class EmbedSettings:
 def embed_settings(section: Mapping[str, Any]) -> EmbedSettings:
     s = settings_from(EmbedSettings, section, "embed")
     check_unit(s.unit)
+    check_memory_mb("embed.duckdb_memory_mb", s.duckdb_memory_mb)
     return s

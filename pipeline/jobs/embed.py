@@ -21,7 +21,7 @@ from pipeline.embed.encode import encode_plan, encode_shard
 from pipeline.embed.registry import EmbedError, check_model_change
 from pipeline.embed.settings import embed_settings
 from pipeline.jobs.context import JobContext
-from pipeline.store import connect, transaction
+from pipeline.store import connect, set_memory, transaction
 from pipeline.store.embed import (
     embed_state,
     embedded_hashes,
@@ -44,6 +44,7 @@ def embed_job(ctx: JobContext) -> dict:
     chunking = cfg.chunking
     conn = connect(ctx.db_path)
     try:
+        set_memory(conn, cfg.duckdb_memory_mb)
         docs = unique_own_texts(conn)
         changed = check_model_change(embed_state(conn), model_id, chunking, cfg.on_model_change)
         hashes = [content_hash(t) for t in docs.own_text]

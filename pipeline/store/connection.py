@@ -78,8 +78,8 @@ def connect_query(db_path: str | Path, retry_s: float = 0.0) -> duckdb.DuckDBPyC
     return conn
 
 
-MEMORY_HINT = ("raise the stage's DuckDB memory limit (classify.duckdb_memory_mb or dedupe.duckdb_memory_mb, "
-               "0: DuckDB's own, 80% of RAM; ingest.stream_duckdb_mb for a streamed input) and run the stage again")
+MEMORY_HINT = ("raise the stage's DuckDB memory limit (classify.duckdb_memory_mb, dedupe.duckdb_memory_mb or "
+               "embed.duckdb_memory_mb, 0: DuckDB's own, 80% of RAM; ingest.stream_duckdb_mb for a streamed input) and run the stage again")
 
 
 @contextmanager
