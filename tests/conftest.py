@@ -59,6 +59,26 @@ def tmp_db(tmp_path) -> str:
     return str(tmp_path / "test.duckdb")
 
 
+@pytest.fixture
+def memory_limits(monkeypatch):
+    """``watch(module)``: spies on ``module.set_memory`` (a job's call of
+    ``pipeline.store.set_memory``) and returns the list of the ``memory_limit`` each call
+    left on its connection, as DuckDB reports it."""
+
+    def watch(module) -> list[str]:
+        seen: list[str] = []
+        real = module.set_memory
+
+        def spy(conn, mb, *args):
+            real(conn, mb, *args)
+            seen.append(conn.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+        monkeypatch.setattr(module, "set_memory", spy)
+        return seen
+
+    return watch
+
+
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory):
     """The whole flow (every stage, through Prefect's local mode) on the sample corpus,

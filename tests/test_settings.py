@@ -136,8 +136,9 @@ def test_every_duckdb_memory_key_refuses_a_negative_size_with_one_message(key):
     from pipeline.sections import StoreSettings
     from pipeline.settings import typed
 
-    build = {"embed": lambda c: embed_settings(c.section("embed")), "ingest": lambda c: typed(c, IngestSettings), "store": lambda c: typed(c, StoreSettings),
-             "classify": lambda c: classify_settings(c.section("classify")), "dedupe": DedupeOptions.of}
+    build = {"ingest": lambda c: typed(c, IngestSettings), "store": lambda c: typed(c, StoreSettings),
+             "classify": lambda c: classify_settings(c.section("classify")), "dedupe": DedupeOptions.of,
+             "embed": lambda c: embed_settings(c.section("embed"))}
     section = key.split(".")[0]
     assert build[section](load_config(overrides=[f"{key}=0"])) is not None
     with pytest.raises(ConfigError, match=rf"^{re.escape(key)} must be 0 \(DuckDB's own limit\) or a size in MB, got -5$"):

@@ -72,17 +72,10 @@ def test_thread_contexts_are_the_posts_own_words_once_per_thread(segmented):
         conn.close()
 
 
-def _classified(db: str, root, monkeypatch, megabytes: int) -> tuple[dict[str, list], str]:
+def _classified(db: str, root, memory_limits, megabytes: int) -> tuple[dict[str, list], str]:
     import pipeline.jobs.classify as job
 
-    seen = []
-    real = job.set_memory
-
-    def spy(conn, mb, *args):
-        real(conn, mb, *args)
-        seen.append(conn.execute("SELECT current_setting('memory_limit')").fetchone()[0])
-
-    monkeypatch.setattr(job, "set_memory", spy)
+    seen = memory_limits(job)
     run = Corpus(db, _config(root, duckdb_memory_mb=megabytes)).run_stage("classify", ())["run_id"]
     con = duckdb.connect(db, read_only=True)
     try:
@@ -94,13 +87,13 @@ def _classified(db: str, root, monkeypatch, megabytes: int) -> tuple[dict[str, l
     return rows, seen[0]
 
 
-def test_a_memory_limit_is_set_on_the_stage_connection_and_changes_no_row(segmented, tmp_path, monkeypatch):
+def test_a_memory_limit_is_set_on_the_stage_connection_and_changes_no_row(segmented, tmp_path, memory_limits):
     root, db = segmented
     free, capped = tmp_path / "free.duckdb", tmp_path / "capped.duckdb"
     shutil.copy(db, free)
     shutil.copy(db, capped)
-    rows_free, limit_free = _classified(str(free), root, monkeypatch, 0)
-    rows_capped, limit_capped = _classified(str(capped), root, monkeypatch, 96)
+    rows_free, limit_free = _classified(str(free), root, memory_limits, 0)
+    rows_capped, limit_capped = _classified(str(capped), root, memory_limits, 96)
     assert limit_capped == "91.5 MiB"  # 96 MB as DuckDB reports it
     assert limit_free != limit_capped
     assert all(rows_free[t] for t in ROWS)

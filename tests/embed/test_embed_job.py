@@ -154,17 +154,10 @@ def test_sentence_units_leave_every_sentence_embedded_for_classify(tmp_path, tmp
         _run(tmp_db, whole)
 
 
-def _embedded_with_limit(db, tmp_path, model_dir, monkeypatch, megabytes: int):
+def _embedded_with_limit(db, tmp_path, model_dir, memory_limits, megabytes: int):
     import pipeline.jobs.embed as job
 
-    seen = []
-    real = job.set_memory
-
-    def spy(conn, mb, *args):
-        real(conn, mb, *args)
-        seen.append(conn.execute("SELECT current_setting('memory_limit')").fetchone()[0])
-
-    monkeypatch.setattr(job, "set_memory", spy)
+    seen = memory_limits(job)
     config = job_config(tmp_path, embed={"model": str(model_dir), "device": "cpu", "duckdb_memory_mb": megabytes})
     summary = _run(db, config)
     conn = duckdb.connect(db, read_only=True)
@@ -177,13 +170,14 @@ def _embedded_with_limit(db, tmp_path, model_dir, monkeypatch, megabytes: int):
 
 
 def test_a_memory_limit_is_set_on_the_stage_connection_and_changes_no_vector(tmp_path, tmp_db, tiny_model_dir,
-                                                                            monkeypatch):
+                                                                            memory_limits):
     add_documents(tmp_db, [f"c{i}" for i in range(len(TEXTS))], TEXTS)
     free, capped = tmp_path / "free.duckdb", tmp_path / "capped.duckdb"
     shutil.copy(tmp_db, free)
     shutil.copy(tmp_db, capped)
-    s_free, rows_free, seen_free = _embedded_with_limit(str(free), tmp_path, tiny_model_dir, monkeypatch, 0)
-    s_capped, rows_capped, seen_capped = _embedded_with_limit(str(capped), tmp_path, tiny_model_dir, monkeypatch, 96)
+    s_free, rows_free, seen_free = _embedded_with_limit(str(free), tmp_path, tiny_model_dir, memory_limits, 0)
+    s_capped, rows_capped, seen_capped = _embedded_with_limit(str(capped), tmp_path, tiny_model_dir, memory_limits,
+                                                                  96)
     assert seen_capped == ["91.5 MiB"]  # 96 MB as DuckDB reports it
     assert seen_free != seen_capped
     assert s_free["embedded"] == s_capped["embedded"] == 5 and s_free["sentences"] == s_capped["sentences"] == 5
