@@ -61,9 +61,10 @@ def tmp_db(tmp_path) -> str:
 
 @pytest.fixture
 def memory_limits(monkeypatch):
-    """``watch(module)``: spies on ``module.set_memory`` (a job's call of
-    ``pipeline.store.set_memory``) and returns the list of the ``memory_limit`` each call
-    left on its connection, as DuckDB reports it."""
+    """``watch(module)``: spies on ``module.set_memory`` (the name under which a job or a
+    store module such as ``pipeline.store.compact`` calls ``pipeline.store.set_memory``) and
+    returns the list of the ``memory_limit`` each call left on its connection, as DuckDB
+    reports it."""
 
     def watch(module) -> list[str]:
         seen: list[str] = []
