@@ -6,18 +6,26 @@ Over the same generated (SYNTHETIC) comments, in one process:
   sorts by length inside one call, and cuts each text at the model's window);
 * ``stage``: what the embed stage encodes (``embed_units`` with the config's
   ``embed.unit``, chunking and ``embed.batch_size``), once for each ``embed.batch_tokens``
-  value asked for.
+  value asked for; in float32 here, on every core; in bfloat16 as the stage runs it, in
+  shards of ``scale.shard_size`` texts (``--shard-size``) on one thread each, in
+  ``scale.processes`` worker processes (started afresh each time, as the stage starts them);
+
+each in every ``--precision`` asked for (default: what ``embed.cpu_precision`` resolves to
+on this processor; ``float32,bfloat16`` compares the two, each stage run against the limit
+in its own precision and against the float32 limit).
 
 With ``--repeat N`` the whole round (the limit, then each value) runs N times, so
 the values are interleaved and a machine that drifts affects them alike. Prints wall
 and CPU seconds of every run, then each value's mean against the limit's mean.
 
-Usage: ``python -m benchmarks embed [--comments N] [--batch-tokens 4096,8192] [--repeat 3]``.
+Usage: ``python -m benchmarks embed [--comments N] [--batch-tokens 4096,8192] [--precision float32,bfloat16]
+[--repeat 3]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 from statistics import mean
 
@@ -42,46 +50,87 @@ def batch_values(arg: str, default: int) -> list[int]:
 def main(argv: list[str] | None = None) -> None:
     from benchmarks.generate import generate
     from pipeline.config import load_config
-    from pipeline.embed.encode import embed_units
-    from pipeline.embed.registry import load_model
+    from functools import partial
+
+    from pipeline.embed.encode import embed_units, encode_shard
+    from pipeline.jobs.context import ProcessMap
+    from pipeline.sections import ScaleSettings
+    from pipeline.settings import typed
+    from pipeline.embed.features import precision_context
+    from pipeline.embed.registry import cpu_flags, load_model, resolve_precision
     from pipeline.embed.settings import embed_settings
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--comments", type=int, default=800)
     ap.add_argument("--batch-tokens", default="", help="embed.batch_tokens values to compare, comma-separated "
                                                         "(default: the config's)")
+    ap.add_argument("--precision", default="", help="float32 and/or bfloat16, comma-separated (default: what "
+                                                    "embed.cpu_precision resolves to on this processor)")
+    ap.add_argument("--shard-size", type=int, default=0, help="bfloat16: texts a shard (default: scale.shard_size)")
     ap.add_argument("--repeat", type=int, default=1, help="rounds, each value interleaved with the others")
     a = ap.parse_args(argv)
     rounds = max(1, a.repeat)
-    cfg = embed_settings(load_config().section("embed"))
+    config = load_config()
+    cfg = embed_settings(config.section("embed"))
+    scale = typed(config, ScaleSettings)
+    shard_size = a.shard_size or scale.shard_size
+    precisions = [x.strip() for x in a.precision.split(",") if x.strip()] or [
+        resolve_precision("cpu", cfg.cuda_fp16, cfg.cpu_precision, cpu_flags())]
+    bad = sorted(set(precisions) - {"float32", "bfloat16"})
+    if bad:
+        raise SystemExit(f"--precision: {', '.join(bad)} (float32 or bfloat16 on the CPU)")
     values = batch_values(a.batch_tokens, cfg.batch_tokens)
     texts = [d.body for d in generate(a.comments, seed=2)]
     model, _ = load_model(cfg.model, "cpu")
     model.encode(texts[:8], batch_size=cfg.batch_size)  # warm up
 
-    def timed(fn) -> tuple[float, float]:
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        return time.perf_counter() - t0, time.process_time() - c0
+    def children_cpu() -> float:  # worker processes that ended and were waited for
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime
 
-    print(f"{len(texts)} texts (SYNTHETIC), unit {cfg.unit!r}, batch_size {cfg.batch_size}, {rounds} round(s)")
-    runs: dict[str, list[tuple[float, float]]] = {"encode-only": []}
+    def timed(fn) -> tuple[float, float]:
+        t0, c0, k0 = time.perf_counter(), time.process_time(), children_cpu()
+        fn()
+        return time.perf_counter() - t0, time.process_time() - c0 + children_cpu() - k0
+
+    print(f"{len(texts)} texts (SYNTHETIC), unit {cfg.unit!r}, batch_size {cfg.batch_size}, "
+          f"precision {', '.join(precisions)}, {rounds} round(s)"
+          + (f"; bfloat16 in shards of {shard_size} texts, {ProcessMap(scale.processes).processes} worker processes"
+             if "bfloat16" in precisions else ""))
+    runs: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for _ in range(rounds):
-        r = timed(lambda: model.encode(texts, batch_size=cfg.batch_size, convert_to_numpy=True))
-        runs["encode-only"].append(r)
-        print(f"  encode-only              wall {r[0]:7.2f} s  CPU {r[1]:7.2f} s")
-        for v in values:
-            r = timed(lambda v=v: embed_units(model, texts, cfg.unit, cfg.batch_size, cfg.chunk_tokens,
-                                              cfg.chunk_overlap, None, v))
-            runs.setdefault(f"batch_tokens {v}", []).append(r)
-            print(f"  stage, batch_tokens {v:<5} wall {r[0]:7.2f} s  CPU {r[1]:7.2f} s")
-    limit_wall = mean(w for w, _ in runs["encode-only"])
-    limit_cpu = mean(c for _, c in runs["encode-only"])
-    for name, rs in runs.items():
+        for prec in precisions:
+            def bare(prec=prec):
+                with precision_context(prec):
+                    model.encode(texts, batch_size=cfg.batch_size, convert_to_numpy=True)
+            r = timed(bare)
+            runs.setdefault((prec, "encode-only"), []).append(r)
+            print(f"  {prec:<8} encode-only              wall {r[0]:7.2f} s  CPU {r[1]:7.2f} s")
+            for v in values:
+                if prec == "bfloat16":  # as the stage: shards on one thread each, in worker processes
+                    shard = partial(encode_shard, model=cfg.model, batch_size=cfg.batch_size, device="cpu",
+                                    chunk_tokens=cfg.chunk_tokens, chunk_overlap=cfg.chunk_overlap, precision=prec,
+                                    unit=cfg.unit, batch_tokens=v)
+                    shards = [texts[i:i + shard_size] for i in range(0, len(texts), shard_size)]
+                    r = timed(lambda shard=shard, shards=shards: list(ProcessMap(scale.processes)(shard, shards)))
+                else:
+                    r = timed(lambda v=v, prec=prec: embed_units(model, texts, cfg.unit, cfg.batch_size,
+                                                                 cfg.chunk_tokens, cfg.chunk_overlap, None, v,
+                                                                 precision=prec))
+                runs.setdefault((prec, f"batch_tokens {v}"), []).append(r)
+                print(f"  {prec:<8} stage, batch_tokens {v:<5} wall {r[0]:7.2f} s  CPU {r[1]:7.2f} s")
+    means = {k: (mean(w for w, _ in rs), mean(c for _, c in rs)) for k, rs in runs.items()}
+    for (prec, name), (wall, cpu) in means.items():
         if name == "encode-only":
+            if prec != "float32" and ("float32", name) in means:
+                w32, c32 = means[("float32", name)]
+                print(f"encode-only in {prec} / in float32: {wall / w32:.2f} wall, {cpu / c32:.2f} CPU")
             continue
-        wall, cpu = mean(w for w, _ in rs), mean(c for _, c in rs)
-        print(f"stage ({name}) / encode-only: {wall / limit_wall:.2f} wall, {cpu / limit_cpu:.2f} CPU")
+        lw, lc = means[(prec, "encode-only")]
+        print(f"stage ({name}, {prec}) / encode-only ({prec}): {wall / lw:.2f} wall, {cpu / lc:.2f} CPU")
+        if prec != "float32" and ("float32", "encode-only") in means:
+            w32, c32 = means[("float32", "encode-only")]
+            print(f"stage ({name}, {prec}) / encode-only (float32): {wall / w32:.2f} wall, {cpu / c32:.2f} CPU")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ started and waited for (a stage's worker processes, ``scale.processes``, or a lo
 Dask cluster's workers with ``scale.runner = "dask"``, read from ``./probation-corpus.toml``:
 their share and the largest one's peak are printed in the row, and the row's peak is that of
 the process and its workers together, sampled; a cluster at an address is not counted). The last
-two lines are ``end-to-end / encode-only: R`` and ``peak RSS: M MiB``. The corpus is
+two lines are ``end-to-end / encode-only: R`` and ``peak RSS: M MiB``. The limit is
+sentence-transformers as shipped (float32); when the flow encoded in bfloat16
+(``embed.cpu_precision``, ``auto`` on a processor with it in hardware), the same texts are
+also encoded alone in bfloat16 and the ratios to that are printed as well. The corpus is
 SYNTHETIC (benchmarks/generate.py).
 
 ``--incremental``: the newest 1% of the generated documents are held back; after the
@@ -66,15 +69,20 @@ def _sample():
 threading.Thread(target=_sample, daemon=True).start()
 what, db, paths = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 out = {}
-if what == "encode-only":
+if what.startswith("encode-only"):
+    # "encode-only" (float32: sentence-transformers as shipped) or "encode-only:bfloat16"
+    # (the same call in PyTorch's CPU autocast, as the flow encodes with embed.cpu_precision)
     import json as _j
     from pipeline.config import load_config
+    from pipeline.embed.features import precision_context
     from pipeline.embed.registry import load_model
     texts = [_j.loads(l)["body"] for p in paths for l in open(p, encoding="utf-8")]
     cfg = load_config().section("embed")
     model, device = load_model(cfg["model"], "cpu")
-    model.encode(texts, batch_size=cfg["batch_size"], convert_to_numpy=True, normalize_embeddings=True)
-    out = {"documents": len(texts)}
+    precision = what.partition(":")[2] or "float32"
+    with precision_context(precision):
+        model.encode(texts, batch_size=cfg["batch_size"], convert_to_numpy=True, normalize_embeddings=True)
+    out = {"documents": len(texts), "precision": precision}
 elif what == "baseline":
     import duckdb, pandas as pd
     from bertopic import BERTopic
@@ -182,14 +190,18 @@ def nightly_line(notebook: dict, plus: dict) -> str:
             f"{notebook['cpu'] / max(plus['cpu'], 1e-9):.1f}x (CPU)")
 
 
-def runner_line(scale: dict) -> str:
+def runner_line(scale: dict, precision: str = "float32") -> str:
     """Where the stages' shards run, from the ``[scale]`` section the stage processes load
-    (the defaults, or ``./probation-corpus.toml``)."""
+    (the defaults, or ``./probation-corpus.toml``) and the precision embed encodes in on
+    this processor (bfloat16 encodes one thread a process, in the same workers)."""
     if scale["runner"] != "dask":
         from pipeline.jobs.context import ProcessMap
 
         n = ProcessMap(scale["processes"]).processes
         where = "in the stage's own process" if n == 1 else f"in {n} worker processes"
+        if precision == "bfloat16":
+            return (f"runner: default (the shards of quotes, dedupe's hashing, embed (bfloat16, one thread each), "
+                    f"the topics fit's tagging and classify {where})")
         return (f"runner: default (the shards of quotes, dedupe's hashing, the topics fit's tagging and classify "
                 f"{where}; embed's shards in its own process, one after another)")
     where = (f"the cluster at {scale['address']}" if scale["address"] else
@@ -214,7 +226,13 @@ def row(name: str, r: dict, n: int, tail: str) -> str:
 
 
 ALONE = {"encode-only": ("--limit-only", "encode-only", "the limit"),
+         "encode-only:bfloat16": ("--limit-only", "enc. bf16", "the limit in bfloat16"),
          "baseline": ("--baseline-only", "notebook", "the baseline")}
+
+
+def limit_child(precision: str) -> str:
+    """The child that encodes the corpus alone in ``precision`` (float32: as shipped)."""
+    return "encode-only" if precision == "float32" else f"encode-only:{precision}"
 
 
 def alone(what: str, keep: Path | None) -> None:
@@ -251,13 +269,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit-only", action="store_true",
                     help="only the encode-only limit, of the corpus an earlier run left in --keep DIR (a 150k "
                          "whole flow and its limit take longer together than one sitting allows)")
+    ap.add_argument("--limit-precision", choices=["float32", "bfloat16"], default="float32",
+                    help="--limit-only: encode in this precision (bfloat16: PyTorch's CPU autocast, as the flow "
+                         "does with embed.cpu_precision; the issue's limit is float32, sentence-transformers as "
+                         "shipped)")
     ap.add_argument("--baseline-only", action="store_true",
                     help="only the notebook baseline, of the corpus an earlier run left in --keep DIR")
     a = ap.parse_args(argv)
     if a.limit_only or a.baseline_only:
         if a.limit_only and a.baseline_only:
             raise SystemExit("--limit-only and --baseline-only: one at a time (each is one process of its own)")
-        alone("encode-only" if a.limit_only else "baseline", a.keep)
+        alone(limit_child(a.limit_precision) if a.limit_only else "baseline", a.keep)
         return
     only = [s for s in a.stages.split(",") if s]
     unknown = sorted(set(only) - set(STAGES))
@@ -272,7 +294,10 @@ def main(argv: list[str] | None = None) -> None:
     n = len(docs)
     print(f"corpus: {n} documents ({a.comments} comments{f', {len(held)} held back for the +1% run' if held else ''}), "
           f"SYNTHETIC, in {tmp}")
-    print(runner_line(load_config().section("scale")))
+    from pipeline.embed.registry import cpu_flags, resolve_precision
+    embed_cfg = load_config().section("embed")
+    print(runner_line(load_config().section("scale"),
+                      resolve_precision("cpu", embed_cfg["cuda_fp16"], embed_cfg["cpu_precision"], cpu_flags())))
     db = tmp / "flow.duckdb"
     db.unlink(missing_ok=True)
 
@@ -288,7 +313,14 @@ def main(argv: list[str] | None = None) -> None:
         return
     enc = run_child("encode-only", tmp / "unused.duckdb", paths)
     record(a.keep, "encode-only", enc)
-    print(row("encode-only", enc, n, "(the limit)"))
+    print(row("encode-only", enc, n, "(the limit: sentence-transformers as shipped, float32)"))
+    embed = next((r for s, r in rows if s == "embed"), None)
+    precision = (embed or {}).get("summary", {}).get("precision", "float32")
+    same = enc
+    if precision != "float32":  # the flow encoded in bfloat16: the same texts alone, likewise
+        same = run_child(limit_child(precision), tmp / "unused.duckdb", paths)
+        record(a.keep, limit_child(precision), same)
+        print(row("enc. bf16", same, n, f"(the limit in the flow's precision, {precision})"))
     if not a.skip_baseline:
         base = run_child("baseline", tmp / "baseline.duckdb", paths)
         record(a.keep, "baseline", base)
@@ -296,10 +328,11 @@ def main(argv: list[str] | None = None) -> None:
     total = sum(r["wall"] for _, r in rows)
     total_cpu = sum(r["cpu"] for _, r in rows)
     top = max(peak(r) for _, r in rows)
-    embed = next((r for s, r in rows if s == "embed"), None)
     print(f"whole flow: {total:.1f} s, {total_cpu:.1f} CPU-s ({total_cpu / max(enc['cpu'], 1e-9):.2f}x encode-only CPU)")
     if embed:
         print(f"embed / encode-only: {embed['wall'] / max(enc['wall'], 1e-9):.2f}")
+        if same is not enc:
+            print(f"embed / encode-only in {precision}: {embed['wall'] / max(same['wall'], 1e-9):.2f}")
         t = token_counts(db, paths)
         print(f"word pieces encoded: encode-only {t['limit']:,} (bodies cut at the model's window); embed "
               f"{t['sentences']:,} = {t['sentences'] / max(t['limit'], 1):.2f}x (own texts whole: "
@@ -340,6 +373,8 @@ def main(argv: list[str] | None = None) -> None:
                   f"{r['cpu'] / max(total_cpu, 1e-9):.3f} (CPU)")
         if not a.skip_baseline:
             print(nightly_line(base, plus_one))
+    if same is not enc:
+        print(f"end-to-end / encode-only in {precision} (embed.cpu_precision): {total / max(same['wall'], 1e-9):.2f}")
     print(f"end-to-end / encode-only: {total / max(enc['wall'], 1e-9):.2f}")
     print(f"peak RSS: {top:.0f} MiB")
 

@@ -470,7 +470,8 @@ EXPORT_FORMATS = ("parquet", "csv", "jsonl")
 def encode_query(query: str, conn, config: Config) -> list[float]:
     """The query's vector from the embedder whose vectors are stored (refused when the
     configured embedder differs: vectors of two models are not comparable)."""
-    from pipeline.embed import embed_texts, model_id_for
+    from pipeline.embed import embed_texts, model_id_for, resolve_device
+    from pipeline.embed.registry import cpu_flags, resolve_precision
     from pipeline.embed.settings import embed_settings
     from pipeline.store.embed import embed_state
     from pipeline.store.errors import StoreError
@@ -486,7 +487,9 @@ def encode_query(query: str, conn, config: Config) -> list[float]:
             f"the stored embeddings come from {state['model_id']} ({state['chunking']}) but embed.model is "
             f"{model_id} ({chunking}): search with the same model and unit (--set embed.model={state['model']}) "
             "or re-embed with embed.on_model_change=recompute")
-    res = embed_texts([query], cfg.model, 1, cfg.device, cfg.chunk_tokens, cfg.chunk_overlap, unit=cfg.unit)
+    device = resolve_device(cfg.device)
+    res = embed_texts([query], cfg.model, 1, device, cfg.chunk_tokens, cfg.chunk_overlap, unit=cfg.unit,
+                      precision=resolve_precision(device, cfg.cuda_fp16, cfg.cpu_precision, cpu_flags()))
     return [float(x) for x in res.vectors[0]]
 
 

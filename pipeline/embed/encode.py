@@ -11,8 +11,8 @@ import numpy as np
 
 from pipeline.config import ConfigError
 from pipeline.embed.chunking import tokenized_chunks
-from pipeline.embed.features import encode_ids, feature_template
-from pipeline.embed.registry import load_model, resolve_device
+from pipeline.embed.features import encode_ids, feature_template, precision_context
+from pipeline.embed.registry import EmbedError, load_model, resolve_device, resolve_precision
 from pipeline.sentences import sentence_spans
 
 Progress = Callable[[str, int, int], None]
@@ -107,7 +107,8 @@ def text_units(text: str, unit: str) -> list[str]:
 
 def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 32, chunk_tokens: int = 0,
                 chunk_overlap: int = 32, progress: Progress | None = None,
-                batch_tokens: int = 0, known: Mapping[str, np.ndarray] | None = None) -> UnitVectors:
+                batch_tokens: int = 0, known: Mapping[str, np.ndarray] | None = None,
+                precision: str = "float32") -> UnitVectors:
     """Embed ``texts`` with an already loaded sentence-transformers ``model``.
 
     Each text is cut into units (``unit``: see :func:`text_units`); each distinct unit is
@@ -124,6 +125,10 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
     ``known`` (unit text -> its vector, as an earlier call gave it: a stored sentence
     vector) gives units that are not encoded again: they are only tokenised, for their
     weight in their texts' vectors.
+
+    ``precision``: ``"bfloat16"`` runs the forward passes in PyTorch's CPU autocast, on
+    one thread (:func:`pipeline.embed.features.precision_context`); anything else as the
+    model is.
     """
     check_unit(unit)
     known = known or {}
@@ -181,17 +186,18 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
     else:
         step = max(1, batch_size) * 8
         bounds = [(a, min(a + step, len(pieces))) for a in range(0, len(pieces), step)]
-    for start, end in bounds:
-        if progress:
-            progress("embed", start, len(pieces))
-        if template is not None:
-            vectors.append(encode_ids(model, template, [piece_ids[i] for i in order[start:end]]))
-            continue
-        window_ = [pieces[i] for i in order[start:end]]
-        size = batch_size if batch_tokens <= 0 else len(window_)
-        vectors.append(np.asarray(model.encode(window_, batch_size=size,
-                                               convert_to_numpy=True, show_progress_bar=False),
-                                  dtype=np.float32))
+    with precision_context(precision):
+        for start, end in bounds:
+            if progress:
+                progress("embed", start, len(pieces))
+            if template is not None:
+                vectors.append(encode_ids(model, template, [piece_ids[i] for i in order[start:end]]))
+                continue
+            window_ = [pieces[i] for i in order[start:end]]
+            size = batch_size if batch_tokens <= 0 else len(window_)
+            vectors.append(np.asarray(model.encode(window_, batch_size=size,
+                                                   convert_to_numpy=True, show_progress_bar=False),
+                                      dtype=np.float32))
     if progress:
         progress("embed", len(pieces), len(pieces))
     stacked = np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
@@ -231,25 +237,33 @@ def length_order(n_tokens: Sequence[int]) -> np.ndarray:
     return np.argsort(-np.asarray(n_tokens, dtype=np.int64), kind="stable")
 
 
-def encode_plan(device: str, batch_size: int, cuda_batch_size: int, cuda_fp16: bool) -> tuple[int, bool]:
-    """``(batch size, half precision)`` for a resolved device: on CUDA the larger
-    ``embed.cuda_batch_size`` and fp16 if ``embed.cuda_fp16``; elsewhere
-    ``embed.batch_size`` in fp32 (fp16 on a CPU is slower and less exact)."""
+def encode_plan(device: str, batch_size: int, cuda_batch_size: int, cuda_fp16: bool, cpu_precision: str,
+                cpu_flags: Sequence[str] | frozenset[str] = ()) -> tuple[int, str]:
+    """``(batch size, precision)`` for a resolved device: on CUDA the larger
+    ``embed.cuda_batch_size``, in float16 if ``embed.cuda_fp16``; elsewhere
+    ``embed.batch_size``, on the CPU in ``embed.cpu_precision`` (``auto``: bfloat16 where
+    ``cpu_flags`` say the processor has it in hardware; see
+    :func:`pipeline.embed.registry.resolve_precision`)."""
+    precision = resolve_precision(device, cuda_fp16, cpu_precision, cpu_flags)
     if device.startswith("cuda"):
-        return max(1, cuda_batch_size), bool(cuda_fp16)
-    return max(1, batch_size), False
+        return max(1, cuda_batch_size), precision
+    return max(1, batch_size), precision
 
 
 def embed_texts(texts: Sequence[str], model: str | None = None, batch_size: int = 32, device: str | None = None,
                 chunk_tokens: int = 0, chunk_overlap: int = 32, progress: Progress | None = None,
-                half: bool = False, batch_tokens: int = 0, unit: str = "text",
+                precision: str = "float32", batch_tokens: int = 0, unit: str = "text",
                 known: Mapping[str, np.ndarray] | None = None) -> Embedded:
     """Load ``model`` (registry name or local folder; cached) and embed ``texts``
-    (``half``: fp16 weights, only on CUDA; see ``encode_plan``; ``batch_tokens``,
-    ``unit`` and ``known``: see ``embed_units``; the stages pass ``embed.unit``)."""
+    (``precision``: ``float32``, ``float16`` (weights halved; CUDA only) or ``bfloat16``
+    (CPU autocast; CPU only), as ``encode_plan`` resolves it; ``batch_tokens``, ``unit``
+    and ``known``: see ``embed_units``; the stages pass ``embed.unit``)."""
     dev = resolve_device(device)
-    st_model, model_id = load_model(model, dev, half=half and dev.startswith("cuda"))
-    res = embed_units(st_model, texts, unit, batch_size, chunk_tokens, chunk_overlap, progress, batch_tokens, known)
+    if precision not in ("float32", "float16", "bfloat16") or (precision == "bfloat16" and dev != "cpu"):
+        raise EmbedError(f"cannot encode in {precision!r} on {dev!r} (bfloat16 on the CPU, float16 on CUDA)")
+    st_model, model_id = load_model(model, dev, half=precision == "float16")
+    res = embed_units(st_model, texts, unit, batch_size, chunk_tokens, chunk_overlap, progress, batch_tokens, known,
+                      precision)
     return Embedded(res.vectors, res.n_chunks, model_id, dev, tuple(res.sentences), res.sentence_vectors)
 
 
@@ -264,11 +278,11 @@ def encode(texts: list[str], model: str | None = None, batch_size: int = 32, dev
 
 
 def encode_shard(texts: Sequence[str], model: str | None, batch_size: int, device: str, chunk_tokens: int,
-                 chunk_overlap: int, half: bool, unit: str, batch_tokens: int = 0
+                 chunk_overlap: int, precision: str, unit: str, batch_tokens: int = 0
                  ) -> tuple[np.ndarray, list[int], str, list[str], np.ndarray | None]:
     """One shard of the embed stage (what a Dask worker runs): ``(vectors, chunks per
     text, model id, sentences, sentence vectors)``. Pure apart from loading the model
     (cached per process)."""
-    res = embed_texts(list(texts), model, batch_size, device, chunk_tokens, chunk_overlap, None, half=half,
+    res = embed_texts(list(texts), model, batch_size, device, chunk_tokens, chunk_overlap, None, precision=precision,
                       batch_tokens=batch_tokens, unit=unit)
     return res.vectors, res.n_chunks, res.model_id, list(res.sentences), res.sentence_vectors

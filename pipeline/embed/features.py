@@ -20,7 +20,8 @@ and the caller encodes texts with ``model.encode`` as before.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,31 @@ class FeatureTemplate:
         out["attention_mask"] = torch.from_numpy(mask.astype(np.int64))
         out.update(self.extra)
         return out
+
+
+@contextmanager
+def precision_context(precision: str) -> Iterator[None]:
+    """What the forward passes of one call run in for ``precision``: ``bfloat16`` is
+    PyTorch's CPU autocast (the weights stay float32; matrix products run in bfloat16,
+    normalisation and softmax in float32) on ONE thread, restored after. oneDNN's bfloat16
+    products split a small batch's sums between threads, so their last bits depend on the
+    thread count (1e-4 on some batches of short sentences); on one thread they are the same
+    in any process, on any runner. The embed stage gets its cores back by running its
+    shards in ``scale.processes`` worker processes (``pipeline.jobs.embed``). ``float32``
+    (MKL's strict mode makes it the same on any number of threads) and ``float16`` (CUDA
+    weights halved when the model is loaded) need nothing."""
+    if precision != "bfloat16":
+        yield
+        return
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def encode_ids(model: Any, template: FeatureTemplate, ids: Sequence[Sequence[int]]) -> np.ndarray:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from pipeline.config import ConfigError
 from pipeline.errors import UserError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -79,6 +80,62 @@ REGISTRY: dict[str, Callable[[], Path]] = {
 # the process: set here, before any model is loaded; one already set in the environment
 # is left as it is (MKL_CBWR=AUTO turns strict mode off).
 MKL_REPRODUCIBLE = "AUTO,STRICT"
+
+
+# Processor features that do bfloat16 matrix products in hardware (Intel AMX, AVX-512
+# BF16): there oneDNN runs the model's linear layers about twice as fast in bfloat16 as
+# in float32 (docs/performance.md, thirty-second pass). Elsewhere bfloat16 is emulated.
+NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def native_bf16(cpu_flags: Collection[str]) -> bool:
+    """True when these processor flags (as ``/proc/cpuinfo`` lists them) do bfloat16
+    matrix products in hardware."""
+    return bool(NATIVE_BF16_FLAGS & set(cpu_flags))
+
+
+def parse_cpu_flags(cpuinfo: str) -> frozenset[str]:
+    """The feature flags of the first processor in a ``/proc/cpuinfo`` text (x86's
+    ``flags`` line, Arm's ``Features``)."""
+    line = next((ln for ln in cpuinfo.splitlines() if ln.split(":")[0].strip() in ("flags", "Features")), "")
+    return frozenset(line.partition(":")[2].split())
+
+
+def cpu_flags() -> frozenset[str]:
+    """This processor's feature flags (Linux's ``/proc/cpuinfo``; none elsewhere)."""
+    global _CPU_FLAGS
+    if _CPU_FLAGS is None:
+        try:
+            _CPU_FLAGS = parse_cpu_flags(Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            _CPU_FLAGS = frozenset()
+    return _CPU_FLAGS
+
+
+_CPU_FLAGS: frozenset[str] | None = None
+
+
+def check_precision(cpu_precision: str) -> str:
+    """``embed.cpu_precision`` if it is one of :data:`PRECISIONS`, else a ConfigError."""
+    if cpu_precision not in PRECISIONS:
+        raise ConfigError(f"embed.cpu_precision must be one of {', '.join(PRECISIONS)}, got {cpu_precision!r}")
+    return cpu_precision
+
+
+def resolve_precision(device: str, cuda_fp16: bool, cpu_precision: str, flags: Collection[str] = ()) -> str:
+    """The precision the model runs in on a resolved ``device``: on CUDA ``float16`` when
+    ``embed.cuda_fp16``, else ``float32``; on the CPU ``embed.cpu_precision``, whose
+    ``auto`` is ``bfloat16`` where the processor has it in hardware (``flags``:
+    :func:`cpu_flags`) and ``float32`` elsewhere. Other devices run in ``float32``."""
+    check_precision(cpu_precision)
+    if device.startswith("cuda"):
+        return "float16" if cuda_fp16 else "float32"
+    if device != "cpu":
+        return "float32"
+    if cpu_precision == "auto":
+        return "bfloat16" if native_bf16(flags) else "float32"
+    return cpu_precision
 
 
 def reproducible_cpu_math() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from pipeline.embed.chunking import chunking_key
 from pipeline.embed.encode import check_unit
+from pipeline.embed.registry import check_precision
 from pipeline.settings import check_memory_mb, settings_from
 
 
@@ -25,6 +26,7 @@ class EmbedSettings:
     cache_dir: str
     cuda_batch_size: int
     cuda_fp16: bool
+    cpu_precision: str
     unit: str
     batch_tokens: int
     duckdb_memory_mb: int
@@ -38,5 +40,6 @@ class EmbedSettings:
 def embed_settings(section: Mapping[str, Any]) -> EmbedSettings:
     s = settings_from(EmbedSettings, section, "embed")
     check_unit(s.unit)
+    check_precision(s.cpu_precision)
     check_memory_mb("embed.duckdb_memory_mb", s.duckdb_memory_mb)
     return s

@@ -18,9 +18,9 @@ import numpy as np
 
 from pipeline.embed import content_hash, model_id_for, resolve_device
 from pipeline.embed.encode import encode_plan, encode_shard
-from pipeline.embed.registry import EmbedError, check_model_change
+from pipeline.embed.registry import EmbedError, check_model_change, cpu_flags
 from pipeline.embed.settings import embed_settings
-from pipeline.jobs.context import JobContext
+from pipeline.jobs.context import JobContext, single_threaded_mapper
 from pipeline.store import connect, set_memory, transaction
 from pipeline.store.embed import (
     embed_state,
@@ -42,6 +42,12 @@ def embed_job(ctx: JobContext) -> dict:
     device = resolve_device(cfg.device)
     model_id = model_id_for(cfg.model)
     chunking = cfg.chunking
+    batch, precision = encode_plan(device, cfg.batch_size, cfg.cuda_batch_size, cfg.cuda_fp16, cfg.cpu_precision,
+                                   cpu_flags())
+    # bfloat16 encodes on one thread a process (pipeline.embed.features.precision_context):
+    # its shards go to the worker processes of single-threaded work (scale.processes), or to
+    # the run's Dask cluster; float32 and the GPU use every core of this process.
+    mapper = single_threaded_mapper(ctx) if precision == "bfloat16" else ctx.mapper
     conn = connect(ctx.db_path)
     try:
         set_memory(conn, cfg.duckdb_memory_mb)
@@ -60,16 +66,15 @@ def embed_job(ctx: JobContext) -> dict:
         # "sentences") are written as it comes back, so they are never all held at once.
         with transaction(conn):
             if todo:
-                batch, half = encode_plan(device, cfg.batch_size, cfg.cuda_batch_size, cfg.cuda_fp16)
                 texts = list(todo.values())
                 size = typed(ctx.config, ScaleSettings).shard_size
                 shards = [texts[i:i + size] for i in range(0, len(texts), size)]
                 encode = partial(encode_shard, model=cfg.model, batch_size=batch, device=device,
-                                 chunk_tokens=cfg.chunk_tokens, chunk_overlap=cfg.chunk_overlap, half=half,
+                                 chunk_tokens=cfg.chunk_tokens, chunk_overlap=cfg.chunk_overlap, precision=precision,
                                  unit=cfg.unit, batch_tokens=cfg.batch_tokens)
                 parts = []
                 ctx.progress("embed", 0, len(texts))
-                for shard_vectors, shard_chunks, shard_model, shard_sents, shard_sent_vectors in ctx.mapper(encode, shards):
+                for shard_vectors, shard_chunks, shard_model, shard_sents, shard_sent_vectors in mapper(encode, shards):
                     if shard_model != model_id:  # the folder changed while we were loading it
                         raise EmbedError(f"embedding model changed during the run ({model_id} -> {shard_model})")
                     parts.append(shard_vectors)
@@ -85,12 +90,15 @@ def embed_job(ctx: JobContext) -> dict:
             added = write_embeddings(conn, list(todo), vectors, n_chunks, model_id, chunking, ctx.run_id) if todo else 0
             write_doc_content(conn, list(docs.doc_id), hashes, [len(t) for t in docs.own_text])
             set_embed_state(conn, cfg.model, model_id, chunking, device, ctx.run_id)
-            add_model_versions(conn, ctx.run_id, {"embed_model": model_id, "embed_device": device})
+            add_model_versions(conn, ctx.run_id, {"embed_model": model_id, "embed_device": device,
+                                                  "embed_precision": precision})
     finally:
         conn.close()
     return {
         "model_id": model_id,
         "device": device,
+        "precision": precision,
+        "worker_processes": getattr(mapper, "started", 0),
         "documents": len(docs),
         "unique_texts": len(set(hashes)),
         "embedded": added,

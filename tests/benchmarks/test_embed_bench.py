@@ -12,12 +12,26 @@ from benchmarks.embed_bench import batch_values, main
 
 
 def test_values_interleaved_in_rounds_with_a_ratio_each(capsys):
-    main(["--comments", "12", "--batch-tokens", "512,0", "--repeat", "2"])
+    main(["--comments", "12", "--batch-tokens", "512,0", "--repeat", "2", "--precision", "float32"])
     out = capsys.readouterr().out
-    rows = re.findall(r"^  (encode-only|stage, batch_tokens (\d+)) ", out, re.M)
+    rows = re.findall(r"^  float32  (encode-only|stage, batch_tokens (\d+)) ", out, re.M)
     assert [r[0] for r in rows] == ["encode-only", "stage, batch_tokens 512", "stage, batch_tokens 0"] * 2
-    ratios = dict(re.findall(r"^stage \(batch_tokens (\d+)\) / encode-only: (\d+\.\d+) wall", out, re.M))
+    ratios = dict(re.findall(r"^stage \(batch_tokens (\d+), float32\) / encode-only \(float32\): (\d+\.\d+) wall",
+                             out, re.M))
     assert set(ratios) == {"512", "0"} and all(float(r) > 0 for r in ratios.values())
+
+
+def test_two_precisions_each_against_its_own_limit_and_float32s(capsys):
+    main(["--comments", "8", "--precision", "float32,bfloat16"])
+    out = capsys.readouterr().out
+    rows = re.findall(r"^  (float32 |bfloat16) (encode-only|stage)", out, re.M)
+    assert [(p.strip(), w) for p, w in rows] == [("float32", "encode-only"), ("float32", "stage"),
+                                                 ("bfloat16", "encode-only"), ("bfloat16", "stage")]
+    assert re.search(r"^encode-only in bfloat16 / in float32: \d+\.\d+ wall", out, re.M)
+    assert re.search(r"^stage \(batch_tokens \d+, bfloat16\) / encode-only \(bfloat16\): ", out, re.M)
+    assert re.search(r"^stage \(batch_tokens \d+, bfloat16\) / encode-only \(float32\): ", out, re.M)
+    with pytest.raises(SystemExit, match="--precision: float16"):
+        main(["--comments", "8", "--precision", "float16"])
 
 
 def test_batch_values_default_to_the_config_and_refuse_bad_ones():

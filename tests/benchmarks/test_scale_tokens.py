@@ -45,7 +45,15 @@ def test_the_limit_alone_encodes_an_earlier_runs_corpus(tmp_path, capsys):
     # the whole result is kept beside the corpus, one object a line
     kept = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [k["run"] for k in kept] == ["encode-only"]
-    assert kept[0]["summary"] == {"documents": len(docs)} and kept[0]["cpu"] > 0 and kept[0]["wall"] > 0
+    assert kept[0]["summary"] == {"documents": len(docs), "precision": "float32"}
+    assert kept[0]["cpu"] > 0 and kept[0]["wall"] > 0
+    # the same in bfloat16 (the flow's precision with embed.cpu_precision on such a processor)
+    main(["--limit-only", "--limit-precision", "bfloat16", "--keep", str(tmp_path)])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.split()[:2] == ["enc.", "bf16"] and "(the limit in bfloat16," in line
+    kept = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [k["run"] for k in kept] == ["encode-only", "encode-only:bfloat16"]
+    assert kept[1]["summary"] == {"documents": len(docs), "precision": "bfloat16"}
 
 
 def test_the_nightly_line_divides_the_notebooks_whole_run_by_the_flows_plus_one_percent():
@@ -65,6 +73,9 @@ def test_the_runner_line_says_where_the_shards_ran():
         "processes; embed's shards in its own process, one after another)")
     one = load_config(overrides={"scale": {"processes": 1}}).section("scale")
     assert "and classify in the stage's own process;" in runner_line(one)
+    assert runner_line(load_config().section("scale"), "bfloat16") == (
+        "runner: default (the shards of quotes, dedupe's hashing, embed (bfloat16, one thread each), the topics "
+        "fit's tagging and classify in 2 worker processes)")
     local = load_config(overrides={"scale": {"runner": "dask", "n_workers": 3}}).section("scale")
     assert runner_line(local) == ("runner: dask, a local cluster of 3 worker processes, started by each stage "
                                   "that hands out shards")

@@ -183,3 +183,44 @@ def test_a_memory_limit_is_set_on_the_stage_connection_and_changes_no_vector(tmp
     assert s_free["embedded"] == s_capped["embedded"] == 5 and s_free["sentences"] == s_capped["sentences"] == 5
     assert rows_free["embedding_rows"] and rows_free["sentence_embeddings"]
     assert rows_free == rows_capped
+
+
+@pytest.mark.parametrize(("setting", "flags", "want"), [("auto", {"avx512f", "amx_bf16"}, "bfloat16"),
+                                                        ("auto", {"avx2"}, "float32"),
+                                                        ("float32", {"amx_bf16"}, "float32"),
+                                                        ("bfloat16", {"avx2"}, "bfloat16")])
+def test_the_run_records_the_cpu_precision_it_used(tmp_path, tmp_db, tiny_model_dir, monkeypatch, setting, flags,
+                                                   want):
+    """``embed.cpu_precision`` (``auto`` by the processor's flags) reaches the shards, and
+    the run says which precision made its vectors: in its summary and in
+    ``runs.model_versions``. bfloat16 vectors are close to float32's, not the same."""
+    import numpy as np
+
+    import pipeline.jobs.embed as job
+
+    monkeypatch.setattr(job, "cpu_flags", lambda: frozenset(flags))
+    seen: list[str] = []
+    encode_module = importlib.import_module("pipeline.embed.encode")
+    real = encode_module.embed_texts
+
+    def spy(texts, *args, **kwargs):
+        seen.append(kwargs["precision"])
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(encode_module, "embed_texts", spy)
+    add_documents(tmp_db, ["a", "b", "c"], TEXTS[:3])
+    out = _run(tmp_db, job_config(tmp_path, embed={"model": str(tiny_model_dir), "device": "cpu",
+                                                   "cpu_precision": setting}))
+    assert out["precision"] == want and seen == [want]
+    conn = duckdb.connect(tmp_db, read_only=True)
+    try:
+        versions = json.loads(conn.execute("SELECT model_versions FROM runs WHERE status = 'completed'").fetchone()[0])
+        stored = np.array([v for (v,) in conn.execute("SELECT vector FROM doc_embeddings ORDER BY doc_id").fetchall()],
+                          dtype=np.float32)
+    finally:
+        conn.close()
+    assert versions["embed_precision"] == want
+    fp32 = real(TEXTS[:3], str(tiny_model_dir), device="cpu", precision="float32", unit="sentences",
+                batch_tokens=4096).vectors
+    assert (np.array_equal(stored, fp32)) == (want == "float32")
+    assert (stored * fp32).sum(axis=1).min() > 0.999

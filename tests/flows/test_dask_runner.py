@@ -330,3 +330,36 @@ def test_a_dask_run_makes_its_runner_only_when_a_stage_hands_out_a_shard(monkeyp
                             lambda name, *a: None if name == "prefect_dask" else real(name, *a))
         with dask_module.dask_for_run("lazy-test", config):
             pass
+
+
+@pytest.mark.slow
+def test_the_other_cpu_precision_gives_the_same_vectors_on_every_runner(tmp_path):
+    """The test above runs the precision ``embed.cpu_precision = "auto"`` picks on this
+    processor; this one the other (bfloat16 where that is float32, emulated without the
+    hardware; float32 where it is bfloat16), up to the embed stage: the same vectors, bit for
+    bit, in one process, in two local worker processes and on a local Dask cluster."""
+    from pipeline.embed.registry import cpu_flags, resolve_precision
+
+    other = "float32" if resolve_precision("cpu", True, "auto", cpu_flags()) == "bfloat16" else "bfloat16"
+    paths = [str(p) for p in write_jsonl(generate(120, seed=4), tmp_path / "corpus")]
+    stages = ["ingest", "clean", "dedupe", "segment", "embed"]
+    vectors = {}
+    for name, runner, processes in (("one process", "default", 1), ("workers", "default", 2), ("dask", "dask", 2)):
+        db = str(tmp_path / f"{runner}{processes}.duckdb")
+        overrides = {"embed": {"device": "cpu", "cpu_precision": other},
+                     "scale": {"runner": runner, "n_workers": 2, "shard_size": 30, "processes": processes},
+                     "paths": {"models_dir": str(tmp_path / f"models_{runner}{processes}")}}
+        embed = Corpus(db, overrides=overrides).run(paths, stages=stages)["stages"]["embed"]
+        assert embed["precision"] == other and embed["embedded"] > 90
+        if runner == "default" and other == "bfloat16":  # bfloat16's shards go to the worker processes
+            assert embed["worker_processes"] == (0 if processes == 1 else 2)
+        conn = connect(db, read_only=True)
+        try:
+            vectors[name] = [conn.execute(f"SELECT content_hash, vector FROM {table} ORDER BY 1").df()
+                             for table in ("embeddings", "sentence_embeddings")]
+        finally:
+            conn.close()
+    assert len(vectors["one process"][1]) > len(vectors["one process"][0])  # more sentences than texts
+    for other_runner in ("workers", "dask"):
+        for got, want in zip(vectors[other_runner], vectors["one process"]):
+            pd.testing.assert_frame_equal(got, want, check_exact=True, obj=f"{other_runner} ({other})")
