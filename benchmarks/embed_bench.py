@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     from pipeline.jobs.context import ProcessMap
     from pipeline.sections import ScaleSettings
     from pipeline.settings import typed
-    from pipeline.embed.features import precision_context
-    from pipeline.embed.registry import cpu_flags, load_model, resolve_precision
+    from pipeline.embed.features import autocast
+    from pipeline.embed.registry import cpu_flags, load_model
     from pipeline.embed.settings import embed_settings
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     scale = typed(config, ScaleSettings)
     shard_size = a.shard_size or scale.shard_size
     precisions = [x.strip() for x in a.precision.split(",") if x.strip()] or [
-        resolve_precision("cpu", cfg.cuda_fp16, cfg.cpu_precision, cpu_flags())]
+        cfg.precision("cpu", cpu_flags())]
     bad = sorted(set(precisions) - {"float32", "bfloat16"})
     if bad:
         raise SystemExit(f"--precision: {', '.join(bad)} (float32 or bfloat16 on the CPU)")
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     for _ in range(rounds):
         for prec in precisions:
             def bare(prec=prec):
-                with precision_context(prec):
+                with autocast(prec):
                     model.encode(texts, batch_size=cfg.batch_size, convert_to_numpy=True)
             r = timed(bare)
             runs.setdefault((prec, "encode-only"), []).append(r)

@@ -71,16 +71,17 @@ what, db, paths = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 out = {}
 if what.startswith("encode-only"):
     # "encode-only" (float32: sentence-transformers as shipped) or "encode-only:bfloat16"
-    # (the same call in PyTorch's CPU autocast, as the flow encodes with embed.cpu_precision)
+    # (the same call in PyTorch's CPU autocast on every thread, as a user would run it; the flow
+    # encodes so with embed.cpu_precision, one thread a process in worker processes)
     import json as _j
     from pipeline.config import load_config
-    from pipeline.embed.features import precision_context
+    from pipeline.embed.features import autocast
     from pipeline.embed.registry import load_model
     texts = [_j.loads(l)["body"] for p in paths for l in open(p, encoding="utf-8")]
     cfg = load_config().section("embed")
     model, device = load_model(cfg["model"], "cpu")
     precision = what.partition(":")[2] or "float32"
-    with precision_context(precision):
+    with autocast(precision):
         model.encode(texts, batch_size=cfg["batch_size"], convert_to_numpy=True, normalize_embeddings=True)
     out = {"documents": len(texts), "precision": precision}
 elif what == "baseline":
@@ -294,10 +295,10 @@ def main(argv: list[str] | None = None) -> None:
     n = len(docs)
     print(f"corpus: {n} documents ({a.comments} comments{f', {len(held)} held back for the +1% run' if held else ''}), "
           f"SYNTHETIC, in {tmp}")
-    from pipeline.embed.registry import cpu_flags, resolve_precision
-    embed_cfg = load_config().section("embed")
+    from pipeline.embed.registry import cpu_flags
+    from pipeline.embed.settings import embed_settings
     print(runner_line(load_config().section("scale"),
-                      resolve_precision("cpu", embed_cfg["cuda_fp16"], embed_cfg["cpu_precision"], cpu_flags())))
+                      embed_settings(load_config().section("embed")).precision("cpu", cpu_flags())))
     db = tmp / "flow.duckdb"
     db.unlink(missing_ok=True)
 

@@ -471,7 +471,7 @@ def encode_query(query: str, conn, config: Config) -> list[float]:
     """The query's vector from the embedder whose vectors are stored (refused when the
     configured embedder differs: vectors of two models are not comparable)."""
     from pipeline.embed import embed_texts, model_id_for, resolve_device
-    from pipeline.embed.registry import cpu_flags, resolve_precision
+    from pipeline.embed.registry import cpu_flags
     from pipeline.embed.settings import embed_settings
     from pipeline.store.embed import embed_state
     from pipeline.store.errors import StoreError
@@ -489,7 +489,7 @@ def encode_query(query: str, conn, config: Config) -> list[float]:
             "or re-embed with embed.on_model_change=recompute")
     device = resolve_device(cfg.device)
     res = embed_texts([query], cfg.model, 1, device, cfg.chunk_tokens, cfg.chunk_overlap, unit=cfg.unit,
-                      precision=resolve_precision(device, cfg.cuda_fp16, cfg.cpu_precision, cpu_flags()))
+                      precision=cfg.precision(device, cpu_flags()))
     return [float(x) for x in res.vectors[0]]
 
 

@@ -26,7 +26,7 @@ from pipeline.classify.taxonomy import Taxonomy
 from pipeline.classify.text import load_nlp
 from pipeline.embed import content_hash
 from pipeline.embed.encode import text_units
-from pipeline.embed.registry import cpu_flags, resolve_device, resolve_precision
+from pipeline.embed.registry import cpu_flags, resolve_device
 from pipeline.embed.settings import EmbedSettings
 from pipeline.nlp import sent_tagger
 from pipeline.sentences import sentence_spans
@@ -97,7 +97,7 @@ def sentence_embedder(e: EmbedSettings, lookup: Lookup | None = None) -> tuple[E
             known = {u: found[h] for u, h in zip(units, hashes) if h in found}
         device = resolve_device(e.device)
         res = embedding.embed_texts(list(texts), e.model, e.batch_size, device, e.chunk_tokens, e.chunk_overlap,
-                                    precision=resolve_precision(device, e.cuda_fp16, e.cpu_precision, cpu_flags()),
+                                    precision=e.precision(device, cpu_flags()),
                                     batch_tokens=e.batch_tokens, unit=e.unit, known=known or None)
         for s, v in zip(res.sentences, res.sentence_vectors if res.sentences else ()):
             seen.setdefault(content_hash(s), v)

@@ -12,7 +12,7 @@ import numpy as np
 from pipeline.config import ConfigError
 from pipeline.embed.chunking import tokenized_chunks
 from pipeline.embed.features import encode_ids, feature_template, precision_context
-from pipeline.embed.registry import EmbedError, load_model, resolve_device, resolve_precision
+from pipeline.embed.registry import RUN_PRECISIONS, EmbedError, load_model, resolve_device, resolve_precision
 from pipeline.sentences import sentence_spans
 
 Progress = Callable[[str, int, int], None]
@@ -259,7 +259,7 @@ def embed_texts(texts: Sequence[str], model: str | None = None, batch_size: int 
     (CPU autocast; CPU only), as ``encode_plan`` resolves it; ``batch_tokens``, ``unit``
     and ``known``: see ``embed_units``; the stages pass ``embed.unit``)."""
     dev = resolve_device(device)
-    if precision not in ("float32", "float16", "bfloat16") or (precision == "bfloat16" and dev != "cpu"):
+    if precision not in RUN_PRECISIONS or (precision == "bfloat16" and dev != "cpu"):
         raise EmbedError(f"cannot encode in {precision!r} on {dev!r} (bfloat16 on the CPU, float16 on CUDA)")
     st_model, model_id = load_model(model, dev, half=precision == "float16")
     res = embed_units(st_model, texts, unit, batch_size, chunk_tokens, chunk_overlap, progress, batch_tokens, known,

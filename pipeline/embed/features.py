@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +78,16 @@ class FeatureTemplate:
         return out
 
 
+def autocast(precision: str) -> AbstractContextManager:
+    """PyTorch's CPU autocast for ``bfloat16`` on the threads the process has (as a user
+    of sentence-transformers would run it: the benchmarks' limit), nothing otherwise."""
+    if precision != "bfloat16":
+        return nullcontext()
+    import torch
+
+    return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
 @contextmanager
 def precision_context(precision: str) -> Iterator[None]:
     """What the forward passes of one call run in for ``precision``: ``bfloat16`` is
@@ -97,7 +107,7 @@ def precision_context(precision: str) -> Iterator[None]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with autocast(precision):
             yield
     finally:
         torch.set_num_threads(threads)

@@ -86,7 +86,8 @@ MKL_REPRODUCIBLE = "AUTO,STRICT"
 # BF16): there oneDNN runs the model's linear layers about twice as fast in bfloat16 as
 # in float32 (docs/performance.md, thirty-second pass). Elsewhere bfloat16 is emulated.
 NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
-PRECISIONS = ("auto", "float32", "bfloat16")
+PRECISIONS = ("auto", "float32", "bfloat16")  # embed.cpu_precision
+RUN_PRECISIONS = ("float32", "float16", "bfloat16")  # what a model runs in (float16: CUDA only)
 
 
 def native_bf16(cpu_flags: Collection[str]) -> bool:

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.embed.chunking import chunking_key
 from pipeline.embed.encode import check_unit
-from pipeline.embed.registry import check_precision
+from pipeline.embed.registry import check_precision, resolve_precision
 from pipeline.settings import check_memory_mb, settings_from
 
 
@@ -30,6 +30,11 @@ class EmbedSettings:
     unit: str
     batch_tokens: int
     duckdb_memory_mb: int
+
+    def precision(self, device: str, flags: Collection[str]) -> str:
+        """The precision the model runs in on the resolved ``device``, this processor's
+        ``flags`` given (``pipeline.embed.registry.cpu_flags``): see ``resolve_precision``."""
+        return resolve_precision(device, self.cuda_fp16, self.cpu_precision, flags)
 
     @property
     def chunking(self) -> str:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -63,6 +65,21 @@ def cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """Worker initializer: a daemon thread that ends this worker process once the process
+    that started it (pid ``parent``) is gone. A stage process killed outright (SIGKILL,
+    the kernel's out-of-memory killer) cannot stop its workers, and a worker waiting on its
+    queue then never learns of it: without this it would wait, holding its models in
+    memory, for ever."""
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 class ProcessMap:
     """A mapper that runs the shards in up to ``processes`` worker processes side by side
     (0: one per CPU core), for work that runs on one thread (spaCy's parse and tagger,
@@ -74,7 +91,8 @@ class ProcessMap:
     afresh). The workers are spawned, not forked: the stages run in threads of a flow, and a
     fork copies locks held by other threads. ``fn`` and the shards must pickle; an exception
     in a worker is raised here as it was raised there, and a worker that dies (out of memory)
-    is a :class:`WorkerStopped`. Nothing of the stage is kept when that happens: the quotes
+    is a :class:`WorkerStopped`; a worker whose stage process is killed ends within a second
+    (:func:`exit_with_parent`). Nothing of the stage is kept when that happens: the quotes
     and topics jobs write after the mapper has returned every shard, and dedupe and
     classify write inside the one transaction that the error rolls back. ``started``
     counts the worker processes its maps have handed shards to (a stage reports it)."""
@@ -94,7 +112,8 @@ class ProcessMap:
             for item in chain(head, source):
                 yield fn(item)
             return
-        pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=exit_with_parent, initargs=(os.getpid(),))
         pending: deque = deque()
         submitted = 0
         try:

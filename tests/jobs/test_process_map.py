@@ -144,3 +144,49 @@ def test_dedupe_and_quotes_store_the_same_rows_from_worker_processes(tmp_path):
     assert len(rows["dedupe_signatures"]) >= 90 and rows["shingle_index"] and rows["duplicate_rows"], \
         {t: len(r) for t, r in rows.items()}
     assert _quote_rows(here) == _quote_rows(workers)
+
+
+KILLED_STAGE = """
+import sys, time
+from pipeline.jobs.context import ProcessMap
+
+def slow(x):
+    time.sleep(120)
+    return x
+
+if __name__ == "__main__":
+    for _ in ProcessMap(2)(slow, range(4)):
+        pass
+"""
+
+
+def test_workers_end_when_their_stage_process_is_killed(tmp_path):
+    """A stage process killed outright (SIGKILL, as the out-of-memory killer does) cannot
+    stop its workers: they end on their own within seconds, instead of waiting on their
+    queue, with their models in memory, for ever."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = tmp_path / "stage.py"
+    script.write_text(KILLED_STAGE, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, cwd=tmp_path)
+    workers: list = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and time.monotonic() < deadline:
+            assert proc.poll() is None
+            workers = [c for c in psutil.Process(proc.pid).children(recursive=True)
+                       if "spawn_main" in " ".join(c.cmdline())]
+            time.sleep(0.2)
+        assert len(workers) == 2, "the stage did not start its two workers"
+        time.sleep(1.0)  # the workers are running their shards
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    gone, alive = psutil.wait_procs(workers, timeout=15)
+    for p in alive:  # do not leave them behind when the test fails
+        p.kill()
+    assert not alive, f"{len(alive)} worker(s) outlived their killed stage process"
