@@ -119,3 +119,11 @@ def test_no_gpu_here_falls_back_to_cpu():
         pytest.skip("a GPU is present: the fallback is not what runs here")
     dev = resolve_device("auto")
     assert dev == "cpu" and encode_plan(dev, 32, 256, True, "float32") == (32, "float32")
+
+
+def test_the_settings_refuse_an_unknown_cpu_precision():
+    from pipeline.config import ConfigError, load_config
+    from pipeline.embed.settings import embed_settings
+
+    with pytest.raises(ConfigError, match="embed.cpu_precision must be one of auto, float32, bfloat16, got 'half'"):
+        embed_settings(load_config(overrides={"embed": {"cpu_precision": "half"}}).section("embed"))
