@@ -14,10 +14,12 @@ Dask cluster's workers with ``scale.runner = "dask"``, read from ``./probation-c
 their share and the largest one's peak are printed in the row, and the row's peak is that of
 the process and its workers together, sampled; a cluster at an address is not counted). The last
 two lines are ``end-to-end / encode-only: R`` and ``peak RSS: M MiB``. The limit is
-sentence-transformers as shipped (float32); when the flow encoded in bfloat16
-(``embed.cpu_precision``, ``auto`` on a processor with it in hardware), the same texts are
-also encoded alone in bfloat16 and the ratios to that are printed as well. The corpus is
-SYNTHETIC (benchmarks/generate.py).
+sentence-transformers as shipped (float32, ``embed.batch_size``), on the device the flow's
+embed uses (``embed.device``: a CUDA GPU when torch sees one); when the flow encoded in
+another precision (bfloat16 on the CPU with ``embed.cpu_precision``, ``auto`` on a processor
+with it in hardware; float16 on a GPU with ``embed.cuda_fp16``, in ``embed.cuda_batch_size``),
+the same texts are also encoded alone so and the ratios to that are printed as well. On a GPU
+the rows add the GPU memory PyTorch took. The corpus is SYNTHETIC (benchmarks/generate.py).
 
 ``--incremental``: the newest 1% of the generated documents are held back; after the
 full run on the other 99%, the flow runs again with only them as new input (in a file
@@ -70,28 +72,35 @@ threading.Thread(target=_sample, daemon=True).start()
 what, db, paths = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 out = {}
 if what.startswith("encode-only"):
-    # "encode-only" (float32: sentence-transformers as shipped) or "encode-only:bfloat16"
-    # (the same call in PyTorch's CPU autocast on every thread, as a user would run it; the flow
-    # encodes so with embed.cpu_precision, one thread a process in worker processes)
+    # on the device the flow's embed uses (embed.device: a CUDA GPU when torch sees one):
+    # "encode-only" (float32, embed.batch_size: sentence-transformers as shipped),
+    # "encode-only:bfloat16" (the same call in PyTorch's CPU autocast on every thread, as a
+    # user would run it; the flow encodes so with embed.cpu_precision, one thread a process in
+    # worker processes) or "encode-only:float16" (CUDA: the weights halved, in the flow's
+    # embed.cuda_batch_size, as the flow runs it with embed.cuda_fp16)
     import json as _j
     from pipeline.config import load_config
+    from pipeline.embed.encode import encode_plan
     from pipeline.embed.features import autocast
-    from pipeline.embed.registry import load_model
+    from pipeline.embed.registry import load_model, resolve_device
     texts = [_j.loads(l)["body"] for p in paths for l in open(p, encoding="utf-8")]
     cfg = load_config().section("embed")
-    model, device = load_model(cfg["model"], "cpu")
+    device = resolve_device(cfg["device"])
     precision = what.partition(":")[2] or "float32"
+    batch = cfg["batch_size"] if precision == "float32" else encode_plan(  # the flow's batch
+        device, cfg["batch_size"], cfg["cuda_batch_size"], cfg["cuda_fp16"], cfg["cpu_precision"])[0]
+    model, _ = load_model(cfg["model"], device, half=precision == "float16")
     with autocast(precision):
-        model.encode(texts, batch_size=cfg["batch_size"], convert_to_numpy=True, normalize_embeddings=True)
-    out = {"documents": len(texts), "precision": precision}
+        model.encode(texts, batch_size=batch, convert_to_numpy=True, normalize_embeddings=True)
+    out = {"documents": len(texts), "precision": precision, "device": device, "batch_size": batch}
 elif what == "baseline":
     import duckdb, pandas as pd
     from bertopic import BERTopic
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
     from pipeline.config import load_config
-    from pipeline.embed.registry import load_model
+    from pipeline.embed.registry import load_model, resolve_device
     df = pd.concat([pd.read_json(p, lines=True) for p in paths], ignore_index=True)
-    model, _ = load_model(load_config().get("embed.model"), "cpu")
+    model, _ = load_model(load_config().get("embed.model"), resolve_device(load_config().get("embed.device")))
     topics, _ = BERTopic(embedding_model=model).fit_transform(df["body"].tolist())
     sia = SentimentIntensityAnalyzer()
     df["sentiment"] = [sia.polarity_scores(t)["compound"] for t in df["body"]]
@@ -117,11 +126,15 @@ ru = resource.getrusage(resource.RUSAGE_SELF)
 # child processes that ended and were waited for (worker processes): their CPU is part of
 # the stage's
 ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+# the GPU memory this process's PyTorch took at most, where it used a CUDA GPU
+_torch = sys.modules.get("torch")
+_gpu = (_torch.cuda.max_memory_allocated() / 2**20
+        if _torch is not None and _torch.cuda.is_available() and _torch.cuda.is_initialized() else 0.0)
 print("\nRESULT " + json.dumps({"wall": time.perf_counter() - t0,
                               "cpu": time.process_time() - c0 + ch.ru_utime + ch.ru_stime,
                               "children_cpu": ch.ru_utime + ch.ru_stime, "children_peak_mib": max(dict(_each).values(), default=0) / 2**20,
                               "maxrss_mib": ru.ru_maxrss / 1024,
-                              "tree_peak_mib": _tree[0] / 2**20, "summary": out}), flush=True)
+                              "tree_peak_mib": _tree[0] / 2**20, "gpu_peak_mib": _gpu, "summary": out}), flush=True)
 """
 
 
@@ -218,16 +231,19 @@ def peak(r: dict) -> float:
 
 def row(name: str, r: dict, n: int, tail: str) -> str:
     """One printed row: a stage's (or the limit's, or the notebook's) seconds, CPU
-    seconds, documents per second and peak memory, then ``tail``."""
+    seconds, documents per second and peak memory (and the GPU memory PyTorch took, where
+    it used one), then ``tail``."""
     children = (f"[{r['children_cpu']:.1f} CPU-s of it in child processes, the largest peaking at "
                 f"{r['children_peak_mib']:.0f} MiB; the stage's own process "
                 f"{r['maxrss_mib']:.0f} MiB] " if r.get("children_cpu", 0) >= 0.05 else "")
+    gpu = f"GPU peak {r['gpu_peak_mib']:.0f} MiB " if r.get("gpu_peak_mib") else ""
     return (f"  {name:<10} {r['wall']:8.1f} s  {r['cpu']:8.1f} CPU-s  {n / max(r['wall'], 1e-9):8.0f} docs/s  "
-            f"peak {peak(r):7.0f} MiB   {children}{tail}")
+            f"peak {peak(r):7.0f} MiB   {gpu}{children}{tail}")
 
 
 ALONE = {"encode-only": ("--limit-only", "encode-only", "the limit"),
          "encode-only:bfloat16": ("--limit-only", "enc. bf16", "the limit in bfloat16"),
+         "encode-only:float16": ("--limit-only", "enc. fp16", "the limit in float16 on CUDA"),
          "baseline": ("--baseline-only", "notebook", "the baseline")}
 
 
@@ -270,7 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit-only", action="store_true",
                     help="only the encode-only limit, of the corpus an earlier run left in --keep DIR (a 150k "
                          "whole flow and its limit take longer together than one sitting allows)")
-    ap.add_argument("--limit-precision", choices=["float32", "bfloat16"], default="float32",
+    ap.add_argument("--limit-precision", choices=["float32", "bfloat16", "float16"], default="float32",
                     help="--limit-only: encode in this precision (bfloat16: PyTorch's CPU autocast, as the flow "
                          "does with embed.cpu_precision; the issue's limit is float32, sentence-transformers as "
                          "shipped)")
@@ -295,10 +311,15 @@ def main(argv: list[str] | None = None) -> None:
     n = len(docs)
     print(f"corpus: {n} documents ({a.comments} comments{f', {len(held)} held back for the +1% run' if held else ''}), "
           f"SYNTHETIC, in {tmp}")
-    from pipeline.embed.registry import cpu_flags
+    from pipeline.embed.registry import cpu_flags, resolve_device
     from pipeline.embed.settings import embed_settings
-    print(runner_line(load_config().section("scale"),
-                      embed_settings(load_config().section("embed")).precision("cpu", cpu_flags())))
+    embed_cfg = embed_settings(load_config().section("embed"))
+    device = resolve_device(embed_cfg.device)
+    print(runner_line(load_config().section("scale"), embed_cfg.precision(device, cpu_flags())))
+    if device != "cpu":
+        import torch
+        print(f"embed on {device} ({torch.cuda.get_device_name(device)}), {embed_cfg.precision(device, cpu_flags())}; "
+              f"the limit too (float32, sentence-transformers as shipped, on the same GPU)")
     db = tmp / "flow.duckdb"
     db.unlink(missing_ok=True)
 
@@ -321,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
     if precision != "float32":  # the flow encoded in bfloat16: the same texts alone, likewise
         same = run_child(limit_child(precision), tmp / "unused.duckdb", paths)
         record(a.keep, limit_child(precision), same)
-        print(row("enc. bf16", same, n, f"(the limit in the flow's precision, {precision})"))
+        print(row(ALONE[limit_child(precision)][1], same, n, f"(the limit in the flow's precision, {precision})"))
     if not a.skip_baseline:
         base = run_child("baseline", tmp / "baseline.duckdb", paths)
         record(a.keep, "baseline", base)
@@ -375,7 +396,8 @@ def main(argv: list[str] | None = None) -> None:
         if not a.skip_baseline:
             print(nightly_line(base, plus_one))
     if same is not enc:
-        print(f"end-to-end / encode-only in {precision} (embed.cpu_precision): {total / max(same['wall'], 1e-9):.2f}")
+        key = "embed.cuda_fp16" if precision == "float16" else "embed.cpu_precision"
+        print(f"end-to-end / encode-only in {precision} ({key}): {total / max(same['wall'], 1e-9):.2f}")
     print(f"end-to-end / encode-only: {total / max(enc['wall'], 1e-9):.2f}")
     print(f"peak RSS: {top:.0f} MiB")
 

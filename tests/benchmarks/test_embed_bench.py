@@ -30,8 +30,22 @@ def test_two_precisions_each_against_its_own_limit_and_float32s(capsys):
     assert re.search(r"^encode-only in bfloat16 / in float32: \d+\.\d+ wall", out, re.M)
     assert re.search(r"^stage \(batch_tokens \d+, bfloat16\) / encode-only \(bfloat16\): ", out, re.M)
     assert re.search(r"^stage \(batch_tokens \d+, bfloat16\) / encode-only \(float32\): ", out, re.M)
-    with pytest.raises(SystemExit, match="--precision: float16"):
-        main(["--comments", "8", "--precision", "float16"])
+    with pytest.raises(SystemExit, match=r"--precision: float16 \(bfloat16 or float32 on cpu\)"):
+        main(["--comments", "8", "--precision", "float16", "--device", "cpu"])
+
+
+def test_the_rows_say_the_device_and_texts_per_second(capsys):
+    main(["--comments", "6", "--precision", "float32", "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert re.match(r"\d+ texts \(SYNTHETIC\) on cpu, unit ", out)
+    assert len(re.findall(r"^  float32 .* wall +\d+\.\d+ s  CPU +\d+\.\d+ s +\d+ texts/s$", out, re.M)) == 2
+    import torch
+
+    from pipeline.embed import EmbedError
+
+    if not torch.cuda.is_available():  # asked for a GPU: never a silent fallback to the CPU
+        with pytest.raises(EmbedError, match="torch sees no CUDA GPU"):
+            main(["--comments", "6", "--device", "cuda"])
 
 
 def test_batch_values_default_to_the_config_and_refuse_bad_ones():

@@ -45,7 +45,11 @@ def test_the_limit_alone_encodes_an_earlier_runs_corpus(tmp_path, capsys):
     # the whole result is kept beside the corpus, one object a line
     kept = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [k["run"] for k in kept] == ["encode-only"]
-    assert kept[0]["summary"] == {"documents": len(docs), "precision": "float32"}
+    from pipeline.config import load_config
+
+    batch = load_config().get("embed.batch_size")
+    assert kept[0]["summary"] == {"documents": len(docs), "precision": "float32", "device": "cpu", "batch_size": batch}
+    assert kept[0]["gpu_peak_mib"] == 0.0
     assert kept[0]["cpu"] > 0 and kept[0]["wall"] > 0
     # the same in bfloat16 (the flow's precision with embed.cpu_precision on such a processor)
     main(["--limit-only", "--limit-precision", "bfloat16", "--keep", str(tmp_path)])
@@ -53,7 +57,22 @@ def test_the_limit_alone_encodes_an_earlier_runs_corpus(tmp_path, capsys):
     assert line.split()[:2] == ["enc.", "bf16"] and "(the limit in bfloat16," in line
     kept = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [k["run"] for k in kept] == ["encode-only", "encode-only:bfloat16"]
-    assert kept[1]["summary"] == {"documents": len(docs), "precision": "bfloat16"}
+    assert kept[1]["summary"] == {"documents": len(docs), "precision": "bfloat16", "device": "cpu", "batch_size": batch}
+    # float16 is the GPU's (embed.cuda_fp16): without one, the child's clear error
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match="fp16 embeddings need a CUDA device"):
+            main(["--limit-only", "--limit-precision", "float16", "--keep", str(tmp_path)])
+
+
+def test_a_row_adds_the_gpu_memory_where_a_gpu_was_used():
+    from benchmarks.scale_bench import row
+
+    r = {"wall": 10.0, "cpu": 12.0, "maxrss_mib": 900.0, "children_cpu": 0.0}
+    assert "GPU peak" not in row("embed", r, 1000, "")
+    line = row("embed", {**r, "gpu_peak_mib": 161.4}, 1000, "(tail)")
+    assert "     100 docs/s" in line and "GPU peak 161 MiB (tail)" in line
 
 
 def test_the_nightly_line_divides_the_notebooks_whole_run_by_the_flows_plus_one_percent():
