@@ -6,6 +6,8 @@ row-by-row inserts), all in the same run.
     python -m benchmarks scale --comments 6000 [--seed 1] [--skip-baseline] [--keep DIR] [--incremental]
     python -m benchmarks scale --limit-only --keep DIR     # the limit alone, of an earlier run's corpus
     python -m benchmarks scale --baseline-only --keep DIR  # the notebook baseline alone, likewise
+    python -m benchmarks scale --incremental-only --keep DIR --comments N  # the +1% and no-input runs alone,
+                                                           # after an --incremental run whose full run finished
 
 Each stage runs in its own process (as ``probation-corpus run --stage S`` would), so
 its peak memory is its own; CPU seconds count the process and the child processes it
@@ -22,7 +24,8 @@ the same texts are also encoded alone so and the ratios to that are printed as w
 the rows add the GPU memory PyTorch took. The corpus is SYNTHETIC (benchmarks/generate.py).
 
 ``--incremental``: the newest 1% of the generated documents are held back; after the
-full run on the other 99%, the flow runs again with only them as new input (in a file
+full run on the other 99%, the flow runs again (on a copy of its database: ``flow.duckdb`` stays
+as the full run left it, and ``--incremental-only`` can run the incremental part again from it) with only them as new input (in a file
 of their own, naming their stored posts and parents by id; every stage, as a nightly run
 would), then once more with no new input. Printed as ``+1% / full: R``
 and ``no new input / full: R`` (wall and CPU seconds of the whole flow), with the
@@ -268,6 +271,97 @@ def alone(what: str, keep: Path | None) -> None:
     print(row(name, r, n, f"({role}, {n} documents of {keep / 'corpus'})"))
 
 
+def incremental(tmp: Path, db: Path, held: list, total: float, total_cpu: float, keep: Path | None) -> dict:
+    """The incremental runs after a full run that left ``db``: the ``held`` documents alone
+    (a file of their own, as a nightly export of new comments: each names its post and
+    parent by id, stored by the full run, and ingest places it there), then no new input;
+    each stage in its own process on ``db``, then the whole flow in one process on a copy of
+    ``db`` as it was. Prints each against the full run's ``total`` seconds and ``total_cpu``;
+    returns the +1% run in one process (for the nightly line)."""
+    import shutil
+
+    from benchmarks.generate import write_jsonl
+    from pipeline.jobs import STAGES
+
+    new_paths = [str(p) for p in write_jsonl(held, tmp / "corpus_new")]
+    db_one = tmp / "flow_one_process.duckdb"
+    shutil.copyfile(db, db_one)
+    for label, inputs in ((f"+1% ({len(held)} new documents)", new_paths), ("no new input", [])):
+        size = db.stat().st_size
+        step, grew = [], []
+        for stage in STAGES:
+            before = db.stat().st_size
+            step.append((stage, run_child(stage, db, inputs)))
+            record(keep, f"{'+1%' if inputs else 'no new input'}: {stage}", step[-1][1])
+            grew.append((stage, (db.stat().st_size - before) / 2**20))
+        wall, cpu = sum(r["wall"] for _, r in step), sum(r["cpu"] for _, r in step)
+        print(f"{label}: {wall:.1f} s, {cpu:.1f} CPU-s; by stage (CPU-s): "
+              + ", ".join(f"{s} {r['cpu']:.1f}" for s, r in step), flush=True)
+        print(f"{label}: database {size / 2**20:.1f} -> {db.stat().st_size / 2**20:.1f} MiB; by stage (MiB): "
+              + ", ".join(f"{s} {g:+.1f}" for s, g in grew))
+        name = "+1%" if inputs else "no new input"
+        print(f"{name} / full: {wall / max(total, 1e-9):.3f} (wall), {cpu / max(total_cpu, 1e-9):.3f} (CPU)")
+    plus_one: dict = {}
+    for label in (f"+1% ({len(held)} new documents)", "no new input (the same file again)"):
+        r = run_child("flow", db_one, new_paths)
+        record(keep, f"{label}, whole flow in one process", r)
+        name = "+1%" if label.startswith("+1%") else "no new input"
+        if name == "+1%":
+            plus_one = r
+        print(f"{label}, whole flow in one process: {r['wall']:.1f} s, {r['cpu']:.1f} CPU-s "
+              f"({r['wall_with_startup']:.1f} s with the interpreter's start-up), peak {peak(r):.0f} MiB")
+        print(f"{name} / full (one process): {r['wall'] / max(total, 1e-9):.3f} (wall), "
+              f"{r['cpu'] / max(total_cpu, 1e-9):.3f} (CPU)", flush=True)
+    return plus_one
+
+
+def incremental_only(a: argparse.Namespace) -> None:
+    """``--incremental-only --keep DIR``: the incremental runs alone, after an earlier run
+    with ``--incremental --keep DIR`` (the same ``--comments``, ``--seed`` and ``--style``)
+    whose full run finished: on a copy of its database as the full run left it (``DIR/flow.duckdb``
+    is kept as it is, so this can run again), against that run's stage figures in
+    ``DIR/results.jsonl``. Compare them only when both ran on the same idle machine."""
+    import shutil
+
+    from benchmarks.generate import generate
+    from pipeline.jobs import STAGES
+
+    keep = a.keep
+    db = keep / "flow.duckdb" if keep else None
+    if db is None or not db.exists():
+        raise SystemExit("--incremental-only needs --keep DIR holding an earlier --incremental run (DIR/flow.duckdb)")
+    full: dict[str, dict] = {}
+    for line in (keep / "results.jsonl").read_text(encoding="utf-8").splitlines() if (keep / "results.jsonl").exists() else []:
+        r = json.loads(line)
+        if r.get("run") in STAGES:
+            full[r["run"]] = r  # the latest full run of each stage
+    missing = [s for s in STAGES if s not in full]
+    if missing:
+        raise SystemExit(f"--incremental-only: {keep / 'results.jsonl'} has no full-run figures for {', '.join(missing)}")
+    docs = generate(a.comments, a.seed, style=a.style)
+    held = docs[len(docs) - max(1, len(docs) // 100):]
+    kept = sum(1 for p in (keep / "corpus").glob("*.jsonl") for _ in open(p, encoding="utf-8"))
+    if kept != len(docs) - len(held):
+        raise SystemExit(f"--incremental-only: {keep / 'corpus'} holds {kept} documents, not the {len(docs) - len(held)} "
+                         f"of --comments {a.comments} --seed {a.seed} less the 1% held back: give the kept run's options")
+    import duckdb
+
+    conn = duckdb.connect(str(db), read_only=True)
+    try:
+        stored = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    finally:
+        conn.close()
+    if stored != kept:
+        raise SystemExit(f"--incremental-only: {db} holds {stored} documents, not the full run's {kept}: the held-back "
+                         "documents were added to it (an --incremental run before this benchmark kept it apart)")
+    total, total_cpu = sum(r["wall"] for r in full.values()), sum(r["cpu"] for r in full.values())
+    print(f"the full run in {keep}: {kept} documents, {total:.1f} s, {total_cpu:.1f} CPU-s over its stage processes; "
+          f"{len(held)} held back (SYNTHETIC)")
+    work = keep / "flow_incremental.duckdb"
+    shutil.copyfile(db, work)
+    incremental(keep, work, held, total, total_cpu, keep)
+
+
 def main(argv: list[str] | None = None) -> None:
     from benchmarks.generate import add_style_option, generate, write_jsonl
     from pipeline.config import load_config
@@ -290,9 +384,17 @@ def main(argv: list[str] | None = None) -> None:
                     help="--limit-only: encode in this precision (bfloat16: PyTorch's CPU autocast, as the flow "
                          "does with embed.cpu_precision; the issue's limit is float32, sentence-transformers as "
                          "shipped)")
+    ap.add_argument("--incremental-only", action="store_true",
+                    help="only the +1%% and no-input runs, after an earlier --incremental --keep DIR run whose full "
+                         "run finished (same --comments and --seed), on a copy of its database")
     ap.add_argument("--baseline-only", action="store_true",
                     help="only the notebook baseline, of the corpus an earlier run left in --keep DIR")
     a = ap.parse_args(argv)
+    if a.incremental_only:
+        if a.limit_only or a.baseline_only:
+            raise SystemExit("--incremental-only, --limit-only and --baseline-only: one at a time")
+        incremental_only(a)
+        return
     if a.limit_only or a.baseline_only:
         if a.limit_only and a.baseline_only:
             raise SystemExit("--limit-only and --baseline-only: one at a time (each is one process of its own)")
@@ -361,38 +463,12 @@ def main(argv: list[str] | None = None) -> None:
               f"{t['own_texts_whole'] / max(t['limit'], 1):.2f}x; the rest is two special tokens per sentence)")
     if not a.skip_baseline:
         print(f"notebook / end-to-end: {base['wall'] / max(total, 1e-9):.2f}")
-    if held:
-        # the new documents alone, as a nightly export of new comments: each names its post
-        # (and parent) by id, stored by the full run, and ingest places it there
-        new_paths = [str(p) for p in write_jsonl(held, tmp / "corpus_new")]
+    if held:  # on a copy: flow.duckdb stays as the full run left it (--incremental-only runs from it)
         import shutil
-        db_one = tmp / "flow_one_process.duckdb"
-        shutil.copyfile(db, db_one)
-        for label, inputs in ((f"+1% ({len(held)} new documents)", new_paths), ("no new input", [])):
-            size = db.stat().st_size
-            step, grew = [], []
-            for stage in STAGES:
-                before = db.stat().st_size
-                step.append((stage, run_child(stage, db, inputs)))
-                record(a.keep, f"{'+1%' if inputs else 'no new input'}: {stage}", step[-1][1])
-                grew.append((stage, (db.stat().st_size - before) / 2**20))
-            wall, cpu = sum(r["wall"] for _, r in step), sum(r["cpu"] for _, r in step)
-            print(f"{label}: {wall:.1f} s, {cpu:.1f} CPU-s; by stage (CPU-s): "
-                  + ", ".join(f"{s} {r['cpu']:.1f}" for s, r in step))
-            print(f"{label}: database {size / 2**20:.1f} -> {db.stat().st_size / 2**20:.1f} MiB; by stage (MiB): "
-                  + ", ".join(f"{s} {g:+.1f}" for s, g in grew))
-            name = "+1%" if inputs else "no new input"
-            print(f"{name} / full: {wall / max(total, 1e-9):.3f} (wall), {cpu / max(total_cpu, 1e-9):.3f} (CPU)")
-        for label in (f"+1% ({len(held)} new documents)", "no new input (the same file again)"):
-            r = run_child("flow", db_one, new_paths)
-            record(a.keep, f"{label}, whole flow in one process", r)
-            name = "+1%" if label.startswith("+1%") else "no new input"
-            if name == "+1%":
-                plus_one = r
-            print(f"{label}, whole flow in one process: {r['wall']:.1f} s, {r['cpu']:.1f} CPU-s "
-                  f"({r['wall_with_startup']:.1f} s with the interpreter's start-up), peak {peak(r):.0f} MiB")
-            print(f"{name} / full (one process): {r['wall'] / max(total, 1e-9):.3f} (wall), "
-                  f"{r['cpu'] / max(total_cpu, 1e-9):.3f} (CPU)")
+
+        work = tmp / "flow_incremental.duckdb"
+        shutil.copyfile(db, work)
+        plus_one = incremental(tmp, work, held, total, total_cpu, a.keep)
         if not a.skip_baseline:
             print(nightly_line(base, plus_one))
     if same is not enc:

@@ -119,3 +119,35 @@ def test_a_stage_on_a_local_dask_cluster_counts_its_workers_cpu(tmp_path, monkey
     assert r["summary"]["built"] >= 40
     assert r["children_cpu"] > 1.0 and r["cpu"] > r["children_cpu"] and r["children_peak_mib"] > 50
     assert "CPU-s of it in child processes" in row("quotes", r, 40, "")
+
+
+def test_the_incremental_runs_alone_refuse_what_they_cannot_use(tmp_path):
+    """``--incremental-only --keep DIR`` runs from the database a full run left; it says
+    what is missing or does not match, and never runs on a database that already holds the
+    held-back documents."""
+    from benchmarks.scale_bench import main
+    from pipeline.jobs import STAGES
+
+    stages = list(STAGES)
+    opts = ["--incremental-only", "--keep", str(tmp_path), "--comments", "20", "--seed", "7"]
+    with pytest.raises(SystemExit, match="one at a time"):
+        main([*opts, "--limit-only"])
+    with pytest.raises(SystemExit, match=r"needs --keep DIR holding an earlier --incremental run \(DIR/flow.duckdb\)"):
+        main(opts)
+    docs = generate(20, seed=7)
+    held = docs[len(docs) - max(1, len(docs) // 100):]
+    kept = docs[:len(docs) - len(held)]
+    everything = [str(p) for p in write_jsonl(docs, tmp_path / "all")]
+    write_jsonl(kept, tmp_path / "corpus")
+    Corpus(str(tmp_path / "flow.duckdb")).run_stage("ingest", everything)  # the held-back ones too
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps({"run": s, "wall": 1.0, "cpu": 1.0}) + "\n" for s in stages[:3]),
+                       encoding="utf-8")
+    with pytest.raises(SystemExit, match=f"has no full-run figures for {', '.join(stages[3:])}"):
+        main(opts)
+    results.write_text("".join(json.dumps({"run": s, "wall": 1.0, "cpu": 1.0}) + "\n" for s in stages),
+                       encoding="utf-8")
+    with pytest.raises(SystemExit, match=f"holds {len(kept)} documents, not the .* of --comments 30 --seed 7"):
+        main(["--incremental-only", "--keep", str(tmp_path), "--comments", "30", "--seed", "7"])
+    with pytest.raises(SystemExit, match=f"holds {len(docs)} documents, not the full run's {len(kept)}: the held-back"):
+        main(opts)
