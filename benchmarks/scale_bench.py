@@ -271,21 +271,27 @@ def alone(what: str, keep: Path | None) -> None:
     print(row(name, r, n, f"({role}, {n} documents of {keep / 'corpus'})"))
 
 
-def incremental(tmp: Path, db: Path, held: list, total: float, total_cpu: float, keep: Path | None) -> dict:
-    """The incremental runs after a full run that left ``db``: the ``held`` documents alone
-    (a file of their own, as a nightly export of new comments: each names its post and
-    parent by id, stored by the full run, and ingest places it there), then no new input;
-    each stage in its own process on ``db``, then the whole flow in one process on a copy of
-    ``db`` as it was. Prints each against the full run's ``total`` seconds and ``total_cpu``;
-    returns the +1% run in one process (for the nightly line)."""
+def held_back(docs: list) -> list:
+    """The newest 1% of generated documents (at least one), held back for the +1% run."""
+    return docs[len(docs) - max(1, len(docs) // 100):]
+
+
+def incremental(tmp: Path, full_db: Path, held: list, total: float, total_cpu: float, keep: Path | None) -> dict:
+    """The incremental runs after a full run that left ``full_db`` (never changed here: each
+    run works on a copy of it in ``tmp``): the ``held`` documents alone (a file of their own,
+    as a nightly export of new comments: each names its post and parent by id, stored by the
+    full run, and ingest places it there), then no new input; each stage in its own process,
+    then the whole flow in one process. Prints each against the full run's ``total`` seconds
+    and ``total_cpu``; returns the +1% run in one process (for the nightly line)."""
     import shutil
 
     from benchmarks.generate import write_jsonl
     from pipeline.jobs import STAGES
 
     new_paths = [str(p) for p in write_jsonl(held, tmp / "corpus_new")]
-    db_one = tmp / "flow_one_process.duckdb"
-    shutil.copyfile(db, db_one)
+    db, db_one = tmp / "flow_incremental.duckdb", tmp / "flow_one_process.duckdb"
+    shutil.copyfile(full_db, db)
+    shutil.copyfile(full_db, db_one)
     for label, inputs in ((f"+1% ({len(held)} new documents)", new_paths), ("no new input", [])):
         size = db.stat().st_size
         step, grew = [], []
@@ -321,8 +327,6 @@ def incremental_only(a: argparse.Namespace) -> None:
     whose full run finished: on a copy of its database as the full run left it (``DIR/flow.duckdb``
     is kept as it is, so this can run again), against that run's stage figures in
     ``DIR/results.jsonl``. Compare them only when both ran on the same idle machine."""
-    import shutil
-
     from benchmarks.generate import generate
     from pipeline.jobs import STAGES
 
@@ -330,16 +334,16 @@ def incremental_only(a: argparse.Namespace) -> None:
     db = keep / "flow.duckdb" if keep else None
     if db is None or not db.exists():
         raise SystemExit("--incremental-only needs --keep DIR holding an earlier --incremental run (DIR/flow.duckdb)")
-    full: dict[str, dict] = {}
-    for line in (keep / "results.jsonl").read_text(encoding="utf-8").splitlines() if (keep / "results.jsonl").exists() else []:
-        r = json.loads(line)
+    results = keep / "results.jsonl"
+    full: dict[str, dict] = {}  # the latest full run of each stage
+    for r in map(json.loads, results.read_text(encoding="utf-8").splitlines() if results.exists() else []):
         if r.get("run") in STAGES:
-            full[r["run"]] = r  # the latest full run of each stage
+            full[r["run"]] = r
     missing = [s for s in STAGES if s not in full]
     if missing:
-        raise SystemExit(f"--incremental-only: {keep / 'results.jsonl'} has no full-run figures for {', '.join(missing)}")
+        raise SystemExit(f"--incremental-only: {results} has no full-run figures for {', '.join(missing)}")
     docs = generate(a.comments, a.seed, style=a.style)
-    held = docs[len(docs) - max(1, len(docs) // 100):]
+    held = held_back(docs)
     kept = sum(1 for p in (keep / "corpus").glob("*.jsonl") for _ in open(p, encoding="utf-8"))
     if kept != len(docs) - len(held):
         raise SystemExit(f"--incremental-only: {keep / 'corpus'} holds {kept} documents, not the {len(docs) - len(held)} "
@@ -357,9 +361,7 @@ def incremental_only(a: argparse.Namespace) -> None:
     total, total_cpu = sum(r["wall"] for r in full.values()), sum(r["cpu"] for r in full.values())
     print(f"the full run in {keep}: {kept} documents, {total:.1f} s, {total_cpu:.1f} CPU-s over its stage processes; "
           f"{len(held)} held back (SYNTHETIC)")
-    work = keep / "flow_incremental.duckdb"
-    shutil.copyfile(db, work)
-    incremental(keep, work, held, total, total_cpu, keep)
+    incremental(keep, db, held, total, total_cpu, keep)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -407,7 +409,7 @@ def main(argv: list[str] | None = None) -> None:
 
     tmp = a.keep or Path(tempfile.mkdtemp(prefix="scale_bench_"))
     docs = generate(a.comments, a.seed, style=a.style)
-    held = docs[len(docs) - max(1, len(docs) // 100):] if a.incremental else []
+    held = held_back(docs) if a.incremental else []
     docs = docs[:len(docs) - len(held)]
     paths = [str(p) for p in write_jsonl(docs, tmp / "corpus")]
     n = len(docs)
@@ -417,10 +419,11 @@ def main(argv: list[str] | None = None) -> None:
     from pipeline.embed.settings import embed_settings
     embed_cfg = embed_settings(load_config().section("embed"))
     device = resolve_device(embed_cfg.device)
-    print(runner_line(load_config().section("scale"), embed_cfg.precision(device, cpu_flags())))
+    flow_precision = embed_cfg.precision(device, cpu_flags())
+    print(runner_line(load_config().section("scale"), flow_precision))
     if device != "cpu":
         import torch
-        print(f"embed on {device} ({torch.cuda.get_device_name(device)}), {embed_cfg.precision(device, cpu_flags())}; "
+        print(f"embed on {device} ({torch.cuda.get_device_name(device)}), {flow_precision}; "
               f"the limit too (float32, sentence-transformers as shipped, on the same GPU)")
     db = tmp / "flow.duckdb"
     db.unlink(missing_ok=True)
@@ -463,12 +466,8 @@ def main(argv: list[str] | None = None) -> None:
               f"{t['own_texts_whole'] / max(t['limit'], 1):.2f}x; the rest is two special tokens per sentence)")
     if not a.skip_baseline:
         print(f"notebook / end-to-end: {base['wall'] / max(total, 1e-9):.2f}")
-    if held:  # on a copy: flow.duckdb stays as the full run left it (--incremental-only runs from it)
-        import shutil
-
-        work = tmp / "flow_incremental.duckdb"
-        shutil.copyfile(db, work)
-        plus_one = incremental(tmp, work, held, total, total_cpu, a.keep)
+    if held:  # on copies: flow.duckdb stays as the full run left it (--incremental-only runs from it)
+        plus_one = incremental(tmp, db, held, total, total_cpu, a.keep)
         if not a.skip_baseline:
             print(nightly_line(base, plus_one))
     if same is not enc:

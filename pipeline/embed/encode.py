@@ -244,10 +244,8 @@ def encode_plan(device: str, batch_size: int, cuda_batch_size: int, cuda_fp16: b
     ``embed.batch_size``, on the CPU in ``embed.cpu_precision`` (``auto``: bfloat16 where
     ``cpu_flags`` say the processor has it in hardware; see
     :func:`pipeline.embed.registry.resolve_precision`)."""
-    precision = resolve_precision(device, cuda_fp16, cpu_precision, cpu_flags)
-    if device.startswith("cuda"):
-        return max(1, cuda_batch_size), precision
-    return max(1, batch_size), precision
+    batch = cuda_batch_size if device.startswith("cuda") else batch_size
+    return max(1, batch), resolve_precision(device, cuda_fp16, cpu_precision, cpu_flags)
 
 
 def embed_texts(texts: Sequence[str], model: str | None = None, batch_size: int = 32, device: str | None = None,
