@@ -53,11 +53,27 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 
 
 def pool_chunks(chunk_vectors: np.ndarray, weights: Sequence[int], owners: Sequence[int], n_texts: int) -> np.ndarray:
-    """Mean of each text's (normalised) chunk vectors weighted by their token counts, re-normalised."""
+    """Mean of each text's (normalised) chunk vectors weighted by their token counts, re-normalised.
+
+    Each text's weighted vectors are summed in float64 in the order its chunks are given
+    (so the bits do not depend on how many chunks other texts have), one rank at a time:
+    every text's first chunk, then every second one, ... (``np.add.at`` summed in the same
+    order, at about twice the time). A text without chunks is a zero vector."""
     vecs = _normalise(np.asarray(chunk_vectors, dtype=np.float32))
     w = np.maximum(np.asarray(weights, dtype=np.float64), 1.0)
+    own = np.asarray(owners, dtype=np.intp)
     out = np.zeros((n_texts, vecs.shape[1]), dtype=np.float64)
-    np.add.at(out, np.asarray(owners, dtype=np.intp), vecs * w[:, None])
+    if len(own):
+        order = np.argsort(own, kind="stable")  # each text's chunks together, in their order
+        grouped = own[order]
+        first = np.r_[True, grouped[1:] != grouped[:-1]]
+        rank = np.arange(len(grouped)) - np.flatnonzero(first)[np.cumsum(first) - 1]
+        by_rank = order[np.argsort(rank, kind="stable")]
+        at = 0
+        for count in np.bincount(rank):  # within one rank each text appears once
+            rows = by_rank[at:at + count]
+            at += count
+            out[own[rows]] += vecs[rows] * w[rows, None]
     return _normalise(out)
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pipeline.embed import chunk_text, embed_texts, load_model, pool_chunks, token_windows
-from pipeline.embed.chunking import chunk_texts
+from pipeline.embed.chunking import chunk_texts, token_ids
 
 
 def test_token_windows_hand_examples():
@@ -55,6 +55,54 @@ def test_chunk_texts_is_chunk_text_of_each(tiny_model_dir):
         assert chunk_texts(texts, model.tokenizer, window, window // 4) == \
             [chunk_text(t, model.tokenizer, window, window // 4) for t in texts]
     assert chunk_texts([], model.tokenizer, 20, 5) == []
+
+
+def test_token_ids_are_the_tokenizers_own(tiny_model_dir):
+    """The ids asked of a fast tokenizer's backend are the ones the tokenizer gives, also
+    after a call that left truncation and padding set on the backend."""
+    model, _ = load_model(str(tiny_model_dir))
+    tok = model.tokenizer
+    texts = ["the union", "", "  ", "Café o'clock – well-being 🙂", "Napo said no.\nThen the SFO came",
+             " ".join(["probation officer report"] * 40)]
+    own = tok(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+    assert [list(x) for x in token_ids(tok, texts)] == [list(x) for x in own]
+    assert max(len(x) for x in own) > 20
+    tok(texts, truncation=True, max_length=8, padding=True)  # sentence-transformers' own calls leave such state
+    assert tok.backend_tokenizer.truncation is not None and tok.backend_tokenizer.padding is not None
+    assert [list(x) for x in token_ids(tok, texts)] == [list(x) for x in own]
+    assert max(len(x) for x in tok(texts, truncation=True, max_length=8)["input_ids"]) == 8  # its own calls still cut
+    assert token_ids(tok, []) == []
+
+
+def _pool_reference(vecs, weights, owners, n_texts):
+    """pool_chunks as first written: np.add.at of the weighted, normalised chunk vectors."""
+    def norm(x):
+        n = np.linalg.norm(x, axis=1, keepdims=True)
+        return (x / np.where(n == 0, 1.0, n)).astype(np.float32)
+    v = norm(np.asarray(vecs, dtype=np.float32))
+    out = np.zeros((n_texts, v.shape[1]), dtype=np.float64)
+    np.add.at(out, np.asarray(owners, dtype=np.intp), v * np.maximum(np.asarray(weights, np.float64), 1.0)[:, None])
+    return norm(out)
+
+
+def test_pool_chunks_sums_each_texts_chunks_in_their_order():
+    """The same bits as summing each text's chunks one after the other (np.add.at), for
+    owners in any order, texts of 1 to 60 chunks, texts without any, zero weights."""
+    rng = np.random.default_rng(3)
+    counts = rng.integers(1, 60, 200)
+    counts[::7] = 1
+    owners = np.repeat(np.arange(200), counts)
+    for shuffled in (False, True):
+        own = rng.permutation(owners) if shuffled else owners.copy()
+        own[own == 5] = 6  # text 5 has no chunks
+        vecs = rng.standard_normal((len(own), 16)).astype(np.float32)
+        weights = rng.integers(0, 300, len(own))
+        got = pool_chunks(vecs, weights, own, 201)  # text 200: none either
+        assert got.dtype == np.float32 and got.shape == (201, 16)
+        assert got.tobytes() == _pool_reference(vecs, weights, own, 201).tobytes()
+        assert not got[5].any() and not got[200].any()
+    empty = pool_chunks(np.zeros((0, 4), np.float32), [], [], 3)
+    assert empty.shape == (3, 4) and not empty.any()
 
 
 def test_pool_chunks_is_length_weighted_mean():
