@@ -63,18 +63,22 @@ class Corpus:
 
         ``progress(label, done, total)``, when given, receives every stage's progress; without
         it, progress goes to the flow run's log."""
-        from pipeline.flows.main import main_flow, progress_to  # Prefect is imported only here
-        from pipeline.flows.startup import local_server_wait
+        from pipeline.flows.startup import local_server_wait  # Prefect is imported only here
         from pipeline.jobs.runlog import sigterm_interrupts
 
-        with local_server_wait(self.config), sigterm_interrupts(), progress_to(progress):
-            return main_flow(
-                paths=list(paths) if paths else self.default_inputs(),
-                db_path=self.db,
-                config_json=self.config.to_json(),
-                stages=list(stages) if stages else None,
-                options=options or {},
-            )
+        # In local mode Prefect's temporary server starts while the flow's modules load.
+        with sigterm_interrupts(), local_server_wait(self.config, start_early=True) as server_ready:
+            from pipeline.flows.main import main_flow, progress_to
+
+            server_ready()
+            with progress_to(progress):
+                return main_flow(
+                    paths=list(paths) if paths else self.default_inputs(),
+                    db_path=self.db,
+                    config_json=self.config.to_json(),
+                    stages=list(stages) if stages else None,
+                    options=options or {},
+                )
 
     def run_stage(self, stage: str, paths: Sequence[str] = (), options: dict | None = None,
                   progress: Progress = _no_progress) -> dict:

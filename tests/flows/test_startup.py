@@ -60,3 +60,38 @@ def test_the_wait_is_set_from_the_config():
         pytest.skip("a Prefect server is set: local mode is not used")
     with local_server_wait(load_config(overrides=["flows.local_startup_timeout_s=123"])):
         assert PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value() == 123
+
+
+@pytest.mark.slow
+def test_the_local_server_started_early_is_the_one_the_flow_uses(tmp_path):
+    """``start_early``: the server starts before ``ready()`` is called, answers after it,
+    and Prefect's client then talks to it: one server process, not two."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "PYTHONPATH": str(REPO),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"})
+    script = f"""
+import httpx, psutil, time
+from prefect.client.orchestration import get_client
+from prefect.server.api.server import SubprocessASGIServer
+from pipeline.config import load_config
+from pipeline.flows.startup import local_server_wait
+
+with local_server_wait(load_config(), start_early=True) as ready:
+    deadline = time.monotonic() + 60
+    while SubprocessASGIServer().server_process is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert SubprocessASGIServer().server_process is not None  # started without ready()
+    ready()
+    server = SubprocessASGIServer()
+    assert httpx.get(server.api_url + "/health", timeout=10).status_code == 200
+    with get_client(sync_client=True) as client:
+        assert str(client.api_url).rstrip("/") == server.api_url.rstrip("/")
+        client.hello()
+    servers = [p for p in psutil.Process().children(recursive=True) if "uvicorn" in " ".join(p.cmdline())]
+    assert len(servers) == 1, servers
+print("OK")
+"""
+    proc = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("OK"), (proc.stdout, proc.stderr[-3000:])
+    assert not _processes_with_env(f"PREFECT_HOME={tmp_path / 'prefect'}")
