@@ -98,6 +98,11 @@ def _stop_local_server() -> None:
 
     for server in list(SubprocessASGIServer._instances.values()):
         if server.server_process is not None and not _answers(server):
+            # Killed, not terminated: it never answered, so there is nothing to shut down,
+            # and a server terminated half-way through its start-up prints its shutdown's
+            # traceback on the run's stderr (seen on a loaded machine).
+            server.server_process.kill()
+            server.server_process.wait()
             server.stop()
 
 
