@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.config import ConfigError
-from pipeline.embed.chunking import tokenized_chunks
+from pipeline.embed.chunking import token_ids, tokenized_chunks
 from pipeline.embed.features import encode_ids, feature_template, precision_context
 from pipeline.embed.registry import RUN_PRECISIONS, EmbedError, load_model, resolve_device, resolve_precision
 from pipeline.sentences import sentence_spans
@@ -187,9 +187,7 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
     if template is not None:
         cut = [i for i, ids in enumerate(piece_ids) if ids is None]
         if cut:
-            again = model.tokenizer([pieces[i] for i in cut], add_special_tokens=False, truncation=False,
-                                    verbose=False)["input_ids"]
-            for i, ids in zip(cut, again):
+            for i, ids in zip(cut, token_ids(model.tokenizer, [pieces[i] for i in cut])):
                 piece_ids[i] = ids
     # Longest first over the whole run (sentence-transformers sorts only within one
     # encode call, and we call it a window at a time for progress): batches of like
