@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     from functools import partial
 
     from pipeline.embed.encode import embed_units, encode_shard
-    from pipeline.jobs.context import ProcessMap
+    from pipeline.jobs.context import ProcessMap, stop_worker_server
     from pipeline.sections import ScaleSettings
     from pipeline.settings import typed
     from pipeline.embed.features import autocast
@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
           + (f" ({__import__('torch').cuda.get_device_name(device)}), stage batch {stage_batch}" if on_gpu else "")
           + f", unit {cfg.unit!r}, batch_size {cfg.batch_size}, "
           f"precision {', '.join(precisions)}, {rounds} round(s)"
-          + (f"; bfloat16 in shards of {shard_size} texts, {ProcessMap(scale.processes).processes} worker processes"
+          + (f"; bfloat16 in shards of {shard_size} texts, {ProcessMap(scale.processes, scale.start_method).processes} worker processes "
+             f"({scale.start_method}, started afresh each round)"
              if "bfloat16" in precisions else ""))
     runs: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for _ in range(rounds):
@@ -132,7 +133,12 @@ def main(argv: list[str] | None = None) -> None:
                                     chunk_tokens=cfg.chunk_tokens, chunk_overlap=cfg.chunk_overlap, precision=prec,
                                     unit=cfg.unit, batch_tokens=v)
                     shards = [texts[i:i + shard_size] for i in range(0, len(texts), shard_size)]
-                    r = timed(lambda shard=shard, shards=shards: list(ProcessMap(scale.processes)(shard, shards)))
+                    def in_workers(shard=shard, shards=shards) -> None:
+                        # as a stage run in its own process: its workers (and a forkserver,
+                        # with scale.start_method) started afresh, their CPU counted once ended
+                        list(ProcessMap(scale.processes, scale.start_method)(shard, shards))
+                        stop_worker_server()
+                    r = timed(in_workers)
                 else:
                     r = timed(lambda v=v, prec=prec, model=model: embed_units(
                         model, texts, cfg.unit, stage_batch, cfg.chunk_tokens, cfg.chunk_overlap, None, v,

@@ -127,7 +127,10 @@ else:
     out = {k: v for k, v in s.items() if isinstance(v, (int, float, str))}
 ru = resource.getrusage(resource.RUSAGE_SELF)
 # child processes that ended and were waited for (worker processes): their CPU is part of
-# the stage's
+# the stage's. Workers forked by the forkserver (scale.start_method) are its children: they
+# count here once it has been stopped and waited for (as it is at exit)
+from pipeline.jobs.context import stop_worker_server
+stop_worker_server()
 ch = resource.getrusage(resource.RUSAGE_CHILDREN)
 # the GPU memory this process's PyTorch took at most, where it used a CUDA GPU
 _torch = sys.modules.get("torch")
@@ -214,7 +217,7 @@ def runner_line(scale: dict, precision: str = "float32") -> str:
     if scale["runner"] != "dask":
         from pipeline.jobs.context import ProcessMap
 
-        n = ProcessMap(scale["processes"]).processes
+        n = ProcessMap(scale["processes"], scale["start_method"]).processes
         where = "in the stage's own process" if n == 1 else f"in {n} worker processes"
         if precision == "bfloat16":
             return (f"runner: default (the shards of quotes, dedupe's hashing, embed (bfloat16, one thread each), "

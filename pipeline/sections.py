@@ -12,6 +12,7 @@ from pipeline.config import ConfigError
 from pipeline.settings import check_memory_mb
 
 RUNNERS = ("default", "dask")
+START_METHODS = ("forkserver", "spawn")  # scale.start_method (pipeline.jobs.context.worker_context)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class ScaleSettings:
     quotes_shard_size: int
     parse_batch_tokens: int
     processes: int
+    start_method: str
 
     def __post_init__(self) -> None:
         if self.runner not in RUNNERS:
@@ -83,6 +85,8 @@ class ScaleSettings:
                               "must be at least 1")
         if self.processes < 0:
             raise ConfigError(f"scale.processes must be 0 (one per CPU core) or a number of processes, got {self.processes!r}")
+        if self.start_method not in START_METHODS:
+            raise ConfigError(f"scale.start_method must be one of {', '.join(START_METHODS)}, got {self.start_method!r}")
 
 
 @dataclass(frozen=True)

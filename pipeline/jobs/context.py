@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import threading
@@ -65,19 +66,82 @@ def cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def exit_with_parent(parent: int, every_s: float = 1.0) -> None:
-    """Worker initializer: a daemon thread that ends this worker process once the process
-    that started it (pid ``parent``) is gone. A stage process killed outright (SIGKILL,
-    the kernel's out-of-memory killer) cannot stop its workers, and a worker waiting on its
-    queue then never learns of it: without this it would wait, holding its models in
-    memory, for ever."""
+def exit_with_parent(stage: int, every_s: float = 1.0) -> None:
+    """Worker initializer: a daemon thread that ends this worker process once the stage
+    process that started it (pid ``stage``) is gone. A stage process killed outright
+    (SIGKILL, the kernel's out-of-memory killer) cannot stop its workers, and a worker
+    waiting on its queue then never learns of it: without this it would wait, holding its
+    models in memory, for ever. A spawned worker's parent is the stage process; a worker
+    forked by the forkserver (``scale.start_method``) is the forkserver's child, and the
+    forkserver outlives the stage while any worker lives: so the worker watches both its
+    own parent and the stage process itself (:func:`process_gone`)."""
+    parent = os.getppid()
+
     def watch() -> None:
         while True:
             time.sleep(every_s)
-            if os.getppid() != parent:
+            if os.getppid() != parent or process_gone(stage):
                 os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def process_gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended: it no longer exists, or it is a zombie (ended,
+    not yet waited for by its own parent)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # pragma: no cover - someone else's process: it exists
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()[0] == b"Z"
+    except (OSError, IndexError):  # pragma: no cover - no /proc (not Linux), or it ended meanwhile
+        return False
+
+
+# What the forkserver imports once, before it forks any worker (``scale.start_method =
+# "forkserver"``): the package's stages (every function a stage hands to its workers) and
+# the libraries their workers import lazily (sentence-transformers with torch,
+# transformers and scikit-learn; spaCy). A spawned worker imports them afresh: 5 s and
+# more for each worker of each stage (docs/performance.md, thirty-fifth pass).
+WORKER_PRELOAD = ("pipeline.jobs", "sentence_transformers", "spacy")
+
+
+def worker_context(start_method: str) -> multiprocessing.context.BaseContext:
+    """The multiprocessing context that starts a :class:`ProcessMap`'s workers.
+    ``forkserver`` (where the platform has it, else ``spawn``) forks each worker from one
+    server process per stage process that imported :data:`WORKER_PRELOAD` once: a worker
+    starts in milliseconds, in the state of a fresh interpreter with those modules
+    imported (never a copy of the stage process, whose other threads may hold locks).
+    The server is started by the first map that needs workers and stopped when this
+    process exits (:func:`stop_worker_server`). ``spawn`` starts each worker as a new
+    interpreter that imports what its shards need."""
+    if start_method == "forkserver" and "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        if not _SERVER["preload_set"]:
+            context.set_forkserver_preload(list(WORKER_PRELOAD))
+            atexit.register(stop_worker_server)
+            _SERVER["preload_set"] = True
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+_SERVER = {"preload_set": False}
+
+
+def stop_worker_server() -> None:
+    """Stop this process's forkserver, if it started one, and wait for it: it ends once
+    its workers have ended, and its CPU time and theirs then count among this process's
+    children (``RUSAGE_CHILDREN``). The next map that needs workers starts it again.
+    Registered to run at exit."""
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver  # the process's one server (multiprocessing has no public stop)
+    if getattr(server, "_forkserver_pid", None) is not None:
+        server._stop()
 
 
 class ProcessMap:
@@ -87,9 +151,11 @@ class ProcessMap:
 
     The results come back in order, as each is taken; at most two shards per process are
     handed out ahead of the one awaited. Fewer than two shards, or one process, run here
-    (a worker costs a second or two to start: it imports the package and loads its models
-    afresh). The workers are spawned, not forked: the stages run in threads of a flow, and a
-    fork copies locks held by other threads. ``fn`` and the shards must pickle; an exception
+    (a worker costs time to start: it loads its models afresh, and when spawned it imports
+    the package and its libraries too). The workers are started by ``start_method``
+    (``scale.start_method``, :func:`worker_context`): forked from a forkserver, or spawned;
+    never forked from the stage process itself, whose stages run in threads of a flow (a
+    fork copies locks held by other threads). ``fn`` and the shards must pickle; an exception
     in a worker is raised here as it was raised there, and a worker that dies (out of memory)
     is a :class:`WorkerStopped`; a worker whose stage process is killed ends within a second
     (:func:`exit_with_parent`). Nothing of the stage is kept when that happens: the quotes
@@ -97,8 +163,9 @@ class ProcessMap:
     classify write inside the one transaction that the error rolls back. ``started``
     counts the worker processes its maps have handed shards to (a stage reports it)."""
 
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, start_method: str) -> None:
         self.processes = processes if processes > 0 else cores()
+        self.start_method = start_method
         self.started = 0
 
     def runs_here(self, n_items: int) -> bool:
@@ -112,7 +179,7 @@ class ProcessMap:
             for item in chain(head, source):
                 yield fn(item)
             return
-        pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+        pool = ProcessPoolExecutor(self.processes, mp_context=worker_context(self.start_method),
                                    initializer=exit_with_parent, initargs=(os.getpid(),))
         pending: deque = deque()
         submitted = 0
@@ -147,7 +214,8 @@ def single_threaded_mapper(ctx: JobContext) -> Mapper:
     it has one, else local worker processes (``scale.processes``)."""
     if ctx.mapper is not serial_map:
         return ctx.mapper
-    return ProcessMap(typed(ctx.config, ScaleSettings).processes)
+    scale = typed(ctx.config, ScaleSettings)
+    return ProcessMap(scale.processes, scale.start_method)
 
 
 # A stage job: read from the store, call the stage, write back; returns a small summary.

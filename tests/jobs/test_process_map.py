@@ -1,11 +1,16 @@
 """Local worker processes for shards of single-threaded work (``scale.processes``): the
 same results in the same order as in process, errors raised as they were raised, a dead
-worker a clear error, and the quotes stage's rows unchanged by them."""
+worker a clear error, and the quotes stage's rows unchanged by them; whether the workers
+are forked by the forkserver or spawned (``scale.start_method``)."""
 
 from __future__ import annotations
 
 import os
+import resource
 import signal
+import sys
+import time
+from multiprocessing import forkserver
 
 import psutil
 import pytest
@@ -13,17 +18,28 @@ import pytest
 from benchmarks.generate import generate, write_jsonl
 from pipeline.api import Corpus
 from pipeline.config import ConfigError, load_config
-from pipeline.jobs.context import JobContext, ProcessMap, WorkerStopped, cores, serial_map, shards_run_here, single_threaded_mapper
-from pipeline.sections import ScaleSettings
+from pipeline.jobs.context import (WORKER_PRELOAD, JobContext, ProcessMap, WorkerStopped, cores, process_gone, serial_map,
+                                   shards_run_here, single_threaded_mapper, stop_worker_server)
+from pipeline.sections import START_METHODS, ScaleSettings
 from pipeline.settings import typed
 from pipeline.store import connect
 
 
+def _server() -> int | None:
+    """This process's forkserver, if it runs one."""
+    return forkserver._forkserver._forkserver_pid
+
+
+def _is_worker(cmdline: str) -> bool:
+    return "spawn_main" in cmdline or "multiprocessing.forkserver" in cmdline
+
+
 def _workers() -> list:
-    """This process's spawned workers still alive (multiprocessing's resource tracker, a
-    child that lives as long as this process, is not one)."""
+    """This process's worker processes still alive, spawned or forked by its forkserver
+    (multiprocessing's resource tracker, and the forkserver itself, which live as long as
+    this process, are not workers)."""
     return [c for c in psutil.Process().children(recursive=True)
-            if "spawn_main" in " ".join(c.cmdline()) and c.status() != psutil.STATUS_ZOMBIE]
+            if c.pid != _server() and _is_worker(" ".join(c.cmdline())) and c.status() != psutil.STATUS_ZOMBIE]
 
 
 def pid_and_square(x: int) -> tuple[int, int]:
@@ -42,8 +58,9 @@ def dies_on_two(x: int) -> int:
     return x
 
 
-def test_shards_run_in_worker_processes_and_come_back_in_order():
-    mapper = ProcessMap(2)
+@pytest.mark.parametrize("start_method", START_METHODS)
+def test_shards_run_in_worker_processes_and_come_back_in_order(start_method):
+    mapper = ProcessMap(2, start_method)
     got = list(mapper(pid_and_square, iter(range(9))))  # a generator, as the stages hand them out
     assert mapper.started == 2
     assert [sq for _, sq in got] == [x * x for x in range(9)]
@@ -53,34 +70,37 @@ def test_shards_run_in_worker_processes_and_come_back_in_order():
 
 
 def test_one_shard_or_one_process_runs_here():
-    mapper = ProcessMap(2)
+    mapper = ProcessMap(2, "forkserver")
     assert list(mapper(pid_and_square, [5])) == [(os.getpid(), 25)] and mapper.started == 0
-    assert list(ProcessMap(1)(pid_and_square, range(3))) == [(os.getpid(), x * x) for x in range(3)]
-    assert list(ProcessMap(2)(pid_and_square, [])) == []
+    assert list(ProcessMap(1, "forkserver")(pid_and_square, range(3))) == [(os.getpid(), x * x) for x in range(3)]
+    assert list(ProcessMap(2, "spawn")(pid_and_square, [])) == []
 
 
 def test_shards_run_here_counts_the_shards_the_items_make():
-    two = ProcessMap(2)
+    two = ProcessMap(2, "forkserver")
     assert shards_run_here(two, 0, 10) and shards_run_here(two, 10, 10)  # no shard, one shard
     assert not shards_run_here(two, 11, 10)  # two shards: workers
-    assert shards_run_here(ProcessMap(1), 1000, 10)  # one process
+    assert shards_run_here(ProcessMap(1, "forkserver"), 1000, 10)  # one process
     assert not shards_run_here(serial_map, 1, 10)  # another mapper runs them elsewhere
 
 
-def test_an_error_in_a_worker_is_raised_as_it_was_and_the_pool_closes():
+@pytest.mark.parametrize("start_method", START_METHODS)
+def test_an_error_in_a_worker_is_raised_as_it_was_and_the_pool_closes(start_method):
     with pytest.raises(ValueError, match="shard 3 is bad"):
-        list(ProcessMap(2)(fails_on_three, range(6)))
+        list(ProcessMap(2, start_method)(fails_on_three, range(6)))
     assert not _workers()
 
 
-def test_a_worker_that_dies_is_a_clear_error():
+@pytest.mark.parametrize("start_method", START_METHODS)
+def test_a_worker_that_dies_is_a_clear_error(start_method):
     with pytest.raises(WorkerStopped, match=r"worker process stopped without an answer.*lower scale\.processes"):
-        list(ProcessMap(2)(dies_on_two, range(6)))
+        list(ProcessMap(2, start_method)(dies_on_two, range(6)))
     assert not _workers()
 
 
-def test_a_map_left_half_way_stops_its_workers():
-    results = ProcessMap(2)(pid_and_square, range(20))
+@pytest.mark.parametrize("start_method", START_METHODS)
+def test_a_map_left_half_way_stops_its_workers(start_method):
+    results = ProcessMap(2, start_method)(pid_and_square, range(20))
     assert next(results)[1] == 0
     assert _workers()  # running now
     results.close()
@@ -88,9 +108,15 @@ def test_a_map_left_half_way_stops_its_workers():
 
 
 def test_processes_setting():
-    assert typed(load_config(), ScaleSettings).processes == 2  # pipeline/defaults.toml
+    scale = typed(load_config(), ScaleSettings)
+    assert (scale.processes, scale.start_method) == (2, "forkserver")  # pipeline/defaults.toml
     with pytest.raises(ConfigError, match=r"scale\.processes must be 0 \(one per CPU core\)"):
         typed(load_config(overrides={"scale": {"processes": -1}}), ScaleSettings)
+    with pytest.raises(ConfigError, match=r"scale\.start_method must be one of forkserver, spawn, got 'fork'"):
+        typed(load_config(overrides={"scale": {"start_method": "fork"}}), ScaleSettings)
+    ctx = JobContext("unused.duckdb", load_config(overrides={"scale": {"processes": 3, "start_method": "spawn"}}), "run")
+    mapper = single_threaded_mapper(ctx)
+    assert isinstance(mapper, ProcessMap) and (mapper.processes, mapper.start_method) == (3, "spawn")
     assert cores() >= 1
     ctx = JobContext("unused.duckdb", load_config(overrides={"scale": {"processes": 0}}), "run")
     assert single_threaded_mapper(ctx) is not serial_map  # local worker processes, one per core
@@ -155,38 +181,104 @@ def slow(x):
     return x
 
 if __name__ == "__main__":
-    for _ in ProcessMap(2)(slow, range(4)):
+    for _ in ProcessMap(2, sys.argv[1])(slow, range(4)):
         pass
 """
 
 
-def test_workers_end_when_their_stage_process_is_killed(tmp_path):
+@pytest.mark.parametrize("start_method", START_METHODS)
+def test_workers_end_when_their_stage_process_is_killed(tmp_path, start_method):
     """A stage process killed outright (SIGKILL, as the out-of-memory killer does) cannot
     stop its workers: they end on their own within seconds, instead of waiting on their
-    queue, with their models in memory, for ever."""
+    queue, with their models in memory, for ever. A forked worker's parent is the
+    forkserver, which outlives the stage while its workers live: they watch the stage
+    process itself, and the forkserver ends after them."""
     import subprocess
-    import sys
-    import time
     from pathlib import Path
 
     script = tmp_path / "stage.py"
     script.write_text(KILLED_STAGE, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.Popen([sys.executable, str(script)], env=env, cwd=tmp_path)
+    proc = subprocess.Popen([sys.executable, str(script), start_method], env=env, cwd=tmp_path)
     workers: list = []
+    servers: list = []
     try:
         deadline = time.monotonic() + 120
         while len(workers) < 2 and time.monotonic() < deadline:
             assert proc.poll() is None
-            workers = [c for c in psutil.Process(proc.pid).children(recursive=True)
-                       if "spawn_main" in " ".join(c.cmdline())]
+            kids = [c for c in psutil.Process(proc.pid).children(recursive=True) if _is_worker(" ".join(c.cmdline()))]
+            servers = [c for c in kids if c.ppid() == proc.pid and "multiprocessing.forkserver" in " ".join(c.cmdline())]
+            workers = [c for c in kids if c not in servers]
             time.sleep(0.2)
         assert len(workers) == 2, "the stage did not start its two workers"
+        assert len(servers) == (start_method == "forkserver")
+        assert all(w.ppid() == (servers[0].pid if servers else proc.pid) for w in workers)
         time.sleep(1.0)  # the workers are running their shards
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
-    gone, alive = psutil.wait_procs(workers, timeout=15)
+    gone, alive = psutil.wait_procs(workers + servers, timeout=15)
     for p in alive:  # do not leave them behind when the test fails
         p.kill()
-    assert not alive, f"{len(alive)} worker(s) outlived their killed stage process"
+    assert not alive, f"{len(alive)} worker(s) or forkserver outlived their killed stage process"
+
+
+def loaded_and_parent(_: int) -> tuple[bool, bool, int]:
+    return "sentence_transformers" in sys.modules, "pipeline.jobs" in sys.modules, os.getppid()
+
+
+def test_forked_workers_start_with_the_stages_and_their_libraries_imported():
+    """Forkserver workers are forked from one server per process that imported
+    WORKER_PRELOAD once; it serves map after map, and a spawned worker imports only what
+    its function needs."""
+    first = list(ProcessMap(2, "forkserver")(loaded_and_parent, range(4)))
+    server = _server()
+    assert server is not None and {p for _, _, p in first} == {server}
+    assert all(st and jobs for st, jobs, _ in first), first
+    assert set(WORKER_PRELOAD) >= {"pipeline.jobs", "sentence_transformers"}
+    again = list(ProcessMap(2, "forkserver")(loaded_and_parent, range(4)))
+    assert {p for _, _, p in again} == {server} and _server() == server  # the same server
+    spawned = list(ProcessMap(2, "spawn")(loaded_and_parent, range(4)))
+    assert {p for _, _, p in spawned} == {os.getpid()}
+    assert not any(st for st, _, _ in spawned)  # a fresh interpreter: only what the function's module imports
+
+
+def burn(seconds: float) -> float:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return seconds
+
+
+def test_stopping_the_forkserver_counts_its_workers_cpu_as_this_process_children():
+    """Forked workers are the forkserver's children: their CPU time reaches this process's
+    RUSAGE_CHILDREN only once the server has been stopped and waited for, which
+    stop_worker_server does (and does at exit); a later map starts a new server."""
+    def children_cpu() -> float:
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime
+
+    list(ProcessMap(2, "forkserver")(burn, [0.01] * 2))  # the server runs
+    stop_worker_server()
+    before = children_cpu()
+    assert list(ProcessMap(2, "forkserver")(burn, [0.4] * 4)) == [0.4] * 4
+    server = _server()
+    assert server is not None and children_cpu() - before < 0.4  # not counted yet
+    stop_worker_server()
+    assert _server() is None and not psutil.pid_exists(server)
+    assert children_cpu() - before >= 1.5  # the four shards' 1.6 CPU-s (and the new server's preload)
+    stop_worker_server()  # nothing to stop: no error
+    assert list(ProcessMap(2, "forkserver")(pid_and_square, range(3)))[2][1] == 4 and _server() not in (None, server)
+
+
+def test_process_gone_sees_ended_and_zombie_processes():
+    import subprocess
+
+    assert not process_gone(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while psutil.Process(child.pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process_gone(child.pid)  # ended, not yet waited for
+    child.wait()
+    assert process_gone(child.pid)  # gone
