@@ -3,7 +3,7 @@ encoding the same texts with sentence-transformers alone, and (b) the baseline a
 researcher would otherwise write (pandas, BERTopic with defaults, VADER in a loop,
 row-by-row inserts), all in the same run.
 
-    python -m benchmarks scale --comments 6000 [--seed 1] [--skip-baseline] [--keep DIR] [--incremental]
+    python -m benchmarks scale --comments 6000 [--seed 1] [--skip-baseline] [--keep DIR] [--incremental] [--one-process]
     python -m benchmarks scale --limit-only --keep DIR     # the limit alone, of an earlier run's corpus
     python -m benchmarks scale --baseline-only --keep DIR  # the notebook baseline alone, likewise
     python -m benchmarks scale --incremental-only --keep DIR --comments N  # the +1% and no-input runs alone,
@@ -22,6 +22,11 @@ another precision (bfloat16 on the CPU with ``embed.cpu_precision``, ``auto`` on
 with it in hardware; float16 on a GPU with ``embed.cuda_fp16``, in ``embed.cuda_batch_size``),
 the same texts are also encoded alone so and the ratios to that are printed as well. On a GPU
 the rows add the GPU memory PyTorch took. The corpus is SYNTHETIC (benchmarks/generate.py).
+
+``--one-process``: the whole flow once more, in ONE process on a fresh database from the
+same corpus, as ``probation-corpus run`` does it (one interpreter and one Prefect start-up
+for every stage, one forkserver for every stage's workers: ``scale.start_method``),
+printed with its ratios to the limits and to the stage processes' total.
 
 ``--incremental``: the newest 1% of the generated documents are held back; after the
 full run on the other 99%, the flow runs again (on a copy of its database: ``flow.duckdb`` stays
@@ -218,7 +223,7 @@ def runner_line(scale: dict, precision: str = "float32") -> str:
         from pipeline.jobs.context import ProcessMap
 
         n = ProcessMap(scale["processes"], scale["start_method"]).processes
-        where = "in the stage's own process" if n == 1 else f"in {n} worker processes"
+        where = "in the stage's own process" if n == 1 else f"in {n} worker processes ({scale['start_method']})"
         if precision == "bfloat16":
             return (f"runner: default (the shards of quotes, dedupe's hashing, embed (bfloat16, one thread each), "
                     f"the topics fit's tagging and classify {where})")
@@ -380,6 +385,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--keep", type=Path, default=None, help="keep the corpus and databases here")
     ap.add_argument("--incremental", action="store_true",
                     help="hold back the newest 1%% of documents; then run the flow with them, and with no new input")
+    ap.add_argument("--one-process", action="store_true",
+                    help="also run the whole flow in ONE process on the same corpus (a fresh database), as "
+                         "`probation-corpus run` does: one start-up, one forkserver for every stage's workers")
     ap.add_argument("--stages", default="", help="comma-separated stages to run (default: all); "
                     "e.g. ingest,clean,dedupe to measure dedupe alone, without the encode-only limit")
     ap.add_argument("--limit-only", action="store_true",
@@ -469,6 +477,15 @@ def main(argv: list[str] | None = None) -> None:
               f"{t['own_texts_whole'] / max(t['limit'], 1):.2f}x; the rest is two special tokens per sentence)")
     if not a.skip_baseline:
         print(f"notebook / end-to-end: {base['wall'] / max(total, 1e-9):.2f}")
+    if a.one_process:  # the same corpus again, every stage in one process (Prefect's local mode)
+        whole = run_child("flow", tmp / "flow_one_process_full.duckdb", paths)
+        record(a.keep, "whole flow in one process", whole)
+        print(row("one proc.", whole, n, "(the whole flow in one process, a fresh database)"))
+        print(f"whole flow in one process: {whole['wall']:.1f} s, {whole['cpu']:.1f} CPU-s; / encode-only "
+              f"{whole['wall'] / max(enc['wall'], 1e-9):.2f} (wall), {whole['cpu'] / max(enc['cpu'], 1e-9):.2f} (CPU)"
+              + (f"; / encode-only in {precision} {whole['wall'] / max(same['wall'], 1e-9):.2f} (wall)"
+                 if same is not enc else "")
+              + f"; / the stage processes {whole['wall'] / max(total, 1e-9):.2f} (wall)", flush=True)
     if held:  # on copies: flow.duckdb stays as the full run left it (--incremental-only runs from it)
         plus_one = incremental(tmp, db, held, total, total_cpu, a.keep)
         if not a.skip_baseline:

@@ -89,12 +89,14 @@ def test_the_runner_line_says_where_the_shards_ran():
 
     assert runner_line(load_config().section("scale")) == (
         "runner: default (the shards of quotes, dedupe's hashing, the topics fit's tagging and classify in 2 worker "
-        "processes; embed's shards in its own process, one after another)")
+        "processes (forkserver); embed's shards in its own process, one after another)")
     one = load_config(overrides={"scale": {"processes": 1}}).section("scale")
     assert "and classify in the stage's own process;" in runner_line(one)
     assert runner_line(load_config().section("scale"), "bfloat16") == (
         "runner: default (the shards of quotes, dedupe's hashing, embed (bfloat16, one thread each), the topics "
-        "fit's tagging and classify in 2 worker processes)")
+        "fit's tagging and classify in 2 worker processes (forkserver))")
+    spawned = load_config(overrides={"scale": {"start_method": "spawn"}}).section("scale")
+    assert "classify in 2 worker processes (spawn);" in runner_line(spawned)
     local = load_config(overrides={"scale": {"runner": "dask", "n_workers": 3}}).section("scale")
     assert runner_line(local) == ("runner: dask, a local cluster of 3 worker processes, started by each stage "
                                   "that hands out shards")
@@ -119,6 +121,26 @@ def test_a_stage_on_a_local_dask_cluster_counts_its_workers_cpu(tmp_path, monkey
     assert r["summary"]["built"] >= 40
     assert r["children_cpu"] > 1.0 and r["cpu"] > r["children_cpu"] and r["children_peak_mib"] > 50
     assert "CPU-s of it in child processes" in row("quotes", r, 40, "")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("start_method", ["forkserver", "spawn"])
+def test_a_stage_counts_its_local_workers_cpu_however_they_start(tmp_path, monkeypatch, start_method):
+    """Workers forked by the forkserver are its children, not the stage process's: the
+    stage's CPU seconds count them once the server is stopped (the child does so before
+    it reads its rusage), as they count spawned workers."""
+    from benchmarks.scale_bench import run_child
+
+    paths = [str(p) for p in write_jsonl(generate(40, seed=6), tmp_path / "corpus")]
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "s.duckdb"
+    for stage in ("ingest", "clean", "dedupe", "segment"):
+        run_child(stage, db, paths if stage == "ingest" else [])
+    (tmp_path / "probation-corpus.toml").write_text(
+        f'[scale]\nprocesses = 2\nquotes_shard_size = 10\nstart_method = "{start_method}"\n')
+    r = run_child("quotes", db, [])
+    assert r["summary"]["built"] >= 40 and r["summary"]["worker_processes"] == 2
+    assert r["children_cpu"] > 1.0 and r["cpu"] > r["children_cpu"]
 
 
 def test_the_incremental_runs_alone_refuse_what_they_cannot_use(tmp_path):
