@@ -14,7 +14,9 @@ its peak memory is its own; CPU seconds count the process and the child processe
 started and waited for (a stage's worker processes, ``scale.processes``, or a local
 Dask cluster's workers with ``scale.runner = "dask"``, read from ``./probation-corpus.toml``:
 their share and the largest one's peak are printed in the row, and the row's peak is that of
-the process and its workers together, sampled; a cluster at an address is not counted). The last
+the process and its workers together, sampled (their RSS summed: a page that forked workers
+share with the forkserver counts once in each; their PSS, which counts it once among them, is
+printed beside it); a cluster at an address is not counted). The last
 two lines are ``end-to-end / encode-only: R`` and ``peak RSS: M MiB``. The limit is
 sentence-transformers as shipped (float32, ``embed.batch_size``), on the device the flow's
 embed uses (``embed.device``: a CUDA GPU when torch sees one); when the flow encoded in
@@ -63,18 +65,28 @@ t0 = time.perf_counter(); c0 = time.process_time()
 # each one's own peak, from rusage, would understate it), and each child's own, sampled
 # every 0.2 s (rusage's peak of a spawned child counts the copy of this process it was
 # forked as before it ran Python afresh: the stage's memory, not the worker's)
-_me, _tree, _each = psutil.Process(), [0], {}
+# and of the tree's proportional set size (PSS: a page shared by n processes counts 1/n in
+# each), since the RSS sum counts a shared page once per process that maps it, as forked
+# workers map the forkserver's imported modules (scale.start_method)
+_me, _tree, _each, _pss = psutil.Process(), [0], {}, [0]
 def _rss(p):
     try:
         return p.memory_info().rss
     except psutil.Error:  # a worker that ended between listing and reading
         return 0
+def _pss_of(p):
+    try:
+        return p.memory_full_info().pss
+    except (psutil.Error, AttributeError):  # ended meanwhile; no PSS on this platform
+        return 0
 def _sample():
     while True:
-        sizes = [(c.pid, _rss(c)) for c in _me.children(recursive=True)]
+        kids = _me.children(recursive=True)
+        sizes = [(c.pid, _rss(c)) for c in kids]
         for pid, size in sizes:
             _each[pid] = max(_each.get(pid, 0), size)
         _tree[0] = max(_tree[0], _rss(_me) + sum(size for _, size in sizes))
+        _pss[0] = max(_pss[0], sum(_pss_of(p) for p in [_me, *kids]))
         time.sleep(0.2)
 threading.Thread(target=_sample, daemon=True).start()
 what, db, paths = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -145,7 +157,8 @@ print("\nRESULT " + json.dumps({"wall": time.perf_counter() - t0,
                               "cpu": time.process_time() - c0 + ch.ru_utime + ch.ru_stime,
                               "children_cpu": ch.ru_utime + ch.ru_stime, "children_peak_mib": max(dict(_each).values(), default=0) / 2**20,
                               "maxrss_mib": ru.ru_maxrss / 1024,
-                              "tree_peak_mib": _tree[0] / 2**20, "gpu_peak_mib": _gpu, "summary": out}), flush=True)
+                              "tree_peak_mib": _tree[0] / 2**20, "tree_pss_peak_mib": _pss[0] / 2**20,
+                              "gpu_peak_mib": _gpu, "summary": out}), flush=True)
 """
 
 
@@ -244,9 +257,10 @@ def row(name: str, r: dict, n: int, tail: str) -> str:
     """One printed row: a stage's (or the limit's, or the notebook's) seconds, CPU
     seconds, documents per second and peak memory (and the GPU memory PyTorch took, where
     it used one), then ``tail``."""
+    pss = f", all together {r['tree_pss_peak_mib']:.0f} MiB in PSS" if r.get("tree_pss_peak_mib") else ""
     children = (f"[{r['children_cpu']:.1f} CPU-s of it in child processes, the largest peaking at "
                 f"{r['children_peak_mib']:.0f} MiB; the stage's own process "
-                f"{r['maxrss_mib']:.0f} MiB] " if r.get("children_cpu", 0) >= 0.05 else "")
+                f"{r['maxrss_mib']:.0f} MiB{pss}] " if r.get("children_cpu", 0) >= 0.05 else "")
     gpu = f"GPU peak {r['gpu_peak_mib']:.0f} MiB " if r.get("gpu_peak_mib") else ""
     return (f"  {name:<10} {r['wall']:8.1f} s  {r['cpu']:8.1f} CPU-s  {n / max(r['wall'], 1e-9):8.0f} docs/s  "
             f"peak {peak(r):7.0f} MiB   {gpu}{children}{tail}")
@@ -494,6 +508,9 @@ def main(argv: list[str] | None = None) -> None:
         key = "embed.cuda_fp16" if precision == "float16" else "embed.cpu_precision"
         print(f"end-to-end / encode-only in {precision} ({key}): {total / max(same['wall'], 1e-9):.2f}")
     print(f"end-to-end / encode-only: {total / max(enc['wall'], 1e-9):.2f}")
+    top_pss = max(r.get("tree_pss_peak_mib", 0.0) for _, r in rows)
+    if top_pss:
+        print(f"peak PSS (shared pages counted once, among the processes that share them): {top_pss:.0f} MiB")
     print(f"peak RSS: {top:.0f} MiB")
 
 

@@ -75,6 +75,18 @@ def test_a_row_adds_the_gpu_memory_where_a_gpu_was_used():
     assert "     100 docs/s" in line and "GPU peak 161 MiB (tail)" in line
 
 
+def test_a_row_with_workers_gives_their_share_and_the_trees_pss():
+    from benchmarks.scale_bench import row
+
+    r = {"wall": 10.0, "cpu": 12.0, "maxrss_mib": 900.0, "children_cpu": 8.0, "children_peak_mib": 700.0,
+         "tree_peak_mib": 2300.0, "tree_pss_peak_mib": 1800.4}
+    line = row("quotes", r, 1000, "")
+    assert "peak    2300 MiB" in line
+    assert "[8.0 CPU-s of it in child processes, the largest peaking at 700 MiB; the stage's own process 900 MiB, " \
+           "all together 1800 MiB in PSS]" in line
+    assert "PSS" not in row("quotes", {**r, "tree_pss_peak_mib": 0.0}, 1000, "")
+
+
 def test_the_nightly_line_divides_the_notebooks_whole_run_by_the_flows_plus_one_percent():
     from benchmarks.scale_bench import nightly_line
 
