@@ -228,6 +228,20 @@ def nightly_line(notebook: dict, plus: dict) -> str:
             f"{notebook['cpu'] / max(plus['cpu'], 1e-9):.1f}x (CPU)")
 
 
+def one_process_line(whole: dict, enc: dict, other: tuple[str, dict] | None, stages_wall: float) -> str:
+    """The whole flow run in one process (``--one-process``) against the float32 limit
+    ``enc``, the limit in the flow's own precision (``other``: its name and run, when not
+    float32) and the stage processes' total wall seconds of the same corpus."""
+    def ratio(a: float, b: float) -> str:
+        return f"{a / max(b, 1e-9):.2f}"
+
+    line = (f"whole flow in one process: {whole['wall']:.1f} s, {whole['cpu']:.1f} CPU-s; / encode-only "
+            f"{ratio(whole['wall'], enc['wall'])} (wall), {ratio(whole['cpu'], enc['cpu'])} (CPU)")
+    if other is not None:
+        line += f"; / encode-only in {other[0]} {ratio(whole['wall'], other[1]['wall'])} (wall)"
+    return line + f"; / the stage processes {ratio(whole['wall'], stages_wall)} (wall)"
+
+
 def runner_line(scale: dict, precision: str = "float32") -> str:
     """Where the stages' shards run, from the ``[scale]`` section the stage processes load
     (the defaults, or ``./probation-corpus.toml``) and the precision embed encodes in on
@@ -495,11 +509,7 @@ def main(argv: list[str] | None = None) -> None:
         whole = run_child("flow", tmp / "flow_one_process_full.duckdb", paths)
         record(a.keep, "whole flow in one process", whole)
         print(row("one proc.", whole, n, "(the whole flow in one process, a fresh database)"))
-        print(f"whole flow in one process: {whole['wall']:.1f} s, {whole['cpu']:.1f} CPU-s; / encode-only "
-              f"{whole['wall'] / max(enc['wall'], 1e-9):.2f} (wall), {whole['cpu'] / max(enc['cpu'], 1e-9):.2f} (CPU)"
-              + (f"; / encode-only in {precision} {whole['wall'] / max(same['wall'], 1e-9):.2f} (wall)"
-                 if same is not enc else "")
-              + f"; / the stage processes {whole['wall'] / max(total, 1e-9):.2f} (wall)", flush=True)
+        print(one_process_line(whole, enc, None if same is enc else (precision, same), total), flush=True)
     if held:  # on copies: flow.duckdb stays as the full run left it (--incremental-only runs from it)
         plus_one = incremental(tmp, db, held, total, total_cpu, a.keep)
         if not a.skip_baseline:

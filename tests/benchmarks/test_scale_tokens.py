@@ -95,6 +95,16 @@ def test_the_nightly_line_divides_the_notebooks_whole_run_by_the_flows_plus_one_
     assert line.endswith("15.0x (wall), 20.0x (CPU)")
 
 
+def test_the_one_process_line_divides_the_whole_flow_by_each_limit_and_the_stage_processes():
+    from benchmarks.scale_bench import one_process_line
+
+    whole, enc, bf16 = {"wall": 469.5, "cpu": 788.3}, {"wall": 351.3, "cpu": 690.0}, {"wall": 137.8, "cpu": 264.6}
+    assert one_process_line(whole, enc, ("bfloat16", bf16), 497.7) == (
+        "whole flow in one process: 469.5 s, 788.3 CPU-s; / encode-only 1.34 (wall), 1.14 (CPU); "
+        "/ encode-only in bfloat16 3.41 (wall); / the stage processes 0.94 (wall)")
+    assert one_process_line(whole, enc, None, 469.5).endswith("1.14 (CPU); / the stage processes 1.00 (wall)")
+
+
 def test_the_runner_line_says_where_the_shards_ran():
     from benchmarks.scale_bench import runner_line
     from pipeline.config import load_config
