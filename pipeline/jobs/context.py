@@ -110,6 +110,9 @@ def process_gone(pid: int) -> bool:
 WORKER_PRELOAD = ("pipeline.jobs", "sentence_transformers", "spacy")
 
 
+_SERVER = {"preload_set": False}  # worker_context set the forkserver's preload and its stop at exit
+
+
 def worker_context(start_method: str) -> multiprocessing.context.BaseContext:
     """The multiprocessing context that starts a :class:`ProcessMap`'s workers.
     ``forkserver`` (where the platform has it, else ``spawn``) forks each worker from one
@@ -129,7 +132,12 @@ def worker_context(start_method: str) -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-_SERVER = {"preload_set": False}
+def worker_server_pid() -> int | None:
+    """The pid of this process's forkserver while it runs one, else None."""
+    from multiprocessing import forkserver
+
+    # the process's one server: multiprocessing has no public way to see or stop it
+    return getattr(forkserver._forkserver, "_forkserver_pid", None)
 
 
 def stop_worker_server() -> None:
@@ -139,9 +147,8 @@ def stop_worker_server() -> None:
     Registered to run at exit."""
     from multiprocessing import forkserver
 
-    server = forkserver._forkserver  # the process's one server (multiprocessing has no public stop)
-    if getattr(server, "_forkserver_pid", None) is not None:
-        server._stop()
+    if worker_server_pid() is not None:
+        forkserver._forkserver._stop()
 
 
 class ProcessMap:

@@ -10,7 +10,6 @@ import resource
 import signal
 import sys
 import time
-from multiprocessing import forkserver
 
 import psutil
 import pytest
@@ -19,15 +18,11 @@ from benchmarks.generate import generate, write_jsonl
 from pipeline.api import Corpus
 from pipeline.config import ConfigError, load_config
 from pipeline.jobs.context import (WORKER_PRELOAD, JobContext, ProcessMap, WorkerStopped, cores, process_gone, serial_map,
-                                   shards_run_here, single_threaded_mapper, stop_worker_server)
+                                   shards_run_here, single_threaded_mapper, stop_worker_server,
+                                   worker_server_pid)
 from pipeline.sections import START_METHODS, ScaleSettings
 from pipeline.settings import typed
 from pipeline.store import connect
-
-
-def _server() -> int | None:
-    """This process's forkserver, if it runs one."""
-    return forkserver._forkserver._forkserver_pid
 
 
 def _is_worker(cmdline: str) -> bool:
@@ -39,7 +34,7 @@ def _workers() -> list:
     (multiprocessing's resource tracker, and the forkserver itself, which live as long as
     this process, are not workers)."""
     return [c for c in psutil.Process().children(recursive=True)
-            if c.pid != _server() and _is_worker(" ".join(c.cmdline())) and c.status() != psutil.STATUS_ZOMBIE]
+            if c.pid != worker_server_pid() and _is_worker(" ".join(c.cmdline())) and c.status() != psutil.STATUS_ZOMBIE]
 
 
 def pid_and_square(x: int) -> tuple[int, int]:
@@ -232,12 +227,12 @@ def test_forked_workers_start_with_the_stages_and_their_libraries_imported():
     WORKER_PRELOAD once; it serves map after map, and a spawned worker imports only what
     its function needs."""
     first = list(ProcessMap(2, "forkserver")(loaded_and_parent, range(4)))
-    server = _server()
+    server = worker_server_pid()
     assert server is not None and {p for _, _, p in first} == {server}
     assert all(st and jobs for st, jobs, _ in first), first
     assert set(WORKER_PRELOAD) >= {"pipeline.jobs", "sentence_transformers"}
     again = list(ProcessMap(2, "forkserver")(loaded_and_parent, range(4)))
-    assert {p for _, _, p in again} == {server} and _server() == server  # the same server
+    assert {p for _, _, p in again} == {server} and worker_server_pid() == server  # the same server
     spawned = list(ProcessMap(2, "spawn")(loaded_and_parent, range(4)))
     assert {p for _, _, p in spawned} == {os.getpid()}
     assert not any(st for st, _, _ in spawned)  # a fresh interpreter: only what the function's module imports
@@ -262,13 +257,13 @@ def test_stopping_the_forkserver_counts_its_workers_cpu_as_this_process_children
     stop_worker_server()
     before = children_cpu()
     assert list(ProcessMap(2, "forkserver")(burn, [0.4] * 4)) == [0.4] * 4
-    server = _server()
+    server = worker_server_pid()
     assert server is not None and children_cpu() - before < 0.4  # not counted yet
     stop_worker_server()
-    assert _server() is None and not psutil.pid_exists(server)
+    assert worker_server_pid() is None and not psutil.pid_exists(server)
     assert children_cpu() - before >= 1.5  # the four shards' 1.6 CPU-s (and the new server's preload)
     stop_worker_server()  # nothing to stop: no error
-    assert list(ProcessMap(2, "forkserver")(pid_and_square, range(3)))[2][1] == 4 and _server() not in (None, server)
+    assert list(ProcessMap(2, "forkserver")(pid_and_square, range(3)))[2][1] == 4 and worker_server_pid() not in (None, server)
 
 
 def test_process_gone_sees_ended_and_zombie_processes():
