@@ -62,12 +62,25 @@ class CleanOptions:
                 raise ConfigError(f"clean.extra_furniture: bad regex {pat!r} ({exc})") from exc
 
 
+MOJIBAKE_PASSES = 4
+"""At most this many ftfy passes over one text (``repair_unicode``)."""
+
+
 def repair_unicode(text: str, form: str, fix_mojibake: bool) -> str:
     """Fix mojibake (``â€™`` -> ``’``), HTML entities, ligatures, full-width forms and
-    control characters with ftfy, keep typographic quotes, then normalise to ``form``."""
+    control characters with ftfy, keep typographic quotes, then normalise to ``form``.
+
+    ftfy runs again on its own output until that stops changing (at most
+    ``MOJIBAKE_PASSES`` times): one pass can turn C1 control characters into Windows-1252
+    letters that the next pass reads as mojibake (``"\\x8bß¬™"`` -> ``"‹ß¬™"`` ->
+    ``"ܧª"``), and a cleaned text must not change when cleaned again."""
     if fix_mojibake:
         cfg = ftfy.TextFixerConfig(uncurl_quotes=False, normalization=form, explain=False)
-        text = ftfy.fix_text(text, cfg)
+        for _ in range(MOJIBAKE_PASSES):
+            fixed = ftfy.fix_text(text, cfg)
+            if fixed == text:
+                break
+            text = fixed
     return unicodedata.normalize(form, text)
 
 
