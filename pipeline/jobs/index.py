@@ -1,7 +1,9 @@
-"""Index job: rebuild the BM25 full-text index over own words when the texts changed.
+"""Index job: bring the BM25 full-text index over own words up to date.
 
-What was indexed is recorded (a fingerprint of every (doc_id, own text) pair and the
-tokenising settings): a re-run with the same texts changes nothing.
+Each indexed document's text hash is kept with its terms: a run indexes only the
+documents that are new or whose own text changed and removes those that are gone, and
+rebuilds everything only when there is no index or the tokenising settings changed
+(``pipeline.search.index_plan``). A re-run with the same texts changes nothing.
 """
 
 from __future__ import annotations
@@ -9,27 +11,31 @@ from __future__ import annotations
 import time
 
 from pipeline.jobs.context import JobContext
-from pipeline.search import SearchSettings, needs_rebuild, texts_fingerprint
+from pipeline.search import SearchSettings, index_fingerprint, index_plan
 from pipeline.settings import typed
 from pipeline.store import connect, transaction
-from pipeline.store.search import bm25_ready, index_state, own_texts, rebuild_bm25
+from pipeline.store.search import bm25_ready, index_state, indexed_hashes, own_text_hashes, update_bm25
 
 
 def index_job(ctx: JobContext) -> dict:
     settings = typed(ctx.config, SearchSettings)
     conn = connect(ctx.db_path)
     try:
-        docs = own_texts(conn)
-        total = len(docs)
+        current = own_text_hashes(conn)
+        total = len(current)
         ctx.progress("index", 0, total)
-        fingerprint = texts_fingerprint(zip(docs.doc_id, docs.own_text))
         start = time.perf_counter()
-        rebuilt = needs_rebuild(index_state(conn), fingerprint, settings, bm25_ready(conn))
-        if rebuilt:
+        hashes = dict(zip(current.doc_id, current.text_hash))
+        fingerprint = index_fingerprint(hashes.items())
+        stored = indexed_hashes(conn)
+        plan = index_plan(index_state(conn), hashes, dict(zip(stored.doc_id, stored.text_hash)), settings,
+                          bm25_ready(conn))
+        if plan.update != "none":
             with transaction(conn):
-                rebuild_bm25(conn, docs, fingerprint, settings.fts_stemmer, settings.fts_stopwords, ctx.run_id)
+                update_bm25(conn, plan.add, plan.remove, plan.full, fingerprint, settings.fts_stemmer,
+                            settings.fts_stopwords, ctx.run_id)
         ctx.progress("index", total, total)
     finally:
         conn.close()
-    return {"documents": total, "rebuilt": rebuilt, "fingerprint": fingerprint[:12],
-            "seconds": round(time.perf_counter() - start, 2)}
+    return {"documents": total, "update": plan.update, "indexed": len(plan.add), "removed": len(plan.remove),
+            "fingerprint": fingerprint[:12], "seconds": round(time.perf_counter() - start, 2)}

@@ -1,5 +1,6 @@
-"""Search inside DuckDB: the BM25 index over own words (the fts extension, loaded from the
-duckdb-ext-fts package, never downloaded), semantic search over the stored embeddings,
+"""Search inside DuckDB: the BM25 index over own words (kept per document, so that a run
+updates only what changed; tokenised and scored as DuckDB's fts extension does, whose
+``stem`` it uses, loaded from the duckdb-ext-fts package, never downloaded), semantic search over the stored embeddings,
 hybrid ranking (reciprocal rank fusion), keyword-in-context candidates and export of
 public views. Every SQL of these features lives here.
 """
@@ -16,19 +17,37 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipeline.search.settings import STOPWORD_LISTS
 from pipeline.store.connection import load_extension, registered
 from pipeline.store.documents import now_utc
 from pipeline.store.errors import StoreError
 
-FTS_TABLE = "search_text_rows"
-FTS_SCHEMA = f"fts_main_{FTS_TABLE}"
+K1, B = "1.2", "0.75"
+"""BM25's constants, as DuckDB's fts extension has them by default (``match_bm25``'s k and b)."""
 
-BM25_MACRO = f"""
+
+def bm25_macro(stemmer: str) -> str:
+    """``search_bm25(query)``: every document holding a term of ``query`` (tokenised by
+    ``search_tokenize`` and stemmed as the index was), BM25-scored. The formula, its types
+    and its literals are those of DuckDB's fts extension (``match_bm25``), over the index's
+    per-document tables instead of the extension's: the same scores (tested)."""
+    return f"""
 CREATE OR REPLACE MACRO search_bm25(query) AS TABLE
-SELECT doc_id, score, row_number() OVER (ORDER BY score DESC, doc_id) AS rank
-FROM (SELECT doc_id, {FTS_SCHEMA}.match_bm25(doc_id, query) AS score FROM {FTS_TABLE})
-WHERE score IS NOT NULL
+WITH tokens AS (SELECT DISTINCT stem(unnest(search_tokenize(query)), '{stemmer}') AS term),
+stats AS (SELECT count(*) AS num_docs, sum(len) / count(len) AS avgdl FROM search_doc_lengths),
+hits AS (SELECT p.doc_id, p.term, CAST(p.tf AS BIGINT) AS tf FROM search_postings p JOIN tokens USING (term)),
+dfs AS (SELECT term, count(*) AS df FROM hits GROUP BY term),
+scores AS (
+    SELECT h.doc_id,
+           sum(log(((((SELECT num_docs FROM stats) - df) + 0.5) / (df + 0.5)) + 1)
+               * ((tf * ({K1} + 1)) / (tf + ({K1} * ((1 - {B}) + ({B} * (CAST(d.len AS BIGINT)
+                                                                  / (SELECT avgdl FROM stats)))))))) AS score
+    FROM hits h JOIN dfs USING (term) JOIN search_doc_lengths d USING (doc_id)
+    GROUP BY h.doc_id
+)
+SELECT doc_id, score, row_number() OVER (ORDER BY score DESC, doc_id) AS rank FROM scores
 """
+
 
 HYBRID_MACRO = """
 CREATE OR REPLACE MACRO search_hybrid(query, query_vector, k := 60, candidates := 100) AS TABLE
@@ -56,9 +75,19 @@ def load_search_extensions(conn: duckdb.DuckDBPyConnection) -> None:
 # ---- the index -------------------------------------------------------------------------
 
 
-def own_texts(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """``doc_id, own_text`` of every searchable document (``search_documents``), by doc_id."""
-    return conn.execute("SELECT doc_id, own_text FROM search_documents ORDER BY doc_id").df()
+SEARCHED = "search_documents"
+"""What the BM25 index holds: the view of searchable documents (``doc_id``, ``own_text``)."""
+
+
+def own_text_hashes(conn: duckdb.DuckDBPyConnection, source: str = SEARCHED) -> pd.DataFrame:
+    """``doc_id, text_hash`` (sha256 of the UTF-8 own text, hex) of every document of
+    ``source`` (the searchable documents; a test may name a table of its own), by doc_id."""
+    return conn.execute(f"SELECT doc_id, sha256(own_text) AS text_hash FROM {source} ORDER BY doc_id").df()
+
+
+def indexed_hashes(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``doc_id, text_hash`` of every document the BM25 index holds."""
+    return conn.execute("SELECT doc_id, text_hash FROM search_doc_lengths ORDER BY doc_id").df()
 
 
 def index_state(conn: duckdb.DuckDBPyConnection) -> dict | None:
@@ -75,28 +104,73 @@ def bm25_ready(conn: duckdb.DuckDBPyConnection) -> bool:
                         ).fetchone()[0] > 0
 
 
-def rebuild_bm25(conn: duckdb.DuckDBPyConnection, docs: pd.DataFrame, fingerprint: str, stemmer: str,
-                 stopwords: str, run_id: str | None) -> int:
-    """Replace the indexed texts with ``docs`` (doc_id, own_text), rebuild the BM25 index and
-    the search macros, and record what was indexed. Run it inside a transaction."""
-    for name, value in (("search.fts_stemmer", stemmer), ("search.fts_stopwords", stopwords)):
-        if not _WORD.match(value):
-            raise StoreError(f"{name} must be a plain name such as 'porter' or 'english', got {value!r}")
+def fts_stopwords(name: str) -> list[str]:
+    """The stop words of ``search.fts_stopwords``: ``english`` is DuckDB fts's own list (read
+    from the extension, by indexing one row in a database in memory), ``none`` none."""
+    if name not in STOPWORD_LISTS:
+        raise StoreError(f"search.fts_stopwords must be one of {', '.join(STOPWORD_LISTS)}, got {name!r}")
+    if name == "none":
+        return []
+    mem = duckdb.connect()
+    try:
+        load_search_extensions(mem)
+        mem.execute("CREATE TABLE t (id INTEGER, s VARCHAR)")
+        mem.execute("INSERT INTO t VALUES (1, 'a')")
+        mem.execute(f"PRAGMA create_fts_index('t', 'id', 's', stopwords='{name}')")
+        return [r[0] for r in mem.execute("SELECT sw FROM fts_main_t.stopwords ORDER BY sw").fetchall()]
+    finally:
+        mem.close()
+
+
+def update_bm25(conn: duckdb.DuckDBPyConnection, add: Sequence[str], remove: Sequence[str], full: bool,
+                fingerprint: str, stemmer: str, stopwords: str, run_id: str | None, source: str = SEARCHED) -> int:
+    """Bring the BM25 index up to date: with ``full``, empty it and index the documents in
+    ``add``; otherwise drop the terms of those in ``remove`` and index those in ``add``
+    (their own texts as ``source``, the searchable documents, has them now). Each document's terms are the
+    tokens of ``search_tokenize`` less the stop words, stemmed, with their counts. Records
+    ``fingerprint`` (of every document now indexed) and the settings; returns the number
+    of documents indexed. Run it inside a transaction."""
+    if not _WORD.match(stemmer):
+        raise StoreError(f"search.fts_stemmer must be a plain name such as 'porter', got {stemmer!r}")
+    words = fts_stopwords(stopwords)
     load_search_extensions(conn)
-    conn.execute(f"DELETE FROM {FTS_TABLE}")
-    with registered(conn, "_own", docs[["doc_id", "own_text"]]) as conn:
-        conn.execute(f"INSERT INTO {FTS_TABLE} SELECT doc_id, own_text FROM _own")
-    conn.execute(f"PRAGMA create_fts_index('{FTS_TABLE}', 'doc_id', 'own_text', stemmer='{stemmer}', "
-                 f"stopwords='{stopwords}', overwrite=1)")
-    conn.execute(BM25_MACRO)
-    conn.execute(HYBRID_MACRO)
+    if full:
+        for table in ("search_postings", "search_doc_lengths", "search_stopwords"):
+            conn.execute(f"DELETE FROM {table}")
+        with registered(conn, "_sw", pd.DataFrame({"sw": pd.Series(words, dtype=object)})) as scoped:
+            scoped.execute("INSERT INTO search_stopwords SELECT sw FROM _sw")
+    elif remove:
+        with registered(conn, "_gone", pd.DataFrame({"doc_id": list(remove)})) as scoped:
+            for table in ("search_postings", "search_doc_lengths"):
+                scoped.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT doc_id FROM _gone)")
+    if add:
+        with registered(conn, "_add", pd.DataFrame({"doc_id": list(add)})) as scoped:
+            scoped.execute("CREATE OR REPLACE TEMP TABLE _index_texts AS SELECT d.doc_id, d.own_text, "
+                           f"sha256(d.own_text) AS text_hash FROM {source} d JOIN _add USING (doc_id)")
+        try:
+            conn.execute(
+                "CREATE OR REPLACE TEMP TABLE _index_terms AS "
+                f"SELECT doc_id, stem(w, '{stemmer}') AS term, CAST(count(*) AS INTEGER) AS tf "
+                "FROM (SELECT doc_id, unnest(search_tokenize(own_text)) AS w FROM _index_texts) "
+                "WHERE w IS NOT NULL AND len(w) > 0 AND w NOT IN (SELECT sw FROM search_stopwords) GROUP BY ALL")
+            conn.execute("INSERT INTO search_postings SELECT doc_id, term, tf FROM _index_terms")
+            conn.execute("INSERT INTO search_doc_lengths SELECT t.doc_id, CAST(coalesce(sum(p.tf), 0) AS INTEGER), "
+                         "t.text_hash FROM _index_texts t LEFT JOIN _index_terms p USING (doc_id) "
+                         "GROUP BY t.doc_id, t.text_hash")
+        finally:
+            conn.execute("DROP TABLE IF EXISTS _index_terms")
+            conn.execute("DROP TABLE IF EXISTS _index_texts")
+    if full:
+        conn.execute(bm25_macro(stemmer))
+        conn.execute(HYBRID_MACRO)
+    n_documents = int(conn.execute("SELECT count(*) FROM search_doc_lengths").fetchone()[0])
     conn.execute(
         "INSERT INTO search_index_state VALUES ('bm25', ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
         "fingerprint = excluded.fingerprint, n_documents = excluded.n_documents, stemmer = excluded.stemmer, "
         "stopwords = excluded.stopwords, built_at = excluded.built_at, run_id = excluded.run_id",
-        [fingerprint, len(docs), stemmer, stopwords, now_utc(), run_id],
+        [fingerprint, n_documents, stemmer, stopwords, now_utc(), run_id],
     )
-    return len(docs)
+    return len(add)
 
 
 # ---- queries ---------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def test_the_flow_built_the_index(sample_run):
         state = con.execute("SELECT n_documents, run_id FROM search_index_state").fetchone()
     finally:
         con.close()
-    assert index["rebuilt"] is True and index["documents"] == n > 400
+    assert index["update"] == "full" and index["documents"] == index["indexed"] == n > 400
     assert state == (n, summary["run_id"])
 
 

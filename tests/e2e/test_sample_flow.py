@@ -24,7 +24,7 @@ def conn(sample_run):
 def test_every_stage_ran_and_the_run_is_recorded(sample_run, conn):
     _, summary = sample_run
     assert list(summary["stages"]) == list(STAGES)
-    assert list(STAGES)[-1] == "index" and summary["stages"]["index"]["rebuilt"] is True
+    assert list(STAGES)[-1] == "index" and summary["stages"]["index"]["update"] == "full"
     status, cfg, code, models = conn.execute(
         "SELECT status, config, code_version, model_versions FROM runs WHERE run_id = ?",
         [summary["run_id"]]).fetchone()

@@ -1,6 +1,6 @@
 """Search on an invented corpus (tests/search/conftest.py): BM25, semantic and hybrid
-ranks, filters, the refusal of another embedding model, the index stage's incremental
-rebuild, and the Python route documented in docs/search.md."""
+ranks, filters, the refusal of another embedding model, the index stage's updates
+(only new or changed texts), and the Python route documented in docs/search.md."""
 
 from __future__ import annotations
 
@@ -114,18 +114,18 @@ def test_index_rebuilds_only_when_own_texts_change(search_db, tmp_path):
     db = str(tmp_path / "copy.duckdb")
     shutil.copy(search_db, db)
     again = run_stages(db, [], ("index",))["index"]
-    assert again["rebuilt"] is False and again["documents"] == 15
+    assert (again["update"], again["indexed"], again["documents"]) == ("none", 0, 15)
     new = tmp_path / "in" / "new.txt"
     new.parent.mkdir()
     new.write_text(text_dump("2 February 2024", "Zeppelin sighting", "A zeppelin floated over the probation "
                              "office at lunchtime.", []), encoding="utf-8")
     out = run_stages(db, [new], ("ingest", "clean", "dedupe", "segment", "index"))["index"]
-    assert out["rebuilt"] is True and out["documents"] == 16
+    assert (out["update"], out["indexed"], out["removed"], out["documents"]) == ("changed", 1, 0, 16)
     df = Corpus(db).search("zeppelin")
     assert len(df) == 1 and df.iloc[0]["published_at"].year == 2024
     # another stemmer is another index
     cfg = {"search": {"fts_stemmer": "none"}}
-    assert run_stages(db, [], ("index",), **cfg)["index"]["rebuilt"] is True
+    assert run_stages(db, [], ("index",), **cfg)["index"]["update"] == "full"
     assert Corpus(db).search("zeppelins").empty  # no stemming now
     con = duckdb.connect(db, read_only=True)
     state = con.execute("SELECT n_documents, stemmer FROM search_index_state").fetchone()
