@@ -39,13 +39,13 @@ from pipeline.topics import (
     LemmaShard,
     TopicSettings,
     TopicsError,
-    assign_topics,
+    assign_to_centroids,
     cluster_embeddings,
     fit_topics,
     lemmatize_shard,
 )
 from pipeline.topics.text import spacy_pipeline
-from pipeline.topics.persist import build_card, input_hash, load_fitted, save_fit, saved_model_dir
+from pipeline.topics.persist import build_card, input_hash, load_centroids, save_fit, saved_model_dir
 
 
 def _inputs(conn, settings: TopicSettings) -> tuple[pd.DataFrame, dict]:
@@ -96,8 +96,7 @@ def topics_job(ctx: JobContext) -> dict:
         ctx.progress("topics", 0, len(todo))
         if len(todo):
             vectors = load_vectors(conn, list(todo.content_hash), state["model_id"], state["chunking"])
-            model = load_fitted(Path(current["model_path"]))
-            topic_ids, sims = assign_topics(model, vectors)
+            topic_ids, sims = assign_to_centroids(*load_centroids(Path(current["model_path"])), vectors)
             rows = pd.DataFrame({"doc_id": todo.doc_id.values, "topic_id": topic_ids,
                                  "probability": np.clip(sims, 0.0, 1.0), "method": "assigned",
                                  "content_hash": todo.content_hash.values})

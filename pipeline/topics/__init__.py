@@ -9,7 +9,7 @@ from pipeline.topics.model import (
     LemmaShard,
     TopicFit,
     TopicsError,
-    assign_topics,
+    assign_to_centroids,
     centroids,
     cluster_embeddings,
     fit_topics,
@@ -19,7 +19,7 @@ from pipeline.topics.model import (
 from pipeline.topics.settings import TopicSettings
 
 __all__ = [
-    "OUTLIER_LABEL", "Clustering", "LemmaShard", "TopicFit", "TopicSettings", "TopicsError", "assign_topics", "centroids",
+    "OUTLIER_LABEL", "Clustering", "LemmaShard", "TopicFit", "TopicSettings", "TopicsError", "assign_to_centroids", "centroids",
     "cluster_embeddings", "doc_term_sets", "fit_topics", "lemmatize_shard", "lemmatizer", "npmi_coherence", "npmi_pair", "topic_diversity",
     "topic_label",
 ]

@@ -386,23 +386,18 @@ def _r(x: float) -> float | None:
     return None if x is None or np.isnan(x) else round(float(x), 4)
 
 
-def assign_topics(model: Any, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Topics of new documents under a fitted (or loaded) model, without refitting.
-
-    Uses the model's topic embeddings (the centroids of the fitted topics): each document
-    goes to the most similar one; the similarity is returned as its probability.
-    """
-    _quiet()
+def assign_to_centroids(topic_embeddings: np.ndarray, outliers: int,
+                        embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Topics of new documents by their embeddings, without refitting: what BERTopic's
+    ``transform`` does for a model without its clustering (a saved one). Each document goes
+    to the most cosine-similar of ``topic_embeddings`` (one row per topic, the outlier
+    topic first when ``outliers`` is 1), computed with scikit-learn as BERTopic computes it;
+    the similarity is returned as its probability."""
     emb = np.asarray(embeddings, dtype=np.float32)
     if len(emb) == 0:
         return np.zeros(0, dtype=int), np.zeros(0)
-    from bertopic.cluster import BaseCluster
+    from sklearn.metrics.pairwise import cosine_similarity
 
-    if type(model.hdbscan_model) is not BaseCluster:
-        # An in-memory fitted model would run UMAP+HDBSCAN; use the centroids like a saved one.
-        from sklearn.metrics.pairwise import cosine_similarity
+    sim = cosine_similarity(emb, np.asarray(topic_embeddings))
+    return np.argmax(sim, axis=1) - int(outliers), np.asarray(sim.max(axis=1), dtype=float)
 
-        sim = cosine_similarity(emb, np.asarray(model.topic_embeddings_))
-        return np.argmax(sim, axis=1) - model._outliers, sim.max(axis=1)
-    topics, probs = model.transform([""] * len(emb), embeddings=emb)
-    return np.asarray(topics, dtype=int), np.asarray(probs, dtype=float)

@@ -7,8 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from pipeline.topics import TopicSettings, TopicsError, assign_topics, cluster_embeddings, fit_topics
-from pipeline.topics.persist import build_card, load_card, load_fitted, save_fit
+from pipeline.topics import TopicSettings, TopicsError, assign_to_centroids, cluster_embeddings, fit_topics
+from pipeline.topics.persist import build_card, load_card, load_centroids, save_fit
 from tests.topics.synthetic import THEMES, synthetic_corpus
 
 
@@ -94,16 +94,28 @@ def test_new_documents_are_assigned_without_refit(synthetic, synthetic_fit, topi
     ids, _, _, themes = synthetic
     theme_of_topic = _theme_of_topic(synthetic_fit, dict(zip(ids, themes)))
     new_ids, _, new_emb, new_themes = synthetic_corpus(per_theme=4, seed=99, prefix="n")
-    in_memory, sims = assign_topics(synthetic_fit.model, new_emb)
+    model = synthetic_fit.model
+    in_memory, sims = assign_to_centroids(model.topic_embeddings_, model._outliers, new_emb)
     assert [theme_of_topic[t] for t in in_memory] == new_themes
     assert ((sims > 0) & (sims <= 1.0001)).all()
 
     card = build_card(synthetic_fit, "r1", topic_settings, {"model_id": "m@abc"}, "0" * 64, "v", "2026-01-01")
     folder = save_fit(synthetic_fit, tmp_path / "topics" / "r1", card)
-    loaded = load_fitted(folder)
-    from_disk, sims_disk = assign_topics(loaded, new_emb)
+    vectors, outliers = load_centroids(folder)
+    from_disk, sims_disk = assign_to_centroids(vectors, outliers, new_emb)
     assert list(from_disk) == list(in_memory)
     np.testing.assert_allclose(sims_disk, sims, atol=1e-5)
+    # what BERTopic's own loader and transform give for the saved model, to the bit
+    from bertopic import BERTopic
+
+    loaded = BERTopic.load(str(folder / "bertopic"))
+    assert outliers == loaded._outliers and np.array_equal(vectors, loaded.topic_embeddings_)
+    ref_topics, ref_sims = loaded.transform([""] * len(new_emb), embeddings=new_emb)
+    assert list(from_disk) == list(ref_topics)
+    np.testing.assert_array_equal(sims_disk, ref_sims)
+    assert assign_to_centroids(vectors, outliers, new_emb[:0])[0].shape == (0,)
+    with pytest.raises(TopicsError, match="no saved topic model"):
+        load_centroids(tmp_path / "nowhere")
     assert load_card(folder)["run_id"] == "r1"
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     assert size < 1_000_000  # small enough to commit: no UMAP state, no embedding weights
@@ -137,3 +149,16 @@ def test_bad_settings_are_refused(topic_settings):
     bad = {**asdict(topic_settings), "exact_knn_max_docs": -1}
     with pytest.raises(ValueError, match="exact_knn_max_docs"):
         TopicSettings.from_config(bad)
+
+
+def test_centroids_with_an_outlier_topic_count_from_minus_one():
+    """With an outlier topic its embedding is the first row, and topic ids start at -1 (as
+    BERTopic numbers them)."""
+    centroids = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+    docs = np.array([[0.9, 0.1, 0.0], [0.0, 0.2, 0.9], [0.1, 2.0, 0.0]], dtype=np.float32)
+    topics, sims = assign_to_centroids(centroids, 1, docs)
+    assert list(topics) == [-1, 1, 0]
+    topics, _ = assign_to_centroids(centroids, 0, docs)
+    assert list(topics) == [0, 2, 1]
+    np.testing.assert_allclose(sims, [0.9 / np.hypot(0.9, 0.1), 0.9 / np.hypot(0.2, 0.9), 2.0 / np.hypot(0.1, 2.0)],
+                               rtol=1e-6)
