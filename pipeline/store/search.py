@@ -1,8 +1,9 @@
 """Search inside DuckDB: the BM25 index over own words (kept per document, so that a run
 updates only what changed; tokenised and scored as DuckDB's fts extension does, whose
-``stem`` it uses, loaded from the duckdb-ext-fts package, never downloaded), semantic search over the stored embeddings,
-hybrid ranking (reciprocal rank fusion), keyword-in-context candidates and export of
-public views. Every SQL of these features lives here.
+``stem`` it uses, loaded from the duckdb-ext-fts package, never downloaded), semantic
+search over the stored embeddings, hybrid ranking (reciprocal rank fusion),
+keyword-in-context candidates and export of public views. Every SQL of these features
+lives here.
 """
 
 from __future__ import annotations
@@ -126,10 +127,10 @@ def update_bm25(conn: duckdb.DuckDBPyConnection, add: Sequence[str], remove: Seq
                 fingerprint: str, stemmer: str, stopwords: str, run_id: str | None, source: str = SEARCHED) -> int:
     """Bring the BM25 index up to date: with ``full``, empty it and index the documents in
     ``add``; otherwise drop the terms of those in ``remove`` and index those in ``add``
-    (their own texts as ``source``, the searchable documents, has them now). Each document's terms are the
-    tokens of ``search_tokenize`` less the stop words, stemmed, with their counts. Records
-    ``fingerprint`` (of every document now indexed) and the settings; returns the number
-    of documents indexed. Run it inside a transaction."""
+    (their own texts as ``source``, the searchable documents, has them now). Each
+    document's terms are the tokens of ``search_tokenize`` less the stop words, stemmed,
+    with their counts. Records ``fingerprint`` (of every document now indexed) and the
+    settings; returns the number of documents indexed. Run it inside a transaction."""
     if not _WORD.match(stemmer):
         raise StoreError(f"search.fts_stemmer must be a plain name such as 'porter', got {stemmer!r}")
     words = fts_stopwords(stopwords)
