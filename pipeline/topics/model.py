@@ -400,4 +400,3 @@ def assign_to_centroids(topic_embeddings: np.ndarray, outliers: int,
 
     sim = cosine_similarity(emb, np.asarray(topic_embeddings))
     return np.argmax(sim, axis=1) - int(outliers), np.asarray(sim.max(axis=1), dtype=float)
-

@@ -161,6 +161,7 @@ def load_centroids(folder: Path) -> tuple[np.ndarray, int]:
     topic embeddings and whether it has an outlier topic (1) or not (0), read from
     BERTopic's safetensors form as ``BERTopic.load`` reads them, without importing BERTopic
     (with UMAP, HDBSCAN and numba: about 2 s of a small incremental run)."""
+    from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
     path = Path(folder) / BERTOPIC_DIR
@@ -169,7 +170,7 @@ def load_centroids(folder: Path) -> tuple[np.ndarray, int]:
     try:
         vectors = load_file(str(path / "topic_embeddings.safetensors"))["topic_embeddings"]
         sizes = json.loads((path / "topics.json").read_text(encoding="utf-8"))["topic_sizes"]
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, SafetensorError) as exc:
         raise TopicsError(f"the saved topic model at {path} cannot be read ({exc}): run "
                           "`probation-corpus topics refit`") from exc
     return vectors, int(any(int(topic) == -1 for topic in sizes))

@@ -116,6 +116,9 @@ def test_new_documents_are_assigned_without_refit(synthetic, synthetic_fit, topi
     assert assign_to_centroids(vectors, outliers, new_emb[:0])[0].shape == (0,)
     with pytest.raises(TopicsError, match="no saved topic model"):
         load_centroids(tmp_path / "nowhere")
+    (folder / "bertopic" / "topic_embeddings.safetensors").write_bytes(b"not a tensor file")
+    with pytest.raises(TopicsError, match="cannot be read .*header"):
+        load_centroids(folder)
     assert load_card(folder)["run_id"] == "r1"
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     assert size < 1_000_000  # small enough to commit: no UMAP state, no embedding weights
