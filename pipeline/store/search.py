@@ -135,6 +135,11 @@ def update_bm25(conn: duckdb.DuckDBPyConnection, add: Sequence[str], remove: Seq
         raise StoreError(f"search.fts_stemmer must be a plain name such as 'porter', got {stemmer!r}")
     words = fts_stopwords(stopwords)
     load_search_extensions(conn)
+    try:
+        conn.execute(f"SELECT stem('probation', '{stemmer}')").fetchone()
+    except duckdb.Error as exc:
+        raise StoreError(f"search.fts_stemmer: DuckDB's fts extension has no stemmer {stemmer!r} "
+                         f"({str(exc).splitlines()[0]})") from exc
     if full:
         for table in ("search_postings", "search_doc_lengths", "search_stopwords"):
             conn.execute(f"DELETE FROM {table}")
@@ -148,19 +153,19 @@ def update_bm25(conn: duckdb.DuckDBPyConnection, add: Sequence[str], remove: Seq
         with registered(conn, "_add", pd.DataFrame({"doc_id": list(add)})) as scoped:
             scoped.execute("CREATE OR REPLACE TEMP TABLE _index_texts AS SELECT d.doc_id, d.own_text, "
                            f"sha256(d.own_text) AS text_hash FROM {source} d JOIN _add USING (doc_id)")
-        try:
-            conn.execute(
-                "CREATE OR REPLACE TEMP TABLE _index_terms AS "
-                f"SELECT doc_id, stem(w, '{stemmer}') AS term, CAST(count(*) AS INTEGER) AS tf "
-                "FROM (SELECT doc_id, unnest(search_tokenize(own_text)) AS w FROM _index_texts) "
-                "WHERE w IS NOT NULL AND len(w) > 0 AND w NOT IN (SELECT sw FROM search_stopwords) GROUP BY ALL")
-            conn.execute("INSERT INTO search_postings SELECT doc_id, term, tf FROM _index_terms")
-            conn.execute("INSERT INTO search_doc_lengths SELECT t.doc_id, CAST(coalesce(sum(p.tf), 0) AS INTEGER), "
-                         "t.text_hash FROM _index_texts t LEFT JOIN _index_terms p USING (doc_id) "
-                         "GROUP BY t.doc_id, t.text_hash")
-        finally:
-            conn.execute("DROP TABLE IF EXISTS _index_terms")
-            conn.execute("DROP TABLE IF EXISTS _index_texts")
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE _index_terms AS "
+            f"SELECT doc_id, stem(w, '{stemmer}') AS term, CAST(count(*) AS INTEGER) AS tf "
+            "FROM (SELECT doc_id, unnest(search_tokenize(own_text)) AS w FROM _index_texts) "
+            "WHERE w IS NOT NULL AND len(w) > 0 AND w NOT IN (SELECT sw FROM search_stopwords) GROUP BY ALL")
+        conn.execute("INSERT INTO search_postings SELECT doc_id, term, tf FROM _index_terms")
+        conn.execute("INSERT INTO search_doc_lengths SELECT t.doc_id, CAST(coalesce(sum(p.tf), 0) AS INTEGER), "
+                     "t.text_hash FROM _index_texts t LEFT JOIN _index_terms p USING (doc_id) "
+                     "GROUP BY t.doc_id, t.text_hash")
+        # not in a `finally`: after an error the transaction is aborted, and a DROP there would
+        # hide the error; a rolled-back transaction takes its temporary tables with it
+        conn.execute("DROP TABLE _index_terms")
+        conn.execute("DROP TABLE _index_texts")
     if full:
         conn.execute(bm25_macro(stemmer))
         conn.execute(HYBRID_MACRO)

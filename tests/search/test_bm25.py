@@ -14,6 +14,7 @@ from pipeline.config import load_config
 from pipeline.search import SearchSettings, index_fingerprint, index_plan
 from pipeline.settings import typed
 from pipeline.store import connect, transaction
+from pipeline.store.errors import StoreError
 from pipeline.store.search import (
     bm25_ready,
     index_state,
@@ -127,3 +128,17 @@ def test_an_index_updated_by_document_is_the_index_built_afresh(tmp_path):
     assert _scores(conn, "the")
     conn.close()
     fresh.close()
+
+
+def test_a_failed_update_says_why_and_leaves_the_index_as_it_was(tmp_path):
+    conn = connect(str(tmp_path / "failed.duckdb"))
+    _load(conn, _texts(4, 20))
+    assert _update(conn, _settings("porter", "english")) == "full"
+    before = conn.execute("SELECT * FROM search_postings ORDER BY ALL").df()
+    state = index_state(conn)
+    _load(conn, _texts(5, 25))
+    with pytest.raises(StoreError, match="fts extension has no stemmer 'klingon'.*Unrecognized stemmer"):
+        _update(conn, _settings("klingon", "english"))
+    pd.testing.assert_frame_equal(conn.execute("SELECT * FROM search_postings ORDER BY ALL").df(), before)
+    assert index_state(conn) == state
+    conn.close()
