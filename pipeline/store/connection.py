@@ -108,6 +108,18 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
         raise _out_of_memory(conn, "committing one transaction") from exc
 
 
+def drop_tables(conn: duckdb.DuckDBPyConnection | Scoped, *names: str) -> None:
+    """DROP these (temporary) tables if they exist, as a ``finally`` does after work with
+    them. In a transaction that an error has aborted, nothing: DuckDB refuses any statement
+    there, and that refusal would replace the error (an out-of-memory error among them,
+    which ``transaction`` turns into advice); the rollback takes the tables with it."""
+    for name in names:
+        try:
+            conn.execute(f"DROP TABLE IF EXISTS {name}")
+        except duckdb.TransactionException:
+            return
+
+
 COMMIT_OUT_OF_MEMORY = ("failed to allocate", "failed to pin", "could not allocate")
 """How DuckDB's "Failed to commit" says it ran out of memory (the wording depends on where
 the commit needed the memory: a block to pin, a new block, an allocation)."""

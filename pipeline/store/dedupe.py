@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline.store.connection import registered, set_memory, upsert
+from pipeline.store.connection import drop_tables, registered, set_memory, upsert
 
 
 AFFECTED = "_dedupe_affected"  # temp table of ``affected_docs``: the documents a run's rebuild reads
@@ -277,8 +277,7 @@ def sources_for_run(conn: duckdb.DuckDBPyConnection, new_ids: list[str], rank: p
     try:
         yield
     finally:
-        conn.execute("DROP TABLE IF EXISTS _dedupe_sources")
-        conn.execute("DROP TABLE IF EXISTS _dedupe_shared")
+        drop_tables(conn, "_dedupe_sources", "_dedupe_shared")
 
 
 def link_weights(conn: duckdb.DuckDBPyConnection, new_ids: list[str], max_sources: int) -> dict[str, int]:
@@ -448,7 +447,7 @@ def relatable_pairs(conn: duckdb.DuckDBPyConnection, near_threshold: float,
             "JOIN _relatable r ON r.a = least(c.doc_a, c.doc_b) AND r.b = greatest(c.doc_a, c.doc_b) "
             "ORDER BY c.doc_a, c.doc_b").df()
     finally:
-        conn.execute("DROP TABLE IF EXISTS _relatable")
+        drop_tables(conn, "_relatable")
     return near, cov
 
 
@@ -544,8 +543,7 @@ def affected_docs(conn: duckdb.DuckDBPyConnection, new_ids: list[str], near_thre
             """)
         yield int(conn.execute(f"SELECT count(*) FROM {AFFECTED}").fetchone()[0])
     finally:
-        for table in ("_dedupe_seeds", AFFECTED, _RELATABLE):
-            conn.execute(f"DROP TABLE IF EXISTS {table}")
+        drop_tables(conn, "_dedupe_seeds", AFFECTED, _RELATABLE)
 
 
 def affected_with_pairs(conn: duckdb.DuckDBPyConnection) -> list[str]:

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.search.settings import STOPWORD_LISTS
-from pipeline.store.connection import load_extension, registered
+from pipeline.store.connection import drop_tables, load_extension, registered
 from pipeline.store.documents import now_utc
 from pipeline.store.errors import StoreError
 
@@ -153,19 +153,18 @@ def update_bm25(conn: duckdb.DuckDBPyConnection, add: Sequence[str], remove: Seq
         with registered(conn, "_add", pd.DataFrame({"doc_id": list(add)})) as scoped:
             scoped.execute("CREATE OR REPLACE TEMP TABLE _index_texts AS SELECT d.doc_id, d.own_text, "
                            f"sha256(d.own_text) AS text_hash FROM {source} d JOIN _add USING (doc_id)")
-        conn.execute(
-            "CREATE OR REPLACE TEMP TABLE _index_terms AS "
-            f"SELECT doc_id, stem(w, '{stemmer}') AS term, CAST(count(*) AS INTEGER) AS tf "
-            "FROM (SELECT doc_id, unnest(search_tokenize(own_text)) AS w FROM _index_texts) "
-            "WHERE w IS NOT NULL AND len(w) > 0 AND w NOT IN (SELECT sw FROM search_stopwords) GROUP BY ALL")
-        conn.execute("INSERT INTO search_postings SELECT doc_id, term, tf FROM _index_terms")
-        conn.execute("INSERT INTO search_doc_lengths SELECT t.doc_id, CAST(coalesce(sum(p.tf), 0) AS INTEGER), "
-                     "t.text_hash FROM _index_texts t LEFT JOIN _index_terms p USING (doc_id) "
-                     "GROUP BY t.doc_id, t.text_hash")
-        # not in a `finally`: after an error the transaction is aborted, and a DROP there would
-        # hide the error; a rolled-back transaction takes its temporary tables with it
-        conn.execute("DROP TABLE _index_terms")
-        conn.execute("DROP TABLE _index_texts")
+        try:
+            conn.execute(
+                "CREATE OR REPLACE TEMP TABLE _index_terms AS "
+                f"SELECT doc_id, stem(w, '{stemmer}') AS term, CAST(count(*) AS INTEGER) AS tf "
+                "FROM (SELECT doc_id, unnest(search_tokenize(own_text)) AS w FROM _index_texts) "
+                "WHERE w IS NOT NULL AND len(w) > 0 AND w NOT IN (SELECT sw FROM search_stopwords) GROUP BY ALL")
+            conn.execute("INSERT INTO search_postings SELECT doc_id, term, tf FROM _index_terms")
+            conn.execute("INSERT INTO search_doc_lengths SELECT t.doc_id, CAST(coalesce(sum(p.tf), 0) AS INTEGER), "
+                         "t.text_hash FROM _index_texts t LEFT JOIN _index_terms p USING (doc_id) "
+                         "GROUP BY t.doc_id, t.text_hash")
+        finally:
+            drop_tables(conn, "_index_terms", "_index_texts")
     if full:
         conn.execute(bm25_macro(stemmer))
         conn.execute(HYBRID_MACRO)
