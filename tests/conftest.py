@@ -24,6 +24,15 @@ from pipeline.embed.registry import reproducible_cpu_math  # noqa: E402
 
 reproducible_cpu_math()
 
+# multiprocessing makes its folder for sockets (the forkserver's among them) at its first
+# use and keeps it for the process's life, under ``tempfile.gettempdir()`` as it is then.
+# Some tests point ``tempfile.tempdir`` at their long ``tmp_path``: a forkserver first
+# started inside one would bind a socket path longer than AF_UNIX allows ("path too
+# long"), and every later test in that process would reuse the folder. Fixed here, first.
+import multiprocessing.util  # noqa: E402
+
+multiprocessing.util.get_temp_dir()
+
 # Under pytest-xdist (``make test`` runs two workers) each worker gets a Prefect home of
 # its own, before anything imports Prefect: two local-mode servers on one SQLite file
 # would wait on each other's locks. Removed when the worker's session ends.
