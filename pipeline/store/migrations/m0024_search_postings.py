@@ -1,7 +1,7 @@
 """The BM25 index kept per document (issue 13, scale): a run indexes only the documents
 that are new or whose own text changed, where DuckDB's fts extension (``PRAGMA
 create_fts_index``) rebuilt the whole index whenever any text changed (2.2 s at 30,000
-documents, 17 s at 150,000, in every nightly run).
+documents, about 10 s at 150,000, in every nightly run).
 
 - ``search_doc_lengths``: each indexed document, its length in terms and the sha256 of
   the own text its terms came from (what tells a run that a text changed);
