@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import multiprocessing.util
 import os
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -121,8 +123,15 @@ def worker_context(start_method: str) -> multiprocessing.context.BaseContext:
     imported (never a copy of the stage process, whose other threads may hold locks).
     The server is started by the first map that needs workers and stopped when this
     process exits (:func:`stop_worker_server`). ``spawn`` starts each worker as a new
-    interpreter that imports what its shards need."""
+    interpreter that imports what its shards need. Where the server's socket cannot be
+    made (:func:`forkserver_socket_fits`), ``spawn``, with a warning."""
     if start_method == "forkserver" and "forkserver" in multiprocessing.get_all_start_methods():
+        if not forkserver_socket_fits():
+            warnings.warn(f"scale.start_method = \"forkserver\": the temporary folder "
+                          f"({multiprocessing.util.get_temp_dir()}) is too long a path for the "
+                          "server's socket (AF_UNIX), so workers are spawned instead; set TMPDIR to "
+                          "a shorter folder, or scale.start_method = \"spawn\"", RuntimeWarning, stacklevel=2)
+            return multiprocessing.get_context("spawn")
         context = multiprocessing.get_context("forkserver")
         if not _SERVER["preload_set"]:
             context.set_forkserver_preload(list(WORKER_PRELOAD))
@@ -130,6 +139,20 @@ def worker_context(start_method: str) -> multiprocessing.context.BaseContext:
             _SERVER["preload_set"] = True
         return context
     return multiprocessing.get_context("spawn")
+
+
+SOCKET_PATH_MAX = 103
+"""The longest AF_UNIX socket path, in bytes, on every platform with a forkserver (Linux
+allows 107, macOS 103)."""
+
+
+def forkserver_socket_fits() -> bool:
+    """Whether multiprocessing can bind the forkserver's socket: it names it
+    ``listener-`` and 8 random characters in its temporary folder (under ``TMPDIR``, made
+    at its first use and kept for the process's life), and a path longer than
+    :data:`SOCKET_PATH_MAX` cannot be bound ("AF_UNIX path too long")."""
+    path = os.path.join(multiprocessing.util.get_temp_dir(), "listener-xxxxxxxx")
+    return len(os.fsencode(path)) <= SOCKET_PATH_MAX
 
 
 def worker_server_pid() -> int | None:

@@ -277,3 +277,27 @@ def test_process_gone_sees_ended_and_zombie_processes():
     assert process_gone(child.pid)  # ended, not yet waited for
     child.wait()
     assert process_gone(child.pid)  # gone
+
+
+def test_a_temporary_folder_too_long_for_the_forkservers_socket_spawns_with_a_warning(monkeypatch):
+    """multiprocessing binds the forkserver's socket in its temporary folder; past the
+    AF_UNIX limit it cannot, and the workers are spawned instead, with a warning that says
+    why and what to change."""
+    import multiprocessing.util
+
+    from pipeline.jobs.context import SOCKET_PATH_MAX, forkserver_socket_fits, worker_context
+
+    assert forkserver_socket_fits()  # this machine's own folder
+    assert worker_context("forkserver").get_start_method() == "forkserver"
+    monkeypatch.setattr(multiprocessing.util, "get_temp_dir", lambda: "/tmp/" + "x" * (SOCKET_PATH_MAX - 20))
+    assert not forkserver_socket_fits()
+    with pytest.warns(RuntimeWarning, match="too long a path for the server's socket .*TMPDIR"):
+        assert worker_context("forkserver").get_start_method() == "spawn"
+    # a socket at the longest path allowed binds on this platform
+    import socket
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir="/tmp") as d, socket.socket(socket.AF_UNIX) as sock:
+        path = os.path.join(d, "s" * (SOCKET_PATH_MAX - len(d) - 1))
+        assert len(os.fsencode(path)) == SOCKET_PATH_MAX
+        sock.bind(path)
