@@ -11,18 +11,12 @@ import pandas as pd
 import pytest
 
 from pipeline.config import load_config
-from pipeline.search import SearchSettings, index_fingerprint, index_plan
+from pipeline.jobs.index import update_index
+from pipeline.search import SearchSettings
 from pipeline.settings import typed
-from pipeline.store import connect, transaction
+from pipeline.store import connect
 from pipeline.store.errors import StoreError
-from pipeline.store.search import (
-    bm25_ready,
-    index_state,
-    indexed_hashes,
-    load_search_extensions,
-    own_text_hashes,
-    update_bm25,
-)
+from pipeline.store.search import index_state, load_search_extensions
 
 WORDS = ("probation officer caseload napo ballot ballots balloted union pay award inspection inspectors "
          "SFO review blame manager managers managerialism prison prisons privatisation CRC CRCs café "
@@ -47,15 +41,9 @@ def _load(conn, texts: list[tuple[str, str]]) -> None:
 
 
 def _update(conn, settings: SearchSettings) -> str:
-    """What the index job does, over the table ``texts``."""
-    current = own_text_hashes(conn, "texts")
-    hashes = dict(zip(current.doc_id, current.text_hash))
-    stored = indexed_hashes(conn)
-    plan = index_plan(index_state(conn), hashes, dict(zip(stored.doc_id, stored.text_hash)), settings,
-                      bm25_ready(conn))
-    with transaction(conn):
-        update_bm25(conn, plan.add, plan.remove, plan.full, index_fingerprint(hashes.items()),
-                    settings.fts_stemmer, settings.fts_stopwords, "r1", source="texts")
+    """What the index job does (``update_index``), over the table ``texts``."""
+    plan, n, _ = update_index(conn, settings, "r1", source="texts")
+    assert n == conn.execute("SELECT count(*) FROM texts").fetchone()[0]
     return plan.update
 
 
