@@ -9,7 +9,6 @@ lives here.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -65,7 +64,6 @@ FROM (
 GROUP BY doc_id
 """
 
-_WORD = re.compile(r"^[a-z_]+$")
 
 
 def load_search_extensions(conn: duckdb.DuckDBPyConnection) -> None:
@@ -131,18 +129,16 @@ def update_bm25(conn: duckdb.DuckDBPyConnection, add: Sequence[str], remove: Seq
     document's terms are the tokens of ``search_tokenize`` less the stop words, stemmed,
     with their counts. Records ``fingerprint`` (of every document now indexed) and the
     settings; returns the number of documents indexed. Run it inside a transaction."""
-    if not _WORD.match(stemmer):
-        raise StoreError(f"search.fts_stemmer must be a plain name such as 'porter', got {stemmer!r}")
-    words = fts_stopwords(stopwords)
     load_search_extensions(conn)
-    try:
-        conn.execute(f"SELECT stem('probation', '{stemmer}')").fetchone()
+    try:  # a parameter: only a stemmer DuckDB knows (a plain name) reaches the SQL below
+        conn.execute("SELECT stem('probation', ?)", [stemmer]).fetchone()
     except duckdb.Error as exc:
         raise StoreError(f"search.fts_stemmer: DuckDB's fts extension has no stemmer {stemmer!r} "
                          f"({str(exc).splitlines()[0]})") from exc
-    if full:
+    if full:  # the stop words with the settings: an update keeps those of the last full build
         for table in ("search_postings", "search_doc_lengths", "search_stopwords"):
             conn.execute(f"DELETE FROM {table}")
+        words = fts_stopwords(stopwords)
         with registered(conn, "_sw", pd.DataFrame({"sw": pd.Series(words, dtype=object)})) as scoped:
             scoped.execute("INSERT INTO search_stopwords SELECT sw FROM _sw")
     elif remove:
