@@ -17,6 +17,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from pipeline.dedupe.shingles import Tokens, word_hashes, word_lengths
+
 SPAN_COLUMNS = ["doc_a", "a_start", "a_end", "doc_b", "b_start", "b_end", "n_shingles"]
 
 
@@ -217,6 +219,15 @@ def align_matches(matches: pd.DataFrame, opts: AlignOptions,
     return out[keep].reset_index(drop=True)
 
 
+TYPO_SIMILARITY = 0.6
+"""Two unequal words at a span's edge are a typo of each other at this similarity
+(``_similarity``) when the next words agree (``_extend_edge``)."""
+CLOSE_SIMILARITY = 0.75
+"""Unconfirmed by the next words, at this similarity, when both words have at least
+``CLOSE_MIN_LEN`` characters."""
+CLOSE_MIN_LEN = 4
+
+
 @lru_cache(maxsize=1 << 18)
 def _similarity(a: str, b: str) -> float:
     """difflib's ratio of two words; cached (span edges meet the same word pairs again and
@@ -235,71 +246,112 @@ def _extend_edge(wa: Sequence[str], wb: Sequence[str], i: int, j: int, step: int
             ni, nj = i + step, j + step
             confirmed = not (0 <= ni < len(wa) and 0 <= nj < len(wb)) or wa[ni] == wb[nj]
             # a typo: confirmed by the next words, or so close it needs no confirmation
-            if not ((sim >= 0.6 and confirmed) or (sim >= 0.75 and min(len(wa[i]), len(wb[j])) >= 4)):
+            if not ((sim >= TYPO_SIMILARITY and confirmed)
+                    or (sim >= CLOSE_SIMILARITY and min(len(wa[i]), len(wb[j])) >= CLOSE_MIN_LEN)):
                 break
         i, j, taken = i + step, j + step, taken + 1
     return i, j
 
 
-def _word_codes(ids: Sequence[str], words: Mapping[str, Sequence[str]]) -> tuple[np.ndarray, pd.Series, np.ndarray, np.ndarray]:
-    """The words of documents ``ids`` as integer codes in one flat array: ``(codes,
-    offset per doc_id, length per doc, vocabulary)``."""
-    lens = np.fromiter((len(words[d]) for d in ids), dtype=np.int64, count=len(ids))
-    offsets = pd.Series(np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64), index=list(ids))
-    flat = [w for d in ids for w in words[d]]
-    codes, vocab = pd.factorize(pd.Series(flat, dtype=object)) if flat else (np.zeros(0, np.int64), np.zeros(0, object))
-    return np.asarray(codes, dtype=np.int64), offsets, lens, np.asarray(vocab, dtype=object)
+def _word_hashes(docs: Sequence[Tokens | Sequence[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                                   list[Sequence[str]]]:
+    """The words of documents as their ``word_hash`` values and lengths in flat arrays:
+    ``(hashes, lengths, offset of each document, words in each document, each document's
+    words)``. A document's hashes and lengths come from its ``Tokens`` where it has them
+    (computed when it was tokenised), else from its words. Words are compared by these
+    hashes, as shingles are: two different words with the same 64-bit hash would count
+    as equal (about one chance in 10^8 over a vocabulary of a million words)."""
+    tokens = [d if isinstance(d, Tokens) else None for d in docs]
+    words = [t.words if t is not None else tuple(d) for t, d in zip(tokens, docs)]
+    hashes = [t.hashes if t is not None else word_hashes(w) for t, w in zip(tokens, words)]
+    lengths = [t.lengths if t is not None else word_lengths(w) for t, w in zip(tokens, words)]
+    lens = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    offsets = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
+    flat_h = np.concatenate(hashes) if len(docs) else np.zeros(0, dtype=np.uint64)
+    flat_l = np.concatenate(lengths) if len(docs) else np.zeros(0, dtype=np.uint8)
+    return flat_h, flat_l, offsets, lens, words
 
 
-def _extend_edges(codes: np.ndarray, vocab: np.ndarray, off_a: np.ndarray, len_a: np.ndarray,
-                  off_b: np.ndarray, len_b: np.ndarray, i: np.ndarray, j: np.ndarray, step: int,
-                  limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """``_extend_edge`` for many edges at once (word codes instead of words): the same
-    walk, one word step for every still-moving edge at a time, at most ``limit`` steps."""
+def _first_of_each(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)``: the index of the first row of each distinct row of the
+    two-column array ``values``, and each row's distinct number (hash tables, no sort)."""
+    ca, ua = pd.factorize(values[:, 0])
+    cb, ub = pd.factorize(values[:, 1])
+    inv, keys = pd.factorize(ca.astype(np.int64) * len(ub) + cb)
+    first = np.empty(len(keys), dtype=np.int64)
+    first[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
+    return first, inv
+
+
+def _extend_edges(hashes: np.ndarray, lengths: np.ndarray, words: Sequence[Sequence[str]], doc_a: np.ndarray,
+                  off_a: np.ndarray, len_a: np.ndarray, doc_b: np.ndarray, off_b: np.ndarray, len_b: np.ndarray,
+                  i: np.ndarray, j: np.ndarray, step: int, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_extend_edge`` for many edges at once (words compared by hash and length,
+    ``_word_hashes``; ``doc_a``/``doc_b``: each edge's documents as indices into
+    ``words``): the same walk, one word step for every still-moving edge at a time, at
+    most ``limit`` steps.
+
+    Two unequal words are compared as strings (``_similarity``) only where the answer
+    can matter: difflib's ratio is at most ``2 * shorter / (len_a + len_b)``, computed
+    as difflib computes it, so where that bound is under ``TYPO_SIMILARITY`` (or under
+    ``CLOSE_SIMILARITY`` for a pair the next words do not confirm, or whose shorter word
+    has fewer than ``CLOSE_MIN_LEN`` characters) the pair is not a typo whatever its
+    ratio: most unequal pairs are settled without difflib, and without Python."""
     i, j = i.copy(), j.copy()
     moving = np.arange(len(i))
-    vlen = np.fromiter((len(w) for w in vocab), dtype=np.int64, count=len(vocab))
     for _ in range(limit):
         if not len(moving):
             break
         ii, jj = i[moving], j[moving]
         inside = (ii >= 0) & (ii < len_a[moving]) & (jj >= 0) & (jj < len_b[moving])
         moving, ii, jj = moving[inside], ii[inside], jj[inside]
-        wa, wb = codes[off_a[moving] + ii], codes[off_b[moving] + jj]
-        ok = wa == wb
+        fa, fb = off_a[moving] + ii, off_b[moving] + jj
+        ok = hashes[fa] == hashes[fb]
         diff = np.flatnonzero(~ok)
         if len(diff):
-            pa, pb = wa[diff], wb[diff]
-            pair_key, inv = np.unique(pa * len(vocab) + pb, return_inverse=True)
-            sims = np.fromiter((_similarity(vocab[x], vocab[y]) for x, y in zip(*divmod(pair_key, len(vocab)))),
-                               dtype=np.float64, count=len(pair_key))[inv.reshape(-1)]
-            m = moving[diff]
+            m, da, db = moving[diff], fa[diff], fb[diff]
             ni, nj = ii[diff] + step, jj[diff] + step
             nin = (ni >= 0) & (ni < len_a[m]) & (nj >= 0) & (nj < len_b[m])
             nxt = np.zeros(len(diff), dtype=bool)
-            nxt[nin] = codes[off_a[m][nin] + ni[nin]] == codes[off_b[m][nin] + nj[nin]]
+            nxt[nin] = hashes[off_a[m][nin] + ni[nin]] == hashes[off_b[m][nin] + nj[nin]]
             confirmed = ~nin | nxt
-            typo = (sims >= 0.6) & confirmed | (sims >= 0.75) & (np.minimum(vlen[pa], vlen[pb]) >= 4)
-            ok[diff] = typo
+            la, lb = lengths[da].astype(np.int64), lengths[db].astype(np.int64)
+            shorter = np.minimum(la, lb)
+            bound = 2.0 * shorter / (la + lb)  # la + lb > 0: two empty words are equal, not here
+            # a length kept at LENGTH_CAP only raises the bound (and a shorter word of
+            # CLOSE_MIN_LEN or more stays so): capping never rules a pair out
+            could = (bound >= TYPO_SIMILARITY) & confirmed | (bound >= CLOSE_SIMILARITY) & (shorter >= CLOSE_MIN_LEN)
+            sims = np.zeros(len(diff), dtype=np.float64)
+            ask = np.flatnonzero(could)
+            if len(ask):
+                # each distinct pair of words once (the same pairs recur across edges)
+                first, inv = _first_of_each(np.stack([hashes[da[ask]], hashes[db[ask]]], axis=1))
+                at = ask[first]
+                xa, xb = doc_a[m[at]].tolist(), doc_b[m[at]].tolist()
+                pa, pb = ii[diff][at].tolist(), jj[diff][at].tolist()
+                got = np.fromiter((_similarity(words[s][p], words[t][q]) for s, p, t, q in zip(xa, pa, xb, pb)),
+                                  dtype=np.float64, count=len(first))
+                sims[ask] = got[inv]
+            ok[diff] = (sims >= TYPO_SIMILARITY) & confirmed | (sims >= CLOSE_SIMILARITY) & (shorter >= CLOSE_MIN_LEN)
         moving = moving[ok]
         i[moving] += step
         j[moving] += step
     return i, j
 
 
-def extend_spans(spans: pd.DataFrame, words: Mapping[str, Sequence[str]], k: int) -> pd.DataFrame:
+def extend_spans(spans: pd.DataFrame, words: Mapping[str, Tokens | Sequence[str]], k: int) -> pd.DataFrame:
     """Heal span edges that shingling cuts off: a typo within the first or last ``k``
     words of a copied passage leaves no whole shingle there. Each edge is extended word
-    by word (at most ``k`` words) while the words agree or differ by a typo. Vectorised
-    over spans (``_extend_edges``; ``_extend_edge`` is the one-edge definition)."""
+    by word (at most ``k`` words) while the words agree or differ by a typo. ``words``:
+    each document's ``Tokens`` (or its folded words). Vectorised over spans
+    (``_extend_edges``; ``_extend_edge`` is the one-edge definition)."""
     if spans.empty:
         return spans
     ids = pd.unique(pd.concat([spans["doc_a"], spans["doc_b"]], ignore_index=True))
-    codes, offsets, lens, vocab = _word_codes(list(ids), words)
+    hashes, lengths, off, lens, seqs = _word_hashes([words[d] for d in ids])
     pos = pd.Series(np.arange(len(ids)), index=ids)
     ia, ib = spans["doc_a"].map(pos).to_numpy(np.int64), spans["doc_b"].map(pos).to_numpy(np.int64)
-    off = offsets.to_numpy(np.int64)
-    args = (codes, vocab, off[ia], lens[ia], off[ib], lens[ib])
+    args = (hashes, lengths, seqs, ia, off[ia], lens[ia], ib, off[ib], lens[ib])
     a1, b1 = _extend_edges(*args, spans["a_end"].to_numpy(np.int64), spans["b_end"].to_numpy(np.int64), 1, k)
     a0, b0 = _extend_edges(*args, spans["a_start"].to_numpy(np.int64) - 1, spans["b_start"].to_numpy(np.int64) - 1,
                            -1, k)

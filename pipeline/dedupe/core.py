@@ -325,7 +325,7 @@ def hash_documents(docs: pd.DataFrame, opts: DedupeOptions) -> Hashed:
     return Hashed(
         tokens=tokens,
         signatures=sigs,
-        shingles=shingle_table(texts, opts.align.word_shingle),
+        shingles=shingle_table(texts, opts.align.word_shingle, tokens),
         blocks=block_table(texts, opts.min_block_words, opts.separator_pattern),
         bands=band_table({d: s for d, s in sigs.items() if len(tokens[d])}, opts.minhash),
     )
@@ -366,7 +366,7 @@ def link_new(new: Hashed, stored: StoredIndex, opts: DedupeOptions,
     else:
         tokens.update({d: tokenize(t) for d, t in stored.texts(others).items()})
     code_of = {d: i for i, d in enumerate(names.tolist())}
-    spans = align_matches(codes, opts.align, {code_of[d]: t.words for d, t in tokens.items() if d in code_of})
+    spans = align_matches(codes, opts.align, {code_of[d]: t for d, t in tokens.items() if d in code_of})
     spans["doc_a"] = names[spans["doc_a"].to_numpy(np.int64)]
     spans["doc_b"] = names[spans["doc_b"].to_numpy(np.int64)]
     spans = merge_spans(spans, block_spans(hits, tokens))

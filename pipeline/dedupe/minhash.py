@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch.minhash import _fmix  # its 64-bit mix, as update_batch applies it (pinned; tested)
 
 from pipeline.dedupe.shingles import char_shingle_set
 
@@ -32,23 +33,34 @@ class MinHashOptions:
     lsh_threshold: float
 
 
+_BATCH = 8192  # n-grams permuted at a time (a block of _BATCH x num_perm values: bounds memory only)
+
+
 def _identity(x: np.uint64) -> int:
     return int(x)
 
 
 @lru_cache(maxsize=8)
-def _permutations(num_perm: int, seed: int) -> np.ndarray:
-    return MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
+def _minhash(num_perm: int, seed: int) -> MinHash:
+    """An empty datasketch MinHash of this size and seed (its permutations and initial
+    values, which ``signature`` only reads)."""
+    return MinHash(num_perm=num_perm, seed=seed, hashfunc=_identity, scheme=SCHEME)
 
 
 def signature(text: str, opts: MinHashOptions) -> np.ndarray:
-    """The MinHash of the text's character n-gram set, as ``num_perm`` uint64 values."""
-    m = MinHash(num_perm=opts.num_perm, seed=opts.seed, hashfunc=_identity, scheme=SCHEME,
-                permutations=_permutations(opts.num_perm, opts.seed))
+    """The MinHash of the text's character n-gram set, as ``num_perm`` uint64 values:
+    datasketch's ``MinHash.update_batch`` with the n-grams themselves as hash values,
+    computed as it computes them (its 64-bit mix, then each affine permutation, then
+    the minimum), on the n-gram array at once rather than through a hash function
+    called once per n-gram (a quarter of the hashing's time). Tests compare the two."""
+    empty = _minhash(opts.num_perm, opts.seed)
+    a, b = empty.permutations
+    sig = np.array(empty.hashvalues, dtype=np.uint64)
     shingles = char_shingle_set(text, opts.char_ngram)
-    if shingles.size:
-        m.update_batch(shingles)
-    return np.asarray(m.hashvalues, dtype=np.uint64)
+    for at in range(0, shingles.size, _BATCH):
+        hv = _fmix(shingles[at:at + _BATCH].reshape(-1, 1), 64)
+        sig = np.minimum(sig, (hv * a + b).min(axis=0))
+    return sig
 
 
 def to_bytes(sig: np.ndarray) -> bytes:

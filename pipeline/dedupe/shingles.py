@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -29,11 +29,16 @@ _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio)
 
 @dataclass(frozen=True)
 class Tokens:
-    """Folded words of a text with their character offsets in it."""
+    """Folded words of a text with their character offsets in it, each word's
+    ``word_hash`` and its length in characters (computed once, where the text is
+    tokenised: the shingles are made of the hashes, and passage alignment compares words
+    by hash and length before it compares any two as strings)."""
 
     words: tuple[str, ...]
     starts: np.ndarray
     ends: np.ndarray
+    hashes: np.ndarray  # uint64, word_hash of each word
+    lengths: np.ndarray  # uint8, len() of each word, at most LENGTH_CAP
 
     def __len__(self) -> int:
         return len(self.words)
@@ -53,13 +58,29 @@ def tokenize(text: str) -> Tokens:
         words.append(_fold_word(m.group(0)))
         starts.append(m.start())
         ends.append(m.end())
-    return Tokens(tuple(words), np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64))
+    return Tokens(tuple(words), np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64),
+                  word_hashes(words), word_lengths(words))
 
 
 @lru_cache(maxsize=1 << 18)
 def word_hash(word: str) -> int:
     """A stable 64-bit hash of one word."""
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def word_hashes(words: Sequence[str]) -> np.ndarray:
+    """``word_hash`` of each word, as uint64."""
+    return np.fromiter((word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+
+
+LENGTH_CAP = 255
+"""``word_lengths`` are kept in one byte: a word this long or longer counts as this long."""
+
+
+def word_lengths(words: Sequence[str]) -> np.ndarray:
+    """``len`` of each word, at most ``LENGTH_CAP``, as uint8 (one byte a word in every
+    ``Tokens`` a run keeps)."""
+    return np.fromiter((min(len(w), LENGTH_CAP) for w in words), dtype=np.uint8, count=len(words))
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
@@ -77,7 +98,7 @@ def word_shingles(tokens: Tokens, k: int) -> np.ndarray:
     n = len(tokens) - k + 1
     if n <= 0:
         return np.zeros(0, dtype=np.uint64)
-    th = np.fromiter((word_hash(w) for w in tokens.words), dtype=np.uint64, count=len(tokens))
+    th = tokens.hashes
     h = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(k):
@@ -135,13 +156,15 @@ def pair_jaccards(sets: Sequence[np.ndarray], a: np.ndarray, b: np.ndarray, batc
     return np.where(union == 0, 1.0, inter / np.maximum(union, 1))
 
 
-def shingle_table(docs: pd.DataFrame, k: int) -> pd.DataFrame:
+def shingle_table(docs: pd.DataFrame, k: int, tokens: Mapping[str, Tokens] | None = None) -> pd.DataFrame:
     """``hash, doc_id, pos`` for every word shingle of every document (columns
-    ``doc_id``, ``clean_text``). ``pos`` is the word index where the shingle starts.
-    ``hash`` is a signed int64 view of the uint64 hash (what the store keeps)."""
+    ``doc_id``, ``clean_text``; ``tokens``, when given, are their texts' ``tokenize``
+    already: each text is then not tokenised again). ``pos`` is the word index where the
+    shingle starts. ``hash`` is a signed int64 view of the uint64 hash (what the store
+    keeps)."""
     hashes, ids, pos = [], [], []
     for doc_id, text in zip(docs["doc_id"], docs["clean_text"]):
-        h = word_shingles(tokenize(text), k)
+        h = word_shingles(tokens[doc_id] if tokens is not None else tokenize(text), k)
         if h.size:
             hashes.append(h.view(np.int64))
             ids.append(np.full(h.size, doc_id, dtype=object))
@@ -153,5 +176,5 @@ def shingle_table(docs: pd.DataFrame, k: int) -> pd.DataFrame:
                          "pos": np.concatenate(pos)})
 
 
-__all__ = ["Tokens", "tokenize", "word_hash", "word_shingles", "char_shingle_set", "jaccard", "pair_jaccards",
+__all__ = ["LENGTH_CAP", "Tokens", "tokenize", "word_hash", "word_hashes", "word_lengths", "word_shingles", "char_shingle_set", "jaccard", "pair_jaccards",
            "shingle_table"]

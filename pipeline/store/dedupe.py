@@ -29,6 +29,17 @@ def _in_affected(*columns: str) -> str:
     return " AND ".join(f"{c} IN (SELECT doc_id FROM {AFFECTED})" for c in columns)
 
 
+def _id_range(doc_ids: list[str]) -> list[str | None]:
+    """``[min, max]`` of ``doc_ids`` (``[None, None]``, which matches nothing, when
+    empty), for ``doc_id BETWEEN ? AND ?`` beside ``doc_id IN (...)``. The range adds no row; it lets DuckDB skip the row groups it
+    cannot reach by their min/max. A run links its new documents in chunks of
+    consecutive ids (``docs_to_dedupe`` orders them), and the tables a link step reads
+    them from were written in that order: on the first run over 150,000 documents, reads
+    inside the run's transaction took 0.22 s a step without it and 0.03 s with it,
+    where a semi join alone scanned the table."""
+    return [min(doc_ids), max(doc_ids)] if doc_ids else [None, None]
+
+
 def doc_order_frame(conn: duckdb.DuckDBPyConnection, affected: bool = False) -> pd.DataFrame:
     """What publication order needs, for every cleaned document (or, with ``affected``,
     those of ``affected_docs``): ``doc_id, post_id, kind, position, published_at,
@@ -163,7 +174,8 @@ def bands_of(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> pd.DataFram
     """Stored band rows of these documents."""
     with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})) as conn:
         return conn.execute("SELECT band, key, doc_id FROM dedupe_lsh_bands "
-                            "WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id, band").df()
+                            "WHERE doc_id IN (SELECT doc_id FROM _ids) AND doc_id BETWEEN ? AND ? "
+                            "ORDER BY doc_id, band", _id_range(doc_ids)).df()
 
 
 def signatures_of(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> dict[str, bytes]:
@@ -313,7 +325,8 @@ def linkable_shingles(conn: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> pd
     query posting only with another document's posting of its hash)."""
     with registered(conn, "_ids", pd.DataFrame({"doc_id": pd.Series(doc_ids, dtype=object)})) as conn:
         return conn.execute("SELECT hash, doc_id, pos FROM _dedupe_shared "
-                            "WHERE doc_id IN (SELECT doc_id FROM _ids) ORDER BY doc_id, pos").df()
+                            "WHERE doc_id IN (SELECT doc_id FROM _ids) AND doc_id BETWEEN ? AND ? "
+                            "ORDER BY doc_id, pos", _id_range(doc_ids)).df()
 
 
 def postings_for_chunk(conn: duckdb.DuckDBPyConnection, query_ids: list[str]) -> pd.DataFrame:
@@ -325,7 +338,8 @@ def postings_for_chunk(conn: duckdb.DuckDBPyConnection, query_ids: list[str]) ->
     with registered(conn, "_q", pd.DataFrame({"doc_id": pd.Series(query_ids, dtype=object)})) as conn:
         return conn.execute(
             """
-            WITH qh AS (SELECT DISTINCT s.hash FROM _dedupe_shared s JOIN _q USING (doc_id)),
+            WITH qh AS (SELECT DISTINCT s.hash FROM _dedupe_shared s JOIN _q USING (doc_id)
+                        WHERE s.doc_id BETWEEN $1 AND $2),
             firsts AS (SELECT f.hash, f.doc_id FROM _dedupe_sources f JOIN qh USING (hash)),
             open_hashes AS (SELECT DISTINCT f.hash FROM firsts f JOIN _q USING (doc_id))
             SELECT s.hash, s.doc_id, s.pos FROM _dedupe_shared s JOIN open_hashes USING (hash)
@@ -334,7 +348,7 @@ def postings_for_chunk(conn: duckdb.DuckDBPyConnection, query_ids: list[str]) ->
             JOIN firsts f ON f.hash = s.hash AND f.doc_id = s.doc_id
             WHERE f.hash NOT IN (SELECT hash FROM open_hashes)
             ORDER BY 1, 2, 3
-            """).df()
+            """, _id_range(query_ids)).df()
 
 
 def write_pairs(conn: duckdb.DuckDBPyConnection, spans: pd.DataFrame, near: pd.DataFrame,

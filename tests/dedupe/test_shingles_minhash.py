@@ -22,6 +22,10 @@ def test_tokenize_offsets_and_folding():
     t = tokenize("Café NAPO’s see https://x.org/a-b now")
     assert t.words == ("cafe", "napo", "s", "see", "https://x.org/a-b", "now")
     assert "Café NAPO’s see https://x.org/a-b now"[t.starts[4]:t.ends[4]] == "https://x.org/a-b"
+    # each word's hash and length, computed once here (the long one kept as 255)
+    long = tokenize("ok " + "z" * 300)
+    assert long.hashes.tolist() == [word_hash("ok"), word_hash("z" * 300)] and long.hashes.dtype == np.uint64
+    assert long.lengths.tolist() == [2, 255] and long.lengths.dtype == np.uint8
 
 
 def test_hashes_are_stable_across_runs():
@@ -45,6 +49,10 @@ def test_shingle_table_columns():
     df = shingle_table(pd.DataFrame({"doc_id": ["a", "b"], "clean_text": [TEXT, "short"]}), 5)
     assert set(df["doc_id"]) == {"a"} and list(df.columns) == ["hash", "doc_id", "pos"]
     assert df["hash"].dtype == np.int64
+    # texts tokenised already (the hashing shard's tokens) give the same table
+    docs = pd.DataFrame({"doc_id": ["a", "b", "c"], "clean_text": [TEXT, "short", TEXT.upper() + " and more words"]})
+    given = {d: tokenize(t) for d, t in zip(docs["doc_id"], docs["clean_text"])}
+    pd.testing.assert_frame_equal(shingle_table(docs, 5, given), shingle_table(docs, 5))
 
 
 def test_signature_roundtrip_and_estimate():
@@ -92,3 +100,27 @@ def test_stored_bands_propose_the_same_candidates_as_datasketch():
         want = candidate_pairs(lsh, {q: sigs[q]}, opts)
         assert band_candidates(bands[bands["doc_id"] == q], bands) == want
     assert any(candidate_pairs(lsh, {q: sigs[q]}, opts) for q in sigs)
+
+
+def test_signature_is_datasketch_update_batch():
+    """``signature`` computes datasketch's ``MinHash.update_batch`` (the n-grams as their
+    own hash values) on the whole array at once: the same values, for texts with no
+    n-gram, a few, and more than one batch of them, and other sizes and seeds."""
+    from datasketch import MinHash
+
+    from pipeline.dedupe.minhash import SCHEME, _BATCH, MinHashOptions, signature
+    from pipeline.dedupe.shingles import char_shingle_set
+
+    rng = np.random.default_rng(3)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz    .,'"))
+    texts = ["", "   ", "ab", TEXT, TEXT.upper(), "".join(rng.choice(letters, 60_000))]
+    assert char_shingle_set(texts[-1], 5).size > _BATCH  # more than one batch
+    for num_perm, seed, n in ((128, 1, 5), (64, 7, 4), (16, 2, 8)):
+        opts = MinHashOptions(num_perm=num_perm, seed=seed, char_ngram=n, lsh_threshold=0.5)
+        for text in texts:
+            ref = MinHash(num_perm=num_perm, seed=seed, hashfunc=int, scheme=SCHEME)
+            grams = char_shingle_set(text, n)
+            if grams.size:
+                ref.update_batch(grams)
+            got = signature(text, opts)
+            assert got.dtype == np.uint64 and got.tolist() == np.asarray(ref.hashvalues, dtype=np.uint64).tolist()

@@ -82,9 +82,19 @@ def test_repeated_match_rows_chain_as_in_the_per_pair_chaining():
     assert len(got) == 3  # the repeated match opens a second chain
 
 
+# word pairs at and around every threshold of ``_extend_edge``: typos (similarity 0.6 and
+# 0.75 exactly: "cas"/"caseloa", "review"/"reviewings"), words of 3 and 4 letters, lengths
+# whose bound 2 * shorter / (len_a + len_b) is just under, at and over 0.6 and 0.75, and
+# words past the one-byte length cap (255) that differ by one letter or are unlike
+LONG = "x" * 300
+EDGE_VOCAB = ["the", "union", "unoin", "then", "thn", "caseload", "caselaod", "ab", "abc", "review", "revue",
+              "cas", "caseloa", "unio", "napo", "nap", "probation", "probaton", "sfo", "sfos", "a", "abcd",
+              "reviewings", LONG, LONG[:-1] + "y", "x" * 260, "y" * 400]
+
+
 def test_vectorised_edge_healing_and_coverage_equal_their_definitions():
     rng = np.random.default_rng(5)
-    vocab = ["the", "union", "unoin", "then", "thn", "caseload", "caselaod", "ab", "abc", "review", "revue"]
+    vocab = EDGE_VOCAB
     for _ in range(60):
         words = {d: tuple(vocab[i] for i in rng.integers(0, len(vocab), 90)) for d in "abcxyz"}
         spans = align_matches(_random_matches(rng), ALIGN)
@@ -94,6 +104,36 @@ def test_vectorised_edge_healing_and_coverage_equal_their_definitions():
         n_tokens = {d: int(rng.integers(90, 120)) for d in "abcxyz"}
         pd.testing.assert_frame_equal(pair_coverage(healed, n_tokens).reset_index(drop=True),
                                       pair_coverage_reference(healed, n_tokens), check_dtype=False)
+
+
+def test_edge_healing_from_tokens_equals_it_from_words():
+    """The link steps give ``extend_spans`` each document's ``Tokens``: their word
+    hashes and capped lengths, computed when it was tokenised, must heal the same edges
+    as the words themselves (and as the one-edge definition)."""
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        texts = {d: " ".join(EDGE_VOCAB[i] for i in rng.integers(0, len(EDGE_VOCAB), 90)) for d in "abcxyz"}
+        tokens = {d: tokenize(t) for d, t in texts.items()}
+        words = {d: t.words for d, t in tokens.items()}
+        assert all(len(t) == 90 and t.lengths.dtype == np.uint8 for t in tokens.values())
+        assert max(int(t.lengths.max()) for t in tokens.values()) == 255  # the long words are capped
+        spans = align_matches(_random_matches(rng), ALIGN)
+        spans = spans[(spans.a_end <= 90) & (spans.b_end <= 90)].reset_index(drop=True)
+        want = extend_spans_reference(spans, words, 5)
+        pd.testing.assert_frame_equal(extend_spans(spans, tokens, 5), want)
+        pd.testing.assert_frame_equal(extend_spans(spans, words, 5), want)
+
+
+def test_long_words_past_the_length_cap_heal_as_typos():
+    """Two 300-letter words one letter apart are a typo (similarity above 0.99) though
+    both lengths are kept as 255; the cap must not make them look unlike."""
+    a = tokenize(" ".join(["w%d" % i for i in range(20)] + [LONG] + ["v%d" % i for i in range(20)]))
+    b = tokenize(" ".join(["w%d" % i for i in range(20)] + [LONG[:-1] + "y"] + ["v%d" % i for i in range(20)]))
+    spans = pd.DataFrame({"doc_a": ["a"], "a_start": [21], "a_end": [41], "doc_b": ["b"], "b_start": [21],
+                          "b_end": [41], "n_shingles": [16]})
+    healed = extend_spans(spans, {"a": a, "b": b}, 5)
+    assert healed[["a_start", "b_start"]].iloc[0].tolist() == [16, 16]  # through the long word, 5 words back
+    pd.testing.assert_frame_equal(healed, extend_spans_reference(spans, {"a": a.words, "b": b.words}, 5))
 
 
 def _generated_docs(comments: int, seed: int) -> pd.DataFrame:
