@@ -260,7 +260,7 @@ def _word_hashes(docs: Sequence[Tokens | Sequence[str]]) -> tuple[np.ndarray, np
     words)``. A document's hashes and lengths come from its ``Tokens`` where it has them
     (computed when it was tokenised), else from its words. Words are compared by these
     hashes, as shingles are: two different words with the same 64-bit hash would count
-    as equal (about one chance in 10^8 over a vocabulary of a million words)."""
+    as equal (about one chance in 37 million over a vocabulary of a million words)."""
     tokens = [d if isinstance(d, Tokens) else None for d in docs]
     words = [t.words if t is not None else tuple(d) for t, d in zip(tokens, docs)]
     hashes = [t.hashes if t is not None else word_hashes(w) for t, w in zip(tokens, words)]

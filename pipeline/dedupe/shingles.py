@@ -176,5 +176,5 @@ def shingle_table(docs: pd.DataFrame, k: int, tokens: Mapping[str, Tokens] | Non
                          "pos": np.concatenate(pos)})
 
 
-__all__ = ["LENGTH_CAP", "Tokens", "tokenize", "word_hash", "word_hashes", "word_lengths", "word_shingles", "char_shingle_set", "jaccard", "pair_jaccards",
-           "shingle_table"]
+__all__ = ["LENGTH_CAP", "Tokens", "tokenize", "word_hash", "word_hashes", "word_lengths", "word_shingles",
+           "char_shingle_set", "jaccard", "pair_jaccards", "shingle_table"]
