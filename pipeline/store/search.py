@@ -65,7 +65,6 @@ GROUP BY doc_id
 """
 
 
-
 def load_search_extensions(conn: duckdb.DuckDBPyConnection) -> None:
     """LOAD the fts extension from its package folder (offline; never INSTALL)."""
     load_extension(conn, "fts")
