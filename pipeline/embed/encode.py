@@ -133,10 +133,13 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
     the mean of its units' vectors weighted by their tokens, re-normalised.
 
     ``chunk_tokens`` = 0 uses the model's window; the overlap is capped at half the
-    window. ``batch_tokens`` > 0 sizes each forward pass by padded tokens instead of a
-    fixed count: a batch (longest first) holds as many pieces as fit in ``batch_tokens``
-    padded tokens, and never fewer than ``batch_size`` (short sentences go in batches of
-    hundreds, where a fixed 32 spends most of the pass on per-batch overhead).
+    window. Pieces go through the model longest first, in batches of **one token length**
+    (:func:`token_batches`): nothing is padded, and in float32 a piece's vector is the
+    same bits whatever else is encoded beside it (``docs/scaling.md``). ``batch_tokens``
+    > 0 sizes each batch by tokens instead of a fixed count: as many pieces as fit in
+    ``batch_tokens`` tokens, and never fewer than ``batch_size`` (short sentences go in
+    batches of hundreds, where a fixed 32 spends most of the pass on per-batch overhead);
+    ``batch_tokens`` = 0: ``batch_size`` pieces a batch.
 
     ``known`` (unit text -> its vector, as an earlier call gave it: a stored sentence
     vector) gives units that are not encoded again: they are only tokenised, for their
@@ -189,17 +192,14 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
         if cut:
             for i, ids in zip(cut, token_ids(model.tokenizer, [pieces[i] for i in cut])):
                 piece_ids[i] = ids
-    # Longest first over the whole run (sentence-transformers sorts only within one
-    # encode call, and we call it a window at a time for progress): batches of like
-    # lengths pad little. Vectors are put back in input order before pooling.
+    # Longest first over the whole run, in batches of one token length (sentence-transformers
+    # sorts only within one encode call and pads each batch to its longest piece, and a
+    # piece's vector then depends on its neighbours' lengths). Vectors are put back in input
+    # order before pooling.
     order = length_order(weights)
     vectors = []
-    if batch_tokens > 0:
-        special = model.tokenizer.num_special_tokens_to_add(pair=False)
-        bounds = token_batches([weights[i] + special for i in order], batch_tokens, batch_size)
-    else:
-        step = max(1, batch_size) * 8
-        bounds = [(a, min(a + step, len(pieces))) for a in range(0, len(pieces), step)]
+    special = model.tokenizer.num_special_tokens_to_add(pair=False)
+    bounds = token_batches([weights[i] + special for i in order], batch_tokens, batch_size)
     with precision_context(precision):
         for start, end in bounds:
             if progress:
@@ -208,8 +208,7 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
                 vectors.append(encode_ids(model, template, [piece_ids[i] for i in order[start:end]]))
                 continue
             window_ = [pieces[i] for i in order[start:end]]
-            size = batch_size if batch_tokens <= 0 else len(window_)
-            vectors.append(np.asarray(model.encode(window_, batch_size=size,
+            vectors.append(np.asarray(model.encode(window_, batch_size=len(window_),
                                                    convert_to_numpy=True, show_progress_bar=False),
                                       dtype=np.float32))
     if progress:
@@ -232,17 +231,25 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
 
 
 def token_batches(padded_lengths: Sequence[int], batch_tokens: int, min_size: int) -> list[tuple[int, int]]:
-    """Consecutive ``(start, end)`` ranges over pieces sorted longest first: each holds
-    as many pieces as fit in ``batch_tokens`` padded tokens (its first piece's length
-    times its size), and at least ``min_size`` (or what is left)."""
+    """Consecutive ``(start, end)`` ranges over pieces sorted longest first, each holding
+    pieces of **one** length only: as many as fit in ``batch_tokens`` tokens, and at least
+    ``min_size`` (or what is left of that length); ``batch_tokens`` <= 0: ``min_size``.
+
+    A batch of one length has no padding, so a piece's vector does not depend on which
+    other pieces it is encoded beside: in float32 the same bits alone and in any batch
+    (measured on all-MiniLM-L6-v2 with MKL's strict mode; ``docs/scaling.md``), where
+    batches of like lengths padded to their longest gave 13% of the sentences other bits.
+    It also encodes no padding tokens."""
+    lengths = np.asarray(padded_lengths, dtype=np.int64)
     out: list[tuple[int, int]] = []
-    n = len(padded_lengths)
-    start = 0
-    while start < n:
-        size = max(1, int(min_size), int(batch_tokens) // max(1, int(padded_lengths[start])))
-        end = min(n, start + size)
-        out.append((start, end))
-        start = end
+    edges = np.flatnonzero(lengths[1:] != lengths[:-1]) + 1
+    for a, b in zip(np.r_[0, edges].tolist(), np.r_[edges, len(lengths)].tolist()):
+        if a >= b:
+            continue
+        size = max(1, int(min_size))
+        if batch_tokens > 0:
+            size = max(size, int(batch_tokens) // max(1, int(lengths[a])))
+        out.extend((s, min(b, s + size)) for s in range(a, b, size))
     return out
 
 

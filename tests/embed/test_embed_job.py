@@ -224,3 +224,39 @@ def test_the_run_records_the_cpu_precision_it_used(tmp_path, tmp_db, tiny_model_
                 batch_tokens=4096).vectors
     assert (np.array_equal(stored, fp32)) == (want == "float32")
     assert (stored * fp32).sum(axis=1).min() > 0.999
+
+
+def _vectors(db: str) -> dict[str, list]:
+    conn = duckdb.connect(db, read_only=True)
+    try:
+        return {t: conn.execute(f"SELECT content_hash, vector FROM {t} ORDER BY content_hash").fetchall()
+                for t in ("embedding_rows", "sentence_embeddings")}
+    finally:
+        conn.close()
+
+
+def test_a_database_embedded_in_steps_stores_what_one_embedded_at_once_does(tmp_path, tiny_model_dir):
+    """In float32, nightly steps (other shards, other neighbours in each batch) give every
+    text and sentence the bits that one run over the whole corpus gives: each batch holds
+    pieces of one token length (``pipeline.embed.encode.token_batches``)."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    words = ["probation", "officer", "caseload", "napo", "pay", "court", "risk", "staff", "office", "prison"]
+    texts = [" ".join(" ".join(rng.choice(words, size=int(n))).capitalize() + "."
+                      for n in rng.integers(2, 25, size=int(k))) for k in rng.integers(1, 6, size=60)]
+    ids = [f"c{i:02d}" for i in range(len(texts))]
+    built: dict[str, dict] = {}
+    for name, steps, shard in (("once", [60], 50), ("nightly", [17, 9, 34], 7)):
+        db = str(tmp_path / f"{name}.duckdb")
+        config = job_config(tmp_path, embed={"model": str(tiny_model_dir), "device": "cpu",
+                                             "cpu_precision": "float32", "unit": "sentences"},
+                            scale={"shard_size": shard})
+        at = 0
+        for n in steps:
+            add_documents(db, ids[at:at + n], texts[at:at + n])
+            assert _run(db, config)["embedded"] > 0
+            at += n
+        built[name] = _vectors(db)
+    assert len(built["once"]["embedding_rows"]) == 60 and len(built["once"]["sentence_embeddings"]) > 150
+    assert built["nightly"] == built["once"]
