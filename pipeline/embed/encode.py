@@ -223,6 +223,13 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
     text_owner = [t for t, rows in enumerate(text_units_) for _ in rows]
     text_rows = [r for rows in text_units_ for r in rows]
     doc_vectors = pool_chunks(unit_vectors[text_rows], unit_tokens[text_rows], text_owner, len(texts))
+    # A text of one unit IS that unit (a one-sentence comment, a theme's example): it gets
+    # the unit's vector, the same bits, not a re-normalised copy that can differ in the last
+    # bit. Both are stored under the one content hash (as a text and as a sentence), so any
+    # reader finds one vector for it, whichever table or cache it reads first.
+    single = [t for t, rows in enumerate(text_units_) if len(rows) == 1]
+    if single:
+        doc_vectors[single] = unit_vectors[[text_units_[t][0] for t in single]]
     n_chunks = [int(sum(unit_chunks[r] for r in rows)) for rows in text_units_]
     if unit == "sentences":  # the sentences (a blank text is its own piece, not a sentence)
         keep = [i for i, u in enumerate(unit_of) if u.strip()]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.embed.encode import embed_with, token_batches
+from pipeline.embed.encode import embed_units, embed_with, token_batches
 from pipeline.embed.registry import load_model
 
 
@@ -50,3 +50,17 @@ def test_token_budget_batches_give_the_vectors_of_each_text_alone(tiny_model_dir
     alone = np.vstack([embed_with(model, [t], batch_size=1)[0] for t in texts])
     assert np.allclose(budget, alone, atol=1e-5)
     assert np.allclose(budget, fixed, atol=1e-5)
+
+
+def test_a_text_of_one_sentence_gets_that_sentences_vector_bit_for_bit(tiny_model_dir):
+    """A one-sentence text and its sentence share a content hash (stored as a text and as a
+    sentence); both must be one vector, or a reader's answer depends on which it reads
+    first (the worker processes' classify against the stage process's, once)."""
+    model, _ = load_model(str(tiny_model_dir), "cpu")
+    rng = np.random.default_rng(3)
+    words = ["rota", "caseload", "office", "napo", "inspection", "court", "report", "pay"]
+    texts = [" ".join(rng.choice(words, size=int(n))).capitalize() + "." for n in rng.integers(2, 30, size=80)]
+    res = embed_units(model, texts, "sentences", 4, batch_tokens=120)
+    row = {s: i for i, s in enumerate(res.sentences)}
+    assert all(t in row for t in texts)  # each text is one sentence
+    assert np.array_equal(res.vectors, res.sentence_vectors[[row[t] for t in texts]])
