@@ -245,8 +245,9 @@ def token_batches(padded_lengths: Sequence[int], batch_tokens: int, min_size: in
     A batch of one length has no padding, so a piece's vector does not depend on which
     other pieces it is encoded beside: in float32 the same bits alone and in any batch
     (measured on all-MiniLM-L6-v2 with MKL's strict mode; ``docs/scaling.md``), where
-    batches of like lengths padded to their longest gave 13% of the sentences other bits.
-    It also encodes no padding tokens."""
+    batches of like lengths padded to their longest gave 73 of the 3,373 sentences of 400
+    generated texts other bits. In bfloat16 a vector still depends on its batch's row
+    count. It also encodes no padding tokens."""
     lengths = np.asarray(padded_lengths, dtype=np.int64)
     out: list[tuple[int, int]] = []
     edges = np.flatnonzero(lengths[1:] != lengths[:-1]) + 1
