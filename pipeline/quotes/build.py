@@ -101,12 +101,17 @@ def join_pieces(text: str, pieces: Iterable[Span]) -> str:
     return JOINER.join(text[s:e] for s, e in pieces)
 
 
-_BLANKS = np.array(sorted(i for i in range(0x3100) if chr(i).isspace()), dtype=np.uint32)  # every str.isspace()
+_BLANK_BELOW = 0x3100  # every str.isspace() character is below U+3100 (the last: U+3000)
+_IS_BLANK = np.array([chr(i).isspace() for i in range(_BLANK_BELOW)] + [False], dtype=bool)
+"""``_IS_BLANK[c]``: code point ``c`` is blank; its last entry stands for every code point
+from ``_BLANK_BELOW`` up."""
 
 
 def blank_mask(text: str) -> np.ndarray:
-    """Whether each character of ``text`` is blank (``str.isspace``)."""
-    return np.isin(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), _BLANKS)
+    """Whether each character of ``text`` is blank (``str.isspace``): one table lookup
+    per character (``np.isin`` sorted every text's code points: 3% of quotes' CPU)."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return _IS_BLANK[np.minimum(codes, _BLANK_BELOW)]
 
 
 def _bad_prefix(text: str, own_spans: Iterable[Span]) -> np.ndarray:

@@ -179,3 +179,15 @@ def test_pieces_are_verbatim_own_sentences_at_their_offsets(parts):
     for x, y in zip(q.pieces, q.pieces[1:]):
         assert text[x[1]:y[0]].strip(), "an elision mark where nothing was left out"
     assert q.n_words >= 8
+
+
+def test_blank_mask_is_str_isspace_for_every_code_point():
+    """The lookup table covers every blank character there is (all below U+3100) and
+    nothing else, lone surrogates included."""
+    import numpy as np
+
+    from pipeline.quotes.build import blank_mask
+
+    text = "".join(map(chr, range(0x110000)))
+    assert np.array_equal(blank_mask(text), np.array([c.isspace() for c in text]))
+    assert blank_mask("").shape == (0,)
