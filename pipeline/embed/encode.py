@@ -237,9 +237,10 @@ def embed_units(model: Any, texts: Sequence[str], unit: str, batch_size: int = 3
     return UnitVectors(doc_vectors, n_chunks, [], np.zeros((0, dim), dtype=np.float32))
 
 
-def token_batches(padded_lengths: Sequence[int], batch_tokens: int, min_size: int) -> list[tuple[int, int]]:
-    """Consecutive ``(start, end)`` ranges over pieces sorted longest first, each holding
-    pieces of **one** length only: as many as fit in ``batch_tokens`` tokens, and at least
+def token_batches(lengths: Sequence[int], batch_tokens: int, min_size: int) -> list[tuple[int, int]]:
+    """Consecutive ``(start, end)`` ranges over pieces sorted longest first (``lengths``:
+    each piece's tokens, its special tokens included), each holding pieces of **one**
+    length only: as many as fit in ``batch_tokens`` tokens, and at least
     ``min_size`` (or what is left of that length); ``batch_tokens`` <= 0: ``min_size``.
 
     A batch of one length has no padding, so a piece's vector does not depend on which
@@ -248,15 +249,15 @@ def token_batches(padded_lengths: Sequence[int], batch_tokens: int, min_size: in
     batches of like lengths padded to their longest gave 73 of the 3,373 sentences of 400
     generated texts other bits. In bfloat16 a vector still depends on its batch's row
     count. It also encodes no padding tokens."""
-    lengths = np.asarray(padded_lengths, dtype=np.int64)
+    n_tokens = np.asarray(lengths, dtype=np.int64)
     out: list[tuple[int, int]] = []
-    edges = np.flatnonzero(lengths[1:] != lengths[:-1]) + 1
-    for a, b in zip(np.r_[0, edges].tolist(), np.r_[edges, len(lengths)].tolist()):
-        if a >= b:
-            continue
+    if not len(n_tokens):
+        return out
+    edges = np.flatnonzero(n_tokens[1:] != n_tokens[:-1]) + 1
+    for a, b in zip(np.r_[0, edges].tolist(), np.r_[edges, len(n_tokens)].tolist()):
         size = max(1, int(min_size))
         if batch_tokens > 0:
-            size = max(size, int(batch_tokens) // max(1, int(lengths[a])))
+            size = max(size, int(batch_tokens) // max(1, int(n_tokens[a])))
         out.extend((s, min(b, s + size)) for s in range(a, b, size))
     return out
 
