@@ -9,7 +9,8 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -222,12 +223,56 @@ class ProcessMap:
             while pending:
                 yield pending.popleft().result()
         except BrokenProcessPool as exc:
-            raise WorkerStopped(
-                f"a worker process stopped without an answer ({exc}); most often it ran out of memory: "
-                "lower scale.processes (1 runs everything in the stage's own process) and run the stage again"
-            ) from exc
+            raise worker_stopped(exc) from exc
         finally:
             self.started += min(self.processes, submitted)
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def worker_stopped(exc: BaseException) -> WorkerStopped:
+    """The error for a local worker process that stopped without an answer."""
+    return WorkerStopped(
+        f"a worker process stopped without an answer ({exc}); most often it ran out of memory: "
+        "lower scale.processes (1 runs everything in the stage's own process) and run the stage again"
+    )
+
+
+@contextmanager
+def apart(mapper: Mapper) -> Iterator[Callable[[Callable[[Any], Any], Any], Callable[[], Any]]]:
+    """A block in which ``start(fn, item)`` begins ``fn(item)`` away from this process at
+    once and returns a function that waits for its result (raising what ``fn`` raised),
+    for one piece of single-threaded work to run beside the stage's own. A
+    :class:`ProcessMap` runs it in a worker process of its own, started as its shards'
+    workers are (its map of a single item would run here); any other mapper (a Dask
+    runner's) as a map of that one item, awaited in a thread. ``fn`` and ``item`` must
+    pickle. On leaving the block, whatever is still running is awaited and its result
+    dropped (the block is left early only by an error, which then goes on), so no worker
+    outlives it."""
+    pools: list[Executor] = []
+
+    def start(fn: Callable[[Any], Any], item: Any) -> Callable[[], Any]:
+        if isinstance(mapper, ProcessMap):
+            pool: Executor = ProcessPoolExecutor(1, mp_context=worker_context(mapper.start_method),
+                                                 initializer=exit_with_parent, initargs=(os.getpid(),))
+            mapper.started += 1
+            future = pool.submit(fn, item)
+        else:
+            pool = ThreadPoolExecutor(1, thread_name_prefix="apart")
+            future = pool.submit(lambda: next(iter(mapper(fn, [item]))))
+        pools.append(pool)
+
+        def wait() -> Any:
+            try:
+                return future.result()
+            except BrokenProcessPool as exc:
+                raise worker_stopped(exc) from exc
+
+        return wait
+
+    try:
+        yield start
+    finally:
+        for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -8,16 +8,18 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pipeline.embed import content_hash
-from pipeline.jobs.context import JobContext, Mapper, shards_run_here, single_threaded_mapper
+from pipeline.jobs.context import JobContext, Mapper, apart, cores, shards_run_here, single_threaded_mapper
 from pipeline.jobs.tagging import keep_tags, read_tags
 from pipeline.nlp import tagger_key
 from pipeline.sections import PathsSettings, ScaleSettings
@@ -42,6 +44,7 @@ from pipeline.topics import (
     assign_to_centroids,
     cluster_embeddings,
     fit_topics,
+    lda_metrics,
     lemmatize_shard,
 )
 from pipeline.topics.text import spacy_pipeline
@@ -120,8 +123,10 @@ def refit_job(ctx: JobContext) -> dict:
     ``scale.shard_size`` texts by the mapper for single-threaded work (the default
     runner's worker processes, ``scale.processes``, or a Dask cluster's workers); while
     they are, this process reduces and clusters the embeddings (UMAP and HDBSCAN, which
-    read only the vectors and run on one thread). When the shards run here (one process,
-    or one shard), one is done after the other.
+    read only the vectors and run on one thread). Then, while BERTopic's steps run here,
+    the same mapper fits the LDA baseline (``fit_topics``' ``baseline``; a worker process
+    of its own under the default runner). When the shards run here (one process, or one
+    shard), one is done after the other.
 
     The model folder is written first; if the database write then fails, the folder
     is removed, so a failed run leaves both as they were.
@@ -140,8 +145,9 @@ def refit_job(ctx: JobContext) -> dict:
     shard_size = typed(ctx.config, ScaleSettings).shard_size
     make_lemmas = partial(_lemmas, list(docs.own_text), list(docs.content_hash), known, tagger_key(nlp), settings,
                           shard_size, mapper)
-    cluster = partial(cluster_embeddings, list(docs.doc_id), vectors, settings)
-    if shards_run_here(mapper, len(docs), shard_size):
+    cluster = partial(cluster_embeddings, list(docs.doc_id), vectors, settings, threads=cores())
+    here = shards_run_here(mapper, len(docs), shard_size)
+    if here:
         clustering = cluster()  # first: it refuses too few documents
         lemmas, fresh_tags = make_lemmas()
     else:  # the shards run elsewhere: UMAP and HDBSCAN (one thread) run here meanwhile
@@ -154,7 +160,10 @@ def refit_job(ctx: JobContext) -> dict:
                 stop.set()
                 raise
             lemmas, fresh_tags = pending.result()
-    fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings, lemmas=lemmas, clustering=clustering)
+    with apart(mapper) as start:  # the LDA baseline in a worker while the fit goes on here
+        baseline = None if here else partial(_start_baseline, start, settings)
+        fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings, lemmas=lemmas,
+                         clustering=clustering, baseline=baseline)
     folder = saved_model_dir(typed(ctx.config, PathsSettings).models_dir, ctx.run_id)
     in_hash = input_hash(list(docs.doc_id), list(docs.content_hash), f"{state['model_id']}|{state['chunking']}")
     embedding = {"model": state["model"], "model_id": state["model_id"], "chunking": state["chunking"],
@@ -186,6 +195,12 @@ def refit_job(ctx: JobContext) -> dict:
             "outlier_share_after": m["outlier_share_after"], "model_path": str(folder),
             "lda_npmi": (m.get("lda_baseline") or {}).get("npmi"), "worker_processes": getattr(mapper, "started", 0),
             "metrics": json.loads(json.dumps(m))}
+
+
+def _start_baseline(start: Callable[[Callable[[Any], Any], Any], Callable[[], Any]], settings: TopicSettings,
+                    lemmas: list[str], vocabulary: list[str], n_topics: int) -> Callable[[], Any]:
+    """``fit_topics``' ``baseline``: :func:`lda_metrics` begun by ``start`` (of ``apart``)."""
+    return start(partial(lda_metrics, lemmas, vocabulary, settings), n_topics)
 
 
 def _lemmas(texts: list[str], hashes: list[str], known: dict[str, bytes], key: str | None, settings: TopicSettings,

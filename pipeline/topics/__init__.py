@@ -13,6 +13,7 @@ from pipeline.topics.model import (
     centroids,
     cluster_embeddings,
     fit_topics,
+    lda_metrics,
     lemmatize_shard,
     lemmatizer,
 )
@@ -20,6 +21,6 @@ from pipeline.topics.settings import TopicSettings
 
 __all__ = [
     "OUTLIER_LABEL", "Clustering", "LemmaShard", "TopicFit", "TopicSettings", "TopicsError", "assign_to_centroids", "centroids",
-    "cluster_embeddings", "doc_term_sets", "fit_topics", "lemmatize_shard", "lemmatizer", "npmi_coherence", "npmi_pair", "topic_diversity",
+    "cluster_embeddings", "doc_term_sets", "fit_topics", "lda_metrics", "lemmatize_shard", "lemmatizer", "npmi_coherence", "npmi_pair", "topic_diversity",
     "topic_label",
 ]

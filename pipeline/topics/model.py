@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ import pandas as pd
 from pipeline.embed import content_hash
 from pipeline.nlp import Tagger, sent_tagger
 from pipeline.topics.baseline import lda_baseline
-from pipeline.topics.cluster import SizeGuardedHDBSCAN, TreeMemo
+from pipeline.topics.cluster import SizeGuardedHDBSCAN, TreeMemo, n_clusters
 from pipeline.topics.errors import TopicsError
 from pipeline.topics.labels import OUTLIER_LABEL, topic_label
 from pipeline.topics.metrics import doc_term_sets, npmi_coherence, topic_diversity
@@ -168,11 +168,12 @@ def check_documents(doc_ids: Sequence[str], embeddings: np.ndarray, settings: To
                           f"{settings.min_documents()} with the [topics] settings)")
 
 
-def cluster_embeddings(doc_ids: Sequence[str], embeddings: np.ndarray, settings: TopicSettings) -> Clustering:
-    """UMAP (exact neighbours up to ``topics.exact_knn_max_docs`` documents on the CPU)
-    and the size-guarded HDBSCAN over ``embeddings``, taken in the fit's order. The topics
-    job runs this while the terms are made in worker processes; ``fit_topics`` runs it
-    itself when given none."""
+def cluster_embeddings(doc_ids: Sequence[str], embeddings: np.ndarray, settings: TopicSettings,
+                       threads: int = 1) -> Clustering:
+    """UMAP (exact neighbours up to ``topics.exact_knn_max_docs`` documents on the CPU,
+    ranked on ``threads`` threads: the same neighbours on any number) and the size-guarded
+    HDBSCAN over ``embeddings``, taken in the fit's order. The topics job runs this while
+    the terms are made in worker processes; ``fit_topics`` runs it itself when given none."""
     check_documents(doc_ids, embeddings, settings)
     start = time.perf_counter()
     order = fit_order(doc_ids)
@@ -181,7 +182,8 @@ def cluster_embeddings(doc_ids: Sequence[str], embeddings: np.ndarray, settings:
     umap_model, hdbscan_model = cluster_models(settings, backend)
     if backend == "cpu" and len(emb) <= settings.exact_knn_max_docs and settings.umap_metric in KNN_METRICS:
         # UMAP's neighbours computed exactly here instead of by pynndescent (knn.py)
-        umap_model.precomputed_knn = (*exact_knn(emb, settings.umap_n_neighbors, settings.umap_metric), None)
+        umap_model.precomputed_knn = (*exact_knn(emb, settings.umap_n_neighbors, settings.umap_metric,
+                                                  threads=threads), None)
     with warnings.catch_warnings():  # without a search index UMAP cannot transform: never asked of it
         warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
         reduced = np.asarray(umap_model.fit_transform(emb))
@@ -258,9 +260,14 @@ def centroids(topics: np.ndarray, embeddings: np.ndarray) -> dict[int, np.ndarra
     return out
 
 
+# Starts :func:`lda_metrics` of (lemmas, vocabulary, topic count) away from the caller
+# (in another process) and returns a function that waits for its result.
+StartBaseline = Callable[[list[str], list[str], int], Callable[[], dict[str, Any]]]
+
+
 def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndarray, settings: TopicSettings,
                lemmas: Sequence[str] | None = None, tagger: Tagger | None = None,
-               clustering: Clustering | None = None) -> TopicFit:
+               clustering: Clustering | None = None, baseline: StartBaseline | None = None) -> TopicFit:
     """Fit topics on documents (sorted by id for a stable order) and their embeddings.
 
     Steps: lemmas -> vocabulary (min_df/max_df over documents) -> BERTopic fit on the
@@ -270,6 +277,13 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     the topic embeddings (used to assign new documents) -> labels, quotes, NPMI, diversity,
     and the LDA baseline. ``tagger`` (``pipeline.nlp.reusing_tagger``) tags the documents
     for their lemmas when given.
+
+    ``baseline`` (the topics job's: a worker process) fits the LDA baseline while the
+    steps after clustering run here: it is started once the vocabulary is made, with the
+    topic count the clustering gives (:func:`expected_topics`), and its result is taken at
+    the end. Where that count is not known beforehand (``topics.nr_topics`` merges
+    topics), or the fit found another, the baseline is fitted here, as without
+    ``baseline``: the same result either way.
     """
     _quiet()
     if len(doc_ids) != len(texts):
@@ -287,6 +301,10 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     lem = [as_terms(lemmas[i]) for i in order] if lemmas is not None else lemmatizer(settings, tagger)(list(texts))
     lemmatize_fn = lemmatizer(settings)
     vocabulary = build_vocabulary(lem, settings.ngram_max, settings.min_df, settings.max_df)
+    started: tuple[int, Callable[[], dict[str, Any]]] | None = None
+    if settings.lda_baseline and baseline is not None and (expected := expected_topics(clustering, settings)) is not None:
+        k = lda_topic_count(settings, expected)
+        started = (k, baseline(list(lem), list(vocabulary), k))
 
     start = time.perf_counter()
     model = build_model(settings, vocabulary, clustering)
@@ -334,7 +352,8 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     metrics["cluster_backend"] = clustering.backend
     metrics.update(clustering.hdbscan.summary())
     if settings.lda_baseline:
-        metrics["lda_baseline"] = lda_metrics(lem, vocabulary, settings, max(1, metrics["n_topics"]))
+        k = lda_topic_count(settings, metrics["n_topics"])
+        metrics["lda_baseline"] = started[1]() if started and started[0] == k else lda_metrics(lem, vocabulary, settings, k)
     return TopicFit(model, doc_ids, assignments, topics, quotes, vocabulary, metrics)
 
 
@@ -365,12 +384,27 @@ def lda_sample(n: int, max_docs: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=max_docs, replace=False))
 
 
+def expected_topics(clustering: Clustering, settings: TopicSettings) -> int | None:
+    """The number of topics :func:`fit_topics` will find with ``clustering``, known
+    before BERTopic runs: HDBSCAN's clusters, since BERTopic keeps them unless
+    ``topics.nr_topics`` merges them (then None) and outlier reduction only moves outliers
+    into topics."""
+    return n_clusters(clustering.hdbscan.labels_) if settings.nr_topics == 0 else None
+
+
+def lda_topic_count(settings: TopicSettings, n_topics: int) -> int:
+    """The LDA baseline's topics for a fit of ``n_topics``: ``topics.lda_n_topics``, or
+    else the fit's (at least one), capped at ``topics.lda_max_topics``."""
+    return min(settings.lda_n_topics or max(1, n_topics), settings.lda_max_topics)
+
+
 def lda_metrics(lemmas: Sequence[str], vocabulary: Sequence[str], settings: TopicSettings,
                 n_topics: int) -> dict[str, Any]:
     """The LDA baseline's NPMI, diversity and fit time on the same terms: fitted on the
     documents of ``lda_sample`` (every document up to ``topics.lda_max_docs``), its
-    coherence measured over every document, as the topic model's is."""
-    k = min(settings.lda_n_topics or n_topics, settings.lda_max_topics)
+    coherence measured over every document, as the topic model's is; its topics are
+    :func:`lda_topic_count` of ``n_topics``."""
+    k = lda_topic_count(settings, n_topics)
     rows = lda_sample(len(lemmas), settings.lda_max_docs, settings.seed)
     fitted = lemmas if len(rows) == len(lemmas) else [lemmas[int(i)] for i in rows]
     res = lda_baseline(fitted, vocabulary, k, settings.ngram_max, settings.seed, settings.lda_max_iter,

@@ -17,7 +17,8 @@ import pytest
 from benchmarks.generate import generate, write_jsonl
 from pipeline.api import Corpus
 from pipeline.config import ConfigError, load_config
-from pipeline.jobs.context import (WORKER_PRELOAD, JobContext, ProcessMap, WorkerStopped, cores, process_gone, serial_map,
+from pipeline.jobs.context import (WORKER_PRELOAD, JobContext, ProcessMap, WorkerStopped, apart, cores, process_gone,
+                                   serial_map,
                                    shards_run_here, single_threaded_mapper, stop_worker_server,
                                    worker_server_pid)
 from pipeline.sections import START_METHODS, ScaleSettings
@@ -100,6 +101,60 @@ def test_a_map_left_half_way_stops_its_workers(start_method):
     assert _workers()  # running now
     results.close()
     assert not _workers()
+
+
+def sleep_then_pid(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def pid_once_there(path: str) -> tuple[int, bool]:
+    """This process's pid, and whether ``path`` appeared within a minute."""
+    ends = time.monotonic() + 60
+    while not os.path.exists(path) and time.monotonic() < ends:
+        time.sleep(0.01)
+    return os.getpid(), os.path.exists(path)
+
+
+@pytest.mark.parametrize("start_method", START_METHODS)
+def test_apart_runs_one_piece_in_a_worker_of_its_own_beside_this_process(start_method, tmp_path):
+    """``apart``'s ``start`` hands a single item to a worker process at once (a map of one
+    item would run here) and returns without waiting for it: both pieces below wait for a
+    file this process writes only after starting them. The result, or the error, comes
+    back when asked for."""
+    mapper = ProcessMap(2, start_method)
+    flag = str(tmp_path / "go")
+    with apart(mapper) as start:
+        wait_a, wait_b = start(pid_once_there, flag), start(pid_once_there, flag)
+        failed = start(fails_on_three, 3)
+        open(flag, "w").close()
+        (pid_a, saw_a), (pid_b, saw_b) = wait_a(), wait_b()
+        with pytest.raises(ValueError, match="shard 3 is bad"):
+            failed()
+    assert saw_a and saw_b
+    assert os.getpid() not in (pid_a, pid_b) and pid_a != pid_b and mapper.started == 3
+    assert not _workers()
+
+
+def test_apart_waits_on_leaving_for_work_never_asked_for_and_a_dead_worker_is_a_clear_error():
+    with apart(ProcessMap(2, "forkserver")) as start:
+        start(sleep_then_pid, 0.5)  # its result is never asked for: awaited on leaving
+        dead = start(dies_on_two, 2)
+        with pytest.raises(WorkerStopped, match="worker process stopped without an answer"):
+            dead()
+    assert not _workers()
+
+
+def test_apart_hands_other_mappers_a_map_of_one_item():
+    maps: list[list] = []
+
+    def elsewhere(fn, items):
+        maps.append(items := list(items))
+        return (fn(item) for item in items)
+
+    with apart(elsewhere) as start:
+        assert start(pid_and_square, 7)() == (os.getpid(), 49)  # this test's mapper runs it here
+    assert maps == [[7]]
 
 
 def test_processes_setting():

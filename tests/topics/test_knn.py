@@ -25,6 +25,20 @@ def test_exact_neighbours_match_all_pairwise_distances(metric):
     assert (np.diff(dist, axis=1) >= -1e-6).all()
 
 
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_threads_give_the_same_neighbours_and_distances_bit_for_bit(metric):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(650, 12)).astype(np.float32)
+    x[100:140] = x[:40]  # exact duplicates: ties, broken by the lower index
+    one = exact_knn(x, 15, metric, block=128)
+    for threads in (2, 3, 200):  # shares of every block's rows; more threads than a block has rows
+        many = exact_knn(x, 15, metric, block=128, threads=threads)
+        assert np.array_equal(many[0], one[0])
+        assert np.array_equal(many[1].view(np.int32), one[1].view(np.int32))
+    assert (one[0][100:140, 1] == np.arange(40)).all()  # a duplicate's twin comes straight after itself
+    assert (one[0][:40, 1] == np.arange(100, 140)).all()
+
+
 def test_exact_knn_refuses_other_metrics():
     with pytest.raises(ValueError):
         exact_knn(np.ones((3, 2)), 2, "manhattan")

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from pipeline.config import ConfigError
-from pipeline.topics import TopicsError
+from pipeline.topics import TopicsError, fit_topics
 from pipeline.topics.cluster import TreeMemo
 from pipeline.topics.model import backend_for, choose_backend, cluster_models, lda_metrics
 
@@ -87,3 +87,59 @@ def test_fit_records_backend_and_vectorised_similarities(synthetic, synthetic_fi
     reduced = a[a.method == "reduced"]
     assert ((reduced.probability >= 0) & (reduced.probability <= 1)).all()
     assert np.isfinite(a.probability).all()
+
+
+@pytest.fixture(scope="module")
+def synthetic_clustering(synthetic, topic_settings):
+    from pipeline.topics import cluster_embeddings
+
+    ids, _, emb, _ = synthetic
+    return cluster_embeddings(ids, emb, topic_settings)
+
+
+def _without_time(lda: dict) -> dict:
+    return {k: v for k, v in lda.items() if k != "fit_seconds"}
+
+
+def test_a_baseline_started_elsewhere_is_the_one_the_fit_keeps(synthetic, synthetic_fit, synthetic_clustering,
+                                                              topic_settings):
+    """``fit_topics``' ``baseline`` is started once, before BERTopic's steps, with the
+    topic count the clustering gives, which is the fit's; what it hands back is the fit's
+    LDA baseline, and it is the one fitted in process."""
+    from pipeline.topics.model import expected_topics, lda_topic_count
+
+    ids, texts, emb, _ = synthetic
+    started: list[int] = []
+    handed: list[dict] = []
+
+    def baseline(lemmas, vocabulary, k):
+        started.append(k)
+        handed.append(lda_metrics(lemmas, vocabulary, topic_settings, k))
+        return lambda: handed[0]
+
+    fit = fit_topics(ids, texts, emb, topic_settings, clustering=synthetic_clustering, baseline=baseline)
+    n = fit.metrics["n_topics"]
+    assert expected_topics(synthetic_clustering, topic_settings) == n == synthetic_fit.metrics["n_topics"] > 1
+    assert started == [lda_topic_count(topic_settings, n)]
+    assert fit.metrics["lda_baseline"] is handed[0]
+    assert _without_time(handed[0]) == _without_time(synthetic_fit.metrics["lda_baseline"])
+
+
+def test_a_baseline_started_with_another_topic_count_is_fitted_again_here(synthetic, synthetic_fit,
+                                                                         synthetic_clustering, topic_settings,
+                                                                         monkeypatch):
+    """Were the fit to find another topic count than the clustering promised, the started
+    baseline is dropped and the right one fitted here; with ``topics.nr_topics`` (which
+    merges topics after clustering) the count is not known beforehand, so none is started."""
+    import pipeline.topics.model as topic_model
+
+    ids, texts, emb, _ = synthetic
+    n = synthetic_fit.metrics["n_topics"]
+    monkeypatch.setattr(topic_model, "expected_topics", lambda clustering, settings: n - 1)
+    started: list[int] = []
+    fit = fit_topics(ids, texts, emb, topic_settings, clustering=synthetic_clustering,
+                     baseline=lambda lemmas, vocabulary, k: started.append(k) or (lambda: {"wrong": k}))
+    assert started == [n - 1]
+    assert _without_time(fit.metrics["lda_baseline"]) == _without_time(synthetic_fit.metrics["lda_baseline"])
+    monkeypatch.undo()
+    assert topic_model.expected_topics(synthetic_clustering, dataclasses.replace(topic_settings, nr_topics=3)) is None

@@ -173,7 +173,9 @@ def test_refit_is_explicit_and_reproducible(fitted_db, monkeypatch):
 def test_a_refit_tags_in_worker_processes_and_stores_the_same_tags(fitted_db, tmp_path):
     """With the stored tags gone, a refit whose texts make three shards tags them in two
     worker processes (``scale.processes``); the tags they send back are stored, byte for
-    byte those of the first fit (made in process), and the fit is the first fit's."""
+    byte those of the first fit (made in process), and the fit is the first fit's. A third
+    worker fits the LDA baseline while BERTopic's steps run in the stage's process: the
+    same baseline as the first fit's, made in process."""
     db, _, first = fitted_db
     tags = "SELECT content_hash, tagger, tags FROM token_tags ORDER BY ALL"
     before = _q(db, tags)
@@ -183,10 +185,13 @@ def test_a_refit_tags_in_worker_processes_and_stores_the_same_tags(fitted_db, tm
     n = first["documents"]
     config = job_config(tmp_path, scale={"processes": 2, "shard_size": n // 3 + 1})
     second = _run(db, config, topics_jobs.refit_job)
-    assert second["worker_processes"] == 2 and second["documents"] == n
+    assert second["worker_processes"] == 3 and second["documents"] == n
     assert len(before) == n and _q(db, tags).equals(before)
     docs = "SELECT doc_id, topic_id, probability, method FROM doc_topics WHERE run_id = ? ORDER BY doc_id"
     assert _q(db, docs, [second["model_run"]]).equals(_q(db, docs, [first["model_run"]]))
+    assert first["metrics"]["lda_baseline"]["fit_seconds"] > 0
+    timeless = [{k: v for k, v in run["metrics"]["lda_baseline"].items() if k != "fit_seconds"} for run in (first, second)]
+    assert timeless[0] == timeless[1] and second["lda_npmi"] == first["lda_npmi"] is not None
 
 
 def test_a_refit_clusters_while_its_shards_run_elsewhere(fitted_db, monkeypatch):
@@ -209,14 +214,18 @@ def test_a_refit_clusters_while_its_shards_run_elsewhere(fitted_db, monkeypatch)
         for item in items:
             if not waited:
                 waited.append(started.wait(timeout=120))
+            mapped.append(getattr(fn, "func", fn))
             yield fn(item)
 
+    mapped: list = []
     monkeypatch.setattr(topics_jobs, "cluster_embeddings", cluster)
     with recorded_run(db, "topics", {}, config) as (run_id, summary):
         summary.update(topics_jobs.refit_job(JobContext(db, config, run_id, mapper=elsewhere)))
     assert waited == [True]
     docs = "SELECT doc_id, topic_id, probability, method FROM doc_topics WHERE run_id = ? ORDER BY doc_id"
     assert _q(db, docs, [summary["model_run"]]).equals(_q(db, docs, [first["model_run"]]))
+    assert mapped[-1] is topics_jobs.lda_metrics and mapped.count(topics_jobs.lda_metrics) == 1  # the baseline too
+    assert summary["lda_npmi"] == first["lda_npmi"] is not None
 
 
 def test_a_refit_whose_clustering_fails_takes_no_more_shards(fitted_db, tmp_path, monkeypatch):
