@@ -22,6 +22,7 @@ class PathsSettings:
     sample_corpus: str
     models_dir: str
     reports_dir: str
+    compiled_dir: str
 
 
 @dataclass(frozen=True)

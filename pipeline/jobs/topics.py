@@ -23,6 +23,7 @@ from pipeline.jobs.context import JobContext, Mapper, apart, cores, shards_run_h
 from pipeline.jobs.tagging import keep_tags, read_tags
 from pipeline.nlp import tagger_key
 from pipeline.sections import PathsSettings, ScaleSettings
+from pipeline.config import resolve_path
 from pipeline.settings import typed
 from pipeline.store import connect, transaction
 from pipeline.store.documents import now_utc
@@ -47,6 +48,7 @@ from pipeline.topics import (
     lda_metrics,
     lemmatize_shard,
 )
+from pipeline.topics.compiled import keep_compiled
 from pipeline.topics.text import spacy_pipeline
 from pipeline.topics.persist import build_card, input_hash, load_centroids, save_fit, saved_model_dir
 
@@ -132,6 +134,9 @@ def refit_job(ctx: JobContext) -> dict:
     is removed, so a failed run leaves both as they were.
     """
     settings = TopicSettings.from_config(ctx.config.section("topics"))
+    paths = typed(ctx.config, PathsSettings)
+    if paths.compiled_dir:  # UMAP's and pynndescent's numba functions, compiled once for every process
+        keep_compiled(resolve_path(paths.compiled_dir))
     conn = connect(ctx.db_path)
     try:
         docs, state = _inputs(conn, settings)
@@ -164,7 +169,7 @@ def refit_job(ctx: JobContext) -> dict:
         baseline = None if here else partial(_start_baseline, start, settings)
         fit = fit_topics(list(docs.doc_id), list(docs.own_text), vectors, settings, lemmas=lemmas,
                          clustering=clustering, baseline=baseline)
-    folder = saved_model_dir(typed(ctx.config, PathsSettings).models_dir, ctx.run_id)
+    folder = saved_model_dir(paths.models_dir, ctx.run_id)
     in_hash = input_hash(list(docs.doc_id), list(docs.content_hash), f"{state['model_id']}|{state['chunking']}")
     embedding = {"model": state["model"], "model_id": state["model_id"], "chunking": state["chunking"],
                  "device": state["device"]}

@@ -315,3 +315,16 @@ def test_a_run_with_no_new_input_writes_no_topics_rows(fitted_db, monkeypatch):
     assert out["action"] == "assign" and out["assigned"] == 0 and out["dropped"] == 0
     for t in tables:
         pd.testing.assert_frame_equal(_q(db, f"SELECT * FROM {t} ORDER BY ALL"), before[t])
+
+
+def test_a_refit_keeps_umaps_compiled_functions_in_paths_compiled_dir(fitted_db, tmp_path, monkeypatch):
+    """A fit turns on numba's cache of UMAP's and pynndescent's functions in
+    ``paths.compiled_dir`` (``tests/topics/test_compiled.py`` shows a second process loading
+    them); ``""`` leaves them compiled in every process."""
+    db, _, first = fitted_db
+    folders: list = []
+    monkeypatch.setattr(topics_jobs, "keep_compiled", folders.append)
+    for compiled in (str(tmp_path / "compiled"), ""):
+        config = job_config(tmp_path, paths={"compiled_dir": compiled})
+        assert _run(db, config, topics_jobs.refit_job)["topics"] == first["topics"]
+    assert folders == [tmp_path / "compiled"]
