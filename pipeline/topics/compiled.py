@@ -13,6 +13,7 @@ stale copy; the compiled code is the same, so the topics are too.
 from __future__ import annotations
 
 import importlib
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def keep_compiled(folder: str | Path, modules: tuple[str, ...] = MODULES) -> int
     compiles anew in each process; returns how many were turned on now. A function whose
     cache is already on is left as it is (the libraries' own cached ones, or this call's
     earlier in the process), so the first folder given in a process stays its folder. A
-    folder that cannot be made leaves the functions uncached (compiled per process, as
+    folder that cannot be made or written leaves the functions uncached (compiled per process, as
     without this). numba finds only when it compiles a function that it cannot cache it
     (pynndescent's ``nn_descent`` holds dynamic globals): that function is compiled in
     every process as before, and numba's warning that says so is not shown."""
@@ -37,13 +38,13 @@ def keep_compiled(folder: str | Path, modules: tuple[str, ...] = MODULES) -> int
     from numba.core.dispatcher import Dispatcher
     from numba.core.errors import NumbaWarning
 
-    warnings.filterwarnings("ignore", message=r".*Cannot cache compiled function", category=NumbaWarning)
-
     folder = str(Path(folder).resolve())
     try:
         Path(folder).mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()  # writable (numba would look elsewhere)
     except OSError:
         return 0
+    warnings.filterwarnings("ignore", message=r".*Cannot cache compiled function", category=NumbaWarning)
     before, numba.config.CACHE_DIR = numba.config.CACHE_DIR, folder  # read as each cache is made
     turned = 0
     try:

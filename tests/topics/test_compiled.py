@@ -60,7 +60,13 @@ def test_a_second_process_loads_what_the_first_compiled_and_reduces_the_same(tmp
     assert first["reduced"] == second["reduced"] == uncached["reduced"]
 
 
-def test_a_folder_that_cannot_be_made_turns_nothing_on(tmp_path):
+def test_a_folder_that_cannot_be_made_or_written_turns_nothing_on(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     assert keep_compiled(blocker / "compiled") == 0
+
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_folder_that_exists_but_cannot_be_written_turns_nothing_on():
+    assert keep_compiled("/proc/self") == 0  # a folder no user, root included, makes files in
