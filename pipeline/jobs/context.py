@@ -254,12 +254,13 @@ def apart(mapper: Mapper) -> Iterator[Callable[[Callable[[Any], Any], Any], Call
         if isinstance(mapper, ProcessMap):
             pool: Executor = ProcessPoolExecutor(1, mp_context=worker_context(mapper.start_method),
                                                  initializer=exit_with_parent, initargs=(os.getpid(),))
-            mapper.started += 1
+            pools.append(pool)
             future = pool.submit(fn, item)
+            mapper.started += 1
         else:
             pool = ThreadPoolExecutor(1, thread_name_prefix="apart")
+            pools.append(pool)
             future = pool.submit(lambda: next(iter(mapper(fn, [item]))))
-        pools.append(pool)
 
         def wait() -> Any:
             try:

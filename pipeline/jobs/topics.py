@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.config import resolve_path
 from pipeline.embed import content_hash
 from pipeline.jobs.context import JobContext, Mapper, apart, cores, shards_run_here, single_threaded_mapper
 from pipeline.jobs.tagging import keep_tags, read_tags
 from pipeline.nlp import tagger_key
 from pipeline.sections import PathsSettings, ScaleSettings
-from pipeline.config import resolve_path
 from pipeline.settings import typed
 from pipeline.store import connect, transaction
 from pipeline.store.documents import now_utc

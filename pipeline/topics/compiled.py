@@ -1,10 +1,10 @@
 """UMAP's and pynndescent's numba functions kept compiled between processes.
 
-Most of those functions are compiled on their first call in every new process (about 4 s
-of a fit with exact neighbours, 8 s with pynndescent's, more on a large corpus: its
-``nn_descent`` is compiled for the metric; ``docs/performance.md``), since the libraries
-ask numba to cache only some of them. :func:`keep_compiled` turns numba's own cache on for
-the rest, in one folder (``paths.compiled_dir``). numba keys each cached function by its
+Most of those functions are compiled on their first call in every new process (about 6 s
+of a fit with exact neighbours, 9 s with pynndescent's; ``docs/performance.md``, the
+thirty-ninth pass), since the libraries ask numba to cache only some of them.
+:func:`keep_compiled` turns numba's own cache on for the rest, in one folder
+(``paths.compiled_dir``). numba keys each cached function by its
 source file (path, modification time and size), numba's version and the processor, so an
 upgraded library, another numba or another machine compiles afresh instead of loading a
 stale copy; the compiled code is the same, so the topics are too.
@@ -24,15 +24,16 @@ MODULES = (
 )
 """The modules whose numba functions are cached: UMAP's and its neighbour search's."""
 
+
 def keep_compiled(folder: str | Path, modules: tuple[str, ...] = MODULES) -> int:
     """Cache in ``folder`` every numba function defined in ``modules`` that its library
     compiles anew in each process; returns how many were turned on now. A function whose
     cache is already on is left as it is (the libraries' own cached ones, or this call's
     earlier in the process), so the first folder given in a process stays its folder. A
-    folder that cannot be made or written leaves the functions uncached (compiled per process, as
-    without this). numba finds only when it compiles a function that it cannot cache it
-    (pynndescent's ``nn_descent`` holds dynamic globals): that function is compiled in
-    every process as before, and numba's warning that says so is not shown."""
+    folder that cannot be made or written leaves the functions uncached (compiled in each
+    process, as without this). numba finds only when it compiles a function that it
+    cannot cache it (pynndescent's ``nn_descent`` holds dynamic globals): that function is
+    compiled in every process as before, and numba's warning that says so is not shown."""
     import numba
     from numba.core.caching import NullCache
     from numba.core.dispatcher import Dispatcher

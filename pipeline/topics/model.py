@@ -302,7 +302,8 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     lemmatize_fn = lemmatizer(settings)
     vocabulary = build_vocabulary(lem, settings.ngram_max, settings.min_df, settings.max_df)
     started: tuple[int, Callable[[], dict[str, Any]]] | None = None
-    if settings.lda_baseline and baseline is not None and (expected := expected_topics(clustering, settings)) is not None:
+    expected = expected_topics(clustering, settings) if settings.lda_baseline and baseline else None
+    if baseline is not None and expected is not None:
         k = lda_topic_count(settings, expected)
         started = (k, baseline(list(lem), list(vocabulary), k))
 
@@ -353,7 +354,8 @@ def fit_topics(doc_ids: Sequence[str], texts: Sequence[str], embeddings: np.ndar
     metrics.update(clustering.hdbscan.summary())
     if settings.lda_baseline:
         k = lda_topic_count(settings, metrics["n_topics"])
-        metrics["lda_baseline"] = started[1]() if started and started[0] == k else lda_metrics(lem, vocabulary, settings, k)
+        kept = started is not None and started[0] == k  # else started with another count: dropped
+        metrics["lda_baseline"] = started[1]() if kept else lda_metrics(lem, vocabulary, settings, k)
     return TopicFit(model, doc_ids, assignments, topics, quotes, vocabulary, metrics)
 
 
