@@ -35,10 +35,13 @@ def keep_compiled(folder: str | Path, modules: tuple[str, ...] = MODULES) -> int
     cannot cache it (pynndescent's ``nn_descent`` holds dynamic globals): that function is
     compiled in every process as before, and numba's warning that says so is not shown."""
     import numba
-    from numba.core.caching import NullCache
-    from numba.core.dispatcher import Dispatcher
-    from numba.core.errors import NumbaWarning
 
+    try:  # numba's own cache machinery: a numba without it compiles as before
+        from numba.core.caching import NullCache
+        from numba.core.dispatcher import Dispatcher
+        from numba.core.errors import NumbaWarning
+    except ImportError:
+        return 0
     folder = str(Path(folder).resolve())
     try:
         Path(folder).mkdir(parents=True, exist_ok=True)
@@ -46,7 +49,7 @@ def keep_compiled(folder: str | Path, modules: tuple[str, ...] = MODULES) -> int
     except OSError:
         return 0
     warnings.filterwarnings("ignore", message=r".*Cannot cache compiled function", category=NumbaWarning)
-    before, numba.config.CACHE_DIR = numba.config.CACHE_DIR, folder  # read as each cache is made
+    before, numba.config.CACHE_DIR = getattr(numba.config, "CACHE_DIR", ""), folder  # read as each cache is made
     turned = 0
     try:
         for name in modules:
@@ -56,10 +59,10 @@ def keep_compiled(folder: str | Path, modules: tuple[str, ...] = MODULES) -> int
                 continue
             for fn in vars(module).values():
                 if (isinstance(fn, Dispatcher) and fn.py_func.__module__ == name
-                        and isinstance(fn._cache, NullCache)):
+                        and isinstance(getattr(fn, "_cache", None), NullCache)):
                     try:
                         fn.enable_caching()
-                    except RuntimeError:  # numba found no place for this function's cache
+                    except (RuntimeError, AttributeError):  # no place for its cache; another numba
                         continue
                     turned += 1
     finally:
