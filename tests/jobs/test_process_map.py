@@ -103,9 +103,9 @@ def test_a_map_left_half_way_stops_its_workers(start_method):
     assert not _workers()
 
 
-def sleep_then_pid(seconds: float) -> int:
-    time.sleep(seconds)
-    return os.getpid()
+def sleep_then_touch(path: str) -> None:
+    time.sleep(2.0)
+    open(path, "w").close()
 
 
 def pid_once_there(path: str) -> tuple[int, bool]:
@@ -136,12 +136,14 @@ def test_apart_runs_one_piece_in_a_worker_of_its_own_beside_this_process(start_m
     assert not _workers()
 
 
-def test_apart_waits_on_leaving_for_work_never_asked_for_and_a_dead_worker_is_a_clear_error():
+def test_apart_waits_on_leaving_for_work_never_asked_for_and_a_dead_worker_is_a_clear_error(tmp_path):
+    done = tmp_path / "done"
     with apart(ProcessMap(2, "forkserver")) as start:
-        start(sleep_then_pid, 0.5)  # its result is never asked for: awaited on leaving
+        start(sleep_then_touch, str(done))  # its result is never asked for: awaited on leaving
         dead = start(dies_on_two, 2)
         with pytest.raises(WorkerStopped, match="worker process stopped without an answer"):
             dead()
+    assert done.exists()  # finished, not cut short
     assert not _workers()
 
 
