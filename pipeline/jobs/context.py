@@ -199,6 +199,12 @@ class ProcessMap:
         self.start_method = start_method
         self.started = 0
 
+    def pool(self, processes: int) -> ProcessPoolExecutor:
+        """``processes`` worker processes, started by ``start_method``, each ending with
+        the stage process (:func:`exit_with_parent`)."""
+        return ProcessPoolExecutor(processes, mp_context=worker_context(self.start_method),
+                                   initializer=exit_with_parent, initargs=(os.getpid(),))
+
     def runs_here(self, n_items: int) -> bool:
         """Whether a map of ``n_items`` shards runs in this process (see the class)."""
         return self.processes < 2 or n_items < 2
@@ -210,8 +216,7 @@ class ProcessMap:
             for item in chain(head, source):
                 yield fn(item)
             return
-        pool = ProcessPoolExecutor(self.processes, mp_context=worker_context(self.start_method),
-                                   initializer=exit_with_parent, initargs=(os.getpid(),))
+        pool = self.pool(self.processes)
         pending: deque = deque()
         submitted = 0
         try:
@@ -252,8 +257,7 @@ def apart(mapper: Mapper) -> Iterator[Callable[[Callable[[Any], Any], Any], Call
 
     def start(fn: Callable[[Any], Any], item: Any) -> Callable[[], Any]:
         if isinstance(mapper, ProcessMap):
-            pool: Executor = ProcessPoolExecutor(1, mp_context=worker_context(mapper.start_method),
-                                                 initializer=exit_with_parent, initargs=(os.getpid(),))
+            pool: Executor = mapper.pool(1)
             pools.append(pool)
             future = pool.submit(fn, item)
             mapper.started += 1

@@ -37,6 +37,7 @@ def exact_knn(x: np.ndarray, k: int, metric: str, block: int = 1024,
     sq = np.einsum("ij,ij->i", x, x)
     idx = np.empty((n, k), dtype=np.int32)
     dist = np.empty((n, k), dtype=np.float32)
+    threads = max(1, threads)
     rows = min(block, n)
     dot_buf, d_buf, twice_buf = (np.empty((rows, n), dtype=np.float32) for _ in range(3))
 
@@ -60,11 +61,11 @@ def exact_knn(x: np.ndarray, k: int, metric: str, block: int = 1024,
             dist[a + lo:a + hi] = np.sqrt(np.maximum(0.0, np.take_along_axis(d, near, 1)))
         dist[a + lo:a + hi, 0] = 0.0
 
-    with ThreadPoolExecutor(max(1, threads), thread_name_prefix="exact-knn") as pool:
+    with ThreadPoolExecutor(threads, thread_name_prefix="exact-knn") as pool:
         for a in range(0, n, block):
             b = min(n, a + block)
             np.matmul(x[a:b], x.T, out=dot_buf[:b - a])
-            cuts = np.linspace(0, b - a, max(1, threads) + 1).astype(int)
+            cuts = np.linspace(0, b - a, threads + 1).astype(int)
             for done in [pool.submit(rank, a, lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:]) if hi > lo]:
                 done.result()
     return idx, dist
