@@ -2,7 +2,8 @@
 downloaded), loaded once per process and shared by every stage that needs it.
 
 Each stage runs only the components it needs (:func:`pipe`): classify turns the
-named-entity recogniser off, quotes the tagger and lemmatiser. The components do not
+named-entity recogniser off, quotes the lemmatiser (and the tagger, except to keep the tags
+of own texts it parses whole). The components do not
 feed each other (the tagger and parser listen to one shared tok2vec, the recogniser has
 its own), so turning some off changes only speed, never the others' output.
 

@@ -23,6 +23,16 @@ quoted. Here, per document:
    :data:`CONTEXT` characters either side (cut at a blank), not on the whole text, and not
    on documents without a quote. Its own token vectors do not depend on the parser's (see
    :mod:`pipeline.nlp`), so it runs as a pass of its own.
+
+**Tags for later stages.** The topics fit and classify tag every own text (spaCy's
+tagger, on the token vectors the parser reads too). A document given with its own text's
+``own_hash`` whose one parse window is exactly that text (most comments: all their words
+are their own) has the tagger run in the parse (its model is a small layer over those
+vectors: no measurable cost) and gets the tags back (:attr:`DocQuote.tags`), the bytes
+:func:`pipeline.nlp.tags_of` gives after :func:`pipeline.nlp.tagged`; the job stores
+them (``token_tags``), so those stages rebuild the text from them instead of running the
+token vectors again. Never with ``quotes.sentences = "senter"`` (no shared token vectors
+run then).
 """
 
 from __future__ import annotations
@@ -35,7 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.nlp import numpy_matmul, pipe_by_length
+from pipeline.embed import content_hash
+from pipeline.nlp import numpy_matmul, pipe_by_length, tagger_key, tags_of
 from pipeline.quotes.build import Quote, QuoteOptions, blank_mask, build_quote, first_own_sentence
 from pipeline.quotes.sentences import OFF, load_nlp, names_in, split_lines
 
@@ -60,6 +71,9 @@ class QuoteInput:
     text: str
     own: tuple[Span, ...]
     handles: tuple[str, ...] = ()
+    own_hash: str | None = None
+    """The content hash (:func:`pipeline.embed.content_hash`) of the document's own text
+    when its tags are wanted (module docstring); None: no tags."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,11 @@ class DocQuote:
     quote: Quote
     names: tuple[str, ...]
     first_sentence: str | None
+    tags: bytes | None = None
+    """The tags of the document's own text (:func:`pipeline.nlp.tags_of`) when it was
+    parsed whole, for the text of :attr:`QuoteInput.own_hash`; else None."""
+    tagger: str | None = None
+    """The :func:`pipeline.nlp.tagger_key` the tags were made by (None without tags)."""
 
 
 def _lines(text: str) -> list[Span]:
@@ -136,17 +155,22 @@ def _pieces_context(text: str, pieces: Sequence[Span], context: int) -> list[Spa
 
 
 def _sentences(nlp: Any, docs: Sequence[QuoteInput], jobs: Sequence[tuple[int, Span]], context: int,
-               batch_tokens: int, off: Sequence[str]) -> list[list[Span]]:
+               batch_tokens: int, off: Sequence[str]) -> tuple[list[list[Span]], list[bytes | None]]:
     """Sentence spans inside each job's lines ``(doc index, (start, end))``, parsed with
     up to ``context`` characters of the text either side (the parse near a line's edge
-    depends a little on what is next to it)."""
+    depends a little on what is next to it); and, where the tagger ran (not in ``off``),
+    the tags of each parsed text that is its document's own text (``own_hash``), else None."""
     ranges = [_widen(docs[i].text, s, e, context) for i, (s, e) in jobs]
     texts = [docs[i].text[a:b] for (i, _), (a, b) in zip(jobs, ranges)]
+    tagging = "tagger" not in off
     out: list[list[Span]] = []
-    for (i, (s, e)), (a, _), doc in zip(jobs, ranges, pipe_by_length(nlp, texts, off, batch_tokens)):
+    tags: list[bytes | None] = []
+    for (i, (s, e)), (a, _), text, doc in zip(jobs, ranges, texts, pipe_by_length(nlp, texts, off, batch_tokens)):
         spans = split_lines(docs[i].text, [(a + x.start_char, a + x.end_char) for x in doc.sents])
         out.append([(x, y) for x, y in spans if s <= x and y <= e])
-    return out
+        own = docs[i].own_hash
+        tags.append(tags_of(nlp, doc) if tagging and own is not None and content_hash(text) == own else None)
+    return out, tags
 
 
 def quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any | None = None, *,
@@ -158,7 +182,7 @@ def quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any | N
         return []
     nlp = nlp or load_nlp()
     nlp.max_length = max(nlp.max_length, max(len(d.text) for d in docs) + 1)
-    with enabled(nlp, opts.sentences), numpy_matmul(nlp, ("tok2vec", opts.sentences, "ner")):
+    with enabled(nlp, opts.sentences), numpy_matmul(nlp, ("tok2vec", "tagger", opts.sentences, "ner")):
         return _quote_documents(docs, opts, nlp, batch_tokens, context)
 
 
@@ -181,11 +205,16 @@ def _quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any, b
                      context: int) -> list[DocQuote]:
     # 1. sentences of the parse windows; each skipped line stands as one (not own) span
     off = PARSE_OFF[opts.sentences]
+    tagger = tagger_key(nlp) if opts.sentences == "parser" and any(d.own_hash for d in docs) else None
+    if tagger is not None:  # the tagger on the parser's token vectors, for the own texts' tags
+        off = tuple(c for c in off if c != "tagger")
     plan = [parse_windows(d.text, d.own) for d in docs]
     jobs = [(i, w) for i, (windows, _) in enumerate(plan) for w in windows]
     sents: list[list[Span]] = [list(skipped) for _, skipped in plan]
-    for (i, _), spans in zip(jobs, _sentences(nlp, docs, jobs, context, batch_tokens, off)):
+    own_tags: list[bytes | None] = [None] * len(docs)
+    for (i, _), spans, tags in zip(jobs, *_sentences(nlp, docs, jobs, context, batch_tokens, off)):
         sents[i] += spans
+        own_tags[i] = tags if tags is not None else own_tags[i]
     for spans in sents:
         spans.sort()
     # 2. quotes and first sentences (a skipped first line is parsed only when needed)
@@ -197,7 +226,7 @@ def _quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any, b
         firsts.append(d.text[span[0]:span[1]] if span else None)
         if span and plan[i][1] and span == plan[i][1][0]:
             redo.append((i, span))  # the first line, skipped: parse it for its first sentence
-    for (i, _), spans in zip(redo, _sentences(nlp, docs, redo, context, batch_tokens, off)):
+    for (i, _), spans in zip(redo, _sentences(nlp, docs, redo, context, batch_tokens, PARSE_OFF[opts.sentences])[0]):
         firsts[i] = docs[i].text[spans[0][0]:spans[0][1]] if spans else firsts[i]
     # 3. PERSON names inside the pieces
     ner_jobs = [(i, r) for i, q in enumerate(quotes) for r in _pieces_context(docs[i].text, q.pieces, context)]
@@ -205,7 +234,8 @@ def _quote_documents(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp: Any, b
     ner_texts = [docs[i].text[s:e] for i, (s, e) in ner_jobs]
     for (i, (s, _)), doc in zip(ner_jobs, pipe_by_length(nlp, ner_texts, NER_OFF, batch_tokens)):
         persons[i].extend((s + ent.start_char, s + ent.end_char) for ent in doc.ents if ent.label_ == "PERSON")
-    return [DocQuote(q, tuple(names_in(d.text, persons[i], q.pieces)), firsts[i])
+    return [DocQuote(q, tuple(names_in(d.text, persons[i], q.pieces)), firsts[i], own_tags[i],
+                     tagger if own_tags[i] is not None else None)
             for i, (d, q) in enumerate(zip(docs, quotes))]
 
 

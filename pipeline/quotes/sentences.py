@@ -3,7 +3,8 @@
 
 The model is the process's one shared pipeline (``pipeline.nlp.english``, loaded once
 for quotes and classify); quotes runs its dependency parser (sentence boundaries) and
-named-entity recogniser (PERSON names to flag) and turns the tagger and lemmatiser off.
+named-entity recogniser (PERSON names to flag) and turns the tagger (see
+:mod:`pipeline.quotes.batch` for the one use of it) and lemmatiser off.
 spaCy's sentences are then split at every line break: on this blog a line is a unit (a
 speaker label, a link, a sign-off, a list item), and a quote must never start inside one.
 

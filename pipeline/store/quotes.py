@@ -17,7 +17,10 @@ from pipeline.store.errors import StoreError
 def quote_inputs(conn: duckdb.DuckDBPyConnection, options_key: str) -> pd.DataFrame:
     """Every segmented document with what its quote depends on: ``doc_id, clean_text,
     own_spans`` (list of [start, end] of its own segments), ``handles`` (its author's
-    names), ``input_key`` and ``stale`` (no quote stored for that key)."""
+    names), ``input_key`` and ``stale`` (no quote stored for that key); and ``own_hash``,
+    the content hash of its own text (sha256 hex of the UTF-8 text, as
+    ``pipeline.embed.content_hash`` makes it; NULL when it has none), which its stored tags
+    (``token_tags``) are keyed by."""
     return conn.execute(
         """
         WITH own AS (
@@ -28,6 +31,7 @@ def quote_inputs(conn: duckdb.DuckDBPyConnection, options_key: str) -> pd.DataFr
         keyed AS (
             SELECT c.doc_id, c.clean_text, COALESCE(own.own_spans, []::INTEGER[][]) AS own_spans,
                    list_filter([d.author, o.author_inferred, c.signoff], x -> x IS NOT NULL) AS handles,
+                   CASE WHEN length(o.own_text) > 0 THEN sha256(o.own_text) END AS own_hash,
                    md5(concat_ws('|', md5(c.clean_text), COALESCE(own.k, ''), COALESCE(d.author, ''),
                                  COALESCE(o.author_inferred, ''), COALESCE(c.signoff, ''), ?)) AS input_key
             FROM clean_docs c

@@ -189,3 +189,31 @@ def test_the_sentence_recogniser_leaves_the_shared_pipeline_as_it_was():
     assert (list(nlp.pipe_names), list(nlp.disabled)) == before and "senter" in before[1]
     assert [r.quote for r in senter] == [r.quote for r in parser]
     assert [r.names for r in senter] == [r.names for r in parser]
+
+
+def test_own_texts_parsed_whole_come_back_with_the_taggers_tags():
+    """A document given with its own text's content hash whose parse window is exactly that
+    text gets the tags :func:`pipeline.nlp.tagged` gives it (what the topics fit and
+    classify store and reuse, ``token_tags``), in the same pass as the parse; a document
+    whose parsed text is not its own text (pasted lines cut off, a quotation inside a
+    line) gets none, and no quote, name or first sentence changes. With
+    ``quotes.sentences = "senter"`` nothing is tagged."""
+    from pipeline.embed import content_hash
+    from pipeline.nlp import english, tagged, tagger_key, tags_of
+
+    nlp = english()
+    whole = f"{OWN}\n\nAnd another thing: the new rota starts on Monday and nobody has seen it yet."
+    plain = [*_docs(), QuoteInput(whole, ((0, len(whole)),)), QuoteInput(PASTED, ((0, len(PASTED)),))]
+    own_texts = ["\n\n".join(d.text[s:e] for s, e in d.own) for d in plain]
+    docs = [replace(d, own_hash=content_hash(t) if t.strip() else None) for d, t in zip(plain, own_texts)]
+    got = quote_documents(docs, OPTS, nlp, batch_tokens=BATCH_TOKENS)
+    assert [(r.quote, r.names, r.first_sentence) for r in got] == [
+        (r.quote, r.names, r.first_sentence) for r in quote_documents(plain, OPTS, nlp, batch_tokens=BATCH_TOKENS)]
+    with_tags = [i for i, r in enumerate(got) if r.tags is not None]
+    assert with_tags == [7, 8]  # the two texts of own words only; t1, t2, t4 and t5 are parsed otherwise
+    key = tagger_key(nlp)
+    for i in with_tags:
+        assert got[i].tags == tags_of(nlp, next(tagged(nlp, [own_texts[i]]))) and got[i].tagger == key
+    assert all(r.tagger is None for r in got if r.tags is None)
+    senter = quote_documents(docs, replace(OPTS, sentences="senter"), nlp, batch_tokens=BATCH_TOKENS)
+    assert all(r.tags is None and r.tagger is None for r in senter)

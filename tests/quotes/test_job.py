@@ -62,6 +62,34 @@ def test_quotes_stage_keeps_only_own_sentences_verbatim(tmp_path, write_dump):
     assert again["built"] == 4
 
 
+def test_the_stage_stores_the_tags_of_own_texts_it_parsed_whole(tmp_path, write_dump):
+    """The quotes stage keeps the spaCy tags of every own text its parse read whole
+    (``token_tags``, by the text's content hash, as the topics fit and classify store and
+    read them): the bytes tagging that own text gives. A run that rebuilds nothing keeps
+    nothing; tags already stored are kept as they are."""
+    from pipeline.embed import content_hash
+    from pipeline.nlp import english, tagged, tagger_key, tags_of
+
+    src = write_dump("thread.txt", "Monday, 3 March 2025", "Letters from on high",
+                     "A post about what the letters from on high say this month, and what they leave out.",
+                     [LETTER, REPORTED, PLAIN])
+    db = str(tmp_path / "q.duckdb")
+    first = run_stages(db, [src], STAGES)["quotes"]
+    conn = connect(db, read_only=True)
+    stored = dict(conn.execute("SELECT content_hash, tags FROM token_tags WHERE tagger = ?",
+                               [tagger_key(english())]).fetchall())
+    owns = {content_hash(t): t for (t,) in conn.execute("SELECT own_text FROM doc_own").fetchall()}
+    whole = {content_hash(t) for (t,) in conn.execute("SELECT o.own_text FROM doc_own o JOIN clean_docs c "
+                                                      "USING (doc_id) WHERE o.own_text = c.clean_text").fetchall()}
+    conn.close()
+    assert first["tags_kept"] == len(stored) and whole and whole <= set(stored)  # every text of own words only
+    nlp = english()
+    for h, tags in stored.items():
+        assert bytes(tags) == tags_of(nlp, next(tagged(nlp, [owns[h]])))
+    assert run_stages(db, [src], STAGES)["quotes"]["tags_kept"] == 0
+    assert run_stages(db, [src], ("quotes",), quotes={"min_words": 12})["quotes"]["tags_kept"] == 0
+
+
 def test_the_sentence_recogniser_option_keeps_every_rule(tmp_path, write_dump):
     """`quotes.sentences = "senter"`: spaCy's sentence recogniser ends the sentences. The
     quotes keep every rule (verbatim pieces, nothing pasted or quoted, the sign-off out);
