@@ -81,6 +81,9 @@ def test_the_stage_stores_the_tags_of_own_texts_it_parsed_whole(tmp_path, write_
     owns = {content_hash(t): t for (t,) in conn.execute("SELECT own_text FROM doc_own").fetchall()}
     whole = {content_hash(t) for (t,) in conn.execute("SELECT o.own_text FROM doc_own o JOIN clean_docs c "
                                                       "USING (doc_id) WHERE o.own_text = c.clean_text").fetchall()}
+    # the store's query keys the tags by DuckDB's sha256, which must be content_hash's, beyond ASCII too
+    wide = "Caf\u00e9 \u2013 don\u2019t \U0001f600 \u0141\u00f3d\u017a"
+    assert conn.execute("SELECT sha256(?)", [wide]).fetchone()[0] == content_hash(wide)
     conn.close()
     assert first["tags_kept"] == len(stored) and whole and whole <= set(stored)  # every text of own words only
     nlp = english()
