@@ -17,9 +17,10 @@ from pipeline.store.errors import StoreError
 def quote_inputs(conn: duckdb.DuckDBPyConnection, options_key: str) -> pd.DataFrame:
     """Every segmented document with what its quote depends on: ``doc_id, clean_text,
     own_spans`` (list of [start, end] of its own segments), ``handles`` (its author's
-    names), ``input_key`` and ``stale`` (no quote stored for that key); and ``own_hash``,
-    the content hash of its own text (sha256 hex of the UTF-8 text, as
-    ``pipeline.embed.content_hash`` makes it; NULL when it has none), which its stored tags
+    names), ``input_key`` and ``stale`` (no quote stored for that key); and, for stale
+    documents, ``own_hash``, the content hash of the own text (sha256 hex of the UTF-8
+    text, as ``pipeline.embed.content_hash`` makes it; NULL when it has none, and for
+    current documents, whose texts a run does not hash), which its stored tags
     (``token_tags``) are keyed by."""
     return conn.execute(
         """
@@ -31,17 +32,21 @@ def quote_inputs(conn: duckdb.DuckDBPyConnection, options_key: str) -> pd.DataFr
         keyed AS (
             SELECT c.doc_id, c.clean_text, COALESCE(own.own_spans, []::INTEGER[][]) AS own_spans,
                    list_filter([d.author, o.author_inferred, c.signoff], x -> x IS NOT NULL) AS handles,
-                   CASE WHEN length(o.own_text) > 0 THEN sha256(o.own_text) END AS own_hash,
+                   o.own_text,
                    md5(concat_ws('|', md5(c.clean_text), COALESCE(own.k, ''), COALESCE(d.author, ''),
                                  COALESCE(o.author_inferred, ''), COALESCE(c.signoff, ''), ?)) AS input_key
             FROM clean_docs c
             JOIN doc_own o ON o.doc_id = c.doc_id
             JOIN document_rows d ON d.doc_id = c.doc_id
             LEFT JOIN own ON own.doc_id = c.doc_id
+        ),
+        flagged AS (
+            SELECT k.*, (q.input_key IS NULL OR q.input_key <> k.input_key) AS stale
+            FROM keyed k LEFT JOIN quote_docs q ON q.doc_id = k.doc_id
         )
-        SELECT k.*, (q.input_key IS NULL OR q.input_key <> k.input_key) AS stale
-        FROM keyed k LEFT JOIN quote_docs q ON q.doc_id = k.doc_id
-        ORDER BY k.doc_id
+        SELECT * EXCLUDE (own_text),
+               CASE WHEN stale AND length(own_text) > 0 THEN sha256(own_text) END AS own_hash
+        FROM flagged ORDER BY doc_id
         """,
         [options_key],
     ).df()

@@ -90,6 +90,19 @@ def test_the_stage_stores_the_tags_of_own_texts_it_parsed_whole(tmp_path, write_
     for h, tags in stored.items():
         assert bytes(tags) == tags_of(nlp, next(tagged(nlp, [owns[h]])))
     assert run_stages(db, [src], STAGES)["quotes"]["tags_kept"] == 0
+    # a run that rebuilds nothing hashes no own text (the no-input run stays cheap)
+    from pipeline.config import load_config
+    from pipeline.quotes import LOGIC_VERSION, QuoteOptions
+    from pipeline.settings import settings_key
+    from pipeline.store.quotes import quote_inputs
+
+    opts = QuoteOptions.from_config(load_config().section("quotes"))
+    conn = connect(db, read_only=True)
+    current = quote_inputs(conn, settings_key(LOGIC_VERSION, opts.stored_key()))
+    stale = quote_inputs(conn, "another key")
+    conn.close()
+    assert not current.stale.any() and current.own_hash.isna().all()
+    assert stale.stale.all() and set(stale.own_hash.dropna()) == set(owns) - {content_hash("")}
     assert run_stages(db, [src], ("quotes",), quotes={"min_words": 12})["quotes"]["tags_kept"] == 0
 
 
