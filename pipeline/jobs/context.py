@@ -36,6 +36,9 @@ def _no_progress(label: str, done: int, total: int) -> None:
 # cluster's workers. ``fn`` must be a pure, picklable function: workers never touch the
 # database; the job that called the mapper writes what they return.
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
+Start = Callable[[Callable[[Any], Any], Any], Callable[[], Any]]
+"""What :func:`apart` gives: ``start(fn, item)`` begins ``fn(item)`` away from this process
+and returns a function that waits for its result."""
 
 
 def serial_map(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
@@ -243,7 +246,7 @@ def worker_stopped(exc: BaseException) -> WorkerStopped:
 
 
 @contextmanager
-def apart(mapper: Mapper) -> Iterator[Callable[[Callable[[Any], Any], Any], Callable[[], Any]]]:
+def apart(mapper: Mapper) -> Iterator[Start]:
     """A block in which ``start(fn, item)`` begins ``fn(item)`` away from this process at
     once and returns a function that waits for its result (raising what ``fn`` raised),
     for one piece of single-threaded work to run beside the stage's own. A

@@ -20,7 +20,7 @@ import pandas as pd
 
 from pipeline.config import resolve_path
 from pipeline.embed import content_hash
-from pipeline.jobs.context import JobContext, Mapper, apart, cores, shards_run_here, single_threaded_mapper
+from pipeline.jobs.context import JobContext, Mapper, Start, apart, cores, shards_run_here, single_threaded_mapper
 from pipeline.jobs.tagging import keep_tags, read_tags
 from pipeline.nlp import tagger_key
 from pipeline.sections import PathsSettings, ScaleSettings
@@ -202,7 +202,7 @@ def refit_job(ctx: JobContext) -> dict:
             "metrics": json.loads(json.dumps(m))}
 
 
-def _start_baseline(start: Callable[[Callable[[Any], Any], Any], Callable[[], Any]], settings: TopicSettings,
+def _start_baseline(start: Start, settings: TopicSettings,
                     lemmas: list[str], vocabulary: list[str], n_topics: int) -> Callable[[], Any]:
     """``fit_topics``' ``baseline``: :func:`lda_metrics` begun by ``start`` (of ``apart``)."""
     return start(partial(lda_metrics, lemmas, vocabulary, settings), n_topics)
