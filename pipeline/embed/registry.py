@@ -81,6 +81,17 @@ REGISTRY: dict[str, Callable[[], Path]] = {
 # is left as it is (MKL_CBWR=AUTO turns strict mode off).
 MKL_REPRODUCIBLE = "AUTO,STRICT"
 
+# oneDNN (torch's bfloat16 products on the CPU) and ideep (torch's layer over it) each keep
+# the kernels they made for every matrix shape in a cache of 1,024 entries by default. The
+# embed stage's batches are of one token length each, so their shapes (rows, length) are
+# many and rarely repeat: at 150k comments in bfloat16 each embed worker grew to 4.2 GB
+# (the flow's peak 9.6 GB; docs/performance.md, forty-first pass). 64 entries each keep a
+# worker flat at about 1.3 GB in the same time (the shapes that do repeat are the last
+# ones used). Read once, at the first product that needs a kernel: set here, before any
+# model is loaded; a value already set in the environment is left as it is.
+KERNEL_CACHE_CAPACITY = "64"
+KERNEL_CACHE_VARIABLES = ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "LRU_CACHE_CAPACITY")
+
 
 # Processor features that do bfloat16 matrix products in hardware (Intel AMX, AVX-512
 # BF16): there oneDNN runs the model's linear layers about twice as fast in bfloat16 as
@@ -144,6 +155,15 @@ def reproducible_cpu_math() -> None:
     (``MKL_CBWR``), unless the environment already says otherwise. Effective only before
     the process's first matrix product on the CPU."""
     os.environ.setdefault("MKL_CBWR", MKL_REPRODUCIBLE)
+
+
+def bounded_kernel_caches() -> None:
+    """Cap the caches of kernels oneDNN and ideep keep per matrix shape
+    (:data:`KERNEL_CACHE_VARIABLES`, :data:`KERNEL_CACHE_CAPACITY` entries each), unless
+    the environment already sets them. Effective only before the process's first product
+    that makes such a kernel (bfloat16 on the CPU)."""
+    for name in KERNEL_CACHE_VARIABLES:
+        os.environ.setdefault(name, KERNEL_CACHE_CAPACITY)
 
 
 _MODELS: dict[tuple[str, str, str], tuple[Any, str]] = {}
@@ -238,9 +258,11 @@ def load_model(name_or_path: str | None = None, device: str | None = None, half:
     package's folder) or the path of a local sentence-transformers folder. Models are
     cached per process, device, precision and folder fingerprint (changed files load
     afresh). ``half``: fp16 weights (CUDA only; refused elsewhere). Sets MKL's strict
-    reproducibility first (``reproducible_cpu_math``).
+    reproducibility and bounded kernel caches first (``reproducible_cpu_math``,
+    ``bounded_kernel_caches``).
     """
     reproducible_cpu_math()
+    bounded_kernel_caches()
     label, folder = resolve_model(name_or_path)
     dev = resolve_device(device)
     fingerprint = model_fingerprint(folder)
