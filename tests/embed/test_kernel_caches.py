@@ -68,8 +68,8 @@ def _growth(model_dir: Path, env_caps: dict[str, str]) -> int:
     env = {k: v for k, v in os.environ.items() if k not in registry.KERNEL_CACHE_VARIABLES}
     env.update(env_caps)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    out = subprocess.run([sys.executable, "-c", SHAPES, str(model_dir)], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=600)
+    out = subprocess.run([sys.executable, "-c", SHAPES, str(model_dir)], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
     return got["end"] - got["start"]
