@@ -8,17 +8,14 @@ a shard and reached 4.2 GB at 150k comments (forty-first pass of docs/performanc
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from pipeline.embed import registry
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.embed.fresh import run_fresh
 
 
 def test_loading_a_model_caps_the_kernel_caches_unless_the_environment_sets_them(tiny_model_dir, monkeypatch):
@@ -65,13 +62,7 @@ print(json.dumps({"start": start, "end": rss()}))
 
 
 def _growth(model_dir: Path, env_caps: dict[str, str]) -> int:
-    env = {k: v for k, v in os.environ.items() if k not in registry.KERNEL_CACHE_VARIABLES}
-    env.update(env_caps)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    out = subprocess.run([sys.executable, "-c", SHAPES, str(model_dir)], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=600)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh(SHAPES, str(model_dir), drop=registry.KERNEL_CACHE_VARIABLES, env=env_caps)
     return got["end"] - got["start"]
 
 

@@ -9,17 +9,12 @@ at float precision (twenty-eighth pass of docs/performance.md). The corpus is SY
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from pipeline.embed import registry
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.embed.fresh import run_fresh
 
 # Run in a fresh interpreter: MKL reads MKL_CBWR once, at the process's first product.
 SCRIPT = """
@@ -50,12 +45,7 @@ def test_loading_a_model_asks_mkl_for_strict_reproducibility(tiny_model_dir, mon
 
 @pytest.mark.slow
 def test_one_thread_and_two_give_identical_vectors():
-    env = {k: v for k, v in os.environ.items() if k != "MKL_CBWR"}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=600)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh(SCRIPT, drop=["MKL_CBWR"])
     assert got["cbwr"] == "AUTO,STRICT"
     assert got["sentences"] > 3000
     assert got["same"] == got["sentences"], got
@@ -83,11 +73,7 @@ def test_float32_vectors_do_not_depend_on_the_texts_beside_them():
     """A database built in nightly steps stores the vectors one built at once does: the
     sentences of 120 generated texts encoded alone, and among 400 in reverse order, are the
     same bits (batches of one token length; with padded batches 199 of 896 were not)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
-    out = subprocess.run([sys.executable, "-c", NEIGHBOURS], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=600)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh(NEIGHBOURS)
     assert got["sentences"] > 800
     assert got["same"] == got["sentences"], got
     assert got["documents_same"], got
