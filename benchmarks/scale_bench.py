@@ -67,8 +67,13 @@ t0 = time.perf_counter(); c0 = time.process_time()
 # forked as before it ran Python afresh: the stage's memory, not the worker's)
 # and of the tree's proportional set size (PSS: a page shared by n processes counts 1/n in
 # each), since the RSS sum counts a shared page once per process that maps it, as forked
-# workers map the forkserver's imported modules (scale.start_method)
-_me, _tree, _each, _pss = psutil.Process(), [0], {}, [0]
+# workers map the forkserver's imported modules (scale.start_method). A process's PSS is
+# read by the kernel walking every page it maps (about 15 ms for a process of 2 GB, four
+# such processes in embed at 150k): read every 0.2 s, that was a fifth of a core spent by
+# this thread and charged to the stage (forty-second pass), so it is read every 2 s, and
+# this thread's own CPU time is reported (sampler_cpu)
+_me, _tree, _each, _pss, _spent = psutil.Process(), [0], {}, [0], [0.0]
+_PSS_EVERY = 10  # samples of RSS (0.2 s apart) per sample of PSS
 def _rss(p):
     try:
         return p.memory_info().rss
@@ -80,13 +85,17 @@ def _pss_of(p):
     except (psutil.Error, AttributeError):  # ended meanwhile; no PSS on this platform
         return 0
 def _sample():
+    n = 0
     while True:
         kids = _me.children(recursive=True)
         sizes = [(c.pid, _rss(c)) for c in kids]
         for pid, size in sizes:
             _each[pid] = max(_each.get(pid, 0), size)
         _tree[0] = max(_tree[0], _rss(_me) + sum(size for _, size in sizes))
-        _pss[0] = max(_pss[0], sum(_pss_of(p) for p in [_me, *kids]))
+        if n % _PSS_EVERY == 0:
+            _pss[0] = max(_pss[0], sum(_pss_of(p) for p in [_me, *kids]))
+        n += 1
+        _spent[0] = time.thread_time()
         time.sleep(0.2)
 threading.Thread(target=_sample, daemon=True).start()
 what, db, paths = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -158,7 +167,7 @@ print("\nRESULT " + json.dumps({"wall": time.perf_counter() - t0,
                               "children_cpu": ch.ru_utime + ch.ru_stime, "children_peak_mib": max(dict(_each).values(), default=0) / 2**20,
                               "maxrss_mib": ru.ru_maxrss / 1024,
                               "tree_peak_mib": _tree[0] / 2**20, "tree_pss_peak_mib": _pss[0] / 2**20,
-                              "gpu_peak_mib": _gpu, "summary": out}), flush=True)
+                              "gpu_peak_mib": _gpu, "sampler_cpu": _spent[0], "summary": out}), flush=True)
 """
 
 
@@ -270,14 +279,17 @@ def peak(r: dict) -> float:
 def row(name: str, r: dict, n: int, tail: str) -> str:
     """One printed row: a stage's (or the limit's, or the notebook's) seconds, CPU
     seconds, documents per second and peak memory (and the GPU memory PyTorch took, where
-    it used one), then ``tail``."""
+    it used one), the CPU time of the child's memory sampler (part of its CPU seconds),
+    then ``tail``."""
     pss = f", all together {r['tree_pss_peak_mib']:.0f} MiB in PSS" if r.get("tree_pss_peak_mib") else ""
     children = (f"[{r['children_cpu']:.1f} CPU-s of it in child processes, the largest peaking at "
                 f"{r['children_peak_mib']:.0f} MiB; the stage's own process "
                 f"{r['maxrss_mib']:.0f} MiB{pss}] " if r.get("children_cpu", 0) >= 0.05 else "")
     gpu = f"GPU peak {r['gpu_peak_mib']:.0f} MiB " if r.get("gpu_peak_mib") else ""
+    sampler = (f"(the memory sampler's {r['sampler_cpu']:.1f} CPU-s counted in) "
+               if r.get("sampler_cpu", 0) >= 0.05 else "")
     return (f"  {name:<10} {r['wall']:8.1f} s  {r['cpu']:8.1f} CPU-s  {n / max(r['wall'], 1e-9):8.0f} docs/s  "
-            f"peak {peak(r):7.0f} MiB   {gpu}{children}{tail}")
+            f"peak {peak(r):7.0f} MiB   {gpu}{children}{sampler}{tail}")
 
 
 ALONE = {"encode-only": ("--limit-only", "encode-only", "the limit"),

@@ -8,7 +8,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,6 +39,13 @@ Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
 Start = Callable[[Callable[[Any], Any], Any], Callable[[], Any]]
 """What :func:`apart` gives: ``start(fn, item)`` begins ``fn(item)`` away from this process
 and returns a function that waits for its result."""
+
+
+def largest_first(sizes: Sequence[int]) -> list[int]:
+    """The indices of ``sizes`` from the largest size to the smallest (ties in index
+    order): the order to hand shards out in, so that the last to finish are the quickest
+    and the workers end together (a map hands out in order)."""
+    return sorted(range(len(sizes)), key=lambda i: -sizes[i])
 
 
 def serial_map(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:

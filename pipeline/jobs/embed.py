@@ -20,7 +20,7 @@ from pipeline.embed import content_hash, model_id_for, resolve_device
 from pipeline.embed.encode import encode_plan, encode_shard
 from pipeline.embed.registry import EmbedError, check_model_change, cpu_flags
 from pipeline.embed.settings import embed_settings
-from pipeline.jobs.context import JobContext, single_threaded_mapper
+from pipeline.jobs.context import JobContext, largest_first, single_threaded_mapper
 from pipeline.store import connect, set_memory, transaction
 from pipeline.store.embed import (
     embed_state,
@@ -72,18 +72,27 @@ def embed_job(ctx: JobContext) -> dict:
                 encode = partial(encode_shard, model=cfg.model, batch_size=batch, device=device,
                                  chunk_tokens=cfg.chunk_tokens, chunk_overlap=cfg.chunk_overlap, precision=precision,
                                  unit=cfg.unit, batch_tokens=cfg.batch_tokens)
-                parts = []
+                # handed out by their characters, largest first: the shards keep their texts
+                # (a text's vector depends on those encoded beside it), but a shard of long
+                # posts (six times a shard of comments at 150k) no longer comes last
+                order = largest_first([sum(map(len, shard)) for shard in shards])
+                done: list[tuple[np.ndarray, list[int]] | None] = [None] * len(shards)
+                n_done = 0
                 ctx.progress("embed", 0, len(texts))
-                for shard_vectors, shard_chunks, shard_model, shard_sents, shard_sent_vectors in mapper(encode, shards):
+                for at, (shard_vectors, shard_chunks, shard_model, shard_sents, shard_sent_vectors) in zip(
+                        order, mapper(encode, [shards[i] for i in order])):
                     if shard_model != model_id:  # the folder changed while we were loading it
                         raise EmbedError(f"embedding model changed during the run ({model_id} -> {shard_model})")
-                    parts.append(shard_vectors)
-                    n_chunks.extend(shard_chunks)
+                    done[at] = (shard_vectors, shard_chunks)
                     if shard_sents:
                         n_sentences += write_sentence_vectors(conn, [content_hash(s) for s in shard_sents],
                                                               shard_sent_vectors, model_id, chunking)
-                    ctx.progress("embed", len(n_chunks), len(texts))
-                vectors = np.vstack(parts)
+                    n_done += len(shard_chunks)
+                    ctx.progress("embed", n_done, len(texts))
+                if any(d is None for d in done):  # a mapper that gave fewer results than shards
+                    raise EmbedError(f"{done.count(None)} of {len(shards)} embed shards came back without a result")
+                vectors = np.vstack([d[0] for d in done if d is not None])
+                n_chunks = [n for d in done if d is not None for n in d[1]]
             else:
                 ctx.progress("embed", 0, 0)
             seconds = time.perf_counter() - start

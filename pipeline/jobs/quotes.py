@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.jobs.context import JobContext, Mapper, serial_map, single_threaded_mapper
+from pipeline.jobs.context import JobContext, Mapper, largest_first, serial_map, single_threaded_mapper
 from pipeline.quotes import LOGIC_VERSION, QuoteOptions
 from pipeline.quotes.batch import QuoteInput, quote_documents
 from pipeline.sections import ScaleSettings
@@ -50,7 +50,7 @@ def quote_rows(docs: pd.DataFrame, opts: QuoteOptions, scale: ScaleSettings, pro
     workers' ends. The rows come back in ``docs``' order, with :data:`TAG_COLUMNS` (tags
     only for documents whose ``own_hash`` is given)."""
     inputs = inputs_of(docs)
-    order = sorted(range(len(inputs)), key=lambda i: -own_chars(inputs[i]))
+    order = largest_first([own_chars(d) for d in inputs])
     size = scale.quotes_shard_size
     shards = [[inputs[i] for i in order[at:at + size]] for at in range(0, len(order), size)]
     done: list = []

@@ -87,6 +87,15 @@ def test_a_row_with_workers_gives_their_share_and_the_trees_pss():
     assert "PSS" not in row("quotes", {**r, "tree_pss_peak_mib": 0.0}, 1000, "")
 
 
+def test_a_row_gives_the_memory_samplers_cpu_time():
+    from benchmarks.scale_bench import row
+
+    r = {"wall": 10.0, "cpu": 12.0, "maxrss_mib": 900.0, "children_cpu": 0.0}
+    assert "sampler" not in row("embed", r, 1000, "")
+    line = row("embed", {**r, "sampler_cpu": 1.43}, 1000, "(tail)")
+    assert "(the memory sampler's 1.4 CPU-s counted in) (tail)" in line
+
+
 def test_the_nightly_line_divides_the_notebooks_whole_run_by_the_flows_plus_one_percent():
     from benchmarks.scale_bench import nightly_line
 
@@ -163,6 +172,7 @@ def test_a_stage_counts_its_local_workers_cpu_however_they_start(tmp_path, monke
     r = run_child("quotes", db, [])
     assert r["summary"]["built"] >= 40 and r["summary"]["worker_processes"] == 2
     assert r["children_cpu"] > 1.0 and r["cpu"] > r["children_cpu"]
+    assert 0 < r["sampler_cpu"] < r["cpu"] - r["children_cpu"]  # the sampler's own thread, in the stage's CPU
 
 
 def test_the_incremental_runs_alone_refuse_what_they_cannot_use(tmp_path):

@@ -260,3 +260,43 @@ def test_a_database_embedded_in_steps_stores_what_one_embedded_at_once_does(tmp_
         built[name] = _vectors(db)
     assert len(built["once"]["embedding_rows"]) == 60 and len(built["once"]["sentence_embeddings"]) > 150
     assert built["nightly"] == built["once"]
+
+
+def test_shards_are_handed_out_largest_first_and_their_vectors_stored_in_place(tmp_path, tiny_model_dir):
+    """The shards keep their texts (doc order) but go to the mapper by their characters,
+    largest first, so that a shard of long posts does not come last; each text still gets
+    its own vector and chunk count (the same as one shard of everything gives, in float32)."""
+    from pipeline.jobs.context import serial_map
+
+    texts = [f"Short comment {i} on pay." for i in range(6)] + [" ".join(["A long post about the SFO review."] * k)
+                                                                 for k in (30, 3, 50, 5)]
+    ids = [f"c{i:02d}" for i in range(len(texts))]
+    seen: list[list[str]] = []
+
+    def recording(fn, items):
+        items = list(items)
+        seen.extend(items)
+        return serial_map(fn, items)
+
+    built = {}
+    for name, shard in (("one", 100), ("shards", 3)):
+        db = str(tmp_path / f"{name}.duckdb")
+        add_documents(db, ids, texts)
+        config = job_config(tmp_path, embed={"model": str(tiny_model_dir), "device": "cpu",
+                                             "cpu_precision": "float32"}, scale={"shard_size": shard})
+        seen.clear()
+        with recorded_run(db, "embed", {}, config) as (run_id, summary):
+            summary.update(embed_job(JobContext(db, config, run_id, mapper=recording)))
+        assert summary["embedded"] == len(texts)
+        conn = duckdb.connect(db, read_only=True)
+        try:
+            built[name] = conn.execute("SELECT content_hash, n_chunks, vector FROM embedding_rows "
+                                       "ORDER BY content_hash").fetchall()
+        finally:
+            conn.close()
+    sizes = [sum(map(len, shard)) for shard in seen]
+    assert len(seen) == 4 and sizes == sorted(sizes, reverse=True)
+    assert seen[0] == texts[9:10] or seen[0] == texts[6:9]  # a shard of long posts first
+    assert seen[-2:] == [texts[0:3], texts[3:6]]  # the comments' shards last, ties in doc order
+    assert max(n for _, n, _ in built["one"]) > 1  # chunked texts among them
+    assert built["shards"] == built["one"]

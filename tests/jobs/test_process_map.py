@@ -358,3 +358,10 @@ def test_a_temporary_folder_too_long_for_the_forkservers_socket_spawns_with_a_wa
         path = os.path.join(d, "s" * (SOCKET_PATH_MAX - len(d) - 1))
         assert len(os.fsencode(path)) == SOCKET_PATH_MAX
         sock.bind(path)
+
+
+def test_largest_first_orders_by_size_keeping_ties_in_order():
+    from pipeline.jobs.context import largest_first
+
+    assert largest_first([3, 9, 3, 1, 9]) == [1, 4, 0, 2, 3]
+    assert largest_first([]) == []
