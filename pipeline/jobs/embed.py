@@ -89,10 +89,12 @@ def embed_job(ctx: JobContext) -> dict:
                                                               shard_sent_vectors, model_id, chunking)
                     n_done += len(shard_chunks)
                     ctx.progress("embed", n_done, len(texts))
-                if any(d is None for d in done):  # a mapper that gave fewer results than shards
-                    raise EmbedError(f"{done.count(None)} of {len(shards)} embed shards came back without a result")
-                vectors = np.vstack([d[0] for d in done if d is not None])
-                n_chunks = [n for d in done if d is not None for n in d[1]]
+                got = [d for d in done if d is not None]
+                if len(got) < len(shards):  # a mapper that gave fewer results than shards
+                    raise EmbedError(f"{len(shards) - len(got)} of {len(shards)} embed shards came back "
+                                     "without a result")
+                vectors = np.vstack([v for v, _ in got])
+                n_chunks = [n for _, chunks in got for n in chunks]
             else:
                 ctx.progress("embed", 0, 0)
             seconds = time.perf_counter() - start
