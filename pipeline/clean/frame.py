@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -28,14 +29,14 @@ class CleanResult:
     mentions: pd.DataFrame
 
 
-def clean_frame(docs: pd.DataFrame, opts: CleanOptions, signoff_opts: SignoffOptions) -> CleanResult:
-    """Clean every row of ``docs`` (columns ``doc_id``, ``text``).
+Rows = tuple[list[tuple], list[tuple], list[tuple]]
 
-    ``clean_hash`` is the fingerprint of the cleaned text (equal for texts that differ
-    only in layout, case or punctuation). Offsets in the outputs are into ``clean_text``.
-    """
+
+def clean_rows(docs: Sequence[tuple[str, str | None]], opts: CleanOptions, signoff_opts: SignoffOptions) -> Rows:
+    """The rows :func:`clean_frame` makes of ``(doc_id, text)`` pairs (one shard's work):
+    cleaned documents, links and mentions."""
     rows, link_rows, mention_rows = [], [], []
-    for doc_id, text in zip(docs["doc_id"], docs["text"]):
+    for doc_id, text in docs:
         ct = clean_text(text or "", opts)
         so = find_signoff(ct, 0, None, signoff_opts)
         rows.append((doc_id, ct, fingerprint(ct), so.raw if so else None, so.name if so else None,
@@ -45,6 +46,30 @@ def clean_frame(docs: pd.DataFrame, opts: CleanOptions, signoff_opts: SignoffOpt
         for i, m in enumerate(extract_mentions(ct)):
             mention_rows.append((doc_id, i, m.raw, m.start, m.end, m.hour, m.minute, m.on, m.days_back,
                                  m.pattern, m.name))
+    return rows, link_rows, mention_rows
+
+
+def clean_frame(docs: pd.DataFrame, opts: CleanOptions, signoff_opts: SignoffOptions,
+                mapper: Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]] = map,
+                shard_size: int | None = None) -> CleanResult:
+    """Clean every row of ``docs`` (columns ``doc_id``, ``text``).
+
+    ``clean_hash`` is the fingerprint of the cleaned text (equal for texts that differ
+    only in layout, case or punctuation). Offsets in the outputs are into ``clean_text``.
+    With ``shard_size``, ``mapper`` cleans shards of that many documents (each on its
+    own: worker processes side by side, or a Dask cluster's workers; results in order);
+    without it, all are cleaned here. The same frames either way.
+    """
+    items = list(zip(docs["doc_id"], docs["text"]))
+    size = shard_size or max(1, len(items))
+    shards = [items[at:at + size] for at in range(0, len(items), size)]
+    rows: list[tuple] = []
+    link_rows: list[tuple] = []
+    mention_rows: list[tuple] = []
+    for done in (mapper if shard_size else map)(partial(clean_rows, opts=opts, signoff_opts=signoff_opts), shards):
+        rows += done[0]
+        link_rows += done[1]
+        mention_rows += done[2]
     out = pd.DataFrame(rows, columns=CLEAN_COLUMNS)
     for col in ("signoff_start", "signoff_end"):
         out[col] = out[col].astype("Int64")
@@ -53,4 +78,4 @@ def clean_frame(docs: pd.DataFrame, opts: CleanOptions, signoff_opts: SignoffOpt
     return CleanResult(out, pd.DataFrame(link_rows, columns=LINK_COLUMNS), mentions)
 
 
-__all__ = ["CleanResult", "clean_frame", "CLEAN_COLUMNS", "LINK_COLUMNS", "MENTION_COLUMNS"]
+__all__ = ["CleanResult", "clean_frame", "clean_rows", "CLEAN_COLUMNS", "LINK_COLUMNS", "MENTION_COLUMNS"]

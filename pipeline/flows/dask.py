@@ -52,7 +52,7 @@ def task_runner(settings: ScaleSettings):
 
 class _RunCluster:
     """A run's Dask task runner, made and started only when a stage first hands out a
-    shard: a stage that hands out none (ingest, clean, segment, topics, index) never
+    shard: a stage that hands out none (ingest, index, any stage with nothing to do) never
     imports prefect-dask (about 2 s) nor starts or connects to a cluster. Stopped when
     the run's block ends (``dask_for_run``)."""
 

@@ -237,12 +237,14 @@ def _fold(s: str) -> str:
 
 
 class _Doc:
-    """The text's paragraphs, bare-URL lines and helpers shared by the signals."""
+    """The text's paragraphs, bare-URL lines and helpers shared by the signals (the
+    paragraphs and lines as :class:`TextSignals` found them, when given)."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, paras: list[tuple[int, int]] | None = None,
+                 url_lines: list[tuple[int, int]] | None = None):
         self.text = text
-        self.paras = paragraphs(text)
-        self.url_lines = url_line_spans(text)
+        self.paras = paragraphs(text) if paras is None else paras
+        self.url_lines = url_line_spans(text) if url_lines is None else url_lines
 
     def is_url_para(self, s: int, e: int) -> bool:
         covered = sum(min(e, ue) - max(s, us) for us, ue in self.url_lines if us < e and ue > s)
@@ -417,12 +419,12 @@ def _short(s: str, n: int = 40) -> str:
     return repr(s if len(s) <= n else s[:n - 1] + "…")
 
 
-def _section_signals(doc: _Doc, d: DocInput, opts: SegmentOptions) -> tuple[list[_Paint], list[tuple[int, int]],
-                                                                          tuple[int, int] | None]:
+def _section_signals(doc: _Doc, kind: str, title: str | None, opts: SegmentOptions
+                     ) -> tuple[list[_Paint], list[tuple[int, int]], tuple[int, int] | None]:
     """Anthology sections and reposted comments (posts only): paints, separator lines
     (gaps) and the introduction's span."""
     text, out, gaps = doc.text, [], []
-    if d.kind != "post" or not text.strip():
+    if kind != "post" or not text.strip():
         return out, gaps, None
     sep = re.compile(opts.separator_pattern, re.MULTILINE)
     seps = [(m.start(), m.end()) for m in sep.finditer(text)]
@@ -454,7 +456,7 @@ def _section_signals(doc: _Doc, d: DocInput, opts: SegmentOptions) -> tuple[list
         return out, gaps, None
     s0, e0 = doc.paras[0]
     first = text[s0:e0]
-    title_hit = any(re.search(p, d.title or "", re.IGNORECASE) for p in opts.repost_title_patterns)
+    title_hit = any(re.search(p, title or "", re.IGNORECASE) for p in opts.repost_title_patterns)
     intro_hit = any(re.search(p, first, re.IGNORECASE) for p in opts.repost_intro_patterns)
     short = word_count(first) <= opts.intro_max_words
     ends_colon = bool(re.search(r":-?\s*$", first))
@@ -464,7 +466,7 @@ def _section_signals(doc: _Doc, d: DocInput, opts: SegmentOptions) -> tuple[list
         return out, gaps, (s0, e0)
     if title_hit and not (short and ends_colon):
         out.append(_Paint(0, len(text), QUOTE, None, "repost", 3,
-                          f"repost: the title {_short(d.title or '')} names a republished comment"))
+                          f"repost: the title {_short(title or '')} names a republished comment"))
         return out, gaps, None
     t = detect.Text(text, doc.paras, doc.is_url_para, lambda para: looks_own(para, opts))
     for f in detect.reposts_inside(t, opts, sep):
@@ -610,19 +612,60 @@ class _Run:
     signal: int
 
 
+@dataclass(frozen=True)
+class TextSignals:
+    """The signals a document's own text gives, apart from every other document (its
+    kind and title aside): rules, quotation marks and the paragraph model, most of
+    segmentation's work. :func:`text_signals` finds them, so that they can be found in
+    worker processes, shards of documents side by side, before the documents are
+    segmented in order (:func:`segment_document` then adds what the thread and the
+    corpus say, which depends on earlier documents' segments)."""
+
+    paras: list[tuple[int, int]]
+    url_lines: list[tuple[int, int]]
+    sections: list[_Paint]
+    sep_gaps: list[tuple[int, int]]
+    intro: tuple[int, int] | None
+    quotes: list[_Paint]
+    quoted_spans: list[QuoteSpan]
+    para_scores: list[tuple[int, int, float, str]]
+    classified: list[_Paint]
+    structural: list[_Paint]
+
+
+def text_signals(text: str, kind: str, title: str | None, opts: SegmentOptions) -> TextSignals:
+    """What :class:`TextSignals` says of ``text`` (a document of ``kind`` with ``title``)."""
+    doc = _Doc(text)
+    sections, sep_gaps, intro = _section_signals(doc, kind, title, opts)
+    quotes, quoted_spans = _quote_signal(doc, opts)
+    para_scores, classified = _classifier_signal(doc, opts, quotes)
+    structural = _structural_signals(doc, opts, at_start_is_own=True, kind_of_doc=kind)
+    return TextSignals(doc.paras, doc.url_lines, sections, sep_gaps, intro, quotes, quoted_spans, para_scores,
+                       classified, structural)
+
+
+def text_signals_of(docs: Sequence[tuple[str, str, str | None]], opts: SegmentOptions) -> list[TextSignals]:
+    """:func:`text_signals` of each ``(text, kind, title)``: one shard's work."""
+    return [text_signals(text, kind, title, opts) for text, kind, title in docs]
+
+
 def segment_document(d: DocInput, opts: SegmentOptions,
                      source_kind: SourceKind = _own_source_kind,
-                     source_author: Callable[[str], str | None] = lambda _: None) -> Segmentation:
+                     source_author: Callable[[str], str | None] = lambda _: None,
+                     signals: TextSignals | None = None) -> Segmentation:
     """Segments of one document (offsets into ``d.text``), its own text, and what it
-    republishes. ``source_author`` gives the author of a source document.
+    republishes. ``source_author`` gives the author of a source document; ``signals``,
+    its text's :func:`text_signals` when they were found already (else they are found
+    here).
 
     Phases: find every signal; paint them by priority; blank URL lines, separators and
     the own sign-off; cut the paint into runs and give sourceless runs a source; turn
     the runs into segments with authors and reasons; join the own text; name what a
     post republishes."""
     text = d.text
-    doc = _Doc(text)
-    found = _find_signals(doc, d, opts, source_kind)
+    pre = signals if signals is not None else text_signals(text, d.kind, d.title, opts)
+    doc = _Doc(text, pre.paras, pre.url_lines)
+    found = _find_signals(doc, d, pre, opts, source_kind)
     canvas = _paint(len(text), found.ordered, found.intro)
     signoff_is_own = _blank_gaps(canvas, doc.url_lines + found.sep_gaps, d.signoff)
     runs = _with_sources(_runs(text, canvas), canvas, found.paints, opts.source_min_overlap)
@@ -635,18 +678,17 @@ def segment_document(d: DocInput, opts: SegmentOptions,
     return Segmentation(d.doc_id, segs, _own_text(text, segs), post_intro, repub_from, repub_author, signoff_is_own)
 
 
-def _find_signals(doc: _Doc, d: DocInput, opts: SegmentOptions, source_kind: SourceKind) -> _Signals:
-    sections, sep_gaps, intro = _section_signals(doc, d, opts)
-    quotes, quoted_spans = _quote_signal(doc, opts)
-    para_scores, classified = _classifier_signal(doc, opts, quotes)
-    paints = classified + quotes + _structural_signals(doc, opts, at_start_is_own=True, kind_of_doc=d.kind) + sections
-    paints += _thread_sources(doc.text, quoted_spans, d.thread if d.thread is not None else d.earlier_thread,
+def _find_signals(doc: _Doc, d: DocInput, pre: TextSignals, opts: SegmentOptions,
+                  source_kind: SourceKind) -> _Signals:
+    """The text's own signals (``pre``), then the thread's and the corpus's."""
+    paints = pre.classified + pre.quotes + pre.structural + pre.sections
+    paints += _thread_sources(doc.text, pre.quoted_spans, d.thread if d.thread is not None else d.earlier_thread,
                               opts.thread_quote_min_words)
     paints += _match_signals(d, source_kind)
     # Stable by priority: within one priority the later paint wins, so matches come
     # latest source first and the earliest source has the last word.
     ordered = sorted(paints, key=lambda p: p.priority)
-    return _Signals(paints, ordered, sections, sep_gaps, intro, para_scores)
+    return _Signals(paints, ordered, pre.sections, pre.sep_gaps, pre.intro, pre.para_scores)
 
 
 def _paint(n: int, ordered: Sequence[_Paint], intro: tuple[int, int] | None) -> _Canvas:
@@ -869,5 +911,5 @@ def _merge(text: str, runs: Sequence[_Run], prefer: frozenset[int] = frozenset()
 
 
 __all__ = ["SegmentOptions", "DocInput", "Match", "Segment", "Segmentation", "segment_document", "looks_own",
-           "ThreadIndex", "ThreadView",
+           "ThreadIndex", "ThreadView", "TextSignals", "text_signals", "text_signals_of",
            "KIND_NAMES"]

@@ -3,7 +3,10 @@ of a passage the source had itself pasted is known as pasted. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
+from itertools import chain
+from typing import Any
 
 import pandas as pd
 
@@ -13,9 +16,11 @@ from pipeline.segment.core import (
     Match,
     Segmentation,
     SegmentOptions,
+    TextSignals,
     ThreadIndex,
     ThreadView,
     segment_document,
+    text_signals_of,
 )
 
 SEGMENT_COLUMNS = ["doc_id", "seg_no", "start", "end", "kind", "source_doc_id", "signal", "author", "reason",
@@ -43,7 +48,9 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
                   thread_docs: pd.DataFrame | None = None, copy_of: Mapping[str, str] | None = None,
                   stored_segments: pd.DataFrame | None = None,
                   stored_authors: Mapping[str, str | None] | None = None,
-                  anonymous: Iterable[str], opts: SegmentOptions) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  anonymous: Iterable[str], opts: SegmentOptions,
+                  mapper: Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]] = map,
+                  shard_size: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Segment the documents in ``todo`` (``doc_id, post_id, kind, author, title,
     clean_text, signoff_raw, signoff, signoff_start, signoff_end``).
 
@@ -54,6 +61,13 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
     ``thread_docs`` (``doc_id, post_id, clean_text``) are where short quotations are
     looked up. ``stored_segments``/``stored_authors`` describe sources segmented in an
     earlier run. Returns (segments, own) frames.
+
+    With ``shard_size``, what each text says apart from every other document
+    (:func:`~pipeline.segment.core.text_signals`, most of the work) is found by
+    ``mapper`` over shards of that many documents in publication order (worker
+    processes side by side, or a Dask cluster's workers; results in order), while this
+    process segments each document as its shard comes back; without it, each
+    document's are found here as it is segmented. The same frames either way.
     """
     copy_of = dict(copy_of or {})
     anonymous = tuple(anonymous)
@@ -99,7 +113,8 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
     seg_rows, own_rows = [], []
     order = todo.assign(_r=todo["doc_id"].map(rank)).sort_values(["_r", "doc_id"])
     last_of_thread = {p: i for i, p in enumerate(order["post_id"])}
-    for i, row in enumerate(order.itertuples(index=False)):
+    found = _text_signals(order, opts, mapper, shard_size)
+    for i, (row, pre) in enumerate(zip(order.itertuples(index=False), found, strict=True)):
         me = ranks[row.doc_id]
         matches = [Match(int(s.start), int(s.end), s.source_doc_id, int(s.src_start), int(s.src_end))
                    for s in by_doc_spans.get(row.doc_id, ())
@@ -111,7 +126,7 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
         author = None if is_anonymous(row.author, anonymous) else row.author
         d = DocInput(row.doc_id, row.kind, row.clean_text, row.title if isinstance(row.title, str) else None,
                      author, _signoff(row), matches, thread=ThreadView(index, me) if index is not None else None)
-        res: Segmentation = segment_document(d, opts, source_kind, lambda x: authors.get(x))
+        res: Segmentation = segment_document(d, opts, source_kind, lambda x: authors.get(x), pre)
         seg_by_doc[row.doc_id] = [(s.start, s.end, s.kind, s.source_doc_id) for s in res.segments]
         inferred = author or (row.signoff if res.signoff_is_own and isinstance(row.signoff, str) else None) \
             or (row.author if isinstance(row.author, str) else None)
@@ -124,6 +139,20 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
         if last_of_thread.get(row.post_id) == i:
             threads.pop(row.post_id, None)
     return pd.DataFrame(seg_rows, columns=SEGMENT_COLUMNS), pd.DataFrame(own_rows, columns=OWN_COLUMNS)
+
+
+def _text_signals(order: pd.DataFrame, opts: SegmentOptions,
+                  mapper: Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]],
+                  shard_size: int | None) -> Iterator[TextSignals | None]:
+    """Each document's :class:`TextSignals`, in ``order``'s order, found by ``mapper``
+    over shards of ``shard_size`` documents as they are taken; ``None`` for each (found
+    as each is segmented) without ``shard_size``."""
+    if not shard_size:
+        return iter([None] * len(order))
+    docs = [(text, kind, title if isinstance(title, str) else None)
+            for text, kind, title in zip(order["clean_text"], order["kind"], order["title"])]
+    shards = (docs[at:at + shard_size] for at in range(0, len(docs), shard_size))
+    return chain.from_iterable(mapper(partial(text_signals_of, opts=opts), shards))
 
 
 __all__ = ["segment_frame", "SEGMENT_COLUMNS", "OWN_COLUMNS"]

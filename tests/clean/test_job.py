@@ -16,7 +16,7 @@ def test_views_and_incremental_cleaning(tmp_db, write_dump):
                    ["@09:14 that is unfair.\nSee https://bbc.co.uk/news", "Agreed.\n\nBIONIC"])
     s = run_stages(tmp_db, [p], stages=("ingest", "clean"))
     assert s["clean"] == {"cleaned": 3, "links": 2, "mentions": 1, "signoffs": 2, "mentions_resolved": 0,
-                          "mention_targets_changed": 0}
+                          "mention_targets_changed": 0, "worker_processes": 0}
     conn = connect(tmp_db, read_only=True)
     cols = [r[0] for r in conn.execute("DESCRIBE documents").fetchall()]
     assert cols[:len(FOUNDATION_COLUMNS)] == FOUNDATION_COLUMNS  # the view only gained columns
