@@ -261,10 +261,10 @@ def runner_line(scale: dict, precision: str = "float32") -> str:
         n = ProcessMap(scale["processes"], scale["start_method"]).processes
         where = "in the stage's own process" if n == 1 else f"in {n} worker processes ({scale['start_method']})"
         if precision == "bfloat16":
-            return (f"runner: default (the shards of quotes, dedupe's hashing, embed (bfloat16, one thread each), "
-                    f"the topics fit's tagging and classify {where})")
-        return (f"runner: default (the shards of quotes, dedupe's hashing, the topics fit's tagging and classify "
-                f"{where}; embed's shards in its own process, one after another)")
+            return (f"runner: default (the shards of clean, segment's text signals, dedupe's hashing, quotes, embed "
+                    f"(bfloat16, one thread each), the topics fit's tagging and classify {where})")
+        return (f"runner: default (the shards of clean, segment's text signals, dedupe's hashing, quotes, the topics "
+                f"fit's tagging and classify {where}; embed's shards in its own process, one after another)")
     where = (f"the cluster at {scale['address']}" if scale["address"] else
              f"a local cluster of {scale['n_workers']} worker processes, started by each stage that hands out shards")
     return f"runner: dask, {where}"

@@ -119,13 +119,14 @@ def test_the_runner_line_says_where_the_shards_ran():
     from pipeline.config import load_config
 
     assert runner_line(load_config().section("scale")) == (
-        "runner: default (the shards of quotes, dedupe's hashing, the topics fit's tagging and classify in 2 worker "
-        "processes (forkserver); embed's shards in its own process, one after another)")
+        "runner: default (the shards of clean, segment's text signals, dedupe's hashing, quotes, the topics fit's "
+        "tagging and classify in 2 worker processes (forkserver); embed's shards in its own process, one after "
+        "another)")
     one = load_config(overrides={"scale": {"processes": 1}}).section("scale")
     assert "and classify in the stage's own process;" in runner_line(one)
     assert runner_line(load_config().section("scale"), "bfloat16") == (
-        "runner: default (the shards of quotes, dedupe's hashing, embed (bfloat16, one thread each), the topics "
-        "fit's tagging and classify in 2 worker processes (forkserver))")
+        "runner: default (the shards of clean, segment's text signals, dedupe's hashing, quotes, embed (bfloat16, "
+        "one thread each), the topics fit's tagging and classify in 2 worker processes (forkserver))")
     spawned = load_config(overrides={"scale": {"start_method": "spawn"}}).section("scale")
     assert "classify in 2 worker processes (spawn);" in runner_line(spawned)
     local = load_config(overrides={"scale": {"runner": "dask", "n_workers": 3}}).section("scale")
