@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -13,6 +13,7 @@ from pipeline.clean.links import extract_links
 from pipeline.clean.mentions import extract_mentions
 from pipeline.clean.signoff import SignoffOptions, find_signoff
 from pipeline.clean.text import CleanOptions, clean_text
+from pipeline.shards import Mapper, serial_map
 from pipeline.textnorm import fingerprint
 
 CLEAN_COLUMNS = ["doc_id", "clean_text", "clean_hash", "signoff_raw", "signoff", "signoff_start", "signoff_end"]
@@ -50,7 +51,7 @@ def clean_rows(docs: Sequence[tuple[str, str | None]], opts: CleanOptions, signo
 
 
 def clean_frame(docs: pd.DataFrame, opts: CleanOptions, signoff_opts: SignoffOptions,
-                mapper: Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]] = map,
+                mapper: Mapper = serial_map,
                 shard_size: int | None = None) -> CleanResult:
     """Clean every row of ``docs`` (columns ``doc_id``, ``text``).
 
@@ -66,7 +67,8 @@ def clean_frame(docs: pd.DataFrame, opts: CleanOptions, signoff_opts: SignoffOpt
     rows: list[tuple] = []
     link_rows: list[tuple] = []
     mention_rows: list[tuple] = []
-    for done in (mapper if shard_size else map)(partial(clean_rows, opts=opts, signoff_opts=signoff_opts), shards):
+    run = mapper if shard_size else serial_map
+    for done in run(partial(clean_rows, opts=opts, signoff_opts=signoff_opts), shards):
         rows += done[0]
         link_rows += done[1]
         mention_rows += done[2]

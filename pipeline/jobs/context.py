@@ -20,6 +20,7 @@ from pipeline.config import Config
 from pipeline.errors import UserError
 from pipeline.sections import ScaleSettings
 from pipeline.settings import typed
+from pipeline.shards import Mapper, serial_map  # the mapper protocol (re-exported: jobs import it from here)
 
 Progress = Callable[[str, int, int], None]  # (label, done, total)
 
@@ -28,14 +29,6 @@ def _no_progress(label: str, done: int, total: int) -> None:
     return None
 
 
-# A shard mapper: ``mapper(fn, items)`` yields ``fn(item)`` for each item, in order;
-# ``items`` may be a generator (it is read as the results are taken). The default runs
-# them here, one at a time (lazily, so memory holds one shard and its result);
-# ``ProcessMap`` runs them in local worker processes (the single-threaded stages' shards,
-# ``single_threaded_mapper``); the Dask runner (``pipeline.flows.dask``) runs them on a
-# cluster's workers. ``fn`` must be a pure, picklable function: workers never touch the
-# database; the job that called the mapper writes what they return.
-Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
 Start = Callable[[Callable[[Any], Any], Any], Callable[[], Any]]
 """What :func:`apart` gives: ``start(fn, item)`` begins ``fn(item)`` away from this process
 and returns a function that waits for its result."""
@@ -46,12 +39,6 @@ def largest_first(sizes: Sequence[int]) -> list[int]:
     order): the order to hand shards out in, so that the last to finish are the quickest
     and the workers end together (a map hands out in order)."""
     return sorted(range(len(sizes)), key=lambda i: -sizes[i])
-
-
-def serial_map(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
-    """Run ``fn`` over ``items`` in this process, in order."""
-    for item in items:
-        yield fn(item)
 
 
 @dataclass(frozen=True)

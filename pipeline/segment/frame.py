@@ -3,10 +3,9 @@ of a passage the source had itself pasted is known as pasted. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import partial
 from itertools import chain
-from typing import Any
 
 import pandas as pd
 
@@ -22,6 +21,7 @@ from pipeline.segment.core import (
     segment_document,
     text_signals_of,
 )
+from pipeline.shards import Mapper, serial_map
 
 SEGMENT_COLUMNS = ["doc_id", "seg_no", "start", "end", "kind", "source_doc_id", "signal", "author", "reason",
                    "score"]
@@ -49,7 +49,7 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
                   stored_segments: pd.DataFrame | None = None,
                   stored_authors: Mapping[str, str | None] | None = None,
                   anonymous: Iterable[str], opts: SegmentOptions,
-                  mapper: Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]] = map,
+                  mapper: Mapper = serial_map,
                   shard_size: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Segment the documents in ``todo`` (``doc_id, post_id, kind, author, title,
     clean_text, signoff_raw, signoff, signoff_start, signoff_end``).
@@ -142,7 +142,7 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
 
 
 def _text_signals(order: pd.DataFrame, opts: SegmentOptions,
-                  mapper: Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]],
+                  mapper: Mapper,
                   shard_size: int | None) -> Iterator[TextSignals | None]:
     """Each document's :class:`TextSignals`, in ``order``'s order, found by ``mapper``
     over shards of ``shard_size`` documents as they are taken; ``None`` for each (found
