@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     from pipeline.jobs.context import ProcessMap, stop_worker_server
     from pipeline.sections import ScaleSettings
     from pipeline.settings import typed
+    from pipeline.shards import slices
     from pipeline.embed.features import autocast
     from pipeline.embed.encode import encode_plan
     from pipeline.embed.registry import cpu_flags, load_model, resolve_device
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
                     shard = partial(encode_shard, model=cfg.model, batch_size=cfg.batch_size, device="cpu",
                                     chunk_tokens=cfg.chunk_tokens, chunk_overlap=cfg.chunk_overlap, precision=prec,
                                     unit=cfg.unit, batch_tokens=v)
-                    shards = [texts[i:i + shard_size] for i in range(0, len(texts), shard_size)]
+                    shards = list(slices(texts, shard_size))
                     def in_workers(shard=shard, shards=shards) -> None:
                         # as a stage run in its own process: its workers (and a forkserver,
                         # with scale.start_method) started afresh, their CPU counted once ended

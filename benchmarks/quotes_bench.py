@@ -30,6 +30,7 @@ from pipeline.quotes.batch import DocQuote, QuoteInput, quote_documents
 from pipeline.quotes.sentences import analyse, load_nlp, names_in
 from pipeline.sections import ScaleSettings
 from pipeline.settings import typed
+from pipeline.shards import slices
 
 FIELDS = ("quote", "pieces", "n_words", "reason", "names", "first_sentence")
 SAMPLE = Path(__file__).resolve().parent.parent / "corpus" / "sample"
@@ -38,8 +39,7 @@ SAMPLE = Path(__file__).resolve().parent.parent / "corpus" / "sample"
 def whole_text(docs: Sequence[QuoteInput], opts: QuoteOptions, nlp, batch: int = 64) -> list[DocQuote]:
     """The stage before the windows: every text parsed whole, 64 documents a call."""
     out: list[DocQuote] = []
-    for i in range(0, len(docs), batch):
-        part = docs[i:i + batch]
+    for part in slices(docs, batch):
         for d, a in zip(part, analyse([d.text for d in part], nlp)):
             q = build_quote(d.text, d.own, a.sentences, opts, d.handles)
             out.append(DocQuote(q, tuple(names_in(d.text, a.persons, q.pieces)),

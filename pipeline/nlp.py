@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
+from pipeline.shards import slices
+
 
 @lru_cache(maxsize=1)
 def english() -> Any:
@@ -460,8 +462,7 @@ def reusing_tagger(nlp: Any, lookup: TagLookup | None = None, store: TagStore | 
 
     def tagger(texts: Sequence[str]) -> Iterator[Any]:
         texts = list(texts)
-        for at in range(0, len(texts), chunk):
-            part = texts[at:at + chunk]
+        for part in slices(texts, chunk):
             keys = {t: key(t) for t in part}
             found = dict(lookup(list(dict.fromkeys(keys.values())))) if lookup is not None and part else {}
             rebuilt = [(t, from_tags(nlp, t, found[keys[t]])) for t in keys if keys[t] in found]

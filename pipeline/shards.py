@@ -1,12 +1,15 @@
 """The shard mapper protocol, shared by the stage libraries that take a mapper
 (``pipeline.clean.clean_frame``, ``pipeline.segment.segment_frame``) and the jobs that give
 them one (``pipeline.jobs.context``: local worker processes; ``pipeline.flows.dask``: a
-Dask cluster). Pure, stdlib only."""
+Dask cluster); and how a sequence is cut into shards, batches or chunks (:func:`spans`,
+:func:`slices`), the one definition every stage uses. Pure, stdlib only."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # A shard mapper: ``mapper(fn, items)`` yields ``fn(item)`` for each item, in order;
 # ``items`` may be a generator (it is read as the results are taken). The default runs
@@ -24,4 +27,20 @@ def serial_map(fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         yield fn(item)
 
 
-__all__ = ["Mapper", "serial_map"]
+def spans(n: int, size: int) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` of the consecutive slices of at most ``size`` items that cover
+    ``n`` items, in order (none for ``n == 0``; a ``size`` under 1 counts as 1)."""
+    size = max(1, int(size))
+    for start in range(0, n, size):
+        yield start, min(start + size, n)
+
+
+def slices(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size`` (each of at least one item; a
+    ``size`` under 1 counts as 1), lazily, in order: ``items[start:stop]`` for each of
+    :func:`spans`, so a list gives lists and a string strings."""
+    for start, stop in spans(len(items), size):
+        yield items[start:stop]
+
+
+__all__ = ["Mapper", "serial_map", "slices", "spans"]

@@ -64,9 +64,3 @@ def plan(doc_ids: Sequence[str], hashes: Sequence[str], key: str, previous: Mapp
     present = set(ids)
     gone = sorted(d for d in before if d not in present)
     return Plan(todo, keep, gone, previous["run_id"], False)
-
-
-def batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    """``items`` in consecutive slices of at most ``size`` (at least one item each)."""
-    size = max(1, int(size))
-    return [items[i:i + size] for i in range(0, len(items), size)]

@@ -15,6 +15,7 @@ import numpy as np
 
 from pipeline.classify.errors import ClassifySettingError, ModelFolderError
 from pipeline.classify.labels import STANCES
+from pipeline.shards import spans
 
 
 class NLIStance:
@@ -67,9 +68,9 @@ class NLIStance:
             raise ValueError("premises and hypotheses differ in length")
         out = np.zeros((len(premises), len(STANCES)))
         torch = self._torch
-        for start in range(0, len(premises), self.batch_size):
-            p = list(premises[start:start + self.batch_size])
-            h = list(hypotheses[start:start + self.batch_size])
+        for start, stop in spans(len(premises), self.batch_size):
+            p = list(premises[start:stop])
+            h = list(hypotheses[start:stop])
             enc = self.tokenizer(p, h, truncation=True, max_length=self.max_length, padding=True,
                                  return_tensors="pt")
             with torch.no_grad():

@@ -13,7 +13,7 @@ from pipeline.clean.links import extract_links
 from pipeline.clean.mentions import extract_mentions
 from pipeline.clean.signoff import SignoffOptions, find_signoff
 from pipeline.clean.text import CleanOptions, clean_text
-from pipeline.shards import Mapper, serial_map
+from pipeline.shards import Mapper, serial_map, slices
 from pipeline.textnorm import fingerprint
 
 CLEAN_COLUMNS = ["doc_id", "clean_text", "clean_hash", "signoff_raw", "signoff", "signoff_start", "signoff_end"]
@@ -62,8 +62,7 @@ def clean_frame(docs: pd.DataFrame, opts: CleanOptions, signoff_opts: SignoffOpt
     without it, all are cleaned here. The same frames either way.
     """
     items = list(zip(docs["doc_id"], docs["text"]))
-    size = shard_size or max(1, len(items))
-    shards = [items[at:at + size] for at in range(0, len(items), size)]
+    shards = slices(items, shard_size or len(items))
     rows: list[tuple] = []
     link_rows: list[tuple] = []
     mention_rows: list[tuple] = []

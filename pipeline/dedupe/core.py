@@ -31,6 +31,7 @@ from pipeline.dedupe.minhash import SCHEME, MinHashOptions, band_candidates, ban
 from pipeline.dedupe.relations import RelationOptions, build_duplicates, chronological_rank
 from pipeline.dedupe.shingles import Tokens, char_shingle_set, pair_jaccards, shingle_table, tokenize
 from pipeline.settings import check_memory_mb, check_section, settings_from
+from pipeline.shards import slices
 
 MATCH_SPAN_COLUMNS = ["doc_id", "start", "end", "source_doc_id", "src_start", "src_end", "n_tokens"]
 
@@ -389,24 +390,17 @@ def memory_index(docs: pd.DataFrame, hashed: Hashed, rank: pd.Series) -> StoredI
     )
 
 
-def chunks(ids: Sequence[str], size: int) -> list[list[str]]:
-    """``ids`` in consecutive chunks of at most ``size`` (the job links new documents a
-    chunk at a time, so its memory is bounded by the chunk, not by the run)."""
-    ids = list(ids)
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
-
-
 def weighted_chunks(ids: Sequence[str], weights: Mapping[str, int], size: int, budget: int) -> list[list[str]]:
     """``ids`` in consecutive chunks of at most ``size`` documents whose ``weights``
     (missing: 0) add up to at most ``budget``; a document heavier than ``budget`` is a
-    chunk of its own; ``budget`` 0 splits by ``size`` alone (``chunks``). The job links
+    chunk of its own; ``budget`` 0 splits by ``size`` alone. The job links
     new documents in such chunks, weighted by the stored postings each one's linking
     reads (``pipeline.store.dedupe.link_weights``): a few documents that share passages
     with thousands of others (an anthology post, a much-quoted press release) would
     otherwise make one chunk read many times the rows of the others. Linking does not
     depend on how the documents are chunked."""
     if budget <= 0:
-        return chunks(ids, size)
+        return [list(part) for part in slices(ids, size)]
     out: list[list[str]] = []
     part: list[str] = []
     total = 0

@@ -17,6 +17,7 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 from datasketch.minhash import _fmix  # its 64-bit mix, as update_batch applies it (pinned; tested)
 
 from pipeline.dedupe.shingles import char_shingle_set
+from pipeline.shards import slices, spans
 
 SCHEME = "affine64"
 
@@ -57,8 +58,8 @@ def signature(text: str, opts: MinHashOptions) -> np.ndarray:
     a, b = empty.permutations
     sig = np.array(empty.hashvalues, dtype=np.uint64)
     shingles = char_shingle_set(text, opts.char_ngram)
-    for at in range(0, shingles.size, _BATCH):
-        hv = _fmix(shingles[at:at + _BATCH].reshape(-1, 1), 64)
+    for part in slices(shingles, _BATCH):
+        hv = _fmix(part.reshape(-1, 1), 64)
         sig = np.minimum(sig, (hv * a + b).min(axis=0))
     return sig
 
@@ -82,8 +83,8 @@ def pair_estimates(sigs: np.ndarray, a: np.ndarray, b: np.ndarray, batch: int = 
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
     out = np.empty(a.size, dtype=float)
-    for s in range(0, a.size, batch):
-        out[s:s + batch] = (sigs[a[s:s + batch]] == sigs[b[s:s + batch]]).mean(axis=1)
+    for s, e in spans(a.size, batch):
+        out[s:e] = (sigs[a[s:e]] == sigs[b[s:e]]).mean(axis=1)
     return out
 
 

@@ -21,6 +21,7 @@ from scipy import sparse
 
 from pipeline.config import ConfigError
 from pipeline.textnorm import fold
+from pipeline.shards import spans
 
 # A URL is one token (two links to the same site must not look like a shared passage).
 _WORD = re.compile(r"(?:https?://|www\.)[^\s<>\"“”]+|[^\W_]+", re.UNICODE | re.IGNORECASE)
@@ -149,9 +150,9 @@ def pair_jaccards(sets: Sequence[np.ndarray], a: np.ndarray, b: np.ndarray, batc
     indptr = np.concatenate([[0], np.cumsum(lens)])
     m = sparse.csr_matrix((np.ones(cols.size, dtype=np.int32), cols, indptr), shape=(len(sets), width))
     inter = np.empty(a.size, dtype=np.int64)
-    for s in range(0, a.size, batch):
-        both = m[a[s:s + batch]].multiply(m[b[s:s + batch]])
-        inter[s:s + batch] = np.asarray(both.sum(axis=1)).ravel()
+    for s, e in spans(a.size, batch):
+        both = m[a[s:e]].multiply(m[b[s:e]])
+        inter[s:e] = np.asarray(both.sum(axis=1)).ravel()
     union = lens[a] + lens[b] - inter
     return np.where(union == 0, 1.0, inter / np.maximum(union, 1))
 

@@ -23,7 +23,7 @@ from pipeline.classify.apply import classify_texts
 from pipeline.classify.cards import label_quality_frame, library_versions, model_card
 from pipeline.classify.encoder import check_same_embedder, reusing_encoder
 from pipeline.classify.features import context_text
-from pipeline.classify.incremental import batches, input_hash, plan, run_key
+from pipeline.classify.incremental import input_hash, plan, run_key
 from pipeline.classify.labels import KINDS
 from pipeline.classify.models import apply_params, load_models, load_nli
 from pipeline.classify.settings import classify_settings
@@ -74,6 +74,7 @@ from pipeline.store.tags import stored_tags, write_tags
 from pipeline.annotate.settings import AnnotateSettings
 from pipeline.sections import PathsSettings
 from pipeline.settings import typed
+from pipeline.shards import slices
 
 
 SMALL_REQUEST = 512
@@ -188,8 +189,8 @@ def _run_vectors(encoder: Encoder, taxonomy: Taxonomy, contexts: Sequence[str]) 
 
     theme_vectors(taxonomy, recording)
     distinct = sorted({c or "" for c in contexts})
-    for i in range(0, len(distinct), SMALL_REQUEST):
-        encoder(distinct[i:i + SMALL_REQUEST])
+    for part in slices(distinct, SMALL_REQUEST):
+        encoder(part)
     return shared
 
 
@@ -255,8 +256,8 @@ def classify_job(ctx: JobContext) -> dict:
             if todo.keep:
                 carry_classification(conn, ctx.run_id, todo.carry_from, todo.keep)
             shared = _run_vectors(encoder, taxonomy, [contexts[i] for i in rows])
-            groups = [batches(group, settings.batch_documents)
-                      for group in batches(rows, settings.batch_documents * settings.lookup_batches)]
+            groups = [list(slices(group, settings.batch_documents))
+                      for group in slices(rows, settings.batch_documents * settings.lookup_batches)]
             if here:
                 _classify_here(conn, ctx, groups, ids, texts, contexts, taxonomy, models, params, reader,
                                store_tagger(conn, load_nlp()))

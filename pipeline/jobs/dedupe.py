@@ -25,11 +25,12 @@ from pipeline.dedupe import (
     to_bytes,
 )
 from pipeline.dedupe.blocks import BLOCK_COLUMNS
-from pipeline.dedupe.core import chunks, weighted_chunks
+from pipeline.dedupe.core import weighted_chunks
 from pipeline.dedupe.minhash import band_table
 from pipeline.dedupe.relations import GROUPS_VERSION, duplicates_and_groups
 from pipeline.jobs.context import JobContext, single_threaded_mapper
 from pipeline.settings import settings_key
+from pipeline.shards import slices
 from pipeline.store import connect, transaction
 from pipeline.store import dedupe as store
 from pipeline.store.clean import clean_texts
@@ -122,7 +123,7 @@ def dedupe_job(ctx: JobContext) -> dict:
             new_ids = list(todo["doc_id"])
             ctx.progress("dedupe", 0, len(todo))
             store.forget_docs(conn, new_ids)
-            parts = chunks(new_ids, opts.chunk_size)
+            parts = list(slices(new_ids, opts.chunk_size))
             texts = todo.set_index("doc_id")
 
             # 1. hash and index every new document, a chunk at a time (their tokens are

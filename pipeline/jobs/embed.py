@@ -34,6 +34,7 @@ from pipeline.store.classify import write_sentence_vectors
 from pipeline.store.runs import add_model_versions
 from pipeline.sections import ScaleSettings
 from pipeline.settings import typed
+from pipeline.shards import slices
 
 
 def embed_job(ctx: JobContext) -> dict:
@@ -68,7 +69,7 @@ def embed_job(ctx: JobContext) -> dict:
             if todo:
                 texts = list(todo.values())
                 size = typed(ctx.config, ScaleSettings).shard_size
-                shards = [texts[i:i + size] for i in range(0, len(texts), size)]
+                shards = list(slices(texts, size))
                 encode = partial(encode_shard, model=cfg.model, batch_size=batch, device=device,
                                  chunk_tokens=cfg.chunk_tokens, chunk_overlap=cfg.chunk_overlap, precision=precision,
                                  unit=cfg.unit, batch_tokens=cfg.batch_tokens)

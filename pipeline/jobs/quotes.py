@@ -15,6 +15,7 @@ from pipeline.quotes import LOGIC_VERSION, QuoteOptions
 from pipeline.quotes.batch import QuoteInput, quote_documents
 from pipeline.sections import ScaleSettings
 from pipeline.settings import settings_key, typed
+from pipeline.shards import slices
 from pipeline.store import connect, transaction
 from pipeline.store import quotes as store
 from pipeline.store.tags import write_tags
@@ -52,7 +53,7 @@ def quote_rows(docs: pd.DataFrame, opts: QuoteOptions, scale: ScaleSettings, pro
     inputs = inputs_of(docs)
     order = largest_first([own_chars(d) for d in inputs])
     size = scale.quotes_shard_size
-    shards = [[inputs[i] for i in order[at:at + size]] for at in range(0, len(order), size)]
+    shards = [[inputs[i] for i in part] for part in slices(order, size)]
     done: list = []
     for shard in mapper(partial(quote_documents, opts=opts, batch_tokens=scale.parse_batch_tokens), shards):
         done += shard

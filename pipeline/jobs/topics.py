@@ -25,6 +25,7 @@ from pipeline.jobs.tagging import keep_tags, read_tags
 from pipeline.nlp import tagger_key
 from pipeline.sections import PathsSettings, ScaleSettings
 from pipeline.settings import typed
+from pipeline.shards import spans
 from pipeline.store import connect, transaction
 from pipeline.store.documents import now_utc
 from pipeline.store.embed import embed_state, load_vectors, unique_own_texts
@@ -215,8 +216,8 @@ def _lemmas(texts: list[str], hashes: list[str], known: dict[str, bytes], key: s
     by tagger ``key``); and the tags of the texts the shards tagged, for the job to store
     (only those made by the same tagger). Once ``stop`` is set, no further shard is taken
     (what was made so far is returned, for a caller that is failing anyway)."""
-    shards = (LemmaShard(texts[at:at + shard_size], {h: known[h] for h in hashes[at:at + shard_size] if h in known},
-                         key) for at in range(0, len(texts), shard_size))
+    shards = (LemmaShard(texts[at:stop], {h: known[h] for h in hashes[at:stop] if h in known}, key)
+              for at, stop in spans(len(texts), shard_size))
     lemmas: list[str] = []
     fresh: dict[str, bytes] = {}
     for terms, tags, tagger in mapper(partial(lemmatize_shard, settings=settings), shards):

@@ -21,7 +21,7 @@ from pipeline.segment.core import (
     segment_document,
     text_signals_of,
 )
-from pipeline.shards import Mapper, serial_map
+from pipeline.shards import Mapper, serial_map, slices
 
 SEGMENT_COLUMNS = ["doc_id", "seg_no", "start", "end", "kind", "source_doc_id", "signal", "author", "reason",
                    "score"]
@@ -151,7 +151,7 @@ def _text_signals(order: pd.DataFrame, opts: SegmentOptions,
         return iter([None] * len(order))
     docs = [(text, kind, title if isinstance(title, str) else None)
             for text, kind, title in zip(order["clean_text"], order["kind"], order["title"])]
-    shards = (docs[at:at + shard_size] for at in range(0, len(docs), shard_size))
+    shards = slices(docs, shard_size)
     return chain.from_iterable(mapper(partial(text_signals_of, opts=opts), shards))
 
 

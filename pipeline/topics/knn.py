@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from pipeline.shards import spans
+
 METRICS = ("cosine", "euclidean")
 """The UMAP metrics computed here; any other is left to UMAP."""
 
@@ -62,8 +64,7 @@ def exact_knn(x: np.ndarray, k: int, metric: str, block: int = 1024,
         dist[a + lo:a + hi, 0] = 0.0
 
     with ThreadPoolExecutor(threads, thread_name_prefix="exact-knn") as pool:
-        for a in range(0, n, block):
-            b = min(n, a + block)
+        for a, b in spans(n, block):
             np.matmul(x[a:b], x.T, out=dot_buf[:b - a])
             cuts = np.linspace(0, b - a, threads + 1).astype(int)
             for done in [pool.submit(rank, a, lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:]) if hi > lo]:

@@ -368,15 +368,16 @@ def test_token_cache_reads_each_text_once_and_keeps_at_most_its_limit():
 
 def test_weighted_chunks_bound_each_part():
     """``weighted_chunks``: consecutive parts of at most ``size`` documents and at most
-    ``budget`` weight; a heavier document alone; budget 0 is ``chunks``."""
-    from pipeline.dedupe.core import chunks, weighted_chunks
+    ``budget`` weight; a heavier document alone; budget 0 splits by ``size`` alone."""
+    from pipeline.dedupe.core import weighted_chunks
 
     ids = [f"d{i}" for i in range(10)]
     w = {"d0": 5, "d1": 5, "d2": 50, "d3": 1, "d4": 1, "d5": 1, "d6": 9, "d7": 2}
     parts = weighted_chunks(ids, w, 3, 10)
     assert [d for p in parts for d in p] == ids
     assert parts == [["d0", "d1"], ["d2"], ["d3", "d4", "d5"], ["d6"], ["d7", "d8", "d9"]]
-    assert weighted_chunks(ids, w, 4, 0) == chunks(ids, 4)
+    assert weighted_chunks(ids, w, 4, 0) == [ids[:4], ids[4:8], ids[8:]]
+    assert weighted_chunks(tuple(ids), w, 4, 0) == [ids[:4], ids[4:8], ids[8:]]  # lists, as the job reads them
     assert weighted_chunks([], w, 3, 10) == []
 
 
