@@ -113,8 +113,9 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
     seg_rows, own_rows = [], []
     order = todo.assign(_r=todo["doc_id"].map(rank)).sort_values(["_r", "doc_id"])
     last_of_thread = {p: i for i, p in enumerate(order["post_id"])}
-    found = _text_signals(order, opts, mapper, shard_size)
-    for i, (row, pre) in enumerate(zip(order.itertuples(index=False), found, strict=True)):
+    titles = [t if isinstance(t, str) else None for t in order["title"]]  # a missing title is NaN in the frame
+    found = _text_signals(order, titles, opts, mapper, shard_size)
+    for i, (row, title, pre) in enumerate(zip(order.itertuples(index=False), titles, found, strict=True)):
         me = ranks[row.doc_id]
         matches = [Match(int(s.start), int(s.end), s.source_doc_id, int(s.src_start), int(s.src_end))
                    for s in by_doc_spans.get(row.doc_id, ())
@@ -124,8 +125,8 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
         matches.sort(key=lambda m: -ranks[m.source_doc_id])
         index = thread_index(row.post_id)
         author = None if is_anonymous(row.author, anonymous) else row.author
-        d = DocInput(row.doc_id, row.kind, row.clean_text, row.title if isinstance(row.title, str) else None,
-                     author, _signoff(row), matches, thread=ThreadView(index, me) if index is not None else None)
+        d = DocInput(row.doc_id, row.kind, row.clean_text, title, author, _signoff(row), matches,
+                     thread=ThreadView(index, me) if index is not None else None)
         res: Segmentation = segment_document(d, opts, source_kind, lambda x: authors.get(x), pre)
         seg_by_doc[row.doc_id] = [(s.start, s.end, s.kind, s.source_doc_id) for s in res.segments]
         inferred = author or (row.signoff if res.signoff_is_own and isinstance(row.signoff, str) else None) \
@@ -141,16 +142,15 @@ def segment_frame(todo: pd.DataFrame, spans: pd.DataFrame, rank: pd.Series, *,
     return pd.DataFrame(seg_rows, columns=SEGMENT_COLUMNS), pd.DataFrame(own_rows, columns=OWN_COLUMNS)
 
 
-def _text_signals(order: pd.DataFrame, opts: SegmentOptions,
+def _text_signals(order: pd.DataFrame, titles: list[str | None], opts: SegmentOptions,
                   mapper: Mapper,
                   shard_size: int | None) -> Iterator[TextSignals | None]:
-    """Each document's :class:`TextSignals`, in ``order``'s order, found by ``mapper``
-    over shards of ``shard_size`` documents as they are taken; ``None`` for each (found
-    as each is segmented) without ``shard_size``."""
+    """Each document's :class:`TextSignals`, in ``order``'s order (``titles``: its
+    documents' titles), found by ``mapper`` over shards of ``shard_size`` documents as they
+    are taken; ``None`` for each (found as each is segmented) without ``shard_size``."""
     if not shard_size:
         return iter([None] * len(order))
-    docs = [(text, kind, title if isinstance(title, str) else None)
-            for text, kind, title in zip(order["clean_text"], order["kind"], order["title"])]
+    docs = list(zip(order["clean_text"], order["kind"], titles))
     shards = slices(docs, shard_size)
     return chain.from_iterable(mapper(partial(text_signals_of, opts=opts), shards))
 
